@@ -1,0 +1,5 @@
+//! Text: tokenizer loading and the views the lessons need (pieces, offsets, segment and position ids,
+//! truncation, the WordPiece greedy trace). Pure: no candle.
+
+pub mod tokenizer;
+pub mod wordpiece_trace;
