@@ -1,1 +1,17 @@
-//! TODO
+//! The page: Leptos components, lessons and labs. Runs on the main thread and never touches a tensor;
+//! everything heavy goes through [`crate::worker`].
+//!
+//! `catalog` is plain data (lessons, labs) and compiles natively so tests can hold it to the course
+//! outline; the components need the browser.
+
+pub mod catalog;
+
+#[cfg(target_arch = "wasm32")]
+mod app;
+#[cfg(target_arch = "wasm32")]
+mod pages;
+#[cfg(target_arch = "wasm32")]
+mod shell;
+
+#[cfg(target_arch = "wasm32")]
+pub use app::mount;

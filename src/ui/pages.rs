@@ -1,0 +1,219 @@
+//! Top-level pages: home, track and lesson pages, the labs menu and lab pages, and the system check.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::use_params_map;
+
+use super::catalog::{self, Availability, Track, LABS};
+use crate::worker::client::{self, WorkerStatus};
+use crate::worker::protocol::{Outcome, Reply, Request};
+
+#[component]
+pub fn Home() -> impl IntoView {
+    view! {
+        <section class="hero">
+            <h1>"See what encoder pretraining does"</h1>
+            <p class="lede">
+                "BERT Lab runs a real transformer encoder inside this page. Type text, hide words, watch "
+                "the model guess them back, and train small models yourself, all without leaving the tab."
+            </p>
+        </section>
+        <section aria-labelledby="tracks-heading">
+            <h2 id="tracks-heading">"Tracks"</h2>
+            <div class="cards">
+                {Track::ALL
+                    .into_iter()
+                    .map(|t| {
+                        view! {
+                            <article class="card">
+                                <h3><A href=format!("/{}", t.slug())>{t.title()}</A></h3>
+                                <p>{t.summary()}</p>
+                                <p class="meta">{format!("{} lessons", t.lessons().len())}</p>
+                            </article>
+                        }
+                    })
+                    .collect_view()}
+            </div>
+        </section>
+        <section aria-labelledby="labs-heading">
+            <h2 id="labs-heading">"Labs"</h2>
+            <LabCards />
+        </section>
+    }
+}
+
+#[component]
+fn LabCards() -> impl IntoView {
+    view! {
+        <ul class="cards lab-cards">
+            {LABS
+                .iter()
+                .map(|lab| {
+                    view! {
+                        <li class="card">
+                            <h3><A href=format!("/labs/{}", lab.slug)>{lab.title}</A></h3>
+                            <p>{lab.summary}</p>
+                            <AvailabilityNote availability=lab.availability />
+                        </li>
+                    }
+                })
+                .collect_view()}
+        </ul>
+    }
+}
+
+/// A short "coming" notice for what has not landed yet; nothing when it is ready.
+#[component]
+fn AvailabilityNote(availability: Availability) -> impl IntoView {
+    match availability {
+        Availability::Ready => None,
+        Availability::Coming { issue } => {
+            Some(view! { <p class="coming">{format!("Coming soon (issue {issue}): not built yet.")}</p> })
+        }
+    }
+}
+
+/// A track's lesson list.
+#[component]
+pub fn TrackPage(
+    /// Which track to list.
+    track: Track,
+) -> impl IntoView {
+    view! {
+        <h1>{track.title()}</h1>
+        <p class="lede">{track.summary()}</p>
+        <ol class="lesson-list">
+            {track
+                .lessons()
+                .iter()
+                .map(|lesson| {
+                    view! {
+                        <li>
+                            <A href=format!("/{}/{}", track.slug(), lesson.slug)>{lesson.title}</A>
+                            <p>{lesson.takeaway}</p>
+                            <AvailabilityNote availability=lesson.availability />
+                        </li>
+                    }
+                })
+                .collect_view()}
+        </ol>
+    }
+}
+
+/// One lesson, addressed by `/:track/:lesson`.
+#[component]
+pub fn LessonPage(
+    /// The track the URL names.
+    track: Track,
+) -> impl IntoView {
+    let params = use_params_map();
+    move || {
+        let slug = params.read().get("lesson").unwrap_or_default();
+        match catalog::lesson(track, &slug) {
+            Some(lesson) => view! {
+                <nav class="breadcrumbs" aria-label="Breadcrumbs">
+                    <A href=format!("/{}", track.slug())>{track.title()}</A>
+                </nav>
+                <h1>{lesson.title}</h1>
+                <p class="lede">{lesson.takeaway}</p>
+                <AvailabilityNote availability=lesson.availability />
+            }
+            .into_any(),
+            None => view! { <NotFound /> }.into_any(),
+        }
+    }
+}
+
+#[component]
+pub fn LabsMenu() -> impl IntoView {
+    view! {
+        <h1>"Labs"</h1>
+        <p class="lede">"Each lab is one idea you can poke at. Every lab has its own link and can be embedded."</p>
+        <LabCards />
+    }
+}
+
+/// One lab, addressed by `/labs/:lab`.
+#[component]
+pub fn LabPage() -> impl IntoView {
+    let params = use_params_map();
+    move || {
+        let slug = params.read().get("lab").unwrap_or_default();
+        match catalog::lab(&slug) {
+            Some(lab) => view! {
+                <h1>{format!("{} lab", lab.title)}</h1>
+                <p class="lede">{lab.summary}</p>
+                <AvailabilityNote availability=lab.availability />
+            }
+            .into_any(),
+            None => view! { <NotFound /> }.into_any(),
+        }
+    }
+}
+
+/// The compute worker's health: what it runs on, and a round trip with progress and cancellation.
+#[component]
+pub fn SystemPage() -> impl IntoView {
+    let status = expect_context::<RwSignal<WorkerStatus>>();
+    let progress = RwSignal::new(0.0f64);
+    let message = RwSignal::new(String::from("Not run yet."));
+    let job = RwSignal::new(None::<u32>);
+    let start = move |_| {
+        progress.set(0.0);
+        let on_reply = move |reply: Reply| match reply {
+            Reply::Progress(p) => {
+                progress.set(p.fraction());
+                message.set(p.message);
+            }
+            Reply::Done(Outcome::SelfCheck { steps, operations_per_second }) => {
+                job.set(None);
+                message.set(format!(
+                    "Done: {steps} steps in the worker at {:.0} million simple operations per second.",
+                    operations_per_second / 1e6
+                ));
+            }
+            Reply::Done(other) => {
+                job.set(None);
+                message.set(format!("Unexpected answer: {other:?}"));
+            }
+            Reply::Failed { message: m } => {
+                job.set(None);
+                message.set(format!("Failed: {m}"));
+            }
+            Reply::Cancelled => {
+                job.set(None);
+                message.set("Cancelled.".to_string());
+            }
+        };
+        match client::run(status, Request::SelfCheck { steps: 30, step_ms: 100 }, on_reply) {
+            Ok(id) => job.set(Some(id)),
+            Err(e) => message.set(e),
+        }
+    };
+    let cancel = move |_| {
+        if let Some(id) = job.get_untracked() {
+            client::cancel(id);
+        }
+    };
+    view! {
+        <h1>"System check"</h1>
+        <p class="lede">
+            "All model work runs in a background worker so the page stays responsive. This check sends "
+            "the worker a job, follows its progress, and lets you cancel it."
+        </p>
+        <div class="row">
+            <button id="worker-check" on:click=start disabled=move || job.get().is_some()>"Run worker check"</button>
+            <button id="worker-cancel" on:click=cancel disabled=move || job.get().is_none()>"Cancel"</button>
+        </div>
+        <progress max="1" prop:value=move || progress.get() aria-label="Worker check progress"></progress>
+        <p id="worker-check-result" aria-live="polite">{move || message.get()}</p>
+    }
+}
+
+#[component]
+pub fn NotFound() -> impl IntoView {
+    view! {
+        <h1>"Page not found"</h1>
+        <p>"This address does not match a lesson or lab. " <A href="/">"Go to the start page"</A> "."</p>
+    }
+}

@@ -1,0 +1,127 @@
+//! The page's handle to the compute worker: starts it, sends typed requests, routes every reply to the
+//! callback of the job it belongs to, and mirrors the worker's state in a signal for the status bar.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use leptos::prelude::*;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{MessageEvent, Worker};
+
+use super::protocol::{decode, encode, FromWorker, JobId, Reply, Request, ToWorker, WorkerInfo};
+
+/// What the status bar shows about the worker.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WorkerStatus {
+    Starting,
+    Ready { info: WorkerInfo, running: usize },
+    Failed(String),
+}
+
+type ReplyHandler = Box<dyn Fn(Reply)>;
+
+struct Connection {
+    worker: Worker,
+    next_job: JobId,
+    handlers: HashMap<JobId, ReplyHandler>,
+}
+
+thread_local! {
+    static CONNECTION: RefCell<Option<Connection>> = const { RefCell::new(None) };
+}
+
+/// The worker's loader script, resolved against the document base so deep links work.
+fn worker_url() -> String {
+    let base = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.base_uri().ok().flatten())
+        .unwrap_or_else(|| "/".to_string());
+    format!("{}bertlab-worker_loader.js", base.trim_end_matches(|c| c != '/'))
+}
+
+fn update_running(status: RwSignal<WorkerStatus>, running: usize) {
+    status.update(|s| {
+        if let WorkerStatus::Ready { running: r, .. } = s {
+            *r = running;
+        }
+    });
+}
+
+/// Start the worker; `status` follows its lifecycle from then on.
+pub fn start(status: RwSignal<WorkerStatus>) {
+    let worker = match Worker::new(&worker_url()) {
+        Ok(worker) => worker,
+        Err(e) => {
+            status.set(WorkerStatus::Failed(format!("the compute worker could not start: {e:?}")));
+            return;
+        }
+    };
+    let onmessage = Closure::<dyn Fn(MessageEvent)>::new(move |event: MessageEvent| {
+        let Some(text) = event.data().as_string() else {
+            return;
+        };
+        match decode::<FromWorker>(&text) {
+            Ok(FromWorker::Ready(info)) => status.set(WorkerStatus::Ready { info, running: 0 }),
+            Ok(FromWorker::Job { job, reply }) => dispatch(status, job, reply),
+            Err(message) => status.set(WorkerStatus::Failed(message)),
+        }
+    });
+    worker.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
+    onmessage.forget();
+    let onerror = Closure::<dyn Fn(web_sys::ErrorEvent)>::new(move |event: web_sys::ErrorEvent| {
+        status.set(WorkerStatus::Failed(format!("the compute worker stopped: {}", event.message())));
+    });
+    worker.set_onerror(Some(onerror.as_ref().unchecked_ref()));
+    onerror.forget();
+    CONNECTION.with(|c| *c.borrow_mut() = Some(Connection { worker, next_job: 1, handlers: HashMap::new() }));
+}
+
+fn dispatch(status: RwSignal<WorkerStatus>, job: JobId, reply: Reply) {
+    let finished = reply.is_final();
+    // Take the handler out while it runs so it may itself start or cancel jobs.
+    let handler = CONNECTION.with(|c| c.borrow_mut().as_mut().and_then(|c| c.handlers.remove(&job)));
+    if let Some(handler) = handler {
+        handler(reply);
+        if !finished {
+            CONNECTION.with(|c| {
+                if let Some(c) = c.borrow_mut().as_mut() {
+                    c.handlers.insert(job, handler);
+                }
+            });
+        }
+    }
+    let running = CONNECTION.with(|c| c.borrow().as_ref().map_or(0, |c| c.handlers.len()));
+    update_running(status, running);
+}
+
+/// Send `request` to the worker; `on_reply` sees each of its progress events and its final reply.
+/// Returns the job id (for [`cancel`]), or an error message when the worker is not running.
+pub fn run(status: RwSignal<WorkerStatus>, request: Request, on_reply: impl Fn(Reply) + 'static) -> Result<JobId, String> {
+    let sent = CONNECTION.with(|c| {
+        let mut guard = c.borrow_mut();
+        let connection = guard.as_mut().ok_or("the compute worker is not running")?;
+        let job = connection.next_job;
+        connection.next_job += 1;
+        let text = encode(&ToWorker::Run { job, request })?;
+        connection
+            .worker
+            .post_message(&JsValue::from_str(&text))
+            .map_err(|e| format!("could not reach the compute worker: {e:?}"))?;
+        connection.handlers.insert(job, Box::new(on_reply));
+        Ok::<_, String>((job, connection.handlers.len()))
+    })?;
+    update_running(status, sent.1);
+    Ok(sent.0)
+}
+
+/// Ask the worker to stop `job`; its handler then receives [`Reply::Cancelled`].
+pub fn cancel(job: JobId) {
+    CONNECTION.with(|c| {
+        if let Some(connection) = c.borrow().as_ref() {
+            if let Ok(text) = encode(&ToWorker::Cancel { job }) {
+                let _ = connection.worker.post_message(&JsValue::from_str(&text));
+            }
+        }
+    });
+}

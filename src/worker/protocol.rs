@@ -1,0 +1,146 @@
+//! Typed messages between the page and the compute worker.
+//!
+//! Every request carries a [`JobId`] chosen by the page; every reply names the job it answers, so the
+//! page can run several jobs, route progress to the widget that asked, and cancel one of them.
+
+use serde::{Deserialize, Serialize};
+
+/// Identifies one request and every event it produces.
+pub type JobId = u32;
+
+/// A message from the page to the worker.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum ToWorker {
+    /// Start a job.
+    Run { job: JobId, request: Request },
+    /// Stop a running job at its next checkpoint; the worker answers with [`Reply::Cancelled`].
+    Cancel { job: JobId },
+}
+
+/// The work a page can ask for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Request {
+    /// Describe the worker: version and compute backend.
+    Hello,
+    /// Measure the worker's integer throughput in `steps` slices of about `step_ms` milliseconds,
+    /// reporting progress after each and honouring cancellation: the long-job path end to end.
+    SelfCheck { steps: u32, step_ms: u32 },
+}
+
+/// A message from the worker to the page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum FromWorker {
+    /// Sent once when the worker has started and can take requests.
+    Ready(WorkerInfo),
+    /// An event of a running job.
+    Job { job: JobId, reply: Reply },
+}
+
+/// One event of a job: any number of `Progress`, then exactly one of `Done`, `Failed` or `Cancelled`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Reply {
+    Progress(Progress),
+    Done(Outcome),
+    /// The job failed; the message is written for a student to read.
+    Failed { message: String },
+    Cancelled,
+}
+
+impl Reply {
+    /// Whether this event ends its job.
+    pub fn is_final(&self) -> bool {
+        !matches!(self, Reply::Progress(_))
+    }
+}
+
+/// How far a job has come.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Progress {
+    pub done: u64,
+    pub total: u64,
+    pub message: String,
+}
+
+impl Progress {
+    /// Completed fraction in `[0, 1]`; a job of unknown size (`total == 0`) reports 0.
+    pub fn fraction(&self) -> f64 {
+        if self.total == 0 {
+            0.0
+        } else {
+            (self.done as f64 / self.total as f64).min(1.0)
+        }
+    }
+}
+
+/// The result of a finished job.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Outcome {
+    Hello(WorkerInfo),
+    /// A `SelfCheck` ran all its steps at this many simple integer operations per second.
+    SelfCheck { steps: u32, operations_per_second: f64 },
+}
+
+/// What the worker is and what it computes on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorkerInfo {
+    pub version: String,
+    /// The backend model code runs on, e.g. "CPU (wasm SIMD128)".
+    pub backend: String,
+    /// Whether the browser exposes WebGPU to the worker.
+    pub webgpu_available: bool,
+}
+
+/// Encode a message for `postMessage`.
+pub fn encode<T: Serialize>(message: &T) -> Result<String, String> {
+    serde_json::to_string(message).map_err(|e| format!("could not encode a worker message: {e}"))
+}
+
+/// Decode a message received through `postMessage`.
+pub fn decode<T: for<'de> Deserialize<'de>>(text: &str) -> Result<T, String> {
+    serde_json::from_str(text).map_err(|e| format!("malformed worker message: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_round_trip_through_json() {
+        let outbound = vec![
+            ToWorker::Run { job: 7, request: Request::SelfCheck { steps: 3, step_ms: 10 } },
+            ToWorker::Cancel { job: 7 },
+        ];
+        for message in outbound {
+            let text = encode(&message).expect("encodable");
+            assert_eq!(decode::<ToWorker>(&text).expect("decodable"), message);
+        }
+        let inbound = FromWorker::Job {
+            job: 7,
+            reply: Reply::Progress(Progress { done: 1, total: 3, message: "step 1".into() }),
+        };
+        let text = encode(&inbound).expect("encodable");
+        assert_eq!(decode::<FromWorker>(&text).expect("decodable"), inbound);
+    }
+
+    #[test]
+    fn only_terminal_replies_end_a_job() {
+        let progress = Reply::Progress(Progress { done: 0, total: 0, message: String::new() });
+        assert!(!progress.is_final());
+        assert!(Reply::Cancelled.is_final());
+        assert!(Reply::Failed { message: "x".into() }.is_final());
+    }
+
+    #[test]
+    fn progress_fraction_is_clamped_and_safe_for_unknown_totals() {
+        let p = |done, total| Progress { done, total, message: String::new() }.fraction();
+        assert_eq!(p(5, 0), 0.0);
+        assert_eq!(p(1, 4), 0.25);
+        assert_eq!(p(9, 4), 1.0);
+    }
+
+    #[test]
+    fn malformed_input_gets_a_message_not_a_panic() {
+        let err = decode::<ToWorker>("{not json").expect_err("must fail");
+        assert!(err.contains("malformed worker message"), "{err}");
+    }
+}

@@ -1,0 +1,202 @@
+//! The end-to-end checks, one function each, all against one browser session.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use bertlab::ui::catalog::{Availability, Track, LABS};
+use fantoccini::{Client, Locator};
+use serde_json::Value;
+
+use crate::server::StaticServer;
+
+pub struct Ctx<'a> {
+    pub client: &'a Client,
+    pub server: &'a StaticServer,
+    pub shots: PathBuf,
+}
+
+type Outcome = Result<(), String>;
+
+pub async fn run_all(ctx: &Ctx<'_>) -> Vec<(&'static str, Outcome)> {
+    vec![
+        ("home_renders_and_worker_becomes_ready", home(ctx).await),
+        ("every_route_renders_its_title", every_route(ctx).await),
+        ("unknown_route_says_not_found", not_found(ctx).await),
+        ("worker_round_trip_with_progress", worker_round_trip(ctx).await),
+        ("worker_job_can_be_cancelled", worker_cancel(ctx).await),
+        ("embed_mode_hides_navigation", embed_mode(ctx).await),
+        ("fits_a_360px_phone", narrow_phone(ctx).await),
+        ("dark_theme_toggle", dark_theme(ctx).await),
+        ("keyboard_reaches_the_navigation", keyboard(ctx).await),
+    ]
+}
+
+impl Ctx<'_> {
+    async fn open(&self, path: &str) -> Outcome {
+        self.client.goto(&self.server.url(path)).await.map_err(|e| format!("goto {path}: {e}"))
+    }
+
+    async fn js(&self, script: &str) -> Result<Value, String> {
+        self.client.execute(script, vec![]).await.map_err(|e| format!("script failed: {e}"))
+    }
+
+    /// Poll the text of `css` until `accept` holds, or fail after 30 s with the last text seen.
+    async fn wait_text(&self, css: &str, accept: impl Fn(&str) -> bool) -> Result<String, String> {
+        let started = Instant::now();
+        let mut last = String::from("<element not found>");
+        while started.elapsed() < Duration::from_secs(30) {
+            if let Ok(element) = self.client.find(Locator::Css(css)).await {
+                if let Ok(text) = element.text().await {
+                    if accept(&text) {
+                        return Ok(text);
+                    }
+                    last = text;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Err(format!("timed out waiting on `{css}`; last text: {last:?}"))
+    }
+
+    async fn screenshot(&self, name: &str) -> Outcome {
+        let png = self.client.screenshot().await.map_err(|e| format!("screenshot: {e}"))?;
+        std::fs::write(self.shots.join(format!("{name}.png")), png).map_err(|e| format!("save screenshot: {e}"))
+    }
+
+    async fn has(&self, css: &str) -> bool {
+        self.client.find(Locator::Css(css)).await.is_ok()
+    }
+}
+
+async fn home(ctx: &Ctx<'_>) -> Outcome {
+    ctx.open("/").await?;
+    ctx.wait_text("main h1", |t| t == "See what encoder pretraining does").await?;
+    let status = ctx.wait_text(".status-bar", |t| t.contains("idle")).await?;
+    if !status.contains("backend: CPU") {
+        return Err(format!("status bar does not name the backend: {status:?}"));
+    }
+    ctx.screenshot("home").await
+}
+
+async fn every_route(ctx: &Ctx<'_>) -> Outcome {
+    let mut routes: Vec<(String, String, bool)> = vec![("/labs".into(), "Labs".into(), false)];
+    for track in Track::ALL {
+        routes.push((format!("/{}", track.slug()), track.title().into(), false));
+        for lesson in track.lessons() {
+            let coming = matches!(lesson.availability, Availability::Coming { .. });
+            routes.push((format!("/{}/{}", track.slug(), lesson.slug), lesson.title.into(), coming));
+        }
+    }
+    for lab in LABS {
+        let coming = matches!(lab.availability, Availability::Coming { .. });
+        routes.push((format!("/labs/{}", lab.slug), format!("{} lab", lab.title), coming));
+    }
+    routes.push(("/system".into(), "System check".into(), false));
+    for (path, title, coming) in routes {
+        ctx.open(&path).await?;
+        ctx.wait_text("main h1", |t| t == title).await.map_err(|e| format!("{path}: {e}"))?;
+        if coming {
+            ctx.wait_text("main .coming", |t| t.contains("Coming soon")).await.map_err(|e| format!("{path}: {e}"))?;
+        }
+        let name = path.trim_start_matches('/').replace('/', "_");
+        ctx.screenshot(&name).await?;
+    }
+    Ok(())
+}
+
+async fn not_found(ctx: &Ctx<'_>) -> Outcome {
+    ctx.open("/no/such/page").await?;
+    ctx.wait_text("main h1", |t| t == "Page not found").await.map(|_| ())
+}
+
+async fn click(ctx: &Ctx<'_>, css: &str) -> Outcome {
+    let element = ctx.client.find(Locator::Css(css)).await.map_err(|e| format!("find {css}: {e}"))?;
+    element.click().await.map_err(|e| format!("click {css}: {e}"))
+}
+
+async fn worker_round_trip(ctx: &Ctx<'_>) -> Outcome {
+    ctx.open("/system").await?;
+    ctx.wait_text(".status-bar", |t| t.contains("idle")).await?;
+    click(ctx, "#worker-check").await?;
+    // Progress messages arrive before the final answer.
+    ctx.wait_text("#worker-check-result", |t| t.starts_with("step ")).await?;
+    let done = ctx.wait_text("#worker-check-result", |t| t.starts_with("Done:")).await?;
+    if !done.contains("operations per second") {
+        return Err(format!("unexpected result: {done:?}"));
+    }
+    ctx.screenshot("system_after_check").await
+}
+
+async fn worker_cancel(ctx: &Ctx<'_>) -> Outcome {
+    ctx.open("/system").await?;
+    ctx.wait_text(".status-bar", |t| t.contains("idle")).await?;
+    click(ctx, "#worker-check").await?;
+    ctx.wait_text(".status-bar", |t| t.contains("busy")).await?;
+    click(ctx, "#worker-cancel").await?;
+    ctx.wait_text("#worker-check-result", |t| t == "Cancelled.").await?;
+    ctx.wait_text(".status-bar", |t| t.contains("idle")).await.map(|_| ())
+}
+
+async fn embed_mode(ctx: &Ctx<'_>) -> Outcome {
+    ctx.open("/labs/masking?embed=1").await?;
+    ctx.wait_text("main h1", |t| t == "Masking lab").await?;
+    if ctx.has(".site-header").await || !ctx.has(".app.embed").await {
+        return Err("embed mode still shows the navigation chrome".into());
+    }
+    ctx.screenshot("embed_masking").await
+}
+
+async fn narrow_phone(ctx: &Ctx<'_>) -> Outcome {
+    ctx.client.set_window_size(360, 780).await.map_err(|e| e.to_string())?;
+    let mut result = Ok(());
+    for path in ["/", "/labs", "/advanced"] {
+        ctx.open(path).await?;
+        ctx.wait_text("main h1", |t| !t.is_empty()).await?;
+        let overflow = ctx.js("return document.documentElement.scrollWidth - window.innerWidth").await?;
+        if overflow.as_i64().unwrap_or(1) > 0 {
+            result = Err(format!("{path} scrolls sideways at 360 px by {overflow} px"));
+            break;
+        }
+        ctx.screenshot(&format!("phone{}", path.replace('/', "_"))).await?;
+    }
+    ctx.client.set_window_size(1280, 900).await.map_err(|e| e.to_string())?;
+    result
+}
+
+async fn dark_theme(ctx: &Ctx<'_>) -> Outcome {
+    ctx.open("/").await?;
+    ctx.wait_text("main h1", |t| !t.is_empty()).await?;
+    let before = ctx.js("return document.documentElement.dataset.theme").await?;
+    click(ctx, ".theme-toggle").await?;
+    let after = ctx.js("return document.documentElement.dataset.theme").await?;
+    if before == after {
+        return Err(format!("theme did not change ({before} -> {after})"));
+    }
+    ctx.screenshot(&format!("home_{}", after.as_str().unwrap_or("theme"))).await?;
+    // The choice survives a reload.
+    ctx.open("/").await?;
+    ctx.wait_text("main h1", |t| !t.is_empty()).await?;
+    let reloaded = ctx.js("return document.documentElement.dataset.theme").await?;
+    if reloaded != after {
+        return Err(format!("theme not remembered: {after} before reload, {reloaded} after"));
+    }
+    click(ctx, ".theme-toggle").await
+}
+
+async fn keyboard(ctx: &Ctx<'_>) -> Outcome {
+    ctx.open("/").await?;
+    ctx.wait_text("main h1", |t| !t.is_empty()).await?;
+    let body = ctx.client.find(Locator::Css("body")).await.map_err(|e| e.to_string())?;
+    let mut reached = Vec::new();
+    for _ in 0..8 {
+        body.send_keys("\u{E004}").await.map_err(|e| format!("Tab key: {e}"))?;
+        let focused = ctx.js("return document.activeElement.textContent.trim()").await?;
+        reached.push(focused.as_str().unwrap_or_default().to_string());
+    }
+    for wanted in ["Skip to content", "Beginner track", "Advanced track", "Labs"] {
+        if !reached.iter().any(|r| r == wanted) {
+            return Err(format!("Tab never reached {wanted:?}; focus went through {reached:?}"));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Runs every test: native (cargo test), wasm in headless Chromium (wasm-bindgen-test), and end-to-end
+# (the built app driven through chromedriver). Prints how many tests of each kind ran.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+export PATH="$HOME/.cargo/bin:$PATH"
+logs=target/test-logs
+mkdir -p "$logs"
+
+# Sum the "N passed" of every libtest summary line in a log.
+count() { grep -Eo 'test result: [A-Za-z]+\. [0-9]+ passed' "$1" | awk '{ s += $4 } END { print s + 0 }'; }
+
+status=0
+run() {
+  local kind=$1; shift
+  echo "==> $kind: $*"
+  if "$@" 2>&1 | tee "$logs/$kind.log"; then :; else
+    echo "!! $kind tests failed"
+    status=1
+  fi
+}
+
+run native cargo test
+
+wasm_tests=$(ls tests/wasm_*.rs 2>/dev/null | xargs -rn1 basename | sed 's/\.rs$//' | sed 's/^/--test /' | tr '\n' ' ')
+export CHROMEDRIVER=${CHROMEDRIVER:-/usr/bin/chromedriver}
+export WASM_BINDGEN_TEST_WEBDRIVER_JSON=$PWD/tests/harness/webdriver.json
+export WASM_BINDGEN_TEST_TIMEOUT=300
+if [ -n "$wasm_tests" ]; then
+  # shellcheck disable=SC2086
+  run wasm cargo test --target wasm32-unknown-unknown $wasm_tests
+else
+  echo "!! no wasm tests found under tests/wasm_*.rs"
+  status=1
+fi
+
+run e2e-build trunk build
+run e2e cargo test --features e2e --test e2e
+
+native=$(count "$logs/native.log")
+wasm=$(count "$logs/wasm.log" 2>/dev/null || echo 0)
+e2e=$(count "$logs/e2e.log" 2>/dev/null || echo 0)
+echo
+echo "Tests run: native $native, wasm-in-browser $wasm, end-to-end $e2e"
+echo "Screenshots: target/screenshots/"
+[ "$native" -gt 0 ] && [ "$wasm" -gt 0 ] && [ "$e2e" -gt 0 ] || { echo "!! a kind of test ran nothing"; status=1; }
+exit $status
