@@ -11,6 +11,13 @@
 //! [`Strategy::Static`] is BERT's duplicate-the-data-N-times (N fixed masks per sequence, epoch `e`
 //! sees mask `e % N`); [`Strategy::Dynamic`] is RoBERTa's fresh mask every time a sequence is seen.
 //!
+//! Selection draws an exact count per sequence, `rate * candidates` rounded stochastically (up with
+//! probability equal to the fractional part), rather than a Bernoulli coin per token: the count stays
+//! within one token of `rate * candidates`, so a sentence in the lab's grid shows a steady number of
+//! targets, and its expectation is exactly `rate * candidates`, so measured rates converge for any
+//! sequence length (BERT's `max(1, round(rate * n))` gives 20 % on 10-token sequences). Whole-word
+//! masking keeps the rate in expectation too; see the `selection` module.
+//!
 //! Everything is a pure function of (seed, sequence index, slot) and the sequence itself, so the lab's
 //! grid, training in the tab and the CLI produce the same masks in any iteration order, natively and in
 //! wasm32. Pure Rust: ids and vocabularies come in as plain data.
