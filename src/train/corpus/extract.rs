@@ -131,13 +131,16 @@ fn is_brown_file(name: &str) -> bool {
 }
 
 /// A tagged Brown file (one sentence per indented line) as plain text, one sentence per paragraph.
+/// A line ending in `;` is a sentence Brown split in two: it is joined with the next line.
 pub fn brown_document(tagged: &str) -> String {
-    tagged
-        .lines()
-        .map(strip_brown_tags)
-        .filter(|s| !s.is_empty())
-        .collect::<Vec<_>>()
-        .join("\n\n")
+    let mut out = String::new();
+    for s in tagged.lines().map(strip_brown_tags).filter(|s| !s.is_empty()) {
+        if !out.is_empty() {
+            out.push_str(if out.ends_with(';') { " " } else { "\n\n" });
+        }
+        out.push_str(&s);
+    }
+    out
 }
 
 /// Splits one Austen novel (its lines, blank lines between paragraphs) into chapters at `CHAPTER`
@@ -252,15 +255,6 @@ pub fn gcide_entries(index: &str, dict: &str) -> Result<Vec<String>, String> {
 /// etymology in brackets that may wrap) is dropped, as are `[1913 Webster]`-style source lines,
 /// `--Author` citations, `Syn:` lists, sense numbers and `{}` markup.
 pub fn gcide_definitions(entry: &str) -> Vec<String> {
-    let mut lines = entry.lines().skip_while(|l| l.trim().is_empty());
-    // Skip the header: its first line, then continuation lines while its brackets are unbalanced.
-    let mut depth: i32 = 0;
-    for line in lines.by_ref() {
-        depth += line.matches('[').count() as i32 - line.matches(']').count() as i32;
-        if depth <= 0 {
-            break;
-        }
-    }
     let mut paragraphs = Vec::new();
     let mut current = String::new();
     let mut flush = |current: &mut String| {
@@ -270,12 +264,25 @@ pub fn gcide_definitions(entry: &str) -> Vec<String> {
         }
         current.clear();
     };
-    for line in lines {
+    // Inside a header (an unindented line starting the entry or a sub-entry), counting open brackets
+    // so that a wrapped etymology is skipped with it.
+    let mut header_depth: Option<i32> = None;
+    for line in entry.lines() {
         let t = line.trim();
-        if t.is_empty() {
+        let unindented = !t.is_empty() && !line.starts_with(char::is_whitespace);
+        if unindented {
             flush(&mut current);
-        } else if t.starts_with('[') && t.ends_with(']') {
-            // A source tag such as [1913 Webster] closes a definition.
+            header_depth = Some(0);
+        }
+        if let Some(depth) = header_depth.as_mut() {
+            *depth += line.matches('[').count() as i32 - line.matches(']').count() as i32;
+            if *depth <= 0 || t.is_empty() {
+                header_depth = None;
+            }
+            continue;
+        }
+        if t.is_empty() || (t.starts_with('[') && t.ends_with(']')) {
+            // A blank line or a source tag such as [1913 Webster] closes a definition.
             flush(&mut current);
         } else {
             // An `--Author.` citation runs to the end of its line.
@@ -290,11 +297,30 @@ pub fn gcide_definitions(entry: &str) -> Vec<String> {
 
 fn clean_gcide_paragraph(p: &str) -> String {
     let p = p.trim();
-    if p.starts_with("Syn:") || p.starts_with("Syn.") {
+    // A sub-entry's own header (`Stalactitical \Stal`ac*tit"ic*al\, a.`) carries a pronunciation.
+    if p.starts_with("Syn:") || p.starts_with("Syn.") || p.matches('\\').count() >= 2 {
         return String::new();
     }
+    // Bracketed etymologies, usage labels and source tags ([Obs.], [1913 Webster]); an unclosed
+    // bracket runs to the end.
+    let mut depth = 0usize;
+    let unbracketed: String = p
+        .chars()
+        .filter(|&c| {
+            match c {
+                '[' => depth += 1,
+                ']' if depth > 0 => {
+                    depth -= 1;
+                    return false;
+                }
+                _ => {}
+            }
+            depth == 0
+        })
+        .collect();
+    let p = unbracketed.split_whitespace().collect::<Vec<_>>().join(" ");
     // Leading sense markers: "1.", "2. (a)", "(Zool.)".
-    let mut rest = p;
+    let mut rest = p.as_str();
     loop {
         let t = rest.trim_start();
         let number = t.find(". ").filter(|&i| i <= 3 && t[..i].chars().all(|c| c.is_ascii_digit()));
@@ -308,7 +334,7 @@ fn clean_gcide_paragraph(p: &str) -> String {
             break;
         }
     }
-    rest.replace(['{', '}'], "").trim().to_string()
+    rest.replace(['{', '}'], "").replace(" .", ".").replace(" ,", ",").trim().to_string()
 }
 
 /// Reads an R lazy-load database (`Rdata.rdx` index, gzip; `Rdata.rdb` chunks, each a 4-byte length
@@ -530,8 +556,8 @@ mod tests {
 
     #[test]
     fn brown_document_has_one_sentence_per_paragraph() {
-        let tagged = "\n\n\tThe/at jury/nn said/vbd ./.\n\n\n\tIt/pps rained/vbd ./.\n";
-        assert_eq!(brown_document(tagged), "The jury said.\n\nIt rained.");
+        let tagged = "\n\n\tThe/at jury/nn said/vbd ;/. ;/.\n\n\tit/pps agreed/vbd ./.\n\n\n\tIt/pps rained/vbd ./.\n";
+        assert_eq!(brown_document(tagged), "The jury said; it agreed.\n\nIt rained.");
     }
 
     #[test]
@@ -578,9 +604,9 @@ mod tests {
     fn gcide_entries_keep_definitions_only() {
         let dict = "00-database-info\n   GPL blurb\n\
                     Abdomen \\Ab*do\"men\\, n. [L. abdomen (a word of uncertain\n   etymol.): cf. F. abdomen.]\n   \
-                    1. (Anat.) The belly, or that part of the body\n      between the thorax and the pelvis.\n      \
+                    1. (Anat.) The belly, or that part of the body\n      between the thorax and the pelvis. [Obs.]\n      \
                     [1913 Webster]\n\n   2. (Zool.) The posterior section of the body. --Cuvier.\n      \
-                    [1913 Webster]\n\n   Syn: belly, paunch.\n";
+                    [1913 Webster]\n\n   Syn: belly, paunch.\n\nAbdominous \\Ab*dom\"i*nous\\, a.\n   Potbellied. [Obs.\n";
         let first = dict.find("Abdomen").unwrap();
         let index = format!("00-database-info\tA\t{}\nAbdomen\t{}\t{}\nabdomen\t{}\t{}\n",
                             enc(first), enc(first), enc(dict.len() - first), enc(first), enc(dict.len() - first));
@@ -588,7 +614,7 @@ mod tests {
         assert_eq!(
             entries,
             vec!["The belly, or that part of the body between the thorax and the pelvis.\n\n\
-                  The posterior section of the body."]
+                  The posterior section of the body.\n\nPotbellied."]
         );
         assert!(gcide_entries("Abdomen\tA\tzzzz\n", dict).is_err());
         assert!(gcide_entries("broken line\n", dict).is_err());
