@@ -62,9 +62,12 @@ pub fn is_heading(line: &str) -> bool {
     let mut words = t.split_whitespace().map(|w| w.trim_end_matches(['.', ':']));
     let first = words.next().unwrap_or("");
     let numeral = words.next().is_some_and(|w| {
-        !w.is_empty() && (w.chars().all(|c| c.is_ascii_digit()) || w.chars().all(|c| "IVXLCivxlc".contains(c)))
+        !w.is_empty()
+            && (w.chars().all(|c| c.is_ascii_digit())
+                || w.chars().all(|c| "IVXLCivxlc".contains(c)))
     });
-    let numbered = ["CHAPTER", "Chapter", "VOLUME", "Volume", "BOOK", "PART"].contains(&first) && numeral;
+    let numbered =
+        ["CHAPTER", "Chapter", "VOLUME", "Volume", "BOOK", "PART"].contains(&first) && numeral;
     let section = ["EPILOGUE", "ETYMOLOGY", "EXTRACTS"].contains(&first);
     let no_lowercase = !t.chars().any(char::is_lowercase) && t.split_whitespace().count() <= 8;
     numbered || section || no_lowercase
@@ -96,8 +99,9 @@ pub fn paragraphs(text: &str) -> Vec<String> {
 
 /// Abbreviations after which a full stop does not end a sentence (compared lowercase, without the dot).
 const ABBREVIATIONS: &[&str] = &[
-    "mr", "mrs", "ms", "dr", "st", "jr", "sr", "prof", "gen", "col", "capt", "lt", "sgt", "rev", "hon",
-    "gov", "sen", "rep", "messrs", "mt", "ft", "no", "vol", "fig", "vs", "viz", "cf", "ch", "esq",
+    "mr", "mrs", "ms", "dr", "st", "jr", "sr", "prof", "gen", "col", "capt", "lt", "sgt", "rev",
+    "hon", "gov", "sen", "rep", "messrs", "mt", "ft", "no", "vol", "fig", "vs", "viz", "cf", "ch",
+    "esq",
 ];
 
 /// Characters that may close a sentence after its final punctuation (`."`, `?)`).
@@ -107,7 +111,9 @@ fn is_closer(c: char) -> bool {
 
 /// Whether the word ending at a full stop is an abbreviation or an initial (`J.`, `U.S.`, `e.g.`).
 fn is_abbreviation(word: &str) -> bool {
-    let w = word.trim_start_matches(|c: char| !c.is_alphanumeric()).trim_end_matches('.');
+    let w = word
+        .trim_start_matches(|c: char| !c.is_alphanumeric())
+        .trim_end_matches('.');
     let lower = w.to_lowercase();
     let single_letter = w.chars().count() == 1 && w.chars().all(char::is_alphabetic);
     ABBREVIATIONS.contains(&lower.as_str()) || single_letter || (w.contains('.') && w.len() <= 6)
@@ -125,13 +131,16 @@ pub fn split_sentences(paragraph: &str) -> Vec<String> {
         let (_, c) = chars[i];
         if matches!(c, '.' | '?' | '!' | '…') {
             let mut j = i + 1;
-            while j < chars.len() && (is_closer(chars[j].1) || matches!(chars[j].1, '.' | '?' | '!')) {
+            while j < chars.len()
+                && (is_closer(chars[j].1) || matches!(chars[j].1, '.' | '?' | '!'))
+            {
                 j += 1;
             }
             let at_space = j < chars.len() && chars[j].1 == ' ';
             let next = chars.get(j + 1).map(|&(_, n)| n);
-            let starts_sentence =
-                next.is_some_and(|n| n.is_uppercase() || n.is_ascii_digit() || matches!(n, '"' | '\'' | '('));
+            let starts_sentence = next.is_some_and(|n| {
+                n.is_uppercase() || n.is_ascii_digit() || matches!(n, '"' | '\'' | '(')
+            });
             let end_byte = chars.get(j).map_or(paragraph.len(), |&(b, _)| b);
             let word_start = paragraph[..chars[i].0].rfind(' ').map_or(0, |p| p + 1);
             let abbreviation = c == '.' && is_abbreviation(&paragraph[word_start..=chars[i].0]);
@@ -180,7 +189,9 @@ pub fn strip_brown_tags(line: &str) -> String {
             }
             "(" | "[" | "{" => (word, false, true),
             "." | "," | ";" | ":" | "?" | "!" | ")" | "]" | "}" | "%" => (word, true, false),
-            w if w.starts_with('\'') && w.len() <= 3 && w[1..].chars().all(char::is_alphabetic) => (w, true, false),
+            w if w.starts_with('\'') && w.len() <= 3 && w[1..].chars().all(char::is_alphabetic) => {
+                (w, true, false)
+            }
             w => (w, false, false),
         };
         if !(glue_next || attach_left) {
@@ -215,18 +226,33 @@ mod tests {
 
     #[test]
     fn headings_are_recognised_and_prose_is_not() {
-        for h in ["CHAPTER 1. Loomings.", "VOLUME I", "FINIS", "Chapter 3", "EMMA", "Chapter XII: The Ball"] {
+        for h in [
+            "CHAPTER 1. Loomings.",
+            "VOLUME I",
+            "FINIS",
+            "Chapter 3",
+            "EMMA",
+            "Chapter XII: The Ball",
+        ] {
             assert!(is_heading(h), "{h}");
         }
-        for p in ["Call me Ishmael.", "Chapter and verse were quoted.", "Part I was better than part II."] {
+        for p in [
+            "Call me Ishmael.",
+            "Chapter and verse were quoted.",
+            "Part I was better than part II.",
+        ] {
             assert!(!is_heading(p), "{p}");
         }
     }
 
     #[test]
     fn paragraphs_join_lines_and_drop_headings() {
-        let text = "CHAPTER 1. Loomings.\n\nCall me\nIshmael.  Some years ago.\n\n\n\nSecond one.\n";
-        assert_eq!(paragraphs(text), vec!["Call me Ishmael. Some years ago.", "Second one."]);
+        let text =
+            "CHAPTER 1. Loomings.\n\nCall me\nIshmael.  Some years ago.\n\n\n\nSecond one.\n";
+        assert_eq!(
+            paragraphs(text),
+            vec!["Call me Ishmael. Some years ago.", "Second one."]
+        );
     }
 
     #[test]
@@ -245,18 +271,25 @@ mod tests {
                 "The end",
             ]
         );
-        assert_eq!(split_sentences("no capital. after this"), vec!["no capital. after this"]);
+        assert_eq!(
+            split_sentences("no capital. after this"),
+            vec!["no capital. after this"]
+        );
     }
 
     #[test]
     fn brown_tags_are_stripped_and_punctuation_reattached() {
-        let line = "\tThe/at jury/nn said/vbd ``/`` no/at evidence/nn ''/'' ,/, that/cs Atlanta's/np$ \
+        let line =
+            "\tThe/at jury/nn said/vbd ``/`` no/at evidence/nn ''/'' ,/, that/cs Atlanta's/np$ \
                     ratio/nn (/( 1/2/cd )/) was/bedz 5/cd %/% ./.";
         assert_eq!(
             strip_brown_tags(line),
             "The jury said \"no evidence\", that Atlanta's ratio (1/2) was 5%."
         );
-        assert_eq!(strip_brown_tags("He/pps 'll/md go/vb --/-- now/rb ;/. ;/."), "He'll go -- now;");
+        assert_eq!(
+            strip_brown_tags("He/pps 'll/md go/vb --/-- now/rb ;/. ;/."),
+            "He'll go -- now;"
+        );
         assert_eq!(strip_brown_tags(""), "");
     }
 }
