@@ -495,7 +495,7 @@ enum RObject {
     Symbol(String),
     /// Elements and their `names` attribute (empty when absent).
     List(Vec<RObject>, Vec<String>),
-    /// Anything else (symbols, pairlists, doubles, logicals): read past, not kept.
+    /// Anything else (pairlists, doubles): read past, not kept.
     Other,
 }
 
