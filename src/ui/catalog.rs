@@ -150,7 +150,7 @@ pub const LABS: &[Lab] = &[
         slug: "tokenizer",
         title: "Tokenizer",
         summary: "Split text into WordPiece pieces and see [CLS], [SEP], segment and position ids.",
-        availability: LESSONS_ISSUE,
+        availability: Availability::Ready,
     },
     Lab {
         slug: "embeddings",

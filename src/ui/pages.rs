@@ -5,6 +5,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
 use super::catalog::{self, Availability, Track, LABS};
+use super::labs::TokenizerLab;
 use crate::worker::client::{self, WorkerStatus};
 use crate::worker::protocol::{Outcome, Reply, Request};
 
@@ -144,6 +145,10 @@ pub fn LabPage() -> impl IntoView {
                 <h1>{format!("{} lab", lab.title)}</h1>
                 <p class="lede">{lab.summary}</p>
                 <AvailabilityNote availability=lab.availability />
+                {match lab.slug {
+                    "tokenizer" => Some(view! { <TokenizerLab /> }),
+                    _ => None,
+                }}
             }
             .into_any(),
             None => view! { <NotFound /> }.into_any(),

@@ -7,7 +7,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
 use super::catalog::{Track, LABS};
-use crate::worker::client::WorkerStatus;
+use crate::worker::client::{ModelState, WorkerStatus};
 
 const THEME_KEY: &str = "bertlab.theme";
 
@@ -98,10 +98,22 @@ fn StatusBar() -> impl IntoView {
     let status = expect_context::<RwSignal<WorkerStatus>>();
     let text = move || match status.get() {
         WorkerStatus::Starting => ("starting", "Compute worker: starting…".to_string()),
-        WorkerStatus::Ready { info, running } => {
+        WorkerStatus::Ready { info, running, model } => {
             let gpu = if info.webgpu_available { "WebGPU available" } else { "no WebGPU" };
             let state = if running == 0 { "idle".to_string() } else { format!("busy ({running} job(s))") };
-            ("ready", format!("Compute worker: {state} · backend: {} · {gpu}", info.backend))
+            let model = match model {
+                ModelState::Loading(step) => format!("model: loading ({step})"),
+                ModelState::Loaded(m) => format!(
+                    "model: {} ({}, {} layers, {:.1}M parameters{})",
+                    m.name,
+                    m.family,
+                    m.layers,
+                    m.parameters as f64 / 1e6,
+                    if m.has_mlm_head { "" } else { ", no MLM head" }
+                ),
+                ModelState::Failed(message) => format!("model failed to load: {message}"),
+            };
+            ("ready", format!("Compute worker: {state} · backend: {} · {gpu} · {model}", info.backend))
         }
         WorkerStatus::Failed(message) => ("failed", format!("Compute worker failed: {message}")),
     };

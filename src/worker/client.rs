@@ -9,13 +9,23 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{MessageEvent, Worker};
 
-use super::protocol::{decode, encode, FromWorker, JobId, Reply, Request, ToWorker, WorkerInfo};
+use super::protocol::{
+    decode, encode, FromWorker, JobId, ModelSummary, Outcome, Reply, Request, ToWorker, WorkerInfo,
+};
 
 /// What the status bar shows about the worker.
 #[derive(Debug, Clone, PartialEq)]
 pub enum WorkerStatus {
     Starting,
-    Ready { info: WorkerInfo, running: usize },
+    Ready { info: WorkerInfo, running: usize, model: ModelState },
+    Failed(String),
+}
+
+/// The default model, which the worker loads as soon as it starts.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ModelState {
+    Loading(String),
+    Loaded(ModelSummary),
     Failed(String),
 }
 
@@ -62,7 +72,10 @@ pub fn start(status: RwSignal<WorkerStatus>) {
             return;
         };
         match decode::<FromWorker>(&text) {
-            Ok(FromWorker::Ready(info)) => status.set(WorkerStatus::Ready { info, running: 0 }),
+            Ok(FromWorker::Ready(info)) => {
+                status.set(WorkerStatus::Ready { info, running: 0, model: ModelState::Loading("starting".into()) });
+                load_default_model(status);
+            }
             Ok(FromWorker::Job { job, reply }) => dispatch(status, job, reply),
             Err(message) => status.set(WorkerStatus::Failed(message)),
         }
@@ -75,6 +88,30 @@ pub fn start(status: RwSignal<WorkerStatus>) {
     worker.set_onerror(Some(onerror.as_ref().unchecked_ref()));
     onerror.forget();
     CONNECTION.with(|c| *c.borrow_mut() = Some(Connection { worker, next_job: 1, handlers: HashMap::new() }));
+}
+
+fn set_model_state(status: RwSignal<WorkerStatus>, state: ModelState) {
+    status.update(|s| {
+        if let WorkerStatus::Ready { model, .. } = s {
+            *model = state;
+        }
+    });
+}
+
+fn load_default_model(status: RwSignal<WorkerStatus>) {
+    let on_reply = move |reply: Reply| {
+        let state = match reply {
+            Reply::Progress(p) => ModelState::Loading(p.message),
+            Reply::Done(Outcome::ModelLoaded(summary)) => ModelState::Loaded(summary),
+            Reply::Done(other) => ModelState::Failed(format!("unexpected answer {other:?}")),
+            Reply::Failed { message } => ModelState::Failed(message),
+            Reply::Cancelled => ModelState::Failed("loading was cancelled".into()),
+        };
+        set_model_state(status, state);
+    };
+    if let Err(message) = run(status, Request::LoadModel { name: None }, on_reply) {
+        set_model_state(status, ModelState::Failed(message));
+    }
 }
 
 fn dispatch(status: RwSignal<WorkerStatus>, job: JobId, reply: Reply) {

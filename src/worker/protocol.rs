@@ -5,6 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::text::view::TokenView;
+
 /// Identifies one request and every event it produces.
 pub type JobId = u32;
 
@@ -25,6 +27,11 @@ pub enum Request {
     /// Measure the worker's integer throughput in `steps` slices of about `step_ms` milliseconds,
     /// reporting progress after each and honouring cancellation: the long-job path end to end.
     SelfCheck { steps: u32, step_ms: u32 },
+    /// Load a model folder from the lab's `models/` (its name), or the default model when `None`.
+    LoadModel { name: Option<String> },
+    /// Tokenize a sentence or pair with a model's tokenizer (the default model when `model` is
+    /// `None`), truncated to `max_len` tokens or the model's limit, tracing WordPiece on `trace`.
+    Tokenize { model: Option<String>, text: String, pair: Option<String>, max_len: Option<usize>, trace: Option<String> },
 }
 
 /// A message from the worker to the page.
@@ -78,6 +85,24 @@ pub enum Outcome {
     Hello(WorkerInfo),
     /// A `SelfCheck` ran all its steps at this many simple integer operations per second.
     SelfCheck { steps: u32, operations_per_second: f64 },
+    ModelLoaded(ModelSummary),
+    Tokenized(TokenView),
+}
+
+/// What a loaded model is, for the status bar and the model pickers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelSummary {
+    pub name: String,
+    pub family: String,
+    pub layers: usize,
+    pub hidden_size: usize,
+    pub heads: usize,
+    pub vocab_size: usize,
+    /// Longest input in tokens, special tokens included.
+    pub max_len: usize,
+    pub parameters: usize,
+    /// Whether fill-mask predictions are available.
+    pub has_mlm_head: bool,
 }
 
 /// What the worker is and what it computes on.

@@ -2,12 +2,15 @@
 //! progress, honours cancellation, and turns every failure into a readable [`Reply::Failed`].
 
 use std::cell::RefCell;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
 
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
+use super::lab_model::LabModel;
+use crate::text::view::token_view;
 use super::protocol::{
     decode, encode, FromWorker, JobId, Outcome, Progress, Reply, Request, ToWorker, WorkerInfo,
 };
@@ -15,12 +18,26 @@ use super::protocol::{
 thread_local! {
     /// Jobs the page asked to stop; a job sees this at its next [`JobContext::checkpoint`].
     static CANCELLED: RefCell<HashSet<JobId>> = RefCell::new(HashSet::new());
+    /// Models loaded so far, by folder name; loading is slow, so each is loaded once.
+    static MODELS: RefCell<HashMap<String, Rc<LabModel>>> = RefCell::new(HashMap::new());
+}
+
+/// `models/index.json`: which model folders the lab ships and which one it opens with.
+#[derive(serde::Deserialize)]
+struct ModelIndex {
+    default: String,
 }
 
 /// Why a job stopped early.
 enum Stop {
     Cancelled,
     Failed(String),
+}
+
+impl From<String> for Stop {
+    fn from(message: String) -> Self {
+        Stop::Failed(message)
+    }
 }
 
 /// A running job's channel back to the page.
@@ -71,6 +88,46 @@ fn worker_info() -> WorkerInfo {
     }
 }
 
+/// Fetch a file served next to the app (the worker script sits at the app's root).
+async fn fetch_bytes(path: &str) -> Result<Vec<u8>, Stop> {
+    let failed = |what: &str| Stop::Failed(format!("could not load {path}: {what}"));
+    let response = wasm_bindgen_futures::JsFuture::from(scope().fetch_with_str(path))
+        .await
+        .map_err(|e| failed(&format!("{e:?}")))?;
+    let response: web_sys::Response = response.dyn_into().map_err(|_| failed("not a response"))?;
+    if !response.ok() {
+        return Err(failed(&format!("HTTP {}", response.status())));
+    }
+    let buffer = response.array_buffer().map_err(|e| failed(&format!("{e:?}")))?;
+    let buffer = wasm_bindgen_futures::JsFuture::from(buffer).await.map_err(|e| failed(&format!("{e:?}")))?;
+    Ok(js_sys::Uint8Array::new(&buffer).to_vec())
+}
+
+async fn load_model(ctx: &JobContext, name: Option<String>) -> Result<Rc<LabModel>, Stop> {
+    let name = match name {
+        Some(name) => name,
+        None => {
+            let index = fetch_bytes("models/index.json").await?;
+            serde_json::from_slice::<ModelIndex>(&index)
+                .map_err(|e| Stop::Failed(format!("models/index.json is malformed: {e}")))?
+                .default
+        }
+    };
+    if let Some(model) = MODELS.with(|m| m.borrow().get(&name).cloned()) {
+        return Ok(model);
+    }
+    let mut files = Vec::new();
+    for (i, file) in ["config.json", "tokenizer.json", "model.safetensors"].into_iter().enumerate() {
+        ctx.progress(i as u64, 4, format!("downloading {name}/{file}"));
+        files.push(fetch_bytes(&format!("models/{name}/{file}")).await?);
+        ctx.checkpoint().await?;
+    }
+    ctx.progress(3, 4, format!("building {name}"));
+    let model = Rc::new(LabModel::from_bytes(&name, &files[0], &files[2], &files[1]).map_err(Stop::Failed)?);
+    MODELS.with(|m| m.borrow_mut().insert(name, model.clone()));
+    Ok(model)
+}
+
 async fn run(job: JobId, request: Request) {
     let ctx = JobContext { job };
     let reply = match execute(&ctx, request).await {
@@ -104,6 +161,21 @@ async fn execute(ctx: &JobContext, request: Request) -> Result<Outcome, Stop> {
             std::hint::black_box(state);
             let operations_per_second = operations as f64 / (busy_ms / 1000.0).max(1e-3);
             Ok(Outcome::SelfCheck { steps, operations_per_second })
+        }
+        Request::LoadModel { name } => Ok(Outcome::ModelLoaded(load_model(ctx, name).await?.summary())),
+        Request::Tokenize { model, text, pair, max_len, trace } => {
+            let model = load_model(ctx, model).await?;
+            let limit = model.config.max_input_len();
+            let max_len = max_len.map_or(limit, |m| m.clamp(2, limit));
+            let view = token_view(
+                &model.tokenizer,
+                &text,
+                pair.as_deref().filter(|p| !p.trim().is_empty()),
+                max_len,
+                model.config.position_offset(),
+                trace.as_deref(),
+            )?;
+            Ok(Outcome::Tokenized(view))
         }
     }
 }

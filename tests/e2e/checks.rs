@@ -71,7 +71,8 @@ impl Ctx<'_> {
 async fn home(ctx: &Ctx<'_>) -> Outcome {
     ctx.open("/").await?;
     ctx.wait_text("main h1", |t| t == "See what encoder pretraining does").await?;
-    let status = ctx.wait_text(".status-bar", |t| t.contains("idle")).await?;
+    // The worker starts, loads the embedded default model, and goes idle.
+    let status = ctx.wait_text(".status-bar", |t| t.contains("idle") && t.contains("model: all-minilm-l6-v2")).await?;
     if !status.contains("backend: CPU") {
         return Err(format!("status bar does not name the backend: {status:?}"));
     }
