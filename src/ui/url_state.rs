@@ -9,7 +9,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 /// Query parameters that belong to the page, not to a widget's state.
 const RESERVED: [&str; 3] = ["embed", "hide", "lock"];
@@ -101,7 +101,7 @@ fn encode_query(pairs: &[(String, String)]) -> String {
 
 fn current_pairs() -> Vec<(String, String)> {
     let query = use_query_map();
-    query.with_untracked(|q| q.into_iter().map(|(k, v)| (k.to_string(), v.clone())).collect())
+    query.with_untracked(|q| q.into_iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
 }
 
 /// A widget's state as a signal that starts from the URL and writes every change back to it
