@@ -232,6 +232,7 @@ impl Counts {
         self.bytes += doc.sentences.iter().map(|s| s.len() + 1).sum::<usize>() + 1;
     }
 
+    #[cfg(not(target_arch = "wasm32"))]
     fn merge(&mut self, other: &Counts) {
         self.documents += other.documents;
         self.sentences += other.sentences;

@@ -28,6 +28,8 @@ pub async fn run_all(ctx: &Ctx<'_>) -> Vec<(&'static str, Outcome)> {
         ("fits_a_360px_phone", narrow_phone(ctx).await),
         ("dark_theme_toggle", dark_theme(ctx).await),
         ("keyboard_reaches_the_navigation", keyboard(ctx).await),
+        ("tokenizer_lab_shows_pieces_segments_and_trace", tokenizer_lab(ctx).await),
+        ("tokenizer_lab_state_round_trips_through_the_url", tokenizer_url_state(ctx).await),
     ]
 }
 
@@ -198,6 +200,67 @@ async fn keyboard(ctx: &Ctx<'_>) -> Outcome {
         if !reached.iter().any(|r| r == wanted) {
             return Err(format!("Tab never reached {wanted:?}; focus went through {reached:?}"));
         }
+    }
+    Ok(())
+}
+
+async fn tokenizer_lab(ctx: &Ctx<'_>) -> Outcome {
+    ctx.open("/labs/tokenizer?text=Playing%20tokenizers&pair=Second%20one").await?;
+    let tokens = ctx.wait_text("ol.tokens", |t| t.contains("[SEP]")).await?;
+    let pieces = ctx
+        .js("return [...document.querySelectorAll('ol.tokens .piece')].map(e => e.textContent)")
+        .await?;
+    let pieces: Vec<String> = serde_json::from_value(pieces).map_err(|e| e.to_string())?;
+    if pieces.first().map(String::as_str) != Some("[CLS]") || pieces.iter().filter(|p| *p == "[SEP]").count() != 2 {
+        return Err(format!("a pair must read [CLS] A [SEP] B [SEP]: {pieces:?} ({tokens:?})"));
+    }
+    if !pieces.iter().any(|p| p.starts_with("##")) {
+        return Err(format!("expected a ## continuation piece in {pieces:?}"));
+    }
+    let segments = ctx.js("return [...document.querySelectorAll('ol.tokens .tok')].map(e => e.classList.contains('seg-1'))").await?;
+    let segments: Vec<bool> = serde_json::from_value(segments).map_err(|e| e.to_string())?;
+    let first_b = segments.iter().position(|b| *b).ok_or("no token has segment 1")?;
+    if pieces[first_b - 1] != "[SEP]" || segments[first_b..].iter().any(|b| !b) {
+        return Err(format!("segment ids must switch to 1 right after the first [SEP]: {segments:?}"));
+    }
+    // Focusing a piece highlights its characters in the source sentence.
+    ctx.js("document.querySelectorAll('ol.tokens .tok')[1].focus()").await?;
+    let lit = ctx.wait_text(".source", |_| true).await?;
+    let highlighted = ctx.js("return [...document.querySelectorAll('.source .lit')].map(e => e.textContent).join('')").await?;
+    if highlighted.as_str().unwrap_or_default().to_lowercase() != pieces[1].trim_start_matches("##") {
+        return Err(format!("focusing {:?} highlighted {highlighted} in {lit:?}", pieces[1]));
+    }
+    ctx.wait_text("table.trace caption", |t| t.contains("un ##aff ##able")).await?;
+    ctx.screenshot("lab_tokenizer_pair").await
+}
+
+async fn tokenizer_url_state(ctx: &Ctx<'_>) -> Outcome {
+    ctx.open("/labs/tokenizer").await?;
+    ctx.wait_text("ol.tokens", |t| t.contains("[CLS]")).await?;
+    let input = ctx.client.find(Locator::Css("#tok-pair")).await.map_err(|e| e.to_string())?;
+    input.clear().await.map_err(|e| e.to_string())?;
+    input.send_keys("Shared links keep state").await.map_err(|e| e.to_string())?;
+    ctx.wait_text("ol.tokens", |t| t.contains("shared")).await?;
+    let url = ctx.client.current_url().await.map_err(|e| e.to_string())?;
+    if !url.as_str().contains("pair=Shared") {
+        return Err(format!("the URL does not carry the typed sentence: {url}"));
+    }
+    // Reopening the shared link restores the same view.
+    ctx.client.goto(url.as_str()).await.map_err(|e| e.to_string())?;
+    ctx.wait_text("ol.tokens", |t| t.contains("shared")).await?;
+    let value = ctx.js("return document.querySelector('#tok-pair').value").await?;
+    if value != "Shared links keep state" {
+        return Err(format!("reloaded input holds {value}"));
+    }
+    // Instructors can hide a control through the URL.
+    ctx.open("/labs/tokenizer?hide=pair,max_len&lock=text").await?;
+    ctx.wait_text("ol.tokens", |t| t.contains("[CLS]")).await?;
+    if ctx.has("#tok-pair").await || ctx.has("#tok-max").await {
+        return Err("hide=pair,max_len left the controls visible".into());
+    }
+    let locked = ctx.js("return document.querySelector('#tok-text').disabled").await?;
+    if locked != Value::Bool(true) {
+        return Err("lock=text left the text editable".into());
     }
     Ok(())
 }
