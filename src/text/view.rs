@@ -48,8 +48,14 @@ pub fn token_view(
     position_offset: u32,
     trace: Option<&str>,
 ) -> Result<TokenView, String> {
-    let options = EncodeOptions { add_special_tokens: true, max_len: Some(max_len), position_offset };
-    let encoded = tokenizer.encode(text, pair, &options).map_err(|e| e.to_string())?;
+    let options = EncodeOptions {
+        add_special_tokens: true,
+        max_len: Some(max_len),
+        position_offset,
+    };
+    let encoded = tokenizer
+        .encode(text, pair, &options)
+        .map_err(|e| e.to_string())?;
     let tokens = (0..encoded.len())
         .map(|i| TokenCell {
             piece: encoded.pieces[i].clone(),
@@ -67,8 +73,15 @@ pub fn token_view(
         (TokenizerKind::WordPiece, Some(word)) => {
             let vocab: HashMap<String, u32> = tokenizer.inner().get_vocab(false);
             // BERT lowercases before WordPiece; trace what the model actually looks up.
-            let word = if tokenizer.token_to_id(word).is_none() { word.to_lowercase() } else { word.to_string() };
-            Some(trace_word(&word, &vocab, &WordPieceParams::default()).map_err(|e| e.to_string())?)
+            let word = if tokenizer.token_to_id(word).is_none() {
+                word.to_lowercase()
+            } else {
+                word.to_string()
+            };
+            Some(
+                trace_word(&word, &vocab, &WordPieceParams::default())
+                    .map_err(|e| e.to_string())?,
+            )
         }
         _ => None,
     };
@@ -86,17 +99,24 @@ mod tests {
     use super::*;
 
     fn minilm() -> Tokenizer {
-        Tokenizer::from_file(concat!(env!("CARGO_MANIFEST_DIR"), "/models/all-minilm-l6-v2/tokenizer.json"))
-            .expect("the embedded MiniLM tokenizer is committed")
+        Tokenizer::from_file(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/models/all-minilm-l6-v2/tokenizer.json"
+        ))
+        .expect("the embedded MiniLM tokenizer is committed")
     }
 
     #[test]
     fn a_pair_is_wrapped_in_cls_and_sep_with_segment_ids() {
-        let view = token_view(&minilm(), "The cat sat.", Some("It purred."), 128, 0, None).expect("tokenizes");
+        let view = token_view(&minilm(), "The cat sat.", Some("It purred."), 128, 0, None)
+            .expect("tokenizes");
         let pieces: Vec<&str> = view.tokens.iter().map(|t| t.piece.as_str()).collect();
         assert_eq!(pieces.first(), Some(&"[CLS]"));
         assert_eq!(pieces.iter().filter(|p| **p == "[SEP]").count(), 2);
-        let first_sep = pieces.iter().position(|p| *p == "[SEP]").expect("has [SEP]");
+        let first_sep = pieces
+            .iter()
+            .position(|p| *p == "[SEP]")
+            .expect("has [SEP]");
         assert!(view.tokens[..=first_sep].iter().all(|t| t.segment == 0));
         assert!(view.tokens[first_sep + 1..].iter().all(|t| t.segment == 1));
         let positions: Vec<u32> = view.tokens.iter().map(|t| t.position).collect();
@@ -110,7 +130,10 @@ mod tests {
         let view = token_view(&minilm(), text, None, 128, 0, None).expect("tokenizes");
         let chars: Vec<char> = text.chars().collect();
         for t in view.tokens.iter().filter(|t| !t.special) {
-            let covered: String = chars[t.chars.0..t.chars.1].iter().collect::<String>().to_lowercase();
+            let covered: String = chars[t.chars.0..t.chars.1]
+                .iter()
+                .collect::<String>()
+                .to_lowercase();
             let piece = t.piece.trim_start_matches("##");
             // BERT's normaliser strips accents, so compare without them.
             assert_eq!(covered.replace('é', "e"), piece, "{t:?}");
@@ -127,11 +150,20 @@ mod tests {
 
     #[test]
     fn the_trace_of_a_word_ends_in_the_pieces_the_tokenizer_produced() {
-        let view = token_view(&minilm(), "unaffable", None, 128, 0, Some("unaffable")).expect("tokenizes");
+        let view =
+            token_view(&minilm(), "unaffable", None, 128, 0, Some("unaffable")).expect("tokenizes");
         let trace = view.trace.expect("WordPiece tokenizers get a trace");
         let traced: Vec<&str> = trace.pieces.iter().map(|p| p.text.as_str()).collect();
-        let produced: Vec<&str> = view.tokens.iter().filter(|t| !t.special).map(|t| t.piece.as_str()).collect();
+        let produced: Vec<&str> = view
+            .tokens
+            .iter()
+            .filter(|t| !t.special)
+            .map(|t| t.piece.as_str())
+            .collect();
         assert_eq!(traced, produced);
-        assert!(trace.steps.len() > traced.len(), "the trace shows the failed lookups too");
+        assert!(
+            trace.steps.len() > traced.len(),
+            "the trace shows the failed lookups too"
+        );
     }
 }

@@ -68,9 +68,9 @@ fn LabCards() -> impl IntoView {
 fn AvailabilityNote(availability: Availability) -> impl IntoView {
     match availability {
         Availability::Ready => None,
-        Availability::Coming { issue } => {
-            Some(view! { <p class="coming">{format!("Coming soon (issue {issue}): not built yet.")}</p> })
-        }
+        Availability::Coming { issue } => Some(
+            view! { <p class="coming">{format!("Coming soon (issue {issue}): not built yet.")}</p> },
+        ),
     }
 }
 
@@ -170,7 +170,10 @@ pub fn SystemPage() -> impl IntoView {
                 progress.set(p.fraction());
                 message.set(p.message);
             }
-            Reply::Done(Outcome::SelfCheck { steps, operations_per_second }) => {
+            Reply::Done(Outcome::SelfCheck {
+                steps,
+                operations_per_second,
+            }) => {
                 job.set(None);
                 message.set(format!(
                     "Done: {steps} steps in the worker at {:.0} million simple operations per second.",
@@ -190,7 +193,14 @@ pub fn SystemPage() -> impl IntoView {
                 message.set("Cancelled.".to_string());
             }
         };
-        match client::run(status, Request::SelfCheck { steps: 30, step_ms: 100 }, on_reply) {
+        match client::run(
+            status,
+            Request::SelfCheck {
+                steps: 30,
+                step_ms: 100,
+            },
+            on_reply,
+        ) {
             Ok(id) => job.set(Some(id)),
             Err(e) => message.set(e),
         }

@@ -14,7 +14,12 @@ const THEME_KEY: &str = "bertlab.theme";
 /// Whether the current URL asks for embed mode.
 pub fn use_embed_mode() -> Signal<bool> {
     let query = use_query_map();
-    Signal::derive(move || query.read().get("embed").is_some_and(|v| v == "1" || v == "true"))
+    Signal::derive(move || {
+        query
+            .read()
+            .get("embed")
+            .is_some_and(|v| v == "1" || v == "true")
+    })
 }
 
 /// Page frame: navigation and status bar, or the bare page in embed mode.
@@ -83,7 +88,14 @@ fn ThemeToggle() -> impl IntoView {
     let toggle = move |_| {
         dark.update(|d| *d = !*d);
         // Losing the preference (private mode, full storage) only costs the user one click next time.
-        let _ = LocalStorage::set(THEME_KEY, if dark.get_untracked() { "dark" } else { "light" });
+        let _ = LocalStorage::set(
+            THEME_KEY,
+            if dark.get_untracked() {
+                "dark"
+            } else {
+                "light"
+            },
+        );
     };
     view! {
         <button class="theme-toggle" on:click=toggle aria-pressed=move || dark.get().to_string()>
@@ -98,9 +110,21 @@ fn StatusBar() -> impl IntoView {
     let status = expect_context::<RwSignal<WorkerStatus>>();
     let text = move || match status.get() {
         WorkerStatus::Starting => ("starting", "Compute worker: starting…".to_string()),
-        WorkerStatus::Ready { info, running, model } => {
-            let gpu = if info.webgpu_available { "WebGPU available" } else { "no WebGPU" };
-            let state = if running == 0 { "idle".to_string() } else { format!("busy ({running} job(s))") };
+        WorkerStatus::Ready {
+            info,
+            running,
+            model,
+        } => {
+            let gpu = if info.webgpu_available {
+                "WebGPU available"
+            } else {
+                "no WebGPU"
+            };
+            let state = if running == 0 {
+                "idle".to_string()
+            } else {
+                format!("busy ({running} job(s))")
+            };
             let model = match model {
                 ModelState::Loading(step) => format!("model: loading ({step})"),
                 ModelState::Loaded(m) => format!(
@@ -113,7 +137,13 @@ fn StatusBar() -> impl IntoView {
                 ),
                 ModelState::Failed(message) => format!("model failed to load: {message}"),
             };
-            ("ready", format!("Compute worker: {state} · backend: {} · {gpu} · {model}", info.backend))
+            (
+                "ready",
+                format!(
+                    "Compute worker: {state} · backend: {} · {gpu} · {model}",
+                    info.backend
+                ),
+            )
         }
         WorkerStatus::Failed(message) => ("failed", format!("Compute worker failed: {message}")),
     };

@@ -26,8 +26,14 @@ pub struct LabModel {
 impl LabModel {
     /// Build from the bytes of `config.json`, `model.safetensors` and `tokenizer.json`. Loads the
     /// masked-LM head when the checkpoint has one, the bare encoder otherwise.
-    pub fn from_bytes(name: &str, config: &[u8], safetensors: &[u8], tokenizer: &[u8]) -> Result<LabModel, String> {
-        let checkpoint = Checkpoint::from_bytes(config, safetensors).map_err(|e| format!("{name}: {e}"))?;
+    pub fn from_bytes(
+        name: &str,
+        config: &[u8],
+        safetensors: &[u8],
+        tokenizer: &[u8],
+    ) -> Result<LabModel, String> {
+        let checkpoint =
+            Checkpoint::from_bytes(config, safetensors).map_err(|e| format!("{name}: {e}"))?;
         let tokenizer = Tokenizer::from_bytes(tokenizer).map_err(|e| format!("{name}: {e}"))?;
         let device = Device::Cpu;
         let (weights, parameters) = match checkpoint.load::<MaskedLm>(&device) {
@@ -36,13 +42,21 @@ impl LabModel {
                 (Weights::MaskedLm(loaded.model), parameters)
             }
             Err(ModelError::MissingTensor { .. }) => {
-                let loaded = checkpoint.load::<Encoder>(&device).map_err(|e| format!("{name}: {e}"))?;
+                let loaded = checkpoint
+                    .load::<Encoder>(&device)
+                    .map_err(|e| format!("{name}: {e}"))?;
                 let parameters = loaded.parameter_count();
                 (Weights::EncoderOnly(loaded.model), parameters)
             }
             Err(e) => return Err(format!("{name}: {e}")),
         };
-        Ok(LabModel { name: name.to_string(), config: checkpoint.config.clone(), tokenizer, weights, parameters })
+        Ok(LabModel {
+            name: name.to_string(),
+            config: checkpoint.config.clone(),
+            tokenizer,
+            weights,
+            parameters,
+        })
     }
 
     pub fn encoder(&self) -> &Encoder {
@@ -73,8 +87,11 @@ mod tests {
     use crate::model::{Family, Loaded};
 
     fn tokenizer_json() -> Vec<u8> {
-        std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/models/all-minilm-l6-v2/tokenizer.json"))
-            .expect("the embedded MiniLM tokenizer is committed")
+        std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/models/all-minilm-l6-v2/tokenizer.json"
+        ))
+        .expect("the embedded MiniLM tokenizer is committed")
     }
 
     #[test]
@@ -85,13 +102,23 @@ mod tests {
         let bare = Loaded::<Encoder>::random(&config, 1, &Device::Cpu).expect("random model");
         let tokenizer = tokenizer_json();
 
-        let with_head = LabModel::from_bytes("mlm", &config_json, &mlm.to_safetensors().expect("save"), &tokenizer)
-            .expect("loads");
+        let with_head = LabModel::from_bytes(
+            "mlm",
+            &config_json,
+            &mlm.to_safetensors().expect("save"),
+            &tokenizer,
+        )
+        .expect("loads");
         assert!(with_head.summary().has_mlm_head);
         assert_eq!(with_head.summary().parameters, mlm.parameter_count());
 
-        let without = LabModel::from_bytes("bare", &config_json, &bare.to_safetensors().expect("save"), &tokenizer)
-            .expect("loads");
+        let without = LabModel::from_bytes(
+            "bare",
+            &config_json,
+            &bare.to_safetensors().expect("save"),
+            &tokenizer,
+        )
+        .expect("loads");
         assert!(!without.summary().has_mlm_head);
         assert_eq!(without.summary().layers, config.num_hidden_layers);
     }

@@ -17,7 +17,9 @@ async fn main() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let dist = root.join("dist");
     if !dist.join("index.html").exists() {
-        eprintln!("dist/index.html is missing: build the app first (`make test` runs `trunk build`).");
+        eprintln!(
+            "dist/index.html is missing: build the app first (`make test` runs `trunk build`)."
+        );
         std::process::exit(1);
     }
     let server = match server::StaticServer::start(dist) {
@@ -36,7 +38,11 @@ async fn main() {
     };
     let shots = root.join("target/screenshots");
     let _ = std::fs::create_dir_all(&shots);
-    let ctx = checks::Ctx { client: &browser.client, server: &server, shots };
+    let ctx = checks::Ctx {
+        client: &browser.client,
+        server: &server,
+        shots,
+    };
 
     let started = Instant::now();
     let mut failed = Vec::new();
@@ -53,6 +59,7 @@ async fn main() {
             }
         }
     }
+    let shots = ctx.shots.clone();
     browser.close().await;
     let status = if failed.is_empty() { "ok" } else { "FAILED" };
     println!(
@@ -60,7 +67,7 @@ async fn main() {
         failed.len(),
         started.elapsed().as_secs_f64()
     );
-    println!("screenshots: {}", ctx.shots.display());
+    println!("screenshots: {}", shots.display());
     if !failed.is_empty() {
         std::process::exit(1);
     }

@@ -142,8 +142,18 @@ fn TokenTable(
     let source = move |sequence: usize| {
         let tokens = tokens.clone();
         move || {
-            let text = state.with(|s| if sequence == 0 { s.text.clone() } else { s.pair.clone() });
-            let lit = hovered.get().and_then(|i| tokens.get(i)).filter(|t| t.sequence == Some(sequence)).map(|t| t.chars);
+            let text = state.with(|s| {
+                if sequence == 0 {
+                    s.text.clone()
+                } else {
+                    s.pair.clone()
+                }
+            });
+            let lit = hovered
+                .get()
+                .and_then(|i| tokens.get(i))
+                .filter(|t| t.sequence == Some(sequence))
+                .map(|t| t.chars);
             text.chars()
                 .enumerate()
                 .map(|(i, c)| {
@@ -190,7 +200,11 @@ fn TokenChip(
         "tok seg-{}{}{}",
         token.segment,
         if token.special { " special" } else { "" },
-        if token.piece.starts_with("##") { " continuation" } else { "" }
+        if token.piece.starts_with("##") {
+            " continuation"
+        } else {
+            ""
+        }
     );
     view! {
         <li class=class tabindex="0"
@@ -211,7 +225,12 @@ fn TraceTable(
     /// The trace computed by the worker.
     trace: WordPieceTrace,
 ) -> impl IntoView {
-    let pieces = trace.pieces.iter().map(|p| p.text.clone()).collect::<Vec<_>>().join(" ");
+    let pieces = trace
+        .pieces
+        .iter()
+        .map(|p| p.text.clone())
+        .collect::<Vec<_>>()
+        .join(" ");
     view! {
         <table class="trace">
             <caption>{format!("\u{201c}{}\u{201d} becomes: {pieces}", trace.word)}</caption>
