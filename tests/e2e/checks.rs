@@ -351,9 +351,30 @@ async fn tokenizer_lab(ctx: &Ctx<'_>) -> Outcome {
             pieces[1]
         ));
     }
-    ctx.wait_text("table.trace caption", |t| t.contains("un ##aff ##able"))
+    ctx.screenshot("lab_tokenizer_pair").await?;
+
+    // The trace of a word ends in exactly the pieces the tokenizer gives that word.
+    ctx.open("/labs/tokenizer?text=unaffable&pair=&word=unaffable")
         .await?;
-    ctx.screenshot("lab_tokenizer_pair").await
+    ctx.wait_text("ol.tokens", |t| t.contains("[SEP]")).await?;
+    let pieces = ctx
+        .js("return [...document.querySelectorAll('ol.tokens .tok:not(.special) .piece')].map(e => e.textContent).join(' ')")
+        .await?;
+    let pieces = pieces.as_str().unwrap_or_default().to_string();
+    ctx.wait_text("table.trace caption", |t| {
+        !pieces.is_empty() && t.ends_with(&format!("becomes: {pieces}"))
+    })
+    .await
+    .map_err(|e| format!("{e} (the token row shows {pieces:?})"))?;
+    let rows = ctx
+        .js("return document.querySelectorAll('table.trace tbody tr').length")
+        .await?;
+    if rows.as_u64().unwrap_or(0) <= pieces.split(' ').count() as u64 {
+        return Err(format!(
+            "the trace should show the failed lookups too, it has {rows} rows for {pieces:?}"
+        ));
+    }
+    ctx.screenshot("lab_tokenizer_trace").await
 }
 
 async fn tokenizer_url_state(ctx: &Ctx<'_>) -> Outcome {
