@@ -199,6 +199,8 @@ impl Checkpoint {
             })
         };
         let config = read("config.json")?;
+        // Report a bad config before a missing weights file.
+        EncoderConfig::from_hf_json(&config)?;
         if !dir.join("model.safetensors").exists() {
             if dir.join("pytorch_model.bin").exists() {
                 return Err(ModelError::BinOnlyCheckpoint {
