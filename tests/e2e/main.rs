@@ -37,6 +37,8 @@ async fn main() {
         }
     };
     let shots = root.join("target/screenshots");
+    // Start from an empty folder so no screenshot from an earlier run is mistaken for this one's.
+    let _ = std::fs::remove_dir_all(&shots);
     let _ = std::fs::create_dir_all(&shots);
     let ctx = checks::Ctx {
         client: &browser.client,
