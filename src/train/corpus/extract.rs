@@ -34,15 +34,7 @@ pub fn extract(
     match spec.extraction {
         Extraction::SotuAddresses => {
             let files = list(&root.join("package/data"), |n| n.ends_with(".txt"))?;
-            files
-                .iter()
-                .map(|p| {
-                    Ok(RawDocument {
-                        id: stem(p),
-                        text: read_text(p)?,
-                    })
-                })
-                .collect()
+            one_document_per_file(&files)
         }
         Extraction::MobyDickChapters => {
             let wanted = |n: &str| {
@@ -52,15 +44,7 @@ pub fn extract(
             let files = list(&root.join("package/data"), |n| {
                 n.ends_with(".txt") && wanted(n)
             })?;
-            files
-                .iter()
-                .map(|p| {
-                    Ok(RawDocument {
-                        id: stem(p),
-                        text: read_text(p)?,
-                    })
-                })
-                .collect()
+            one_document_per_file(&files)
         }
         Extraction::BrownTagged => {
             let files = list(&root.join("package"), is_brown_file)?;
@@ -670,6 +654,19 @@ impl<'a> RReader<'a> {
             }
         }
     }
+}
+
+/// Each file is one document, named after the file.
+fn one_document_per_file(files: &[PathBuf]) -> Result<Vec<RawDocument>, CorpusError> {
+    files
+        .iter()
+        .map(|p| {
+            Ok(RawDocument {
+                id: stem(p),
+                text: read_text(p)?,
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]
