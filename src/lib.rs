@@ -8,7 +8,5 @@ pub mod masking;
 pub mod model;
 pub mod text;
 pub mod train;
-pub mod worker;
-
-#[cfg(target_arch = "wasm32")]
 pub mod ui;
+pub mod worker;

@@ -2,4 +2,5 @@
 //! truncation, the WordPiece greedy trace). Pure: no candle.
 
 pub mod tokenizer;
+pub mod view;
 pub mod wordpiece_trace;

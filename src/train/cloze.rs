@@ -40,9 +40,14 @@ impl ClozeCategory {
     }
 
     fn parse(s: &str) -> Option<Self> {
-        [Self::Knowledge, Self::Collocation, Self::Grammar, Self::RightContext]
-            .into_iter()
-            .find(|c| c.as_str() == s)
+        [
+            Self::Knowledge,
+            Self::Collocation,
+            Self::Grammar,
+            Self::RightContext,
+        ]
+        .into_iter()
+        .find(|c| c.as_str() == s)
     }
 }
 
@@ -79,7 +84,9 @@ impl ClozeItem {
 /// A malformed benchmark file, located by line (1-based).
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ClozeError {
-    #[error("cloze file is empty: expected the header line `id<TAB>category<TAB>sentence<TAB>answers`")]
+    #[error(
+        "cloze file is empty: expected the header line `id<TAB>category<TAB>sentence<TAB>answers`"
+    )]
     Empty,
     #[error("cloze file line 1: expected the header `id<TAB>category<TAB>sentence<TAB>answers`, found `{0}`")]
     BadHeader(String),
@@ -88,10 +95,16 @@ pub enum ClozeError {
     #[error("cloze file line {line}: empty id")]
     EmptyId { line: usize },
     #[error("cloze file line {line}: id `{id}` already used on line {first}")]
-    DuplicateId { line: usize, id: String, first: usize },
+    DuplicateId {
+        line: usize,
+        id: String,
+        first: usize,
+    },
     #[error("cloze file line {line}: unknown category `{category}` (expected knowledge, collocation, grammar or right-context)")]
     Category { line: usize, category: String },
-    #[error("cloze file line {line}: the sentence must contain [MASK] exactly once, found {found}")]
+    #[error(
+        "cloze file line {line}: the sentence must contain [MASK] exactly once, found {found}"
+    )]
     MaskCount { line: usize, found: usize },
     #[error("cloze file line {line}: answer `{answer}` must be one non-empty lowercase word")]
     BadAnswer { line: usize, answer: String },
@@ -122,20 +135,28 @@ pub fn parse_cloze_tsv(text: &str) -> Result<Vec<ClozeItem>, ClozeError> {
         }
         let cols: Vec<&str> = raw.split('\t').collect();
         let [id, category, sentence, answers] = cols[..] else {
-            return Err(ClozeError::Columns { line, found: cols.len() });
+            return Err(ClozeError::Columns {
+                line,
+                found: cols.len(),
+            });
         };
         let id = id.trim();
         if id.is_empty() {
             return Err(ClozeError::EmptyId { line });
         }
         if let Some(&first) = seen.get(id) {
-            return Err(ClozeError::DuplicateId { line, id: id.to_string(), first });
+            return Err(ClozeError::DuplicateId {
+                line,
+                id: id.to_string(),
+                first,
+            });
         }
         seen.insert(id.to_string(), line);
-        let category = ClozeCategory::parse(category.trim()).ok_or_else(|| ClozeError::Category {
-            line,
-            category: category.to_string(),
-        })?;
+        let category =
+            ClozeCategory::parse(category.trim()).ok_or_else(|| ClozeError::Category {
+                line,
+                category: category.to_string(),
+            })?;
         let found = sentence.matches(MASK).count();
         if found != 1 {
             return Err(ClozeError::MaskCount { line, found });
@@ -147,7 +168,10 @@ pub fn parse_cloze_tsv(text: &str) -> Result<Vec<ClozeItem>, ClozeError> {
                 if ok {
                     Ok(a.to_string())
                 } else {
-                    Err(ClozeError::BadAnswer { line, answer: a.to_string() })
+                    Err(ClozeError::BadAnswer {
+                        line,
+                        answer: a.to_string(),
+                    })
                 }
             })
             .collect::<Result<Vec<_>, _>>()?;
@@ -213,13 +237,19 @@ impl ClozeScore {
 /// never match because answers are whole words.
 pub fn score(items: &[ClozeItem], predictions: &[Vec<String>]) -> Result<ClozeScore, ClozeError> {
     if items.len() != predictions.len() {
-        return Err(ClozeError::PredictionCount { items: items.len(), predictions: predictions.len() });
+        return Err(ClozeError::PredictionCount {
+            items: items.len(),
+            predictions: predictions.len(),
+        });
     }
     let mut out = ClozeScore::default();
     for (item, preds) in items.iter().zip(predictions) {
         let top1 = preds.first().is_some_and(|p| item.accepts(p));
         let top5 = preds.iter().take(5).any(|p| item.accepts(p));
-        for tally in [&mut out.overall, out.by_category.entry(item.category).or_default()] {
+        for tally in [
+            &mut out.overall,
+            out.by_category.entry(item.category).or_default(),
+        ] {
             tally.items += 1;
             tally.top1 += usize::from(top1);
             tally.top5 += usize::from(top5);
@@ -230,7 +260,10 @@ pub fn score(items: &[ClozeItem], predictions: &[Vec<String>]) -> Result<ClozeSc
 
 /// All distinct answers across the items, for checking them against a model's vocabulary.
 pub fn answer_words(items: &[ClozeItem]) -> HashSet<&str> {
-    items.iter().flat_map(|i| i.answers.iter().map(String::as_str)).collect()
+    items
+        .iter()
+        .flat_map(|i| i.answers.iter().map(String::as_str))
+        .collect()
 }
 
 #[cfg(test)]
@@ -254,40 +287,107 @@ mod tests {
         assert_eq!(items.len(), 3);
         assert_eq!(items[2].answers, vec!["is", "was"]);
         assert_eq!(items[1].category, ClozeCategory::RightContext);
-        assert_eq!(items[0].masked_for("<mask>"), "The capital of France is <mask>.");
+        assert_eq!(
+            items[0].masked_for("<mask>"),
+            "The capital of France is <mask>."
+        );
     }
 
     #[test]
     fn scores_top1_and_top5_per_category() {
         let items = small();
         let preds = vec![
-            vec!["Paris".to_string()],                                        // top-1 hit, case-insensitive
-            ["please", "thanks", "and", "so", "thank"].map(String::from).to_vec(), // top-5 hit only
-            ["are", "be", "a", "the", "very", "was"].map(String::from).to_vec(),  // 6th: a miss
+            vec!["Paris".to_string()], // top-1 hit, case-insensitive
+            ["please", "thanks", "and", "so", "thank"]
+                .map(String::from)
+                .to_vec(), // top-5 hit only
+            ["are", "be", "a", "the", "very", "was"]
+                .map(String::from)
+                .to_vec(), // 6th: a miss
         ];
         let s = score(&items, &preds).expect("same length");
-        assert_eq!(s.overall, ClozeTally { items: 3, top1: 1, top5: 2 });
-        assert_eq!(s.by_category[&ClozeCategory::RightContext], ClozeTally { items: 1, top1: 0, top5: 1 });
+        assert_eq!(
+            s.overall,
+            ClozeTally {
+                items: 3,
+                top1: 1,
+                top5: 2
+            }
+        );
+        assert_eq!(
+            s.by_category[&ClozeCategory::RightContext],
+            ClozeTally {
+                items: 1,
+                top1: 0,
+                top5: 1
+            }
+        );
         assert!((s.top5() - 2.0 / 3.0).abs() < 1e-12);
-        assert_eq!(score(&items, &preds[..2]), Err(ClozeError::PredictionCount { items: 3, predictions: 2 }));
+        assert_eq!(
+            score(&items, &preds[..2]),
+            Err(ClozeError::PredictionCount {
+                items: 3,
+                predictions: 2
+            })
+        );
     }
 
     #[test]
     fn rejects_malformed_rows_with_their_line() {
         let h = "id\tcategory\tsentence\tanswers\n";
         let cases = [
-            (format!("{h}x\tgrammar\tNo mask here.\tis\n"), ClozeError::MaskCount { line: 2, found: 0 }),
-            (format!("{h}x\tgrammar\t[MASK] and [MASK].\tis\n"), ClozeError::MaskCount { line: 2, found: 2 }),
-            (format!("{h}x\tgrammar\t[MASK].\t\n"), ClozeError::BadAnswer { line: 2, answer: String::new() }),
-            (format!("{h}x\tgrammar\t[MASK].\tIs\n"), ClozeError::BadAnswer { line: 2, answer: "Is".into() }),
-            (format!("{h}x\tgrammar\t[MASK].\tis|\n"), ClozeError::BadAnswer { line: 2, answer: String::new() }),
-            (format!("{h}x\tslang\t[MASK].\tis\n"), ClozeError::Category { line: 2, category: "slang".into() }),
-            (format!("{h}x\tgrammar\t[MASK].\n"), ClozeError::Columns { line: 2, found: 3 }),
+            (
+                format!("{h}x\tgrammar\tNo mask here.\tis\n"),
+                ClozeError::MaskCount { line: 2, found: 0 },
+            ),
+            (
+                format!("{h}x\tgrammar\t[MASK] and [MASK].\tis\n"),
+                ClozeError::MaskCount { line: 2, found: 2 },
+            ),
+            (
+                format!("{h}x\tgrammar\t[MASK].\t\n"),
+                ClozeError::BadAnswer {
+                    line: 2,
+                    answer: String::new(),
+                },
+            ),
+            (
+                format!("{h}x\tgrammar\t[MASK].\tIs\n"),
+                ClozeError::BadAnswer {
+                    line: 2,
+                    answer: "Is".into(),
+                },
+            ),
+            (
+                format!("{h}x\tgrammar\t[MASK].\tis|\n"),
+                ClozeError::BadAnswer {
+                    line: 2,
+                    answer: String::new(),
+                },
+            ),
+            (
+                format!("{h}x\tslang\t[MASK].\tis\n"),
+                ClozeError::Category {
+                    line: 2,
+                    category: "slang".into(),
+                },
+            ),
+            (
+                format!("{h}x\tgrammar\t[MASK].\n"),
+                ClozeError::Columns { line: 2, found: 3 },
+            ),
             (
                 format!("{h}x\tgrammar\t[MASK].\tis\nx\tgrammar\tA [MASK].\tis\n"),
-                ClozeError::DuplicateId { line: 3, id: "x".into(), first: 2 },
+                ClozeError::DuplicateId {
+                    line: 3,
+                    id: "x".into(),
+                    first: 2,
+                },
             ),
-            ("id,category\n".to_string(), ClozeError::BadHeader("id,category".into())),
+            (
+                "id,category\n".to_string(),
+                ClozeError::BadHeader("id,category".into()),
+            ),
             (String::new(), ClozeError::Empty),
         ];
         for (text, want) in cases {
@@ -315,9 +415,18 @@ mod tests {
         assert_eq!(sentences.len(), items.len(), "a sentence appears twice");
         for item in &items {
             let prefix = item.category.as_str().chars().next().unwrap_or('?');
-            assert!(item.id.starts_with(prefix), "id {} does not start with {prefix}", item.id);
+            assert!(
+                item.id.starts_with(prefix),
+                "id {} does not start with {prefix}",
+                item.id
+            );
             let distinct: HashSet<&String> = item.answers.iter().collect();
-            assert_eq!(distinct.len(), item.answers.len(), "item {} repeats an answer", item.id);
+            assert_eq!(
+                distinct.len(),
+                item.answers.len(),
+                "item {} repeats an answer",
+                item.id
+            );
         }
         assert!(answer_words(&items).len() > 200);
     }

@@ -31,11 +31,18 @@ use self::sources::SourceSpec;
 #[derive(Debug, thiserror::Error)]
 pub enum CorpusError {
     #[error("{path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("`{command}` failed: {message}")]
     Command { command: String, message: String },
     #[error("source `{source_name}`, {file}: {message}")]
-    Format { source_name: String, file: String, message: String },
+    Format {
+        source_name: String,
+        file: String,
+        message: String,
+    },
     #[error("unknown corpus source `{0}` (known: {known})", known = sources::SOURCES.iter().map(|s| s.name).collect::<Vec<_>>().join(", "))]
     UnknownSource(String),
     #[error("invalid corpus options: {0}")]
@@ -43,8 +50,12 @@ pub enum CorpusError {
 }
 
 impl CorpusError {
+    #[cfg(not(target_arch = "wasm32"))]
     pub(crate) fn io(path: &Path, source: std::io::Error) -> Self {
-        CorpusError::Io { path: path.to_path_buf(), source }
+        CorpusError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
     }
 }
 
@@ -67,7 +78,10 @@ pub struct CleanOptions {
 
 impl Default for CleanOptions {
     fn default() -> Self {
-        CleanOptions { min_words: 3, max_words: 200 }
+        CleanOptions {
+            min_words: 3,
+            max_words: 200,
+        }
     }
 }
 
@@ -82,19 +96,36 @@ pub fn clean_document(source: &str, id: &str, raw: &str, opts: &CleanOptions) ->
             words >= opts.min_words && words <= opts.max_words && s.chars().any(char::is_lowercase)
         })
         .collect();
-    Document { source: source.to_string(), id: id.to_string(), sentences }
+    Document {
+        source: source.to_string(),
+        id: id.to_string(),
+        sentences,
+    }
 }
 
 /// 64-bit FNV-1a: a stable hash (same value on every platform and Rust version), unlike `DefaultHasher`.
 pub fn fnv1a64(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// SplitMix64's finaliser. FNV-1a barely stirs its high bits for the last bytes hashed, so ids that
+/// differ only at the end (`ca01`, `ca02`) would land on the same side of the split without it.
+fn mix64(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
 }
 
 /// The near-duplicate key of a sentence: lowercase letters and digits only, words separated by one
 /// space. Sentences differing only in case, punctuation, quotes or spacing share a key.
 pub fn near_duplicate_key(sentence: &str) -> String {
     let mut key = String::with_capacity(sentence.len());
-    for word in sentence.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()) {
+    for word in sentence
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+    {
         if !key.is_empty() {
             key.push(' ');
         }
@@ -127,7 +158,12 @@ impl Deduplicator {
     /// Drops `doc`'s duplicate sentences in place; returns false when the whole document should go.
     pub fn filter(&mut self, doc: &mut Document, removed: &mut Removed) -> bool {
         let doc_key = fnv1a64(
-            doc.sentences.iter().map(|s| near_duplicate_key(s)).collect::<Vec<_>>().join("\n").as_bytes(),
+            doc.sentences
+                .iter()
+                .map(|s| near_duplicate_key(s))
+                .collect::<Vec<_>>()
+                .join("\n")
+                .as_bytes(),
         );
         if doc.sentences.is_empty() || !self.documents.insert(doc_key) {
             removed.documents += 1;
@@ -162,7 +198,9 @@ pub enum Split {
 /// The split of a document, from a seeded hash of its source and id: deterministic, independent of
 /// processing order, and a document never straddles the two sides.
 pub fn split_of(source: &str, doc_id: &str, seed: u64, valid_fraction: f64) -> Split {
-    let h = fnv1a64(format!("{seed}\u{1f}{source}\u{1f}{doc_id}").as_bytes());
+    let h = mix64(fnv1a64(
+        format!("{seed}\u{1f}{source}\u{1f}{doc_id}").as_bytes(),
+    ));
     // The top 53 bits as a uniform number in [0, 1).
     let u = (h >> 11) as f64 / (1u64 << 53) as f64;
     if u < valid_fraction {
@@ -186,10 +224,15 @@ impl Counts {
     fn add(&mut self, doc: &Document) {
         self.documents += 1;
         self.sentences += doc.sentences.len();
-        self.words += doc.sentences.iter().map(|s| s.split_whitespace().count()).sum::<usize>();
+        self.words += doc
+            .sentences
+            .iter()
+            .map(|s| s.split_whitespace().count())
+            .sum::<usize>();
         self.bytes += doc.sentences.iter().map(|s| s.len() + 1).sum::<usize>() + 1;
     }
 
+    #[cfg(not(target_arch = "wasm32"))]
     fn merge(&mut self, other: &Counts) {
         self.documents += other.documents;
         self.sentences += other.sentences;
@@ -320,7 +363,10 @@ impl PrepareOptions {
     /// The selected sources in registry order, or an error naming an unknown one.
     pub fn selected(&self) -> Result<Vec<&'static SourceSpec>, CorpusError> {
         if !(0.0..1.0).contains(&self.valid_fraction) {
-            return Err(CorpusError::Options(format!("valid_fraction {} is not in [0, 1)", self.valid_fraction)));
+            return Err(CorpusError::Options(format!(
+                "valid_fraction {} is not in [0, 1)",
+                self.valid_fraction
+            )));
         }
         if self.clean.min_words > self.clean.max_words {
             return Err(CorpusError::Options("min_words exceeds max_words".into()));
@@ -367,7 +413,10 @@ pub fn prepare_corpus(
     let (mut train, mut valid) = (Vec::new(), Vec::new());
     let mut lines = Vec::new();
     for spec in selected {
-        progress(CorpusProgress::Fetching { source: spec.name, package: spec.package });
+        progress(CorpusProgress::Fetching {
+            source: spec.name,
+            package: spec.package,
+        });
         let pkg = fetch::fetch_source(spec, &opts.cache_dir)?;
         let helpers = spec
             .helper_packages
@@ -375,14 +424,31 @@ pub fn prepare_corpus(
             .map(|h| fetch::fetch_deb(h, &opts.cache_dir))
             .collect::<Result<Vec<_>, _>>()?;
         let raw = extract::extract(spec, &pkg, &helpers).map_err(|e| match e {
-            CorpusError::Format { source_name, file, message } if source_name.is_empty() => {
-                CorpusError::Format { source_name: spec.name.to_string(), file, message }
-            }
+            CorpusError::Format {
+                source_name,
+                file,
+                message,
+            } if source_name.is_empty() => CorpusError::Format {
+                source_name: spec.name.to_string(),
+                file,
+                message,
+            },
             e => e,
         })?;
-        progress(CorpusProgress::Extracted { source: spec.name, documents: raw.len() });
+        progress(CorpusProgress::Extracted {
+            source: spec.name,
+            documents: raw.len(),
+        });
         let pairs = raw.iter().map(|d| (d.id.as_str(), d.text.as_str()));
-        let line = process_documents(spec, &pkg.version, pairs, opts, &mut dedup, &mut train, &mut valid);
+        let line = process_documents(
+            spec,
+            &pkg.version,
+            pairs,
+            opts,
+            &mut dedup,
+            &mut train,
+            &mut valid,
+        );
         progress(CorpusProgress::Processed(&line));
         lines.push(line);
     }
@@ -404,14 +470,20 @@ pub fn prepare_corpus(
 
     let dir = &opts.out_dir;
     fs::create_dir_all(dir).map_err(|e| CorpusError::io(dir, e))?;
-    for (name, docs) in [(&manifest.train_file, &train), (&manifest.valid_file, &valid)] {
+    for (name, docs) in [
+        (&manifest.train_file, &train),
+        (&manifest.valid_file, &valid),
+    ] {
         let path = dir.join(name);
         let file = fs::File::create(&path).map_err(|e| CorpusError::io(&path, e))?;
         let mut w = BufWriter::new(file);
-        write_documents(docs, &mut w).and_then(|()| w.flush()).map_err(|e| CorpusError::io(&path, e))?;
+        write_documents(docs, &mut w)
+            .and_then(|()| w.flush())
+            .map_err(|e| CorpusError::io(&path, e))?;
     }
     let path = dir.join("manifest.json");
-    let json = serde_json::to_string_pretty(&manifest).map_err(|e| CorpusError::Options(e.to_string()))?;
+    let json =
+        serde_json::to_string_pretty(&manifest).map_err(|e| CorpusError::Options(e.to_string()))?;
     fs::write(&path, json + "\n").map_err(|e| CorpusError::io(&path, e))?;
     progress(CorpusProgress::Written { dir });
     Ok(manifest)
@@ -427,20 +499,33 @@ mod tests {
 
     #[test]
     fn clean_document_splits_and_filters_sentences() {
-        let raw = "CHAPTER 1. Loomings.\n\nCall me Ishmael. Some years ago\u{2014}never mind how long\n\
+        let raw =
+            "CHAPTER 1. Loomings.\n\nCall me Ishmael. Some years ago\u{2014}never mind how long\n\
                    precisely\u{2014}I went to sea. Amen.\n\nTHE END OF ALL THINGS\n";
         let doc = clean_document("moby-dick", "chapter_1", raw, &CleanOptions::default());
         assert_eq!(
             doc.sentences,
-            vec!["Call me Ishmael.", "Some years ago\u{2014}never mind how long precisely\u{2014}I went to sea."]
+            vec![
+                "Call me Ishmael.",
+                "Some years ago\u{2014}never mind how long precisely\u{2014}I went to sea."
+            ]
         );
     }
 
     #[test]
     fn near_duplicate_key_ignores_case_punctuation_and_spacing() {
-        assert_eq!(near_duplicate_key("\"Thank  you,\" she said!"), "thank you she said");
-        assert_eq!(near_duplicate_key("Thank you, she said."), near_duplicate_key("thank you -- she SAID"));
-        assert_ne!(near_duplicate_key("Thank you."), near_duplicate_key("Thank them."));
+        assert_eq!(
+            near_duplicate_key("\"Thank  you,\" she said!"),
+            "thank you she said"
+        );
+        assert_eq!(
+            near_duplicate_key("Thank you, she said."),
+            near_duplicate_key("thank you -- she SAID")
+        );
+        assert_ne!(
+            near_duplicate_key("Thank you."),
+            near_duplicate_key("Thank them.")
+        );
     }
 
     #[test]
@@ -459,23 +544,40 @@ mod tests {
         };
         let mut d = Deduplicator::default();
         let mut removed = Removed::default();
-        let mut a = doc("a", &["The whale rose.", "The sea was calm.", "The whale rose."]);
+        let mut a = doc(
+            "a",
+            &["The whale rose.", "The sea was calm.", "The whale rose."],
+        );
         assert!(d.filter(&mut a, &mut removed));
         assert_eq!(a.sentences, vec!["The whale rose.", "The sea was calm."]);
         let mut b = doc("b", &["the whale ROSE!", "A ship came."]);
         assert!(d.filter(&mut b, &mut removed));
         assert_eq!(b.sentences, vec!["A ship came."]);
-        let mut c = doc("c", &["The whale rose.", "The sea was calm.", "The whale rose."]);
+        let mut c = doc(
+            "c",
+            &["The whale rose.", "The sea was calm.", "The whale rose."],
+        );
         assert!(!d.filter(&mut c, &mut removed), "same document again");
         let mut e = doc("e", &["A ship came."]);
         assert!(!d.filter(&mut e, &mut removed), "nothing left");
-        assert_eq!(removed, Removed { exact_sentences: 2, near_sentences: 1, documents: 2 });
+        assert_eq!(
+            removed,
+            Removed {
+                exact_sentences: 2,
+                near_sentences: 1,
+                documents: 2
+            }
+        );
     }
 
     #[test]
     fn split_is_by_document_seeded_and_near_the_requested_fraction() {
         let ids: Vec<String> = (0..4000).map(|i| format!("doc{i}")).collect();
-        let valid = |seed| ids.iter().filter(|id| split_of("s", id, seed, 0.1) == Split::Valid).count();
+        let valid = |seed| {
+            ids.iter()
+                .filter(|id| split_of("s", id, seed, 0.1) == Split::Valid)
+                .count()
+        };
         let n = valid(7);
         // Binomial(4000, 0.1): sd is 19, so ±100 is over five standard deviations.
         assert!((300..=500).contains(&n), "{n} of 4000 in validation");
@@ -483,27 +585,67 @@ mod tests {
         let a: Vec<Split> = ids.iter().map(|id| split_of("s", id, 7, 0.1)).collect();
         let b: Vec<Split> = ids.iter().map(|id| split_of("s", id, 8, 0.1)).collect();
         assert_ne!(a, b, "another seed gives another split");
-        assert!(ids.iter().all(|id| split_of("s", id, 7, 0.0) == Split::Train));
+        assert!(ids
+            .iter()
+            .all(|id| split_of("s", id, 7, 0.0) == Split::Train));
+
+        // Short ids differing only in their last characters, like the Brown corpus's file names.
+        let brown: Vec<String> = ('a'..='r')
+            .flat_map(|g| (1..=28).map(move |n| format!("c{g}{n:02}")))
+            .collect();
+        let n = brown
+            .iter()
+            .filter(|id| split_of("brown", id, 42, 0.05) == Split::Valid)
+            .count();
+        // Binomial(504, 0.05): mean 25, sd 4.9.
+        assert!(
+            (8..=45).contains(&n),
+            "{n} of {} in validation",
+            brown.len()
+        );
     }
 
     #[test]
     fn process_documents_counts_and_splits_whole_documents() {
         let raw: Vec<(String, String)> = (0..200)
-            .map(|i| (format!("d{i}"), format!("Document {i} starts here. It has two sentences.\n\nAnd a third one.")))
+            .map(|i| {
+                (
+                    format!("d{i}"),
+                    format!("Document {i} starts here. It has two sentences.\n\nAnd a third one."),
+                )
+            })
             .collect();
-        let opts = PrepareOptions { valid_fraction: 0.2, ..PrepareOptions::default() };
+        let opts = PrepareOptions {
+            valid_fraction: 0.2,
+            ..PrepareOptions::default()
+        };
         let (mut train, mut valid) = (Vec::new(), Vec::new());
         let mut dedup = Deduplicator::default();
         let pairs = raw.iter().map(|(a, b)| (a.as_str(), b.as_str()));
-        let line = process_documents(spec(), "9.9", pairs, &opts, &mut dedup, &mut train, &mut valid);
+        let line = process_documents(
+            spec(),
+            "9.9",
+            pairs,
+            &opts,
+            &mut dedup,
+            &mut train,
+            &mut valid,
+        );
         assert_eq!(line.raw_documents, 200);
-        assert_eq!(line.train.documents + line.valid.documents + line.removed.documents, 200);
+        assert_eq!(
+            line.train.documents + line.valid.documents + line.removed.documents,
+            200
+        );
         assert_eq!(line.train.documents, train.len());
         assert!(!valid.is_empty() && !train.is_empty());
         // "It has two sentences." and "And a third one." repeat: kept once, in the first document.
         assert_eq!(line.removed.exact_sentences, 2 * 199);
         assert_eq!(line.train.sentences + line.valid.sentences, 200 + 2);
-        let first = train.iter().chain(&valid).find(|d| d.id == "d0").expect("d0 kept");
+        let first = train
+            .iter()
+            .chain(&valid)
+            .find(|d| d.id == "d0")
+            .expect("d0 kept");
         assert_eq!(first.sentences.len(), 3);
         assert_eq!(line.version, "9.9");
 
@@ -515,11 +657,20 @@ mod tests {
 
     #[test]
     fn options_are_validated() {
-        let bad = PrepareOptions { sources: vec!["nope".into()], ..PrepareOptions::default() };
+        let bad = PrepareOptions {
+            sources: vec!["nope".into()],
+            ..PrepareOptions::default()
+        };
         assert!(matches!(bad.selected(), Err(CorpusError::UnknownSource(n)) if n == "nope"));
-        let bad = PrepareOptions { valid_fraction: 1.5, ..PrepareOptions::default() };
+        let bad = PrepareOptions {
+            valid_fraction: 1.5,
+            ..PrepareOptions::default()
+        };
         assert!(bad.selected().is_err());
-        let some = PrepareOptions { sources: vec!["austen".into(), "sotu".into()], ..PrepareOptions::default() };
+        let some = PrepareOptions {
+            sources: vec!["austen".into(), "sotu".into()],
+            ..PrepareOptions::default()
+        };
         let names: Vec<&str> = some.selected().unwrap().iter().map(|s| s.name).collect();
         assert_eq!(names, vec!["sotu", "austen"], "registry order");
     }

@@ -55,7 +55,9 @@ impl Track {
 pub enum Availability {
     Ready,
     /// Not built yet; the number is the issue that brings it.
-    Coming { issue: u32 },
+    Coming {
+        issue: u32,
+    },
 }
 
 /// One lesson of a track.
@@ -74,7 +76,8 @@ const BEGINNER: &[Lesson] = &[
     Lesson {
         slug: "why-bert-mattered",
         title: "Why BERT mattered",
-        takeaway: "One encoder, pretrained once on unlabeled text, adapts to many understanding tasks.",
+        takeaway:
+            "One encoder, pretrained once on unlabeled text, adapts to many understanding tasks.",
         availability: LESSONS_ISSUE,
     },
     Lesson {
@@ -92,7 +95,8 @@ const BEGINNER: &[Lesson] = &[
     Lesson {
         slug: "pretraining-and-fine-tuning",
         title: "Pretraining and fine-tuning workflow",
-        takeaway: "General features first, then a small head and a little labelled data for one task.",
+        takeaway:
+            "General features first, then a small head and a little labelled data for one task.",
         availability: LESSONS_ISSUE,
     },
 ];
@@ -150,7 +154,7 @@ pub const LABS: &[Lab] = &[
         slug: "tokenizer",
         title: "Tokenizer",
         summary: "Split text into WordPiece pieces and see [CLS], [SEP], segment and position ids.",
-        availability: LESSONS_ISSUE,
+        availability: Availability::Ready,
     },
     Lab {
         slug: "embeddings",
@@ -167,7 +171,8 @@ pub const LABS: &[Lab] = &[
     Lab {
         slug: "fill-mask",
         title: "Fill-mask",
-        summary: "Type a sentence with [MASK] and watch the model's guesses, with and without context.",
+        summary:
+            "Type a sentence with [MASK] and watch the model's guesses, with and without context.",
         availability: LESSONS_ISSUE,
     },
     Lab {
@@ -219,13 +224,26 @@ mod tests {
             "Limits and common misunderstandings",
         ];
         // The outline lives beside the repository (shared/); when present, hold the list above to it.
-        let outline = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/course/outline.txt"));
-        let titles: Vec<&str> = Track::ALL.iter().flat_map(|t| t.lessons()).map(|l| l.title).collect();
+        let outline = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../shared/course/outline.txt"
+        ));
+        let titles: Vec<&str> = Track::ALL
+            .iter()
+            .flat_map(|t| t.lessons())
+            .map(|l| l.title)
+            .collect();
         for section in sections {
             if let Ok(outline) = &outline {
-                assert!(outline.contains(section), "outline no longer has '{section}'");
+                assert!(
+                    outline.contains(section),
+                    "outline no longer has '{section}'"
+                );
             }
-            assert!(titles.iter().any(|t| t.contains(section)), "no lesson titled after '{section}'");
+            assert!(
+                titles.iter().any(|t| t.contains(section)),
+                "no lesson titled after '{section}'"
+            );
         }
     }
 
@@ -236,12 +254,20 @@ mod tests {
             assert_eq!(Track::from_slug(track.slug()), Some(track));
             for l in track.lessons() {
                 assert!(seen.insert(l.slug), "duplicate lesson slug {}", l.slug);
-                assert!(l.slug.chars().all(|c| c.is_ascii_lowercase() || c == '-'), "{}", l.slug);
+                assert!(
+                    l.slug.chars().all(|c| c.is_ascii_lowercase() || c == '-'),
+                    "{}",
+                    l.slug
+                );
                 assert_eq!(lesson(track, l.slug), Some(l));
             }
         }
         for l in LABS {
-            assert!(l.slug.chars().all(|c| c.is_ascii_lowercase() || c == '-'), "{}", l.slug);
+            assert!(
+                l.slug.chars().all(|c| c.is_ascii_lowercase() || c == '-'),
+                "{}",
+                l.slug
+            );
             assert_eq!(lab(l.slug), Some(l));
         }
         assert_eq!(lab("no-such-lab"), None);
@@ -250,6 +276,17 @@ mod tests {
     #[test]
     fn the_labs_menu_offers_the_seven_labs() {
         let slugs: Vec<&str> = LABS.iter().map(|l| l.slug).collect();
-        assert_eq!(slugs, ["tokenizer", "embeddings", "masking", "fill-mask", "attention", "pretrain", "fine-tune"]);
+        assert_eq!(
+            slugs,
+            [
+                "tokenizer",
+                "embeddings",
+                "masking",
+                "fill-mask",
+                "attention",
+                "pretrain",
+                "fine-tune"
+            ]
+        );
     }
 }

@@ -5,9 +5,12 @@
 //! outline; the components need the browser.
 
 pub mod catalog;
+pub mod url_state;
 
 #[cfg(target_arch = "wasm32")]
 mod app;
+#[cfg(target_arch = "wasm32")]
+mod labs;
 #[cfg(target_arch = "wasm32")]
 mod pages;
 #[cfg(target_arch = "wasm32")]

@@ -5,6 +5,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
 use super::catalog::{self, Availability, Track, LABS};
+use super::labs::TokenizerLab;
 use crate::worker::client::{self, WorkerStatus};
 use crate::worker::protocol::{Outcome, Reply, Request};
 
@@ -67,9 +68,9 @@ fn LabCards() -> impl IntoView {
 fn AvailabilityNote(availability: Availability) -> impl IntoView {
     match availability {
         Availability::Ready => None,
-        Availability::Coming { issue } => {
-            Some(view! { <p class="coming">{format!("Coming soon (issue {issue}): not built yet.")}</p> })
-        }
+        Availability::Coming { issue } => Some(
+            view! { <p class="coming">{format!("Coming soon (issue {issue}): not built yet.")}</p> },
+        ),
     }
 }
 
@@ -144,6 +145,10 @@ pub fn LabPage() -> impl IntoView {
                 <h1>{format!("{} lab", lab.title)}</h1>
                 <p class="lede">{lab.summary}</p>
                 <AvailabilityNote availability=lab.availability />
+                {match lab.slug {
+                    "tokenizer" => Some(view! { <TokenizerLab /> }),
+                    _ => None,
+                }}
             }
             .into_any(),
             None => view! { <NotFound /> }.into_any(),
@@ -165,7 +170,10 @@ pub fn SystemPage() -> impl IntoView {
                 progress.set(p.fraction());
                 message.set(p.message);
             }
-            Reply::Done(Outcome::SelfCheck { steps, operations_per_second }) => {
+            Reply::Done(Outcome::SelfCheck {
+                steps,
+                operations_per_second,
+            }) => {
                 job.set(None);
                 message.set(format!(
                     "Done: {steps} steps in the worker at {:.0} million simple operations per second.",
@@ -185,7 +193,14 @@ pub fn SystemPage() -> impl IntoView {
                 message.set("Cancelled.".to_string());
             }
         };
-        match client::run(status, Request::SelfCheck { steps: 30, step_ms: 100 }, on_reply) {
+        match client::run(
+            status,
+            Request::SelfCheck {
+                steps: 30,
+                step_ms: 100,
+            },
+            on_reply,
+        ) {
             Ok(id) => job.set(Some(id)),
             Err(e) => message.set(e),
         }

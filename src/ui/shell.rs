@@ -7,14 +7,19 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
 use super::catalog::{Track, LABS};
-use crate::worker::client::WorkerStatus;
+use crate::worker::client::{ModelState, WorkerStatus};
 
 const THEME_KEY: &str = "bertlab.theme";
 
 /// Whether the current URL asks for embed mode.
 pub fn use_embed_mode() -> Signal<bool> {
     let query = use_query_map();
-    Signal::derive(move || query.read().get("embed").is_some_and(|v| v == "1" || v == "true"))
+    Signal::derive(move || {
+        query
+            .read()
+            .get("embed")
+            .is_some_and(|v| v == "1" || v == "true")
+    })
 }
 
 /// Page frame: navigation and status bar, or the bare page in embed mode.
@@ -83,7 +88,14 @@ fn ThemeToggle() -> impl IntoView {
     let toggle = move |_| {
         dark.update(|d| *d = !*d);
         // Losing the preference (private mode, full storage) only costs the user one click next time.
-        let _ = LocalStorage::set(THEME_KEY, if dark.get_untracked() { "dark" } else { "light" });
+        let _ = LocalStorage::set(
+            THEME_KEY,
+            if dark.get_untracked() {
+                "dark"
+            } else {
+                "light"
+            },
+        );
     };
     view! {
         <button class="theme-toggle" on:click=toggle aria-pressed=move || dark.get().to_string()>
@@ -98,10 +110,40 @@ fn StatusBar() -> impl IntoView {
     let status = expect_context::<RwSignal<WorkerStatus>>();
     let text = move || match status.get() {
         WorkerStatus::Starting => ("starting", "Compute worker: starting…".to_string()),
-        WorkerStatus::Ready { info, running } => {
-            let gpu = if info.webgpu_available { "WebGPU available" } else { "no WebGPU" };
-            let state = if running == 0 { "idle".to_string() } else { format!("busy ({running} job(s))") };
-            ("ready", format!("Compute worker: {state} · backend: {} · {gpu}", info.backend))
+        WorkerStatus::Ready {
+            info,
+            running,
+            model,
+        } => {
+            let gpu = if info.webgpu_available {
+                "WebGPU available"
+            } else {
+                "no WebGPU"
+            };
+            let state = if running == 0 {
+                "idle".to_string()
+            } else {
+                format!("busy ({running} job(s))")
+            };
+            let model = match model {
+                ModelState::Loading(step) => format!("model: loading ({step})"),
+                ModelState::Loaded(m) => format!(
+                    "model: {} ({}, {} layers, {:.1}M parameters{})",
+                    m.name,
+                    m.family,
+                    m.layers,
+                    m.parameters as f64 / 1e6,
+                    if m.has_mlm_head { "" } else { ", no MLM head" }
+                ),
+                ModelState::Failed(message) => format!("model failed to load: {message}"),
+            };
+            (
+                "ready",
+                format!(
+                    "Compute worker: {state} · backend: {} · {gpu} · {model}",
+                    info.backend
+                ),
+            )
         }
         WorkerStatus::Failed(message) => ("failed", format!("Compute worker failed: {message}")),
     };

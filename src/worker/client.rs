@@ -9,13 +9,27 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{MessageEvent, Worker};
 
-use super::protocol::{decode, encode, FromWorker, JobId, Reply, Request, ToWorker, WorkerInfo};
+use super::protocol::{
+    decode, encode, FromWorker, JobId, ModelSummary, Outcome, Reply, Request, ToWorker, WorkerInfo,
+};
 
 /// What the status bar shows about the worker.
 #[derive(Debug, Clone, PartialEq)]
 pub enum WorkerStatus {
     Starting,
-    Ready { info: WorkerInfo, running: usize },
+    Ready {
+        info: WorkerInfo,
+        running: usize,
+        model: ModelState,
+    },
+    Failed(String),
+}
+
+/// The default model, which the worker loads as soon as it starts.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ModelState {
+    Loading(String),
+    Loaded(ModelSummary),
     Failed(String),
 }
 
@@ -25,6 +39,33 @@ struct Connection {
     worker: Worker,
     next_job: JobId,
     handlers: HashMap<JobId, ReplyHandler>,
+    /// Messages sent before the worker announced itself: the browser drops messages that arrive
+    /// while the worker's wasm is still loading, so they wait here until `Ready`.
+    pending: Option<Vec<String>>,
+}
+
+impl Connection {
+    fn send(&mut self, text: String) -> Result<(), String> {
+        match &mut self.pending {
+            Some(queue) => {
+                queue.push(text);
+                Ok(())
+            }
+            None => self
+                .worker
+                .post_message(&JsValue::from_str(&text))
+                .map_err(|e| format!("could not reach the compute worker: {e:?}")),
+        }
+    }
+
+    /// The worker is listening: deliver what waited.
+    fn open(&mut self) {
+        for text in self.pending.take().unwrap_or_default() {
+            if let Err(e) = self.worker.post_message(&JsValue::from_str(&text)) {
+                web_sys::console::error_1(&e);
+            }
+        }
+    }
 }
 
 thread_local! {
@@ -37,7 +78,10 @@ fn worker_url() -> String {
         .and_then(|w| w.document())
         .and_then(|d| d.base_uri().ok().flatten())
         .unwrap_or_else(|| "/".to_string());
-    format!("{}bertlab-worker_loader.js", base.trim_end_matches(|c| c != '/'))
+    format!(
+        "{}bertlab-worker_loader.js",
+        base.trim_end_matches(|c| c != '/')
+    )
 }
 
 fn update_running(status: RwSignal<WorkerStatus>, running: usize) {
@@ -53,7 +97,9 @@ pub fn start(status: RwSignal<WorkerStatus>) {
     let worker = match Worker::new(&worker_url()) {
         Ok(worker) => worker,
         Err(e) => {
-            status.set(WorkerStatus::Failed(format!("the compute worker could not start: {e:?}")));
+            status.set(WorkerStatus::Failed(format!(
+                "the compute worker could not start: {e:?}"
+            )));
             return;
         }
     };
@@ -62,7 +108,15 @@ pub fn start(status: RwSignal<WorkerStatus>) {
             return;
         };
         match decode::<FromWorker>(&text) {
-            Ok(FromWorker::Ready(info)) => status.set(WorkerStatus::Ready { info, running: 0 }),
+            Ok(FromWorker::Ready(info)) => {
+                CONNECTION.with(|c| c.borrow_mut().as_mut().map(Connection::open));
+                status.set(WorkerStatus::Ready {
+                    info,
+                    running: 0,
+                    model: ModelState::Loading("starting".into()),
+                });
+                load_default_model(status);
+            }
             Ok(FromWorker::Job { job, reply }) => dispatch(status, job, reply),
             Err(message) => status.set(WorkerStatus::Failed(message)),
         }
@@ -70,17 +124,55 @@ pub fn start(status: RwSignal<WorkerStatus>) {
     worker.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
     onmessage.forget();
     let onerror = Closure::<dyn Fn(web_sys::ErrorEvent)>::new(move |event: web_sys::ErrorEvent| {
-        status.set(WorkerStatus::Failed(format!("the compute worker stopped: {}", event.message())));
+        status.set(WorkerStatus::Failed(format!(
+            "the compute worker stopped: {}",
+            event.message()
+        )));
     });
     worker.set_onerror(Some(onerror.as_ref().unchecked_ref()));
     onerror.forget();
-    CONNECTION.with(|c| *c.borrow_mut() = Some(Connection { worker, next_job: 1, handlers: HashMap::new() }));
+    CONNECTION.with(|c| {
+        *c.borrow_mut() = Some(Connection {
+            worker,
+            next_job: 1,
+            handlers: HashMap::new(),
+            pending: Some(Vec::new()),
+        })
+    });
+}
+
+fn set_model_state(status: RwSignal<WorkerStatus>, state: ModelState) {
+    status.update(|s| {
+        if let WorkerStatus::Ready { model, .. } = s {
+            *model = state;
+        }
+    });
+}
+
+fn load_default_model(status: RwSignal<WorkerStatus>) {
+    let on_reply = move |reply: Reply| {
+        let state = match reply {
+            Reply::Progress(p) => ModelState::Loading(p.message),
+            Reply::Done(Outcome::ModelLoaded(summary)) => ModelState::Loaded(summary),
+            Reply::Done(other) => ModelState::Failed(format!("unexpected answer {other:?}")),
+            Reply::Failed { message } => ModelState::Failed(message),
+            Reply::Cancelled => ModelState::Failed("loading was cancelled".into()),
+        };
+        set_model_state(status, state);
+    };
+    if let Err(message) = run(status, Request::LoadModel { name: None }, on_reply) {
+        set_model_state(status, ModelState::Failed(message));
+    }
 }
 
 fn dispatch(status: RwSignal<WorkerStatus>, job: JobId, reply: Reply) {
     let finished = reply.is_final();
     // Take the handler out while it runs so it may itself start or cancel jobs.
-    let handler = CONNECTION.with(|c| c.borrow_mut().as_mut().and_then(|c| c.handlers.remove(&job)));
+    let handler = CONNECTION.with(|c| {
+        c.borrow_mut()
+            .as_mut()
+            .and_then(|c| c.handlers.remove(&job))
+    });
     if let Some(handler) = handler {
         handler(reply);
         if !finished {
@@ -97,17 +189,17 @@ fn dispatch(status: RwSignal<WorkerStatus>, job: JobId, reply: Reply) {
 
 /// Send `request` to the worker; `on_reply` sees each of its progress events and its final reply.
 /// Returns the job id (for [`cancel`]), or an error message when the worker is not running.
-pub fn run(status: RwSignal<WorkerStatus>, request: Request, on_reply: impl Fn(Reply) + 'static) -> Result<JobId, String> {
+pub fn run(
+    status: RwSignal<WorkerStatus>,
+    request: Request,
+    on_reply: impl Fn(Reply) + 'static,
+) -> Result<JobId, String> {
     let sent = CONNECTION.with(|c| {
         let mut guard = c.borrow_mut();
         let connection = guard.as_mut().ok_or("the compute worker is not running")?;
         let job = connection.next_job;
         connection.next_job += 1;
-        let text = encode(&ToWorker::Run { job, request })?;
-        connection
-            .worker
-            .post_message(&JsValue::from_str(&text))
-            .map_err(|e| format!("could not reach the compute worker: {e:?}"))?;
+        connection.send(encode(&ToWorker::Run { job, request })?)?;
         connection.handlers.insert(job, Box::new(on_reply));
         Ok::<_, String>((job, connection.handlers.len()))
     })?;
@@ -118,10 +210,11 @@ pub fn run(status: RwSignal<WorkerStatus>, request: Request, on_reply: impl Fn(R
 /// Ask the worker to stop `job`; its handler then receives [`Reply::Cancelled`].
 pub fn cancel(job: JobId) {
     CONNECTION.with(|c| {
-        if let Some(connection) = c.borrow().as_ref() {
-            if let Ok(text) = encode(&ToWorker::Cancel { job }) {
-                let _ = connection.worker.post_message(&JsValue::from_str(&text));
-            }
+        if let (Some(connection), Ok(text)) =
+            (c.borrow_mut().as_mut(), encode(&ToWorker::Cancel { job }))
+        {
+            // A worker that cannot be reached has no job left to cancel.
+            let _ = connection.send(text);
         }
     });
 }

@@ -5,6 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::text::view::TokenView;
+
 /// Identifies one request and every event it produces.
 pub type JobId = u32;
 
@@ -25,6 +27,17 @@ pub enum Request {
     /// Measure the worker's integer throughput in `steps` slices of about `step_ms` milliseconds,
     /// reporting progress after each and honouring cancellation: the long-job path end to end.
     SelfCheck { steps: u32, step_ms: u32 },
+    /// Load a model folder from the lab's `models/` (its name), or the default model when `None`.
+    LoadModel { name: Option<String> },
+    /// Tokenize a sentence or pair with a model's tokenizer (the default model when `model` is
+    /// `None`), truncated to `max_len` tokens or the model's limit, tracing WordPiece on `trace`.
+    Tokenize {
+        model: Option<String>,
+        text: String,
+        pair: Option<String>,
+        max_len: Option<usize>,
+        trace: Option<String>,
+    },
 }
 
 /// A message from the worker to the page.
@@ -42,7 +55,9 @@ pub enum Reply {
     Progress(Progress),
     Done(Outcome),
     /// The job failed; the message is written for a student to read.
-    Failed { message: String },
+    Failed {
+        message: String,
+    },
     Cancelled,
 }
 
@@ -77,7 +92,28 @@ impl Progress {
 pub enum Outcome {
     Hello(WorkerInfo),
     /// A `SelfCheck` ran all its steps at this many simple integer operations per second.
-    SelfCheck { steps: u32, operations_per_second: f64 },
+    SelfCheck {
+        steps: u32,
+        operations_per_second: f64,
+    },
+    ModelLoaded(ModelSummary),
+    Tokenized(TokenView),
+}
+
+/// What a loaded model is, for the status bar and the model pickers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelSummary {
+    pub name: String,
+    pub family: String,
+    pub layers: usize,
+    pub hidden_size: usize,
+    pub heads: usize,
+    pub vocab_size: usize,
+    /// Longest input in tokens, special tokens included.
+    pub max_len: usize,
+    pub parameters: usize,
+    /// Whether fill-mask predictions are available.
+    pub has_mlm_head: bool,
 }
 
 /// What the worker is and what it computes on.
@@ -107,7 +143,13 @@ mod tests {
     #[test]
     fn messages_round_trip_through_json() {
         let outbound = vec![
-            ToWorker::Run { job: 7, request: Request::SelfCheck { steps: 3, step_ms: 10 } },
+            ToWorker::Run {
+                job: 7,
+                request: Request::SelfCheck {
+                    steps: 3,
+                    step_ms: 10,
+                },
+            },
             ToWorker::Cancel { job: 7 },
         ];
         for message in outbound {
@@ -116,7 +158,11 @@ mod tests {
         }
         let inbound = FromWorker::Job {
             job: 7,
-            reply: Reply::Progress(Progress { done: 1, total: 3, message: "step 1".into() }),
+            reply: Reply::Progress(Progress {
+                done: 1,
+                total: 3,
+                message: "step 1".into(),
+            }),
         };
         let text = encode(&inbound).expect("encodable");
         assert_eq!(decode::<FromWorker>(&text).expect("decodable"), inbound);
@@ -124,15 +170,29 @@ mod tests {
 
     #[test]
     fn only_terminal_replies_end_a_job() {
-        let progress = Reply::Progress(Progress { done: 0, total: 0, message: String::new() });
+        let progress = Reply::Progress(Progress {
+            done: 0,
+            total: 0,
+            message: String::new(),
+        });
         assert!(!progress.is_final());
         assert!(Reply::Cancelled.is_final());
-        assert!(Reply::Failed { message: "x".into() }.is_final());
+        assert!(Reply::Failed {
+            message: "x".into()
+        }
+        .is_final());
     }
 
     #[test]
     fn progress_fraction_is_clamped_and_safe_for_unknown_totals() {
-        let p = |done, total| Progress { done, total, message: String::new() }.fraction();
+        let p = |done, total| {
+            Progress {
+                done,
+                total,
+                message: String::new(),
+            }
+            .fraction()
+        };
         assert_eq!(p(5, 0), 0.0);
         assert_eq!(p(1, 4), 0.25);
         assert_eq!(p(9, 4), 1.0);

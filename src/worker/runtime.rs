@@ -2,25 +2,44 @@
 //! progress, honours cancellation, and turns every failure into a readable [`Reply::Failed`].
 
 use std::cell::RefCell;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
 
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
+use super::lab_model::LabModel;
 use super::protocol::{
     decode, encode, FromWorker, JobId, Outcome, Progress, Reply, Request, ToWorker, WorkerInfo,
 };
+use crate::text::view::token_view;
 
 thread_local! {
     /// Jobs the page asked to stop; a job sees this at its next [`JobContext::checkpoint`].
     static CANCELLED: RefCell<HashSet<JobId>> = RefCell::new(HashSet::new());
+    /// Models loaded so far, by folder name; loading is slow, so each is loaded once.
+    static MODELS: RefCell<HashMap<String, Rc<LabModel>>> = RefCell::new(HashMap::new());
+    /// Models being loaded right now; other jobs wanting one wait for that load instead of repeating it.
+    static LOADING: RefCell<HashSet<String>> = RefCell::new(HashSet::new());
+}
+
+/// `models/index.json`: which model folders the lab ships and which one it opens with.
+#[derive(serde::Deserialize)]
+struct ModelIndex {
+    default: String,
 }
 
 /// Why a job stopped early.
 enum Stop {
     Cancelled,
     Failed(String),
+}
+
+impl From<String> for Stop {
+    fn from(message: String) -> Self {
+        Stop::Failed(message)
+    }
 }
 
 /// A running job's channel back to the page.
@@ -31,7 +50,14 @@ struct JobContext {
 impl JobContext {
     fn progress(&self, done: u64, total: u64, message: impl Into<String>) {
         let message = message.into();
-        post(&FromWorker::Job { job: self.job, reply: Reply::Progress(Progress { done, total, message }) });
+        post(&FromWorker::Job {
+            job: self.job,
+            reply: Reply::Progress(Progress {
+                done,
+                total,
+                message,
+            }),
+        });
     }
 
     /// Yield to the worker's event loop so queued messages (a `Cancel`, another job) are handled,
@@ -62,13 +88,73 @@ fn post(message: &FromWorker) {
 }
 
 fn worker_info() -> WorkerInfo {
-    let navigator = js_sys::Reflect::get(&js_sys::global(), &"navigator".into()).unwrap_or(JsValue::UNDEFINED);
+    let navigator =
+        js_sys::Reflect::get(&js_sys::global(), &"navigator".into()).unwrap_or(JsValue::UNDEFINED);
     let gpu = js_sys::Reflect::get(&navigator, &"gpu".into()).unwrap_or(JsValue::UNDEFINED);
     WorkerInfo {
         version: env!("CARGO_PKG_VERSION").to_string(),
         backend: "CPU (wasm SIMD128)".to_string(),
         webgpu_available: !gpu.is_undefined() && !gpu.is_null(),
     }
+}
+
+/// Fetch a file served next to the app (the worker script sits at the app's root).
+async fn fetch_bytes(path: &str) -> Result<Vec<u8>, Stop> {
+    let failed = |what: &str| Stop::Failed(format!("could not load {path}: {what}"));
+    let response = wasm_bindgen_futures::JsFuture::from(scope().fetch_with_str(path))
+        .await
+        .map_err(|e| failed(&format!("{e:?}")))?;
+    let response: web_sys::Response = response.dyn_into().map_err(|_| failed("not a response"))?;
+    if !response.ok() {
+        return Err(failed(&format!("HTTP {}", response.status())));
+    }
+    let buffer = response
+        .array_buffer()
+        .map_err(|e| failed(&format!("{e:?}")))?;
+    let buffer = wasm_bindgen_futures::JsFuture::from(buffer)
+        .await
+        .map_err(|e| failed(&format!("{e:?}")))?;
+    Ok(js_sys::Uint8Array::new(&buffer).to_vec())
+}
+
+async fn load_model(ctx: &JobContext, name: Option<String>) -> Result<Rc<LabModel>, Stop> {
+    let name = match name {
+        Some(name) => name,
+        None => {
+            let index = fetch_bytes("models/index.json").await?;
+            serde_json::from_slice::<ModelIndex>(&index)
+                .map_err(|e| Stop::Failed(format!("models/index.json is malformed: {e}")))?
+                .default
+        }
+    };
+    while LOADING.with(|l| l.borrow().contains(&name)) {
+        ctx.progress(0, 0, format!("waiting for {name} to load"));
+        gloo::timers::future::TimeoutFuture::new(50).await;
+        ctx.checkpoint().await?;
+    }
+    if let Some(model) = MODELS.with(|m| m.borrow().get(&name).cloned()) {
+        return Ok(model);
+    }
+    LOADING.with(|l| l.borrow_mut().insert(name.clone()));
+    let loaded = download_and_build(ctx, &name).await;
+    LOADING.with(|l| l.borrow_mut().remove(&name));
+    let model = Rc::new(loaded?);
+    MODELS.with(|m| m.borrow_mut().insert(name, model.clone()));
+    Ok(model)
+}
+
+async fn download_and_build(ctx: &JobContext, name: &str) -> Result<LabModel, Stop> {
+    let mut files = Vec::new();
+    for (i, file) in ["config.json", "tokenizer.json", "model.safetensors"]
+        .into_iter()
+        .enumerate()
+    {
+        ctx.progress(i as u64, 4, format!("downloading {name}/{file}"));
+        files.push(fetch_bytes(&format!("models/{name}/{file}")).await?);
+        ctx.checkpoint().await?;
+    }
+    ctx.progress(3, 4, format!("building {name}"));
+    Ok(LabModel::from_bytes(name, &files[0], &files[2], &files[1])?)
 }
 
 async fn run(job: JobId, request: Request) {
@@ -98,12 +184,42 @@ async fn execute(ctx: &JobContext, request: Request) -> Result<Outcome, Stop> {
                     operations += 10_000;
                 }
                 busy_ms += js_sys::Date::now() - started;
-                ctx.progress(step as u64 + 1, steps as u64, format!("step {} of {steps}", step + 1));
+                ctx.progress(
+                    step as u64 + 1,
+                    steps as u64,
+                    format!("step {} of {steps}", step + 1),
+                );
                 ctx.checkpoint().await?;
             }
             std::hint::black_box(state);
             let operations_per_second = operations as f64 / (busy_ms / 1000.0).max(1e-3);
-            Ok(Outcome::SelfCheck { steps, operations_per_second })
+            Ok(Outcome::SelfCheck {
+                steps,
+                operations_per_second,
+            })
+        }
+        Request::LoadModel { name } => {
+            Ok(Outcome::ModelLoaded(load_model(ctx, name).await?.summary()))
+        }
+        Request::Tokenize {
+            model,
+            text,
+            pair,
+            max_len,
+            trace,
+        } => {
+            let model = load_model(ctx, model).await?;
+            let limit = model.config.max_input_len();
+            let max_len = max_len.map_or(limit, |m| m.clamp(2, limit));
+            let view = token_view(
+                &model.tokenizer,
+                &text,
+                pair.as_deref().filter(|p| !p.trim().is_empty()),
+                max_len,
+                model.config.position_offset(),
+                trace.as_deref(),
+            )?;
+            Ok(Outcome::Tokenized(view))
         }
     }
 }
@@ -116,7 +232,9 @@ pub fn start() {
             return;
         };
         match decode::<ToWorker>(&text) {
-            Ok(ToWorker::Run { job, request }) => wasm_bindgen_futures::spawn_local(run(job, request)),
+            Ok(ToWorker::Run { job, request }) => {
+                wasm_bindgen_futures::spawn_local(run(job, request))
+            }
             Ok(ToWorker::Cancel { job }) => {
                 CANCELLED.with(|c| c.borrow_mut().insert(job));
             }

@@ -15,12 +15,15 @@ pub struct Browser {
 }
 
 fn free_port() -> std::io::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
 }
 
 impl Browser {
     pub async fn launch() -> Result<Browser, String> {
-        let chromedriver = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
+        let chromedriver =
+            std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
         let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
         let port = free_port().map_err(|e| e.to_string())?;
         let driver = Command::new(&chromedriver)
@@ -28,7 +31,9 @@ impl Browser {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .map_err(|e| format!("cannot start {chromedriver}: {e} (make test installs chromium-driver)"))?;
+            .map_err(|e| {
+                format!("cannot start {chromedriver}: {e} (make test installs chromium-driver)")
+            })?;
         let started = Instant::now();
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
             if started.elapsed() > Duration::from_secs(30) {
@@ -36,7 +41,8 @@ impl Browser {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        let profile = std::env::temp_dir().join(format!("bertlab-e2e-profile-{}", std::process::id()));
+        let profile =
+            std::env::temp_dir().join(format!("bertlab-e2e-profile-{}", std::process::id()));
         let capabilities = json!({
             "goog:chromeOptions": {
                 "binary": chromium,
@@ -56,7 +62,11 @@ impl Browser {
             .connect(&format!("http://127.0.0.1:{port}"))
             .await
             .map_err(|e| format!("cannot open a Chromium session: {e}"))?;
-        Ok(Browser { client, driver, _profile: profile })
+        Ok(Browser {
+            client,
+            driver,
+            _profile: profile,
+        })
     }
 
     pub async fn close(mut self) {

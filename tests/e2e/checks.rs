@@ -19,25 +19,61 @@ type Outcome = Result<(), String>;
 
 pub async fn run_all(ctx: &Ctx<'_>) -> Vec<(&'static str, Outcome)> {
     vec![
-        ("home_renders_and_worker_becomes_ready", home(ctx).await),
-        ("every_route_renders_its_title", every_route(ctx).await),
-        ("unknown_route_says_not_found", not_found(ctx).await),
-        ("worker_round_trip_with_progress", worker_round_trip(ctx).await),
-        ("worker_job_can_be_cancelled", worker_cancel(ctx).await),
-        ("embed_mode_hides_navigation", embed_mode(ctx).await),
-        ("fits_a_360px_phone", narrow_phone(ctx).await),
-        ("dark_theme_toggle", dark_theme(ctx).await),
-        ("keyboard_reaches_the_navigation", keyboard(ctx).await),
+        checked(ctx, "home_renders_and_worker_becomes_ready", home(ctx)).await,
+        checked(ctx, "every_route_renders_its_title", every_route(ctx)).await,
+        checked(ctx, "unknown_route_says_not_found", not_found(ctx)).await,
+        checked(
+            ctx,
+            "worker_round_trip_with_progress",
+            worker_round_trip(ctx),
+        )
+        .await,
+        checked(ctx, "worker_job_can_be_cancelled", worker_cancel(ctx)).await,
+        checked(ctx, "embed_mode_hides_navigation", embed_mode(ctx)).await,
+        checked(ctx, "fits_a_360px_phone", narrow_phone(ctx)).await,
+        checked(ctx, "dark_theme_toggle", dark_theme(ctx)).await,
+        checked(ctx, "keyboard_reaches_the_navigation", keyboard(ctx)).await,
+        checked(
+            ctx,
+            "tokenizer_lab_shows_pieces_segments_and_trace",
+            tokenizer_lab(ctx),
+        )
+        .await,
+        checked(
+            ctx,
+            "tokenizer_lab_state_round_trips_through_the_url",
+            tokenizer_url_state(ctx),
+        )
+        .await,
     ]
+}
+
+/// Run one check; when it fails, keep a screenshot of the page as it was, to see why.
+async fn checked(
+    ctx: &Ctx<'_>,
+    name: &'static str,
+    check: impl std::future::Future<Output = Outcome>,
+) -> (&'static str, Outcome) {
+    let outcome = check.await;
+    if outcome.is_err() {
+        let _ = ctx.screenshot(&format!("FAILED_{name}")).await;
+    }
+    (name, outcome)
 }
 
 impl Ctx<'_> {
     async fn open(&self, path: &str) -> Outcome {
-        self.client.goto(&self.server.url(path)).await.map_err(|e| format!("goto {path}: {e}"))
+        self.client
+            .goto(&self.server.url(path))
+            .await
+            .map_err(|e| format!("goto {path}: {e}"))
     }
 
     async fn js(&self, script: &str) -> Result<Value, String> {
-        self.client.execute(script, vec![]).await.map_err(|e| format!("script failed: {e}"))
+        self.client
+            .execute(script, vec![])
+            .await
+            .map_err(|e| format!("script failed: {e}"))
     }
 
     /// Poll the text of `css` until `accept` holds, or fail after 30 s with the last text seen.
@@ -59,8 +95,13 @@ impl Ctx<'_> {
     }
 
     async fn screenshot(&self, name: &str) -> Outcome {
-        let png = self.client.screenshot().await.map_err(|e| format!("screenshot: {e}"))?;
-        std::fs::write(self.shots.join(format!("{name}.png")), png).map_err(|e| format!("save screenshot: {e}"))
+        let png = self
+            .client
+            .screenshot()
+            .await
+            .map_err(|e| format!("screenshot: {e}"))?;
+        std::fs::write(self.shots.join(format!("{name}.png")), png)
+            .map_err(|e| format!("save screenshot: {e}"))
     }
 
     async fn has(&self, css: &str) -> bool {
@@ -70,8 +111,14 @@ impl Ctx<'_> {
 
 async fn home(ctx: &Ctx<'_>) -> Outcome {
     ctx.open("/").await?;
-    ctx.wait_text("main h1", |t| t == "See what encoder pretraining does").await?;
-    let status = ctx.wait_text(".status-bar", |t| t.contains("idle")).await?;
+    ctx.wait_text("main h1", |t| t == "See what encoder pretraining does")
+        .await?;
+    // The worker starts, loads the embedded default model, and goes idle.
+    let status = ctx
+        .wait_text(".status-bar", |t| {
+            t.contains("idle") && t.contains("model: all-minilm-l6-v2")
+        })
+        .await?;
     if !status.contains("backend: CPU") {
         return Err(format!("status bar does not name the backend: {status:?}"));
     }
@@ -84,19 +131,31 @@ async fn every_route(ctx: &Ctx<'_>) -> Outcome {
         routes.push((format!("/{}", track.slug()), track.title().into(), false));
         for lesson in track.lessons() {
             let coming = matches!(lesson.availability, Availability::Coming { .. });
-            routes.push((format!("/{}/{}", track.slug(), lesson.slug), lesson.title.into(), coming));
+            routes.push((
+                format!("/{}/{}", track.slug(), lesson.slug),
+                lesson.title.into(),
+                coming,
+            ));
         }
     }
     for lab in LABS {
         let coming = matches!(lab.availability, Availability::Coming { .. });
-        routes.push((format!("/labs/{}", lab.slug), format!("{} lab", lab.title), coming));
+        routes.push((
+            format!("/labs/{}", lab.slug),
+            format!("{} lab", lab.title),
+            coming,
+        ));
     }
     routes.push(("/system".into(), "System check".into(), false));
     for (path, title, coming) in routes {
         ctx.open(&path).await?;
-        ctx.wait_text("main h1", |t| t == title).await.map_err(|e| format!("{path}: {e}"))?;
+        ctx.wait_text("main h1", |t| t == title)
+            .await
+            .map_err(|e| format!("{path}: {e}"))?;
         if coming {
-            ctx.wait_text("main .coming", |t| t.contains("Coming soon")).await.map_err(|e| format!("{path}: {e}"))?;
+            ctx.wait_text("main .coming", |t| t.contains("Coming soon"))
+                .await
+                .map_err(|e| format!("{path}: {e}"))?;
         }
         let name = path.trim_start_matches('/').replace('/', "_");
         ctx.screenshot(&name).await?;
@@ -106,12 +165,21 @@ async fn every_route(ctx: &Ctx<'_>) -> Outcome {
 
 async fn not_found(ctx: &Ctx<'_>) -> Outcome {
     ctx.open("/no/such/page").await?;
-    ctx.wait_text("main h1", |t| t == "Page not found").await.map(|_| ())
+    ctx.wait_text("main h1", |t| t == "Page not found")
+        .await
+        .map(|_| ())
 }
 
 async fn click(ctx: &Ctx<'_>, css: &str) -> Outcome {
-    let element = ctx.client.find(Locator::Css(css)).await.map_err(|e| format!("find {css}: {e}"))?;
-    element.click().await.map_err(|e| format!("click {css}: {e}"))
+    let element = ctx
+        .client
+        .find(Locator::Css(css))
+        .await
+        .map_err(|e| format!("find {css}: {e}"))?;
+    element
+        .click()
+        .await
+        .map_err(|e| format!("click {css}: {e}"))
 }
 
 async fn worker_round_trip(ctx: &Ctx<'_>) -> Outcome {
@@ -119,8 +187,11 @@ async fn worker_round_trip(ctx: &Ctx<'_>) -> Outcome {
     ctx.wait_text(".status-bar", |t| t.contains("idle")).await?;
     click(ctx, "#worker-check").await?;
     // Progress messages arrive before the final answer.
-    ctx.wait_text("#worker-check-result", |t| t.starts_with("step ")).await?;
-    let done = ctx.wait_text("#worker-check-result", |t| t.starts_with("Done:")).await?;
+    ctx.wait_text("#worker-check-result", |t| t.starts_with("step "))
+        .await?;
+    let done = ctx
+        .wait_text("#worker-check-result", |t| t.starts_with("Done:"))
+        .await?;
     if !done.contains("operations per second") {
         return Err(format!("unexpected result: {done:?}"));
     }
@@ -133,8 +204,11 @@ async fn worker_cancel(ctx: &Ctx<'_>) -> Outcome {
     click(ctx, "#worker-check").await?;
     ctx.wait_text(".status-bar", |t| t.contains("busy")).await?;
     click(ctx, "#worker-cancel").await?;
-    ctx.wait_text("#worker-check-result", |t| t == "Cancelled.").await?;
-    ctx.wait_text(".status-bar", |t| t.contains("idle")).await.map(|_| ())
+    ctx.wait_text("#worker-check-result", |t| t == "Cancelled.")
+        .await?;
+    ctx.wait_text(".status-bar", |t| t.contains("idle"))
+        .await
+        .map(|_| ())
 }
 
 async fn embed_mode(ctx: &Ctx<'_>) -> Outcome {
@@ -147,38 +221,58 @@ async fn embed_mode(ctx: &Ctx<'_>) -> Outcome {
 }
 
 async fn narrow_phone(ctx: &Ctx<'_>) -> Outcome {
-    ctx.client.set_window_size(360, 780).await.map_err(|e| e.to_string())?;
+    ctx.client
+        .set_window_size(360, 780)
+        .await
+        .map_err(|e| e.to_string())?;
     let mut result = Ok(());
     for path in ["/", "/labs", "/advanced"] {
         ctx.open(path).await?;
         ctx.wait_text("main h1", |t| !t.is_empty()).await?;
-        let overflow = ctx.js("return document.documentElement.scrollWidth - window.innerWidth").await?;
+        let overflow = ctx
+            .js("return document.documentElement.scrollWidth - window.innerWidth")
+            .await?;
         if overflow.as_i64().unwrap_or(1) > 0 {
-            result = Err(format!("{path} scrolls sideways at 360 px by {overflow} px"));
+            result = Err(format!(
+                "{path} scrolls sideways at 360 px by {overflow} px"
+            ));
             break;
         }
-        ctx.screenshot(&format!("phone{}", path.replace('/', "_"))).await?;
+        ctx.screenshot(&format!("phone{}", path.replace('/', "_")))
+            .await?;
     }
-    ctx.client.set_window_size(1280, 900).await.map_err(|e| e.to_string())?;
+    ctx.client
+        .set_window_size(1280, 900)
+        .await
+        .map_err(|e| e.to_string())?;
     result
 }
 
 async fn dark_theme(ctx: &Ctx<'_>) -> Outcome {
     ctx.open("/").await?;
     ctx.wait_text("main h1", |t| !t.is_empty()).await?;
-    let before = ctx.js("return document.documentElement.dataset.theme").await?;
+    let before = ctx
+        .js("return document.documentElement.dataset.theme")
+        .await?;
     click(ctx, ".theme-toggle").await?;
-    let after = ctx.js("return document.documentElement.dataset.theme").await?;
+    let after = ctx
+        .js("return document.documentElement.dataset.theme")
+        .await?;
     if before == after {
         return Err(format!("theme did not change ({before} -> {after})"));
     }
-    ctx.screenshot(&format!("home_{}", after.as_str().unwrap_or("theme"))).await?;
+    ctx.screenshot(&format!("home_{}", after.as_str().unwrap_or("theme")))
+        .await?;
     // The choice survives a reload.
     ctx.open("/").await?;
     ctx.wait_text("main h1", |t| !t.is_empty()).await?;
-    let reloaded = ctx.js("return document.documentElement.dataset.theme").await?;
+    let reloaded = ctx
+        .js("return document.documentElement.dataset.theme")
+        .await?;
     if reloaded != after {
-        return Err(format!("theme not remembered: {after} before reload, {reloaded} after"));
+        return Err(format!(
+            "theme not remembered: {after} before reload, {reloaded} after"
+        ));
     }
     click(ctx, ".theme-toggle").await
 }
@@ -186,17 +280,145 @@ async fn dark_theme(ctx: &Ctx<'_>) -> Outcome {
 async fn keyboard(ctx: &Ctx<'_>) -> Outcome {
     ctx.open("/").await?;
     ctx.wait_text("main h1", |t| !t.is_empty()).await?;
-    let body = ctx.client.find(Locator::Css("body")).await.map_err(|e| e.to_string())?;
+    let body = ctx
+        .client
+        .find(Locator::Css("body"))
+        .await
+        .map_err(|e| e.to_string())?;
     let mut reached = Vec::new();
     for _ in 0..8 {
-        body.send_keys("\u{E004}").await.map_err(|e| format!("Tab key: {e}"))?;
-        let focused = ctx.js("return document.activeElement.textContent.trim()").await?;
+        body.send_keys("\u{E004}")
+            .await
+            .map_err(|e| format!("Tab key: {e}"))?;
+        let focused = ctx
+            .js("return document.activeElement.textContent.trim()")
+            .await?;
         reached.push(focused.as_str().unwrap_or_default().to_string());
     }
-    for wanted in ["Skip to content", "Beginner track", "Advanced track", "Labs"] {
+    for wanted in [
+        "Skip to content",
+        "Beginner track",
+        "Advanced track",
+        "Labs",
+    ] {
         if !reached.iter().any(|r| r == wanted) {
-            return Err(format!("Tab never reached {wanted:?}; focus went through {reached:?}"));
+            return Err(format!(
+                "Tab never reached {wanted:?}; focus went through {reached:?}"
+            ));
         }
+    }
+    Ok(())
+}
+
+async fn tokenizer_lab(ctx: &Ctx<'_>) -> Outcome {
+    ctx.open("/labs/tokenizer?text=Playing%20tokenizers&pair=Second%20one")
+        .await?;
+    let tokens = ctx.wait_text("ol.tokens", |t| t.contains("[SEP]")).await?;
+    let pieces = ctx
+        .js("return [...document.querySelectorAll('ol.tokens .piece')].map(e => e.textContent)")
+        .await?;
+    let pieces: Vec<String> = serde_json::from_value(pieces).map_err(|e| e.to_string())?;
+    if pieces.first().map(String::as_str) != Some("[CLS]")
+        || pieces.iter().filter(|p| *p == "[SEP]").count() != 2
+    {
+        return Err(format!(
+            "a pair must read [CLS] A [SEP] B [SEP]: {pieces:?} ({tokens:?})"
+        ));
+    }
+    if !pieces.iter().any(|p| p.starts_with("##")) {
+        return Err(format!("expected a ## continuation piece in {pieces:?}"));
+    }
+    let segments = ctx.js("return [...document.querySelectorAll('ol.tokens .tok')].map(e => e.classList.contains('seg-1'))").await?;
+    let segments: Vec<bool> = serde_json::from_value(segments).map_err(|e| e.to_string())?;
+    let first_b = segments
+        .iter()
+        .position(|b| *b)
+        .ok_or("no token has segment 1")?;
+    if pieces[first_b - 1] != "[SEP]" || segments[first_b..].iter().any(|b| !b) {
+        return Err(format!(
+            "segment ids must switch to 1 right after the first [SEP]: {segments:?}"
+        ));
+    }
+    // Focusing a piece highlights its characters in the source sentence.
+    ctx.js("document.querySelectorAll('ol.tokens .tok')[1].focus()")
+        .await?;
+    let lit = ctx.wait_text(".source", |_| true).await?;
+    let highlighted = ctx.js("return [...document.querySelectorAll('.source .lit')].map(e => e.textContent).join('')").await?;
+    if highlighted.as_str().unwrap_or_default().to_lowercase() != pieces[1].trim_start_matches("##")
+    {
+        return Err(format!(
+            "focusing {:?} highlighted {highlighted} in {lit:?}",
+            pieces[1]
+        ));
+    }
+    ctx.screenshot("lab_tokenizer_pair").await?;
+
+    // The trace of a word ends in exactly the pieces the tokenizer gives that word.
+    ctx.open("/labs/tokenizer?text=unaffable&pair=&word=unaffable")
+        .await?;
+    ctx.wait_text("ol.tokens", |t| t.contains("[SEP]")).await?;
+    let pieces = ctx
+        .js("return [...document.querySelectorAll('ol.tokens .tok:not(.special) .piece')].map(e => e.textContent).join(' ')")
+        .await?;
+    let pieces = pieces.as_str().unwrap_or_default().to_string();
+    ctx.wait_text("table.trace caption", |t| {
+        !pieces.is_empty() && t.ends_with(&format!("becomes: {pieces}"))
+    })
+    .await
+    .map_err(|e| format!("{e} (the token row shows {pieces:?})"))?;
+    let rows = ctx
+        .js("return document.querySelectorAll('table.trace tbody tr').length")
+        .await?;
+    if rows.as_u64().unwrap_or(0) <= pieces.split(' ').count() as u64 {
+        return Err(format!(
+            "the trace should show the failed lookups too, it has {rows} rows for {pieces:?}"
+        ));
+    }
+    ctx.screenshot("lab_tokenizer_trace").await
+}
+
+async fn tokenizer_url_state(ctx: &Ctx<'_>) -> Outcome {
+    ctx.open("/labs/tokenizer").await?;
+    ctx.wait_text("ol.tokens", |t| t.contains("[CLS]")).await?;
+    let input = ctx
+        .client
+        .find(Locator::Css("#tok-pair"))
+        .await
+        .map_err(|e| e.to_string())?;
+    input.clear().await.map_err(|e| e.to_string())?;
+    input
+        .send_keys("Shared links keep state")
+        .await
+        .map_err(|e| e.to_string())?;
+    ctx.wait_text("ol.tokens", |t| t.contains("shared")).await?;
+    let url = ctx.client.current_url().await.map_err(|e| e.to_string())?;
+    if !url.as_str().contains("pair=Shared") {
+        return Err(format!("the URL does not carry the typed sentence: {url}"));
+    }
+    // Reopening the shared link restores the same view.
+    ctx.client
+        .goto(url.as_str())
+        .await
+        .map_err(|e| e.to_string())?;
+    ctx.wait_text("ol.tokens", |t| t.contains("shared")).await?;
+    let value = ctx
+        .js("return document.querySelector('#tok-pair').value")
+        .await?;
+    if value != "Shared links keep state" {
+        return Err(format!("reloaded input holds {value}"));
+    }
+    // Instructors can hide a control through the URL.
+    ctx.open("/labs/tokenizer?hide=pair,max_len&lock=text")
+        .await?;
+    ctx.wait_text("ol.tokens", |t| t.contains("[CLS]")).await?;
+    if ctx.has("#tok-pair").await || ctx.has("#tok-max").await {
+        return Err("hide=pair,max_len left the controls visible".into());
+    }
+    let locked = ctx
+        .js("return document.querySelector('#tok-text').disabled")
+        .await?;
+    if locked != Value::Bool(true) {
+        return Err("lock=text left the text editable".into());
     }
     Ok(())
 }

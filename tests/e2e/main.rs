@@ -17,7 +17,9 @@ async fn main() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let dist = root.join("dist");
     if !dist.join("index.html").exists() {
-        eprintln!("dist/index.html is missing: build the app first (`make test` runs `trunk build`).");
+        eprintln!(
+            "dist/index.html is missing: build the app first (`make test` runs `trunk build`)."
+        );
         std::process::exit(1);
     }
     let server = match server::StaticServer::start(dist) {
@@ -35,8 +37,14 @@ async fn main() {
         }
     };
     let shots = root.join("target/screenshots");
+    // Start from an empty folder so no screenshot from an earlier run is mistaken for this one's.
+    let _ = std::fs::remove_dir_all(&shots);
     let _ = std::fs::create_dir_all(&shots);
-    let ctx = checks::Ctx { client: &browser.client, server: &server, shots };
+    let ctx = checks::Ctx {
+        client: &browser.client,
+        server: &server,
+        shots,
+    };
 
     let started = Instant::now();
     let mut failed = Vec::new();
@@ -53,6 +61,7 @@ async fn main() {
             }
         }
     }
+    let shots = ctx.shots.clone();
     browser.close().await;
     let status = if failed.is_empty() { "ok" } else { "FAILED" };
     println!(
@@ -60,7 +69,7 @@ async fn main() {
         failed.len(),
         started.elapsed().as_secs_f64()
     );
-    println!("screenshots: {}", ctx.shots.display());
+    println!("screenshots: {}", shots.display());
     if !failed.is_empty() {
         std::process::exit(1);
     }

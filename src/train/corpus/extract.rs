@@ -25,45 +25,88 @@ pub struct RawDocument {
 const ENTRIES_PER_DOCUMENT: usize = 500;
 
 /// Extracts a fetched source. `helpers` are the unpacked helper packages, in the spec's order.
-pub fn extract(spec: &SourceSpec, pkg: &Fetched, helpers: &[Fetched]) -> Result<Vec<RawDocument>, CorpusError> {
+pub fn extract(
+    spec: &SourceSpec,
+    pkg: &Fetched,
+    helpers: &[Fetched],
+) -> Result<Vec<RawDocument>, CorpusError> {
     let root = &pkg.root;
     match spec.extraction {
         Extraction::SotuAddresses => {
             let files = list(&root.join("package/data"), |n| n.ends_with(".txt"))?;
-            files.iter().map(|p| Ok(RawDocument { id: stem(p), text: read_text(p)? })).collect()
+            files
+                .iter()
+                .map(|p| {
+                    Ok(RawDocument {
+                        id: stem(p),
+                        text: read_text(p)?,
+                    })
+                })
+                .collect()
         }
         Extraction::MobyDickChapters => {
             let wanted = |n: &str| {
-                n.starts_with("chapter_") || ["etymology.txt", "extracts.txt", "epilogue.txt"].contains(&n)
+                n.starts_with("chapter_")
+                    || ["etymology.txt", "extracts.txt", "epilogue.txt"].contains(&n)
             };
-            let files = list(&root.join("package/data"), |n| n.ends_with(".txt") && wanted(n))?;
-            files.iter().map(|p| Ok(RawDocument { id: stem(p), text: read_text(p)? })).collect()
+            let files = list(&root.join("package/data"), |n| {
+                n.ends_with(".txt") && wanted(n)
+            })?;
+            files
+                .iter()
+                .map(|p| {
+                    Ok(RawDocument {
+                        id: stem(p),
+                        text: read_text(p)?,
+                    })
+                })
+                .collect()
         }
         Extraction::BrownTagged => {
             let files = list(&root.join("package"), is_brown_file)?;
             files
                 .iter()
-                .map(|p| Ok(RawDocument { id: stem(p), text: brown_document(&read_text(p)?) }))
+                .map(|p| {
+                    Ok(RawDocument {
+                        id: stem(p),
+                        text: brown_document(&read_text(p)?),
+                    })
+                })
                 .collect()
         }
         Extraction::AustenRdata => {
             let data = root.join("usr/lib/R/site-library/janeaustenr/data");
             let rdx = read_bytes(&data.join("Rdata.rdx"))?;
             let rdb = read_bytes(&data.join("Rdata.rdb"))?;
-            let books = rdata_character_vectors(&rdx, &rdb).map_err(|m| format_error(spec, "Rdata.rdb", m))?;
-            Ok(books.iter().flat_map(|(name, lines)| austen_chapters(name, lines)).collect())
+            let books = rdata_character_vectors(&rdx, &rdb)
+                .map_err(|m| format_error(spec, "Rdata.rdb", m))?;
+            Ok(books
+                .iter()
+                .flat_map(|(name, lines)| austen_chapters(name, lines))
+                .collect())
         }
         Extraction::KjvVerses => {
-            let program = helpers.first().map(|h| h.root.join("usr/bin/bible")).ok_or_else(|| {
-                format_error(spec, "bible", "the bible-kjv helper package was not fetched".into())
-            })?;
+            let program = helpers
+                .first()
+                .map(|h| h.root.join("usr/bin/bible"))
+                .ok_or_else(|| {
+                    format_error(
+                        spec,
+                        "bible",
+                        "the bible-kjv helper package was not fetched".into(),
+                    )
+                })?;
             let listing = run(Command::new(&program)
                 .args(["-f", "-p"])
                 .arg(root.join("usr/lib"))
                 .arg("Gen1:1-Rev22:21"))?;
             let docs = kjv_chapters(&listing);
             if docs.len() < 1000 {
-                return Err(format_error(spec, "bible", format!("only {} chapters decoded", docs.len())));
+                return Err(format_error(
+                    spec,
+                    "bible",
+                    format!("only {} chapters decoded", docs.len()),
+                ));
             }
             Ok(docs)
         }
@@ -81,16 +124,23 @@ pub fn extract(spec: &SourceSpec, pkg: &Fetched, helpers: &[Fetched]) -> Result<
             let mut dict = Vec::new();
             let dz = dir.join("gcide.dict.dz");
             let file = fs::File::open(&dz).map_err(|e| CorpusError::io(&dz, e))?;
-            flate2::read::MultiGzDecoder::new(file).read_to_end(&mut dict).map_err(|e| CorpusError::io(&dz, e))?;
+            flate2::read::MultiGzDecoder::new(file)
+                .read_to_end(&mut dict)
+                .map_err(|e| CorpusError::io(&dz, e))?;
             let dict = String::from_utf8_lossy(&dict);
-            let entries = gcide_entries(&index, &dict).map_err(|m| format_error(spec, "gcide.index", m))?;
+            let entries =
+                gcide_entries(&index, &dict).map_err(|m| format_error(spec, "gcide.index", m))?;
             Ok(chunk_documents("gcide", entries))
         }
     }
 }
 
 fn format_error(spec: &SourceSpec, file: &str, message: String) -> CorpusError {
-    CorpusError::Format { source_name: spec.name.to_string(), file: file.to_string(), message }
+    CorpusError::Format {
+        source_name: spec.name.to_string(),
+        file: file.to_string(),
+        message,
+    }
 }
 
 /// The files in `dir` whose names pass `keep`, sorted by name for a deterministic order.
@@ -113,7 +163,10 @@ fn list(dir: &Path, keep: impl Fn(&str) -> bool) -> Result<Vec<PathBuf>, CorpusE
 }
 
 fn stem(p: &Path) -> String {
-    p.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_string()
+    p.file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or_default()
+        .to_string()
 }
 
 fn read_bytes(p: &Path) -> Result<Vec<u8>, CorpusError> {
@@ -127,17 +180,27 @@ fn read_text(p: &Path) -> Result<String, CorpusError> {
 /// Brown corpus text files are named `c` + genre letter a–r + two digits (`ca01`).
 fn is_brown_file(name: &str) -> bool {
     let b = name.as_bytes();
-    b.len() == 4 && b[0] == b'c' && (b'a'..=b'r').contains(&b[1]) && b[2..].iter().all(u8::is_ascii_digit)
+    b.len() == 4
+        && b[0] == b'c'
+        && (b'a'..=b'r').contains(&b[1])
+        && b[2..].iter().all(u8::is_ascii_digit)
 }
 
 /// A tagged Brown file (one sentence per indented line) as plain text, one sentence per paragraph.
+/// A line ending in `;` is a sentence Brown split in two: it is joined with the next line.
 pub fn brown_document(tagged: &str) -> String {
-    tagged
+    let mut out = String::new();
+    for s in tagged
         .lines()
         .map(strip_brown_tags)
         .filter(|s| !s.is_empty())
-        .collect::<Vec<_>>()
-        .join("\n\n")
+    {
+        if !out.is_empty() {
+            out.push_str(if out.ends_with(';') { " " } else { "\n\n" });
+        }
+        out.push_str(&s);
+    }
+    out
 }
 
 /// Splits one Austen novel (its lines, blank lines between paragraphs) into chapters at `CHAPTER`
@@ -146,9 +209,16 @@ pub fn austen_chapters(book: &str, lines: &[String]) -> Vec<RawDocument> {
     let mut docs = Vec::new();
     let mut current: Option<String> = None;
     for line in lines {
-        if line.trim_start().to_ascii_uppercase().starts_with("CHAPTER") {
+        if line
+            .trim_start()
+            .to_ascii_uppercase()
+            .starts_with("CHAPTER")
+        {
             if let Some(text) = current.take() {
-                docs.push(RawDocument { id: format!("{book}/{:03}", docs.len() + 1), text });
+                docs.push(RawDocument {
+                    id: format!("{book}/{:03}", docs.len() + 1),
+                    text,
+                });
             }
             current = Some(String::new());
         } else if let Some(text) = current.as_mut() {
@@ -157,7 +227,10 @@ pub fn austen_chapters(book: &str, lines: &[String]) -> Vec<RawDocument> {
         }
     }
     if let Some(text) = current {
-        docs.push(RawDocument { id: format!("{book}/{:03}", docs.len() + 1), text });
+        docs.push(RawDocument {
+            id: format!("{book}/{:03}", docs.len() + 1),
+            text,
+        });
     }
     docs
 }
@@ -167,14 +240,21 @@ pub fn austen_chapters(book: &str, lines: &[String]) -> Vec<RawDocument> {
 pub fn kjv_chapters(listing: &str) -> Vec<RawDocument> {
     let mut docs: Vec<RawDocument> = Vec::new();
     for line in listing.lines() {
-        let Some((reference, verse)) = line.split_once(' ') else { continue };
-        let Some((chapter, _)) = reference.split_once(':') else { continue };
+        let Some((reference, verse)) = line.split_once(' ') else {
+            continue;
+        };
+        let Some((chapter, _)) = reference.split_once(':') else {
+            continue;
+        };
         match docs.last_mut() {
             Some(d) if d.id == chapter => {
                 d.text.push_str("\n\n");
                 d.text.push_str(verse);
             }
-            _ => docs.push(RawDocument { id: chapter.to_string(), text: verse.to_string() }),
+            _ => docs.push(RawDocument {
+                id: chapter.to_string(),
+                text: verse.to_string(),
+            }),
         }
     }
     docs
@@ -204,7 +284,10 @@ fn chunk_documents(prefix: &str, entries: Vec<String>) -> Vec<RawDocument> {
     entries
         .chunks(ENTRIES_PER_DOCUMENT)
         .enumerate()
-        .map(|(i, chunk)| RawDocument { id: format!("{prefix}/{i:04}"), text: chunk.join("\n\n") })
+        .map(|(i, chunk)| RawDocument {
+            id: format!("{prefix}/{i:04}"),
+            text: chunk.join("\n\n"),
+        })
         .collect()
 }
 
@@ -225,7 +308,10 @@ pub fn gcide_entries(index: &str, dict: &str) -> Result<Vec<String>, String> {
     for (n, line) in index.lines().enumerate() {
         let mut cols = line.split('\t');
         let (Some(head), Some(off), Some(len)) = (cols.next(), cols.next(), cols.next()) else {
-            return Err(format!("line {}: expected headword, offset and length", n + 1));
+            return Err(format!(
+                "line {}: expected headword, offset and length",
+                n + 1
+            ));
         };
         if head.starts_with("00-database") || head.starts_with("00database") {
             continue;
@@ -237,9 +323,9 @@ pub fn gcide_entries(index: &str, dict: &str) -> Result<Vec<String>, String> {
     }
     let mut out = Vec::new();
     for (off, len) in spans {
-        let entry = dict
-            .get(off..off + len)
-            .ok_or_else(|| format!("entry at byte {off} (+{len}) lies outside the dictionary text"))?;
+        let entry = dict.get(off..off + len).ok_or_else(|| {
+            format!("entry at byte {off} (+{len}) lies outside the dictionary text")
+        })?;
         let defs = gcide_definitions(entry);
         if !defs.is_empty() {
             out.push(defs.join("\n\n"));
@@ -252,15 +338,6 @@ pub fn gcide_entries(index: &str, dict: &str) -> Result<Vec<String>, String> {
 /// etymology in brackets that may wrap) is dropped, as are `[1913 Webster]`-style source lines,
 /// `--Author` citations, `Syn:` lists, sense numbers and `{}` markup.
 pub fn gcide_definitions(entry: &str) -> Vec<String> {
-    let mut lines = entry.lines().skip_while(|l| l.trim().is_empty());
-    // Skip the header: its first line, then continuation lines while its brackets are unbalanced.
-    let mut depth: i32 = 0;
-    for line in lines.by_ref() {
-        depth += line.matches('[').count() as i32 - line.matches(']').count() as i32;
-        if depth <= 0 {
-            break;
-        }
-    }
     let mut paragraphs = Vec::new();
     let mut current = String::new();
     let mut flush = |current: &mut String| {
@@ -270,16 +347,32 @@ pub fn gcide_definitions(entry: &str) -> Vec<String> {
         }
         current.clear();
     };
-    for line in lines {
+    // Inside a header (an unindented line starting the entry or a sub-entry), counting open brackets
+    // so that a wrapped etymology is skipped with it.
+    let mut header_depth: Option<i32> = None;
+    for line in entry.lines() {
         let t = line.trim();
-        if t.is_empty() {
+        let unindented = !t.is_empty() && !line.starts_with(char::is_whitespace);
+        if unindented {
             flush(&mut current);
-        } else if t.starts_with('[') && t.ends_with(']') {
-            // A source tag such as [1913 Webster] closes a definition.
+            header_depth = Some(0);
+        }
+        if let Some(depth) = header_depth.as_mut() {
+            *depth += line.matches('[').count() as i32 - line.matches(']').count() as i32;
+            if *depth <= 0 || t.is_empty() {
+                header_depth = None;
+            }
+            continue;
+        }
+        if t.is_empty() || (t.starts_with('[') && t.ends_with(']')) {
+            // A blank line or a source tag such as [1913 Webster] closes a definition.
             flush(&mut current);
         } else {
             // An `--Author.` citation runs to the end of its line.
-            let t = t.find("--").filter(|&i| t[i + 2..].starts_with(char::is_uppercase)).map_or(t, |i| &t[..i]);
+            let t = t
+                .find("--")
+                .filter(|&i| t[i + 2..].starts_with(char::is_uppercase))
+                .map_or(t, |i| &t[..i]);
             current.push_str(t);
             current.push(' ');
         }
@@ -290,15 +383,39 @@ pub fn gcide_definitions(entry: &str) -> Vec<String> {
 
 fn clean_gcide_paragraph(p: &str) -> String {
     let p = p.trim();
-    if p.starts_with("Syn:") || p.starts_with("Syn.") {
+    // A sub-entry's own header (`Stalactitical \Stal`ac*tit"ic*al\, a.`) carries a pronunciation.
+    if p.starts_with("Syn:") || p.starts_with("Syn.") || p.matches('\\').count() >= 2 {
         return String::new();
     }
+    // Bracketed etymologies, usage labels and source tags ([Obs.], [1913 Webster]); an unclosed
+    // bracket runs to the end.
+    let mut depth = 0usize;
+    let unbracketed: String = p
+        .chars()
+        .filter(|&c| {
+            match c {
+                '[' => depth += 1,
+                ']' if depth > 0 => {
+                    depth -= 1;
+                    return false;
+                }
+                _ => {}
+            }
+            depth == 0
+        })
+        .collect();
+    let p = unbracketed.split_whitespace().collect::<Vec<_>>().join(" ");
     // Leading sense markers: "1.", "2. (a)", "(Zool.)".
-    let mut rest = p;
+    let mut rest = p.as_str();
     loop {
         let t = rest.trim_start();
-        let number = t.find(". ").filter(|&i| i <= 3 && t[..i].chars().all(|c| c.is_ascii_digit()));
-        let paren = t.strip_prefix('(').and_then(|s| s.find(')')).filter(|&i| i <= 20);
+        let number = t
+            .find(". ")
+            .filter(|&i| i <= 3 && t[..i].chars().all(|c| c.is_ascii_digit()));
+        let paren = t
+            .strip_prefix('(')
+            .and_then(|s| s.find(')'))
+            .filter(|&i| i <= 20);
         if let Some(i) = number {
             rest = &t[i + 1..];
         } else if let Some(i) = paren {
@@ -308,15 +425,24 @@ fn clean_gcide_paragraph(p: &str) -> String {
             break;
         }
     }
-    rest.replace(['{', '}'], "").trim().to_string()
+    rest.replace(['{', '}'], "")
+        .replace(" .", ".")
+        .replace(" ,", ",")
+        .trim()
+        .to_string()
 }
 
 /// Reads an R lazy-load database (`Rdata.rdx` index, gzip; `Rdata.rdb` chunks, each a 4-byte length
 /// followed by a zlib stream of a serialized object) and returns every object that is a character
 /// vector, by name, in index order.
-pub fn rdata_character_vectors(rdx: &[u8], rdb: &[u8]) -> Result<Vec<(String, Vec<String>)>, String> {
+pub fn rdata_character_vectors(
+    rdx: &[u8],
+    rdb: &[u8],
+) -> Result<Vec<(String, Vec<String>)>, String> {
     let mut index = Vec::new();
-    flate2::read::GzDecoder::new(rdx).read_to_end(&mut index).map_err(|e| format!("Rdata.rdx: {e}"))?;
+    flate2::read::GzDecoder::new(rdx)
+        .read_to_end(&mut index)
+        .map_err(|e| format!("Rdata.rdx: {e}"))?;
     let RObject::List(parts, names) = RReader::new(&index).read_all()? else {
         return Err("Rdata.rdx: the index is not a list".into());
     };
@@ -337,14 +463,21 @@ pub fn rdata_character_vectors(rdx: &[u8], rdb: &[u8]) -> Result<Vec<(String, Ve
             return Err(format!("Rdata.rdx: `{name}` has no (offset, length) pair"));
         };
         let (off, len) = (off as usize, len as usize);
-        let chunk = rdb.get(off..off + len).filter(|c| c.len() > 4).ok_or_else(|| {
-            format!("Rdata.rdb: `{name}` at {off} (+{len}) lies outside the file")
-        })?;
+        let chunk = rdb
+            .get(off..off + len)
+            .filter(|c| c.len() > 4)
+            .ok_or_else(|| {
+                format!("Rdata.rdb: `{name}` at {off} (+{len}) lies outside the file")
+            })?;
         if chunk[4] != 0x78 {
-            return Err(format!("Rdata.rdb: `{name}` is not zlib-compressed (only R's default compression is read)"));
+            return Err(format!(
+                "Rdata.rdb: `{name}` is not zlib-compressed (only R's default compression is read)"
+            ));
         }
         let mut raw = Vec::new();
-        flate2::read::ZlibDecoder::new(&chunk[4..]).read_to_end(&mut raw).map_err(|e| format!("Rdata.rdb `{name}`: {e}"))?;
+        flate2::read::ZlibDecoder::new(&chunk[4..])
+            .read_to_end(&mut raw)
+            .map_err(|e| format!("Rdata.rdb `{name}`: {e}"))?;
         if let RObject::Strings(lines) = RReader::new(&raw).read_all()? {
             out.push((name.clone(), lines));
         }
@@ -362,7 +495,7 @@ enum RObject {
     Symbol(String),
     /// Elements and their `names` attribute (empty when absent).
     List(Vec<RObject>, Vec<String>),
-    /// Anything else (symbols, pairlists, doubles, logicals): read past, not kept.
+    /// Anything else (pairlists, doubles): read past, not kept.
     Other,
 }
 
@@ -377,7 +510,11 @@ struct RReader<'a> {
 
 impl<'a> RReader<'a> {
     fn new(buf: &'a [u8]) -> Self {
-        RReader { buf, pos: 0, refs: Vec::new() }
+        RReader {
+            buf,
+            pos: 0,
+            refs: Vec::new(),
+        }
     }
 
     fn read_all(mut self) -> Result<RObject, String> {
@@ -397,7 +534,11 @@ impl<'a> RReader<'a> {
     }
 
     fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
-        let end = self.pos.checked_add(n).filter(|&e| e <= self.buf.len()).ok_or("R data ends early")?;
+        let end = self
+            .pos
+            .checked_add(n)
+            .filter(|&e| e <= self.buf.len())
+            .ok_or("R data ends early")?;
         let s = &self.buf[self.pos..end];
         self.pos = end;
         Ok(s)
@@ -428,7 +569,10 @@ impl<'a> RReader<'a> {
                     0 => self.int()?,
                     i => i,
                 };
-                let name = usize::try_from(i - 1).ok().and_then(|i| self.refs.get(i)).ok_or("R data: bad reference")?;
+                let name = usize::try_from(i - 1)
+                    .ok()
+                    .and_then(|i| self.refs.get(i))
+                    .ok_or("R data: bad reference")?;
                 return Ok(RObject::Symbol(name.clone()));
             }
             1 => {
@@ -454,7 +598,11 @@ impl<'a> RReader<'a> {
             }
             9 => {
                 let n = self.int()?;
-                let s = if n < 0 { String::new() } else { String::from_utf8_lossy(self.take(n as usize)?).into_owned() };
+                let s = if n < 0 {
+                    String::new()
+                } else {
+                    String::from_utf8_lossy(self.take(n as usize)?).into_owned()
+                };
                 return Ok(RObject::Strings(vec![s]));
             }
             10 | 13 => {
@@ -479,7 +627,10 @@ impl<'a> RReader<'a> {
             }
             19 => {
                 let n = self.length()?;
-                RObject::List((0..n).map(|_| self.item()).collect::<Result<_, _>>()?, Vec::new())
+                RObject::List(
+                    (0..n).map(|_| self.item()).collect::<Result<_, _>>()?,
+                    Vec::new(),
+                )
             }
             k => return Err(format!("unsupported R object type {k}")),
         };
@@ -503,7 +654,11 @@ impl<'a> RReader<'a> {
                     if flags & (1 << 9) != 0 {
                         self.item()?;
                     }
-                    let tag = if flags & (1 << 10) != 0 { self.item()? } else { RObject::Null };
+                    let tag = if flags & (1 << 10) != 0 {
+                        self.item()?
+                    } else {
+                        RObject::Null
+                    };
                     let value = self.item()?;
                     if tag == RObject::Symbol("names".into()) {
                         if let RObject::Strings(s) = value {
@@ -530,19 +685,39 @@ mod tests {
 
     #[test]
     fn brown_document_has_one_sentence_per_paragraph() {
-        let tagged = "\n\n\tThe/at jury/nn said/vbd ./.\n\n\n\tIt/pps rained/vbd ./.\n";
-        assert_eq!(brown_document(tagged), "The jury said.\n\nIt rained.");
+        let tagged = "\n\n\tThe/at jury/nn said/vbd ;/. ;/.\n\n\tit/pps agreed/vbd ./.\n\n\n\tIt/pps rained/vbd ./.\n";
+        assert_eq!(
+            brown_document(tagged),
+            "The jury said; it agreed.\n\nIt rained."
+        );
     }
 
     #[test]
     fn austen_novels_split_at_chapters_without_title_page() {
-        let lines: Vec<String> = ["EMMA", "", "By Jane Austen", "", "CHAPTER I", "", "Emma Woodhouse,", "handsome.", "",
-                                  "CHAPTER II", "Mr. Weston."]
-            .map(String::from)
-            .to_vec();
+        let lines: Vec<String> = [
+            "EMMA",
+            "",
+            "By Jane Austen",
+            "",
+            "CHAPTER I",
+            "",
+            "Emma Woodhouse,",
+            "handsome.",
+            "",
+            "CHAPTER II",
+            "Mr. Weston.",
+        ]
+        .map(String::from)
+        .to_vec();
         let docs = austen_chapters("emma", &lines);
         assert_eq!(docs.len(), 2);
-        assert_eq!(docs[0], RawDocument { id: "emma/001".into(), text: "\nEmma Woodhouse,\nhandsome.\n\n".into() });
+        assert_eq!(
+            docs[0],
+            RawDocument {
+                id: "emma/001".into(),
+                text: "\nEmma Woodhouse,\nhandsome.\n\n".into()
+            }
+        );
         assert_eq!(docs[1].id, "emma/002");
     }
 
@@ -553,7 +728,9 @@ mod tests {
         let docs = kjv_chapters(listing);
         assert_eq!(docs.len(), 2);
         assert_eq!(docs[0].id, "Ge1");
-        assert!(docs[0].text.ends_with("\n\nAnd the earth was without form."));
+        assert!(docs[0]
+            .text
+            .ends_with("\n\nAnd the earth was without form."));
         assert_eq!(docs[1].text, "Thus the heavens were finished.");
     }
 
@@ -563,7 +740,10 @@ mod tests {
                     02084071 05 n 03 dog 0 domestic_dog 0 Canis_familiaris 0 000 | a member of the genus Canis; \
                     \"the dog barked all night\"  \n\
                     00001740 03 n 01 entity 0 003 ~ 00001930 n 0000 | \n";
-        assert_eq!(wordnet_glosses(data), vec!["a member of the genus Canis\n\nthe dog barked all night"]);
+        assert_eq!(
+            wordnet_glosses(data),
+            vec!["a member of the genus Canis\n\nthe dog barked all night"]
+        );
     }
 
     #[test]
@@ -578,17 +758,25 @@ mod tests {
     fn gcide_entries_keep_definitions_only() {
         let dict = "00-database-info\n   GPL blurb\n\
                     Abdomen \\Ab*do\"men\\, n. [L. abdomen (a word of uncertain\n   etymol.): cf. F. abdomen.]\n   \
-                    1. (Anat.) The belly, or that part of the body\n      between the thorax and the pelvis.\n      \
+                    1. (Anat.) The belly, or that part of the body\n      between the thorax and the pelvis. [Obs.]\n      \
                     [1913 Webster]\n\n   2. (Zool.) The posterior section of the body. --Cuvier.\n      \
-                    [1913 Webster]\n\n   Syn: belly, paunch.\n";
+                    [1913 Webster]\n\n   Syn: belly, paunch.\n\nAbdominous \\Ab*dom\"i*nous\\, a.\n   Potbellied. [Obs.\n";
         let first = dict.find("Abdomen").unwrap();
-        let index = format!("00-database-info\tA\t{}\nAbdomen\t{}\t{}\nabdomen\t{}\t{}\n",
-                            enc(first), enc(first), enc(dict.len() - first), enc(first), enc(dict.len() - first));
+        let index = format!(
+            "00-database-info\tA\t{}\nAbdomen\t{}\t{}\nabdomen\t{}\t{}\n",
+            enc(first),
+            enc(first),
+            enc(dict.len() - first),
+            enc(first),
+            enc(dict.len() - first)
+        );
         let entries = gcide_entries(&index, dict).unwrap();
         assert_eq!(
             entries,
-            vec!["The belly, or that part of the body between the thorax and the pelvis.\n\n\
-                  The posterior section of the body."]
+            vec![
+                "The belly, or that part of the body between the thorax and the pelvis.\n\n\
+                  The posterior section of the body.\n\nPotbellied."
+            ]
         );
         assert!(gcide_entries("Abdomen\tA\tzzzz\n", dict).is_err());
         assert!(gcide_entries("broken line\n", dict).is_err());
@@ -661,7 +849,11 @@ mod tests {
     fn rdata_lazy_load_database_is_read() {
         let mut emma = Vec::new();
         r_header(&mut emma);
-        r_strings(&mut emma, &["EMMA", "", "CHAPTER I", "Emma Woodhouse, handsome"], false);
+        r_strings(
+            &mut emma,
+            &["EMMA", "", "CHAPTER I", "Emma Woodhouse, handsome"],
+            false,
+        );
         let mut number = Vec::new();
         r_header(&mut number);
         r_int(&mut number, 14);
@@ -690,8 +882,15 @@ mod tests {
         r_names(&mut rdx, &["variables", "compressed"], Some(1));
 
         let got = rdata_character_vectors(&gzip(&rdx), &rdb).unwrap();
-        assert_eq!(got, vec![("emma".to_string(), ["EMMA", "", "CHAPTER I", "Emma Woodhouse, handsome"]
-            .map(String::from).to_vec())]);
+        assert_eq!(
+            got,
+            vec![(
+                "emma".to_string(),
+                ["EMMA", "", "CHAPTER I", "Emma Woodhouse, handsome"]
+                    .map(String::from)
+                    .to_vec()
+            )]
+        );
         assert!(rdata_character_vectors(&gzip(b"not R"), &rdb).is_err());
         assert!(rdata_character_vectors(&gzip(&rdx), &rdb[..10]).is_err());
     }

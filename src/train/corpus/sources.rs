@@ -151,7 +151,11 @@ mod tests {
     #[test]
     fn names_are_unique_and_gpl_text_is_never_redistributable() {
         for (i, s) in SOURCES.iter().enumerate() {
-            assert!(SOURCES[i + 1..].iter().all(|t| t.name != s.name), "duplicate {}", s.name);
+            assert!(
+                SOURCES[i + 1..].iter().all(|t| t.name != s.name),
+                "duplicate {}",
+                s.name
+            );
             assert_eq!(source(s.name), Some(s));
             if s.licence.starts_with("GPL") {
                 assert!(!s.redistributable, "{} is GPL text", s.name);

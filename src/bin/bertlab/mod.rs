@@ -1,0 +1,35 @@
+//! The `bertlab` subcommands, one module each; add new ones (pretrain, corpus, eval-cloze,
+//! classify) as a module plus a `Command` variant.
+
+mod fill_mask;
+mod inspect;
+mod model_dir;
+mod tokenize;
+
+use clap::Parser;
+
+#[derive(Parser)]
+#[command(name = "bertlab", version, about = "BERT Lab on the command line")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Subcommand)]
+enum Command {
+    /// Show how a tokenizer splits a sentence (or a pair).
+    Tokenize(tokenize::Args),
+    /// Predict the words hidden behind [MASK] with a masked-language model.
+    FillMask(fill_mask::Args),
+    /// Print a model's configuration and parameter counts per component.
+    Inspect(inspect::Args),
+}
+
+/// Parses the command line and runs the chosen command.
+pub fn run() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Command::Tokenize(args) => tokenize::run(args),
+        Command::FillMask(args) => fill_mask::run(args),
+        Command::Inspect(args) => inspect::run(args),
+    }
+}

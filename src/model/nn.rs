@@ -1,0 +1,168 @@
+//! Building blocks with HF initialisation and a differentiable/fast switch.
+//!
+//! candle-nn's fused LayerNorm and softmax kernels have no backward pass: gradients silently stop
+//! at them. [`Mode`] therefore picks the fused kernels only when no gradient is wanted.
+
+use candle_core::{Result, Tensor, D};
+use candle_nn::{Init, VarBuilder};
+
+use super::config::Activation;
+
+/// How a forward pass runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mode {
+    /// Inference: dropout off, fused kernels (no gradients through LayerNorm/softmax).
+    #[default]
+    Eval,
+    /// Training: dropout on, every op differentiable.
+    Train,
+    /// Dropout off but every op differentiable (gradient saliency, deterministic fine-tuning checks).
+    Grad,
+}
+
+impl Mode {
+    pub fn dropout(self) -> bool {
+        self == Mode::Train
+    }
+
+    pub fn differentiable(self) -> bool {
+        self != Mode::Eval
+    }
+}
+
+/// `nn.Linear` with HF init: weight ~ N(0, std), bias 0.
+pub fn linear(
+    in_dim: usize,
+    out_dim: usize,
+    std: f64,
+    vb: VarBuilder,
+) -> Result<candle_nn::Linear> {
+    let weight = vb.get_with_hints(
+        (out_dim, in_dim),
+        "weight",
+        Init::Randn {
+            mean: 0.,
+            stdev: std,
+        },
+    )?;
+    let bias = vb.get_with_hints(out_dim, "bias", Init::Const(0.))?;
+    Ok(candle_nn::Linear::new(weight, Some(bias)))
+}
+
+/// `nn.Embedding` with HF init: N(0, std).
+pub fn embedding(
+    count: usize,
+    dim: usize,
+    std: f64,
+    vb: VarBuilder,
+) -> Result<candle_nn::Embedding> {
+    let table = vb.get_with_hints(
+        (count, dim),
+        "weight",
+        Init::Randn {
+            mean: 0.,
+            stdev: std,
+        },
+    )?;
+    Ok(candle_nn::Embedding::new(table, dim))
+}
+
+/// `nn.LayerNorm` (weight 1, bias 0).
+#[derive(Debug, Clone)]
+pub struct LayerNorm {
+    weight: Tensor,
+    bias: Tensor,
+    eps: f64,
+}
+
+impl LayerNorm {
+    pub fn load(dim: usize, eps: f64, vb: VarBuilder) -> Result<LayerNorm> {
+        Ok(LayerNorm {
+            weight: vb.get_with_hints(dim, "weight", Init::Const(1.))?,
+            bias: vb.get_with_hints(dim, "bias", Init::Const(0.))?,
+            eps,
+        })
+    }
+
+    pub fn forward(&self, xs: &Tensor, mode: Mode) -> Result<Tensor> {
+        if mode.differentiable() {
+            let mean = xs.mean_keepdim(D::Minus1)?;
+            let centered = xs.broadcast_sub(&mean)?;
+            let var = centered.sqr()?.mean_keepdim(D::Minus1)?;
+            centered
+                .broadcast_div(&(var + self.eps)?.sqrt()?)?
+                .broadcast_mul(&self.weight)?
+                .broadcast_add(&self.bias)
+        } else {
+            candle_nn::ops::layer_norm(&xs.contiguous()?, &self.weight, &self.bias, self.eps as f32)
+        }
+    }
+}
+
+/// Softmax over the last dimension.
+pub fn softmax_last(xs: &Tensor, mode: Mode) -> Result<Tensor> {
+    if mode.differentiable() {
+        candle_nn::ops::softmax(xs, D::Minus1)
+    } else {
+        candle_nn::ops::softmax_last_dim(&xs.contiguous()?)
+    }
+}
+
+impl Activation {
+    pub fn forward(self, xs: &Tensor) -> Result<Tensor> {
+        match self {
+            Activation::Gelu => xs.gelu_erf(),
+            Activation::GeluNew => xs.gelu(),
+            Activation::Relu => xs.relu(),
+            Activation::Silu => xs.silu(),
+            Activation::Tanh => xs.tanh(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::{Device, Var};
+
+    #[test]
+    fn layer_norm_paths_agree_and_slow_path_has_gradients() {
+        let dev = Device::Cpu;
+        let xs = Tensor::new(&[[1f32, 2., 4., -3.], [0.5, 0.25, -1., 8.]], &dev).unwrap();
+        let w = Var::new(&[1f32, 2., 0.5, 1.], &dev).unwrap();
+        let ln = LayerNorm {
+            weight: w.as_tensor().clone(),
+            bias: Tensor::new(&[0f32, 1., 0., -1.], &dev).unwrap(),
+            eps: 1e-12,
+        };
+        let fast = ln.forward(&xs, Mode::Eval).unwrap();
+        let slow = ln.forward(&xs, Mode::Train).unwrap();
+        let diff = (fast - &slow).unwrap().abs().unwrap().max_all().unwrap();
+        assert!(diff.to_scalar::<f32>().unwrap() < 1e-5);
+        let grads = slow.sum_all().unwrap().backward().unwrap();
+        assert!(grads.get(w.as_tensor()).is_some());
+    }
+
+    #[test]
+    fn gelu_variants_match_their_formulas() {
+        let dev = Device::Cpu;
+        let x = 0.7f64;
+        let t = Tensor::new(&[x as f32], &dev).unwrap();
+        let erf = Activation::Gelu
+            .forward(&t)
+            .unwrap()
+            .to_vec1::<f32>()
+            .unwrap()[0] as f64;
+        // Φ(0.7) = 0.758036...
+        assert!((erf - x * 0.758_036_347_776_926_9).abs() < 1e-6);
+        let tanh = Activation::GeluNew
+            .forward(&t)
+            .unwrap()
+            .to_vec1::<f32>()
+            .unwrap()[0] as f64;
+        let want = 0.5
+            * x
+            * (1. + ((2. / std::f64::consts::PI).sqrt() * (x + 0.044715 * x.powi(3))).tanh());
+        assert!((tanh - want).abs() < 1e-6);
+    }
+}

@@ -1,0 +1,249 @@
+//! Tokenizer lab: a sentence or a pair as the model sees it — WordPiece pieces, [CLS]/[SEP], ids,
+//! segment and position ids, truncation — with each piece's source characters highlighted on hover
+//! and the greedy longest-match trace of one word.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::text::view::{TokenCell, TokenView};
+use crate::text::wordpiece_trace::WordPieceTrace;
+use crate::ui::url_state::{use_control_policy, use_url_state, EmbedCode};
+use crate::worker::client::{self, WorkerStatus};
+use crate::worker::protocol::{Outcome, Reply, Request};
+
+/// The lab's state, mirrored in the URL.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TokenizerState {
+    /// Sentence A.
+    pub text: String,
+    /// Sentence B; empty for a single sentence.
+    pub pair: String,
+    /// Token budget; 0 means the model's own limit.
+    pub max_len: usize,
+    /// The word whose WordPiece lookup is traced.
+    pub word: String,
+}
+
+impl Default for TokenizerState {
+    fn default() -> Self {
+        TokenizerState {
+            text: "The unaffable tokenizer splits rare words.".into(),
+            pair: "Common words stay whole.".into(),
+            max_len: 0,
+            word: "unaffable".into(),
+        }
+    }
+}
+
+#[component]
+pub fn TokenizerLab() -> impl IntoView {
+    let status = expect_context::<RwSignal<WorkerStatus>>();
+    let state = use_url_state::<TokenizerState>();
+    let policy = use_control_policy();
+    let result = RwSignal::new(None::<Result<TokenView, String>>);
+    let latest = RwSignal::new(0u64);
+    let hovered = RwSignal::new(None::<usize>);
+
+    Effect::new(move |_| {
+        let s = state.get();
+        let request = Request::Tokenize {
+            model: None,
+            text: s.text,
+            pair: Some(s.pair),
+            max_len: (s.max_len > 0).then_some(s.max_len),
+            trace: Some(s.word),
+        };
+        // Typing fires many requests; only the newest one's answer is shown.
+        let ticket = latest.get_untracked() + 1;
+        latest.set(ticket);
+        let sent = client::run(status, request, move |reply| {
+            let answer = match reply {
+                Reply::Done(Outcome::Tokenized(view)) => Ok(view),
+                Reply::Failed { message } => Err(message),
+                _ => return,
+            };
+            if latest.get_untracked() == ticket {
+                result.set(Some(answer));
+            }
+        });
+        if let Err(message) = sent {
+            result.set(Some(Err(message)));
+        }
+    });
+
+    let field = move |name: &'static str| (policy.hidden(name), policy.locked(name));
+    let (hide_text, lock_text) = field("text");
+    let (hide_pair, lock_pair) = field("pair");
+    let (hide_len, lock_len) = field("max_len");
+    let (hide_word, lock_word) = field("word");
+
+    view! {
+        <div class="lab tokenizer-lab">
+            <div class="controls">
+                <Show when=move || !hide_text>
+                    <label>"Sentence A"
+                        <textarea id="tok-text" rows="2" disabled=lock_text
+                            prop:value=move || state.with(|s| s.text.clone())
+                            on:input=move |ev| state.update(|s| s.text = event_target_value(&ev))></textarea>
+                    </label>
+                </Show>
+                <Show when=move || !hide_pair>
+                    <label>"Sentence B (optional)"
+                        <input id="tok-pair" type="text" disabled=lock_pair
+                            prop:value=move || state.with(|s| s.pair.clone())
+                            on:input=move |ev| state.update(|s| s.pair = event_target_value(&ev)) />
+                    </label>
+                </Show>
+                <Show when=move || !hide_len>
+                    <label>"Maximum tokens (0 = the model's limit)"
+                        <input id="tok-max" type="number" min="0" max="512" disabled=lock_len
+                            prop:value=move || state.with(|s| s.max_len.to_string())
+                            on:input=move |ev| {
+                                if let Ok(n) = event_target_value(&ev).parse::<usize>() {
+                                    state.update(|s| s.max_len = n);
+                                }
+                            } />
+                    </label>
+                </Show>
+            </div>
+            {move || match result.get() {
+                None => view! { <p class="muted">"Tokenizing…"</p> }.into_any(),
+                Some(Err(message)) => view! { <p class="error" role="alert">{message}</p> }.into_any(),
+                Some(Ok(view)) => view! { <TokenTable view=view state=state hovered=hovered /> }.into_any(),
+            }}
+            <Show when=move || !hide_word>
+                <section class="trace-section" aria-labelledby="trace-heading">
+                    <h2 id="trace-heading">"How WordPiece splits one word"</h2>
+                    <label>"Word"
+                        <input id="tok-word" type="text" disabled=lock_word
+                            prop:value=move || state.with(|s| s.word.clone())
+                            on:input=move |ev| state.update(|s| s.word = event_target_value(&ev)) />
+                    </label>
+                    {move || result.get().and_then(|r| r.ok()).and_then(|v| v.trace).map(|t| view! { <TraceTable trace=t /> })}
+                </section>
+            </Show>
+            <EmbedCode />
+        </div>
+    }
+}
+
+/// The source sentences with the hovered piece's characters highlighted, then one cell per token.
+#[component]
+fn TokenTable(
+    /// The tokenized input.
+    view: TokenView,
+    /// The lab state (for the source text).
+    state: RwSignal<TokenizerState>,
+    /// Index of the token under the pointer or focus.
+    hovered: RwSignal<Option<usize>>,
+) -> impl IntoView {
+    let tokens = view.tokens.clone();
+    let source = move |sequence: usize| {
+        let tokens = tokens.clone();
+        move || {
+            let text = state.with(|s| {
+                if sequence == 0 {
+                    s.text.clone()
+                } else {
+                    s.pair.clone()
+                }
+            });
+            let lit = hovered
+                .get()
+                .and_then(|i| tokens.get(i))
+                .filter(|t| t.sequence == Some(sequence))
+                .map(|t| t.chars);
+            text.chars()
+                .enumerate()
+                .map(|(i, c)| {
+                    let on = lit.is_some_and(|(a, b)| i >= a && i < b);
+                    view! { <span class:lit=on>{c.to_string()}</span> }
+                })
+                .collect_view()
+        }
+    };
+    let has_pair = view.tokens.iter().any(|t| t.sequence == Some(1));
+    let removed = view.removed;
+    view! {
+        <div class="source" aria-label="Source text">
+            <p class="source-line"><span class="seg-tag seg-0">"A"</span>{source(0)}</p>
+            <Show when=move || has_pair>
+                <p class="source-line"><span class="seg-tag seg-1">"B"</span>{source(1)}</p>
+            </Show>
+        </div>
+        <p class="meta">
+            {format!("{} tokens ({} tokenizer), limit {}.", view.tokens.len(), view.kind, view.max_len)}
+        </p>
+        {(removed != [0, 0]).then(|| view! {
+            <p class="warning" role="status">
+                {format!("Truncated to {} tokens: {} cut from sentence A and {} from sentence B.", view.max_len, removed[0], removed[1])}
+            </p>
+        })}
+        <ol class="tokens" aria-label="Tokens">
+            {view.tokens.into_iter().enumerate().map(|(i, t)| view! { <TokenChip index=i token=t hovered=hovered /> }).collect_view()}
+        </ol>
+    }
+}
+
+/// One token: its piece, id, segment and position.
+#[component]
+fn TokenChip(
+    /// Position in the sequence.
+    index: usize,
+    /// The token.
+    token: TokenCell,
+    /// Shared hover/focus state.
+    hovered: RwSignal<Option<usize>>,
+) -> impl IntoView {
+    let class = format!(
+        "tok seg-{}{}{}",
+        token.segment,
+        if token.special { " special" } else { "" },
+        if token.piece.starts_with("##") {
+            " continuation"
+        } else {
+            ""
+        }
+    );
+    view! {
+        <li class=class tabindex="0"
+            on:mouseenter=move |_| hovered.set(Some(index))
+            on:mouseleave=move |_| hovered.set(None)
+            on:focus=move |_| hovered.set(Some(index))
+            on:blur=move |_| hovered.set(None)>
+            <span class="piece">{token.piece.clone()}</span>
+            <span class="id">{format!("id {}", token.id)}</span>
+            <span class="ids">{format!("seg {} · pos {}", token.segment, token.position)}</span>
+        </li>
+    }
+}
+
+/// The greedy longest-match-first lookups for one word, in order.
+#[component]
+fn TraceTable(
+    /// The trace computed by the worker.
+    trace: WordPieceTrace,
+) -> impl IntoView {
+    let pieces = trace
+        .pieces
+        .iter()
+        .map(|p| p.text.clone())
+        .collect::<Vec<_>>()
+        .join(" ");
+    view! {
+        <table class="trace">
+            <caption>{format!("\u{201c}{}\u{201d} becomes: {pieces}", trace.word)}</caption>
+            <thead><tr><th scope="col">"Step"</th><th scope="col">"Tried"</th><th scope="col">"In vocabulary?"</th></tr></thead>
+            <tbody>
+                {trace.steps.iter().enumerate().map(|(i, step)| view! {
+                    <tr class:hit=step.id.is_some()>
+                        <td>{i + 1}</td>
+                        <td><code>{step.candidate.clone()}</code></td>
+                        <td>{step.id.map_or("no".to_string(), |id| format!("yes (id {id})"))}</td>
+                    </tr>
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+}

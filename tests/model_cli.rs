@@ -1,0 +1,188 @@
+//! The `bertlab` CLI on a tiny random *ForMaskedLM model folder: answers, tables, and clear
+//! errors (non-zero exit, no panic) on bad input.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use bertlab::model::{EncoderConfig, Family, Loaded, MaskedLm};
+use candle_core::Device;
+
+const TOKENIZER: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/model_data/wordpiece-tokenizer.json"
+);
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("bertlab-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A BertForMaskedLM folder: config.json, model.safetensors, tokenizer.json.
+fn model_dir(name: &str) -> (PathBuf, usize) {
+    let dir = temp_dir(name);
+    let mut cfg = EncoderConfig::tiny(Family::Bert);
+    cfg.architectures = vec!["BertForMaskedLM".into()];
+    let loaded = Loaded::<MaskedLm>::random(&cfg, 7, &Device::Cpu).unwrap();
+    std::fs::write(
+        dir.join("config.json"),
+        serde_json::to_vec(&cfg.to_hf_json()).unwrap(),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("model.safetensors"),
+        loaded.to_safetensors().unwrap(),
+    )
+    .unwrap();
+    std::fs::copy(TOKENIZER, dir.join("tokenizer.json")).unwrap();
+    (dir, loaded.parameter_count())
+}
+
+fn bertlab(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_bertlab"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn assert_fails_with(out: &Output, needle: &str) {
+    let err = text(&out.stderr);
+    assert!(!out.status.success(), "should fail: {err}");
+    assert!(err.contains(needle), "stderr lacks {needle:?}: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+#[test]
+fn fill_mask_prints_ranked_probabilities() {
+    let (dir, _) = model_dir("fill");
+    let out = bertlab(&[
+        "fill-mask",
+        "--model",
+        path(&dir),
+        "--top-k",
+        "3",
+        "The cat [MASK] on the [MASK].",
+    ]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        stdout.contains("[MASK] #1") && stdout.contains("[MASK] #2"),
+        "{stdout}"
+    );
+    let probs: Vec<f64> = stdout
+        .lines()
+        .filter(|l| l.trim_start().starts_with(|c: char| c.is_ascii_digit()))
+        .map(|l| l.split_whitespace().last().unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(probs.len(), 6, "{stdout}");
+    for pair in probs.chunks(3) {
+        assert!(pair.windows(2).all(|w| w[0] >= w[1]), "{stdout}");
+        assert!(pair.iter().all(|&p| p > 0.0 && p <= 1.0));
+        assert!(pair.iter().sum::<f64>() <= 1.0 + 1e-3);
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn inspect_counts_every_parameter() {
+    let (dir, count) = model_dir("inspect");
+    let out = bertlab(&["inspect", "--model", path(&dir)]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    for needle in [
+        "BERT",
+        "embeddings",
+        "layer 0",
+        "layer 1",
+        "MLM head",
+        "WordPiece",
+    ] {
+        assert!(stdout.contains(needle), "{needle}: {stdout}");
+    }
+    let total: usize = stdout
+        .lines()
+        .find(|l| l.starts_with("total"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|n| n.parse().ok())
+        .unwrap();
+    assert_eq!(total, count);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn tokenize_shows_pairs_and_truncation() {
+    let out = bertlab(&[
+        "tokenize",
+        "--tokenizer",
+        TOKENIZER,
+        "The café",
+        "--pair",
+        "a mat",
+    ]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        stdout.contains("##é") && stdout.contains("[SEP]"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("8 tokens"), "{stdout}");
+
+    let out = bertlab(&[
+        "tokenize",
+        "--tokenizer",
+        TOKENIZER,
+        "--max-len",
+        "5",
+        "the cat sat on the mat",
+    ]);
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("truncated from 8 to 5 tokens: 3 cut"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn bad_input_gives_clear_errors() {
+    let (dir, _) = model_dir("errors");
+    let out = bertlab(&["fill-mask", "--model", path(&dir), "no mask here"]);
+    assert_fails_with(&out, "no [MASK] in the text");
+
+    let out = bertlab(&["fill-mask", "--model", "/nonexistent/model", "a [MASK]"]);
+    assert_fails_with(&out, "error:");
+
+    let out = bertlab(&[
+        "tokenize",
+        "--tokenizer",
+        path(&dir.join("config.json")),
+        "x",
+    ]);
+    assert_fails_with(&out, "invalid tokenizer.json");
+
+    std::fs::write(
+        dir.join("model.safetensors"),
+        b"\x08\x00\x00\x00\x00\x00\x00\x00{\"a\"",
+    )
+    .unwrap();
+    let out = bertlab(&["inspect", "--model", path(&dir)]);
+    assert_fails_with(&out, "truncated or corrupt");
+
+    std::fs::remove_file(dir.join("model.safetensors")).unwrap();
+    std::fs::write(dir.join("pytorch_model.bin"), b"pickle").unwrap();
+    let out = bertlab(&["inspect", "--model", path(&dir)]);
+    assert_fails_with(&out, "pytorch_model.bin");
+
+    std::fs::write(dir.join("config.json"), br#"{"model_type":"gpt2"}"#).unwrap();
+    let out = bertlab(&["inspect", "--model", path(&dir)]);
+    assert_fails_with(&out, "unsupported model_type \"gpt2\"");
+    std::fs::remove_dir_all(dir).unwrap();
+}
