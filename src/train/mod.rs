@@ -1,6 +1,24 @@
-//! Training: corpus preparation, the cloze benchmark, and (to come) loops, optimizers, schedules,
-//! metrics and export. Long operations report progress through a callback, so the CLI draws a
-//! progress bar and the Web Worker posts events with the same code.
+//! Training: corpus preparation, the cloze benchmark, and MLM pretraining (with optional NSP / SOP):
+//! data packing, AdamW with warmup/decay, metrics, checkpoints and evaluation.
+//!
+//! Long operations report progress through a callback, so the CLI draws a progress bar and the Web
+//! Worker posts events with the same code. Nothing on the training path touches the filesystem,
+//! threads or the clock: the caller supplies text and bytes and writes what it gets back
+//! (`checkpoint` has native-only helpers for directories).
 
+pub mod checkpoint;
 pub mod cloze;
 pub mod corpus;
+pub mod data;
+mod error;
+pub mod eval;
+pub mod metrics;
+pub mod optimizer;
+pub mod pretrain;
+pub mod schedule;
+
+pub use data::PairTask;
+pub use error::TrainError;
+pub use metrics::{MetricsLog, MetricsRow};
+pub use pretrain::{Batch, EvalMetrics, PretrainModel, StepMetrics, TrainConfig, TrainEvent, Trainer};
+pub use schedule::LinearSchedule;

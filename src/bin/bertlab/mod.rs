@@ -1,9 +1,12 @@
 //! The `bertlab` subcommands, one module each; add new ones (pretrain, corpus, eval-cloze,
 //! classify) as a module plus a `Command` variant.
 
+mod corpus;
+mod eval_cloze;
 mod fill_mask;
 mod inspect;
 mod model_dir;
+mod pretrain;
 mod tokenize;
 
 use clap::Parser;
@@ -23,6 +26,12 @@ enum Command {
     FillMask(fill_mask::Args),
     /// Print a model's configuration and parameter counts per component.
     Inspect(inspect::Args),
+    /// Pretrain a masked-language model (MLM, optionally NSP/SOP) with checkpoints and metrics.
+    Pretrain(Box<pretrain::Args>),
+    /// Score a masked-language model on the cloze benchmark (top-1 / top-5).
+    EvalCloze(eval_cloze::Args),
+    /// Fetch, clean and split the pretraining corpus.
+    Corpus(corpus::Args),
 }
 
 /// Parses the command line and runs the chosen command.
@@ -31,5 +40,8 @@ pub fn run() -> anyhow::Result<()> {
         Command::Tokenize(args) => tokenize::run(args),
         Command::FillMask(args) => fill_mask::run(args),
         Command::Inspect(args) => inspect::run(args),
+        Command::Pretrain(args) => pretrain::run(*args),
+        Command::EvalCloze(args) => eval_cloze::run(args),
+        Command::Corpus(args) => corpus::run(args),
     }
 }

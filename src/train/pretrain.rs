@@ -1,0 +1,686 @@
+//! The pretraining loop as a library: [`Trainer`] owns the model, the optimizer, the packed data
+//! and the masker; [`Trainer::train_step`] makes one optimizer update (over `grad_accum`
+//! micro-batches) and returns its [`StepMetrics`]; [`Trainer::run`] repeats it with a progress
+//! callback and a stop check. No filesystem, threads or clock: the same code runs in the browser's
+//! worker and behind `bertlab pretrain`.
+//!
+//! Reproducibility: the data order, every mask and every dropout draw are pure functions of
+//! (seed, step), so the same seed gives the same curve and a resumed run continues exactly where
+//! the saved one stopped (given the weights and the optimizer moments, see [`ResumeState`]).
+
+use std::collections::HashMap;
+
+use candle_core::{DType, Device, Tensor, D};
+use candle_nn::VarMap;
+use serde::{Deserialize, Serialize};
+
+use crate::masking::{MaskedSequence, Masker, MaskingConfig, ReplacementIds, Sequence};
+use crate::model::{Encoder, EncoderInput, ForPreTraining, Internals, MaskedLm, Mode};
+use crate::text::tokenizer::Tokenizer;
+
+use super::data::{Example, Order, PairTask};
+use super::optimizer::{clip_grad_norm, AdamW, AdamWParams, Group};
+use super::schedule::LinearSchedule;
+use super::TrainError;
+
+/// A model being pretrained: MLM alone, or MLM with the NSP / SOP pair head.
+pub enum PretrainModel {
+    Mlm(MaskedLm),
+    Pair(ForPreTraining),
+}
+
+impl PretrainModel {
+    pub fn encoder(&self) -> &Encoder {
+        match self {
+            PretrainModel::Mlm(m) => &m.encoder,
+            PretrainModel::Pair(m) => &m.encoder,
+        }
+    }
+
+    /// The transformers class a checkpoint of this model is saved as, e.g. `BertForMaskedLM`.
+    pub fn architecture(&self) -> String {
+        let family = self.encoder().config().family.display_name();
+        match self {
+            PretrainModel::Mlm(_) => format!("{family}ForMaskedLM"),
+            PretrainModel::Pair(_) => format!("{family}ForPreTraining"),
+        }
+    }
+
+    /// MLM logits `[n, vocab]` at the flat positions `masked` (`[n]`, u32 into batch × seq) —
+    /// the vocabulary projection runs only where a prediction is scored — and the pair logits
+    /// `[batch, 2]` when the model has a pair head.
+    pub fn forward_masked(
+        &self,
+        input: &EncoderInput,
+        masked: &Tensor,
+    ) -> Result<(Tensor, Option<Tensor>), TrainError> {
+        let out = self.encoder().forward(input, &Internals::none())?;
+        let h = out.last_hidden_state;
+        let (b, s, hidden) = h.dims3()?;
+        let picked = h.reshape((b * s, hidden))?.index_select(masked, 0)?;
+        Ok(match self {
+            PretrainModel::Mlm(m) => (m.head.forward(&picked, input.mode)?, None),
+            PretrainModel::Pair(m) => {
+                let pooled = m
+                    .encoder
+                    .pool(&h)?
+                    .ok_or_else(|| TrainError::Config("the pair head needs a pooler".into()))?;
+                (
+                    m.mlm.forward(&picked, input.mode)?,
+                    Some(m.pair.forward(&pooled, input.mode)?),
+                )
+            }
+        })
+    }
+}
+
+/// Everything that shapes a run. Defaults suit continued MLM of a small encoder (MiniLM-L6).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TrainConfig {
+    /// Optimizer updates in the run (the schedule's length). Default 1000.
+    pub steps: usize,
+    /// Sequences per micro-batch. Default 32.
+    pub batch_size: usize,
+    /// Micro-batches per update (gradient accumulation). Default 1.
+    pub grad_accum: usize,
+    /// Peak learning rate of the encoder (embeddings and layers). Default 1e-4.
+    pub lr_encoder: f64,
+    /// Peak learning rate of the heads (MLM transform and bias, NSP/SOP). Default 1e-3.
+    pub lr_head: f64,
+    /// Linear warmup updates. Default 100.
+    pub warmup_steps: usize,
+    pub adam: AdamWParams,
+    /// Clip the global gradient norm to this (0 = no clipping). Default 1.0.
+    pub max_grad_norm: f64,
+    /// Seeds data order, dropout and (unless set apart) masking. Default 42.
+    pub seed: u64,
+    /// Dropout as configured by the model (true) or none (false). Default true.
+    pub dropout: bool,
+    pub pair_task: PairTask,
+    pub masking: MaskingConfig,
+    /// Validate every this many updates (0 = never). Default 100.
+    pub eval_every: usize,
+    /// At most this many validation batches. Default 20.
+    pub eval_batches: usize,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        TrainConfig {
+            steps: 1000,
+            batch_size: 32,
+            grad_accum: 1,
+            lr_encoder: 1e-4,
+            lr_head: 1e-3,
+            warmup_steps: 100,
+            adam: AdamWParams::default(),
+            max_grad_norm: 1.0,
+            seed: 42,
+            dropout: true,
+            pair_task: PairTask::None,
+            masking: MaskingConfig::default(),
+            eval_every: 100,
+            eval_batches: 20,
+        }
+    }
+}
+
+impl TrainConfig {
+    pub fn validate(&self) -> Result<(), TrainError> {
+        let bad = |m: String| Err(TrainError::Config(m));
+        if self.steps == 0 || self.batch_size == 0 || self.grad_accum == 0 {
+            return bad("steps, batch size and gradient accumulation must be at least 1".into());
+        }
+        for (name, lr) in [("encoder", self.lr_encoder), ("head", self.lr_head)] {
+            if !(lr.is_finite() && lr >= 0.0) {
+                return bad(format!(
+                    "the {name} learning rate {lr} is not a non-negative number"
+                ));
+            }
+        }
+        if !(self.max_grad_norm >= 0.0) {
+            return bad(format!(
+                "max gradient norm {} must be >= 0",
+                self.max_grad_norm
+            ));
+        }
+        self.masking.validate()?;
+        Ok(())
+    }
+
+    pub fn schedule(&self) -> LinearSchedule {
+        LinearSchedule {
+            warmup_steps: self.warmup_steps,
+            total_steps: self.steps,
+        }
+    }
+}
+
+/// One micro-batch, ready for the model.
+#[derive(Debug, Clone)]
+pub struct Batch {
+    pub input_ids: Tensor,
+    pub type_ids: Tensor,
+    pub attention_mask: Tensor,
+    /// Flat positions (row * seq + col) of the prediction targets, u32 `[n]`.
+    pub masked: Tensor,
+    /// The original tokens there, u32 `[n]`.
+    pub targets: Tensor,
+    /// NSP / SOP labels, u32 `[batch]`.
+    pub pair_labels: Option<Tensor>,
+    /// Real (non-padding) tokens.
+    pub tokens: usize,
+    pub rows: usize,
+    pub n_masked: usize,
+}
+
+impl Batch {
+    /// Pads masked sequences to the longest and gathers the targets.
+    pub fn new(
+        examples: &[&Example],
+        masked: &[MaskedSequence],
+        pad_id: u32,
+        device: &Device,
+    ) -> Result<Batch, TrainError> {
+        let seq = examples.iter().map(|e| e.ids.len()).max().unwrap_or(0);
+        if examples.is_empty() || seq == 0 || examples.len() != masked.len() {
+            return Err(TrainError::Data("empty batch".into()));
+        }
+        let rows = examples.len();
+        let (mut ids, mut types, mut mask) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut positions, mut targets) = (Vec::new(), Vec::new());
+        for (r, (ex, m)) in examples.iter().zip(masked).enumerate() {
+            let pad = seq - ex.ids.len();
+            ids.extend(
+                m.input_ids
+                    .iter()
+                    .copied()
+                    .chain(std::iter::repeat_n(pad_id, pad)),
+            );
+            types.extend(
+                ex.type_ids
+                    .iter()
+                    .copied()
+                    .chain(std::iter::repeat_n(0, pad)),
+            );
+            mask.extend(std::iter::repeat_n(1u32, ex.ids.len()).chain(std::iter::repeat_n(0, pad)));
+            for (c, label) in m.labels.iter().enumerate() {
+                if let Some(t) = label {
+                    positions.push((r * seq + c) as u32);
+                    targets.push(*t);
+                }
+            }
+        }
+        let n_masked = positions.len();
+        let pair_labels = match examples
+            .iter()
+            .map(|e| e.pair_label)
+            .collect::<Option<Vec<u32>>>()
+        {
+            Some(l) => Some(Tensor::new(l, device)?),
+            None => None,
+        };
+        Ok(Batch {
+            tokens: examples.iter().map(|e| e.ids.len()).sum(),
+            input_ids: Tensor::from_vec(ids, (rows, seq), device)?,
+            type_ids: Tensor::from_vec(types, (rows, seq), device)?,
+            attention_mask: Tensor::from_vec(mask, (rows, seq), device)?,
+            masked: Tensor::from_vec(positions, n_masked, device)?,
+            targets: Tensor::from_vec(targets, n_masked, device)?,
+            pair_labels,
+            rows,
+            n_masked,
+        })
+    }
+
+    fn input(&self, mode: Mode, segments: bool) -> EncoderInput {
+        let input = EncoderInput::new(self.input_ids.clone())
+            .with_attention_mask(self.attention_mask.clone())
+            .with_mode(mode);
+        if segments {
+            input.with_token_type_ids(self.type_ids.clone())
+        } else {
+            input
+        }
+    }
+}
+
+/// What one optimizer update did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepMetrics {
+    /// Updates done, this one included (1-based).
+    pub step: usize,
+    /// Total loss (MLM + pair) of the update.
+    pub loss: f64,
+    pub mlm_loss: f64,
+    pub mlm_accuracy: f64,
+    /// exp(mlm_loss).
+    pub perplexity: f64,
+    pub pair_loss: Option<f64>,
+    pub pair_accuracy: Option<f64>,
+    /// Encoder learning rate used for this update.
+    pub lr: f64,
+    /// Gradient norm before clipping.
+    pub grad_norm: f64,
+    /// Real tokens in this update, and in the run so far.
+    pub tokens: usize,
+    pub tokens_seen: u64,
+}
+
+/// Held-out evaluation with fixed masks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EvalMetrics {
+    pub step: usize,
+    pub loss: f64,
+    pub accuracy: f64,
+    pub perplexity: f64,
+    pub pair_accuracy: Option<f64>,
+    pub sequences: usize,
+    pub masked_tokens: usize,
+}
+
+/// Reported by [`Trainer::run`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum TrainEvent {
+    Step(StepMetrics),
+    Validation(EvalMetrics),
+}
+
+/// Where a run stands, besides the weights and optimizer moments (saved next to it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResumeState {
+    pub step: usize,
+    pub tokens_seen: u64,
+    pub optimizer_steps: usize,
+    pub config: TrainConfig,
+}
+
+/// The masker for a tokenizer: its `[MASK]`, and random replacements drawn from every non-special
+/// token.
+pub fn masker_for(tok: &Tokenizer, config: MaskingConfig) -> Result<Masker, TrainError> {
+    let (_, mask_id) = tok
+        .mask_token()
+        .ok_or_else(|| TrainError::Config("the tokenizer has no mask token".into()))?;
+    let specials: Vec<u32> = tok
+        .inner()
+        .get_added_tokens_decoder()
+        .into_iter()
+        .filter(|(_, t)| t.special)
+        .map(|(id, _)| id)
+        .collect();
+    Ok(Masker::new(
+        config,
+        mask_id,
+        ReplacementIds::vocab_excluding(tok.vocab_size() as u32, &specials),
+    )?)
+}
+
+pub struct Trainer {
+    model: PretrainModel,
+    opt: AdamW,
+    config: TrainConfig,
+    masker: Masker,
+    train: Vec<Example>,
+    valid: Vec<Example>,
+    order: Order,
+    pad_id: u32,
+    segments: bool,
+    step: usize,
+    tokens_seen: u64,
+    device: Device,
+}
+
+impl Trainer {
+    /// `varmap` holds every weight of `model` by HF name; weights under the family prefix
+    /// (`bert.` ...) follow `lr_encoder`, the others (heads) `lr_head`.
+    pub fn new(
+        model: PretrainModel,
+        varmap: &VarMap,
+        train: Vec<Example>,
+        valid: Vec<Example>,
+        masker: Masker,
+        config: TrainConfig,
+    ) -> Result<Trainer, TrainError> {
+        config.validate()?;
+        if train.is_empty() {
+            return Err(TrainError::Data("no training sequences".into()));
+        }
+        let has_pair = matches!(model, PretrainModel::Pair(_));
+        if has_pair != (config.pair_task != PairTask::None) {
+            return Err(TrainError::Config(format!(
+                "pair task {:?} does not match a {} model",
+                config.pair_task,
+                model.architecture()
+            )));
+        }
+        if has_pair && train.iter().any(|e| e.pair_label.is_none()) {
+            return Err(TrainError::Data(
+                "pair training needs sentence-pair examples".into(),
+            ));
+        }
+        let cfg = model.encoder().config().clone();
+        let prefix = format!("{}.", cfg.family.base_prefix());
+        let mut vars: Vec<(String, candle_core::Var, Group)> = varmap
+            .data()
+            .lock()
+            .map_err(|_| TrainError::Config("weight store poisoned".into()))?
+            .iter()
+            .map(|(name, var)| {
+                let group = if name.starts_with(&prefix) {
+                    Group::Encoder
+                } else {
+                    Group::Head
+                };
+                (name.clone(), var.clone(), group)
+            })
+            .collect();
+        vars.sort_by(|a, b| a.0.cmp(&b.0));
+        let device = vars
+            .first()
+            .map(|v| v.1.device().clone())
+            .unwrap_or(Device::Cpu);
+        let opt = AdamW::new(vars, config.adam)?;
+        Ok(Trainer {
+            order: Order::new(train.len(), config.seed),
+            pad_id: cfg.pad_token_id,
+            segments: cfg.type_vocab_size > 0,
+            model,
+            opt,
+            masker,
+            train,
+            valid,
+            step: 0,
+            tokens_seen: 0,
+            device,
+            config,
+        })
+    }
+
+    pub fn model(&self) -> &PretrainModel {
+        &self.model
+    }
+
+    pub fn config(&self) -> &TrainConfig {
+        &self.config
+    }
+
+    /// Updates done so far.
+    pub fn step(&self) -> usize {
+        self.step
+    }
+
+    pub fn tokens_seen(&self) -> u64 {
+        self.tokens_seen
+    }
+
+    pub fn train_len(&self) -> usize {
+        self.train.len()
+    }
+
+    /// Extends the run (the schedule decays to the new end) — e.g. for a resumed run given more steps.
+    pub fn set_total_steps(&mut self, steps: usize) {
+        self.config.steps = steps;
+    }
+
+    fn mask(&self, ex: &Example, index: usize, epoch: u64) -> Result<MaskedSequence, TrainError> {
+        let words = if self.masker.config().whole_word {
+            Some(ex.word_ids.as_slice())
+        } else {
+            None
+        };
+        Ok(self.masker.mask(
+            &Sequence {
+                ids: &ex.ids,
+                special: &ex.special,
+                word_ids: words,
+            },
+            index as u64,
+            epoch,
+        )?)
+    }
+
+    /// The micro-batches of the next update: the following `batch_size * grad_accum` sequences of
+    /// the seeded order, each masked for the epoch it is seen in.
+    pub fn next_batches(&mut self) -> Result<Vec<Batch>, TrainError> {
+        let per_update = (self.config.batch_size * self.config.grad_accum) as u64;
+        let start = self.step as u64 * per_update;
+        let mut batches = Vec::with_capacity(self.config.grad_accum);
+        for micro in 0..self.config.grad_accum as u64 {
+            let first = start + micro * self.config.batch_size as u64;
+            let mut examples = Vec::new();
+            let mut masked = Vec::new();
+            for pos in first..first + self.config.batch_size as u64 {
+                let (epoch, index) = self.order.at(pos);
+                masked.push(self.mask(&self.train[index], index, epoch)?);
+                examples.push(&self.train[index]);
+            }
+            batches.push(Batch::new(&examples, &masked, self.pad_id, &self.device)?);
+        }
+        Ok(batches)
+    }
+
+    /// One update on the next batches of the run.
+    pub fn train_step(&mut self) -> Result<StepMetrics, TrainError> {
+        let batches = self.next_batches()?;
+        self.step_on(&batches)
+    }
+
+    /// One optimizer update over `batches` (gradients accumulated). Each micro-batch's loss is
+    /// weighted by its share of the update's targets, so the accumulated gradient equals that of
+    /// one batch holding them all. A non-finite loss or gradient norm returns
+    /// [`TrainError::NonFinite`] without touching the weights.
+    pub fn step_on(&mut self, batches: &[Batch]) -> Result<StepMetrics, TrainError> {
+        let total_masked: usize = batches.iter().map(|b| b.n_masked).sum();
+        let total_rows: usize = batches.iter().map(|b| b.rows).sum();
+        if total_masked == 0 {
+            return Err(TrainError::Data(
+                "no masked tokens in this update (sequences too short?)".into(),
+            ));
+        }
+        let mode = if self.config.dropout {
+            Mode::Train
+        } else {
+            Mode::Grad
+        };
+        self.model.encoder().set_dropout_seed(
+            self.config.seed ^ (self.step as u64 + 1).wrapping_mul(0xA24B_AED4_963E_E407),
+        );
+        let mut grads: HashMap<String, Tensor> = HashMap::new();
+        let (mut mlm_sum, mut correct, mut pair_sum, mut pair_correct, mut tokens) =
+            (0f64, 0usize, 0f64, 0usize, 0usize);
+        let has_pair = matches!(self.model, PretrainModel::Pair(_));
+        for batch in batches.iter().filter(|b| b.n_masked > 0 || has_pair) {
+            let input = batch.input(mode, self.segments);
+            let (logits, pair) = self.model.forward_masked(&input, &batch.masked)?;
+            let mut loss = Tensor::zeros((), DType::F32, &self.device)?;
+            if batch.n_masked > 0 {
+                let mlm = candle_nn::loss::cross_entropy(&logits, &batch.targets)?;
+                let mean = mlm.to_scalar::<f32>()? as f64;
+                mlm_sum += mean * batch.n_masked as f64;
+                correct += count_correct(&logits, &batch.targets)?;
+                loss = (loss + (mlm * (batch.n_masked as f64 / total_masked as f64))?)?;
+            }
+            if let (Some(pair), Some(labels)) = (pair, &batch.pair_labels) {
+                let pl = candle_nn::loss::cross_entropy(&pair, labels)?;
+                pair_sum += pl.to_scalar::<f32>()? as f64 * batch.rows as f64;
+                pair_correct += count_correct(&pair, labels)?;
+                loss = (loss + (pl * (batch.rows as f64 / total_rows as f64))?)?;
+            }
+            tokens += batch.tokens;
+            let store = loss.backward()?;
+            for (name, var) in self.opt.vars() {
+                if let Some(g) = store.get(var.as_tensor()) {
+                    let acc = match grads.remove(name) {
+                        Some(prev) => (prev + g)?,
+                        None => g.clone(),
+                    };
+                    grads.insert(name.to_string(), acc);
+                }
+            }
+        }
+        let mlm_loss = mlm_sum / total_masked as f64;
+        let pair_loss = has_pair.then(|| pair_sum / total_rows as f64);
+        let loss = mlm_loss + pair_loss.unwrap_or(0.0);
+        let step = self.step + 1;
+        if !loss.is_finite() {
+            return Err(TrainError::NonFinite {
+                what: "loss",
+                value: loss,
+                step,
+            });
+        }
+        let grad_norm = clip_grad_norm(&mut grads, self.config.max_grad_norm)?;
+        if !grad_norm.is_finite() {
+            return Err(TrainError::NonFinite {
+                what: "gradient norm",
+                value: grad_norm,
+                step,
+            });
+        }
+        let factor = self.config.schedule().factor(self.step);
+        let (lr_enc, lr_head) = (
+            self.config.lr_encoder * factor,
+            self.config.lr_head * factor,
+        );
+        self.opt.step(&grads, |g| match g {
+            Group::Encoder => lr_enc,
+            Group::Head => lr_head,
+        })?;
+        self.step = step;
+        self.tokens_seen += tokens as u64;
+        Ok(StepMetrics {
+            step,
+            loss,
+            mlm_loss,
+            mlm_accuracy: correct as f64 / total_masked as f64,
+            perplexity: mlm_loss.exp(),
+            pair_loss,
+            pair_accuracy: has_pair.then(|| pair_correct as f64 / total_rows as f64),
+            lr: lr_enc,
+            grad_norm,
+            tokens,
+            tokens_seen: self.tokens_seen,
+        })
+    }
+
+    /// MLM loss, accuracy and perplexity on up to `eval_batches` batches of `examples`, with masks
+    /// fixed by the masking seed (the same every evaluation), dropout off.
+    pub fn evaluate(&self, examples: &[Example]) -> Result<EvalMetrics, TrainError> {
+        let n = examples
+            .len()
+            .min(self.config.eval_batches.max(1) * self.config.batch_size);
+        let (mut sum, mut correct, mut masked, mut pair_correct) = (0f64, 0usize, 0usize, 0usize);
+        let has_pair = matches!(self.model, PretrainModel::Pair(_));
+        for start in (0..n).step_by(self.config.batch_size) {
+            let chunk: Vec<&Example> = examples[start..(start + self.config.batch_size).min(n)]
+                .iter()
+                .collect();
+            let m = chunk
+                .iter()
+                .enumerate()
+                .map(|(i, ex)| self.mask(ex, start + i, 0))
+                .collect::<Result<Vec<_>, _>>()?;
+            let batch = Batch::new(&chunk, &m, self.pad_id, &self.device)?;
+            if batch.n_masked == 0 && !has_pair {
+                continue;
+            }
+            let (logits, pair) = self
+                .model
+                .forward_masked(&batch.input(Mode::Eval, self.segments), &batch.masked)?;
+            if batch.n_masked > 0 {
+                sum += candle_nn::loss::cross_entropy(&logits, &batch.targets)?
+                    .to_scalar::<f32>()? as f64
+                    * batch.n_masked as f64;
+                correct += count_correct(&logits, &batch.targets)?;
+                masked += batch.n_masked;
+            }
+            if let (Some(p), Some(l)) = (pair, &batch.pair_labels) {
+                pair_correct += count_correct(&p, l)?;
+            }
+        }
+        let loss = if masked == 0 {
+            f64::NAN
+        } else {
+            sum / masked as f64
+        };
+        Ok(EvalMetrics {
+            step: self.step,
+            loss,
+            accuracy: if masked == 0 {
+                0.0
+            } else {
+                correct as f64 / masked as f64
+            },
+            perplexity: loss.exp(),
+            pair_accuracy: has_pair.then(|| pair_correct as f64 / n.max(1) as f64),
+            sequences: n,
+            masked_tokens: masked,
+        })
+    }
+
+    /// Validation on the held-out examples given to [`Trainer::new`], if any.
+    pub fn validate(&self) -> Result<Option<EvalMetrics>, TrainError> {
+        if self.valid.is_empty() {
+            return Ok(None);
+        }
+        self.evaluate(&self.valid).map(Some)
+    }
+
+    /// Trains until `until` updates are done or `should_stop` says so (checked before each
+    /// update), reporting each update and each periodic validation. Returns the updates made.
+    pub fn run(
+        &mut self,
+        until: usize,
+        should_stop: &mut dyn FnMut() -> bool,
+        on_event: &mut dyn FnMut(TrainEvent),
+    ) -> Result<usize, TrainError> {
+        let first = self.step;
+        while self.step < until && !should_stop() {
+            let m = self.train_step()?;
+            on_event(TrainEvent::Step(m));
+            if self.config.eval_every > 0 && self.step % self.config.eval_every == 0 {
+                if let Some(e) = self.validate()? {
+                    on_event(TrainEvent::Validation(e));
+                }
+            }
+        }
+        Ok(self.step - first)
+    }
+
+    /// Where the run stands and the optimizer moments (`m.NAME`, `v.NAME`), for a resume file.
+    pub fn resume_state(&self) -> (ResumeState, Vec<(String, Tensor)>) {
+        let (moments, optimizer_steps) = self.opt.state();
+        (
+            ResumeState {
+                step: self.step,
+                tokens_seen: self.tokens_seen,
+                optimizer_steps,
+                config: self.config.clone(),
+            },
+            moments,
+        )
+    }
+
+    /// Continues from a saved state; the model must already hold the saved weights.
+    pub fn restore(
+        &mut self,
+        state: &ResumeState,
+        moments: &HashMap<String, Tensor>,
+    ) -> Result<(), TrainError> {
+        self.opt.restore(moments, state.optimizer_steps)?;
+        self.step = state.step;
+        self.tokens_seen = state.tokens_seen;
+        Ok(())
+    }
+}
+
+/// How many rows of `logits` `[n, C]` have their argmax at `labels` `[n]`.
+fn count_correct(logits: &Tensor, labels: &Tensor) -> Result<usize, TrainError> {
+    let pred = logits.argmax(D::Minus1)?;
+    Ok(pred
+        .eq(labels)?
+        .to_dtype(DType::U32)?
+        .sum_all()?
+        .to_scalar::<u32>()? as usize)
+}
