@@ -55,6 +55,16 @@ impl Family {
         self.model_type()
     }
 
+    /// The prefix of the family's transformers classes (`BertForMaskedLM`, `DistilBertModel`).
+    pub fn class_prefix(self) -> &'static str {
+        match self {
+            Family::Bert => "Bert",
+            Family::Roberta => "Roberta",
+            Family::Albert => "Albert",
+            Family::DistilBert => "DistilBert",
+        }
+    }
+
     /// Human name for messages and the UI.
     pub fn display_name(self) -> &'static str {
         match self {

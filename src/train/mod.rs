@@ -20,5 +20,7 @@ pub mod schedule;
 pub use data::PairTask;
 pub use error::TrainError;
 pub use metrics::{MetricsLog, MetricsRow};
-pub use pretrain::{Batch, EvalMetrics, PretrainModel, StepMetrics, TrainConfig, TrainEvent, Trainer};
+pub use pretrain::{
+    Batch, EvalMetrics, PretrainModel, StepMetrics, TrainConfig, TrainEvent, Trainer,
+};
 pub use schedule::LinearSchedule;

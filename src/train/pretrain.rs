@@ -39,7 +39,7 @@ impl PretrainModel {
 
     /// The transformers class a checkpoint of this model is saved as, e.g. `BertForMaskedLM`.
     pub fn architecture(&self) -> String {
-        let family = self.encoder().config().family.display_name();
+        let family = self.encoder().config().family.class_prefix();
         match self {
             PretrainModel::Mlm(_) => format!("{family}ForMaskedLM"),
             PretrainModel::Pair(_) => format!("{family}ForPreTraining"),
