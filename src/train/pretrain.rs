@@ -15,7 +15,7 @@ use candle_nn::VarMap;
 use serde::{Deserialize, Serialize};
 
 use crate::masking::{MaskedSequence, Masker, MaskingConfig, ReplacementIds, Sequence};
-use crate::model::{Encoder, EncoderInput, ForPreTraining, Internals, MaskedLm, Mode};
+use crate::model::{Encoder, EncoderInput, Family, ForPreTraining, Internals, MaskedLm, Mode};
 use crate::text::tokenizer::Tokenizer;
 
 use super::data::{Example, Order, PairTask};
@@ -39,7 +39,12 @@ impl PretrainModel {
 
     /// The transformers class a checkpoint of this model is saved as, e.g. `BertForMaskedLM`.
     pub fn architecture(&self) -> String {
-        let family = self.encoder().config().family.display_name();
+        let family = match self.encoder().config().family {
+            Family::Bert => "Bert",
+            Family::Roberta => "Roberta",
+            Family::Albert => "Albert",
+            Family::DistilBert => "DistilBert",
+        };
         match self {
             PretrainModel::Mlm(_) => format!("{family}ForMaskedLM"),
             PretrainModel::Pair(_) => format!("{family}ForPreTraining"),

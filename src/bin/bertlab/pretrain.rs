@@ -226,7 +226,7 @@ pub fn run(args: Args) -> Result<()> {
         .with_context(|| tokenizer_path.display().to_string())?;
 
     // The run's configuration: saved one on resume (steps may be extended), else the flags.
-    let (mut config, state_moments) = match &saved_state {
+    let (config, state_moments) = match &saved_state {
         Some(files) => {
             let (state, moments) = files.parse()?;
             let mut c = state.config.clone();
