@@ -161,7 +161,6 @@ fn preset(name: &str, vocab: usize) -> Result<EncoderConfig> {
         }
     };
     cfg.vocab_size = vocab;
-    cfg.labels.clear();
     Ok(cfg)
 }
 
