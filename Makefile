@@ -1,22 +1,26 @@
 # BERT Lab. Two set-up commands on a fresh Debian 12 machine: `make serve` and `make test`.
 # Both install whatever is missing first (idempotent; a few seconds when everything is present).
 
-.PHONY: serve test size tools browser-deps build
+.PHONY: serve test size tools release-tools browser-deps build
 
-serve: tools
+serve: release-tools
 	trunk serve --release
 
 test: tools browser-deps
 	tests/harness/run-all.sh
 
-size: tools
+size: release-tools
 	tests/harness/size.sh
 
-build: tools
+build: release-tools
 	trunk build --release
 
+# The tests build in dev mode, where Trunk never runs wasm-opt; release builds need it too.
 tools:
 	tests/harness/install-tools.sh
+
+release-tools:
+	tests/harness/install-tools.sh --release
 
 browser-deps:
 	tests/harness/install-browser-deps.sh

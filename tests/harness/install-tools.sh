@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs the web toolchain from crates.io when missing: the wasm32 target, Trunk, wasm-bindgen-cli
-# (exactly Cargo.lock's wasm-bindgen, or Trunk would try to download one) and wasm-opt (binaryen 116;
-# Debian's binaryen 108 miscompiles the app). Fast and silent when everything is present.
+# (exactly Cargo.lock's wasm-bindgen, or Trunk would try to download one) and, with --release,
+# wasm-opt (binaryen 116; Debian's binaryen 108 miscompiles the app). Trunk runs wasm-opt only for
+# release builds, so the tests (dev builds) skip its ~16-minute first build. Fast and silent when
+# everything is present.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -26,7 +28,7 @@ if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $BINDGEN_VERSION" 
   cargo install --force wasm-bindgen-cli --version "$BINDGEN_VERSION"
 fi
 
-if ! wasm-opt --version 2>/dev/null | grep -q "version $WASM_OPT_VERSION"; then
+if [ "${1:-}" = "--release" ] && ! wasm-opt --version 2>/dev/null | grep -q "version $WASM_OPT_VERSION"; then
   echo "building wasm-opt (binaryen $WASM_OPT_VERSION) from crates.io"
   cargo install --locked wasm-opt
 fi
