@@ -95,19 +95,28 @@ impl<M: Architecture> Loaded<M> {
     /// The weights as an F32 `model.safetensors` with HF names (tied weights stored once, as
     /// transformers saves them); with `config.to_hf_json()` it is a loadable checkpoint.
     pub fn to_safetensors(&self) -> Result<Vec<u8>> {
-        let data = self
-            .varmap
-            .data()
-            .lock()
-            .map_err(|_| ModelError::Input("weight store poisoned".into()))?;
-        let mut tensors: Vec<(String, Tensor)> = data
-            .iter()
-            .map(|(name, var)| (name.clone(), var.as_tensor().clone()))
-            .collect();
-        tensors.sort_by(|a, b| a.0.cmp(&b.0));
-        safetensors::serialize(tensors.iter().map(|(n, t)| (n.as_str(), t)), None)
-            .map_err(|e| ModelError::Input(format!("cannot serialise weights: {e}")))
+        varmap_safetensors(&self.varmap, DType::F32)
     }
+}
+
+/// Every weight of `varmap` as `model.safetensors` bytes in `dtype`, under its HF name.
+pub fn varmap_safetensors(varmap: &VarMap, dtype: DType) -> Result<Vec<u8>> {
+    let data = varmap
+        .data()
+        .lock()
+        .map_err(|_| ModelError::Input("weight store poisoned".into()))?;
+    let tensors = data
+        .iter()
+        .map(|(name, var)| Ok((name.clone(), var.as_tensor().to_dtype(dtype)?)))
+        .collect::<Result<Vec<_>>>()?;
+    tensors_to_safetensors(tensors)
+}
+
+/// Named tensors as safetensors bytes, sorted by name so equal weights give equal files.
+pub fn tensors_to_safetensors(mut tensors: Vec<(String, Tensor)>) -> Result<Vec<u8>> {
+    tensors.sort_by(|a, b| a.0.cmp(&b.0));
+    safetensors::serialize(tensors.iter().map(|(n, t)| (n.as_str(), t)), None)
+        .map_err(|e| ModelError::Input(format!("cannot serialise tensors: {e}")))
 }
 
 fn build<M: Architecture>(

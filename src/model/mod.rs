@@ -107,7 +107,10 @@ pub mod nn;
 mod params;
 
 pub use candle_nn::VarMap;
-pub use checkpoint::{component_of, Architecture, BuildContext, Checkpoint, Loaded};
+pub use checkpoint::{
+    component_of, tensors_to_safetensors, varmap_safetensors, Architecture, BuildContext,
+    Checkpoint, Loaded,
+};
 pub use config::{Activation, EncoderConfig, Family};
 pub use encoder::{EmbeddingParts, Encoder, EncoderInput, EncoderOutput, Internals};
 pub use error::ModelError;

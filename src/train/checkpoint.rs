@@ -14,7 +14,10 @@ use std::collections::HashMap;
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarMap;
 
-use crate::model::{Checkpoint, EncoderConfig, ForPreTraining, Loaded, MaskedLm};
+use crate::model::{
+    tensors_to_safetensors, varmap_safetensors, Checkpoint, EncoderConfig, ForPreTraining, Loaded,
+    MaskedLm,
+};
 
 use super::data::PairTask;
 use super::pretrain::{PretrainModel, ResumeState, Trainer};
@@ -115,11 +118,7 @@ pub fn model_from_checkpoint(
 /// The weights as `model.safetensors` bytes under transformers' names, in F32 or F16.
 pub fn model_safetensors(varmap: &VarMap, f16: bool) -> Result<Vec<u8>, TrainError> {
     let dtype = if f16 { DType::F16 } else { DType::F32 };
-    let tensors = named(varmap)?
-        .into_iter()
-        .map(|(n, t)| Ok((n, t.to_dtype(dtype)?)))
-        .collect::<Result<Vec<_>, TrainError>>()?;
-    serialize(&tensors)
+    Ok(varmap_safetensors(varmap, dtype)?)
 }
 
 /// `config.json` for the trained model, naming its transformers class.
@@ -127,24 +126,6 @@ pub fn model_config_json(trainer: &Trainer) -> Result<Vec<u8>, TrainError> {
     let mut cfg = trainer.model().encoder().config().clone();
     cfg.architectures = vec![trainer.model().architecture()];
     serde_json::to_vec_pretty(&cfg.to_hf_json()).map_err(|e| TrainError::Config(e.to_string()))
-}
-
-fn named(varmap: &VarMap) -> Result<Vec<(String, Tensor)>, TrainError> {
-    let data = varmap
-        .data()
-        .lock()
-        .map_err(|_| TrainError::Config("weight store poisoned".into()))?;
-    let mut out: Vec<(String, Tensor)> = data
-        .iter()
-        .map(|(n, v)| (n.clone(), v.as_tensor().clone()))
-        .collect();
-    out.sort_by(|a, b| a.0.cmp(&b.0));
-    Ok(out)
-}
-
-fn serialize(tensors: &[(String, Tensor)]) -> Result<Vec<u8>, TrainError> {
-    safetensors::serialize(tensors.iter().map(|(n, t)| (n.as_str(), t)), None)
-        .map_err(|e| TrainError::Config(format!("cannot serialise tensors: {e}")))
 }
 
 /// The resume files of a run, as bytes.
@@ -161,7 +142,7 @@ impl RunFiles {
         Ok(RunFiles {
             state_json: serde_json::to_vec_pretty(&state)
                 .map_err(|e| TrainError::Config(e.to_string()))?,
-            optimizer: serialize(&moments)?,
+            optimizer: tensors_to_safetensors(moments)?,
         })
     }
 
