@@ -59,13 +59,6 @@ impl LabModel {
         })
     }
 
-    pub fn encoder(&self) -> &Encoder {
-        match &self.weights {
-            Weights::MaskedLm(m) => &m.encoder,
-            Weights::EncoderOnly(e) => e,
-        }
-    }
-
     pub fn summary(&self) -> ModelSummary {
         ModelSummary {
             name: self.name.clone(),
