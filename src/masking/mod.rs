@@ -24,6 +24,7 @@
 
 mod config;
 mod error;
+mod grid;
 mod masker;
 mod replacement;
 mod selection;
@@ -33,6 +34,7 @@ mod words;
 
 pub use config::MaskingConfig;
 pub use error::MaskingError;
+pub use grid::{GridCell, MaskingGrid};
 pub use masker::{MaskedSequence, Masker, Sequence, IGNORE_INDEX};
 pub use replacement::{Decision, ReplacementIds};
 pub use stats::{epoch_stats, EpochStats, MaskCounts};

@@ -5,6 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::masking::{MaskingConfig, MaskingGrid};
+use crate::model::views::{AttentionView, ContextSide, EmbeddingView, FillMaskView};
 use crate::text::view::TokenView;
 
 /// Identifies one request and every event it produces.
@@ -38,6 +40,39 @@ pub enum Request {
         max_len: Option<usize>,
         trace: Option<String>,
     },
+    /// The same text through the lab's three tokenizer kinds: WordPiece (the default model's),
+    /// byte-level BPE (RoBERTa-style) and Unigram (ALBERT-style), in that order.
+    CompareTokenizers { text: String },
+    /// Top-`top_k` predictions at every `[MASK]` in `text`, seeing the context `side` allows.
+    FillMask {
+        model: Option<String>,
+        text: String,
+        top_k: usize,
+        side: ContextSide,
+    },
+    /// Embedding parts of a sentence or pair; `segments` overrides the segment id of each token
+    /// (ignored when its length does not match the tokenization).
+    Embeddings {
+        model: Option<String>,
+        text: String,
+        pair: Option<String>,
+        segments: Option<Vec<u32>>,
+    },
+    /// Attention of every layer and head.
+    Attention {
+        model: Option<String>,
+        text: String,
+        pair: Option<String>,
+    },
+    /// Mask `text` (tokenized by the model's tokenizer) for `epochs` epochs under `config`.
+    MaskEpochs {
+        model: Option<String>,
+        text: String,
+        config: MaskingConfig,
+        epochs: usize,
+    },
+    /// The models the lab ships (`models/index.json`), loaded to describe them.
+    ListModels,
 }
 
 /// A message from the worker to the page.
@@ -98,6 +133,15 @@ pub enum Outcome {
     },
     ModelLoaded(ModelSummary),
     Tokenized(TokenView),
+    TokenizersCompared(Vec<TokenView>),
+    FilledMask(FillMaskView),
+    Embedded(EmbeddingView),
+    Attended(AttentionView),
+    MaskedEpochs(MaskingGrid),
+    Models {
+        default: String,
+        models: Vec<ModelSummary>,
+    },
 }
 
 /// What a loaded model is, for the status bar and the model pickers.

@@ -221,6 +221,7 @@ async fn execute(ctx: &JobContext, request: Request) -> Result<Outcome, Stop> {
             )?;
             Ok(Outcome::Tokenized(view))
         }
+        other => Err(Stop::Failed(format!("{other:?} is not handled yet"))),
     }
 }
 
