@@ -5,6 +5,7 @@
 //! outline; the components need the browser.
 
 pub mod catalog;
+pub mod lessons;
 pub mod url_state;
 
 #[cfg(target_arch = "wasm32")]
