@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// Which side of each `[MASK]` the model may look at (the bidirectionality ablation).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum ContextSide {
     /// The whole sentence, as BERT reads it.
     #[default]

@@ -5,7 +5,10 @@
 //! outline; the components need the browser.
 
 pub mod catalog;
+pub mod charts;
+pub mod lab_state;
 pub mod lessons;
+pub mod recipes;
 pub mod url_state;
 
 #[cfg(target_arch = "wasm32")]
@@ -16,6 +19,8 @@ mod labs;
 mod pages;
 #[cfg(target_arch = "wasm32")]
 mod shell;
+#[cfg(target_arch = "wasm32")]
+mod worker_query;
 
 #[cfg(target_arch = "wasm32")]
 pub use app::mount;

@@ -91,6 +91,14 @@ impl ControlPolicy {
         }
     }
 
+    /// A policy that hides `controls` (a lesson step showing only what it is about).
+    pub fn hiding(controls: &[&str]) -> ControlPolicy {
+        ControlPolicy {
+            hidden: controls.iter().map(|c| c.to_string()).collect(),
+            locked: Vec::new(),
+        }
+    }
+
     pub fn hidden(&self, control: &str) -> bool {
         self.hidden.iter().any(|c| c == control)
     }
