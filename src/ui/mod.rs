@@ -8,6 +8,7 @@ pub mod catalog;
 pub mod charts;
 pub mod lab_state;
 pub mod lessons;
+pub mod progress;
 pub mod recipes;
 pub mod url_state;
 

@@ -65,6 +65,42 @@ pub fn state_to_pairs<S: Serialize + Default>(state: &S) -> Vec<(String, String)
         .collect()
 }
 
+/// Split a query string (`a=1&b=two+words`, with or without a leading `?`) into decoded pairs.
+/// Malformed escapes are kept literally rather than rejected.
+pub fn query_pairs(query: &str) -> Vec<(String, String)> {
+    fn decode(part: &str) -> String {
+        let bytes = part.as_bytes();
+        let mut out = Vec::with_capacity(bytes.len());
+        let mut i = 0;
+        while i < bytes.len() {
+            match bytes[i] {
+                b'+' => out.push(b' '),
+                b'%' if i + 2 < bytes.len() => {
+                    match u8::from_str_radix(&part[i + 1..i + 3], 16) {
+                        Ok(b) => {
+                            out.push(b);
+                            i += 2;
+                        }
+                        Err(_) => out.push(b'%'),
+                    }
+                }
+                b => out.push(b),
+            }
+            i += 1;
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    }
+    query
+        .trim_start_matches('?')
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| match p.split_once('=') {
+            Some((k, v)) => (decode(k), decode(v)),
+            None => (decode(p), String::new()),
+        })
+        .collect()
+}
+
 /// Which controls the URL hides or locks (`hide=seed,rate&lock=text`).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ControlPolicy {
@@ -313,6 +349,17 @@ mod tests {
     fn numbers_typed_as_text_stay_text() {
         let state: Demo = state_from_pairs(&pairs(&[("text", "12")]));
         assert_eq!(state.text, "12");
+    }
+
+    #[test]
+    fn query_strings_decode_like_a_browser_does() {
+        assert_eq!(
+            query_pairs("?text=The+capital+is+%5BMASK%5D.&epochs=4&flag"),
+            pairs(&[("text", "The capital is [MASK]."), ("epochs", "4"), ("flag", "")])
+        );
+        assert_eq!(query_pairs("a=%E2%9C%93&b=100%"), pairs(&[("a", "✓"), ("b", "100%")]));
+        assert_eq!(query_pairs("a=[MASK]"), pairs(&[("a", "[MASK]")]));
+        assert!(query_pairs("").is_empty());
     }
 
     #[test]
