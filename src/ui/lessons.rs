@@ -240,6 +240,18 @@ pub fn steps(lesson: &str) -> &'static [Step] {
     }
 }
 
+// Widget states that several steps share.
+
+/// A question and its answer, for the pair layout: [CLS], segments, positions.
+const QUESTION_PAIR: &str = "text=Where+is+the+station?&pair=It+is+next+to+the+old+market.";
+/// One row of the masking grid: which positions become targets, and how each is shown.
+const ONE_EPOCH_OF_MASKS: &str =
+    "text=The+capital+of+France+is+Paris,+and+its+river+is+the+Seine.&epochs=1";
+/// Static masking with four masked copies over twelve epochs; the step that follows switches to
+/// dynamic.
+const STATIC_FOUR_COPIES: &str =
+    "text=The+capital+of+France+is+Paris.&strategy=static&duplicates=4&epochs=12";
+
 // ---------------------------------------------------------------------------------------------
 // Beginner track.
 
@@ -357,7 +369,7 @@ const WHAT_THE_MODEL_SEES: &[Step] = &[
                or four different pairs: where do [CLS] and [SEP] land each time?",
         widget: Some(Widget::Lab {
             lab: "tokenizer",
-            query: "text=Where+is+the+station?&pair=It+is+next+to+the+old+market.",
+            query: QUESTION_PAIR,
             hide: &["max_len", "compare"],
         }),
         covers: &[
@@ -382,7 +394,7 @@ const WHAT_THE_MODEL_SEES: &[Step] = &[
                Then set the token budget to 12 and see which pieces are dropped.",
         widget: Some(Widget::Lab {
             lab: "tokenizer",
-            query: "text=Where+is+the+station?&pair=It+is+next+to+the+old+market.",
+            query: QUESTION_PAIR,
             hide: &["compare"],
         }),
         covers: &["learn-sentence-pairs", "practice-tokenize-pairs"],
@@ -401,7 +413,7 @@ const WHAT_THE_MODEL_SEES: &[Step] = &[
                the sum change. Put them back and compare the norms of the three parts.",
         widget: Some(Widget::Lab {
             lab: "embeddings",
-            query: "text=Where+is+the+station?&pair=It+is+next+to+the+old+market.",
+            query: QUESTION_PAIR,
             hide: &[],
         }),
         covers: &["three-embeddings-summed", "input-structured", "learn-sentence-pairs"],
@@ -483,7 +495,7 @@ const MASKED_LANGUAGE_MODELLING: &[Step] = &[
                to 0.4 and compare the counts.",
         widget: Some(Widget::Lab {
             lab: "masking",
-            query: "text=The+capital+of+France+is+Paris,+and+its+river+is+the+Seine.&epochs=1",
+            query: ONE_EPOCH_OF_MASKS,
             hide: &["strategy", "duplicates", "epochs", "whole_word"],
         }),
         covers: &["mlm-15-percent", "80-10-10-split", "learn-mlm-rules"],
@@ -573,10 +585,6 @@ const PRETRAINING_AND_FINE_TUNING: &[Step] = &[
 // ---------------------------------------------------------------------------------------------
 // Advanced track.
 
-/// A pair for the sentence-level objectives: in this order the two sentences are consecutive.
-const ORDERED_PAIR: &str =
-    "text=She+searched+the+whole+house+for+her+keys.&pair=In+the+end+they+were+in+her+coat+pocket.";
-
 const PRETRAINING_OBJECTIVES: &[Step] = &[
     Step {
         title: "The objective decides what is learned",
@@ -594,7 +602,7 @@ const PRETRAINING_OBJECTIVES: &[Step] = &[
                show at each of them?",
         widget: Some(Widget::Lab {
             lab: "masking",
-            query: "text=The+capital+of+France+is+Paris,+and+its+river+is+the+Seine.&epochs=1",
+            query: ONE_EPOCH_OF_MASKS,
             hide: &["strategy", "duplicates", "epochs"],
         }),
         covers: &[
@@ -679,7 +687,7 @@ const PRETRAINING_OBJECTIVES: &[Step] = &[
                shortcut miss, and which would an SOP model need?",
         widget: Some(Widget::Lab {
             lab: "tokenizer",
-            query: ORDERED_PAIR,
+            query: "text=She+searched+the+whole+house+for+her+keys.&pair=In+the+end+they+were+in+her+coat+pocket.",
             hide: &["max_len", "word", "compare"],
         }),
         covers: &["bert-mlm-plus-nsp", "recipe-albert"],
@@ -810,7 +818,7 @@ const STATIC_VS_DYNAMIC_MASKING: &[Step] = &[
                distinct-targets curve: where does it flatten?",
         widget: Some(Widget::Lab {
             lab: "masking",
-            query: "text=The+capital+of+France+is+Paris.&strategy=static&duplicates=4&epochs=12",
+            query: STATIC_FOUR_COPIES,
             hide: &["rate", "mask", "random"],
         }),
         covers: &["static-masking"],
@@ -829,7 +837,7 @@ const STATIC_VS_DYNAMIC_MASKING: &[Step] = &[
                distinct-targets curve with the static one at the same seed.",
         widget: Some(Widget::Lab {
             lab: "masking",
-            query: "text=The+capital+of+France+is+Paris.&strategy=static&duplicates=4&epochs=12",
+            query: STATIC_FOUR_COPIES,
             hide: &["rate", "mask", "random"],
         }),
         covers: &["dynamic-masking", "dynamic-more-targets", "example-static-dynamic-epochs"],
@@ -963,8 +971,8 @@ const LIMITS: &[Step] = &[
     Step {
         title: "An encoder, not a generator",
         text: &[
-            "This course is about encoder pretraining, its objectives and transfer, not about \
-             decoder-only chat models. BERT reads a whole input at once and outputs vectors; it \
+            "This course is about encoder pretraining, its objectives and transfer; it is neither \
+             a general tour of transformer internals nor about decoder-only chat models. BERT reads a whole input at once and outputs vectors; it \
              has no left-to-right factorisation, so it has no built-in way to write text one word \
              after another.",
             "Several [MASK]s in one input are predicted in one pass and independently of each \
