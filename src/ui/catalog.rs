@@ -78,26 +78,26 @@ const BEGINNER: &[Lesson] = &[
         title: "Why BERT mattered",
         takeaway:
             "One encoder, pretrained once on unlabeled text, adapts to many understanding tasks.",
-        availability: LESSONS_ISSUE,
+        availability: Availability::Ready,
     },
     Lesson {
         slug: "what-the-model-sees",
         title: "What the model actually sees",
         takeaway: "Subword pieces, [CLS] and [SEP] markers, and three embeddings added together.",
-        availability: LESSONS_ISSUE,
+        availability: Availability::Ready,
     },
     Lesson {
         slug: "masked-language-modelling",
         title: "Core pretraining idea: masked language modelling",
         takeaway: "Hide some tokens and let the model recover them from the words on both sides.",
-        availability: LESSONS_ISSUE,
+        availability: Availability::Ready,
     },
     Lesson {
         slug: "pretraining-and-fine-tuning",
         title: "Pretraining and fine-tuning workflow",
         takeaway:
             "General features first, then a small head and a little labelled data for one task.",
-        availability: LESSONS_ISSUE,
+        availability: Availability::Ready,
     },
 ];
 
@@ -106,25 +106,25 @@ const ADVANCED: &[Lesson] = &[
         slug: "pretraining-objectives",
         title: "BERT pretraining objectives",
         takeaway: "MLM, next-sentence and sentence-order prediction, and why 80/10/10 replacement exists.",
-        availability: LESSONS_ISSUE,
+        availability: Availability::Ready,
     },
     Lesson {
         slug: "recipes-after-bert",
         title: "Recipe details that changed after BERT",
         takeaway: "RoBERTa, ALBERT and DistilBERT: what each changed and what it bought.",
-        availability: LESSONS_ISSUE,
+        availability: Availability::Ready,
     },
     Lesson {
         slug: "static-vs-dynamic-masking",
         title: "Static versus dynamic masking",
         takeaway: "Fixed masks per copy of the data versus fresh masks every time a sequence is seen.",
-        availability: LESSONS_ISSUE,
+        availability: Availability::Ready,
     },
     Lesson {
         slug: "what-transfers",
         title: "What gets transferred downstream",
         takeaway: "Contextual token vectors, the pooled output and layer-wise features, frozen or fine-tuned.",
-        availability: LESSONS_ISSUE,
+        availability: Availability::Ready,
     },
     Lesson {
         slug: "fine-tuning-pattern",
@@ -136,7 +136,7 @@ const ADVANCED: &[Lesson] = &[
         slug: "limits",
         title: "Limits and common misunderstandings",
         takeaway: "What encoder pretraining is, and what it is not.",
-        availability: LESSONS_ISSUE,
+        availability: Availability::Ready,
     },
 ];
 
