@@ -1,10 +1,12 @@
 //! Each lab's state: one serializable struct whose fields are the lab's URL parameters, so a view can
 //! be linked, reloaded, embedded, or opened by a lesson step in a given state. Plain data, native.
 
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::masking::{MaskingConfig, Strategy};
 use crate::model::views::ContextSide;
+use crate::ui::url_state::state_from_pairs_strict;
 
 /// Tokenizer lab.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -212,6 +214,33 @@ pub fn state_fields(lab: &str) -> Option<Vec<String>> {
         "fill-mask" => keys::<FillMaskState>(),
         "attention" => keys::<AttentionState>(),
         _ => None,
+    }
+}
+
+/// Controls a URL's `hide=`/`lock=` may name: the state fields, plus sections that are not fields.
+pub fn controls(lab: &str) -> Vec<String> {
+    let mut names = state_fields(lab).unwrap_or_default();
+    if lab == "tokenizer" {
+        names.push("compare".into());
+    }
+    names
+}
+
+/// Check a query the project wrote (a lesson step's preset) against the lab's real state: every
+/// parameter must exist and take its value.
+pub fn check_preset(lab: &str, pairs: &[(String, String)]) -> Result<(), String> {
+    fn check<S: Serialize + DeserializeOwned + Default>(
+        pairs: &[(String, String)],
+    ) -> Result<(), String> {
+        state_from_pairs_strict::<S>(pairs).map(drop)
+    }
+    match lab {
+        "tokenizer" => check::<TokenizerState>(pairs),
+        "embeddings" => check::<EmbeddingsState>(pairs),
+        "masking" => check::<MaskingState>(pairs),
+        "fill-mask" => check::<FillMaskState>(pairs),
+        "attention" => check::<AttentionState>(pairs),
+        _ => Err(format!("lab '{lab}' has no state")),
     }
 }
 

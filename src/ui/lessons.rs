@@ -35,99 +35,6 @@ pub struct Step {
     pub covers: &'static [&'static str],
 }
 
-/// The type of a lab's URL field, as the lab's state struct serializes it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FieldKind {
-    /// Any string, taken as it is.
-    Text,
-    /// A JSON number.
-    Number,
-    /// `true` or `false`.
-    Bool,
-    /// One of these strings.
-    OneOf(&'static [&'static str]),
-}
-
-/// What a lesson may set in a lab's URL: its state fields, and the controls `hide` may name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LabFields {
-    pub lab: &'static str,
-    pub fields: &'static [(&'static str, FieldKind)],
-    pub controls: &'static [&'static str],
-}
-
-/// The URL fields and hideable controls of each lab the lessons open. The labs' state structs must
-/// agree with this table (checked beside them).
-pub const LAB_FIELDS: &[LabFields] = &[
-    LabFields {
-        lab: "tokenizer",
-        fields: &[
-            ("text", FieldKind::Text),
-            ("pair", FieldKind::Text),
-            ("max_len", FieldKind::Number),
-            ("word", FieldKind::Text),
-        ],
-        controls: &["text", "pair", "max_len", "word", "compare"],
-    },
-    LabFields {
-        lab: "embeddings",
-        fields: &[
-            ("text", FieldKind::Text),
-            ("pair", FieldKind::Text),
-            ("segments", FieldKind::Text),
-        ],
-        controls: &["text", "pair", "segments"],
-    },
-    LabFields {
-        lab: "masking",
-        fields: &[
-            ("text", FieldKind::Text),
-            ("rate", FieldKind::Number),
-            ("mask", FieldKind::Number),
-            ("random", FieldKind::Number),
-            ("whole_word", FieldKind::Bool),
-            ("strategy", FieldKind::OneOf(&["static", "dynamic"])),
-            ("duplicates", FieldKind::Number),
-            ("epochs", FieldKind::Number),
-            ("seed", FieldKind::Number),
-        ],
-        controls: &[
-            "text",
-            "rate",
-            "mask",
-            "random",
-            "whole_word",
-            "strategy",
-            "duplicates",
-            "epochs",
-            "seed",
-        ],
-    },
-    LabFields {
-        lab: "fill-mask",
-        fields: &[
-            ("text", FieldKind::Text),
-            (
-                "side",
-                FieldKind::OneOf(&["both", "left_only", "right_only"]),
-            ),
-            ("top_k", FieldKind::Number),
-        ],
-        controls: &["text", "side", "top_k", "model"],
-    },
-    LabFields {
-        lab: "attention",
-        fields: &[
-            ("text", FieldKind::Text),
-            ("pair", FieldKind::Text),
-            ("layer", FieldKind::Number),
-            ("head", FieldKind::Number),
-            ("hide_special", FieldKind::Bool),
-        ],
-        controls: &["text", "pair", "hide_special"],
-    },
-];
-
 /// Every point of the course outline (`shared/course/outline.txt`), by key: its sections, facts,
 /// examples and to-do items. The tests require each to be taught by some step, except
 /// [`OUTLINE_POINTS_ISSUE_6`].
@@ -1045,6 +952,8 @@ const LIMITS: &[Step] = &[
 mod tests {
     use super::*;
     use crate::ui::catalog::{self, Availability, Track};
+    use crate::ui::lab_state;
+    use crate::ui::url_state::query_pairs;
     use std::collections::HashSet;
 
     /// Longest paragraph that stays readable beside a widget.
@@ -1127,70 +1036,6 @@ mod tests {
         assert!(steps("no-such-lesson").is_empty());
     }
 
-    /// Splits a query string into decoded pairs, or says what is malformed.
-    fn parse_query(query: &str) -> Result<Vec<(String, String)>, String> {
-        query
-            .split('&')
-            .filter(|p| !p.is_empty())
-            .map(|pair| {
-                let (key, value) = pair
-                    .split_once('=')
-                    .ok_or_else(|| format!("'{pair}' is not key=value"))?;
-                if key.is_empty() || value.contains('=') {
-                    return Err(format!("'{pair}' is not key=value"));
-                }
-                Ok((key.to_string(), percent_decode(value)?))
-            })
-            .collect()
-    }
-
-    fn percent_decode(raw: &str) -> Result<String, String> {
-        let mut bytes = Vec::new();
-        let mut rest = raw.bytes();
-        while let Some(b) = rest.next() {
-            match b {
-                b'+' => bytes.push(b' '),
-                b'%' => {
-                    let hex: Vec<u8> = rest.by_ref().take(2).collect();
-                    let code = std::str::from_utf8(&hex)
-                        .ok()
-                        .and_then(|h| u8::from_str_radix(h, 16).ok())
-                        .filter(|_| hex.len() == 2)
-                        .ok_or_else(|| format!("bad percent escape in '{raw}'"))?;
-                    bytes.push(code);
-                }
-                b if b.is_ascii_graphic() && b != b'#' => bytes.push(b),
-                _ => return Err(format!("'{raw}' needs URL encoding")),
-            }
-        }
-        String::from_utf8(bytes).map_err(|_| format!("'{raw}' is not UTF-8 once decoded"))
-    }
-
-    fn fits(kind: FieldKind, value: &str) -> bool {
-        match kind {
-            FieldKind::Text => true,
-            FieldKind::Number => value.parse::<f64>().is_ok_and(f64::is_finite),
-            FieldKind::Bool => value == "true" || value == "false",
-            FieldKind::OneOf(options) => options.contains(&value),
-        }
-    }
-
-    #[test]
-    fn lab_field_table_names_real_labs() {
-        let mut seen = HashSet::new();
-        for entry in LAB_FIELDS {
-            assert!(seen.insert(entry.lab), "{} listed twice", entry.lab);
-            assert!(catalog::lab(entry.lab).is_some(), "no lab {}", entry.lab);
-            let names: HashSet<&str> = entry.fields.iter().map(|(n, _)| *n).collect();
-            assert_eq!(
-                names.len(),
-                entry.fields.len(),
-                "{}: duplicate field",
-                entry.lab
-            );
-        }
-    }
-
     #[test]
     fn lab_widgets_open_existing_labs_with_allowed_fields() {
         for (lesson, step) in all_steps() {
@@ -1199,25 +1044,18 @@ mod tests {
             };
             let at = format!("{lesson} / '{}'", step.title);
             assert!(catalog::lab(lab).is_some(), "{at}: no lab '{lab}'");
-            let fields = LAB_FIELDS
-                .iter()
-                .find(|f| f.lab == lab)
-                .unwrap_or_else(|| panic!("{at}: lab '{lab}' missing from LAB_FIELDS"));
-            let pairs = parse_query(query).unwrap_or_else(|e| panic!("{at}: {e}"));
+            let pairs = query_pairs(query);
             let mut keys = HashSet::new();
-            for (key, value) in &pairs {
+            for (key, _) in &pairs {
                 assert!(keys.insert(key.as_str()), "{at}: '{key}' set twice");
-                let kind = fields
-                    .fields
-                    .iter()
-                    .find(|(name, _)| name == key)
-                    .map(|(_, kind)| *kind)
-                    .unwrap_or_else(|| panic!("{at}: '{lab}' has no field '{key}'"));
-                assert!(fits(kind, value), "{at}: {key}={value:?} is not a {kind:?}");
             }
+            if let Err(e) = lab_state::check_preset(lab, &pairs) {
+                panic!("{at}: {e}");
+            }
+            let controls = lab_state::controls(lab);
             for control in hide.iter() {
                 assert!(
-                    fields.controls.contains(control),
+                    controls.iter().any(|c| c == control),
                     "{at}: '{lab}' has no control '{control}' to hide"
                 );
             }

@@ -20,28 +20,50 @@ const RESERVED: [&str; 3] = ["embed", "hide", "lock"];
 pub fn state_from_pairs<S: Serialize + DeserializeOwned + Default>(
     pairs: &[(String, String)],
 ) -> S {
-    let default = S::default();
-    let Ok(Value::Object(mut fields)) = serde_json::to_value(&default) else {
-        return default;
+    read_pairs(pairs, false).unwrap_or_default()
+}
+
+/// Like [`state_from_pairs`], but an unknown parameter or a value the field cannot take is an
+/// error: for links the project writes itself (lesson steps), where a typo must not pass silently.
+pub fn state_from_pairs_strict<S: Serialize + DeserializeOwned + Default>(
+    pairs: &[(String, String)],
+) -> Result<S, String> {
+    read_pairs(pairs, true)
+}
+
+fn read_pairs<S: Serialize + DeserializeOwned + Default>(
+    pairs: &[(String, String)],
+    strict: bool,
+) -> Result<S, String> {
+    let Ok(Value::Object(mut fields)) = serde_json::to_value(S::default()) else {
+        return Ok(S::default());
     };
     for (key, raw) in pairs {
         let Some(slot) = fields.get_mut(key) else {
+            if strict {
+                return Err(format!("no parameter '{key}'"));
+            }
             continue;
         };
+        // Strings are taken as typed; other fields are JSON (numbers, booleans).
         let candidate = match slot {
-            Value::String(_) => Value::String(raw.clone()),
-            _ => match serde_json::from_str::<Value>(raw) {
-                Ok(v) => v,
-                Err(_) => continue,
-            },
+            Value::String(_) => Some(Value::String(raw.clone())),
+            _ => serde_json::from_str::<Value>(raw).ok(),
         };
         // Accept a field only if the whole state still deserializes with it.
-        let previous = std::mem::replace(slot, candidate);
-        if serde_json::from_value::<S>(Value::Object(fields.clone())).is_err() {
-            fields.insert(key.clone(), previous);
+        let previous = candidate.map(|c| std::mem::replace(slot, c));
+        let fits = previous.is_some()
+            && serde_json::from_value::<S>(Value::Object(fields.clone())).is_ok();
+        if !fits {
+            if strict {
+                return Err(format!("'{raw}' is not a valid value for '{key}'"));
+            }
+            if let Some(previous) = previous {
+                fields.insert(key.clone(), previous);
+            }
         }
     }
-    serde_json::from_value(Value::Object(fields)).unwrap_or(default)
+    serde_json::from_value(Value::Object(fields)).map_err(|e| e.to_string())
 }
 
 /// Write a state as query pairs, leaving out fields equal to their default to keep links short.
@@ -343,6 +365,16 @@ mod tests {
                 ..Demo::default()
             }
         );
+    }
+
+    #[test]
+    fn strict_reading_names_the_bad_parameter() {
+        let err = state_from_pairs_strict::<Demo>(&pairs(&[("epochs", "lots")])).expect_err("bad");
+        assert!(err.contains("epochs"), "{err}");
+        let err = state_from_pairs_strict::<Demo>(&pairs(&[("epoch", "3")])).expect_err("unknown");
+        assert!(err.contains("epoch"), "{err}");
+        let ok: Demo = state_from_pairs_strict(&pairs(&[("epochs", "3")])).expect("fine");
+        assert_eq!(ok.epochs, 3);
     }
 
     #[test]
