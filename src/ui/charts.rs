@@ -55,9 +55,12 @@ pub fn line_chart_svg(
             } else {
                 chart.draw_series(LineSeries::new(s.points.iter().copied(), style))
             };
-            drawn.map_err(err)?.label(s.label.clone()).legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(2))
-            });
+            drawn
+                .map_err(err)?
+                .label(s.label.clone())
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(2))
+                });
         }
         chart
             .configure_series_labels()
@@ -123,7 +126,10 @@ pub fn cell_colour(value: f32, scale: f32, diverging: bool) -> [u8; 3] {
 pub fn scale_of(rows: &[Vec<f32>]) -> f32 {
     rows.iter()
         .flatten()
-        .fold(0.0f32, |m, v| if v.is_finite() { m.max(v.abs()) } else { m })
+        .fold(
+            0.0f32,
+            |m, v| if v.is_finite() { m.max(v.abs()) } else { m },
+        )
         .max(1e-12)
 }
 
@@ -182,8 +188,11 @@ mod browser {
                 .ok()
                 .flatten()
                 .and_then(|c| c.dyn_into::<web_sys::CanvasRenderingContext2d>().ok());
-            let image =
-                web_sys::ImageData::new_with_u8_clamped_array_and_sh(Clamped(&pixels), width, height);
+            let image = web_sys::ImageData::new_with_u8_clamped_array_and_sh(
+                Clamped(&pixels),
+                width,
+                height,
+            );
             if let (Some(context), Ok(image)) = (context, image) {
                 let _ = context.put_image_data(&image, 0.0, 0.0);
             }

@@ -89,8 +89,9 @@ pub struct MaskingState {
 impl Default for MaskingState {
     fn default() -> Self {
         MaskingState {
-            text: "The capital of France is Paris, and the river that runs through it is the Seine."
-                .into(),
+            text:
+                "The capital of France is Paris, and the river that runs through it is the Seine."
+                    .into(),
             rate: 0.15,
             mask: 0.8,
             random: 0.1,
@@ -251,7 +252,13 @@ mod tests {
 
     #[test]
     fn every_ready_lab_with_a_widget_has_url_fields() {
-        for lab in ["tokenizer", "embeddings", "masking", "fill-mask", "attention"] {
+        for lab in [
+            "tokenizer",
+            "embeddings",
+            "masking",
+            "fill-mask",
+            "attention",
+        ] {
             let fields = state_fields(lab).expect("has state");
             assert!(fields.contains(&"text".to_string()), "{lab}: {fields:?}");
         }
@@ -286,7 +293,10 @@ mod tests {
 
     #[test]
     fn masking_a_word_keeps_its_punctuation_and_the_other_words() {
-        assert_eq!(mask_word("The capital is Paris.", 3), "The capital is [MASK].");
+        assert_eq!(
+            mask_word("The capital is Paris.", 3),
+            "The capital is [MASK]."
+        );
         assert_eq!(mask_word("\"Héllo,\" she said", 0), "\"[MASK],\" she said");
         assert_eq!(mask_word("a [MASK] b", 1), "a [MASK] b");
         assert_eq!(mask_word("... ok", 0), "... ok");

@@ -15,7 +15,11 @@ pub mod url_state;
 #[cfg(target_arch = "wasm32")]
 mod app;
 #[cfg(target_arch = "wasm32")]
+mod explainers;
+#[cfg(target_arch = "wasm32")]
 mod labs;
+#[cfg(target_arch = "wasm32")]
+mod lesson_page;
 #[cfg(target_arch = "wasm32")]
 mod pages;
 #[cfg(target_arch = "wasm32")]

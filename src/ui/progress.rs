@@ -103,7 +103,12 @@ mod tests {
         let mut reset = back.clone();
         reset.reset(Track::Advanced);
         assert!(!reset.lesson(Track::Advanced, "limits").finished);
-        assert_eq!(reset.lesson(Track::Beginner, "what-the-model-sees").furthest, 2);
+        assert_eq!(
+            reset
+                .lesson(Track::Beginner, "what-the-model-sees")
+                .furthest,
+            2
+        );
     }
 
     #[test]

@@ -97,15 +97,13 @@ pub fn query_pairs(query: &str) -> Vec<(String, String)> {
         while i < bytes.len() {
             match bytes[i] {
                 b'+' => out.push(b' '),
-                b'%' if i + 2 < bytes.len() => {
-                    match u8::from_str_radix(&part[i + 1..i + 3], 16) {
-                        Ok(b) => {
-                            out.push(b);
-                            i += 2;
-                        }
-                        Err(_) => out.push(b'%'),
+                b'%' if i + 2 < bytes.len() => match u8::from_str_radix(&part[i + 1..i + 3], 16) {
+                    Ok(b) => {
+                        out.push(b);
+                        i += 2;
                     }
-                }
+                    Err(_) => out.push(b'%'),
+                },
                 b => out.push(b),
             }
             i += 1;
@@ -155,6 +153,13 @@ impl ControlPolicy {
             hidden: controls.iter().map(|c| c.to_string()).collect(),
             locked: Vec::new(),
         }
+    }
+
+    /// Both policies' hidden and locked controls.
+    pub fn merged(mut self, other: &ControlPolicy) -> ControlPolicy {
+        self.hidden.extend(other.hidden.iter().cloned());
+        self.locked.extend(other.locked.iter().cloned());
+        self
     }
 
     pub fn hidden(&self, control: &str) -> bool {
@@ -387,9 +392,16 @@ mod tests {
     fn query_strings_decode_like_a_browser_does() {
         assert_eq!(
             query_pairs("?text=The+capital+is+%5BMASK%5D.&epochs=4&flag"),
-            pairs(&[("text", "The capital is [MASK]."), ("epochs", "4"), ("flag", "")])
+            pairs(&[
+                ("text", "The capital is [MASK]."),
+                ("epochs", "4"),
+                ("flag", "")
+            ])
         );
-        assert_eq!(query_pairs("a=%E2%9C%93&b=100%"), pairs(&[("a", "✓"), ("b", "100%")]));
+        assert_eq!(
+            query_pairs("a=%E2%9C%93&b=100%"),
+            pairs(&[("a", "✓"), ("b", "100%")])
+        );
         assert_eq!(query_pairs("a=[MASK]"), pairs(&[("a", "[MASK]")]));
         assert!(query_pairs("").is_empty());
     }

@@ -28,7 +28,9 @@ fn head_rows(view: &AttentionView, layer: usize, head: usize, hide_special: bool
                 .map(|(w, s)| if *s { 0.0 } else { *w })
                 .collect();
             let total: f32 = kept.iter().sum();
-            kept.iter().map(|w| if total > 0.0 { w / total } else { 0.0 }).collect()
+            kept.iter()
+                .map(|w| if total > 0.0 { w / total } else { 0.0 })
+                .collect()
         })
         .collect()
 }

@@ -83,9 +83,9 @@ fn EmbeddingParts(
 ) -> impl IntoView {
     let dims = view.sum.first().map_or(0, Vec::len);
     let choices = view.segment_choices;
-    let segments = view.segments.clone();
+    let segments = StoredValue::new(view.segments.clone());
     let toggle = move |i: usize| {
-        let mut ids = segments.clone();
+        let mut ids = segments.get_value();
         if let Some(id) = ids.get_mut(i) {
             *id = (*id + 1) % choices.max(1);
         }

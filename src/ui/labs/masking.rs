@@ -33,11 +33,14 @@ pub fn MaskingWidget(
             _ => None,
         },
     );
-    let p = policy.clone();
-    let hidden = move |name: &str| p.hidden(name);
-    let locked = move |name: &str| policy.locked(name);
+    let policy = StoredValue::new(policy);
+    let hidden = move |name: &str| policy.with_value(|p| p.hidden(name));
+    let locked = move |name: &str| policy.with_value(|p| p.locked(name));
 
-    let slider = move |id: &'static str, label: &'static str, get: fn(&MaskingState) -> f64, set: fn(&mut MaskingState, f64)| {
+    let slider = move |id: &'static str,
+                       label: &'static str,
+                       get: fn(&MaskingState) -> f64,
+                       set: fn(&mut MaskingState, f64)| {
         (!hidden(id)).then(|| view! {
             <label class="slider">
                 <span>{label} " " <output>{move || format!("{:.0}%", state.with(get) * 100.0)}</output></span>
@@ -51,8 +54,14 @@ pub fn MaskingWidget(
             </label>
         })
     };
-    let number = move |id: &'static str, label: &'static str, min: u32, max: u32, get: fn(&MaskingState) -> u64, set: fn(&mut MaskingState, u64)| {
-        (!hidden(id)).then(|| view! {
+    let number =
+        move |id: &'static str,
+              label: &'static str,
+              min: u32,
+              max: u32,
+              get: fn(&MaskingState) -> u64,
+              set: fn(&mut MaskingState, u64)| {
+            (!hidden(id)).then(|| view! {
             <label>{label}
                 <input id=format!("mask-{id}") type="number" min=min max=max disabled=locked(id)
                     prop:value=move || state.with(get).to_string()
@@ -63,14 +72,16 @@ pub fn MaskingWidget(
                     } />
             </label>
         })
-    };
-    let strategy = move |value: &'static str, label: &'static str| view! {
-        <label class="choice">
-            <input type="radio" name="mask-strategy" id=format!("mask-{value}") disabled=locked("strategy")
-                prop:checked=move || state.with(|s| s.strategy == value)
-                on:change=move |_| state.update(|s| s.strategy = value.to_string()) />
-            {label}
-        </label>
+        };
+    let strategy = move |value: &'static str, label: &'static str| {
+        view! {
+            <label class="choice">
+                <input type="radio" name="mask-strategy" id=format!("mask-{value}") disabled=locked("strategy")
+                    prop:checked=move || state.with(|s| s.strategy == value)
+                    on:change=move |_| state.update(|s| s.strategy = value.to_string()) />
+                {label}
+            </label>
+        }
     };
 
     view! {
@@ -171,10 +182,26 @@ fn MaskGrid(
 fn cell_view(cell: &GridCell, piece: &str) -> impl IntoView {
     let (class, shown, title) = match cell {
         GridCell::Plain => ("plain", piece.to_string(), "not a target".to_string()),
-        GridCell::Special => ("special", piece.to_string(), "special token, never a target".to_string()),
-        GridCell::Mask => ("masked", "[MASK]".to_string(), format!("target: {piece}, shown as [MASK]")),
-        GridCell::Random(r) => ("random", r.clone(), format!("target: {piece}, shown as a random token")),
-        GridCell::Keep => ("kept", piece.to_string(), format!("target: {piece}, shown unchanged")),
+        GridCell::Special => (
+            "special",
+            piece.to_string(),
+            "special token, never a target".to_string(),
+        ),
+        GridCell::Mask => (
+            "masked",
+            "[MASK]".to_string(),
+            format!("target: {piece}, shown as [MASK]"),
+        ),
+        GridCell::Random(r) => (
+            "random",
+            r.clone(),
+            format!("target: {piece}, shown as a random token"),
+        ),
+        GridCell::Keep => (
+            "kept",
+            piece.to_string(),
+            format!("target: {piece}, shown unchanged"),
+        ),
     };
     view! { <td class=format!("cell {class}") title=title>{shown}</td> }
 }
@@ -189,40 +216,66 @@ fn MaskCharts(
     let rates = vec![
         Series {
             label: "targets, measured".into(),
-            points: grid.epochs.iter().map(|e| (epoch(e), e.counts.selection_rate())).collect(),
+            points: grid
+                .epochs
+                .iter()
+                .map(|e| (epoch(e), e.counts.selection_rate()))
+                .collect(),
             dashed: false,
         },
         Series {
             label: "targets, configured".into(),
-            points: grid.epochs.iter().map(|e| (epoch(e), grid.config.selection_rate)).collect(),
+            points: grid
+                .epochs
+                .iter()
+                .map(|e| (epoch(e), grid.config.selection_rate))
+                .collect(),
             dashed: true,
         },
         Series {
             label: "[MASK] share, measured".into(),
-            points: grid.epochs.iter().map(|e| (epoch(e), e.counts.mask_share())).collect(),
+            points: grid
+                .epochs
+                .iter()
+                .map(|e| (epoch(e), e.counts.mask_share()))
+                .collect(),
             dashed: false,
         },
         Series {
             label: "[MASK] share, configured".into(),
-            points: grid.epochs.iter().map(|e| (epoch(e), grid.config.mask_fraction)).collect(),
+            points: grid
+                .epochs
+                .iter()
+                .map(|e| (epoch(e), grid.config.mask_fraction))
+                .collect(),
             dashed: true,
         },
     ];
     let coverage = vec![
         Series {
             label: "positions ever targeted".into(),
-            points: grid.epochs.iter().map(|e| (epoch(e), e.distinct_targets as f64)).collect(),
+            points: grid
+                .epochs
+                .iter()
+                .map(|e| (epoch(e), e.distinct_targets as f64))
+                .collect(),
             dashed: false,
         },
         Series {
             label: "ordinary tokens".into(),
-            points: grid.epochs.iter().map(|e| (epoch(e), grid.candidates as f64)).collect(),
+            points: grid
+                .epochs
+                .iter()
+                .map(|e| (epoch(e), grid.candidates as f64))
+                .collect(),
             dashed: true,
         },
     ];
-    let chart = |series: &[Series], caption: &str, y: &str| match line_chart_svg(series, caption, "epoch", y, (420, 260)) {
+    let chart = |series: &[Series], caption: &str, y: &str| {
+        match line_chart_svg(series, caption, "epoch", y, (420, 260)) {
         Ok(svg) => view! { <figure class="chart" role="img" aria-label=caption.to_string() inner_html=svg></figure> }.into_any(),
         Err(message) => view! { <p class="error">{message}</p> }.into_any(),
+    }
     };
     view! {
         <div class="charts">
