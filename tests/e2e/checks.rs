@@ -9,6 +9,9 @@ use serde_json::Value;
 
 use crate::server::StaticServer;
 
+mod a11y;
+mod widgets;
+
 pub struct Ctx<'a> {
     pub client: &'a Client,
     pub server: &'a StaticServer,
@@ -43,6 +46,31 @@ pub async fn run_all(ctx: &Ctx<'_>) -> Vec<(&'static str, Outcome)> {
             ctx,
             "tokenizer_lab_state_round_trips_through_the_url",
             tokenizer_url_state(ctx),
+        )
+        .await,
+        checked(ctx, "lessons_walk_every_step", widgets::walk_lessons(ctx)).await,
+        checked(
+            ctx,
+            "fill_mask_predicts_a_typed_sentence_and_shows_the_ablation",
+            widgets::fill_mask(ctx),
+        )
+        .await,
+        checked(
+            ctx,
+            "masking_grid_changes_from_static_to_dynamic",
+            widgets::masking(ctx),
+        )
+        .await,
+        checked(
+            ctx,
+            "embeddings_segments_and_attention_heads",
+            widgets::embeddings_and_attention(ctx),
+        )
+        .await,
+        checked(
+            ctx,
+            "axe_finds_no_serious_violations",
+            a11y::axe_on_every_page(ctx),
         )
         .await,
     ]

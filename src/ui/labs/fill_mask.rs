@@ -46,10 +46,10 @@ pub fn FillMaskWidget(
     let (hide_side, lock_side) = field("side");
     let (hide_k, lock_k) = field("top_k");
 
-    let side_button = move |side: ContextSide, label: &'static str| {
+    let side_button = move |side: ContextSide, id: &'static str, label: &'static str| {
         view! {
             <label class="choice">
-                <input type="radio" name="fm-side" disabled=lock_side
+                <input type="radio" name="fm-side" id=format!("fm-side-{id}") disabled=lock_side
                     prop:checked=move || state.with(|s| s.side == side)
                     on:change=move |_| state.update(|s| s.side = side) />
                 {label}
@@ -84,9 +84,9 @@ pub fn FillMaskWidget(
                 <Show when=move || !hide_side>
                     <fieldset class="segmented">
                         <legend>"Context the model may use"</legend>
-                        {side_button(ContextSide::Both, "Both sides")}
-                        {side_button(ContextSide::LeftOnly, "Left only")}
-                        {side_button(ContextSide::RightOnly, "Right only")}
+                        {side_button(ContextSide::Both, "both", "Both sides")}
+                        {side_button(ContextSide::LeftOnly, "left_only", "Left only")}
+                        {side_button(ContextSide::RightOnly, "right_only", "Right only")}
                     </fieldset>
                 </Show>
                 <Show when=move || !hide_k>

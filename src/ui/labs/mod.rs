@@ -65,7 +65,8 @@ pub fn LabWidget(
                 .into_any()
         }
         "masking" => {
-            view! { <MaskingWidget state={state::<MaskingState>(source)} policy=policy /> }.into_any()
+            view! { <MaskingWidget state={state::<MaskingState>(source)} policy=policy /> }
+                .into_any()
         }
         "fill-mask" => {
             view! { <FillMaskWidget state={state::<FillMaskState>(source)} policy=policy /> }
