@@ -141,10 +141,14 @@ async fn home(ctx: &Ctx<'_>) -> Outcome {
     ctx.open("/").await?;
     ctx.wait_text("main h1", |t| t == "See what encoder pretraining does")
         .await?;
-    // The worker starts, loads the embedded default model, and goes idle.
+    // The worker starts, loads the embedded default model (models/index.json), and goes idle.
+    let index = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/models/index.json"))
+        .map_err(|e| format!("models/index.json: {e}"))?;
+    let index: Value = serde_json::from_slice(&index).map_err(|e| e.to_string())?;
+    let default = format!("model: {}", index["default"].as_str().unwrap_or_default());
     let status = ctx
         .wait_text(".status-bar", |t| {
-            t.contains("idle") && t.contains("model: all-minilm-l6-v2")
+            t.contains("idle") && t.contains(&default)
         })
         .await?;
     if !status.contains("backend: CPU") {
