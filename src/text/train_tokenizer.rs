@@ -82,7 +82,8 @@ pub fn train_tokenizer<'a>(
                     .show_progress(false)
                     .build(),
             );
-            tok.train(&mut trainer, lines).map_err(|e| failed(kind, e))?;
+            tok.train(&mut trainer, lines)
+                .map_err(|e| failed(kind, e))?;
             let template = cls_sep_template(&tok).map_err(|e| failed(kind, e))?;
             tok.with_post_processor(Some(template));
             tok
@@ -103,7 +104,8 @@ pub fn train_tokenizer<'a>(
                     .show_progress(false)
                     .build(),
             );
-            tok.train(&mut trainer, lines).map_err(|e| failed(kind, e))?;
+            tok.train(&mut trainer, lines)
+                .map_err(|e| failed(kind, e))?;
             let id = |t: &str| {
                 tok.token_to_id(t)
                     .ok_or_else(|| failed(kind, format!("{t} is missing after training")))
@@ -135,7 +137,8 @@ pub fn train_tokenizer<'a>(
                     .build()
                     .map_err(|e| failed(kind, e))?,
             );
-            tok.train(&mut trainer, lines).map_err(|e| failed(kind, e))?;
+            tok.train(&mut trainer, lines)
+                .map_err(|e| failed(kind, e))?;
             let template = cls_sep_template(&tok).map_err(|e| failed(kind, e))?;
             tok.with_post_processor(Some(template));
             tok
@@ -148,7 +151,11 @@ pub fn train_tokenizer<'a>(
         }
     };
     // Through JSON: the result is exactly what the saved tokenizer.json loads as.
-    Tokenizer::from_bytes(tok.to_string(false).map_err(|e| failed(kind, e))?.as_bytes())
+    Tokenizer::from_bytes(
+        tok.to_string(false)
+            .map_err(|e| failed(kind, e))?
+            .as_bytes(),
+    )
 }
 
 #[cfg(test)]

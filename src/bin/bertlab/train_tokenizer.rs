@@ -40,12 +40,20 @@ pub struct Args {
 }
 
 /// Trains on the lines of `files`.
-pub fn train_on_files(kind: TokenizerKind, vocab_size: usize, files: &[PathBuf]) -> Result<Tokenizer> {
+pub fn train_on_files(
+    kind: TokenizerKind,
+    vocab_size: usize,
+    files: &[PathBuf],
+) -> Result<Tokenizer> {
     let texts = files
         .iter()
         .map(|f| std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display())))
         .collect::<Result<Vec<String>>>()?;
-    Ok(train_tokenizer(kind, vocab_size, texts.iter().flat_map(|t| t.lines()))?)
+    Ok(train_tokenizer(
+        kind,
+        vocab_size,
+        texts.iter().flat_map(|t| t.lines()),
+    )?)
 }
 
 /// Writes `tokenizer` as `path`, creating its folder.
@@ -53,7 +61,8 @@ pub fn save(tokenizer: &Tokenizer, path: &Path) -> Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
-    std::fs::write(path, tokenizer.to_json()?).with_context(|| format!("writing {}", path.display()))
+    std::fs::write(path, tokenizer.to_json()?)
+        .with_context(|| format!("writing {}", path.display()))
 }
 
 pub fn run(args: Args) -> Result<()> {
