@@ -8,6 +8,7 @@ mod inspect;
 mod model_dir;
 mod pretrain;
 mod tokenize;
+mod train_tokenizer;
 
 use clap::Parser;
 
@@ -32,6 +33,8 @@ enum Command {
     EvalCloze(eval_cloze::Args),
     /// Fetch, clean and split the pretraining corpus.
     Corpus(corpus::Args),
+    /// Train a WordPiece, BPE or Unigram tokenizer on text files.
+    TrainTokenizer(train_tokenizer::Args),
 }
 
 /// Parses the command line and runs the chosen command.
@@ -43,5 +46,6 @@ pub fn run() -> anyhow::Result<()> {
         Command::Pretrain(args) => pretrain::run(*args),
         Command::EvalCloze(args) => eval_cloze::run(args),
         Command::Corpus(args) => corpus::run(args),
+        Command::TrainTokenizer(args) => train_tokenizer::run(args),
     }
 }
