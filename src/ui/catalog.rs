@@ -70,8 +70,6 @@ pub struct Lesson {
     pub availability: Availability,
 }
 
-const LESSONS_ISSUE: Availability = Availability::Coming { issue: 5 };
-
 const BEGINNER: &[Lesson] = &[
     Lesson {
         slug: "why-bert-mattered",
@@ -160,26 +158,26 @@ pub const LABS: &[Lab] = &[
         slug: "embeddings",
         title: "Embeddings",
         summary: "Token, segment and position embeddings as heatmaps, and their normalised sum.",
-        availability: LESSONS_ISSUE,
+        availability: Availability::Ready,
     },
     Lab {
         slug: "masking",
         title: "Masking",
         summary: "The 15% selection and 80/10/10 replacement, static versus dynamic across epochs.",
-        availability: LESSONS_ISSUE,
+        availability: Availability::Ready,
     },
     Lab {
         slug: "fill-mask",
         title: "Fill-mask",
         summary:
             "Type a sentence with [MASK] and watch the model's guesses, with and without context.",
-        availability: LESSONS_ISSUE,
+        availability: Availability::Ready,
     },
     Lab {
         slug: "attention",
         title: "Attention",
         summary: "Every layer's and head's attention pattern over your sentence.",
-        availability: LESSONS_ISSUE,
+        availability: Availability::Ready,
     },
     Lab {
         slug: "pretrain",

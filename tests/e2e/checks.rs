@@ -203,6 +203,11 @@ async fn not_found(ctx: &Ctx<'_>) -> Outcome {
 }
 
 async fn click(ctx: &Ctx<'_>, css: &str) -> Outcome {
+    // Centre it first: at the bottom edge the sticky status bar would take the click.
+    ctx.js(&format!(
+        "document.querySelector({css:?})?.scrollIntoView({{block: 'center'}})"
+    ))
+    .await?;
     let element = ctx
         .client
         .find(Locator::Css(css))

@@ -118,13 +118,13 @@ pub async fn fill_mask(ctx: &Ctx<'_>) -> Outcome {
     ctx.open("/labs/fill-mask").await?;
     wait_widget(ctx, "table.guesses").await?;
     let before = texts(ctx, "table.guesses th").await?;
-    let started = Instant::now();
     type_into(
         ctx,
         "#fm-text",
         "She poured a cup of [MASK] and sat down to read.",
     )
     .await?;
+    let started = Instant::now();
     let guesses = loop {
         let now = texts(ctx, "table.guesses th").await?;
         let seen = texts(ctx, "ol.tokens .piece").await?;
@@ -139,7 +139,7 @@ pub async fn fill_mask(ctx: &Ctx<'_>) -> Outcome {
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
     println!(
-        "    fill-mask: guesses for a typed sentence after {} ms (typing included)",
+        "    fill-mask: guesses for the typed sentence {} ms after the last keystroke",
         started.elapsed().as_millis()
     );
     if guesses == before {
