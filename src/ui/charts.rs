@@ -198,7 +198,9 @@ mod browser {
             }
         });
         view! {
-            <canvas node_ref=canvas class="heatmap" width=width height=height role="img" aria-label=label></canvas>
+            // The height stays as drawn so rows line up with labels beside the map; CSS may squeeze the width.
+            <canvas node_ref=canvas class="heatmap" width=width height=height style=format!("height: {height}px")
+                role="img" aria-label=label></canvas>
         }
     }
 }

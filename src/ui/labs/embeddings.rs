@@ -100,7 +100,7 @@ fn EmbeddingParts(
         view! {
             <figure class="embedding-map">
                 <figcaption>{label.to_string()}</figcaption>
-                <Heatmap rows=values diverging=true cell=(1, 14) label=format!("{label}: one row per token, {dims} dimensions") />
+                <Heatmap rows=values diverging=true cell=(1, 24) label=format!("{label}: one row per token, {dims} dimensions") />
             </figure>
         }
         .into_any()
@@ -122,7 +122,7 @@ fn EmbeddingParts(
                 {rows("Token embedding", view.token.clone())}
                 {rows("Segment embedding", view.segment.clone())}
                 {rows("Position embedding", view.position.clone())}
-                {rows("Sum after LayerNorm (what layer 1 receives)", view.sum.clone())}
+                {rows("Sum after LayerNorm", view.sum.clone())}
             </div>
         </div>
         <table class="norms">

@@ -184,9 +184,15 @@ fn MaskGuesses(
     number: Option<usize>,
 ) -> impl IntoView {
     let title = number.map_or("Guesses".to_string(), |n| format!("Guesses for mask {n}"));
+    // Bars are scaled to the best guess so small probabilities stay visible; the numbers are absolute.
+    let top = prediction
+        .candidates
+        .first()
+        .map_or(1.0, |c| c.probability)
+        .max(f32::MIN_POSITIVE);
     view! {
         <table class="guesses">
-            <caption>{title}</caption>
+            <caption>{title}<span class="meta block">"bar length relative to the top guess"</span></caption>
             <tbody>
                 {prediction.candidates.into_iter().map(|c| {
                     let percent = c.probability * 100.0;
@@ -194,7 +200,7 @@ fn MaskGuesses(
                         <tr>
                             <th scope="row"><code>{c.piece}</code></th>
                             <td class="bar-cell">
-                                <span class="bar" style=format!("width: {:.1}%", percent.clamp(0.0, 100.0))></span>
+                                <span class="bar" style=format!("width: {:.1}%", (c.probability / top * 100.0).clamp(0.0, 100.0))></span>
                             </td>
                             <td class="num">{format!("{percent:.1}%")}</td>
                         </tr>
