@@ -186,3 +186,88 @@ fn bad_input_gives_clear_errors() {
     assert_fails_with(&out, "unsupported model_type \"gpt2\"");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// A few hundred lines of the committed public-domain corpus sample.
+fn corpus_file(dir: &Path) -> PathBuf {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/assets/corpus/valid.txt"
+    ))
+    .unwrap();
+    let path = dir.join("text.txt");
+    std::fs::write(&path, text.lines().take(400).collect::<Vec<_>>().join("\n")).unwrap();
+    path
+}
+
+#[test]
+fn train_tokenizer_saves_a_tokenizer_of_the_asked_kind() {
+    let dir = temp_dir("train-tokenizer");
+    let input = corpus_file(&dir);
+    let out = dir.join("unigram/tokenizer.json");
+    let run = bertlab(&[
+        "train-tokenizer",
+        "--kind",
+        "unigram",
+        "--vocab-size",
+        "300",
+        "--input",
+        path(&input),
+        "--out",
+        path(&out),
+    ]);
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    let tok = bertlab::text::tokenizer::Tokenizer::from_file(&out).unwrap();
+    assert_eq!(tok.kind(), bertlab::text::tokenizer::TokenizerKind::Unigram);
+    assert!(tok.vocab_size() <= 300 && tok.vocab_size() > 100);
+
+    let missing = bertlab(&[
+        "train-tokenizer",
+        "--kind",
+        "bpe",
+        "--input",
+        path(&dir.join("nope.txt")),
+        "--out",
+        path(&out),
+    ]);
+    assert_fails_with(&missing, "nope.txt");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn pretrain_from_scratch_can_train_its_own_tokenizer() {
+    let dir = temp_dir("scratch-tokenizer");
+    let input = corpus_file(&dir);
+    let run_dir = dir.join("run");
+    let run = bertlab(&[
+        "pretrain",
+        "--scratch",
+        "--config",
+        "tiny",
+        "--train-tokenizer",
+        "--tokenizer-vocab",
+        "400",
+        "--train",
+        path(&input),
+        "--out",
+        path(&run_dir),
+        "--steps",
+        "2",
+        "--batch-size",
+        "2",
+        "--seq-len",
+        "32",
+        "--eval-every",
+        "0",
+    ]);
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    let tok =
+        bertlab::text::tokenizer::Tokenizer::from_file(run_dir.join("tokenizer.json")).unwrap();
+    assert_eq!(
+        tok.kind(),
+        bertlab::text::tokenizer::TokenizerKind::WordPiece
+    );
+    let config: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(run_dir.join("config.json")).unwrap()).unwrap();
+    assert_eq!(config["vocab_size"], tok.vocab_size());
+    std::fs::remove_dir_all(dir).unwrap();
+}

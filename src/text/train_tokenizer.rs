@@ -203,7 +203,8 @@ mod tests {
                 .encode(&format!("a {mask} b"), None, &EncodeOptions::default())
                 .expect("encodes");
             assert_eq!(
-                masked.pieces.iter().filter(|p| *p == mask).count(),
+                // RoBERTa's `<mask>` keeps the space it absorbed: " <mask>".
+                masked.pieces.iter().filter(|p| p.trim() == mask).count(),
                 1,
                 "{kind:?}: {:?}",
                 masked.pieces

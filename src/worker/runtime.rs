@@ -119,21 +119,23 @@ fn worker_info() -> WorkerInfo {
 
 /// Fetch a file served next to the app (the worker script sits at the app's root).
 async fn fetch_bytes(path: &str) -> Result<Vec<u8>, Stop> {
-    fetch(path, None).await
+    Ok(fetch(path, None).await?.1)
 }
 
-/// Bytes `start..end` of a file: an HTTP range request. A server that ignores ranges sends the
-/// whole file, which is cut here.
+/// Bytes `start..end` of a file, by an HTTP range request. A server that ignores ranges answers
+/// 200 with the whole file, which is cut here.
 async fn fetch_range(path: &str, start: usize, end: usize) -> Result<Vec<u8>, Stop> {
-    let bytes = fetch(path, Some((start, end))).await?;
-    if bytes.len() > end - start {
-        // The whole file (status 200).
-        return Ok(bytes.get(start..end).unwrap_or_default().to_vec());
+    match fetch(path, Some((start, end))).await? {
+        (206, part) => Ok(part),
+        (_, whole) => whole
+            .get(start..end)
+            .map(<[u8]>::to_vec)
+            .ok_or_else(|| Stop::Failed(format!("{path} is shorter than {end} bytes"))),
     }
-    Ok(bytes)
 }
 
-async fn fetch(path: &str, range: Option<(usize, usize)>) -> Result<Vec<u8>, Stop> {
+/// The HTTP status and body of a GET, optionally of a byte range.
+async fn fetch(path: &str, range: Option<(usize, usize)>) -> Result<(u16, Vec<u8>), Stop> {
     let failed = |what: &str| Stop::Failed(format!("could not load {path}: {what}"));
     let request = match range {
         Some((start, end)) => {
@@ -161,7 +163,7 @@ async fn fetch(path: &str, range: Option<(usize, usize)>) -> Result<Vec<u8>, Sto
     let buffer = wasm_bindgen_futures::JsFuture::from(buffer)
         .await
         .map_err(|e| failed(&format!("{e:?}")))?;
-    Ok(js_sys::Uint8Array::new(&buffer).to_vec())
+    Ok((response.status(), js_sys::Uint8Array::new(&buffer).to_vec()))
 }
 
 async fn load_model(ctx: &JobContext, name: Option<String>) -> Result<Rc<LabModel>, Stop> {
