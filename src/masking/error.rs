@@ -19,6 +19,8 @@ pub enum MaskingError {
         expected: usize,
         got: usize,
     },
+    #[error("the grid shows between 1 and {max} epochs, not {epochs}")]
+    EpochsOutOfRange { epochs: usize, max: usize },
     #[error("whole-word masking is on but the sequence came without word ids")]
     MissingWordIds,
     #[error(

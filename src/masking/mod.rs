@@ -34,7 +34,7 @@ mod words;
 
 pub use config::MaskingConfig;
 pub use error::MaskingError;
-pub use grid::{GridCell, MaskingGrid};
+pub use grid::{masking_grid, GridCell, MaskingGrid, MAX_GRID_EPOCHS};
 pub use masker::{MaskedSequence, Masker, Sequence, IGNORE_INDEX};
 pub use replacement::{Decision, ReplacementIds};
 pub use stats::{epoch_stats, EpochStats, MaskCounts};

@@ -69,6 +69,11 @@ impl Embeddings {
         self.word_embeddings.embeddings()
     }
 
+    /// The position-embedding matrix `[max_position_embeddings, embedding_size]`.
+    pub fn position_table(&self) -> &Tensor {
+        self.position_embeddings.embeddings()
+    }
+
     /// Position ids as transformers computes them when none are given: `0..seq` for each row,
     /// or for RoBERTa `cumsum(ids != pad) * (ids != pad) + pad` (pads keep position `pad`).
     pub fn default_position_ids(&self, input_ids: &Tensor) -> Result<Tensor> {

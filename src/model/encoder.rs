@@ -241,6 +241,12 @@ impl Encoder {
         self.embeddings.word_table()
     }
 
+    /// The position-embedding matrix `[max_position_embeddings, embedding_size]`; RoBERTa's rows
+    /// start being used at `config().position_offset()`.
+    pub fn position_embeddings(&self) -> &Tensor {
+        self.embeddings.position_table()
+    }
+
     pub fn has_pooler(&self) -> bool {
         self.pooler.is_some()
     }

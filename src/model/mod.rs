@@ -105,6 +105,7 @@ pub mod loss;
 pub mod models;
 pub mod nn;
 mod params;
+pub mod size;
 pub mod views;
 
 pub use candle_nn::VarMap;

@@ -2,5 +2,7 @@
 //! truncation, the WordPiece greedy trace). Pure: no candle.
 
 pub mod tokenizer;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod train_tokenizer;
 pub mod view;
 pub mod wordpiece_trace;

@@ -145,6 +145,26 @@ impl Tokenizer {
         })
     }
 
+    /// The tokenizer.json text (compact), as saved next to a model.
+    pub fn to_json(&self) -> Result<String> {
+        self.inner
+            .to_string(false)
+            .map_err(|e| TokenizerError::Encode(format!("cannot serialise the tokenizer: {e}")))
+    }
+
+    /// Ids of the special tokens (`[CLS]`, `[SEP]`, `[PAD]`, `[MASK]`, `[UNK]`, ...), ascending.
+    pub fn special_ids(&self) -> Vec<u32> {
+        let mut ids: Vec<u32> = self
+            .inner
+            .get_added_tokens_decoder()
+            .into_iter()
+            .filter(|(_, t)| t.special)
+            .map(|(id, _)| id)
+            .collect();
+        ids.sort_unstable();
+        ids
+    }
+
     /// The wrapped `tokenizers` tokenizer (e.g. for the WordPiece trace).
     pub fn inner(&self) -> &tokenizers::Tokenizer {
         &self.inner

@@ -9,6 +9,14 @@ use serde::{Deserialize, Serialize};
 use super::tokenizer::{EncodeOptions, Tokenizer, TokenizerKind};
 use super::wordpiece_trace::{trace_word, WordPieceParams, WordPieceTrace};
 
+/// The tokenizer lab's byte-level BPE (RoBERTa-style) and Unigram (ALBERT-style) tokenizers, in that
+/// order, as served next to the app (see `assets/tokenizers/SOURCES.md`); WordPiece is the default
+/// model's own.
+pub const COMPARED_TOKENIZERS: [&str; 2] = [
+    "assets/tokenizers/bpe/tokenizer.json",
+    "assets/tokenizers/unigram/tokenizer.json",
+];
+
 /// One token as the lab shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TokenCell {
@@ -165,5 +173,54 @@ mod tests {
             trace.steps.len() > traced.len(),
             "the trace shows the failed lookups too"
         );
+    }
+
+    #[test]
+    fn the_three_algorithms_split_the_same_text_differently() {
+        let text = "Tokenization of unbelievably long words, said Captain Ahab.";
+        let shipped = COMPARED_TOKENIZERS.map(|path| {
+            Tokenizer::from_file(format!("{}/{path}", env!("CARGO_MANIFEST_DIR")))
+                .expect("the lab's tokenizers are committed")
+        });
+        let views: Vec<TokenView> = [&minilm(), &shipped[0], &shipped[1]]
+            .into_iter()
+            .map(|tok| token_view(tok, text, None, 128, 0, None).expect("tokenizes"))
+            .collect();
+        let kinds: Vec<&str> = views.iter().map(|v| v.kind.as_str()).collect();
+        assert_eq!(kinds, ["WordPiece", "Bpe", "Unigram"]);
+        let ordinary = |v: &TokenView| -> Vec<String> {
+            v.tokens
+                .iter()
+                .filter(|t| !t.special)
+                .map(|t| t.piece.clone())
+                .collect()
+        };
+        let [wordpiece, bpe, unigram] = [0, 1, 2].map(|i| ordinary(&views[i]));
+        assert!(
+            wordpiece.iter().any(|p| p.starts_with("##")),
+            "{wordpiece:?}"
+        );
+        assert!(bpe.iter().any(|p| p.starts_with('Ġ')), "{bpe:?}");
+        assert!(unigram.iter().any(|p| p.starts_with('▁')), "{unigram:?}");
+        assert_ne!(wordpiece, bpe);
+        assert_ne!(bpe, unigram);
+        // Each covers the whole text: the characters of its pieces, in order, spell every word.
+        for view in &views {
+            let last = view
+                .tokens
+                .iter()
+                .filter(|t| !t.special)
+                .map(|t| t.chars.1)
+                .max();
+            assert_eq!(last, Some(text.chars().count()), "{}", view.kind);
+        }
+        // RoBERTa-style BPE keeps case; BERT and ALBERT lowercase.
+        assert!(bpe.iter().any(|p| p.contains("Captain")), "{bpe:?}");
+        assert!(!wordpiece.iter().chain(&unigram).any(|p| p.contains('C')));
+        for (tok, (cls, sep)) in shipped.iter().zip([("<s>", "</s>"), ("[CLS]", "[SEP]")]) {
+            let v = token_view(tok, "a", Some("b"), 16, 0, None).expect("tokenizes");
+            assert_eq!(v.tokens[0].piece, cls);
+            assert_eq!(v.tokens.last().map(|t| t.piece.as_str()), Some(sep));
+        }
     }
 }

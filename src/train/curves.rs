@@ -1,8 +1,8 @@
 //! Training curves: a run's recorded metrics ([`MetricsLog`]) as series — the training MLM loss,
 //! raw and smoothed, and the validation MLM loss — and a chart of one or several runs on shared
 //! axes (the recipe comparison draws two). The chart draws on any plotters backend; natively,
-//! [`png`] renders it to PNG bytes with the font in `assets/fonts`, so a machine without system
-//! fonts still labels its axes.
+//! [`png`] renders it to PNG bytes, drawing its text with the font in `assets/fonts` compiled in,
+//! so a machine without system fonts still labels its axes.
 //!
 //! The MLM loss is plotted, not the total: an NSP/SOP run adds its pair loss to the total, which
 //! would make runs with and without a pair task incomparable. The x axis is tokens seen, the budget
@@ -94,6 +94,13 @@ const COLOURS: [RGBColor; 6] = [
     RGBColor(230, 159, 0),
 ];
 
+/// plotters sizes the legend box with its built-in font estimate (0.46 em per character), not the
+/// backend's font; trailing spaces widen that estimate to the embedded monospace font's 0.6 em.
+fn legend_text(label: &str) -> String {
+    let n = label.chars().count();
+    format!("{label}{}", " ".repeat(n.div_ceil(3)))
+}
+
 fn plot_err(e: impl std::fmt::Display) -> TrainError {
     TrainError::Plot(e.to_string())
 }
@@ -158,7 +165,7 @@ pub fn draw<DB: DrawingBackend>(
                 colour.stroke_width(2),
             ))
             .map_err(plot_err)?
-            .label(format!("{} training (smoothed)", run.label))
+            .label(legend_text(&format!("{} training", run.label)))
             .legend(move |(x, y)| PathElement::new([(x, y), (x + 22, y)], colour.stroke_width(2)));
         if !run.valid.is_empty() {
             let marker = colour.filled();
@@ -171,7 +178,7 @@ pub fn draw<DB: DrawingBackend>(
             chart
                 .draw_series(run.valid.iter().map(move |&p| Circle::new(p, 4, marker)))
                 .map_err(plot_err)?
-                .label(format!("{} validation", run.label))
+                .label(legend_text(&format!("{} validation", run.label)))
                 .legend(move |(x, y)| Circle::new((x + 11, y), 4, marker));
         }
     }
@@ -186,25 +193,191 @@ pub fn draw<DB: DrawingBackend>(
     Ok(())
 }
 
-/// Registers the embedded font (DejaVu Sans Mono, assets/fonts) under the generic family names, so
-/// native plotters text finds it. Idempotent; [`png`] calls it.
+/// Native PNG rendering: plotters' bitmap backend, with text drawn by [`text::Labelled`] from the
+/// font compiled into the binary.
 #[cfg(not(target_arch = "wasm32"))]
-pub fn register_fonts() -> Result<(), TrainError> {
+mod text {
+    use ab_glyph::{point, Font, FontRef, PxScale, ScaleFont};
+    use plotters::prelude::*;
+    use plotters_backend::text_anchor::{HPos, VPos};
+    use plotters_backend::{
+        BackendColor, BackendCoord, BackendStyle, BackendTextStyle, DrawingErrorKind,
+    };
+
+    /// DejaVu Sans Mono (assets/fonts/SOURCE.md).
     static FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSansMono.ttf");
-    static DONE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    let ok = *DONE.get_or_init(|| {
-        ["sans-serif", "serif", "monospace"]
-            .iter()
-            .all(|family| plotters::style::register_font(family, FontStyle::Normal, FONT).is_ok())
-    });
-    if ok {
-        Ok(())
-    } else {
-        Err(TrainError::Plot("the embedded font did not load".into()))
+
+    pub fn font() -> Option<FontRef<'static>> {
+        FontRef::try_from_slice(FONT).ok()
+    }
+
+    /// A backend that forwards every shape to `inner` and draws text itself with `font`, whatever
+    /// family the chart asks for.
+    pub struct Labelled<'f, B> {
+        pub inner: B,
+        pub font: &'f FontRef<'static>,
+    }
+
+    impl<B> Labelled<'_, B> {
+        /// Width and height (ascent to descent) of `text` at `size` pixels.
+        fn measure(&self, text: &str, size: f64) -> (f32, f32) {
+            let f = self.font.as_scaled(PxScale::from(size as f32));
+            let mut width = 0.0;
+            let mut prev = None;
+            for c in text.chars() {
+                let id = f.glyph_id(c);
+                if let Some(p) = prev {
+                    width += f.kern(p, id);
+                }
+                width += f.h_advance(id);
+                prev = Some(id);
+            }
+            (width, f.ascent() - f.descent())
+        }
+    }
+
+    impl<B: DrawingBackend> DrawingBackend for Labelled<'_, B> {
+        type ErrorType = B::ErrorType;
+
+        fn get_size(&self) -> (u32, u32) {
+            self.inner.get_size()
+        }
+        fn ensure_prepared(&mut self) -> Result<(), DrawingErrorKind<B::ErrorType>> {
+            self.inner.ensure_prepared()
+        }
+        fn present(&mut self) -> Result<(), DrawingErrorKind<B::ErrorType>> {
+            self.inner.present()
+        }
+        fn draw_pixel(
+            &mut self,
+            p: BackendCoord,
+            c: BackendColor,
+        ) -> Result<(), DrawingErrorKind<B::ErrorType>> {
+            self.inner.draw_pixel(p, c)
+        }
+        fn draw_line<S: BackendStyle>(
+            &mut self,
+            from: BackendCoord,
+            to: BackendCoord,
+            style: &S,
+        ) -> Result<(), DrawingErrorKind<B::ErrorType>> {
+            self.inner.draw_line(from, to, style)
+        }
+        fn draw_rect<S: BackendStyle>(
+            &mut self,
+            a: BackendCoord,
+            b: BackendCoord,
+            style: &S,
+            fill: bool,
+        ) -> Result<(), DrawingErrorKind<B::ErrorType>> {
+            self.inner.draw_rect(a, b, style, fill)
+        }
+        fn draw_path<S: BackendStyle, I: IntoIterator<Item = BackendCoord>>(
+            &mut self,
+            path: I,
+            style: &S,
+        ) -> Result<(), DrawingErrorKind<B::ErrorType>> {
+            self.inner.draw_path(path, style)
+        }
+        fn draw_circle<S: BackendStyle>(
+            &mut self,
+            center: BackendCoord,
+            radius: u32,
+            style: &S,
+            fill: bool,
+        ) -> Result<(), DrawingErrorKind<B::ErrorType>> {
+            self.inner.draw_circle(center, radius, style, fill)
+        }
+        fn fill_polygon<S: BackendStyle, I: IntoIterator<Item = BackendCoord>>(
+            &mut self,
+            vert: I,
+            style: &S,
+        ) -> Result<(), DrawingErrorKind<B::ErrorType>> {
+            self.inner.fill_polygon(vert, style)
+        }
+        fn blit_bitmap(
+            &mut self,
+            pos: BackendCoord,
+            size: (u32, u32),
+            src: &[u8],
+        ) -> Result<(), DrawingErrorKind<B::ErrorType>> {
+            self.inner.blit_bitmap(pos, size, src)
+        }
+
+        fn estimate_text_size<S: BackendTextStyle>(
+            &self,
+            text: &str,
+            style: &S,
+        ) -> Result<(u32, u32), DrawingErrorKind<B::ErrorType>> {
+            let (w, h) = self.measure(text, style.size());
+            Ok((w.ceil() as u32, h.ceil() as u32))
+        }
+
+        /// Lays the glyphs out along a baseline, places the box by the anchor, rotates it as the
+        /// style says (the y-axis title is turned 270°) and blends each covered pixel.
+        fn draw_text<S: BackendTextStyle>(
+            &mut self,
+            text: &str,
+            style: &S,
+            pos: BackendCoord,
+        ) -> Result<(), DrawingErrorKind<B::ErrorType>> {
+            let colour = style.color();
+            if colour.alpha == 0.0 {
+                return Ok(());
+            }
+            let size = style.size();
+            let (width, height) = self.measure(text, size);
+            let dx = match style.anchor().h_pos {
+                HPos::Left => 0.0,
+                HPos::Center => -width / 2.0,
+                HPos::Right => -width,
+            };
+            let dy = match style.anchor().v_pos {
+                VPos::Top => 0.0,
+                VPos::Center => -height / 2.0,
+                VPos::Bottom => -height,
+            };
+            let f = self.font.as_scaled(PxScale::from(size as f32));
+            let baseline = dy + f.ascent();
+            let (mut x, mut prev) = (dx, None);
+            let mut pixels = Vec::new();
+            for c in text.chars() {
+                let id = f.glyph_id(c);
+                if let Some(p) = prev {
+                    x += f.kern(p, id);
+                }
+                let glyph = id.with_scale_and_position(f.scale(), point(x, baseline));
+                x += f.h_advance(id);
+                prev = Some(id);
+                if let Some(outline) = self.font.outline_glyph(glyph) {
+                    let b = outline.px_bounds();
+                    outline.draw(|gx, gy, coverage| {
+                        let px = (b.min.x + gx as f32) as i32;
+                        let py = (b.min.y + gy as f32) as i32;
+                        pixels.push((px, py, coverage));
+                    });
+                }
+            }
+            let transform = style.transform();
+            let (w, h) = self.get_size();
+            for (px, py, coverage) in pixels {
+                let (rx, ry) = transform.transform(px, py);
+                let (x, y) = (pos.0 + rx, pos.1 + ry);
+                if coverage > 0.0 && x >= 0 && y >= 0 && x < w as i32 && y < h as i32 {
+                    let c = BackendColor {
+                        alpha: colour.alpha * coverage.min(1.0) as f64,
+                        rgb: colour.rgb,
+                    };
+                    self.inner.draw_pixel((x, y), c)?;
+                }
+            }
+            Ok(())
+        }
     }
 }
 
-/// The chart of [`draw`] as a PNG of `width` × `height` pixels (RGB, 8 bits).
+/// The chart of [`draw`] as a PNG of `width` × `height` pixels (RGB, 8 bits), its text in the font
+/// compiled into the binary.
 #[cfg(not(target_arch = "wasm32"))]
 pub fn png(
     runs: &[RunCurves],
@@ -217,10 +390,12 @@ pub fn png(
             "a {width}×{height} chart is out of range (200–8000 × 150–8000 pixels)"
         )));
     }
-    register_fonts()?;
+    let font =
+        text::font().ok_or_else(|| TrainError::Plot("the embedded font did not load".into()))?;
     let mut rgb = vec![255u8; width as usize * height as usize * 3];
     {
-        let root = BitMapBackend::with_buffer(&mut rgb, (width, height)).into_drawing_area();
+        let inner = BitMapBackend::with_buffer(&mut rgb, (width, height));
+        let root = text::Labelled { inner, font: &font }.into_drawing_area();
         draw(&root, runs, title)?;
         root.present().map_err(plot_err)?;
     }

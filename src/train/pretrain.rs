@@ -302,17 +302,10 @@ pub fn masker_for(tok: &Tokenizer, config: MaskingConfig) -> Result<Masker, Trai
     let (_, mask_id) = tok
         .mask_token()
         .ok_or_else(|| TrainError::Config("the tokenizer has no mask token".into()))?;
-    let specials: Vec<u32> = tok
-        .inner()
-        .get_added_tokens_decoder()
-        .into_iter()
-        .filter(|(_, t)| t.special)
-        .map(|(id, _)| id)
-        .collect();
     Ok(Masker::new(
         config,
         mask_id,
-        ReplacementIds::vocab_excluding(tok.vocab_size() as u32, &specials),
+        ReplacementIds::vocab_excluding(tok.vocab_size() as u32, &tok.special_ids()),
     )?)
 }
 

@@ -5,7 +5,9 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
 use super::catalog::Track;
-use super::pages::{Home, LabPage, LabsMenu, LessonPage, NotFound, SystemPage, TrackPage};
+use super::lesson_page::LessonPage;
+use super::pages::{Home, LabPage, LabsMenu, NotFound, SystemPage, TrackPage};
+use super::progress::{Progress, STORAGE_KEY};
 use super::shell::Shell;
 use crate::worker::client::{self, WorkerStatus};
 
@@ -20,6 +22,7 @@ fn App() -> impl IntoView {
     let status = RwSignal::new(WorkerStatus::Starting);
     provide_context(status);
     client::start(status);
+    provide_context(stored_progress());
     view! {
         <Router>
             <Shell>
@@ -36,4 +39,21 @@ fn App() -> impl IntoView {
             </Shell>
         </Router>
     }
+}
+
+/// The student's progress, read from localStorage and written back on every change.
+fn stored_progress() -> RwSignal<Progress> {
+    let storage = web_sys::window().and_then(|w| w.local_storage().ok().flatten());
+    let saved = storage
+        .as_ref()
+        .and_then(|s| s.get_item(STORAGE_KEY).ok().flatten());
+    let progress = RwSignal::new(Progress::from_json(saved.as_deref()));
+    Effect::new(move |_| {
+        let json = progress.with(Progress::to_json);
+        if let Some(storage) = &storage {
+            // Private browsing may refuse storage; progress then lasts for this visit only.
+            let _ = storage.set_item(STORAGE_KEY, &json);
+        }
+    });
+    progress
 }

@@ -70,34 +70,32 @@ pub struct Lesson {
     pub availability: Availability,
 }
 
-const LESSONS_ISSUE: Availability = Availability::Coming { issue: 5 };
-
 const BEGINNER: &[Lesson] = &[
     Lesson {
         slug: "why-bert-mattered",
         title: "Why BERT mattered",
         takeaway:
             "One encoder, pretrained once on unlabeled text, adapts to many understanding tasks.",
-        availability: LESSONS_ISSUE,
+        availability: Availability::Ready,
     },
     Lesson {
         slug: "what-the-model-sees",
         title: "What the model actually sees",
         takeaway: "Subword pieces, [CLS] and [SEP] markers, and three embeddings added together.",
-        availability: LESSONS_ISSUE,
+        availability: Availability::Ready,
     },
     Lesson {
         slug: "masked-language-modelling",
         title: "Core pretraining idea: masked language modelling",
         takeaway: "Hide some tokens and let the model recover them from the words on both sides.",
-        availability: LESSONS_ISSUE,
+        availability: Availability::Ready,
     },
     Lesson {
         slug: "pretraining-and-fine-tuning",
         title: "Pretraining and fine-tuning workflow",
         takeaway:
             "General features first, then a small head and a little labelled data for one task.",
-        availability: LESSONS_ISSUE,
+        availability: Availability::Ready,
     },
 ];
 
@@ -106,25 +104,25 @@ const ADVANCED: &[Lesson] = &[
         slug: "pretraining-objectives",
         title: "BERT pretraining objectives",
         takeaway: "MLM, next-sentence and sentence-order prediction, and why 80/10/10 replacement exists.",
-        availability: LESSONS_ISSUE,
+        availability: Availability::Ready,
     },
     Lesson {
         slug: "recipes-after-bert",
         title: "Recipe details that changed after BERT",
         takeaway: "RoBERTa, ALBERT and DistilBERT: what each changed and what it bought.",
-        availability: LESSONS_ISSUE,
+        availability: Availability::Ready,
     },
     Lesson {
         slug: "static-vs-dynamic-masking",
         title: "Static versus dynamic masking",
         takeaway: "Fixed masks per copy of the data versus fresh masks every time a sequence is seen.",
-        availability: LESSONS_ISSUE,
+        availability: Availability::Ready,
     },
     Lesson {
         slug: "what-transfers",
         title: "What gets transferred downstream",
         takeaway: "Contextual token vectors, the pooled output and layer-wise features, frozen or fine-tuned.",
-        availability: LESSONS_ISSUE,
+        availability: Availability::Ready,
     },
     Lesson {
         slug: "fine-tuning-pattern",
@@ -136,7 +134,7 @@ const ADVANCED: &[Lesson] = &[
         slug: "limits",
         title: "Limits and common misunderstandings",
         takeaway: "What encoder pretraining is, and what it is not.",
-        availability: LESSONS_ISSUE,
+        availability: Availability::Ready,
     },
 ];
 
@@ -160,26 +158,26 @@ pub const LABS: &[Lab] = &[
         slug: "embeddings",
         title: "Embeddings",
         summary: "Token, segment and position embeddings as heatmaps, and their normalised sum.",
-        availability: LESSONS_ISSUE,
+        availability: Availability::Ready,
     },
     Lab {
         slug: "masking",
         title: "Masking",
         summary: "The 15% selection and 80/10/10 replacement, static versus dynamic across epochs.",
-        availability: LESSONS_ISSUE,
+        availability: Availability::Ready,
     },
     Lab {
         slug: "fill-mask",
         title: "Fill-mask",
         summary:
             "Type a sentence with [MASK] and watch the model's guesses, with and without context.",
-        availability: LESSONS_ISSUE,
+        availability: Availability::Ready,
     },
     Lab {
         slug: "attention",
         title: "Attention",
         summary: "Every layer's and head's attention pattern over your sentence.",
-        availability: LESSONS_ISSUE,
+        availability: Availability::Ready,
     },
     Lab {
         slug: "pretrain",

@@ -5,16 +5,27 @@
 //! outline; the components need the browser.
 
 pub mod catalog;
+pub mod charts;
+pub mod lab_state;
+pub mod lessons;
+pub mod progress;
+pub mod recipes;
 pub mod url_state;
 
 #[cfg(target_arch = "wasm32")]
 mod app;
 #[cfg(target_arch = "wasm32")]
+mod explainers;
+#[cfg(target_arch = "wasm32")]
 mod labs;
+#[cfg(target_arch = "wasm32")]
+mod lesson_page;
 #[cfg(target_arch = "wasm32")]
 mod pages;
 #[cfg(target_arch = "wasm32")]
 mod shell;
+#[cfg(target_arch = "wasm32")]
+mod worker_query;
 
 #[cfg(target_arch = "wasm32")]
 pub use app::mount;

@@ -5,7 +5,9 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
 use super::catalog::{self, Availability, Track, LABS};
-use super::labs::TokenizerLab;
+use super::labs::{LabWidget, StateSource};
+use super::progress::Progress;
+use super::url_state::EmbedCode;
 use crate::worker::client::{self, WorkerStatus};
 use crate::worker::protocol::{Outcome, Reply, Request};
 
@@ -65,7 +67,7 @@ fn LabCards() -> impl IntoView {
 
 /// A short "coming" notice for what has not landed yet; nothing when it is ready.
 #[component]
-fn AvailabilityNote(availability: Availability) -> impl IntoView {
+pub fn AvailabilityNote(availability: Availability) -> impl IntoView {
     match availability {
         Availability::Ready => None,
         Availability::Coming { issue } => Some(
@@ -80,17 +82,37 @@ pub fn TrackPage(
     /// Which track to list.
     track: Track,
 ) -> impl IntoView {
+    let progress = expect_context::<RwSignal<Progress>>();
+    let summary = move || {
+        let (done, total) = progress.with(|p| p.finished_in(track));
+        format!("{done} of {total} lessons finished")
+    };
     view! {
         <h1>{track.title()}</h1>
         <p class="lede">{track.summary()}</p>
+        <div class="track-progress">
+            <p id="track-progress" aria-live="polite">{summary}</p>
+            <button class="secondary" on:click=move |_| progress.update(|p| p.reset(track))>"Reset progress"</button>
+        </div>
         <ol class="lesson-list">
             {track
                 .lessons()
                 .iter()
                 .map(|lesson| {
+                    let state = move || {
+                        let seen = progress.with(|p| p.lesson(track, lesson.slug));
+                        if seen.finished {
+                            "Finished ✓".to_string()
+                        } else if seen.furthest > 0 {
+                            format!("In progress: step {}", seen.furthest + 1)
+                        } else {
+                            String::new()
+                        }
+                    };
                     view! {
                         <li>
                             <A href=format!("/{}/{}", track.slug(), lesson.slug)>{lesson.title}</A>
+                            <span class="lesson-state">{state}</span>
                             <p>{lesson.takeaway}</p>
                             <AvailabilityNote availability=lesson.availability />
                         </li>
@@ -98,30 +120,6 @@ pub fn TrackPage(
                 })
                 .collect_view()}
         </ol>
-    }
-}
-
-/// One lesson, addressed by `/:track/:lesson`.
-#[component]
-pub fn LessonPage(
-    /// The track the URL names.
-    track: Track,
-) -> impl IntoView {
-    let params = use_params_map();
-    move || {
-        let slug = params.read().get("lesson").unwrap_or_default();
-        match catalog::lesson(track, &slug) {
-            Some(lesson) => view! {
-                <nav class="breadcrumbs" aria-label="Breadcrumbs">
-                    <A href=format!("/{}", track.slug())>{track.title()}</A>
-                </nav>
-                <h1>{lesson.title}</h1>
-                <p class="lede">{lesson.takeaway}</p>
-                <AvailabilityNote availability=lesson.availability />
-            }
-            .into_any(),
-            None => view! { <NotFound /> }.into_any(),
-        }
     }
 }
 
@@ -145,10 +143,10 @@ pub fn LabPage() -> impl IntoView {
                 <h1>{format!("{} lab", lab.title)}</h1>
                 <p class="lede">{lab.summary}</p>
                 <AvailabilityNote availability=lab.availability />
-                {match lab.slug {
-                    "tokenizer" => Some(view! { <TokenizerLab /> }),
-                    _ => None,
-                }}
+                {(lab.availability == Availability::Ready).then(|| view! {
+                    <LabWidget slug=lab.slug source=StateSource::Url />
+                    <EmbedCode />
+                })}
             }
             .into_any(),
             None => view! { <NotFound /> }.into_any(),

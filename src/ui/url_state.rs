@@ -20,28 +20,50 @@ const RESERVED: [&str; 3] = ["embed", "hide", "lock"];
 pub fn state_from_pairs<S: Serialize + DeserializeOwned + Default>(
     pairs: &[(String, String)],
 ) -> S {
-    let default = S::default();
-    let Ok(Value::Object(mut fields)) = serde_json::to_value(&default) else {
-        return default;
+    read_pairs(pairs, false).unwrap_or_default()
+}
+
+/// Like [`state_from_pairs`], but an unknown parameter or a value the field cannot take is an
+/// error: for links the project writes itself (lesson steps), where a typo must not pass silently.
+pub fn state_from_pairs_strict<S: Serialize + DeserializeOwned + Default>(
+    pairs: &[(String, String)],
+) -> Result<S, String> {
+    read_pairs(pairs, true)
+}
+
+fn read_pairs<S: Serialize + DeserializeOwned + Default>(
+    pairs: &[(String, String)],
+    strict: bool,
+) -> Result<S, String> {
+    let Ok(Value::Object(mut fields)) = serde_json::to_value(S::default()) else {
+        return Ok(S::default());
     };
     for (key, raw) in pairs {
         let Some(slot) = fields.get_mut(key) else {
+            if strict {
+                return Err(format!("no parameter '{key}'"));
+            }
             continue;
         };
+        // Strings are taken as typed; other fields are JSON (numbers, booleans).
         let candidate = match slot {
-            Value::String(_) => Value::String(raw.clone()),
-            _ => match serde_json::from_str::<Value>(raw) {
-                Ok(v) => v,
-                Err(_) => continue,
-            },
+            Value::String(_) => Some(Value::String(raw.clone())),
+            _ => serde_json::from_str::<Value>(raw).ok(),
         };
         // Accept a field only if the whole state still deserializes with it.
-        let previous = std::mem::replace(slot, candidate);
-        if serde_json::from_value::<S>(Value::Object(fields.clone())).is_err() {
-            fields.insert(key.clone(), previous);
+        let previous = candidate.map(|c| std::mem::replace(slot, c));
+        let fits = previous.is_some()
+            && serde_json::from_value::<S>(Value::Object(fields.clone())).is_ok();
+        if !fits {
+            if strict {
+                return Err(format!("'{raw}' is not a valid value for '{key}'"));
+            }
+            if let Some(previous) = previous {
+                fields.insert(key.clone(), previous);
+            }
         }
     }
-    serde_json::from_value(Value::Object(fields)).unwrap_or(default)
+    serde_json::from_value(Value::Object(fields)).map_err(|e| e.to_string())
 }
 
 /// Write a state as query pairs, leaving out fields equal to their default to keep links short.
@@ -61,6 +83,40 @@ pub fn state_to_pairs<S: Serialize + Default>(state: &S) -> Vec<(String, String)
                 other => other.to_string(),
             };
             (k, text)
+        })
+        .collect()
+}
+
+/// Split a query string (`a=1&b=two+words`, with or without a leading `?`) into decoded pairs.
+/// Malformed escapes are kept literally rather than rejected.
+pub fn query_pairs(query: &str) -> Vec<(String, String)> {
+    fn decode(part: &str) -> String {
+        let bytes = part.as_bytes();
+        let mut out = Vec::with_capacity(bytes.len());
+        let mut i = 0;
+        while i < bytes.len() {
+            match bytes[i] {
+                b'+' => out.push(b' '),
+                b'%' if i + 2 < bytes.len() => match u8::from_str_radix(&part[i + 1..i + 3], 16) {
+                    Ok(b) => {
+                        out.push(b);
+                        i += 2;
+                    }
+                    Err(_) => out.push(b'%'),
+                },
+                b => out.push(b),
+            }
+            i += 1;
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    }
+    query
+        .trim_start_matches('?')
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| match p.split_once('=') {
+            Some((k, v)) => (decode(k), decode(v)),
+            None => (decode(p), String::new()),
         })
         .collect()
 }
@@ -89,6 +145,21 @@ impl ControlPolicy {
             hidden: list("hide"),
             locked: list("lock"),
         }
+    }
+
+    /// A policy that hides `controls` (a lesson step showing only what it is about).
+    pub fn hiding(controls: &[&str]) -> ControlPolicy {
+        ControlPolicy {
+            hidden: controls.iter().map(|c| c.to_string()).collect(),
+            locked: Vec::new(),
+        }
+    }
+
+    /// Both policies' hidden and locked controls.
+    pub fn merged(mut self, other: &ControlPolicy) -> ControlPolicy {
+        self.hidden.extend(other.hidden.iter().cloned());
+        self.locked.extend(other.locked.iter().cloned());
+        self
     }
 
     pub fn hidden(&self, control: &str) -> bool {
@@ -302,9 +373,37 @@ mod tests {
     }
 
     #[test]
+    fn strict_reading_names_the_bad_parameter() {
+        let err = state_from_pairs_strict::<Demo>(&pairs(&[("epochs", "lots")])).expect_err("bad");
+        assert!(err.contains("epochs"), "{err}");
+        let err = state_from_pairs_strict::<Demo>(&pairs(&[("epoch", "3")])).expect_err("unknown");
+        assert!(err.contains("epoch"), "{err}");
+        let ok: Demo = state_from_pairs_strict(&pairs(&[("epochs", "3")])).expect("fine");
+        assert_eq!(ok.epochs, 3);
+    }
+
+    #[test]
     fn numbers_typed_as_text_stay_text() {
         let state: Demo = state_from_pairs(&pairs(&[("text", "12")]));
         assert_eq!(state.text, "12");
+    }
+
+    #[test]
+    fn query_strings_decode_like_a_browser_does() {
+        assert_eq!(
+            query_pairs("?text=The+capital+is+%5BMASK%5D.&epochs=4&flag"),
+            pairs(&[
+                ("text", "The capital is [MASK]."),
+                ("epochs", "4"),
+                ("flag", "")
+            ])
+        );
+        assert_eq!(
+            query_pairs("a=%E2%9C%93&b=100%"),
+            pairs(&[("a", "✓"), ("b", "100%")])
+        );
+        assert_eq!(query_pairs("a=[MASK]"), pairs(&[("a", "[MASK]")]));
+        assert!(query_pairs("").is_empty());
     }
 
     #[test]

@@ -9,11 +9,13 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
-use super::lab_model::LabModel;
+use super::lab_model::{safetensors_header_len, summary_from_header, LabModel};
 use super::protocol::{
-    decode, encode, FromWorker, JobId, Outcome, Progress, Reply, Request, ToWorker, WorkerInfo,
+    decode, encode, FromWorker, JobId, ModelSummary, Outcome, Progress, Reply, Request, ToWorker,
+    WorkerInfo,
 };
-use crate::text::view::token_view;
+use crate::text::tokenizer::Tokenizer;
+use crate::text::view::{token_view, COMPARED_TOKENIZERS};
 
 thread_local! {
     /// Jobs the page asked to stop; a job sees this at its next [`JobContext::checkpoint`].
@@ -22,12 +24,29 @@ thread_local! {
     static MODELS: RefCell<HashMap<String, Rc<LabModel>>> = RefCell::new(HashMap::new());
     /// Models being loaded right now; other jobs wanting one wait for that load instead of repeating it.
     static LOADING: RefCell<HashSet<String>> = RefCell::new(HashSet::new());
+    /// The tokenizer lab's BPE and Unigram tokenizers, by path, once fetched.
+    static TOKENIZERS: RefCell<HashMap<String, Rc<Tokenizer>>> = RefCell::new(HashMap::new());
 }
 
-/// `models/index.json`: which model folders the lab ships and which one it opens with.
+/// `models/index.json`: which one the lab opens with and which model folders it ships (older
+/// indexes name only the default).
 #[derive(serde::Deserialize)]
 struct ModelIndex {
     default: String,
+    #[serde(default)]
+    models: Vec<String>,
+}
+
+impl ModelIndex {
+    async fn fetch() -> Result<ModelIndex, Stop> {
+        let index = fetch_bytes("models/index.json").await?;
+        let mut index = serde_json::from_slice::<ModelIndex>(&index)
+            .map_err(|e| Stop::Failed(format!("models/index.json is malformed: {e}")))?;
+        if index.models.is_empty() {
+            index.models.push(index.default.clone());
+        }
+        Ok(index)
+    }
 }
 
 /// Why a job stopped early.
@@ -100,8 +119,36 @@ fn worker_info() -> WorkerInfo {
 
 /// Fetch a file served next to the app (the worker script sits at the app's root).
 async fn fetch_bytes(path: &str) -> Result<Vec<u8>, Stop> {
+    fetch(path, None).await
+}
+
+/// Bytes `start..end` of a file: an HTTP range request. A server that ignores ranges sends the
+/// whole file, which is cut here.
+async fn fetch_range(path: &str, start: usize, end: usize) -> Result<Vec<u8>, Stop> {
+    let bytes = fetch(path, Some((start, end))).await?;
+    if bytes.len() > end - start {
+        // The whole file (status 200).
+        return Ok(bytes.get(start..end).unwrap_or_default().to_vec());
+    }
+    Ok(bytes)
+}
+
+async fn fetch(path: &str, range: Option<(usize, usize)>) -> Result<Vec<u8>, Stop> {
     let failed = |what: &str| Stop::Failed(format!("could not load {path}: {what}"));
-    let response = wasm_bindgen_futures::JsFuture::from(scope().fetch_with_str(path))
+    let request = match range {
+        Some((start, end)) => {
+            let headers = web_sys::Headers::new().map_err(|e| failed(&format!("{e:?}")))?;
+            headers
+                .set("Range", &format!("bytes={start}-{}", end.saturating_sub(1)))
+                .map_err(|e| failed(&format!("{e:?}")))?;
+            let init = web_sys::RequestInit::new();
+            init.set_headers(&headers);
+            web_sys::Request::new_with_str_and_init(path, &init)
+                .map_err(|e| failed(&format!("{e:?}")))?
+        }
+        None => web_sys::Request::new_with_str(path).map_err(|e| failed(&format!("{e:?}")))?,
+    };
+    let response = wasm_bindgen_futures::JsFuture::from(scope().fetch_with_request(&request))
         .await
         .map_err(|e| failed(&format!("{e:?}")))?;
     let response: web_sys::Response = response.dyn_into().map_err(|_| failed("not a response"))?;
@@ -120,12 +167,7 @@ async fn fetch_bytes(path: &str) -> Result<Vec<u8>, Stop> {
 async fn load_model(ctx: &JobContext, name: Option<String>) -> Result<Rc<LabModel>, Stop> {
     let name = match name {
         Some(name) => name,
-        None => {
-            let index = fetch_bytes("models/index.json").await?;
-            serde_json::from_slice::<ModelIndex>(&index)
-                .map_err(|e| Stop::Failed(format!("models/index.json is malformed: {e}")))?
-                .default
-        }
+        None => ModelIndex::fetch().await?.default,
     };
     while LOADING.with(|l| l.borrow().contains(&name)) {
         ctx.progress(0, 0, format!("waiting for {name} to load"));
@@ -155,6 +197,37 @@ async fn download_and_build(ctx: &JobContext, name: &str) -> Result<LabModel, St
     }
     ctx.progress(3, 4, format!("building {name}"));
     Ok(LabModel::from_bytes(name, &files[0], &files[2], &files[1])?)
+}
+
+/// A model's summary without loading it: `config.json` and the header of `model.safetensors`
+/// (two range requests), or the loaded model's own when it is in memory.
+async fn describe_model(name: &str) -> Result<ModelSummary, Stop> {
+    if let Some(model) = MODELS.with(|m| m.borrow().get(name).cloned()) {
+        return Ok(model.summary());
+    }
+    let config = fetch_bytes(&format!("models/{name}/config.json")).await?;
+    let weights = format!("models/{name}/model.safetensors");
+    let len = safetensors_header_len(&fetch_range(&weights, 0, 8).await?)
+        .map_err(|e| Stop::Failed(format!("{name}: {e}")))?;
+    let header = fetch_range(&weights, 8, 8 + len).await?;
+    Ok(summary_from_header(name, &config, &header)?)
+}
+
+/// One of the tokenizer lab's shipped tokenizers, fetched once.
+async fn shipped_tokenizer(path: &str) -> Result<Rc<Tokenizer>, Stop> {
+    if let Some(tok) = TOKENIZERS.with(|t| t.borrow().get(path).cloned()) {
+        return Ok(tok);
+    }
+    let tok = Tokenizer::from_bytes(&fetch_bytes(path).await?)
+        .map_err(|e| Stop::Failed(format!("{path}: {e}")))?;
+    let tok = Rc::new(tok);
+    TOKENIZERS.with(|t| t.borrow_mut().insert(path.to_string(), tok.clone()));
+    Ok(tok)
+}
+
+/// A second sentence, unless it is blank.
+fn pair(pair: &Option<String>) -> Option<&str> {
+    pair.as_deref().filter(|p| !p.trim().is_empty())
 }
 
 async fn run(job: JobId, request: Request) {
@@ -204,7 +277,7 @@ async fn execute(ctx: &JobContext, request: Request) -> Result<Outcome, Stop> {
         Request::Tokenize {
             model,
             text,
-            pair,
+            pair: second,
             max_len,
             trace,
         } => {
@@ -214,14 +287,94 @@ async fn execute(ctx: &JobContext, request: Request) -> Result<Outcome, Stop> {
             let view = token_view(
                 &model.tokenizer,
                 &text,
-                pair.as_deref().filter(|p| !p.trim().is_empty()),
+                pair(&second),
                 max_len,
                 model.config.position_offset(),
                 trace.as_deref(),
             )?;
             Ok(Outcome::Tokenized(view))
         }
-        other => Err(Stop::Failed(format!("{other:?} is not handled yet"))),
+        Request::CompareTokenizers { text } => {
+            let model = load_model(ctx, None).await?;
+            let max_len = model.config.max_input_len();
+            let mut views = vec![token_view(
+                &model.tokenizer,
+                &text,
+                None,
+                max_len,
+                model.config.position_offset(),
+                None,
+            )?];
+            for (i, path) in COMPARED_TOKENIZERS.into_iter().enumerate() {
+                ctx.progress(i as u64 + 1, 3, format!("tokenizing with {path}"));
+                let tokenizer = shipped_tokenizer(path).await?;
+                // Not a model's tokenizer: positions simply count from 0.
+                views.push(token_view(&tokenizer, &text, None, max_len, 0, None)?);
+                ctx.checkpoint().await?;
+            }
+            Ok(Outcome::TokenizersCompared(views))
+        }
+        Request::FillMask {
+            model,
+            text,
+            top_k,
+            side,
+        } => {
+            let model = load_model(ctx, model).await?;
+            ctx.progress(0, 0, format!("{} is filling in the blanks", model.name));
+            ctx.checkpoint().await?;
+            Ok(Outcome::FilledMask(model.fill_mask(&text, top_k, side)?))
+        }
+        Request::Embeddings {
+            model,
+            text,
+            pair: second,
+            segments,
+        } => {
+            let model = load_model(ctx, model).await?;
+            ctx.progress(0, 0, format!("embedding with {}", model.name));
+            ctx.checkpoint().await?;
+            Ok(Outcome::Embedded(model.embeddings(
+                &text,
+                pair(&second),
+                segments.as_deref(),
+            )?))
+        }
+        Request::Attention {
+            model,
+            text,
+            pair: second,
+        } => {
+            let model = load_model(ctx, model).await?;
+            ctx.progress(0, 0, format!("running {}", model.name));
+            ctx.checkpoint().await?;
+            Ok(Outcome::Attended(model.attention(&text, pair(&second))?))
+        }
+        Request::MaskEpochs {
+            model,
+            text,
+            config,
+            epochs,
+        } => {
+            let model = load_model(ctx, model).await?;
+            Ok(Outcome::MaskedEpochs(
+                model.mask_epochs(&text, config, epochs)?,
+            ))
+        }
+        Request::ListModels => {
+            let index = ModelIndex::fetch().await?;
+            let total = index.models.len() as u64;
+            let mut models = Vec::new();
+            for (i, name) in index.models.iter().enumerate() {
+                ctx.progress(i as u64, total, format!("reading {name}/config.json"));
+                models.push(describe_model(name).await?);
+                ctx.checkpoint().await?;
+            }
+            Ok(Outcome::Models {
+                default: index.default,
+                models,
+            })
+        }
     }
 }
 

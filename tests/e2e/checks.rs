@@ -9,6 +9,9 @@ use serde_json::Value;
 
 use crate::server::StaticServer;
 
+mod a11y;
+mod widgets;
+
 pub struct Ctx<'a> {
     pub client: &'a Client,
     pub server: &'a StaticServer,
@@ -43,6 +46,31 @@ pub async fn run_all(ctx: &Ctx<'_>) -> Vec<(&'static str, Outcome)> {
             ctx,
             "tokenizer_lab_state_round_trips_through_the_url",
             tokenizer_url_state(ctx),
+        )
+        .await,
+        checked(ctx, "lessons_walk_every_step", widgets::walk_lessons(ctx)).await,
+        checked(
+            ctx,
+            "fill_mask_predicts_a_typed_sentence_and_shows_the_ablation",
+            widgets::fill_mask(ctx),
+        )
+        .await,
+        checked(
+            ctx,
+            "masking_grid_changes_from_static_to_dynamic",
+            widgets::masking(ctx),
+        )
+        .await,
+        checked(
+            ctx,
+            "embeddings_segments_and_attention_heads",
+            widgets::embeddings_and_attention(ctx),
+        )
+        .await,
+        checked(
+            ctx,
+            "axe_finds_no_serious_violations",
+            a11y::axe_on_every_page(ctx),
         )
         .await,
     ]
@@ -113,10 +141,14 @@ async fn home(ctx: &Ctx<'_>) -> Outcome {
     ctx.open("/").await?;
     ctx.wait_text("main h1", |t| t == "See what encoder pretraining does")
         .await?;
-    // The worker starts, loads the embedded default model, and goes idle.
+    // The worker starts, loads the embedded default model (models/index.json), and goes idle.
+    let index = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/models/index.json"))
+        .map_err(|e| format!("models/index.json: {e}"))?;
+    let index: Value = serde_json::from_slice(&index).map_err(|e| e.to_string())?;
+    let default = format!("model: {}", index["default"].as_str().unwrap_or_default());
     let status = ctx
         .wait_text(".status-bar", |t| {
-            t.contains("idle") && t.contains("model: all-minilm-l6-v2")
+            t.contains("idle") && t.contains(&default)
         })
         .await?;
     if !status.contains("backend: CPU") {
@@ -171,6 +203,11 @@ async fn not_found(ctx: &Ctx<'_>) -> Outcome {
 }
 
 async fn click(ctx: &Ctx<'_>, css: &str) -> Outcome {
+    // Centre it first: at the bottom edge the sticky status bar would take the click.
+    ctx.js(&format!(
+        "document.querySelector({css:?})?.scrollIntoView({{block: 'center'}})"
+    ))
+    .await?;
     let element = ctx
         .client
         .find(Locator::Css(css))

@@ -13,6 +13,7 @@ use bertlab::masking::Strategy;
 use bertlab::model::EncoderConfig;
 use bertlab::train::cloze::{parse_cloze_tsv, ClozeScore};
 use bertlab::train::corpus::Manifest;
+use bertlab::train::curves::DEFAULT_SMOOTHING;
 use bertlab::train::eval::evaluate_cloze;
 use bertlab::train::pretrain::ResumeState;
 use bertlab::train::{MetricsLog, PairTask, TrainConfig};
@@ -358,8 +359,9 @@ fn render(f: &Facts) -> Result<String> {
     writeln!(w, "![MLM loss against tokens seen](curve.png)\n")?;
     write!(
         w,
-        "`curve.png`: training MLM loss (faint: per update; bold: running average) and validation \
-         MLM loss (dots), against tokens seen"
+        "`curve.png`: training MLM loss (faint: per update; bold: running average, weight {}) and \
+         validation MLM loss (dots), against tokens seen",
+        DEFAULT_SMOOTHING
     )?;
     if f.compared.is_empty() {
         writeln!(w, ".\n")?;
@@ -559,7 +561,7 @@ pub fn run(args: Args) -> Result<()> {
         &labels,
         &format!("{name}: masked-language-model loss"),
         (900, 540),
-        bertlab::train::curves::DEFAULT_SMOOTHING,
+        DEFAULT_SMOOTHING,
     )?;
     std::fs::write(args.out.join("curve.png"), png)?;
 

@@ -1,9 +1,10 @@
-//! `bertlab fill-mask`: top-k predictions of a masked-language model for each mask.
+//! `bertlab fill-mask`: top-k predictions of a masked-language model for each mask (the same
+//! computation as the fill-mask widget, `model::views::fill_mask_view`).
 
 use anyhow::{Context, Result};
-use bertlab::model::{component_of, EncoderInput, Internals, MaskedLm};
-use bertlab::text::tokenizer::EncodeOptions;
-use candle_core::{Device, D};
+use bertlab::model::views::{fill_mask_view, ContextSide};
+use bertlab::model::{component_of, MaskedLm};
+use candle_core::Device;
 
 use std::path::PathBuf;
 
@@ -25,27 +26,6 @@ pub fn run(args: Args) -> Result<()> {
     let tokenizer = model_dir::tokenizer(&args.model)?;
     let checkpoint = model_dir::checkpoint(&args.model)?;
     let config = checkpoint.config.clone();
-    let (mask, mask_id) = tokenizer
-        .mask_token()
-        .context("the tokenizer has no mask token")?;
-    // Students write [MASK] whatever the model; RoBERTa spells it <mask>.
-    let text = args.text.replace("[MASK]", &mask);
-    let opts = EncodeOptions {
-        max_len: Some(config.max_input_len()),
-        position_offset: config.position_offset(),
-        ..EncodeOptions::default()
-    };
-    let enc = tokenizer.encode(&text, None, &opts)?;
-    if let Some(t) = enc.truncation {
-        eprintln!(
-            "warning: text truncated from {} to {} tokens",
-            t.original_len, t.max_len
-        );
-    }
-    let positions: Vec<usize> = (0..enc.len()).filter(|&i| enc.ids[i] == mask_id).collect();
-    if positions.is_empty() {
-        anyhow::bail!("no {mask} in the text: write [MASK] where a word is missing");
-    }
     let has_mlm_head = checkpoint
         .tensor_names()
         .iter()
@@ -61,36 +41,36 @@ pub fn run(args: Args) -> Result<()> {
         .load::<MaskedLm>(&Device::Cpu)
         .context("loading the masked-language model")?
         .model;
-    let device = Device::Cpu;
-    let types = (config.type_vocab_size > 0).then_some(vec![enc.type_ids.clone()]);
-    let input = EncoderInput::from_rows(
-        &[enc.ids.clone()],
-        types.as_deref(),
-        config.pad_token_id,
-        &device,
-    )?;
-    let logits = model
-        .forward(&input, &Internals::none())?
-        .logits
-        .squeeze(0)?;
-    let probs = candle_nn::ops::softmax(&logits, D::Minus1)?;
-    for (n, &pos) in positions.iter().enumerate() {
-        println!("{mask} #{} (token {pos}):", n + 1);
-        let row: Vec<f32> = probs.get(pos)?.to_vec1()?;
-        let mut ranked: Vec<(usize, f32)> = row.into_iter().enumerate().collect();
-        ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
-        for (rank, (id, p)) in ranked.into_iter().take(args.top_k as usize).enumerate() {
-            let id = id as u32;
-            let piece = tokenizer
-                .id_to_token(id)
-                .unwrap_or_else(|| format!("<{id}>"));
-            let word = tokenizer.decode(&[id], false)?;
+    let view = fill_mask_view(
+        &model,
+        &tokenizer,
+        &args.text,
+        args.top_k as usize,
+        ContextSide::Both,
+    )
+    .map_err(anyhow::Error::msg)?;
+    if view.removed > 0 {
+        eprintln!(
+            "warning: {} tokens cut from the end to fit the model's {}",
+            view.removed,
+            config.max_input_len()
+        );
+    }
+    for (n, mask) in view.masks.iter().enumerate() {
+        println!(
+            "{} #{} (token {}):",
+            view.pieces[mask.position].trim(),
+            n + 1,
+            mask.position
+        );
+        for (rank, c) in mask.candidates.iter().enumerate() {
+            let word = tokenizer.decode(&[c.id], false)?;
             println!(
                 "  {:>2}. {:<16} {:<16} {:.4}",
                 rank + 1,
-                piece,
+                c.piece,
                 word.trim(),
-                p
+                c.probability
             );
         }
     }

@@ -10,6 +10,7 @@ mod model_dir;
 mod plot;
 mod pretrain;
 mod tokenize;
+mod train_tokenizer;
 
 use clap::Parser;
 
@@ -38,6 +39,8 @@ enum Command {
     Plot(plot::Args),
     /// Make a model folder with a model card from a finished pretraining run.
     Card(card::Args),
+    /// Train a WordPiece, BPE or Unigram tokenizer on text files.
+    TrainTokenizer(train_tokenizer::Args),
 }
 
 /// Parses the command line and runs the chosen command.
@@ -51,5 +54,6 @@ pub fn run() -> anyhow::Result<()> {
         Command::Corpus(args) => corpus::run(args),
         Command::Plot(args) => plot::run(args),
         Command::Card(args) => card::run(args),
+        Command::TrainTokenizer(args) => train_tokenizer::run(args),
     }
 }

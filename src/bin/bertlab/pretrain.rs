@@ -9,6 +9,7 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use bertlab::masking::{MaskingConfig, Strategy};
 use bertlab::model::{EncoderConfig, Family};
+use bertlab::text::tokenizer::TokenizerKind;
 use bertlab::train::checkpoint::{self, dir};
 use bertlab::train::cloze::parse_cloze_tsv;
 use bertlab::train::data::build_examples;
@@ -19,6 +20,7 @@ use bertlab::train::{MetricsLog, PairTask, TrainConfig, TrainError, TrainEvent, 
 use serde::{Deserialize, Serialize};
 
 use super::model_dir;
+use super::train_tokenizer::{save as save_tokenizer, train_on_files};
 
 #[derive(Clone, Copy, clap::ValueEnum, Serialize, Deserialize, PartialEq, Eq, Debug)]
 #[serde(rename_all = "lowercase")]
@@ -50,7 +52,7 @@ pub struct Args {
     /// Start from this model folder (a base encoder gets a fresh MLM head tied to its embeddings).
     #[arg(long, conflicts_with_all = ["scratch", "resume"])]
     from: Option<PathBuf>,
-    /// Start from random weights; needs --config and a tokenizer (--tokenizer).
+    /// Start from random weights; needs --config and a tokenizer (--tokenizer or --train-tokenizer).
     #[arg(long, requires = "config", conflicts_with = "resume")]
     scratch: bool,
     /// With --scratch: an HF config.json, or a preset (layers×hidden): tiny (2×32), recipe (4×128,
@@ -58,8 +60,14 @@ pub struct Args {
     #[arg(long)]
     config: Option<String>,
     /// tokenizer.json to use (default: the --from folder's).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "train_tokenizer")]
     tokenizer: Option<PathBuf>,
+    /// With --scratch: train a WordPiece tokenizer on the --train file and save it in the run directory.
+    #[arg(long, requires = "scratch")]
+    train_tokenizer: bool,
+    /// Vocabulary size for --train-tokenizer.
+    #[arg(long, default_value_t = 8000)]
+    tokenizer_vocab: usize,
     /// Continue the run saved in this directory (its data paths and settings are reused).
     #[arg(long, conflicts_with_all = ["from", "scratch"])]
     resume: Option<PathBuf>,
@@ -223,12 +231,32 @@ pub fn run(args: Args) -> Result<()> {
                         .unwrap_or_else(|| f.join("tokenizer.json")),
                     f.display().to_string(),
                 ),
-                (None, true) => (
-                    args.tokenizer
-                        .clone()
-                        .context("--scratch needs --tokenizer FILE (tokenizer.json)")?,
-                    format!("scratch:{}", args.config.clone().unwrap_or_default()),
-                ),
+                (None, true) => {
+                    let tokenizer = if args.train_tokenizer {
+                        let trained = train_on_files(
+                            TokenizerKind::WordPiece,
+                            args.tokenizer_vocab,
+                            std::slice::from_ref(&train),
+                        )?;
+                        let path = out.join("tokenizer.json");
+                        save_tokenizer(&trained, &path)?;
+                        eprintln!(
+                            "trained a WordPiece tokenizer of {} tokens on {}; saved {}",
+                            trained.vocab_size(),
+                            train.display(),
+                            path.display()
+                        );
+                        path
+                    } else {
+                        args.tokenizer.clone().context(
+                            "--scratch needs --tokenizer FILE (tokenizer.json) or --train-tokenizer",
+                        )?
+                    };
+                    (
+                        tokenizer,
+                        format!("scratch:{}", args.config.clone().unwrap_or_default()),
+                    )
+                }
                 (None, false) => bail!(
                     "say where to start: --from DIR, --scratch --config PRESET, or --resume DIR"
                 ),

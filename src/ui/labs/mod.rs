@@ -1,5 +1,81 @@
-//! The interactive labs. Each is a component whose state lives in the URL (see `url_state`).
+//! The interactive widgets. Each takes its state as a signal — the URL's on a lab page, a lesson
+//! step's inside a lesson — and a policy of hidden or locked controls.
 
+mod attention;
+mod embeddings;
+mod fill_mask;
+mod masking;
 mod tokenizer;
 
-pub use tokenizer::TokenizerLab;
+pub use attention::AttentionWidget;
+pub use embeddings::EmbeddingsWidget;
+pub use fill_mask::FillMaskWidget;
+pub use masking::MaskingWidget;
+pub use tokenizer::TokenizerWidget;
+
+use leptos::prelude::*;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use super::lab_state::{
+    AttentionState, EmbeddingsState, FillMaskState, MaskingState, TokenizerState,
+};
+use super::url_state::{
+    query_pairs, state_from_pairs, use_control_policy, use_url_state, ControlPolicy,
+};
+
+/// Where a widget's state comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StateSource {
+    /// The page URL, kept in sync (a lab page).
+    Url,
+    /// A fixed starting point (a lesson step's query string); edits stay local.
+    Preset(&'static str),
+}
+
+fn state<S>(source: StateSource) -> RwSignal<S>
+where
+    S: Serialize + DeserializeOwned + Default + Clone + PartialEq + Send + Sync + 'static,
+{
+    match source {
+        StateSource::Url => use_url_state::<S>(),
+        StateSource::Preset(query) => RwSignal::new(state_from_pairs(&query_pairs(query))),
+    }
+}
+
+/// The widget of the lab `slug`; nothing for a lab without a widget yet.
+#[component]
+pub fn LabWidget(
+    /// A slug of `catalog::LABS`.
+    slug: &'static str,
+    /// Where the state starts from.
+    source: StateSource,
+    /// Controls to hide, on top of the URL's `hide=`/`lock=`.
+    #[prop(optional)]
+    hide: &'static [&'static str],
+) -> impl IntoView {
+    let policy = use_control_policy().merged(&ControlPolicy::hiding(hide));
+    match slug {
+        "tokenizer" => {
+            view! { <TokenizerWidget state={state::<TokenizerState>(source)} policy=policy /> }
+                .into_any()
+        }
+        "embeddings" => {
+            view! { <EmbeddingsWidget state={state::<EmbeddingsState>(source)} policy=policy /> }
+                .into_any()
+        }
+        "masking" => {
+            view! { <MaskingWidget state={state::<MaskingState>(source)} policy=policy /> }
+                .into_any()
+        }
+        "fill-mask" => {
+            view! { <FillMaskWidget state={state::<FillMaskState>(source)} policy=policy /> }
+                .into_any()
+        }
+        "attention" => {
+            view! { <AttentionWidget state={state::<AttentionState>(source)} policy=policy /> }
+                .into_any()
+        }
+        _ => ().into_any(),
+    }
+}

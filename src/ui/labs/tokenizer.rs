@@ -1,77 +1,54 @@
 //! Tokenizer lab: a sentence or a pair as the model sees it — WordPiece pieces, [CLS]/[SEP], ids,
 //! segment and position ids, truncation — with each piece's source characters highlighted on hover
-//! and the greedy longest-match trace of one word.
+//! the greedy longest-match trace of one word, and the same text
+//! through BPE and Unigram tokenizers.
 
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
 
 use crate::text::view::{TokenCell, TokenView};
 use crate::text::wordpiece_trace::WordPieceTrace;
-use crate::ui::url_state::{use_control_policy, use_url_state, EmbedCode};
-use crate::worker::client::{self, WorkerStatus};
-use crate::worker::protocol::{Outcome, Reply, Request};
-
-/// The lab's state, mirrored in the URL.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct TokenizerState {
-    /// Sentence A.
-    pub text: String,
-    /// Sentence B; empty for a single sentence.
-    pub pair: String,
-    /// Token budget; 0 means the model's own limit.
-    pub max_len: usize,
-    /// The word whose WordPiece lookup is traced.
-    pub word: String,
-}
-
-impl Default for TokenizerState {
-    fn default() -> Self {
-        TokenizerState {
-            text: "The unaffable tokenizer splits rare words.".into(),
-            pair: "Common words stay whole.".into(),
-            max_len: 0,
-            word: "unaffable".into(),
-        }
-    }
-}
+use crate::ui::lab_state::TokenizerState;
+use crate::ui::url_state::ControlPolicy;
+use crate::ui::worker_query::use_worker_answer;
+use crate::worker::protocol::{Outcome, Request};
 
 #[component]
-pub fn TokenizerLab() -> impl IntoView {
-    let status = expect_context::<RwSignal<WorkerStatus>>();
-    let state = use_url_state::<TokenizerState>();
-    let policy = use_control_policy();
-    let result = RwSignal::new(None::<Result<TokenView, String>>);
-    let latest = RwSignal::new(0u64);
+pub fn TokenizerWidget(
+    /// The widget's state (the URL's on a lab page, a lesson step's otherwise).
+    state: RwSignal<TokenizerState>,
+    /// Which controls are hidden or locked.
+    policy: ControlPolicy,
+) -> impl IntoView {
     let hovered = RwSignal::new(None::<usize>);
+    let result = use_worker_answer(
+        move || {
+            let s = state.get();
+            Some(Request::Tokenize {
+                model: None,
+                text: s.text,
+                pair: Some(s.pair),
+                max_len: (s.max_len > 0).then_some(s.max_len),
+                trace: Some(s.word),
+            })
+        },
+        |outcome| match outcome {
+            Outcome::Tokenized(view) => Some(view),
+            _ => None,
+        },
+    );
+    let compared = use_worker_answer(
+        move || {
+            Some(Request::CompareTokenizers {
+                text: state.with(|s| s.text.clone()),
+            })
+        },
+        |outcome| match outcome {
+            Outcome::TokenizersCompared(views) => Some(views),
+            _ => None,
+        },
+    );
 
-    Effect::new(move |_| {
-        let s = state.get();
-        let request = Request::Tokenize {
-            model: None,
-            text: s.text,
-            pair: Some(s.pair),
-            max_len: (s.max_len > 0).then_some(s.max_len),
-            trace: Some(s.word),
-        };
-        // Typing fires many requests; only the newest one's answer is shown.
-        let ticket = latest.get_untracked() + 1;
-        latest.set(ticket);
-        let sent = client::run(status, request, move |reply| {
-            let answer = match reply {
-                Reply::Done(Outcome::Tokenized(view)) => Ok(view),
-                Reply::Failed { message } => Err(message),
-                _ => return,
-            };
-            if latest.get_untracked() == ticket {
-                result.set(Some(answer));
-            }
-        });
-        if let Err(message) = sent {
-            result.set(Some(Err(message)));
-        }
-    });
-
+    let hide_compare = policy.hidden("compare");
     let field = move |name: &'static str| (policy.hidden(name), policy.locked(name));
     let (hide_text, lock_text) = field("text");
     let (hide_pair, lock_pair) = field("pair");
@@ -113,8 +90,8 @@ pub fn TokenizerLab() -> impl IntoView {
                 Some(Ok(view)) => view! { <TokenTable view=view state=state hovered=hovered /> }.into_any(),
             }}
             <Show when=move || !hide_word>
-                <section class="trace-section" aria-labelledby="trace-heading">
-                    <h2 id="trace-heading">"How WordPiece splits one word"</h2>
+                <section class="trace-section" aria-label="WordPiece trace">
+                    <h3>"How WordPiece splits one word"</h3>
                     <label>"Word"
                         <input id="tok-word" type="text" disabled=lock_word
                             prop:value=move || state.with(|s| s.word.clone())
@@ -123,7 +100,41 @@ pub fn TokenizerLab() -> impl IntoView {
                     {move || result.get().and_then(|r| r.ok()).and_then(|v| v.trace).map(|t| view! { <TraceTable trace=t /> })}
                 </section>
             </Show>
-            <EmbedCode />
+            <Show when=move || !hide_compare>
+                <section class="compare-section" aria-label="Three tokenizers">
+                    <h3>"Sentence A through three tokenizer algorithms"</h3>
+                    {move || match compared.get() {
+                        None => view! { <p class="muted">"Comparing…"</p> }.into_any(),
+                        Some(Err(message)) => view! { <p class="error" role="alert">{message}</p> }.into_any(),
+                        Some(Ok(views)) => view! { <TokenizerComparison views=views /> }.into_any(),
+                    }}
+                </section>
+            </Show>
+        </div>
+    }
+}
+
+/// One row of pieces per tokenizer algorithm.
+#[component]
+fn TokenizerComparison(
+    /// WordPiece, BPE and Unigram views of the same text.
+    views: Vec<TokenView>,
+) -> impl IntoView {
+    view! {
+        <div class="comparison">
+            {views.into_iter().map(|v| {
+                let count = v.tokens.len();
+                view! {
+                    <div class="comparison-row">
+                        <p class="meta"><strong>{v.kind.clone()}</strong>{format!(" · {count} tokens")}</p>
+                        <ol class="tokens compact" aria-label=format!("{} pieces", v.kind)>
+                            {v.tokens.into_iter().map(|t| view! {
+                                <li class="tok" class:special=t.special><span class="piece">{t.piece}</span></li>
+                            }).collect_view()}
+                        </ol>
+                    </div>
+                }
+            }).collect_view()}
         </div>
     }
 }

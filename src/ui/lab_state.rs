@@ -1,0 +1,316 @@
+//! Each lab's state: one serializable struct whose fields are the lab's URL parameters, so a view can
+//! be linked, reloaded, embedded, or opened by a lesson step in a given state. Plain data, native.
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::masking::{MaskingConfig, Strategy};
+use crate::model::views::ContextSide;
+use crate::ui::url_state::state_from_pairs_strict;
+
+/// Tokenizer lab.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TokenizerState {
+    /// Sentence A.
+    pub text: String,
+    /// Sentence B; empty for a single sentence.
+    pub pair: String,
+    /// Token budget; 0 means the model's own limit.
+    pub max_len: usize,
+    /// The word whose WordPiece lookup is traced.
+    pub word: String,
+}
+
+impl Default for TokenizerState {
+    fn default() -> Self {
+        TokenizerState {
+            text: "The unaffable tokenizer splits rare words.".into(),
+            pair: "Common words stay whole.".into(),
+            max_len: 0,
+            word: "unaffable".into(),
+        }
+    }
+}
+
+/// Embeddings lab.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EmbeddingsState {
+    pub text: String,
+    pub pair: String,
+    /// Comma-separated segment id per token, overriding the tokenizer's; empty keeps them.
+    pub segments: String,
+}
+
+impl Default for EmbeddingsState {
+    fn default() -> Self {
+        EmbeddingsState {
+            text: "The cat sat on the mat.".into(),
+            pair: "It was warm.".into(),
+            segments: String::new(),
+        }
+    }
+}
+
+impl EmbeddingsState {
+    /// The override as ids; `None` when empty or not a list of numbers.
+    pub fn segment_ids(&self) -> Option<Vec<u32>> {
+        if self.segments.trim().is_empty() {
+            return None;
+        }
+        self.segments
+            .split(',')
+            .map(|s| s.trim().parse().ok())
+            .collect()
+    }
+}
+
+/// Masking lab.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MaskingState {
+    pub text: String,
+    /// Share of ordinary tokens chosen as targets.
+    pub rate: f64,
+    /// Of the targets: shown as [MASK].
+    pub mask: f64,
+    /// Of the targets: replaced by a random token (the rest keep their token).
+    pub random: f64,
+    pub whole_word: bool,
+    /// "static" or "dynamic".
+    pub strategy: String,
+    /// Static masking's fixed masks per sentence.
+    pub duplicates: usize,
+    pub epochs: usize,
+    pub seed: u64,
+}
+
+impl Default for MaskingState {
+    fn default() -> Self {
+        MaskingState {
+            text:
+                "The capital of France is Paris, and the river that runs through it is the Seine."
+                    .into(),
+            rate: 0.15,
+            mask: 0.8,
+            random: 0.1,
+            whole_word: false,
+            strategy: "static".into(),
+            duplicates: 4,
+            epochs: 8,
+            seed: 12345,
+        }
+    }
+}
+
+impl MaskingState {
+    pub fn is_static(&self) -> bool {
+        self.strategy != "dynamic"
+    }
+
+    pub fn config(&self) -> MaskingConfig {
+        MaskingConfig {
+            selection_rate: self.rate,
+            mask_fraction: self.mask,
+            random_fraction: self.random,
+            whole_word: self.whole_word,
+            strategy: if self.is_static() {
+                Strategy::Static {
+                    duplicates: self.duplicates.max(1),
+                }
+            } else {
+                Strategy::Dynamic
+            },
+            seed: self.seed,
+        }
+    }
+}
+
+/// Fill-mask lab.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FillMaskState {
+    /// Text with one or more [MASK].
+    pub text: String,
+    /// Which context the model may see.
+    pub side: ContextSide,
+    pub top_k: usize,
+    /// A model folder name; empty for the default model.
+    pub model: String,
+}
+
+impl Default for FillMaskState {
+    fn default() -> Self {
+        FillMaskState {
+            text: "The capital of France is [MASK].".into(),
+            side: ContextSide::Both,
+            top_k: 5,
+            model: String::new(),
+        }
+    }
+}
+
+/// `text` with its `index`-th whitespace-separated word replaced by `[MASK]`, punctuation kept (the
+/// fill-mask lab's click-to-mask). Words already holding a mask, or without letters, stay.
+pub fn mask_word(text: &str, index: usize) -> String {
+    const MASK: &str = "[MASK]";
+    text.split_whitespace()
+        .enumerate()
+        .map(|(i, word)| {
+            let start = word.find(char::is_alphanumeric);
+            let end = word
+                .char_indices()
+                .filter(|(_, c)| c.is_alphanumeric())
+                .last()
+                .map(|(e, c)| e + c.len_utf8());
+            match (start, end) {
+                (Some(start), Some(end)) if i == index && !word.contains(MASK) => {
+                    format!("{}{MASK}{}", &word[..start], &word[end..])
+                }
+                _ => word.to_string(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Attention lab.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AttentionState {
+    pub text: String,
+    pub pair: String,
+    /// The enlarged head (0-based).
+    pub layer: usize,
+    pub head: usize,
+    /// Leave attention to [CLS]/[SEP] out and renormalise the rest.
+    pub hide_special: bool,
+}
+
+impl Default for AttentionState {
+    fn default() -> Self {
+        AttentionState {
+            text: "The animal didn't cross the street because it was too tired.".into(),
+            pair: String::new(),
+            layer: 0,
+            head: 0,
+            hide_special: false,
+        }
+    }
+}
+
+/// The URL parameters of a lab's state, by lab slug (`None` for a lab without URL state).
+pub fn state_fields(lab: &str) -> Option<Vec<String>> {
+    fn keys<S: Serialize + Default>() -> Option<Vec<String>> {
+        match serde_json::to_value(S::default()) {
+            Ok(serde_json::Value::Object(map)) => Some(map.keys().cloned().collect()),
+            _ => None,
+        }
+    }
+    match lab {
+        "tokenizer" => keys::<TokenizerState>(),
+        "embeddings" => keys::<EmbeddingsState>(),
+        "masking" => keys::<MaskingState>(),
+        "fill-mask" => keys::<FillMaskState>(),
+        "attention" => keys::<AttentionState>(),
+        _ => None,
+    }
+}
+
+/// Controls a URL's `hide=`/`lock=` may name: the state fields, plus sections that are not fields.
+pub fn controls(lab: &str) -> Vec<String> {
+    let mut names = state_fields(lab).unwrap_or_default();
+    if lab == "tokenizer" {
+        names.push("compare".into());
+    }
+    names
+}
+
+/// Check a query the project wrote (a lesson step's preset) against the lab's real state: every
+/// parameter must exist and take its value.
+pub fn check_preset(lab: &str, pairs: &[(String, String)]) -> Result<(), String> {
+    fn check<S: Serialize + DeserializeOwned + Default>(
+        pairs: &[(String, String)],
+    ) -> Result<(), String> {
+        state_from_pairs_strict::<S>(pairs).map(drop)
+    }
+    match lab {
+        "tokenizer" => check::<TokenizerState>(pairs),
+        "embeddings" => check::<EmbeddingsState>(pairs),
+        "masking" => check::<MaskingState>(pairs),
+        "fill-mask" => check::<FillMaskState>(pairs),
+        "attention" => check::<AttentionState>(pairs),
+        _ => Err(format!("lab '{lab}' has no state")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ui::url_state::{state_from_pairs, state_to_pairs};
+
+    #[test]
+    fn every_ready_lab_with_a_widget_has_url_fields() {
+        for lab in [
+            "tokenizer",
+            "embeddings",
+            "masking",
+            "fill-mask",
+            "attention",
+        ] {
+            let fields = state_fields(lab).expect("has state");
+            assert!(fields.contains(&"text".to_string()), "{lab}: {fields:?}");
+        }
+        assert_eq!(state_fields("no-such-lab"), None);
+    }
+
+    #[test]
+    fn masking_state_maps_to_a_valid_config_and_back_through_the_url() {
+        let state = MaskingState {
+            strategy: "dynamic".into(),
+            rate: 0.3,
+            ..MaskingState::default()
+        };
+        assert_eq!(state.config().strategy, Strategy::Dynamic);
+        assert!(state.config().validate().is_ok());
+        let back: MaskingState = state_from_pairs(&state_to_pairs(&state));
+        assert_eq!(back, state);
+        // Zero duplicates from a hand-edited URL still gives a usable config.
+        let zero = MaskingState {
+            duplicates: 0,
+            ..MaskingState::default()
+        };
+        assert!(zero.config().validate().is_ok());
+    }
+
+    #[test]
+    fn the_fill_mask_side_reads_from_its_url_spelling() {
+        let pairs = vec![("side".to_string(), "left_only".to_string())];
+        let state: FillMaskState = state_from_pairs(&pairs);
+        assert_eq!(state.side, ContextSide::LeftOnly);
+    }
+
+    #[test]
+    fn masking_a_word_keeps_its_punctuation_and_the_other_words() {
+        assert_eq!(
+            mask_word("The capital is Paris.", 3),
+            "The capital is [MASK]."
+        );
+        assert_eq!(mask_word("\"Héllo,\" she said", 0), "\"[MASK],\" she said");
+        assert_eq!(mask_word("a [MASK] b", 1), "a [MASK] b");
+        assert_eq!(mask_word("... ok", 0), "... ok");
+        assert_eq!(mask_word("one two", 9), "one two");
+    }
+
+    #[test]
+    fn segment_overrides_parse_or_are_ignored() {
+        let with = |s: &str| EmbeddingsState {
+            segments: s.into(),
+            ..EmbeddingsState::default()
+        };
+        assert_eq!(with("0, 0,1").segment_ids(), Some(vec![0, 0, 1]));
+        assert_eq!(with("").segment_ids(), None);
+        assert_eq!(with("0,x").segment_ids(), None);
+    }
+}
