@@ -49,5 +49,8 @@ fn a_tiny_encoder_learns_in_the_browser() {
     let first = losses[..5].iter().sum::<f64>() / 5.0;
     let last = losses[35..].iter().sum::<f64>() / 5.0;
     assert!(losses.iter().all(|l| l.is_finite()), "{losses:?}");
-    assert!(last < first - 1.0, "loss {first:.3} -> {last:.3}: {losses:?}");
+    assert!(
+        last < first - 1.0,
+        "loss {first:.3} -> {last:.3}: {losses:?}"
+    );
 }

@@ -22,6 +22,8 @@ pub enum TrainError {
         value: f64,
         step: usize,
     },
+    #[error("drawing the training curve: {0}")]
+    Plot(String),
     #[error("tensor operation failed: {0}")]
     Candle(#[from] candle_core::Error),
 }

@@ -1,5 +1,5 @@
 //! Training: corpus preparation, the cloze benchmark, and MLM pretraining (with optional NSP / SOP):
-//! data packing, AdamW with warmup/decay, metrics, checkpoints and evaluation.
+//! data packing, AdamW with warmup/decay, metrics, training curves, checkpoints and evaluation.
 //!
 //! Long operations report progress through a callback, so the CLI draws a progress bar and the Web
 //! Worker posts events with the same code. Nothing on the training path touches the filesystem,
@@ -9,6 +9,7 @@
 pub mod checkpoint;
 pub mod cloze;
 pub mod corpus;
+pub mod curves;
 pub mod data;
 mod error;
 pub mod eval;

@@ -4,11 +4,8 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use bertlab::model::MaskedLm;
 use bertlab::train::cloze::parse_cloze_tsv;
 use bertlab::train::eval::{cloze_predictions, evaluate_cloze};
-use bertlab::train::PretrainModel;
-use candle_core::Device;
 
 use super::model_dir;
 
@@ -33,16 +30,7 @@ pub fn run(args: Args) -> Result<()> {
         .with_context(|| format!("reading {}", args.data.display()))?;
     let items = parse_cloze_tsv(&text).with_context(|| args.data.display().to_string())?;
     let tok = model_dir::tokenizer(&args.model)?;
-    let model = model_dir::checkpoint(&args.model)?
-        .load::<MaskedLm>(&Device::Cpu)
-        .with_context(|| {
-            format!(
-                "loading the masked-language model in {}",
-                args.model.display()
-            )
-        })?
-        .model;
-    let model = PretrainModel::Mlm(model);
+    let model = model_dir::masked_lm(&args.model)?;
     let score = evaluate_cloze(&model, &tok, &items)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&score)?);

@@ -1,11 +1,13 @@
-//! The `bertlab` subcommands, one module each; add new ones (pretrain, corpus, eval-cloze,
-//! classify) as a module plus a `Command` variant.
+//! The `bertlab` subcommands, one module each; add new ones (e.g. classify) as a module plus a
+//! `Command` variant.
 
+mod card;
 mod corpus;
 mod eval_cloze;
 mod fill_mask;
 mod inspect;
 mod model_dir;
+mod plot;
 mod pretrain;
 mod tokenize;
 mod train_tokenizer;
@@ -33,6 +35,10 @@ enum Command {
     EvalCloze(eval_cloze::Args),
     /// Fetch, clean and split the pretraining corpus.
     Corpus(corpus::Args),
+    /// Draw the training curve of one or more pretraining runs as a PNG.
+    Plot(plot::Args),
+    /// Make a model folder with a model card from a finished pretraining run.
+    Card(card::Args),
     /// Train a WordPiece, BPE or Unigram tokenizer on text files.
     TrainTokenizer(train_tokenizer::Args),
 }
@@ -46,6 +52,8 @@ pub fn run() -> anyhow::Result<()> {
         Command::Pretrain(args) => pretrain::run(*args),
         Command::EvalCloze(args) => eval_cloze::run(args),
         Command::Corpus(args) => corpus::run(args),
+        Command::Plot(args) => plot::run(args),
+        Command::Card(args) => card::run(args),
         Command::TrainTokenizer(args) => train_tokenizer::run(args),
     }
 }

@@ -3,8 +3,10 @@
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use bertlab::model::{Checkpoint, EncoderConfig};
+use bertlab::model::{Checkpoint, EncoderConfig, MaskedLm};
 use bertlab::text::tokenizer::Tokenizer;
+use bertlab::train::PretrainModel;
+use candle_core::Device;
 
 pub fn tokenizer(dir: &Path) -> Result<Tokenizer> {
     let path = dir.join("tokenizer.json");
@@ -25,4 +27,13 @@ pub fn checkpoint(dir: &Path) -> Result<Checkpoint> {
         anyhow::bail!("{} is not a directory", dir.display());
     }
     Ok(Checkpoint::from_dir(dir)?)
+}
+
+/// The folder's masked-language model (a `*ForPreTraining` checkpoint's pair head is left unused).
+pub fn masked_lm(dir: &Path) -> Result<PretrainModel> {
+    let model = checkpoint(dir)?
+        .load::<MaskedLm>(&Device::Cpu)
+        .with_context(|| format!("loading the masked-language model in {}", dir.display()))?
+        .model;
+    Ok(PretrainModel::Mlm(model))
 }

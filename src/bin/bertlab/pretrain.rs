@@ -55,7 +55,8 @@ pub struct Args {
     /// Start from random weights; needs --config and a tokenizer (--tokenizer or --train-tokenizer).
     #[arg(long, requires = "config", conflicts_with = "resume")]
     scratch: bool,
-    /// With --scratch: an HF config.json, or a preset: tiny (2×32), mini (4×256), small (6×384).
+    /// With --scratch: an HF config.json, or a preset (layers×hidden): tiny (2×32), recipe (4×128,
+    /// the lab-scale recipe comparison), mini (4×256), small (6×384).
     #[arg(long)]
     config: Option<String>,
     /// tokenizer.json to use (default: the --from folder's).
@@ -137,16 +138,36 @@ pub struct Args {
     log_every: usize,
 }
 
-/// What a resume needs besides the trainer state: where the data and tokenizer came from.
+/// `run.json`: what a resume needs besides the trainer state (where the data and tokenizer came
+/// from), and every session's command line, so a model card can print the commands that made it.
 #[derive(Serialize, Deserialize)]
-struct RunInfo {
-    train: PathBuf,
-    valid: Option<PathBuf>,
-    seq_len: usize,
-    started_from: String,
+pub struct RunInfo {
+    pub train: PathBuf,
+    pub valid: Option<PathBuf>,
+    pub seq_len: usize,
+    pub started_from: String,
+    /// In order: the first session, then each resume. Runs made before sessions were recorded
+    /// have none.
+    #[serde(default)]
+    pub sessions: Vec<Session>,
 }
 
-const RUN_INFO: &str = "run.json";
+/// One `bertlab pretrain` invocation of a run.
+#[derive(Serialize, Deserialize)]
+pub struct Session {
+    /// The arguments after the program name, exactly as given.
+    pub args: Vec<String>,
+    /// The working directory the (relative) paths in `args` are relative to.
+    pub cwd: PathBuf,
+    pub bertlab_version: String,
+    /// Update count when the session started and when it ended (absent if it never finished).
+    pub start_step: usize,
+    pub end_step: Option<usize>,
+    /// Wall-clock seconds of the session's training (absent if it never finished).
+    pub wall_s: Option<f64>,
+}
+
+pub const RUN_INFO: &str = "run.json";
 
 fn read(path: &Path) -> Result<Vec<u8>> {
     std::fs::read(path).with_context(|| format!("reading {}", path.display()))
@@ -159,11 +180,12 @@ fn read_text(path: &Path) -> Result<String> {
 fn preset(name: &str, vocab: usize) -> Result<EncoderConfig> {
     let mut cfg = match name {
         "tiny" => EncoderConfig::tiny(Family::Bert),
+        "recipe" => EncoderConfig::sized(Family::Bert, 4, 128, 2, 512),
         "mini" => EncoderConfig::sized(Family::Bert, 4, 256, 4, 1024),
         "small" => EncoderConfig::sized(Family::Bert, 6, 384, 6, 1536),
         path => {
             let bytes = read(Path::new(path)).context(
-                "--config is neither a preset (tiny, mini, small) nor a readable config.json",
+                "--config is neither a preset (tiny, recipe, mini, small) nor a readable config.json",
             )?;
             EncoderConfig::from_hf_json(&bytes).with_context(|| path.to_string())?
         }
@@ -189,7 +211,7 @@ pub fn run(args: Args) -> Result<()> {
         // candle's matmuls and rayon's pool both read it; set before any tensor work.
         std::env::set_var("RAYON_NUM_THREADS", n.to_string());
     }
-    let (out, info, tokenizer_path, saved_state) = match &args.resume {
+    let (out, mut info, tokenizer_path, saved_state) = match &args.resume {
         Some(d) => {
             let info: RunInfo = serde_json::from_slice(&read(&d.join(RUN_INFO))?)
                 .with_context(|| format!("{} is not a pretrain run directory", d.display()))?;
@@ -244,6 +266,7 @@ pub fn run(args: Args) -> Result<()> {
                 valid: args.valid.clone(),
                 seq_len: args.seq_len,
                 started_from,
+                sessions: Vec::new(),
             };
             (out, info, tokenizer, None)
         }
@@ -404,7 +427,20 @@ pub fn run(args: Args) -> Result<()> {
         );
     }
     std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
-    std::fs::write(out.join(RUN_INFO), serde_json::to_vec_pretty(&info)?)?;
+    // Recorded before training, so even an interrupted session leaves its command line.
+    info.sessions.push(Session {
+        args: std::env::args().skip(1).collect(),
+        cwd: std::env::current_dir().context("reading the working directory")?,
+        bertlab_version: env!("CARGO_PKG_VERSION").to_string(),
+        start_step: trainer.step(),
+        end_step: None,
+        wall_s: None,
+    });
+    let write_info = |info: &RunInfo| -> Result<()> {
+        std::fs::write(out.join(RUN_INFO), serde_json::to_vec_pretty(info)?)
+            .with_context(|| format!("writing {}", out.join(RUN_INFO).display()))
+    };
+    write_info(&info)?;
 
     let total = config.steps;
     let start = Instant::now();
@@ -491,6 +527,11 @@ pub fn run(args: Args) -> Result<()> {
     }
     save(&trainer, &log, args.save_f16)?;
     let secs = start.elapsed().as_secs_f64();
+    if let Some(session) = info.sessions.last_mut() {
+        session.end_step = Some(trainer.step());
+        session.wall_s = Some(secs);
+    }
+    write_info(&info)?;
     let tokens = trainer.tokens_seen();
     println!(
         "trained {} updates this session ({} in all, {} tokens seen) in {}; checkpoint in {}{}",
