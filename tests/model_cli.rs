@@ -271,3 +271,41 @@ fn pretrain_from_scratch_can_train_its_own_tokenizer() {
     assert_eq!(config["vocab_size"], tok.vocab_size());
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn without_model_the_cli_uses_the_labs_default_model() {
+    #[derive(serde::Deserialize)]
+    struct Index {
+        default: String,
+    }
+    let index: Index = serde_json::from_slice(
+        &std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/models/index.json"))
+            .expect("models/index.json"),
+    )
+    .expect("index parses");
+    let out = bertlab(&["fill-mask", "--top-k", "3", "She drank a cup of [MASK]."]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let listed = text(&out.stdout);
+    assert_eq!(
+        listed
+            .lines()
+            .filter(|l| l.trim_start().starts_with(|c: char| c.is_ascii_digit()))
+            .count(),
+        3,
+        "{listed}"
+    );
+    let out = bertlab(&["inspect"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains(&index.default),
+        "{}",
+        text(&out.stdout)
+    );
+    // A broken models folder is named, not a panic.
+    let out = Command::new(env!("CARGO_BIN_EXE_bertlab"))
+        .args(["fill-mask", "a [MASK] b"])
+        .env("BERTLAB_MODELS", temp_dir("no-models"))
+        .output()
+        .expect("runs");
+    assert_fails_with(&out, "BERTLAB_MODELS");
+}

@@ -11,9 +11,9 @@ use super::model_dir;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// A model folder with config.json, model.safetensors (with an MLM head) and tokenizer.json.
+    /// A model folder with config.json, model.safetensors (with an MLM head) and tokenizer.json; default: the lab's default model.
     #[arg(long)]
-    model: PathBuf,
+    model: Option<PathBuf>,
     /// The benchmark TSV (id, category, sentence, answers).
     #[arg(long, default_value = "tests/data/cloze.tsv")]
     data: PathBuf,
@@ -26,11 +26,12 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<()> {
+    let folder = model_dir::or_default(args.model)?;
     let text = std::fs::read_to_string(&args.data)
         .with_context(|| format!("reading {}", args.data.display()))?;
     let items = parse_cloze_tsv(&text).with_context(|| args.data.display().to_string())?;
-    let tok = model_dir::tokenizer(&args.model)?;
-    let model = model_dir::masked_lm(&args.model)?;
+    let tok = model_dir::tokenizer(&folder)?;
+    let model = model_dir::masked_lm(&folder)?;
     let score = evaluate_cloze(&model, &tok, &items)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&score)?);

@@ -12,9 +12,9 @@ use super::model_dir;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// A model folder with config.json, model.safetensors (with an MLM head) and tokenizer.json.
+    /// A model folder with config.json, model.safetensors (with an MLM head) and tokenizer.json; default: the lab's default model.
     #[arg(long)]
-    model: PathBuf,
+    model: Option<PathBuf>,
     /// How many candidates to print per mask.
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
     top_k: u32,
@@ -23,8 +23,9 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let tokenizer = model_dir::tokenizer(&args.model)?;
-    let checkpoint = model_dir::checkpoint(&args.model)?;
+    let folder = model_dir::or_default(args.model)?;
+    let tokenizer = model_dir::tokenizer(&folder)?;
+    let checkpoint = model_dir::checkpoint(&folder)?;
     let config = checkpoint.config.clone();
     let has_mlm_head = checkpoint
         .tensor_names()
@@ -33,7 +34,7 @@ pub fn run(args: Args) -> Result<()> {
     if !has_mlm_head {
         anyhow::bail!(
             "{} has no masked-language-model head ({}); fill-mask needs a *ForMaskedLM or *ForPreTraining checkpoint",
-            args.model.display(),
+            folder.display(),
             config.architectures.join(", ")
         );
     }

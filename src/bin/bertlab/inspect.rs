@@ -11,9 +11,9 @@ use super::model_dir;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// A model folder with config.json and model.safetensors (tokenizer.json optional).
+    /// A model folder with config.json and model.safetensors (tokenizer.json optional); default: the lab's default model.
     #[arg(long)]
-    model: PathBuf,
+    model: Option<PathBuf>,
 }
 
 /// Orders components as they sit in the network: embeddings, layers by number, pooler, heads.
@@ -37,9 +37,10 @@ fn order(component: &str) -> (usize, usize) {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let ckpt = model_dir::checkpoint(&args.model)?;
+    let folder = model_dir::or_default(args.model)?;
+    let ckpt = model_dir::checkpoint(&folder)?;
     let cfg = &ckpt.config;
-    println!("model           {}", args.model.display());
+    println!("model           {}", folder.display());
     println!(
         "family          {} ({})",
         cfg.family,
@@ -79,7 +80,7 @@ pub fn run(args: Args) -> Result<()> {
         "dropout         hidden {}, attention {}",
         cfg.hidden_dropout_prob, cfg.attention_probs_dropout_prob
     );
-    if let Ok(tok) = model_dir::tokenizer(&args.model) {
+    if let Ok(tok) = model_dir::tokenizer(&folder) {
         println!(
             "tokenizer       {:?}, vocabulary {}",
             tok.kind(),
