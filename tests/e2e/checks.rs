@@ -263,9 +263,24 @@ async fn narrow_phone(ctx: &Ctx<'_>) -> Outcome {
         .await
         .map_err(|e| e.to_string())?;
     let mut result = Ok(());
-    for path in ["/", "/labs", "/advanced"] {
+    let pages = [
+        "/",
+        "/labs",
+        "/advanced",
+        "/labs/tokenizer",
+        "/labs/embeddings",
+        "/labs/masking",
+        "/labs/fill-mask",
+        "/labs/attention",
+        "/beginner/what-the-model-sees?step=4",
+        "/advanced/recipes-after-bert?step=2",
+    ];
+    for path in pages {
         ctx.open(path).await?;
         ctx.wait_text("main h1", |t| !t.is_empty()).await?;
+        // Widgets are measured with the worker's answer drawn, not their placeholder.
+        ctx.wait_text(".status-bar", |t| t.contains("idle")).await?;
+        tokio::time::sleep(Duration::from_millis(800)).await;
         let overflow = ctx
             .js("return document.documentElement.scrollWidth - window.innerWidth")
             .await?;
@@ -275,7 +290,7 @@ async fn narrow_phone(ctx: &Ctx<'_>) -> Outcome {
             ));
             break;
         }
-        ctx.screenshot(&format!("phone{}", path.replace('/', "_")))
+        ctx.screenshot(&format!("phone{}", path.replace(['/', '?', '='], "_")))
             .await?;
     }
     ctx.client
