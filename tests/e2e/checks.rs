@@ -208,6 +208,7 @@ async fn click(ctx: &Ctx<'_>, css: &str) -> Outcome {
         "document.querySelector({css:?})?.scrollIntoView({{block: 'center'}})"
     ))
     .await?;
+    tokio::time::sleep(Duration::from_millis(100)).await;
     let element = ctx
         .client
         .find(Locator::Css(css))
@@ -365,9 +366,11 @@ async fn keyboard(ctx: &Ctx<'_>) -> Outcome {
 async fn tokenizer_lab(ctx: &Ctx<'_>) -> Outcome {
     ctx.open("/labs/tokenizer?text=Playing%20tokenizers&pair=Second%20one")
         .await?;
-    let tokens = ctx.wait_text("ol.tokens", |t| t.contains("[SEP]")).await?;
+    let tokens = ctx
+        .wait_text("ol#tok-tokens", |t| t.contains("[SEP]"))
+        .await?;
     let pieces = ctx
-        .js("return [...document.querySelectorAll('ol.tokens .piece')].map(e => e.textContent)")
+        .js("return [...document.querySelectorAll('ol#tok-tokens .piece')].map(e => e.textContent)")
         .await?;
     let pieces: Vec<String> = serde_json::from_value(pieces).map_err(|e| e.to_string())?;
     if pieces.first().map(String::as_str) != Some("[CLS]")
@@ -380,7 +383,7 @@ async fn tokenizer_lab(ctx: &Ctx<'_>) -> Outcome {
     if !pieces.iter().any(|p| p.starts_with("##")) {
         return Err(format!("expected a ## continuation piece in {pieces:?}"));
     }
-    let segments = ctx.js("return [...document.querySelectorAll('ol.tokens .tok')].map(e => e.classList.contains('seg-1'))").await?;
+    let segments = ctx.js("return [...document.querySelectorAll('ol#tok-tokens .tok')].map(e => e.classList.contains('seg-1'))").await?;
     let segments: Vec<bool> = serde_json::from_value(segments).map_err(|e| e.to_string())?;
     let first_b = segments
         .iter()
@@ -392,7 +395,7 @@ async fn tokenizer_lab(ctx: &Ctx<'_>) -> Outcome {
         ));
     }
     // Focusing a piece highlights its characters in the source sentence.
-    ctx.js("document.querySelectorAll('ol.tokens .tok')[1].focus()")
+    ctx.js("document.querySelectorAll('ol#tok-tokens .tok')[1].focus()")
         .await?;
     let lit = ctx.wait_text(".source", |_| true).await?;
     let highlighted = ctx.js("return [...document.querySelectorAll('.source .lit')].map(e => e.textContent).join('')").await?;
@@ -408,9 +411,10 @@ async fn tokenizer_lab(ctx: &Ctx<'_>) -> Outcome {
     // The trace of a word ends in exactly the pieces the tokenizer gives that word.
     ctx.open("/labs/tokenizer?text=unaffable&pair=&word=unaffable")
         .await?;
-    ctx.wait_text("ol.tokens", |t| t.contains("[SEP]")).await?;
+    ctx.wait_text("ol#tok-tokens", |t| t.contains("[SEP]"))
+        .await?;
     let pieces = ctx
-        .js("return [...document.querySelectorAll('ol.tokens .tok:not(.special) .piece')].map(e => e.textContent).join(' ')")
+        .js("return [...document.querySelectorAll('ol#tok-tokens .tok:not(.special) .piece')].map(e => e.textContent).join(' ')")
         .await?;
     let pieces = pieces.as_str().unwrap_or_default().to_string();
     ctx.wait_text("table.trace caption", |t| {
@@ -431,7 +435,8 @@ async fn tokenizer_lab(ctx: &Ctx<'_>) -> Outcome {
 
 async fn tokenizer_url_state(ctx: &Ctx<'_>) -> Outcome {
     ctx.open("/labs/tokenizer").await?;
-    ctx.wait_text("ol.tokens", |t| t.contains("[CLS]")).await?;
+    ctx.wait_text("ol#tok-tokens", |t| t.contains("[CLS]"))
+        .await?;
     let input = ctx
         .client
         .find(Locator::Css("#tok-pair"))
@@ -442,7 +447,8 @@ async fn tokenizer_url_state(ctx: &Ctx<'_>) -> Outcome {
         .send_keys("Shared links keep state")
         .await
         .map_err(|e| e.to_string())?;
-    ctx.wait_text("ol.tokens", |t| t.contains("shared")).await?;
+    ctx.wait_text("ol#tok-tokens", |t| t.contains("shared"))
+        .await?;
     let url = ctx.client.current_url().await.map_err(|e| e.to_string())?;
     if !url.as_str().contains("pair=Shared") {
         return Err(format!("the URL does not carry the typed sentence: {url}"));
@@ -452,7 +458,8 @@ async fn tokenizer_url_state(ctx: &Ctx<'_>) -> Outcome {
         .goto(url.as_str())
         .await
         .map_err(|e| e.to_string())?;
-    ctx.wait_text("ol.tokens", |t| t.contains("shared")).await?;
+    ctx.wait_text("ol#tok-tokens", |t| t.contains("shared"))
+        .await?;
     let value = ctx
         .js("return document.querySelector('#tok-pair').value")
         .await?;
@@ -462,7 +469,8 @@ async fn tokenizer_url_state(ctx: &Ctx<'_>) -> Outcome {
     // Instructors can hide a control through the URL.
     ctx.open("/labs/tokenizer?hide=pair,max_len&lock=text")
         .await?;
-    ctx.wait_text("ol.tokens", |t| t.contains("[CLS]")).await?;
+    ctx.wait_text("ol#tok-tokens", |t| t.contains("[CLS]"))
+        .await?;
     if ctx.has("#tok-pair").await || ctx.has("#tok-max").await {
         return Err("hide=pair,max_len left the controls visible".into());
     }

@@ -191,7 +191,7 @@ fn TokenTable(
                 {format!("Truncated to {} tokens: {} cut from sentence A and {} from sentence B.", view.max_len, removed[0], removed[1])}
             </p>
         })}
-        <ol class="tokens" aria-label="Tokens">
+        <ol class="tokens" id="tok-tokens" aria-label="Tokens">
             {view.tokens.into_iter().enumerate().map(|(i, t)| view! { <TokenChip index=i token=t hovered=hovered /> }).collect_view()}
         </ol>
     }
