@@ -191,27 +191,48 @@ pub fn fill_mask_view(
     let hidden = hidden_tokens(&is_mask, &enc.special_tokens_mask, side);
     let visible = hidden.iter().map(|&h| u32::from(!h)).collect();
     let input = input(config, &enc.ids, &enc.type_ids, Some(visible))?;
-    let logits = model
+    // The vocabulary projection is as costly as the encoder itself: apply it to the masks only.
+    let positions: Vec<usize> = (0..enc.len()).filter(|&i| is_mask[i]).collect();
+    let hidden_states = model
+        .encoder
         .forward(&input, &Internals::none())
         .map_err(message)?
-        .logits
+        .last_hidden_state;
+    let index = Tensor::new(
+        positions.iter().map(|&p| p as u32).collect::<Vec<_>>(),
+        hidden_states.device(),
+    )
+    .map_err(message)?;
+    let at_masks = hidden_states.index_select(&index, 1).map_err(message)?;
+    let logits = model
+        .head
+        .forward(&at_masks, input.mode)
+        .map_err(message)?
         .squeeze(0)
         .map_err(message)?;
     let probabilities = candle_nn::ops::softmax_last_dim(&logits)
         .and_then(|p| p.to_vec2::<f32>())
         .map_err(message)?;
     let specials = tokenizer.special_ids();
-    let masks = (0..enc.len())
-        .filter(|&i| is_mask[i])
-        .map(|position| {
-            let row = &probabilities[position];
+    let masks = positions
+        .into_iter()
+        .zip(&probabilities)
+        .map(|(position, row)| {
+            // Model vocabularies may be padded past the tokenizer's: such rows name no piece.
             let mut ranked: Vec<u32> = (0..row.len() as u32)
                 .filter(|id| specials.binary_search(id).is_err())
+                .filter(|&id| tokenizer.id_to_token(id).is_some())
                 .collect();
-            ranked.sort_by(|&a, &b| row[b as usize].total_cmp(&row[a as usize]));
+            let by_probability = |a: &u32, b: &u32| row[*b as usize].total_cmp(&row[*a as usize]);
+            // Only the best few need ordering.
+            let keep = top_k.min(ranked.len());
+            if keep > 0 && keep < ranked.len() {
+                ranked.select_nth_unstable_by(keep - 1, by_probability);
+                ranked.truncate(keep);
+            }
+            ranked.sort_by(by_probability);
             let candidates = ranked
                 .into_iter()
-                // Model vocabularies may be padded past the tokenizer's: such rows name no piece.
                 .filter_map(|id| {
                     tokenizer.id_to_token(id).map(|piece| Candidate {
                         piece,

@@ -203,21 +203,26 @@ async fn not_found(ctx: &Ctx<'_>) -> Outcome {
 }
 
 async fn click(ctx: &Ctx<'_>, css: &str) -> Outcome {
-    // Centre it first: at the bottom edge the sticky status bar would take the click.
-    ctx.js(&format!(
-        "document.querySelector({css:?})?.scrollIntoView({{block: 'center'}})"
-    ))
-    .await?;
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    let element = ctx
-        .client
-        .find(Locator::Css(css))
-        .await
-        .map_err(|e| format!("find {css}: {e}"))?;
-    element
-        .click()
-        .await
-        .map_err(|e| format!("click {css}: {e}"))
+    // Centre it first: at the bottom edge the sticky status bar would take the click. A widget
+    // answering meanwhile can move it again, so a click the status bar intercepted is retried.
+    let mut attempt = 0;
+    loop {
+        ctx.js(&format!(
+            "document.querySelector({css:?})?.scrollIntoView({{block: 'center'}})"
+        ))
+        .await?;
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        let element = ctx
+            .client
+            .find(Locator::Css(css))
+            .await
+            .map_err(|e| format!("find {css}: {e}"))?;
+        match element.click().await {
+            Ok(()) => return Ok(()),
+            Err(e) if attempt < 3 && e.to_string().contains("intercepted") => attempt += 1,
+            Err(e) => return Err(format!("click {css}: {e}")),
+        }
+    }
 }
 
 async fn worker_round_trip(ctx: &Ctx<'_>) -> Outcome {
