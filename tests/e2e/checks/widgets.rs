@@ -134,9 +134,15 @@ pub async fn fill_mask(ctx: &Ctx<'_>) -> Outcome {
     .await?;
     let started = Instant::now();
     let guesses = loop {
-        let now = texts(ctx, "table.guesses th").await?;
-        let seen = texts(ctx, "ol.tokens .piece").await?;
-        if seen.iter().any(|p| p == "poured") && !now.is_empty() {
+        // One script reads both, so they come from the same render.
+        let pair = ctx
+            .js("return [[...document.querySelectorAll('table.guesses th')].map(e => e.textContent.trim()),
+                         [...document.querySelectorAll('ol.tokens .piece')].map(e => e.textContent.trim())]")
+            .await?;
+        let (now, seen): (Vec<String>, Vec<String>) =
+            serde_json::from_value(pair).map_err(|e| e.to_string())?;
+        if seen.iter().any(|p| p == "poured") && seen.iter().any(|p| p == "read") && !now.is_empty()
+        {
             break now;
         }
         if started.elapsed() > Duration::from_secs(30) {
