@@ -3,19 +3,11 @@
 //! whose numbers match the run's files and `bertlab eval-cloze`, and whose commands are the ones
 //! that were run.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Output;
 
-fn bertlab(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_bertlab"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+mod cli;
+use cli::{assert_fails_with, bertlab, path, temp_dir, text};
 
 fn ok(out: Output) -> String {
     assert!(
@@ -25,24 +17,6 @@ fn ok(out: Output) -> String {
         text(&out.stdout)
     );
     text(&out.stdout)
-}
-
-fn assert_fails_with(out: &Output, needle: &str) {
-    let err = text(&out.stderr);
-    assert!(!out.status.success(), "should fail: {err}");
-    assert!(err.contains(needle), "stderr lacks {needle:?}: {err}");
-    assert!(!err.contains("panicked"), "{err}");
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("bertlab-card-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn path(p: &Path) -> &str {
-    p.to_str().unwrap()
 }
 
 fn json(p: &Path) -> serde_json::Value {

@@ -2,22 +2,18 @@
 //! errors (non-zero exit, no panic) on bad input.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
 use bertlab::model::{EncoderConfig, Family, Loaded, MaskedLm};
 use candle_core::Device;
+
+mod cli;
+use cli::{assert_fails_with, bertlab, path, temp_dir, text};
 
 const TOKENIZER: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/tests/model_data/wordpiece-tokenizer.json"
 );
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("bertlab-cli-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 /// A BertForMaskedLM folder: config.json, model.safetensors, tokenizer.json.
 fn model_dir(name: &str) -> (PathBuf, usize) {
@@ -37,28 +33,6 @@ fn model_dir(name: &str) -> (PathBuf, usize) {
     .unwrap();
     std::fs::copy(TOKENIZER, dir.join("tokenizer.json")).unwrap();
     (dir, loaded.parameter_count())
-}
-
-fn bertlab(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_bertlab"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn assert_fails_with(out: &Output, needle: &str) {
-    let err = text(&out.stderr);
-    assert!(!out.status.success(), "should fail: {err}");
-    assert!(err.contains(needle), "stderr lacks {needle:?}: {err}");
-    assert!(!err.contains("panicked"), "{err}");
-}
-
-fn path(p: &Path) -> &str {
-    p.to_str().unwrap()
 }
 
 #[test]
