@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 
+use super::TextField;
 use crate::model::views::AttentionView;
 use crate::ui::charts::Heatmap;
 use crate::ui::lab_state::AttentionState;
@@ -64,20 +65,12 @@ pub fn AttentionWidget(
     view! {
         <div class="lab attention-lab">
             <div class="controls">
-                <Show when=move || !hide_text>
-                    <label>"Sentence A"
-                        <input id="att-text" type="text" disabled=lock_text
-                            prop:value=move || state.with(|s| s.text.clone())
-                            on:input=move |ev| state.update(|s| s.text = event_target_value(&ev)) />
-                    </label>
-                </Show>
-                <Show when=move || !hide_pair>
-                    <label>"Sentence B (optional)"
-                        <input id="att-pair" type="text" disabled=lock_pair
-                            prop:value=move || state.with(|s| s.pair.clone())
-                            on:input=move |ev| state.update(|s| s.pair = event_target_value(&ev)) />
-                    </label>
-                </Show>
+                <TextField id="att-text" label="Sentence A" hidden=hide_text locked=lock_text
+                    value=Signal::derive(move || state.with(|s| s.text.clone()))
+                    on_input=move |v| state.update(|s| s.text = v) />
+                <TextField id="att-pair" label="Sentence B (optional)" hidden=hide_pair locked=lock_pair
+                    value=Signal::derive(move || state.with(|s| s.pair.clone()))
+                    on_input=move |v| state.update(|s| s.pair = v) />
                 <Show when=move || !hide_special>
                     <label class="choice">
                         <input id="att-hide-special" type="checkbox" disabled=lock_special

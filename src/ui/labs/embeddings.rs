@@ -4,6 +4,7 @@
 
 use leptos::prelude::*;
 
+use super::TextField;
 use crate::model::views::EmbeddingView;
 use crate::ui::charts::Heatmap;
 use crate::ui::lab_state::EmbeddingsState;
@@ -41,26 +42,18 @@ pub fn EmbeddingsWidget(
     view! {
         <div class="lab embeddings-lab">
             <div class="controls">
-                <Show when=move || !hide_text>
-                    <label>"Sentence A"
-                        <input id="emb-text" type="text" disabled=lock_text
-                            prop:value=move || state.with(|s| s.text.clone())
-                            on:input=move |ev| state.update(|s| {
-                                s.text = event_target_value(&ev);
-                                s.segments.clear();
-                            }) />
-                    </label>
-                </Show>
-                <Show when=move || !hide_pair>
-                    <label>"Sentence B (optional)"
-                        <input id="emb-pair" type="text" disabled=lock_pair
-                            prop:value=move || state.with(|s| s.pair.clone())
-                            on:input=move |ev| state.update(|s| {
-                                s.pair = event_target_value(&ev);
-                                s.segments.clear();
-                            }) />
-                    </label>
-                </Show>
+                <TextField id="emb-text" label="Sentence A" hidden=hide_text locked=lock_text
+                    value=Signal::derive(move || state.with(|s| s.text.clone()))
+                    on_input=move |v| state.update(|s| {
+                        s.text = v;
+                        s.segments.clear();
+                    }) />
+                <TextField id="emb-pair" label="Sentence B (optional)" hidden=hide_pair locked=lock_pair
+                    value=Signal::derive(move || state.with(|s| s.pair.clone()))
+                    on_input=move |v| state.update(|s| {
+                        s.pair = v;
+                        s.segments.clear();
+                    }) />
             </div>
             {move || match result.get() {
                 None => view! { <p class="muted">"Computing embeddings…"</p> }.into_any(),

@@ -24,6 +24,31 @@ use super::url_state::{
     query_pairs, state_from_pairs, use_control_policy, use_url_state, ControlPolicy,
 };
 
+/// A labelled one-line text box bound to one string of a widget's state; the policy may hide it
+/// or show it disabled.
+#[component]
+pub fn TextField(
+    /// Element id.
+    id: &'static str,
+    label: &'static str,
+    /// The current value.
+    value: Signal<String>,
+    /// Receives every edit.
+    on_input: impl Fn(String) + 'static,
+    hidden: bool,
+    locked: bool,
+) -> impl IntoView {
+    (!hidden).then(|| {
+        view! {
+            <label>{label}
+                <input id=id type="text" disabled=locked
+                    prop:value=move || value.get()
+                    on:input=move |ev| on_input(event_target_value(&ev)) />
+            </label>
+        }
+    })
+}
+
 /// Where a widget's state comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StateSource {

@@ -5,6 +5,7 @@
 
 use leptos::prelude::*;
 
+use super::TextField;
 use crate::text::view::{TokenCell, TokenView};
 use crate::text::wordpiece_trace::WordPieceTrace;
 use crate::ui::lab_state::TokenizerState;
@@ -65,13 +66,9 @@ pub fn TokenizerWidget(
                             on:input=move |ev| state.update(|s| s.text = event_target_value(&ev))></textarea>
                     </label>
                 </Show>
-                <Show when=move || !hide_pair>
-                    <label>"Sentence B (optional)"
-                        <input id="tok-pair" type="text" disabled=lock_pair
-                            prop:value=move || state.with(|s| s.pair.clone())
-                            on:input=move |ev| state.update(|s| s.pair = event_target_value(&ev)) />
-                    </label>
-                </Show>
+                <TextField id="tok-pair" label="Sentence B (optional)" hidden=hide_pair locked=lock_pair
+                    value=Signal::derive(move || state.with(|s| s.pair.clone()))
+                    on_input=move |v| state.update(|s| s.pair = v) />
                 <Show when=move || !hide_len>
                     <label>"Maximum tokens (0 = the model's limit)"
                         <input id="tok-max" type="number" min="0" max="512" disabled=lock_len
@@ -92,11 +89,9 @@ pub fn TokenizerWidget(
             <Show when=move || !hide_word>
                 <section class="trace-section" aria-label="WordPiece trace">
                     <h3>"How WordPiece splits one word"</h3>
-                    <label>"Word"
-                        <input id="tok-word" type="text" disabled=lock_word
-                            prop:value=move || state.with(|s| s.word.clone())
-                            on:input=move |ev| state.update(|s| s.word = event_target_value(&ev)) />
-                    </label>
+                    <TextField id="tok-word" label="Word" hidden=false locked=lock_word
+                        value=Signal::derive(move || state.with(|s| s.word.clone()))
+                        on_input=move |v| state.update(|s| s.word = v) />
                     {move || result.get().and_then(|r| r.ok()).and_then(|v| v.trace).map(|t| view! { <TraceTable trace=t /> })}
                 </section>
             </Show>
