@@ -338,8 +338,12 @@ impl Encoder {
     }
 
     pub fn forward(&self, input: &EncoderInput, want: &Internals) -> Result<EncoderOutput> {
+        self.start(input, want)?.finish()
+    }
+
+    /// Embeds `input` and returns a pass whose layers run one [`ForwardPass::step`] at a time.
+    pub fn start(&self, input: &EncoderInput, want: &Internals) -> Result<ForwardPass<'_>> {
         let (ids, types, positions) = self.check_input(input)?;
-        let mode = input.mode;
         let mask = match &input.attention_mask {
             Some(m) => Some(Self::additive_mask(m, &ids)?),
             None => None,
@@ -348,37 +352,77 @@ impl Encoder {
             &ids,
             types.as_ref(),
             positions.as_ref(),
-            mode,
+            input.mode,
             want.embeddings,
         )?;
         if let Some(p) = &self.projection {
             hidden = p.forward(&hidden)?;
         }
-        let mut hidden_states = want.hidden_states.then(|| vec![hidden.clone()]);
-        let mut attentions = want.attentions.then(Vec::new);
-        let per_group = self.config.num_hidden_layers / self.groups.len();
-        for i in 0..self.config.num_hidden_layers {
-            for layer in &self.groups[i / per_group] {
-                let (out, probs) = layer.forward(&hidden, mask.as_ref(), mode)?;
-                hidden = out;
-                if let Some(a) = attentions.as_mut() {
-                    a.push(probs);
-                }
-            }
-            if let Some(h) = hidden_states.as_mut() {
-                h.push(hidden.clone());
+        Ok(ForwardPass {
+            encoder: self,
+            mask,
+            mode: input.mode,
+            hidden_states: want.hidden_states.then(|| vec![hidden.clone()]),
+            hidden,
+            parts,
+            attentions: want.attentions.then(Vec::new),
+            pooled: want.pooled,
+            layers_done: 0,
+        })
+    }
+}
+
+/// A forward pass in progress, one layer per [`step`](ForwardPass::step): the worker yields to its
+/// event loop between layers, so a newer request can stop a stale one half-way.
+pub struct ForwardPass<'a> {
+    encoder: &'a Encoder,
+    /// Additive attention mask `[b, 1, 1, s]`.
+    mask: Option<Tensor>,
+    mode: Mode,
+    hidden: Tensor,
+    parts: Option<EmbeddingParts>,
+    hidden_states: Option<Vec<Tensor>>,
+    attentions: Option<Vec<Tensor>>,
+    pooled: bool,
+    layers_done: usize,
+}
+
+impl ForwardPass<'_> {
+    /// Runs the next layer (ALBERT: the next pass through its group); returns whether any is left.
+    pub fn step(&mut self) -> Result<bool> {
+        let config = &self.encoder.config;
+        if self.layers_done == config.num_hidden_layers {
+            return Ok(false);
+        }
+        let groups = &self.encoder.groups;
+        let per_group = config.num_hidden_layers / groups.len();
+        for layer in &groups[self.layers_done / per_group] {
+            let (out, probs) = layer.forward(&self.hidden, self.mask.as_ref(), self.mode)?;
+            self.hidden = out;
+            if let Some(a) = self.attentions.as_mut() {
+                a.push(probs);
             }
         }
-        let pooled = if want.pooled {
-            self.pool(&hidden)?
+        if let Some(h) = self.hidden_states.as_mut() {
+            h.push(self.hidden.clone());
+        }
+        self.layers_done += 1;
+        Ok(self.layers_done < config.num_hidden_layers)
+    }
+
+    /// The output, after the remaining layers.
+    pub fn finish(mut self) -> Result<EncoderOutput> {
+        while self.step()? {}
+        let pooled = if self.pooled {
+            self.encoder.pool(&self.hidden)?
         } else {
             None
         };
         Ok(EncoderOutput {
-            last_hidden_state: hidden,
-            embeddings: parts,
-            hidden_states,
-            attentions,
+            last_hidden_state: self.hidden,
+            embeddings: self.parts,
+            hidden_states: self.hidden_states,
+            attentions: self.attentions,
             pooled,
         })
     }
@@ -432,6 +476,31 @@ mod tests {
             }
             assert_eq!(out.hidden_states.unwrap().len(), 3);
             assert_eq!(out.pooled.is_some(), family != Family::DistilBert);
+        }
+    }
+
+    #[test]
+    fn a_pass_stepped_layer_by_layer_is_the_forward() {
+        for family in Family::ALL {
+            let enc = encoder(family);
+            let whole = enc.forward(&batch(), &Internals::all()).unwrap();
+            let mut pass = enc.start(&batch(), &Internals::all()).unwrap();
+            let mut steps = 1;
+            while pass.step().unwrap() {
+                steps += 1;
+            }
+            assert_eq!(steps, enc.config().num_hidden_layers, "{family}");
+            let stepped = pass.finish().unwrap();
+            // Same operations in the same order: identical, not merely close.
+            let diff = (&whole.last_hidden_state - &stepped.last_hidden_state).unwrap();
+            assert_eq!(max_abs(&diff), 0.0, "{family}");
+            let count = |o: &EncoderOutput| {
+                (
+                    o.hidden_states.as_ref().map(Vec::len),
+                    o.attentions.as_ref().map(Vec::len),
+                )
+            };
+            assert_eq!(count(&whole), count(&stepped), "{family}");
         }
     }
 

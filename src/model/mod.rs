@@ -114,7 +114,7 @@ pub use checkpoint::{
     Checkpoint, Loaded,
 };
 pub use config::{Activation, EncoderConfig, Family};
-pub use encoder::{EmbeddingParts, Encoder, EncoderInput, EncoderOutput, Internals};
+pub use encoder::{EmbeddingParts, Encoder, EncoderInput, EncoderOutput, ForwardPass, Internals};
 pub use error::ModelError;
 pub use heads::{MlmHead, PairHead, SequenceClassifier, SpanQa, TokenClassifier};
 pub use loss::{classification_loss, masked_lm_loss};

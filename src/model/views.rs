@@ -169,92 +169,142 @@ pub fn fill_mask_view(
     top_k: usize,
     side: ContextSide,
 ) -> Result<FillMaskView, String> {
-    let config = model.encoder.config();
-    let (mask, mask_id) = tokenizer
-        .mask_token()
-        .ok_or("this model's tokenizer has no mask token, so it cannot fill in blanks")?;
-    if top_k == 0 {
-        return Err("top_k must be at least 1".into());
-    }
-    let text = text.replace("[MASK]", &mask).replace("<mask>", &mask);
-    let enc = encode(tokenizer, config, &text, None)?;
-    let is_mask: Vec<bool> = enc.ids.iter().map(|&id| id == mask_id).collect();
-    if !is_mask.contains(&true) {
-        return Err(match enc.truncation {
-            Some(t) if text.contains(&mask) => format!(
-                "the text is longer than the model's {} tokens and every [MASK] was cut off: put one nearer the start",
-                t.max_len
-            ),
-            _ => "no [MASK] in the text: put [MASK] where the model should guess".into(),
-        });
-    }
-    let hidden = hidden_tokens(&is_mask, &enc.special_tokens_mask, side);
-    let visible = hidden.iter().map(|&h| u32::from(!h)).collect();
-    let input = input(config, &enc.ids, &enc.type_ids, Some(visible))?;
-    // The vocabulary projection is as costly as the encoder itself: apply it to the masks only.
-    let positions: Vec<usize> = (0..enc.len()).filter(|&i| is_mask[i]).collect();
-    let hidden_states = model
+    let query = FillMaskQuery::new(model, tokenizer, text, top_k, side)?;
+    let output = model
         .encoder
-        .forward(&input, &Internals::none())
-        .map_err(message)?
-        .last_hidden_state;
-    let index = Tensor::new(
-        positions.iter().map(|&p| p as u32).collect::<Vec<_>>(),
-        hidden_states.device(),
-    )
-    .map_err(message)?;
-    let at_masks = hidden_states.index_select(&index, 1).map_err(message)?;
-    let logits = model
-        .head
-        .forward(&at_masks, input.mode)
-        .map_err(message)?
-        .squeeze(0)
+        .forward(query.input(), &Internals::none())
         .map_err(message)?;
-    let probabilities = candle_nn::ops::softmax_last_dim(&logits)
-        .and_then(|p| p.to_vec2::<f32>())
-        .map_err(message)?;
-    let specials = tokenizer.special_ids();
-    let masks = positions
-        .into_iter()
-        .zip(&probabilities)
-        .map(|(position, row)| {
-            // Model vocabularies may be padded past the tokenizer's: such rows name no piece.
-            let mut ranked: Vec<u32> = (0..row.len() as u32)
-                .filter(|id| specials.binary_search(id).is_err())
-                .filter(|&id| tokenizer.id_to_token(id).is_some())
-                .collect();
-            let by_probability = |a: &u32, b: &u32| row[*b as usize].total_cmp(&row[*a as usize]);
-            // Only the best few need ordering.
-            let keep = top_k.min(ranked.len());
-            if keep > 0 && keep < ranked.len() {
-                ranked.select_nth_unstable_by(keep - 1, by_probability);
-                ranked.truncate(keep);
-            }
-            ranked.sort_by(by_probability);
-            let candidates = ranked
-                .into_iter()
-                .filter_map(|id| {
-                    tokenizer.id_to_token(id).map(|piece| Candidate {
-                        piece,
-                        id,
-                        probability: row[id as usize],
-                    })
-                })
-                .take(top_k)
-                .collect();
-            MaskPrediction {
-                position,
-                candidates,
-            }
+    query.answer(model, tokenizer, &output.last_hidden_state)
+}
+
+/// [`fill_mask_view`] in two halves around the encoder, so the worker can run the encoder one
+/// layer at a time (see [`crate::model::ForwardPass`]) and drop a query that went stale.
+pub struct FillMaskQuery {
+    input: EncoderInput,
+    pieces: Vec<String>,
+    hidden: Vec<bool>,
+    /// Token indices of the masks.
+    positions: Vec<usize>,
+    side: ContextSide,
+    top_k: usize,
+    removed: usize,
+}
+
+impl FillMaskQuery {
+    /// Tokenizes `text` and applies the context ablation; errors name what the student should fix.
+    pub fn new(
+        model: &MaskedLm,
+        tokenizer: &Tokenizer,
+        text: &str,
+        top_k: usize,
+        side: ContextSide,
+    ) -> Result<FillMaskQuery, String> {
+        let config = model.encoder.config();
+        let (mask, mask_id) = tokenizer
+            .mask_token()
+            .ok_or("this model's tokenizer has no mask token, so it cannot fill in blanks")?;
+        if top_k == 0 {
+            return Err("top_k must be at least 1".into());
+        }
+        let text = text.replace("[MASK]", &mask).replace("<mask>", &mask);
+        let enc = encode(tokenizer, config, &text, None)?;
+        let is_mask: Vec<bool> = enc.ids.iter().map(|&id| id == mask_id).collect();
+        if !is_mask.contains(&true) {
+            return Err(match enc.truncation {
+                Some(t) if text.contains(&mask) => format!(
+                    "the text is longer than the model's {} tokens and every [MASK] was cut off: put one nearer the start",
+                    t.max_len
+                ),
+                _ => "no [MASK] in the text: put [MASK] where the model should guess".into(),
+            });
+        }
+        let hidden = hidden_tokens(&is_mask, &enc.special_tokens_mask, side);
+        let visible = hidden.iter().map(|&h| u32::from(!h)).collect();
+        Ok(FillMaskQuery {
+            input: input(config, &enc.ids, &enc.type_ids, Some(visible))?,
+            positions: (0..enc.len()).filter(|&i| is_mask[i]).collect(),
+            removed: enc.truncation.map_or(0, |t| t.total_removed()),
+            pieces: enc.pieces,
+            hidden,
+            side,
+            top_k,
         })
-        .collect();
-    Ok(FillMaskView {
-        pieces: enc.pieces,
-        hidden,
-        side,
-        masks,
-        removed: enc.truncation.map_or(0, |t| t.total_removed()),
-    })
+    }
+
+    /// What goes through `model.encoder`.
+    pub fn input(&self) -> &EncoderInput {
+        &self.input
+    }
+
+    /// Ranks the guesses from the encoder's `last_hidden_state` for [`Self::input`].
+    pub fn answer(
+        self,
+        model: &MaskedLm,
+        tokenizer: &Tokenizer,
+        last_hidden_state: &Tensor,
+    ) -> Result<FillMaskView, String> {
+        let top_k = self.top_k;
+        // The vocabulary projection is as costly as the encoder itself: apply it to the masks only.
+        let index = Tensor::new(
+            self.positions.iter().map(|&p| p as u32).collect::<Vec<_>>(),
+            last_hidden_state.device(),
+        )
+        .map_err(message)?;
+        let at_masks = last_hidden_state.index_select(&index, 1).map_err(message)?;
+        let logits = model
+            .head
+            .forward(&at_masks, self.input.mode)
+            .map_err(message)?
+            .squeeze(0)
+            .map_err(message)?;
+        let probabilities = candle_nn::ops::softmax_last_dim(&logits)
+            .and_then(|p| p.to_vec2::<f32>())
+            .map_err(message)?;
+        let specials = tokenizer.special_ids();
+        let masks = self
+            .positions
+            .into_iter()
+            .zip(&probabilities)
+            .map(|(position, row)| {
+                // Model vocabularies may be padded past the tokenizer's: such rows name no piece.
+                let mut ranked: Vec<u32> = (0..row.len() as u32)
+                    .filter(|id| specials.binary_search(id).is_err())
+                    .filter(|&id| tokenizer.id_to_token(id).is_some())
+                    .collect();
+                let by_probability =
+                    |a: &u32, b: &u32| row[*b as usize].total_cmp(&row[*a as usize]);
+                // Only the best few need ordering.
+                let keep = top_k.min(ranked.len());
+                if keep > 0 && keep < ranked.len() {
+                    ranked.select_nth_unstable_by(keep - 1, by_probability);
+                    ranked.truncate(keep);
+                }
+                ranked.sort_by(by_probability);
+                let candidates = ranked
+                    .into_iter()
+                    .filter_map(|id| {
+                        tokenizer.id_to_token(id).map(|piece| Candidate {
+                            piece,
+                            id,
+                            probability: row[id as usize],
+                        })
+                    })
+                    .take(top_k)
+                    .collect();
+                MaskPrediction {
+                    position,
+                    candidates,
+                }
+            })
+            .collect();
+        Ok(FillMaskView {
+            pieces: self.pieces,
+            hidden: self.hidden,
+            side: self.side,
+            masks,
+            removed: self.removed,
+        })
+    }
 }
 
 /// The embedding parts of `text` (and `pair`). `segments` replaces the tokenizer's segment ids when

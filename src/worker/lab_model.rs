@@ -6,8 +6,7 @@ use candle_core::Device;
 use super::protocol::ModelSummary;
 use crate::masking::{masking_grid, MaskingConfig, MaskingGrid, Sequence};
 use crate::model::views::{
-    attention_view, embedding_view, fill_mask_view, AttentionView, ContextSide, EmbeddingView,
-    FillMaskView,
+    attention_view, embedding_view, AttentionView, ContextSide, EmbeddingView, FillMaskQuery,
 };
 use crate::model::{component_of, Checkpoint, Encoder, EncoderConfig, MaskedLm, ModelError};
 use crate::text::tokenizer::{EncodeOptions, Tokenizer};
@@ -85,15 +84,19 @@ impl LabModel {
 }
 
 impl LabModel {
-    /// Fill-mask (see [`fill_mask_view`]); models without an MLM head say so.
-    pub fn fill_mask(
+    /// The masked-LM and a fill-mask query for it (see [`FillMaskQuery`]); models without an MLM
+    /// head say so.
+    pub fn fill_mask_query(
         &self,
         text: &str,
         top_k: usize,
         side: ContextSide,
-    ) -> Result<FillMaskView, String> {
+    ) -> Result<(&MaskedLm, FillMaskQuery), String> {
         match &self.weights {
-            Weights::MaskedLm(model) => fill_mask_view(model, &self.tokenizer, text, top_k, side),
+            Weights::MaskedLm(model) => Ok((
+                model,
+                FillMaskQuery::new(model, &self.tokenizer, text, top_k, side)?,
+            )),
             Weights::EncoderOnly(_) => Err(format!(
                 "{} has no masked-LM head, so it cannot guess what [MASK] hides: pick a model trained with one",
                 self.name
@@ -237,7 +240,7 @@ fn describe(
 mod tests {
     use super::*;
     use crate::masking::GridCell;
-    use crate::model::{Family, Loaded};
+    use crate::model::{Family, Internals, Loaded};
 
     fn tokenizer_json() -> Vec<u8> {
         std::fs::read(concat!(
@@ -304,9 +307,9 @@ mod tests {
     #[test]
     fn an_encoder_without_mlm_head_says_so_but_shows_its_internals() {
         let bare = lab_model::<Encoder>("sentence-encoder", &minilm_sized(Family::Bert));
-        let err = bare
-            .fill_mask("the [MASK] sat", 5, ContextSide::Both)
-            .unwrap_err();
+        let Err(err) = bare.fill_mask_query("the [MASK] sat", 5, ContextSide::Both) else {
+            panic!("an encoder without a head filled a mask");
+        };
         assert!(
             err.starts_with("sentence-encoder has no masked-LM head"),
             "{err}"
@@ -316,8 +319,17 @@ mod tests {
         let embeddings = bare.embeddings("the cat sat", None, None).expect("embeds");
         assert_eq!(embeddings.pieces, attention.pieces);
         let mlm = lab_model::<MaskedLm>("mlm", &minilm_sized(Family::Bert));
-        let view = mlm
-            .fill_mask("the [MASK] sat", 3, ContextSide::LeftOnly)
+        let (model, query) = mlm
+            .fill_mask_query("the [MASK] sat", 3, ContextSide::LeftOnly)
+            .expect("a query");
+        let mut pass = model
+            .encoder
+            .start(query.input(), &Internals::none())
+            .expect("embeds");
+        while pass.step().expect("a layer") {}
+        let output = pass.finish().expect("an output");
+        let view = query
+            .answer(model, &mlm.tokenizer, &output.last_hidden_state)
             .expect("fills");
         assert_eq!(view.masks[0].candidates.len(), 3);
     }

@@ -14,6 +14,7 @@ use super::protocol::{
     decode, encode, FromWorker, JobId, ModelSummary, Outcome, Progress, Reply, Request, ToWorker,
     WorkerInfo,
 };
+use crate::model::{Internals, ModelError};
 use crate::text::tokenizer::Tokenizer;
 use crate::text::view::{token_view, COMPARED_TOKENIZERS};
 
@@ -24,6 +25,8 @@ thread_local! {
     static MODELS: RefCell<HashMap<String, Rc<LabModel>>> = RefCell::new(HashMap::new());
     /// Models being loaded right now; other jobs wanting one wait for that load instead of repeating it.
     static LOADING: RefCell<HashSet<String>> = RefCell::new(HashSet::new());
+    /// `models/index.json`, once fetched.
+    static INDEX: RefCell<Option<Rc<ModelIndex>>> = const { RefCell::new(None) };
     /// The tokenizer lab's BPE and Unigram tokenizers, by path, once fetched.
     static TOKENIZERS: RefCell<HashMap<String, Rc<Tokenizer>>> = RefCell::new(HashMap::new());
 }
@@ -38,13 +41,20 @@ struct ModelIndex {
 }
 
 impl ModelIndex {
-    async fn fetch() -> Result<ModelIndex, Stop> {
+    /// The deployment's index, fetched once: every job naming no model needs it, and typing sends
+    /// a job per keystroke.
+    async fn get() -> Result<Rc<ModelIndex>, Stop> {
+        if let Some(index) = INDEX.with(|i| i.borrow().clone()) {
+            return Ok(index);
+        }
         let index = fetch_bytes("models/index.json").await?;
         let mut index = serde_json::from_slice::<ModelIndex>(&index)
             .map_err(|e| Stop::Failed(format!("models/index.json is malformed: {e}")))?;
         if index.models.is_empty() {
             index.models.push(index.default.clone());
         }
+        let index = Rc::new(index);
+        INDEX.with(|i| *i.borrow_mut() = Some(index.clone()));
         Ok(index)
     }
 }
@@ -82,13 +92,32 @@ impl JobContext {
     /// Yield to the worker's event loop so queued messages (a `Cancel`, another job) are handled,
     /// then report whether this job should stop. Long jobs call this between steps.
     async fn checkpoint(&self) -> Result<(), Stop> {
-        gloo::timers::future::TimeoutFuture::new(0).await;
+        yield_to_event_loop().await;
         if CANCELLED.with(|c| c.borrow_mut().remove(&self.job)) {
             Err(Stop::Cancelled)
         } else {
             Ok(())
         }
     }
+}
+
+/// Lets the worker's event loop handle the messages queued so far. A message to ourselves through a
+/// `MessageChannel` queues behind them like `setTimeout(0)` would, without its 1–4 ms clamp, which
+/// adds up over a job that yields once per encoder layer.
+async fn yield_to_event_loop() {
+    let Ok(channel) = web_sys::MessageChannel::new() else {
+        gloo::timers::future::TimeoutFuture::new(0).await;
+        return;
+    };
+    let delivered = js_sys::Promise::new(&mut |resolve, _reject| {
+        channel.port1().set_onmessage(Some(resolve.unchecked_ref()));
+        if channel.port2().post_message(&JsValue::NULL).is_err() {
+            let _ = resolve.call0(&JsValue::NULL);
+        }
+    });
+    // `channel` lives until the message arrived.
+    let _ = wasm_bindgen_futures::JsFuture::from(delivered).await;
+    channel.port1().set_onmessage(None);
 }
 
 fn scope() -> DedicatedWorkerGlobalScope {
@@ -169,7 +198,7 @@ async fn fetch(path: &str, range: Option<(usize, usize)>) -> Result<(u16, Vec<u8
 async fn load_model(ctx: &JobContext, name: Option<String>) -> Result<Rc<LabModel>, Stop> {
     let name = match name {
         Some(name) => name,
-        None => ModelIndex::fetch().await?.default,
+        None => ModelIndex::get().await?.default.clone(),
     };
     while LOADING.with(|l| l.borrow().contains(&name)) {
         ctx.progress(0, 0, format!("waiting for {name} to load"));
@@ -325,7 +354,23 @@ async fn execute(ctx: &JobContext, request: Request) -> Result<Outcome, Stop> {
             let model = load_model(ctx, model).await?;
             ctx.progress(0, 0, format!("{} is filling in the blanks", model.name));
             ctx.checkpoint().await?;
-            Ok(Outcome::FilledMask(model.fill_mask(&text, top_k, side)?))
+            let (mlm, query) = model.fill_mask_query(&text, top_k, side)?;
+            // Typing sends a query per keystroke: yield between layers so a newer one can stop
+            // this one instead of waiting for its whole forward pass.
+            let failed = |e: ModelError| Stop::Failed(e.to_string());
+            let mut pass = mlm
+                .encoder
+                .start(query.input(), &Internals::none())
+                .map_err(failed)?;
+            while pass.step().map_err(failed)? {
+                ctx.checkpoint().await?;
+            }
+            let output = pass.finish().map_err(failed)?;
+            Ok(Outcome::FilledMask(query.answer(
+                mlm,
+                &model.tokenizer,
+                &output.last_hidden_state,
+            )?))
         }
         Request::Embeddings {
             model,
@@ -364,7 +409,7 @@ async fn execute(ctx: &JobContext, request: Request) -> Result<Outcome, Stop> {
             ))
         }
         Request::ListModels => {
-            let index = ModelIndex::fetch().await?;
+            let index = ModelIndex::get().await?;
             let total = index.models.len() as u64;
             let mut models = Vec::new();
             for (i, name) in index.models.iter().enumerate() {
@@ -373,7 +418,7 @@ async fn execute(ctx: &JobContext, request: Request) -> Result<Outcome, Stop> {
                 ctx.checkpoint().await?;
             }
             Ok(Outcome::Models {
-                default: index.default,
+                default: index.default.clone(),
                 models,
             })
         }

@@ -16,11 +16,14 @@ pub struct Ctx<'a> {
     pub client: &'a Client,
     pub server: &'a StaticServer,
     pub shots: PathBuf,
+    /// Run only the checks whose name contains this (as libtest's filter argument).
+    pub filter: Option<String>,
 }
 
 type Outcome = Result<(), String>;
 
-pub async fn run_all(ctx: &Ctx<'_>) -> Vec<(&'static str, Outcome)> {
+/// Each check's name and outcome; `None` for a check the filter left out.
+pub async fn run_all(ctx: &Ctx<'_>) -> Vec<(&'static str, Option<Outcome>)> {
     vec![
         checked(ctx, "home_renders_and_worker_becomes_ready", home(ctx)).await,
         checked(ctx, "every_route_renders_its_title", every_route(ctx)).await,
@@ -76,17 +79,25 @@ pub async fn run_all(ctx: &Ctx<'_>) -> Vec<(&'static str, Outcome)> {
     ]
 }
 
-/// Run one check; when it fails, keep a screenshot of the page as it was, to see why.
+/// Run one check unless the filter leaves it out; when it fails, keep a screenshot of the page as
+/// it was, to see why.
 async fn checked(
     ctx: &Ctx<'_>,
     name: &'static str,
     check: impl std::future::Future<Output = Outcome>,
-) -> (&'static str, Outcome) {
+) -> (&'static str, Option<Outcome>) {
+    if ctx
+        .filter
+        .as_ref()
+        .is_some_and(|f| !name.contains(f.as_str()))
+    {
+        return (name, None);
+    }
     let outcome = check.await;
     if outcome.is_err() {
         let _ = ctx.screenshot(&format!("FAILED_{name}")).await;
     }
-    (name, outcome)
+    (name, Some(outcome))
 }
 
 impl Ctx<'_> {

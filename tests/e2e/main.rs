@@ -44,18 +44,21 @@ async fn main() {
         client: &browser.client,
         server: &server,
         shots,
+        filter: std::env::args().skip(1).find(|a| !a.starts_with('-')),
     };
 
     let started = Instant::now();
     let mut failed = Vec::new();
     let mut passed = 0;
+    let mut filtered_out = 0;
     for (name, result) in checks::run_all(&ctx).await {
         match result {
-            Ok(()) => {
+            None => filtered_out += 1,
+            Some(Ok(())) => {
                 passed += 1;
                 println!("test {name} ... ok");
             }
-            Err(e) => {
+            Some(Err(e)) => {
                 println!("test {name} ... FAILED\n    {e}");
                 failed.push(name);
             }
@@ -65,7 +68,7 @@ async fn main() {
     browser.close().await;
     let status = if failed.is_empty() { "ok" } else { "FAILED" };
     println!(
-        "\ntest result: {status}. {passed} passed; {} failed; 0 ignored; 0 measured; 0 filtered out; finished in {:.2}s",
+        "\ntest result: {status}. {passed} passed; {} failed; 0 ignored; 0 measured; {filtered_out} filtered out; finished in {:.2}s",
         failed.len(),
         started.elapsed().as_secs_f64()
     );

@@ -1,5 +1,6 @@
 //! A static file server for `dist/` on 127.0.0.1, with the single-page-app fallback (unknown paths
-//! without a file extension get `index.html`, so deep links load the app).
+//! without a file extension get `index.html`, so deep links load the app) and single byte ranges,
+//! as static hosts answer them (the model picker reads only the head of each weights file).
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
@@ -48,9 +49,15 @@ fn serve(root: &Path, stream: TcpStream) -> std::io::Result<()> {
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut request_line = String::new();
     reader.read_line(&mut request_line)?;
-    // Drain the headers; the server only answers GET.
+    // Read the headers; the server only answers GET, and only looks at Range.
+    let mut range = None;
     let mut line = String::new();
     while reader.read_line(&mut line)? > 2 {
+        if let Some((name, value)) = line.split_once(':') {
+            if name.eq_ignore_ascii_case("range") {
+                range = byte_range(value.trim());
+            }
+        }
         line.clear();
     }
     let target = request_line.split_whitespace().nth(1).unwrap_or("/");
@@ -67,20 +74,56 @@ fn serve(root: &Path, stream: TcpStream) -> std::io::Result<()> {
         file = root.join("index.html");
     }
     match std::fs::read(&file) {
-        Ok(body) => respond(stream, "200 OK", content_type(&file), &body),
+        Ok(body) => match range {
+            Some((start, end)) if start < body.len() => {
+                let end = end.min(body.len() - 1);
+                let extra = format!("Content-Range: bytes {start}-{end}/{}\r\n", body.len());
+                respond_with(
+                    stream,
+                    "206 Partial Content",
+                    content_type(&file),
+                    &extra,
+                    &body[start..=end],
+                )
+            }
+            _ => respond(stream, "200 OK", content_type(&file), &body),
+        },
         Err(_) => respond(stream, "404 Not Found", "text/plain", b"not found"),
     }
 }
 
+/// `bytes=START-END` (inclusive; END may be omitted); other forms are answered with the whole file.
+fn byte_range(value: &str) -> Option<(usize, usize)> {
+    let (start, end) = value.strip_prefix("bytes=")?.split_once('-')?;
+    let start = start.parse().ok()?;
+    let end = if end.is_empty() {
+        usize::MAX
+    } else {
+        end.parse().ok()?
+    };
+    (start <= end).then_some((start, end))
+}
+
 fn respond(
-    mut stream: TcpStream,
+    stream: TcpStream,
     status: &str,
     content_type: &str,
     body: &[u8],
 ) -> std::io::Result<()> {
+    respond_with(stream, status, content_type, "", body)
+}
+
+/// `extra_headers`: complete header lines, each ending in CRLF.
+fn respond_with(
+    mut stream: TcpStream,
+    status: &str,
+    content_type: &str,
+    extra_headers: &str,
+    body: &[u8],
+) -> std::io::Result<()> {
     write!(
         stream,
-        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n",
+        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nAccept-Ranges: bytes\r\n{extra_headers}Cache-Control: no-store\r\nConnection: close\r\n\r\n",
         body.len()
     )?;
     stream.write_all(body)?;
