@@ -57,54 +57,62 @@ pub fn fresh_model(
     build(config, task, seed)
 }
 
-/// The model for `task` with every weight the checkpoint has (matched by HF name, whether the
-/// checkpoint is a base model or a task model); the rest — typically the MLM head of a base
-/// encoder — keeps its seeded random init.
+/// The model for `task` with every weight the checkpoint has (see [`copy_checkpoint_weights`]);
+/// the rest — typically the MLM head of a base encoder — keeps its seeded random init.
 pub fn model_from_checkpoint(
     ckpt: &Checkpoint,
     task: PairTask,
     seed: u64,
 ) -> Result<(PretrainModel, VarMap, InitReport), TrainError> {
     let (model, varmap) = build(&ckpt.config, task, seed)?;
+    let report = copy_checkpoint_weights(ckpt, &varmap)?;
+    Ok((model, varmap, report))
+}
+
+/// Overwrites every weight of `varmap` that the checkpoint holds, matched by HF name whether the
+/// checkpoint is a base model (`embeddings.…`) or a task model (`bert.embeddings.…`); the others
+/// keep their values and are listed as fresh. Fails when nothing matches or a shape differs.
+pub fn copy_checkpoint_weights(
+    ckpt: &Checkpoint,
+    varmap: &VarMap,
+) -> Result<InitReport, TrainError> {
     let prefix = format!("{}.", ckpt.config.family.base_prefix());
     let base_ckpt = ckpt.base_prefix().is_empty();
     let mut report = InitReport::default();
-    {
-        let vars = varmap
-            .data()
-            .lock()
-            .map_err(|_| TrainError::Config("weight store poisoned".into()))?;
-        let mut names: Vec<&String> = vars.keys().collect();
-        names.sort();
-        for name in names {
-            let mut candidates = vec![name.clone()];
-            if base_ckpt {
-                if let Some(rel) = name.strip_prefix(&prefix) {
-                    candidates.push(rel.to_string());
+    let vars = varmap
+        .data()
+        .lock()
+        .map_err(|_| TrainError::Config("weight store poisoned".into()))?;
+    let mut names: Vec<&String> = vars.keys().collect();
+    names.sort();
+    for name in names {
+        let mut candidates = vec![name.clone()];
+        if base_ckpt {
+            if let Some(rel) = name.strip_prefix(&prefix) {
+                candidates.push(rel.to_string());
+            }
+        }
+        // transformers ties `decoder.bias` to `bias`; a file may hold either.
+        if let Some(root) = name
+            .strip_suffix(".bias")
+            .filter(|r| r.ends_with("predictions") || *r == "lm_head")
+        {
+            candidates.push(format!("{root}.decoder.bias"));
+        }
+        match candidates.iter().find_map(|c| ckpt.tensor(c)) {
+            Some(t) => {
+                let var = &vars[name];
+                if t.dims() != var.dims() {
+                    return Err(TrainError::Config(format!(
+                        "checkpoint tensor for {name} has shape {:?}, the model needs {:?}",
+                        t.dims(),
+                        var.dims()
+                    )));
                 }
+                var.set(&t.to_device(var.device())?)?;
+                report.loaded += 1;
             }
-            // transformers ties `decoder.bias` to `bias`; a file may hold either.
-            if let Some(root) = name
-                .strip_suffix(".bias")
-                .filter(|r| r.ends_with("predictions") || *r == "lm_head")
-            {
-                candidates.push(format!("{root}.decoder.bias"));
-            }
-            match candidates.iter().find_map(|c| ckpt.tensor(c)) {
-                Some(t) => {
-                    let var = &vars[name];
-                    if t.dims() != var.dims() {
-                        return Err(TrainError::Config(format!(
-                            "checkpoint tensor for {name} has shape {:?}, the model needs {:?}",
-                            t.dims(),
-                            var.dims()
-                        )));
-                    }
-                    var.set(&t.to_device(var.device())?)?;
-                    report.loaded += 1;
-                }
-                None => report.fresh.push(name.clone()),
-            }
+            None => report.fresh.push(name.clone()),
         }
     }
     if report.loaded == 0 {
@@ -112,7 +120,7 @@ pub fn model_from_checkpoint(
             "the checkpoint shares no weight name with the model".into(),
         ));
     }
-    Ok((model, varmap, report))
+    Ok(report)
 }
 
 /// The weights as `model.safetensors` bytes under transformers' names, in F32 or F16.

@@ -1,10 +1,11 @@
-//! The `bertlab` subcommands, one module each; add new ones (e.g. classify) as a module plus a
-//! `Command` variant.
+//! The `bertlab` subcommands, one module each; add new ones as a module plus a `Command` variant.
 
 mod card;
+mod classify;
 mod corpus;
 mod eval_cloze;
 mod fill_mask;
+mod finetune;
 mod inspect;
 mod model_dir;
 mod plot;
@@ -41,6 +42,10 @@ enum Command {
     Card(card::Args),
     /// Train a WordPiece, BPE or Unigram tokenizer on text files.
     TrainTokenizer(train_tokenizer::Args),
+    /// Fine-tune an encoder for sentence classification (or run the whole experiment sheet).
+    Finetune(finetune::Args),
+    /// Label texts with a fine-tuned sentence classifier.
+    Classify(classify::Args),
 }
 
 /// Parses the command line and runs the chosen command.
@@ -55,5 +60,7 @@ pub fn run() -> anyhow::Result<()> {
         Command::Plot(args) => plot::run(args),
         Command::Card(args) => card::run(args),
         Command::TrainTokenizer(args) => train_tokenizer::run(args),
+        Command::Finetune(args) => finetune::run(args),
+        Command::Classify(args) => classify::run(args),
     }
 }

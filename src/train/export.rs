@@ -1,0 +1,156 @@
+//! A fine-tuned classifier as a Hugging Face model folder: `model.safetensors` (transformers'
+//! names), `config.json` (`*ForSequenceClassification`, `id2label`), `tokenizer.json`,
+//! `metrics.json` and a README with the commands that use it. The browser zips the same files
+//! for download; the CLI writes them to a folder.
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::varmap_safetensors;
+
+use super::finetune::{ClassMetrics, FineTuner, FinetuneConfig};
+use super::TrainError;
+
+/// What `metrics.json` records about the run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExportMetrics {
+    /// The model fine-tuning started from (a folder name or path).
+    pub base_model: String,
+    pub dataset: String,
+    pub train_examples: usize,
+    pub test_examples: usize,
+    pub trainable_parameters: usize,
+    pub steps: usize,
+    pub wall_seconds: f64,
+    pub config: FinetuneConfig,
+    pub test: ClassMetrics,
+}
+
+/// The files of the export, in the order they are written.
+pub fn export_files(
+    tuner: &FineTuner,
+    tokenizer_json: &[u8],
+    metrics: &ExportMetrics,
+) -> Result<Vec<(String, Vec<u8>)>, TrainError> {
+    let config = tuner.model().encoder.config();
+    let json = |v: &serde_json::Value| {
+        serde_json::to_vec_pretty(v).map_err(|e| TrainError::Config(e.to_string()))
+    };
+    // F16 halves the download; transformers and the lab both load it into F32.
+    let weights = varmap_safetensors(tuner.varmap(), candle_core::DType::F16)?;
+    let metrics_json =
+        serde_json::to_value(metrics).map_err(|e| TrainError::Config(e.to_string()))?;
+    Ok(vec![
+        ("config.json".into(), json(&config.to_hf_json())?),
+        ("model.safetensors".into(), weights),
+        ("tokenizer.json".into(), tokenizer_json.to_vec()),
+        ("metrics.json".into(), json(&metrics_json)?),
+        (
+            "README.md".into(),
+            readme(&config.architectures, &config.labels, metrics).into_bytes(),
+        ),
+    ])
+}
+
+fn readme(architectures: &[String], labels: &[String], m: &ExportMetrics) -> String {
+    let class = architectures
+        .first()
+        .map_or("AutoModelForSequenceClassification", String::as_str);
+    format!(
+        "# Sentence classifier fine-tuned in BERT Lab\n\n\
+         - Architecture: `{class}`, labels: {labels}\n\
+         - Started from `{base}`, fine-tuned on {dataset} ({train} training examples, {steps} updates, regime `{regime:?}`)\n\
+         - Test set ({test} examples): accuracy {acc:.1}%, macro-F1 {f1:.1}%\n\
+         - Weights are stored as float16; both loaders below read them into float32.\n\n\
+         ## Use it\n\n\
+         With the lab's CLI, from this folder's parent:\n\n\
+         ```sh\nbertlab classify --model THIS_FOLDER \"my parcel never arrived\"\n```\n\n\
+         With Hugging Face transformers:\n\n\
+         ```python\n\
+         from transformers import AutoModelForSequenceClassification, AutoTokenizer, pipeline\n\
+         model = AutoModelForSequenceClassification.from_pretrained(\"THIS_FOLDER\")\n\
+         tokenizer = AutoTokenizer.from_pretrained(\"THIS_FOLDER\")\n\
+         print(pipeline(\"text-classification\", model=model, tokenizer=tokenizer)(\"my parcel never arrived\"))\n\
+         ```\n\n\
+         `metrics.json` holds the run's settings and the full test scores (with the confusion matrix).\n",
+        labels = labels.join(", "),
+        base = m.base_model,
+        dataset = m.dataset,
+        train = m.train_examples,
+        steps = m.steps,
+        regime = m.config.regime,
+        test = m.test_examples,
+        acc = m.test.accuracy * 100.0,
+        f1 = m.test.macro_f1 * 100.0,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Checkpoint, EncoderInput, ForSequenceClassification, Internals};
+    use crate::train::finetune::tests::{animals, base, tokenizer};
+    use crate::train::finetune::Regime;
+    use candle_core::Device;
+
+    #[test]
+    fn the_export_loads_as_a_classifier_with_the_trained_predictions() {
+        let config = FinetuneConfig {
+            regime: Regime::Full,
+            min_updates: 5,
+            ..FinetuneConfig::default()
+        };
+        let train = animals(16);
+        let mut tuner = FineTuner::new(&base(), tokenizer(), &train, config).unwrap();
+        while !tuner.is_done() {
+            tuner.train_step().unwrap();
+        }
+        let metrics = ExportMetrics {
+            base_model: "tiny".into(),
+            dataset: "animals".into(),
+            train_examples: 16,
+            test_examples: 16,
+            trainable_parameters: tuner.trainable_parameters(),
+            steps: tuner.step(),
+            wall_seconds: 0.0,
+            config: tuner.config().clone(),
+            test: tuner.evaluate(&train).unwrap(),
+        };
+        let files = export_files(&tuner, b"{}", &metrics).unwrap();
+        let file = |name: &str| &files.iter().find(|(n, _)| n == name).unwrap().1;
+        let checkpoint =
+            Checkpoint::from_bytes(file("config.json"), file("model.safetensors")).unwrap();
+        assert_eq!(checkpoint.config.labels, train.labels);
+        assert_eq!(
+            checkpoint.config.architectures,
+            ["BertForSequenceClassification"]
+        );
+        let loaded = checkpoint
+            .load::<ForSequenceClassification>(&Device::Cpu)
+            .unwrap();
+        assert!(loaded.unused.is_empty(), "{:?}", loaded.unused);
+        let ours = tuner.predict(&train.texts).unwrap();
+        let tok = tokenizer();
+        for (text, expected) in train.texts.iter().zip(&ours) {
+            let enc = tok.encode(text, None, &Default::default()).unwrap();
+            let input = EncoderInput::from_rows(&[enc.ids], None, 0, &Device::Cpu).unwrap();
+            let logits = loaded
+                .model
+                .forward(&input, &Internals::none())
+                .unwrap()
+                .logits;
+            let p = candle_nn::ops::softmax_last_dim(&logits)
+                .unwrap()
+                .squeeze(0)
+                .unwrap();
+            let p = p.to_vec1::<f32>().unwrap();
+            // Float16 storage: probabilities agree to a few thousandths.
+            for (a, b) in p.iter().zip(expected) {
+                assert!((a - b).abs() < 5e-3, "{text}: {p:?} vs {expected:?}");
+            }
+        }
+        let readme = String::from_utf8(file("README.md").clone()).unwrap();
+        assert!(readme.contains("bertlab classify --model"));
+        let back: ExportMetrics = serde_json::from_slice(file("metrics.json")).unwrap();
+        assert_eq!(back, metrics);
+    }
+}

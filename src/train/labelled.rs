@@ -1,0 +1,314 @@
+//! Labelled text for sentence classification: the lab's shipped sets and the user's own CSV
+//! (`text,label`, optionally `split`), with errors that say what to fix, a fixed train/test split,
+//! and class-balanced subsets for the label-efficiency experiment.
+
+use std::collections::BTreeMap;
+
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+use super::TrainError;
+
+/// A CSV with more rows is refused: the lab trains in a browser tab.
+pub const MAX_ROWS: usize = 50_000;
+
+/// Texts with class ids `0..labels.len()`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LabelledSet {
+    pub texts: Vec<String>,
+    pub label_ids: Vec<usize>,
+    /// Class names, in id order.
+    pub labels: Vec<String>,
+}
+
+impl LabelledSet {
+    pub fn len(&self) -> usize {
+        self.texts.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.texts.is_empty()
+    }
+
+    /// Examples per class, in id order.
+    pub fn class_counts(&self) -> Vec<usize> {
+        let mut counts = vec![0; self.labels.len()];
+        for &l in &self.label_ids {
+            counts[l] += 1;
+        }
+        counts
+    }
+
+    fn select(&self, indices: &[usize]) -> LabelledSet {
+        LabelledSet {
+            texts: indices.iter().map(|&i| self.texts[i].clone()).collect(),
+            label_ids: indices.iter().map(|&i| self.label_ids[i]).collect(),
+            labels: self.labels.clone(),
+        }
+    }
+
+    /// `n` examples drawn class by class in proportion (every class keeps at least one while `n`
+    /// allows), seeded; the whole set when `n >= len`. Smaller subsets of one seed are nested in
+    /// larger ones, so a label-efficiency curve adds examples rather than swapping them.
+    pub fn balanced_subset(&self, n: usize, seed: u64) -> LabelledSet {
+        if n >= self.len() {
+            return self.clone();
+        }
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let mut by_class: Vec<Vec<usize>> = vec![Vec::new(); self.labels.len()];
+        for (i, &l) in self.label_ids.iter().enumerate() {
+            by_class[l].push(i);
+        }
+        for members in &mut by_class {
+            members.shuffle(&mut rng);
+        }
+        // Round-robin over the classes, each in its shuffled order: a prefix of this sequence is a
+        // balanced subset of any size.
+        let mut order = Vec::with_capacity(self.len());
+        let longest = by_class.iter().map(Vec::len).max().unwrap_or(0);
+        for round in 0..longest {
+            for members in &by_class {
+                if let Some(&i) = members.get(round) {
+                    order.push(i);
+                }
+            }
+        }
+        let mut picked = order[..n].to_vec();
+        picked.sort_unstable();
+        self.select(&picked)
+    }
+}
+
+/// A train and a test set over the same classes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Split {
+    pub train: LabelledSet,
+    pub test: LabelledSet,
+}
+
+/// Parses a CSV with a header naming a `text` and a `label` column (any order, other columns
+/// ignored). With a `split` column (`train`/`test`) that split is kept; without one, a seeded
+/// `test_fraction` of each class is held out. Labels become ids in sorted order.
+pub fn parse_csv(bytes: &[u8], test_fraction: f64, seed: u64) -> Result<Split, TrainError> {
+    let bad = |m: String| TrainError::Data(m);
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        bad(format!(
+            "the file is not UTF-8 text (invalid byte at offset {}): save it as UTF-8 CSV",
+            e.valid_up_to()
+        ))
+    })?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if text.trim().is_empty() {
+        return Err(bad(
+            "the file is empty: it needs a header `text,label` and at least one row per class"
+                .into(),
+        ));
+    }
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(false)
+        .from_reader(text.as_bytes());
+    let header = reader
+        .headers()
+        .map_err(|e| bad(format!("cannot read the header line: {e}")))?
+        .clone();
+    let column = |name: &str| {
+        header
+            .iter()
+            .position(|h| h.trim().eq_ignore_ascii_case(name))
+    };
+    let found: Vec<&str> = header.iter().collect();
+    let text_col = column("text").ok_or_else(|| {
+        bad(format!(
+            "no `text` column: the header must name `text` and `label` (found: {found:?})"
+        ))
+    })?;
+    let label_col = column("label").ok_or_else(|| {
+        bad(format!(
+            "no `label` column: the header must name `text` and `label` (found: {found:?})"
+        ))
+    })?;
+    let split_col = column("split");
+    let mut rows: Vec<(String, String, Option<bool>)> = Vec::new();
+    for (n, record) in reader.records().enumerate() {
+        let line = n + 2;
+        let record = record.map_err(|e| bad(format!("line {line}: {e}")))?;
+        if rows.len() == MAX_ROWS {
+            return Err(bad(format!(
+                "more than {MAX_ROWS} rows: the lab trains in the browser, so use a sample of your data"
+            )));
+        }
+        let field = |c: usize| record.get(c).unwrap_or("").trim().to_string();
+        let (text, label) = (field(text_col), field(label_col));
+        if text.is_empty() || label.is_empty() {
+            return Err(bad(format!("line {line}: the text or the label is empty")));
+        }
+        let is_test = match split_col.map(field) {
+            None => None,
+            Some(s) if s.eq_ignore_ascii_case("test") => Some(true),
+            Some(s) if s.eq_ignore_ascii_case("train") => Some(false),
+            Some(s) => {
+                return Err(bad(format!(
+                    "line {line}: split must be `train` or `test`, not {s:?}"
+                )))
+            }
+        };
+        rows.push((text, label, is_test));
+    }
+    if rows.is_empty() {
+        return Err(bad("the file has a header but no rows".into()));
+    }
+    let labels: Vec<String> = rows
+        .iter()
+        .map(|r| r.1.clone())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    if labels.len() < 2 {
+        return Err(bad(format!(
+            "only one label ({:?}): a classifier needs at least two",
+            labels[0]
+        )));
+    }
+    let id_of: BTreeMap<&str, usize> = labels
+        .iter()
+        .enumerate()
+        .map(|(i, l)| (l.as_str(), i))
+        .collect();
+    let all = LabelledSet {
+        texts: rows.iter().map(|r| r.0.clone()).collect(),
+        label_ids: rows.iter().map(|r| id_of[r.1.as_str()]).collect(),
+        labels: labels.clone(),
+    };
+    let test_rows: Vec<bool> = if split_col.is_some() {
+        rows.iter().map(|r| r.2 == Some(true)).collect()
+    } else {
+        held_out(&all, test_fraction, seed)
+    };
+    let pick =
+        |test: bool| -> Vec<usize> { (0..all.len()).filter(|&i| test_rows[i] == test).collect() };
+    let split = Split {
+        train: all.select(&pick(false)),
+        test: all.select(&pick(true)),
+    };
+    if split.train.is_empty() || split.test.is_empty() {
+        return Err(bad(
+            "both the train and the test part need rows (check the split column or add rows)"
+                .into(),
+        ));
+    }
+    Ok(split)
+}
+
+/// Which rows a seeded stratified split holds out: `fraction` of each class, at least one row of
+/// every class with two or more.
+fn held_out(set: &LabelledSet, fraction: f64, seed: u64) -> Vec<bool> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut test = vec![false; set.len()];
+    for class in 0..set.labels.len() {
+        let mut members: Vec<usize> = (0..set.len())
+            .filter(|&i| set.label_ids[i] == class)
+            .collect();
+        members.shuffle(&mut rng);
+        let n = ((members.len() as f64 * fraction).round() as usize)
+            .max(usize::from(members.len() >= 2))
+            .min(members.len().saturating_sub(1));
+        for &i in &members[..n] {
+            test[i] = true;
+        }
+    }
+    test
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn csv(rows: &[(&str, &str)]) -> String {
+        let mut s = String::from("label,text\n");
+        for (t, l) in rows {
+            s.push_str(&format!("{l},\"{t}\"\n"));
+        }
+        s
+    }
+
+    fn message(result: Result<Split, TrainError>) -> String {
+        match result {
+            Ok(_) => panic!("accepted"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn reads_columns_by_name_and_holds_out_each_class() {
+        let rows: Vec<(String, &str)> = (0..40)
+            .map(|i| {
+                (
+                    format!("message, number {i}"),
+                    if i % 4 == 0 { "b" } else { "a" },
+                )
+            })
+            .collect();
+        let rows: Vec<(&str, &str)> = rows.iter().map(|(t, l)| (t.as_str(), *l)).collect();
+        let split = parse_csv(csv(&rows).as_bytes(), 0.25, 1).unwrap();
+        assert_eq!(split.train.labels, ["a", "b"]);
+        assert_eq!(split.train.len() + split.test.len(), 40);
+        // 25% of each class: 30 a → 8 (rounded), 10 b → 3 (rounded)
+        assert_eq!(split.test.class_counts(), [8, 3]);
+        assert!(split
+            .test
+            .texts
+            .iter()
+            .all(|t| t.starts_with("message, number")));
+        // Same seed, same split.
+        assert_eq!(parse_csv(csv(&rows).as_bytes(), 0.25, 1).unwrap(), split);
+    }
+
+    #[test]
+    fn keeps_a_given_split_column() {
+        let text = "text,label,split\nhello there,greet,train\nbye now,leave,test\nhi,greet,test\nsee you,leave,train\n";
+        let split = parse_csv(text.as_bytes(), 0.5, 0).unwrap();
+        assert_eq!(split.train.texts, ["hello there", "see you"]);
+        assert_eq!(split.test.texts, ["bye now", "hi"]);
+        assert_eq!(split.test.label_ids, [1, 0]);
+    }
+
+    #[test]
+    fn bad_files_get_a_message_that_says_what_to_fix() {
+        assert!(message(parse_csv(b"", 0.2, 0)).contains("empty"));
+        assert!(message(parse_csv(b"text,category\nhi,a\n", 0.2, 0)).contains("no `label` column"));
+        assert!(message(parse_csv(b"label\na\n", 0.2, 0)).contains("no `text` column"));
+        assert!(message(parse_csv(b"text,label\n", 0.2, 0)).contains("no rows"));
+        assert!(message(parse_csv(b"text,label\nhi,a\nho,a\n", 0.2, 0)).contains("only one label"));
+        assert!(message(parse_csv(b"text,label\nhi\xff,a\n", 0.2, 0)).contains("not UTF-8"));
+        assert!(message(parse_csv(b"text,label\nhi,a,extra\n", 0.2, 0)).contains("line 2"));
+        assert!(message(parse_csv(b"text,label\nhi,\n", 0.2, 0)).contains("empty"));
+        let mut big = String::from("text,label\n");
+        for i in 0..=MAX_ROWS {
+            big.push_str(&format!("t{i},{}\n", i % 2));
+        }
+        assert!(message(parse_csv(big.as_bytes(), 0.2, 0)).contains("more than 50000 rows"));
+    }
+
+    #[test]
+    fn balanced_subsets_cover_every_class_and_nest() {
+        let set = LabelledSet {
+            texts: (0..100).map(|i| i.to_string()).collect(),
+            label_ids: (0..100)
+                .map(|i| usize::from(i % 10 == 0) + usize::from(i % 3 == 0))
+                .collect(),
+            labels: vec!["x".into(), "y".into(), "z".into()],
+        };
+        let small = set.balanced_subset(6, 7);
+        assert_eq!(small.len(), 6);
+        assert!(
+            small.class_counts().iter().all(|&c| c == 2),
+            "{:?}",
+            small.class_counts()
+        );
+        let larger = set.balanced_subset(30, 7);
+        assert!(small.texts.iter().all(|t| larger.texts.contains(t)));
+        assert_eq!(set.balanced_subset(500, 7), set);
+    }
+}
