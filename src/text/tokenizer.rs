@@ -208,7 +208,8 @@ impl Tokenizer {
         self.special_token_like("pad")
     }
 
-    fn special_token_like(&self, what: &str) -> Option<(String, u32)> {
+    /// The first special token whose letters are `what` (`unk` finds `[UNK]` and `<unk>`), with its id.
+    pub fn special_token_like(&self, what: &str) -> Option<(String, u32)> {
         let mut found: Vec<(u32, String)> = self
             .inner
             .get_added_tokens_decoder()

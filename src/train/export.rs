@@ -1,11 +1,13 @@
 //! A fine-tuned classifier as a Hugging Face model folder: `model.safetensors` (transformers'
-//! names), `config.json` (`*ForSequenceClassification`, `id2label`), `tokenizer.json`,
-//! `metrics.json` and a README with the commands that use it. The browser zips the same files
+//! names), `config.json` (`*ForSequenceClassification`, `id2label`), `tokenizer.json` with a
+//! `tokenizer_config.json` that makes transformers use it as it is, `metrics.json` and a README
+//! with the commands that use it. The browser zips the same files
 //! for download; the CLI writes them to a folder.
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::varmap_safetensors;
+use crate::model::{varmap_safetensors, EncoderConfig};
+use crate::text::tokenizer::{EncodeOptions, Tokenizer};
 
 use super::finetune::{ClassMetrics, FineTuner, FinetuneConfig};
 use super::TrainError;
@@ -35,20 +37,78 @@ pub fn export_files(
     let json = |v: &serde_json::Value| {
         serde_json::to_vec_pretty(v).map_err(|e| TrainError::Config(e.to_string()))
     };
-    // F16 halves the download; transformers and the lab both load it into F32.
     let weights = varmap_safetensors(tuner.varmap(), candle_core::DType::F16)?;
     let metrics_json =
         serde_json::to_value(metrics).map_err(|e| TrainError::Config(e.to_string()))?;
+    let mut hf_config = config.to_hf_json();
+    // Weights are stored as float16 to halve the download; transformers would otherwise compute
+    // in the stored dtype (v5's default `dtype="auto"`). `dtype` is v5's key, `torch_dtype` v4's.
+    hf_config["dtype"] = "float32".into();
+    hf_config["torch_dtype"] = "float32".into();
     Ok(vec![
-        ("config.json".into(), json(&config.to_hf_json())?),
+        ("config.json".into(), json(&hf_config)?),
         ("model.safetensors".into(), weights),
         ("tokenizer.json".into(), tokenizer_json.to_vec()),
+        (
+            "tokenizer_config.json".into(),
+            json(&tokenizer_config(tuner.tokenizer(), config))?,
+        ),
         ("metrics.json".into(), json(&metrics_json)?),
         (
             "README.md".into(),
             readme(&config.architectures, &config.labels, metrics).into_bytes(),
         ),
     ])
+}
+
+/// Names `PreTrainedTokenizerFast`, which runs `tokenizer.json` exactly (normaliser included),
+/// where the family's own class (e.g. `BertTokenizerFast`) would substitute its default
+/// normaliser settings; the special tokens its pipelines need; and the inputs the model takes
+/// (segment ids only where the family has a segment table).
+fn tokenizer_config(tokenizer: &Tokenizer, model: &EncoderConfig) -> serde_json::Value {
+    let inputs: &[&str] = if model.type_vocab_size > 0 {
+        &["input_ids", "token_type_ids", "attention_mask"]
+    } else {
+        &["input_ids", "attention_mask"]
+    };
+    let mut config = serde_json::json!({
+        "tokenizer_class": "PreTrainedTokenizerFast",
+        "model_max_length": model.max_input_len(),
+        "model_input_names": inputs,
+    });
+    // [CLS]/<s> and [SEP]/</s> are whatever the template puts around a sentence.
+    let framed = tokenizer
+        .encode("a", None, &EncodeOptions::default())
+        .ok()
+        .filter(|e| e.len() >= 3);
+    let roles = [
+        (
+            "cls_token",
+            framed.as_ref().and_then(|e| e.pieces.first().cloned()),
+        ),
+        (
+            "sep_token",
+            framed.as_ref().and_then(|e| e.pieces.last().cloned()),
+        ),
+        (
+            "pad_token",
+            tokenizer.special_token_like("pad").map(|t| t.0),
+        ),
+        (
+            "unk_token",
+            tokenizer.special_token_like("unk").map(|t| t.0),
+        ),
+        (
+            "mask_token",
+            tokenizer.special_token_like("mask").map(|t| t.0),
+        ),
+    ];
+    for (role, token) in roles {
+        if let Some(token) = token {
+            config[role] = token.into();
+        }
+    }
+    config
 }
 
 fn readme(architectures: &[String], labels: &[String], m: &ExportMetrics) -> String {
