@@ -47,6 +47,71 @@ impl Regime {
     }
 }
 
+/// One way to build a classifier for the experiment sheet: the baseline without an encoder, or
+/// an encoder in one of the three [`Regime`]s.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Approach {
+    BagOfWords,
+    Frozen,
+    Full,
+    Scratch,
+}
+
+impl Approach {
+    pub const ALL: [Approach; 4] = [
+        Approach::BagOfWords,
+        Approach::Frozen,
+        Approach::Full,
+        Approach::Scratch,
+    ];
+
+    /// The encoder regime, `None` for the bag-of-words baseline.
+    pub fn regime(self) -> Option<Regime> {
+        match self {
+            Approach::BagOfWords => None,
+            Approach::Frozen => Some(Regime::Frozen),
+            Approach::Full => Some(Regime::Full),
+            Approach::Scratch => Some(Regime::Scratch),
+        }
+    }
+
+    pub fn describe(self) -> &'static str {
+        self.regime()
+            .map_or("bag of words + logistic regression", Regime::describe)
+    }
+
+    /// The name on the command line and in URLs (`bag-of-words`, `frozen`, ...).
+    pub fn slug(self) -> &'static str {
+        match self {
+            Approach::BagOfWords => "bag-of-words",
+            Approach::Frozen => "frozen",
+            Approach::Full => "full",
+            Approach::Scratch => "scratch",
+        }
+    }
+
+    pub fn from_slug(slug: &str) -> Option<Approach> {
+        Approach::ALL.into_iter().find(|a| a.slug() == slug)
+    }
+}
+
+/// One line of the experiment sheet.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SheetRow {
+    pub approach: Approach,
+    /// The base model's name (empty for the bag of words).
+    pub model: String,
+    pub train_examples: usize,
+    pub accuracy: f64,
+    pub macro_f1: f64,
+    pub trainable_parameters: usize,
+    pub wall_seconds: f64,
+    pub updates: usize,
+    /// Stopped by the user before the planned updates were done.
+    pub stopped_early: bool,
+}
+
 /// Everything that shapes a fine-tuning run. Defaults suit a MiniLM-sized encoder on a few
 /// hundred short messages.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -95,6 +160,20 @@ impl Default for FinetuneConfig {
 }
 
 impl FinetuneConfig {
+    /// The defaults for `regime`: from random weights the encoder learns at 4× the rate (2e-4),
+    /// since it has nothing to preserve and far to go.
+    pub fn for_regime(regime: Regime) -> FinetuneConfig {
+        let base = FinetuneConfig::default();
+        FinetuneConfig {
+            regime,
+            lr_encoder: match regime {
+                Regime::Scratch => base.lr_encoder * 4.0,
+                Regime::Frozen | Regime::Full => base.lr_encoder,
+            },
+            ..base
+        }
+    }
+
     fn validate(&self) -> Result<(), TrainError> {
         let bad = |m: &str| Err(TrainError::Config(m.to_string()));
         if self.epochs == 0 || self.batch_size == 0 {

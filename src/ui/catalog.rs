@@ -128,7 +128,7 @@ const ADVANCED: &[Lesson] = &[
         slug: "fine-tuning-pattern",
         title: "Minimal fine-tuning pattern",
         takeaway: "Tokenizer, checkpoint, task head, metrics: a reproducible fine-tuning run end to end.",
-        availability: Availability::Coming { issue: 6 },
+        availability: Availability::Ready,
     },
     Lesson {
         slug: "limits",
@@ -189,7 +189,7 @@ pub const LABS: &[Lab] = &[
         slug: "fine-tune",
         title: "Fine-tune",
         summary: "Frozen features, full fine-tuning and baselines on the same classification task.",
-        availability: Availability::Coming { issue: 6 },
+        availability: Availability::Ready,
     },
 ];
 

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::masking::{MaskingConfig, Strategy};
 use crate::model::views::ContextSide;
+use crate::train::finetune::Approach;
 use crate::ui::url_state::state_from_pairs_strict;
 
 /// Tokenizer lab.
@@ -151,6 +152,31 @@ impl Default for FillMaskState {
     }
 }
 
+/// Fine-tuning lab: the next run of the experiment sheet.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FineTuneState {
+    pub approach: Approach,
+    /// Labelled training examples, class-balanced; 0 for all of them.
+    pub examples: usize,
+    pub epochs: usize,
+    /// A model folder name; empty for the default model.
+    pub model: String,
+    pub seed: u64,
+}
+
+impl Default for FineTuneState {
+    fn default() -> Self {
+        FineTuneState {
+            approach: Approach::Frozen,
+            examples: 64,
+            epochs: 4,
+            model: String::new(),
+            seed: 42,
+        }
+    }
+}
+
 /// `text` with its `index`-th whitespace-separated word replaced by `[MASK]`, punctuation kept (the
 /// fill-mask lab's click-to-mask). Words already holding a mask, or without letters, stay.
 pub fn mask_word(text: &str, index: usize) -> String {
@@ -214,6 +240,7 @@ pub fn state_fields(lab: &str) -> Option<Vec<String>> {
         "masking" => keys::<MaskingState>(),
         "fill-mask" => keys::<FillMaskState>(),
         "attention" => keys::<AttentionState>(),
+        "fine-tune" => keys::<FineTuneState>(),
         _ => None,
     }
 }
@@ -221,8 +248,10 @@ pub fn state_fields(lab: &str) -> Option<Vec<String>> {
 /// Controls a URL's `hide=`/`lock=` may name: the state fields, plus sections that are not fields.
 pub fn controls(lab: &str) -> Vec<String> {
     let mut names = state_fields(lab).unwrap_or_default();
-    if lab == "tokenizer" {
-        names.push("compare".into());
+    match lab {
+        "tokenizer" => names.push("compare".into()),
+        "fine-tune" => names.push("data".into()),
+        _ => {}
     }
     names
 }
@@ -241,6 +270,7 @@ pub fn check_preset(lab: &str, pairs: &[(String, String)]) -> Result<(), String>
         "masking" => check::<MaskingState>(pairs),
         "fill-mask" => check::<FillMaskState>(pairs),
         "attention" => check::<AttentionState>(pairs),
+        "fine-tune" => check::<FineTuneState>(pairs),
         _ => Err(format!("lab '{lab}' has no state")),
     }
 }

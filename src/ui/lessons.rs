@@ -36,8 +36,7 @@ pub struct Step {
 }
 
 /// Every point of the course outline (`shared/course/outline.txt`), by key: its sections, facts,
-/// examples and to-do items. The tests require each to be taught by some step, except
-/// [`OUTLINE_POINTS_ISSUE_6`].
+/// examples and to-do items. The tests require each to be taught by some step.
 pub const OUTLINE_POINTS: &[(&str, &str)] = &[
     // Introduction.
     ("pretraining-broad-patterns", "Pretraining learns general language patterns from lots of unlabeled text, before any task"),
@@ -120,17 +119,6 @@ pub const OUTLINE_POINTS: &[(&str, &str)] = &[
     ("build-reproducible-workflow", "Build: a reproducible fine-tuning package: tokenizer, checkpoint, metrics, inference script"),
 ];
 
-/// Outline points that belong to the fine-tuning lab and its lesson (issue 6): not yet required.
-pub const OUTLINE_POINTS_ISSUE_6: &[&str] = &[
-    "section-minimal-fine-tuning",
-    "example-transformers-snippet",
-    "practice-fine-tune-vs-linear",
-    "practice-frozen-vs-full",
-    "build-classification-app",
-    "build-experiment-sheet",
-    "build-reproducible-workflow",
-];
-
 /// The steps of a lesson (by slug); empty for a lesson not written yet.
 pub fn steps(lesson: &str) -> &'static [Step] {
     match lesson {
@@ -142,6 +130,7 @@ pub fn steps(lesson: &str) -> &'static [Step] {
         "recipes-after-bert" => RECIPES_AFTER_BERT,
         "static-vs-dynamic-masking" => STATIC_VS_DYNAMIC_MASKING,
         "what-transfers" => WHAT_TRANSFERS,
+        "fine-tuning-pattern" => FINE_TUNING_PATTERN,
         "limits" => LIMITS,
         _ => &[],
     }
@@ -874,6 +863,113 @@ const WHAT_TRANSFERS: &[Step] = &[
     },
 ];
 
+/// The fine-tuning lab's lesson: the code pattern, baselines, frozen versus full, the sheet, export.
+const FINE_TUNING_PATTERN: &[Step] = &[
+    Step {
+        title: "The whole pattern in five moves",
+        text: &[
+            "Fine-tuning code is short because the checkpoint carries almost everything. You name \
+             a pretrained checkpoint; its tokenizer is loaded from that name so the ids match the \
+             embedding table; a sequence-classification model is built from the same name with the \
+             number of classes you need, which adds a small freshly initialised head on the pooled \
+             output.",
+            "Then a batch of sentences is tokenized together, padded to the longest and cut to the \
+             model's length, and passed through the model. What comes back is one row of logits \
+             per sentence and one column per class: a tensor of shape [sentences, classes]. \
+             Training adds a cross-entropy loss on those logits and an optimizer step, nothing more.",
+            "This lab runs the same moves in your browser: the base model is loaded by name from \
+             the lab's model folder, the head is created for the dataset's labels, and every run \
+             ends with a test on messages the model never trained on.",
+        ],
+        task: "Press Train and test with the frozen encoder, and watch the loss fall as the new \
+               head learns the eight intents.",
+        widget: Some(Widget::Lab {
+            lab: "fine-tune",
+            query: "approach=frozen&examples=64&epochs=4",
+            hide: &["data"],
+        }),
+        covers: &["section-minimal-fine-tuning", "example-transformers-snippet"],
+    },
+    Step {
+        title: "Always start with a baseline",
+        text: &[
+            "Before crediting pretraining for a result, measure what a model without it gets. The \
+             bag-of-words baseline counts words and word pairs, weighs rare ones up, and fits a \
+             logistic regression: no encoder, no notion of word order beyond neighbours.",
+            "On short support messages such a baseline is strong when there are plenty of labels, \
+             because many intents have telltale words. Its weakness shows with few labels: it only \
+             knows the words it was shown, while a pretrained encoder already places 'parcel' near \
+             'package' and 'delivery'.",
+        ],
+        task: "Run the baseline with all examples and with 16, then full fine-tuning with 16. \
+               Compare the rows of the sheet.",
+        widget: Some(Widget::Lab {
+            lab: "fine-tune",
+            query: "approach=bag_of_words&examples=0",
+            hide: &["data"],
+        }),
+        covers: &["practice-fine-tune-vs-linear", "build-classification-app"],
+    },
+    Step {
+        title: "Frozen features or the whole model?",
+        text: &[
+            "A frozen encoder is used as a feature extractor: its weights stay exactly as \
+             pretraining left them and only the new head learns, so a run is cheap and the \
+             trainable parameter count in the sheet is tiny.",
+            "Full fine-tuning lets every weight move, with a small learning rate so the pretrained \
+             knowledge is adjusted rather than erased. It usually wins on accuracy, at the price of \
+             a backward pass through the whole network and a separate copy of the model per task.",
+        ],
+        task: "Run frozen and full fine-tuning on the same 64 examples and compare accuracy, \
+               trainable parameters and seconds.",
+        widget: Some(Widget::Lab {
+            lab: "fine-tune",
+            query: "approach=full&examples=64&epochs=4",
+            hide: &["data"],
+        }),
+        covers: &["practice-frozen-vs-full"],
+    },
+    Step {
+        title: "What pretraining is worth: the experiment sheet",
+        text: &[
+            "The fairest test of pretraining keeps everything else equal: the same architecture, \
+             the same data split, the same budget, once from pretrained weights and once from \
+             random ones. The sheet records each run with its accuracy, macro-F1, trainable \
+             parameters and time, and the label-efficiency chart plots accuracy against the number \
+             of labelled examples.",
+            "Choose the lab's BERT-recipe and RoBERTa-recipe models in the model picker to compare \
+             the two recipes as well; at the lab's tiny pretraining budget expect small \
+             differences, which is itself a lesson about how much data the recipes assume.",
+        ],
+        task: "Fill the sheet: the random-init model, then the pretrained one, at 16, 64 and 256 \
+               examples. Where is the gap widest?",
+        widget: Some(Widget::Lab {
+            lab: "fine-tune",
+            query: "approach=scratch&examples=64&epochs=4",
+            hide: &[],
+        }),
+        covers: &["build-experiment-sheet"],
+    },
+    Step {
+        title: "Take the model with you",
+        text: &[
+            "A fine-tuned model is only useful if someone else can run it and trust its numbers. \
+             The lab's command line writes one folder per model: the weights under the names \
+             transformers uses, the config with the label names, the tokenizer it was trained with, \
+             a metrics file with the settings and test scores, and a README with the command that \
+             labels new text.",
+            "Run `bertlab finetune --regime full --out my-classifier`, then `bertlab classify \
+             --model my-classifier \"my parcel never arrived\"`; the same folder loads in Python \
+             with AutoModelForSequenceClassification, and the lab's tests check that both give the \
+             same logits.",
+        ],
+        task: "Find in the workflow where the exported folder sits: after which box does a \
+               checkpoint become a task model?",
+        widget: Some(Widget::Workflow),
+        covers: &["build-reproducible-workflow"],
+    },
+];
+
 const LIMITS: &[Step] = &[
     Step {
         title: "An encoder, not a generator",
@@ -987,12 +1083,6 @@ mod tests {
                 "outline key {key} has no description"
             );
         }
-        for key in OUTLINE_POINTS_ISSUE_6 {
-            assert!(
-                is_outline_key(key),
-                "issue-6 key {key} is not an outline key"
-            );
-        }
     }
 
     #[test]
@@ -1006,7 +1096,7 @@ mod tests {
         let missing: Vec<&str> = OUTLINE_POINTS
             .iter()
             .map(|(k, _)| *k)
-            .filter(|k| !OUTLINE_POINTS_ISSUE_6.contains(k) && !covered.contains(k))
+            .filter(|k| !covered.contains(k))
             .collect();
         assert!(
             missing.is_empty(),

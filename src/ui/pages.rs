@@ -168,6 +168,8 @@ pub fn SystemPage() -> impl IntoView {
                 progress.set(p.fraction());
                 message.set(p.message);
             }
+            // A self-check is no training run.
+            Reply::Point(_) => {}
             Reply::Done(Outcome::SelfCheck {
                 steps,
                 operations_per_second,

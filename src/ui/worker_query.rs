@@ -38,7 +38,7 @@ where
                     pick(outcome).ok_or_else(|| "the worker sent an unexpected answer".to_string())
                 }
                 Reply::Failed { message } => Err(message),
-                Reply::Progress(_) | Reply::Cancelled => return,
+                Reply::Progress(_) | Reply::Point(_) | Reply::Cancelled => return,
             };
             if latest.get_value() == ticket {
                 running.set_value(None);

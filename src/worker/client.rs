@@ -10,7 +10,8 @@ use wasm_bindgen::JsCast;
 use web_sys::{MessageEvent, Worker};
 
 use super::protocol::{
-    decode, encode, FromWorker, JobId, ModelSummary, Outcome, Reply, Request, ToWorker, WorkerInfo,
+    decode, encode, FromWorker, JobId, ModelSummary, Outcome, Reply, Request, Steer, ToWorker,
+    WorkerInfo,
 };
 
 /// What the status bar shows about the worker.
@@ -153,6 +154,7 @@ fn load_default_model(status: RwSignal<WorkerStatus>) {
     let on_reply = move |reply: Reply| {
         let state = match reply {
             Reply::Progress(p) => ModelState::Loading(p.message),
+            Reply::Point(_) => return,
             Reply::Done(Outcome::ModelLoaded(summary)) => ModelState::Loaded(summary),
             Reply::Done(other) => ModelState::Failed(format!("unexpected answer {other:?}")),
             Reply::Failed { message } => ModelState::Failed(message),
@@ -214,6 +216,18 @@ pub fn cancel(job: JobId) {
             (c.borrow_mut().as_mut(), encode(&ToWorker::Cancel { job }))
         {
             // A worker that cannot be reached has no job left to cancel.
+            let _ = connection.send(text);
+        }
+    });
+}
+
+/// Pause, resume or end training `job` (see [`Steer`]).
+pub fn steer(job: JobId, action: Steer) {
+    CONNECTION.with(|c| {
+        if let (Some(connection), Ok(text)) = (
+            c.borrow_mut().as_mut(),
+            encode(&ToWorker::Steer { job, action }),
+        ) {
             let _ = connection.send(text);
         }
     });

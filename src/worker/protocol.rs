@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::masking::{MaskingConfig, MaskingGrid};
 use crate::model::views::{AttentionView, ContextSide, EmbeddingView, FillMaskView};
 use crate::text::view::TokenView;
+use crate::train::finetune::{Approach, SheetRow};
 
 /// Identifies one request and every event it produces.
 pub type JobId = u32;
@@ -19,6 +20,18 @@ pub enum ToWorker {
     Run { job: JobId, request: Request },
     /// Stop a running job at its next checkpoint; the worker answers with [`Reply::Cancelled`].
     Cancel { job: JobId },
+    /// Pause, resume or end a training job (one that sends [`Reply::Point`]s).
+    Steer { job: JobId, action: Steer },
+}
+
+/// What the user can do to a training run besides cancelling it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Steer {
+    /// Hold at the next update until `Resume`.
+    Pause,
+    Resume,
+    /// End training at the next update and report the model as it is then.
+    Stop,
 }
 
 /// The work a page can ask for.
@@ -73,6 +86,22 @@ pub enum Request {
     },
     /// The models the lab ships (`models/index.json`), loaded to describe them.
     ListModels,
+    /// Train and test one classifier of the experiment sheet, streaming its training curve.
+    Finetune(FinetuneRequest),
+}
+
+/// One run of the fine-tuning lab.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FinetuneRequest {
+    /// The encoder to start from (a folder of the lab's `models/`); the default model when `None`.
+    pub model: Option<String>,
+    /// The user's CSV (`text,label[,split]`); the shipped support-intents set when `None`.
+    pub csv: Option<String>,
+    pub approach: Approach,
+    /// A class-balanced subset of the training split; all of it when `None`.
+    pub train_examples: Option<usize>,
+    pub epochs: usize,
+    pub seed: u64,
 }
 
 /// A message from the worker to the page.
@@ -84,10 +113,13 @@ pub enum FromWorker {
     Job { job: JobId, reply: Reply },
 }
 
-/// One event of a job: any number of `Progress`, then exactly one of `Done`, `Failed` or `Cancelled`.
+/// One event of a job: any number of `Progress` (and, from training jobs, `Point`), then exactly
+/// one of `Done`, `Failed` or `Cancelled`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Reply {
     Progress(Progress),
+    /// One update of a training run, for the live curve.
+    Point(TrainingPoint),
     Done(Outcome),
     /// The job failed; the message is written for a student to read.
     Failed {
@@ -99,7 +131,7 @@ pub enum Reply {
 impl Reply {
     /// Whether this event ends its job.
     pub fn is_final(&self) -> bool {
-        !matches!(self, Reply::Progress(_))
+        !matches!(self, Reply::Progress(_) | Reply::Point(_))
     }
 }
 
@@ -122,6 +154,18 @@ impl Progress {
     }
 }
 
+/// Where a training run stands after one update.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainingPoint {
+    pub step: usize,
+    pub total_steps: usize,
+    pub loss: f64,
+    /// On the update's batch.
+    pub accuracy: f64,
+    /// Whether the run is holding (paused) after this update.
+    pub paused: bool,
+}
+
 /// The result of a finished job.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Outcome {
@@ -142,6 +186,8 @@ pub enum Outcome {
         default: String,
         models: Vec<ModelSummary>,
     },
+    /// A line of the experiment sheet, tested on the held-out split.
+    FineTuned(SheetRow),
 }
 
 /// What a loaded model is, for the status bar and the model pickers.
@@ -195,6 +241,10 @@ mod tests {
                 },
             },
             ToWorker::Cancel { job: 7 },
+            ToWorker::Steer {
+                job: 7,
+                action: Steer::Pause,
+            },
         ];
         for message in outbound {
             let text = encode(&message).expect("encodable");
@@ -221,6 +271,14 @@ mod tests {
         });
         assert!(!progress.is_final());
         assert!(Reply::Cancelled.is_final());
+        assert!(!Reply::Point(TrainingPoint {
+            step: 1,
+            total_steps: 2,
+            loss: 1.0,
+            accuracy: 0.5,
+            paused: false
+        })
+        .is_final());
         assert!(Reply::Failed {
             message: "x".into()
         }

@@ -11,16 +11,22 @@ use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
 use super::lab_model::{safetensors_header_len, summary_from_header, LabModel};
 use super::protocol::{
-    decode, encode, FromWorker, JobId, ModelSummary, Outcome, Progress, Reply, Request, ToWorker,
-    WorkerInfo,
+    decode, encode, FinetuneRequest, FromWorker, JobId, ModelSummary, Outcome, Progress, Reply,
+    Request, Steer, ToWorker, TrainingPoint, WorkerInfo,
 };
-use crate::model::{Internals, ModelError};
+use crate::model::{Checkpoint, Internals, ModelError};
 use crate::text::tokenizer::Tokenizer;
 use crate::text::view::{token_view, COMPARED_TOKENIZERS};
+use crate::train::baseline::{BagOfWords, BaselineConfig};
+use crate::train::finetune::{FineTuner, FinetuneConfig, SheetRow};
+use crate::train::labelled::parse_csv;
 
 thread_local! {
     /// Jobs the page asked to stop; a job sees this at its next [`JobContext::checkpoint`].
     static CANCELLED: RefCell<HashSet<JobId>> = RefCell::new(HashSet::new());
+    /// Training jobs told to hold, and those told to finish early ([`JobContext::between_updates`]).
+    static PAUSED: RefCell<HashSet<JobId>> = RefCell::new(HashSet::new());
+    static STOPPING: RefCell<HashSet<JobId>> = RefCell::new(HashSet::new());
     /// Models loaded so far, by folder name; loading is slow, so each is loaded once.
     static MODELS: RefCell<HashMap<String, Rc<LabModel>>> = RefCell::new(HashMap::new());
     /// Models being loaded right now; other jobs wanting one wait for that load instead of repeating it.
@@ -118,6 +124,133 @@ async fn yield_to_event_loop() {
     // `channel` lives until the message arrived.
     let _ = wasm_bindgen_futures::JsFuture::from(delivered).await;
     channel.port1().set_onmessage(None);
+}
+
+impl JobContext {
+    fn point(&self, point: TrainingPoint) {
+        post(&FromWorker::Job {
+            job: self.job,
+            reply: Reply::Point(point),
+        });
+    }
+
+    /// Between two updates of a training run: let messages in, hold while paused (saying so
+    /// once), and report whether the user asked to end training now.
+    async fn between_updates(&self, last: &TrainingPoint) -> Result<bool, Stop> {
+        self.checkpoint().await?;
+        let paused = || PAUSED.with(|p| p.borrow().contains(&self.job));
+        let stopping = || STOPPING.with(|s| s.borrow().contains(&self.job));
+        if paused() && !stopping() {
+            self.point(TrainingPoint {
+                paused: true,
+                ..last.clone()
+            });
+            while paused() && !stopping() {
+                gloo::timers::future::TimeoutFuture::new(100).await;
+                self.checkpoint().await?;
+            }
+        }
+        Ok(stopping())
+    }
+}
+
+/// The lab's own labelled set (see `assets/datasets/SOURCES.md`).
+const SUPPORT_INTENTS: &str = "assets/datasets/support-intents.csv";
+
+/// One line of the experiment sheet: train `request.approach` on the training split (or a
+/// balanced part of it), streaming the curve, then test on the held-out split.
+async fn finetune(ctx: &JobContext, request: FinetuneRequest) -> Result<SheetRow, Stop> {
+    let failed = |e: crate::train::TrainError| Stop::Failed(e.to_string());
+    let csv = match request.csv {
+        Some(text) => text.into_bytes(),
+        None => fetch_bytes(SUPPORT_INTENTS).await?,
+    };
+    let split = parse_csv(&csv, 0.2, request.seed).map_err(failed)?;
+    let train = split
+        .train
+        .balanced_subset(request.train_examples.unwrap_or(usize::MAX), request.seed);
+    let started = js_sys::Date::now();
+    let seconds = || (js_sys::Date::now() - started) / 1000.0;
+    let Some(regime) = request.approach.regime() else {
+        ctx.progress(
+            0,
+            0,
+            format!("fitting the bag of words on {} texts", train.len()),
+        );
+        ctx.checkpoint().await?;
+        let config = BaselineConfig::default();
+        let model = BagOfWords::train(&train, &config).map_err(failed)?;
+        let test = model.evaluate(&split.test);
+        return Ok(SheetRow {
+            approach: request.approach,
+            model: String::new(),
+            train_examples: train.len(),
+            accuracy: test.accuracy,
+            macro_f1: test.macro_f1,
+            trainable_parameters: model.trainable_parameters(),
+            wall_seconds: seconds(),
+            updates: config.epochs,
+            stopped_early: false,
+        });
+    };
+    let name = match request.model {
+        Some(name) => name,
+        None => ModelIndex::get().await?.default.clone(),
+    };
+    let mut files = Vec::new();
+    for file in ["config.json", "model.safetensors", "tokenizer.json"] {
+        ctx.progress(0, 0, format!("loading {name}/{file}"));
+        files.push(fetch_bytes(&format!("models/{name}/{file}")).await?);
+        ctx.checkpoint().await?;
+    }
+    let checkpoint = Checkpoint::from_bytes(&files[0], &files[1])
+        .map_err(|e| Stop::Failed(format!("{name}: {e}")))?;
+    let tokenizer =
+        Tokenizer::from_bytes(&files[2]).map_err(|e| Stop::Failed(format!("{name}: {e}")))?;
+    drop(files);
+    ctx.progress(0, 0, format!("preparing {} training texts", train.len()));
+    ctx.checkpoint().await?;
+    let config = FinetuneConfig {
+        epochs: request.epochs.max(1),
+        seed: request.seed,
+        ..FinetuneConfig::for_regime(regime)
+    };
+    let mut tuner = FineTuner::new(&checkpoint, tokenizer, &train, config).map_err(failed)?;
+    drop(checkpoint);
+    let mut stopped_early = false;
+    while !tuner.is_done() {
+        let step = tuner.train_step().map_err(failed)?;
+        let point = TrainingPoint {
+            step: step.step,
+            total_steps: step.total_steps,
+            loss: step.loss,
+            accuracy: step.accuracy,
+            paused: false,
+        };
+        ctx.point(point.clone());
+        if ctx.between_updates(&point).await? {
+            stopped_early = !tuner.is_done();
+            break;
+        }
+    }
+    ctx.progress(
+        0,
+        0,
+        format!("testing on {} held-out texts", split.test.len()),
+    );
+    ctx.checkpoint().await?;
+    let test = tuner.evaluate(&split.test).map_err(failed)?;
+    Ok(SheetRow {
+        approach: request.approach,
+        model: name,
+        train_examples: train.len(),
+        accuracy: test.accuracy,
+        macro_f1: test.macro_f1,
+        trainable_parameters: tuner.trainable_parameters(),
+        wall_seconds: seconds(),
+        updates: tuner.step(),
+        stopped_early,
+    })
 }
 
 fn scope() -> DedicatedWorkerGlobalScope {
@@ -268,7 +401,9 @@ async fn run(job: JobId, request: Request) {
         Err(Stop::Cancelled) => Reply::Cancelled,
         Err(Stop::Failed(message)) => Reply::Failed { message },
     };
-    CANCELLED.with(|c| c.borrow_mut().remove(&job));
+    for set in [&CANCELLED, &PAUSED, &STOPPING] {
+        set.with(|s| s.borrow_mut().remove(&job));
+    }
     post(&FromWorker::Job { job, reply });
 }
 
@@ -422,6 +557,7 @@ async fn execute(ctx: &JobContext, request: Request) -> Result<Outcome, Stop> {
                 models,
             })
         }
+        Request::Finetune(request) => Ok(Outcome::FineTuned(finetune(ctx, request).await?)),
     }
 }
 
@@ -439,6 +575,17 @@ pub fn start() {
             Ok(ToWorker::Cancel { job }) => {
                 CANCELLED.with(|c| c.borrow_mut().insert(job));
             }
+            Ok(ToWorker::Steer { job, action }) => match action {
+                Steer::Pause => {
+                    PAUSED.with(|p| p.borrow_mut().insert(job));
+                }
+                Steer::Resume => {
+                    PAUSED.with(|p| p.borrow_mut().remove(&job));
+                }
+                Steer::Stop => {
+                    STOPPING.with(|s| s.borrow_mut().insert(job));
+                }
+            },
             Err(message) => web_sys::console::error_1(&message.into()),
         }
     });

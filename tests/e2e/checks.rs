@@ -10,6 +10,7 @@ use serde_json::Value;
 use crate::server::StaticServer;
 
 mod a11y;
+mod fine_tune;
 mod widgets;
 
 pub struct Ctx<'a> {
@@ -68,6 +69,12 @@ pub async fn run_all(ctx: &Ctx<'_>) -> Vec<(&'static str, Option<Outcome>)> {
             ctx,
             "embeddings_segments_and_attention_heads",
             widgets::embeddings_and_attention(ctx),
+        )
+        .await,
+        checked(
+            ctx,
+            "fine_tune_fills_the_sheet_pauses_resumes_and_stops",
+            fine_tune::fine_tune(ctx),
         )
         .await,
         checked(

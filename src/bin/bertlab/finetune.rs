@@ -8,22 +8,10 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use bertlab::train::baseline::{BagOfWords, BaselineConfig};
 use bertlab::train::export::{export_files, ExportMetrics};
-use bertlab::train::finetune::{ClassMetrics, FineTuner, FinetuneConfig, Regime};
+use bertlab::train::finetune::{Approach, FineTuner, FinetuneConfig, SheetRow};
 use bertlab::train::labelled::{parse_csv, Split};
 
 use super::model_dir;
-
-#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-enum Choice {
-    /// Pretrained encoder fixed, a new linear head trained.
-    Frozen,
-    /// The whole pretrained model trained.
-    Full,
-    /// The same architecture from random weights.
-    Scratch,
-    /// TF-IDF bag of words with logistic regression (no encoder).
-    BagOfWords,
-}
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -33,8 +21,9 @@ pub struct Args {
     /// A CSV with `text` and `label` columns (and optionally `split`: train/test).
     #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/datasets/support-intents.csv"))]
     data: PathBuf,
-    #[arg(long, value_enum, default_value = "full")]
-    regime: Choice,
+    /// bag-of-words, frozen (encoder fixed, new head), full, or scratch (random init).
+    #[arg(long, default_value = "full", value_parser = parse_approach)]
+    regime: Approach,
     /// Use only this many training examples (class-balanced); default: all.
     #[arg(long)]
     train_examples: Option<usize>,
@@ -43,8 +32,9 @@ pub struct Args {
     sheet: bool,
     #[arg(long, default_value_t = 4)]
     epochs: usize,
-    #[arg(long, default_value_t = 5e-5)]
-    lr_encoder: f64,
+    /// Peak learning rate of the encoder; default 5e-5, or 2e-4 from scratch.
+    #[arg(long)]
+    lr_encoder: Option<f64>,
     #[arg(long, default_value_t = 42)]
     seed: u64,
     /// Write the fine-tuned model here as a Hugging Face folder (not with bag-of-words).
@@ -52,22 +42,11 @@ pub struct Args {
     out: Option<PathBuf>,
 }
 
-/// One line of the experiment sheet.
-struct Row {
-    regime: Choice,
-    train_examples: usize,
-    test: ClassMetrics,
-    trainable: usize,
-    seconds: f64,
-}
-
-fn name(choice: Choice) -> &'static str {
-    match choice {
-        Choice::Frozen => Regime::Frozen.describe(),
-        Choice::Full => Regime::Full.describe(),
-        Choice::Scratch => Regime::Scratch.describe(),
-        Choice::BagOfWords => "bag of words + logistic regression",
-    }
+fn parse_approach(slug: &str) -> Result<Approach, String> {
+    Approach::from_slug(slug).ok_or_else(|| {
+        let all: Vec<&str> = Approach::ALL.iter().map(|a| a.slug()).collect();
+        format!("one of {}", all.join(", "))
+    })
 }
 
 fn print_header() {
@@ -77,15 +56,15 @@ fn print_header() {
     );
 }
 
-fn print_row(r: &Row) {
+fn print_row(r: &SheetRow) {
     println!(
         "{:<36} {:>8} {:>8.1}% {:>8.1}% {:>12} {:>8.1}",
-        name(r.regime),
+        r.approach.describe(),
         r.train_examples,
-        r.test.accuracy * 100.0,
-        r.test.macro_f1 * 100.0,
-        r.trainable,
-        r.seconds
+        r.accuracy * 100.0,
+        r.macro_f1 * 100.0,
+        r.trainable_parameters,
+        r.wall_seconds
     );
 }
 
@@ -106,18 +85,13 @@ pub fn run(args: Args) -> Result<()> {
     print_header();
     if args.sheet {
         for n in [16, 64, 256, usize::MAX] {
-            for regime in [
-                Choice::BagOfWords,
-                Choice::Frozen,
-                Choice::Full,
-                Choice::Scratch,
-            ] {
-                print_row(&run_one(&args, &folder, &split, regime, n, None)?);
+            for approach in Approach::ALL {
+                print_row(&run_one(&args, &folder, &split, approach, n, None)?);
             }
         }
         return Ok(());
     }
-    if args.out.is_some() && args.regime == Choice::BagOfWords {
+    if args.out.is_some() && args.regime == Approach::BagOfWords {
         anyhow::bail!("--out exports an encoder; the bag-of-words baseline has none to export");
     }
     let n = args.train_examples.unwrap_or(usize::MAX);
@@ -130,38 +104,33 @@ fn run_one(
     args: &Args,
     folder: &Path,
     split: &Split,
-    regime: Choice,
+    approach: Approach,
     n: usize,
     out: Option<&Path>,
-) -> Result<Row> {
+) -> Result<SheetRow> {
     let train = split.train.balanced_subset(n, args.seed);
     let started = Instant::now();
-    let regime = match regime {
-        Choice::BagOfWords => {
-            let model = BagOfWords::train(&train, &BaselineConfig::default())?;
-            return Ok(Row {
-                regime,
-                train_examples: train.len(),
-                test: model.evaluate(&split.test),
-                trainable: model.trainable_parameters(),
-                seconds: started.elapsed().as_secs_f64(),
-            });
-        }
-        Choice::Frozen => (Regime::Frozen, regime),
-        Choice::Full => (Regime::Full, regime),
-        Choice::Scratch => (Regime::Scratch, regime),
+    let Some(regime) = approach.regime() else {
+        let model = BagOfWords::train(&train, &BaselineConfig::default())?;
+        let test = model.evaluate(&split.test);
+        return Ok(SheetRow {
+            approach,
+            model: String::new(),
+            train_examples: train.len(),
+            accuracy: test.accuracy,
+            macro_f1: test.macro_f1,
+            trainable_parameters: model.trainable_parameters(),
+            wall_seconds: started.elapsed().as_secs_f64(),
+            updates: BaselineConfig::default().epochs,
+            stopped_early: false,
+        });
     };
+    let defaults = FinetuneConfig::for_regime(regime);
     let config = FinetuneConfig {
-        regime: regime.0,
         epochs: args.epochs,
-        // From random weights the encoder needs a larger step to get anywhere.
-        lr_encoder: if regime.0 == Regime::Scratch {
-            args.lr_encoder * 4.0
-        } else {
-            args.lr_encoder
-        },
+        lr_encoder: args.lr_encoder.unwrap_or(defaults.lr_encoder),
         seed: args.seed,
-        ..FinetuneConfig::default()
+        ..defaults
     };
     let checkpoint = model_dir::checkpoint(folder)?;
     let tokenizer = model_dir::tokenizer(folder)?;
@@ -171,7 +140,7 @@ fn run_one(
         if step.step % 10 == 0 || step.step == step.total_steps {
             eprint!(
                 "\r  {}: update {}/{} loss {:.3}   ",
-                name(regime.1),
+                approach.describe(),
                 step.step,
                 step.total_steps,
                 step.loss
@@ -201,11 +170,15 @@ fn run_one(
         }
         eprintln!("wrote {}", out.display());
     }
-    Ok(Row {
-        regime: regime.1,
+    Ok(SheetRow {
+        approach,
+        model: folder.display().to_string(),
         train_examples: train.len(),
-        test,
-        trainable: tuner.trainable_parameters(),
-        seconds,
+        accuracy: test.accuracy,
+        macro_f1: test.macro_f1,
+        trainable_parameters: tuner.trainable_parameters(),
+        wall_seconds: seconds,
+        updates: tuner.step(),
+        stopped_early: false,
     })
 }

@@ -5,9 +5,10 @@ use leptos::prelude::*;
 
 use crate::model::views::{ContextSide, FillMaskView, MaskPrediction};
 use crate::ui::lab_state::{mask_word, FillMaskState};
+use crate::ui::labs::ModelPicker;
 use crate::ui::url_state::ControlPolicy;
 use crate::ui::worker_query::use_worker_answer;
-use crate::worker::protocol::{ModelSummary, Outcome, Request};
+use crate::worker::protocol::{Outcome, Request};
 
 const MASK: &str = "[MASK]";
 
@@ -101,7 +102,9 @@ pub fn FillMaskWidget(
                     </label>
                 </Show>
                 <Show when=move || !hide_model>
-                    <ModelPicker models=models state=state />
+                    <ModelPicker id="fm-model" models=models mlm_only=true
+                        value=Signal::derive(move || state.with(|s| s.model.clone()))
+                        on_pick=Callback::new(move |name| state.update(|s| s.model = name)) />
                 </Show>
             </div>
             <div class="fm-result" aria-live="polite">
@@ -112,43 +115,6 @@ pub fn FillMaskWidget(
                 }}
             </div>
         </div>
-    }
-}
-
-/// A choice among the lab's models that have a masked-LM head.
-#[component]
-fn ModelPicker(
-    /// The worker's model list.
-    models: crate::ui::worker_query::Answer<Vec<ModelSummary>>,
-    /// The lab state (its `model` field).
-    state: RwSignal<FillMaskState>,
-) -> impl IntoView {
-    move || {
-        let list: Vec<ModelSummary> = models
-            .get()
-            .and_then(Result::ok)
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|m| m.has_mlm_head)
-            .collect();
-        (list.len() > 1).then(|| {
-            view! {
-                <label>"Model"
-                    <select id="fm-model" on:change=move |ev| state.update(|s| s.model = event_target_value(&ev))>
-                        <option value="" selected=move || state.with(|s| s.model.is_empty())>"Default model"</option>
-                        {list.into_iter().map(|m| {
-                            let name = m.name.clone();
-                            let selected = name.clone();
-                            view! {
-                                <option value=name.clone() selected=move || state.with(|s| s.model == selected)>
-                                    {format!("{name} ({} layers, {:.1}M parameters)", m.layers, m.parameters as f64 / 1e6)}
-                                </option>
-                            }
-                        }).collect_view()}
-                    </select>
-                </label>
-            }
-        })
     }
 }
 

@@ -4,12 +4,14 @@
 mod attention;
 mod embeddings;
 mod fill_mask;
+mod fine_tune;
 mod masking;
 mod tokenizer;
 
 pub use attention::AttentionWidget;
 pub use embeddings::EmbeddingsWidget;
 pub use fill_mask::FillMaskWidget;
+pub use fine_tune::FineTuneWidget;
 pub use masking::MaskingWidget;
 pub use tokenizer::TokenizerWidget;
 
@@ -18,11 +20,13 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use super::lab_state::{
-    AttentionState, EmbeddingsState, FillMaskState, MaskingState, TokenizerState,
+    AttentionState, EmbeddingsState, FillMaskState, FineTuneState, MaskingState, TokenizerState,
 };
 use super::url_state::{
     query_pairs, state_from_pairs, use_control_policy, use_url_state, ControlPolicy,
 };
+use super::worker_query::Answer;
+use crate::worker::protocol::ModelSummary;
 
 /// A labelled one-line text box bound to one string of a widget's state; the policy may hide it
 /// or show it disabled.
@@ -47,6 +51,49 @@ pub fn TextField(
             </label>
         }
     })
+}
+
+/// A choice among the lab's models (shown only when there is more than one to choose from).
+#[component]
+pub fn ModelPicker(
+    /// Element id.
+    id: &'static str,
+    /// The worker's model list.
+    models: Answer<Vec<ModelSummary>>,
+    /// Offer only models with a masked-LM head.
+    mlm_only: bool,
+    /// The chosen folder name; empty for the default model.
+    value: Signal<String>,
+    /// Receives the new choice.
+    on_pick: Callback<String>,
+) -> impl IntoView {
+    move || {
+        let list: Vec<ModelSummary> = models
+            .get()
+            .and_then(Result::ok)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|m| m.has_mlm_head || !mlm_only)
+            .collect();
+        (list.len() > 1).then(|| {
+            view! {
+                <label>"Model"
+                    <select id=id on:change=move |ev| on_pick.run(event_target_value(&ev))>
+                        <option value="" selected=move || value.with(String::is_empty)>"Default model"</option>
+                        {list.into_iter().map(|m| {
+                            let name = m.name.clone();
+                            let selected = name.clone();
+                            view! {
+                                <option value=name.clone() selected=move || value.with(|v| *v == selected)>
+                                    {format!("{name} ({} layers, {:.1}M parameters)", m.layers, m.parameters as f64 / 1e6)}
+                                </option>
+                            }
+                        }).collect_view()}
+                    </select>
+                </label>
+            }
+        })
+    }
 }
 
 /// Where a widget's state comes from.
@@ -99,6 +146,10 @@ pub fn LabWidget(
         }
         "attention" => {
             view! { <AttentionWidget state={state::<AttentionState>(source)} policy=policy /> }
+                .into_any()
+        }
+        "fine-tune" => {
+            view! { <FineTuneWidget state={state::<FineTuneState>(source)} policy=policy /> }
                 .into_any()
         }
         _ => ().into_any(),

@@ -18,6 +18,7 @@ fn ready_marker(lab: &str) -> &'static str {
         "masking" => "#mask-grid",
         "fill-mask" => "table.guesses",
         "attention" => ".head-detail",
+        "fine-tune" => "table.sheet",
         _ => "main",
     }
 }
@@ -38,7 +39,7 @@ async fn wait_widget(ctx: &Ctx<'_>, css: &str) -> Outcome {
     Err(format!("timed out waiting for `{css}`"))
 }
 
-async fn texts(ctx: &Ctx<'_>, css: &str) -> Result<Vec<String>, String> {
+pub(super) async fn texts(ctx: &Ctx<'_>, css: &str) -> Result<Vec<String>, String> {
     let script =
         format!("return [...document.querySelectorAll({css:?})].map(e => e.textContent.trim())");
     serde_json::from_value(ctx.js(&script).await?).map_err(|e| e.to_string())

@@ -1,0 +1,151 @@
+//! The fine-tuning lab end to end: a baseline and a frozen-encoder run fill the experiment sheet,
+//! a training run streams its loss, pauses, resumes and stops early, the sheet survives a reload,
+//! and a bad CSV gets a message.
+
+use std::time::{Duration, Instant};
+
+use fantoccini::Locator;
+
+use super::widgets::texts;
+use super::{click, Ctx, Outcome};
+
+/// The smallest shipped encoder, so runs take seconds in the test's browser.
+const SMALL: &str = "recipe-bert";
+
+async fn status(ctx: &Ctx<'_>) -> String {
+    texts(ctx, "#ft-status")
+        .await
+        .ok()
+        .and_then(|t| t.into_iter().next())
+        .unwrap_or_default()
+}
+
+/// Waits until the sheet has `n` rows; a failed run fails the check with its message.
+async fn wait_rows(ctx: &Ctx<'_>, n: usize) -> Result<Vec<String>, String> {
+    let started = Instant::now();
+    loop {
+        let rows = texts(ctx, "table.sheet tbody tr").await?;
+        if rows.len() >= n {
+            return Ok(rows);
+        }
+        let now = status(ctx).await;
+        if now.starts_with("Failed") {
+            return Err(now);
+        }
+        if started.elapsed() > Duration::from_secs(240) {
+            return Err(format!("no row {n} after 4 minutes; status: {now}"));
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
+/// The accuracy (%) in a sheet row's text.
+fn accuracy(row: &str) -> Option<f64> {
+    row.split('%')
+        .next()?
+        .rsplit(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .next()?
+        .parse()
+        .ok()
+}
+
+pub async fn fine_tune(ctx: &Ctx<'_>) -> Outcome {
+    ctx.open("/labs/fine-tune").await?;
+    ctx.js("localStorage.removeItem('bertlab.finetune.sheet')")
+        .await?;
+
+    // The baseline: instant, and far above the 12.5% of guessing one of 8 intents.
+    ctx.open("/labs/fine-tune?approach=bag_of_words&examples=0")
+        .await?;
+    ctx.wait_text("table.sheet caption", |t| t.contains("Experiment sheet"))
+        .await?;
+    click(ctx, "#ft-run").await?;
+    let rows = wait_rows(ctx, 1).await?;
+    let baseline = accuracy(&rows[0]).ok_or(format!("no accuracy in {:?}", rows[0]))?;
+    if baseline < 50.0 {
+        return Err(format!("bag of words only {baseline}%: {rows:?}"));
+    }
+
+    // A frozen encoder: the loss curve is drawn while it trains, then the row lands.
+    ctx.open(&format!(
+        "/labs/fine-tune?approach=frozen&examples=64&epochs=1&model={SMALL}"
+    ))
+    .await?;
+    click(ctx, "#ft-run").await?;
+    let rows = wait_rows(ctx, 2).await?;
+    if !rows[1].contains("frozen") || !rows[1].contains(SMALL) {
+        return Err(format!("second row is not the frozen run: {rows:?}"));
+    }
+    let drawn = ctx
+        .js("return document.querySelectorAll('.fine-tune-lab figure')[0].innerHTML.includes('polyline') || document.querySelectorAll('.fine-tune-lab figure')[0].innerHTML.includes('path')")
+        .await?;
+    if drawn != serde_json::Value::Bool(true) {
+        return Err("the loss chart has no line".into());
+    }
+    ctx.screenshot("labs_fine-tune_sheet").await?;
+
+    // Full fine-tuning: pause holds the update count, resume continues, stop tests early.
+    ctx.open(&format!(
+        "/labs/fine-tune?approach=full&examples=16&epochs=20&model={SMALL}"
+    ))
+    .await?;
+    click(ctx, "#ft-run").await?;
+    ctx.wait_text("#ft-status", |t| t.starts_with("update "))
+        .await?;
+    click(ctx, "#ft-pause").await?;
+    let held = ctx
+        .wait_text("#ft-status", |t| t.contains("(paused)"))
+        .await?;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let still = status(ctx).await;
+    if still != held {
+        return Err(format!(
+            "training went on while paused: {held:?} then {still:?}"
+        ));
+    }
+    click(ctx, "#ft-resume").await?;
+    ctx.wait_text("#ft-status", |t| {
+        t.starts_with("update ") && !t.contains("(paused)") && t != held
+    })
+    .await?;
+    click(ctx, "#ft-stop").await?;
+    let rows = wait_rows(ctx, 3).await?;
+    if !rows[2].contains("stopped early") {
+        return Err(format!("the stopped run is not marked: {rows:?}"));
+    }
+
+    // The sheet is the student's work: a reload keeps it.
+    ctx.open("/labs/fine-tune").await?;
+    let again = wait_rows(ctx, 3).await?;
+    if again.len() != 3 {
+        return Err(format!("after a reload the sheet has {} rows", again.len()));
+    }
+
+    // A CSV without a label column gets a clear message, and the sheet stays as it was.
+    let bad = std::env::temp_dir().join(format!("bertlab-e2e-bad-{}.csv", std::process::id()));
+    std::fs::write(&bad, "text,category\nhello,greeting\nbye,farewell\n")
+        .map_err(|e| e.to_string())?;
+    let input = ctx
+        .client
+        .find(Locator::Css("#ft-csv"))
+        .await
+        .map_err(|e| format!("file input: {e}"))?;
+    input
+        .send_keys(&bad.display().to_string())
+        .await
+        .map_err(|e| e.to_string())?;
+    ctx.wait_text(".fine-tune-lab .meta", |t| t.contains("bertlab-e2e-bad"))
+        .await?;
+    click(ctx, "#ft-run").await?;
+    let failed = ctx
+        .wait_text("#ft-status", |t| t.starts_with("Failed"))
+        .await?;
+    let _ = std::fs::remove_file(&bad);
+    if !failed.contains("no `label` column") {
+        return Err(format!("unclear message for a bad CSV: {failed}"));
+    }
+    if texts(ctx, "table.sheet tbody tr").await?.len() != 3 {
+        return Err("a failed run changed the sheet".into());
+    }
+    Ok(())
+}
