@@ -110,6 +110,10 @@ pub struct SheetRow {
     pub updates: usize,
     /// Stopped by the user before the planned updates were done.
     pub stopped_early: bool,
+    /// Why training ended before its last update other than by the user (e.g. the loss became
+    /// NaN); the row then scores the last good weights.
+    #[serde(default)]
+    pub note: String,
 }
 
 /// Everything that shapes a fine-tuning run. Defaults suit a MiniLM-sized encoder on a few
@@ -728,6 +732,41 @@ pub(crate) mod tests {
         t.train_step().unwrap();
         assert_eq!(get(&t, word), embedding);
         assert_ne!(get(&t, "classifier.weight"), classifier);
+    }
+
+    #[test]
+    fn a_non_finite_loss_stops_without_touching_the_weights() {
+        let mut t = FineTuner::new(
+            &base(),
+            tokenizer(),
+            &animals(16),
+            FinetuneConfig {
+                lr_encoder: 1e30,
+                lr_head: 1e30,
+                max_grad_norm: 0.0,
+                warmup_fraction: 0.0,
+                ..FinetuneConfig::default()
+            },
+        )
+        .unwrap();
+        let weights = |t: &FineTuner| {
+            t.varmap().data().lock().unwrap()["classifier.weight"]
+                .as_tensor()
+                .flatten_all()
+                .unwrap()
+                .to_vec1::<f32>()
+                .unwrap()
+        };
+        let mut last_good = weights(&t);
+        let failure = loop {
+            match t.train_step() {
+                Ok(_) => last_good = weights(&t),
+                Err(e) => break e,
+            }
+            assert!(t.step() < 20, "a learning rate of 1e30 never overflowed");
+        };
+        assert!(matches!(failure, TrainError::NonFinite { .. }), "{failure}");
+        assert_eq!(weights(&t), last_good);
     }
 
     #[test]

@@ -71,6 +71,26 @@ impl Connection {
 
 thread_local! {
     static CONNECTION: RefCell<Option<Connection>> = const { RefCell::new(None) };
+    /// Binary payloads by job, posted by the worker just before the reply that names them.
+    static BYTES: RefCell<HashMap<JobId, js_sys::Uint8Array>> = RefCell::new(HashMap::new());
+}
+
+/// A binary message `{ job, bytes: Uint8Array }` from the worker.
+fn keep_bytes(data: &JsValue) {
+    let job = js_sys::Reflect::get(data, &"job".into())
+        .ok()
+        .and_then(|j| j.as_f64());
+    let bytes = js_sys::Reflect::get(data, &"bytes".into())
+        .ok()
+        .and_then(|b| b.dyn_into::<js_sys::Uint8Array>().ok());
+    if let (Some(job), Some(bytes)) = (job, bytes) {
+        BYTES.with(|b| b.borrow_mut().insert(job as JobId, bytes));
+    }
+}
+
+/// The bytes the worker sent for `job` (e.g. an exported model), once.
+pub fn take_bytes(job: JobId) -> Option<js_sys::Uint8Array> {
+    BYTES.with(|b| b.borrow_mut().remove(&job))
 }
 
 /// The worker's loader script, resolved against the document base so deep links work.
@@ -105,7 +125,9 @@ pub fn start(status: RwSignal<WorkerStatus>) {
         }
     };
     let onmessage = Closure::<dyn Fn(MessageEvent)>::new(move |event: MessageEvent| {
-        let Some(text) = event.data().as_string() else {
+        let data = event.data();
+        let Some(text) = data.as_string() else {
+            keep_bytes(&data);
             return;
         };
         match decode::<FromWorker>(&text) {

@@ -88,6 +88,10 @@ pub enum Request {
     ListModels,
     /// Train and test one classifier of the experiment sheet, streaming its training curve.
     Finetune(FinetuneRequest),
+    /// The encoder trained by the `Finetune` job `run` (the worker keeps the latest one) as a
+    /// Hugging Face folder in a ZIP. The bytes arrive as a binary message just before the
+    /// [`Outcome::Exported`] that names them (see `client::take_bytes`).
+    ExportModel { run: JobId },
 }
 
 /// One run of the fine-tuning lab.
@@ -188,6 +192,11 @@ pub enum Outcome {
     },
     /// A line of the experiment sheet, tested on the held-out split.
     FineTuned(SheetRow),
+    /// A model folder zipped: a file name to save it under, and its size.
+    Exported {
+        file_name: String,
+        bytes: usize,
+    },
 }
 
 /// What a loaded model is, for the status bar and the model pickers.

@@ -18,8 +18,10 @@ use crate::model::{Checkpoint, Internals, ModelError};
 use crate::text::tokenizer::Tokenizer;
 use crate::text::view::{token_view, COMPARED_TOKENIZERS};
 use crate::train::baseline::{BagOfWords, BaselineConfig};
+use crate::train::export::{export_files, ExportMetrics};
 use crate::train::finetune::{FineTuner, FinetuneConfig, SheetRow};
 use crate::train::labelled::parse_csv;
+use crate::train::zip::stored_zip;
 
 thread_local! {
     /// Jobs the page asked to stop; a job sees this at its next [`JobContext::checkpoint`].
@@ -27,6 +29,9 @@ thread_local! {
     /// Training jobs told to hold, and those told to finish early ([`JobContext::between_updates`]).
     static PAUSED: RefCell<HashSet<JobId>> = RefCell::new(HashSet::new());
     static STOPPING: RefCell<HashSet<JobId>> = RefCell::new(HashSet::new());
+    /// The latest fine-tuned encoder, by the job that trained it, until it is exported or replaced
+    /// (one at a time: a MiniLM-sized model and its optimizer state take a few hundred MB).
+    static TUNED: RefCell<Option<Tuned>> = const { RefCell::new(None) };
     /// Models loaded so far, by folder name; loading is slow, so each is loaded once.
     static MODELS: RefCell<HashMap<String, Rc<LabModel>>> = RefCell::new(HashMap::new());
     /// Models being loaded right now; other jobs wanting one wait for that load instead of repeating it.
@@ -154,6 +159,14 @@ impl JobContext {
     }
 }
 
+/// A fine-tuned model kept for export.
+struct Tuned {
+    job: JobId,
+    tuner: FineTuner,
+    tokenizer_json: Vec<u8>,
+    metrics: ExportMetrics,
+}
+
 /// The lab's own labelled set (see `assets/datasets/SOURCES.md`).
 const SUPPORT_INTENTS: &str = "assets/datasets/support-intents.csv";
 
@@ -161,6 +174,7 @@ const SUPPORT_INTENTS: &str = "assets/datasets/support-intents.csv";
 /// balanced part of it), streaming the curve, then test on the held-out split.
 async fn finetune(ctx: &JobContext, request: FinetuneRequest) -> Result<SheetRow, Stop> {
     let failed = |e: crate::train::TrainError| Stop::Failed(e.to_string());
+    let custom_data = request.csv.is_some();
     let csv = match request.csv {
         Some(text) => text.into_bytes(),
         None => fetch_bytes(SUPPORT_INTENTS).await?,
@@ -191,6 +205,7 @@ async fn finetune(ctx: &JobContext, request: FinetuneRequest) -> Result<SheetRow
             wall_seconds: seconds(),
             updates: config.epochs,
             stopped_early: false,
+            note: String::new(),
         });
     };
     let name = match request.model {
@@ -207,7 +222,10 @@ async fn finetune(ctx: &JobContext, request: FinetuneRequest) -> Result<SheetRow
         .map_err(|e| Stop::Failed(format!("{name}: {e}")))?;
     let tokenizer =
         Tokenizer::from_bytes(&files[2]).map_err(|e| Stop::Failed(format!("{name}: {e}")))?;
+    let tokenizer_json = files.swap_remove(2);
     drop(files);
+    // The previous model gives its memory back before this one is built.
+    TUNED.with(|t| t.borrow_mut().take());
     ctx.progress(0, 0, format!("preparing {} training texts", train.len()));
     ctx.checkpoint().await?;
     let config = FinetuneConfig {
@@ -218,8 +236,17 @@ async fn finetune(ctx: &JobContext, request: FinetuneRequest) -> Result<SheetRow
     let mut tuner = FineTuner::new(&checkpoint, tokenizer, &train, config).map_err(failed)?;
     drop(checkpoint);
     let mut stopped_early = false;
+    let mut note = String::new();
     while !tuner.is_done() {
-        let step = tuner.train_step().map_err(failed)?;
+        let step = match tuner.train_step() {
+            Ok(step) => step,
+            // The update was not applied: test what the last good weights learned.
+            Err(e @ crate::train::TrainError::NonFinite { .. }) => {
+                note = e.to_string();
+                break;
+            }
+            Err(e) => return Err(failed(e)),
+        };
         let point = TrainingPoint {
             step: step.step,
             total_steps: step.total_steps,
@@ -240,9 +267,9 @@ async fn finetune(ctx: &JobContext, request: FinetuneRequest) -> Result<SheetRow
     );
     ctx.checkpoint().await?;
     let test = tuner.evaluate(&split.test).map_err(failed)?;
-    Ok(SheetRow {
+    let row = SheetRow {
         approach: request.approach,
-        model: name,
+        model: name.clone(),
         train_examples: train.len(),
         accuracy: test.accuracy,
         macro_f1: test.macro_f1,
@@ -250,7 +277,74 @@ async fn finetune(ctx: &JobContext, request: FinetuneRequest) -> Result<SheetRow
         wall_seconds: seconds(),
         updates: tuner.step(),
         stopped_early,
-    })
+        note,
+    };
+    let metrics = ExportMetrics {
+        base_model: name,
+        dataset: if custom_data {
+            "the user's CSV".into()
+        } else {
+            SUPPORT_INTENTS.into()
+        },
+        train_examples: train.len(),
+        test_examples: split.test.len(),
+        trainable_parameters: row.trainable_parameters,
+        steps: row.updates,
+        wall_seconds: row.wall_seconds,
+        config: tuner.config().clone(),
+        test,
+    };
+    TUNED.with(|t| {
+        *t.borrow_mut() = Some(Tuned {
+            job: ctx.job,
+            tuner,
+            tokenizer_json,
+            metrics,
+        })
+    });
+    Ok(row)
+}
+
+/// The model `run` trained, zipped, posted as bytes; `None` when it is no longer kept.
+fn export_model(job: JobId, run: JobId) -> Result<Outcome, Stop> {
+    let zipped = TUNED.with(|t| {
+        let kept = t.borrow();
+        let tuned = kept.as_ref().filter(|t| t.job == run)?;
+        Some(
+            export_files(&tuned.tuner, &tuned.tokenizer_json, &tuned.metrics)
+                .map_err(|e| Stop::Failed(e.to_string()))
+                .and_then(|files| {
+                    let folder = format!(
+                        "{}-{:?}-{}",
+                        tuned.metrics.base_model, tuned.metrics.config.regime, run
+                    )
+                    .to_lowercase();
+                    let files: Vec<(String, Vec<u8>)> = files
+                        .into_iter()
+                        .map(|(name, bytes)| (format!("{folder}/{name}"), bytes))
+                        .collect();
+                    stored_zip(&files)
+                        .map(|zip| (format!("{folder}.zip"), zip))
+                        .map_err(Stop::Failed)
+                }),
+        )
+    });
+    let (file_name, zip) = zipped.ok_or_else(|| {
+        Stop::Failed(
+            "that model is no longer in memory (the lab keeps the latest run): train it again to download it"
+                .to_string(),
+        )
+    })??;
+    let bytes = zip.len();
+    let array = js_sys::Uint8Array::from(zip.as_slice());
+    let message = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&message, &"job".into(), &JsValue::from(job));
+    let _ = js_sys::Reflect::set(&message, &"bytes".into(), &array);
+    let transfer = js_sys::Array::of1(&array.buffer());
+    scope()
+        .post_message_with_transfer(&message, &transfer)
+        .map_err(|e| Stop::Failed(format!("could not hand over the model: {e:?}")))?;
+    Ok(Outcome::Exported { file_name, bytes })
 }
 
 fn scope() -> DedicatedWorkerGlobalScope {
@@ -558,6 +652,11 @@ async fn execute(ctx: &JobContext, request: Request) -> Result<Outcome, Stop> {
             })
         }
         Request::Finetune(request) => Ok(Outcome::FineTuned(finetune(ctx, request).await?)),
+        Request::ExportModel { run } => {
+            ctx.progress(0, 0, "packing the model");
+            ctx.checkpoint().await?;
+            export_model(ctx.job, run)
+        }
     }
 }
 

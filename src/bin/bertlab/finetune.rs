@@ -123,6 +123,7 @@ fn run_one(
             wall_seconds: started.elapsed().as_secs_f64(),
             updates: BaselineConfig::default().epochs,
             stopped_early: false,
+            note: String::new(),
         });
     };
     let defaults = FinetuneConfig::for_regime(regime);
@@ -180,5 +181,6 @@ fn run_one(
         wall_seconds: seconds,
         updates: tuner.step(),
         stopped_early: false,
+        note: String::new(),
     })
 }

@@ -1,7 +1,8 @@
 //! Fine-tuning lab: train a sentence classifier in the worker — a bag-of-words baseline, a frozen
 //! encoder under a new head, full fine-tuning, or the same model from random weights — watch its
 //! loss live, pause, resume or stop it, and collect each run as a line of the experiment sheet,
-//! with a label-efficiency chart (accuracy against the number of labelled examples).
+//! with a label-efficiency chart (accuracy against the number of labelled examples). Every trained
+//! encoder is saved in the browser as a Hugging Face folder (ZIP) to download or delete.
 
 use leptos::prelude::*;
 
@@ -9,6 +10,7 @@ use crate::train::finetune::{Approach, SheetRow};
 use crate::ui::charts::{line_chart_svg, Series};
 use crate::ui::lab_state::FineTuneState;
 use crate::ui::labs::ModelPicker;
+use crate::ui::saved_models::{self, SavedModel};
 use crate::ui::url_state::ControlPolicy;
 use crate::ui::worker_query::use_worker_answer;
 use crate::worker::client::{self, WorkerStatus};
@@ -73,6 +75,9 @@ pub fn FineTuneWidget(
     let csv = RwSignal::new(None::<(String, String)>);
     let curve = RwSignal::new(Vec::<TrainingPoint>::new());
     let pending = StoredValue::new(Vec::<TrainingPoint>::new());
+    let this_run = StoredValue::new(None::<JobId>);
+    let saved = RwSignal::new(Vec::<SavedModel>::new());
+    refresh_saved(saved, message);
     let last_draw = StoredValue::new(0.0f64);
 
     let flush = move || {
@@ -120,8 +125,13 @@ pub fn FineTuneWidget(
             }
             Reply::Done(Outcome::FineTuned(row)) => {
                 flush();
+                let why = if row.note.is_empty() {
+                    String::new()
+                } else {
+                    format!(". {}", row.note)
+                };
                 message.set(format!(
-                    "{}: {:.1}% accuracy on the held-out messages{}",
+                    "{}: {:.1}% accuracy on the held-out messages{}{why}",
                     row.approach.describe(),
                     row.accuracy * 100.0,
                     if row.stopped_early {
@@ -130,9 +140,15 @@ pub fn FineTuneWidget(
                         ""
                     }
                 ));
+                let trained_encoder = row.approach.regime().is_some();
                 sheet.update(|rows| rows.push(row));
                 save_sheet(&sheet.get_untracked());
                 run_state.set(RunState::Idle);
+                if trained_encoder {
+                    if let Some(job) = this_run.get_value() {
+                        keep_model(status, job, message, saved);
+                    }
+                }
             }
             Reply::Done(other) => {
                 run_state.set(RunState::Failed(format!("unexpected answer {other:?}")))
@@ -147,7 +163,10 @@ pub fn FineTuneWidget(
             }
         };
         match client::run(status, request, on_reply) {
-            Ok(job) => run_state.set(RunState::Running { job, paused: false }),
+            Ok(job) => {
+                this_run.set_value(Some(job));
+                run_state.set(RunState::Running { job, paused: false });
+            }
             Err(m) => run_state.set(RunState::Failed(m)),
         }
     };
@@ -263,7 +282,95 @@ pub fn FineTuneWidget(
                 {move || efficiency_chart(&sheet.get())}
             </div>
             <Sheet rows=sheet />
+            <SavedModels saved=saved message=message />
         </div>
+    }
+}
+
+/// Re-reads the list of saved models.
+fn refresh_saved(saved: RwSignal<Vec<SavedModel>>, message: RwSignal<String>) {
+    wasm_bindgen_futures::spawn_local(async move {
+        match saved_models::list().await {
+            Ok(list) => saved.set(list),
+            Err(m) => message.set(m),
+        }
+    });
+}
+
+/// Asks the worker for the model `run` trained and saves it in the browser.
+fn keep_model(
+    status: RwSignal<WorkerStatus>,
+    run: JobId,
+    message: RwSignal<String>,
+    saved: RwSignal<Vec<SavedModel>>,
+) {
+    // The bytes come under the export job's id, known once the request is sent.
+    let export_job = StoredValue::new(None::<JobId>);
+    let on_reply = move |reply: Reply| match reply {
+        Reply::Done(Outcome::Exported { file_name, .. }) => {
+            let Some(bytes) = export_job.get_value().and_then(client::take_bytes) else {
+                message.set("The model was not saved: its bytes never arrived".into());
+                return;
+            };
+            wasm_bindgen_futures::spawn_local(async move {
+                match saved_models::save(&file_name, &bytes).await {
+                    Ok(()) => refresh_saved(saved, message),
+                    Err(m) => message.set(format!("The model was not saved: {m}")),
+                }
+            });
+        }
+        Reply::Failed { message: m } => message.set(format!("The model was not saved: {m}")),
+        _ => {}
+    };
+    match client::run(status, Request::ExportModel { run }, on_reply) {
+        Ok(job) => export_job.set_value(Some(job)),
+        Err(m) => message.set(format!("The model was not saved: {m}")),
+    }
+}
+
+/// Trained models kept in this browser, with a download and a delete button each.
+#[component]
+fn SavedModels(
+    /// The saved models (refreshed after each change).
+    saved: RwSignal<Vec<SavedModel>>,
+    /// Where problems are reported.
+    message: RwSignal<String>,
+) -> impl IntoView {
+    view! {
+        <section class="saved-models" aria-label="Trained models kept in this browser">
+            <h3>"Your trained models"</h3>
+            <Show when=move || saved.with(|s| !s.is_empty())
+                fallback=|| view! { <p class="meta">"Each encoder you train is kept here, in this browser, until you delete it."</p> }>
+                <ul>
+                    {move || saved.get().into_iter().map(|m| {
+                        let name = StoredValue::new(m.file_name.clone());
+                        let download = move |_| {
+                            wasm_bindgen_futures::spawn_local(async move {
+                                if let Err(e) = saved_models::download(&name.get_value()).await {
+                                    message.set(e);
+                                }
+                            });
+                        };
+                        let delete = move |_| {
+                            wasm_bindgen_futures::spawn_local(async move {
+                                match saved_models::delete(&name.get_value()).await {
+                                    Ok(()) => refresh_saved(saved, message),
+                                    Err(e) => message.set(e),
+                                }
+                            });
+                        };
+                        view! {
+                            <li>
+                                <span class="model-file">{m.file_name.clone()}</span>
+                                <span class="meta">{format!(" {:.1} MB ", m.bytes as f64 / 1e6)}</span>
+                                <button class="download" on:click=download>"Download (.zip)"</button>
+                                <button class="delete" on:click=delete>"Delete"</button>
+                            </li>
+                        }
+                    }).collect_view()}
+                </ul>
+            </Show>
+        </section>
     }
 }
 
@@ -352,7 +459,7 @@ fn Sheet(
             <tbody>
                 {move || rows.get().into_iter().map(|r| view! {
                     <tr>
-                        <th scope="row">{r.approach.describe()}{r.stopped_early.then_some(" (stopped early)")}</th>
+                        <th scope="row" title=r.note.clone()>{r.approach.describe()}{r.stopped_early.then_some(" (stopped early)")}{(!r.note.is_empty()).then_some(" (stopped: not a number)")}</th>
                         <td>{if r.model.is_empty() { "—".to_string() } else { r.model.clone() }}</td>
                         <td class="num">{r.train_examples}</td>
                         <td class="num">{format!("{:.1}%", r.accuracy * 100.0)}</td>

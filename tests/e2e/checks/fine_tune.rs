@@ -1,6 +1,7 @@
 //! The fine-tuning lab end to end: a baseline and a frozen-encoder run fill the experiment sheet,
-//! a training run streams its loss, pauses, resumes and stops early, the sheet survives a reload,
-//! and a bad CSV gets a message.
+//! the trained model is saved in the browser and its ZIP loads in `bertlab classify`, a training
+//! run streams its loss, pauses, resumes and stops early, the sheet and the saved models survive
+//! a reload (until deleted), and a bad CSV gets a message.
 
 use std::time::{Duration, Instant};
 
@@ -37,6 +38,81 @@ async fn wait_rows(ctx: &Ctx<'_>, n: usize) -> Result<Vec<String>, String> {
         }
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
+}
+
+/// Waits until `n` trained models are listed as saved in this browser.
+async fn wait_saved(ctx: &Ctx<'_>, n: usize) -> Result<Vec<String>, String> {
+    let started = Instant::now();
+    loop {
+        let saved = texts(ctx, ".saved-models li").await?;
+        if saved.len() >= n {
+            return Ok(saved);
+        }
+        if started.elapsed() > Duration::from_secs(60) {
+            return Err(format!(
+                "{} saved models, expected {n}; status: {}",
+                saved.len(),
+                status(ctx).await
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
+/// The model the browser saved is a ZIP of a Hugging Face folder that `bertlab classify` loads.
+async fn exported_model_loads_in_the_cli(ctx: &Ctx<'_>) -> Outcome {
+    wait_saved(ctx, 1).await?;
+    let script = "const done = arguments[arguments.length - 1];
+        (async () => {
+            const cache = await caches.open('bertlab-trained-models');
+            const keys = await cache.keys();
+            const bytes = new Uint8Array(await (await cache.match(keys[0])).arrayBuffer());
+            let text = '';
+            for (let i = 0; i < bytes.length; i += 0x8000) {
+                text += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
+            }
+            done(btoa(text));
+        })().catch(e => done('error: ' + e));";
+    let answer = ctx
+        .client
+        .execute_async(script, vec![])
+        .await
+        .map_err(|e| format!("reading the saved model: {e}"))?;
+    let encoded = answer.as_str().unwrap_or_default();
+    use base64::Engine;
+    let zipped = base64::engine::general_purpose::STANDARD
+        .decode(encoded)
+        .map_err(|e| format!("the saved model is not readable ({e}): {:.80}", encoded))?;
+    let dir = std::env::temp_dir().join(format!("bertlab-e2e-export-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    zip::ZipArchive::new(std::io::Cursor::new(zipped))
+        .and_then(|mut archive| archive.extract(&dir))
+        .map_err(|e| format!("the saved model is not a valid ZIP: {e}"))?;
+    let folder = std::fs::read_dir(&dir)
+        .map_err(|e| e.to_string())?
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.join("config.json").exists())
+        .ok_or("the ZIP holds no model folder")?;
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_bertlab"))
+        .args(["classify", "--model"])
+        .arg(&folder)
+        .arg("my parcel never arrived")
+        .output()
+        .map_err(|e| format!("running bertlab classify: {e}"))?;
+    let _ = std::fs::remove_dir_all(&dir);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    if !out.status.success() || !stdout.contains('%') {
+        return Err(format!(
+            "bertlab classify could not use the browser's export: {stdout} {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    println!(
+        "    fine-tune: the browser's export classified: {}",
+        stdout.trim()
+    );
+    Ok(())
 }
 
 /// The accuracy (%) in a sheet row's text.
@@ -83,6 +159,7 @@ pub async fn fine_tune(ctx: &Ctx<'_>) -> Outcome {
         return Err("the loss chart has no line".into());
     }
     ctx.screenshot("labs_fine-tune_sheet").await?;
+    exported_model_loads_in_the_cli(ctx).await?;
 
     // Full fine-tuning: pause holds the update count, resume continues, stop tests early.
     ctx.open(&format!(
@@ -113,12 +190,23 @@ pub async fn fine_tune(ctx: &Ctx<'_>) -> Outcome {
     if !rows[2].contains("stopped early") {
         return Err(format!("the stopped run is not marked: {rows:?}"));
     }
+    wait_saved(ctx, 2).await?;
 
-    // The sheet is the student's work: a reload keeps it.
+    // The sheet and the trained models are the student's work: a reload keeps them, until the
+    // student deletes a model.
     ctx.open("/labs/fine-tune").await?;
     let again = wait_rows(ctx, 3).await?;
     if again.len() != 3 {
         return Err(format!("after a reload the sheet has {} rows", again.len()));
+    }
+    let saved = wait_saved(ctx, 2).await?;
+    click(ctx, ".saved-models li:first-child button.delete").await?;
+    let started = Instant::now();
+    while texts(ctx, ".saved-models li").await?.len() != saved.len() - 1 {
+        if started.elapsed() > Duration::from_secs(10) {
+            return Err("deleting a saved model did not remove it".into());
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
     }
 
     // A CSV without a label column gets a clear message, and the sheet stays as it was.
