@@ -1,7 +1,7 @@
 # BERT Lab. Two set-up commands on a fresh Debian 12 machine: `make serve` and `make test`.
 # Both install whatever is missing first (idempotent; a few seconds when everything is present).
 
-.PHONY: serve test size tools release-tools browser-deps build
+.PHONY: serve test size bench-train tools release-tools browser-deps build
 
 serve: release-tools
 	trunk serve --release
@@ -11,6 +11,10 @@ test: tools browser-deps
 
 size: release-tools
 	tests/harness/size.sh
+
+# Training throughput in headless Chromium (wasm) against the same code natively, as a ratio.
+bench-train: tools browser-deps
+	tests/harness/bench-train.sh
 
 build: release-tools
 	trunk build --release

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::finetune::{argmax, ClassMetrics};
+use super::finetune::ClassMetrics;
 use super::labelled::LabelledSet;
 use super::TrainError;
 
@@ -165,14 +165,7 @@ impl BagOfWords {
     pub fn evaluate(&self, set: &LabelledSet) -> ClassMetrics {
         let probabilities: Vec<Vec<f32>> =
             set.texts.iter().map(|t| self.probabilities(t)).collect();
-        let predicted: Vec<usize> = probabilities.iter().map(|p| argmax(p)).collect();
-        let loss = probabilities
-            .iter()
-            .zip(&set.label_ids)
-            .map(|(p, &t)| -(p[t].max(1e-12) as f64).ln())
-            .sum::<f64>()
-            / set.len().max(1) as f64;
-        ClassMetrics::from_predictions(&set.label_ids, &predicted, self.labels.len(), loss)
+        ClassMetrics::from_probabilities(&set.label_ids, &probabilities)
     }
 }
 

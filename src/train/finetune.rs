@@ -18,7 +18,7 @@ use crate::text::tokenizer::{EncodeOptions, Tokenizer};
 use super::checkpoint::{copy_checkpoint_weights, InitReport};
 use super::data::Order;
 use super::labelled::LabelledSet;
-use super::optimizer::{clip_grad_norm, AdamW, AdamWParams, Group};
+use super::optimizer::{AdamW, AdamWParams, Group};
 use super::schedule::LinearSchedule;
 use super::TrainError;
 
@@ -224,6 +224,20 @@ pub struct ClassMetrics {
 }
 
 impl ClassMetrics {
+    /// From true class ids and each example's class probabilities: the prediction is the most
+    /// probable class, the loss the mean cross-entropy.
+    pub fn from_probabilities(truth: &[usize], probabilities: &[Vec<f32>]) -> ClassMetrics {
+        let classes = probabilities.first().map_or(0, Vec::len);
+        let predicted: Vec<usize> = probabilities.iter().map(|p| argmax(p)).collect();
+        let loss = probabilities
+            .iter()
+            .zip(truth)
+            .map(|(p, &t)| -(p[t].max(1e-12) as f64).ln())
+            .sum::<f64>()
+            / truth.len().max(1) as f64;
+        ClassMetrics::from_predictions(truth, &predicted, classes, loss)
+    }
+
     /// From true and predicted class ids; `loss` is the caller's mean cross-entropy.
     pub fn from_predictions(
         truth: &[usize],
@@ -473,14 +487,6 @@ impl FineTuner {
                     .map(|g| (name.to_string(), g.clone()))
             })
             .collect();
-        let grad_norm = clip_grad_norm(&mut grads, self.config.max_grad_norm)?;
-        if !grad_norm.is_finite() {
-            return Err(TrainError::NonFinite {
-                what: "gradient norm",
-                value: grad_norm,
-                step,
-            });
-        }
         let schedule = LinearSchedule {
             warmup_steps: (self.total_steps as f64 * self.config.warmup_fraction) as usize,
             total_steps: self.total_steps,
@@ -490,10 +496,12 @@ impl FineTuner {
             self.config.lr_encoder * factor,
             self.config.lr_head * factor,
         );
-        self.opt.step(&grads, |g| match g {
-            Group::Encoder => lr_enc,
-            Group::Head => lr_head,
-        })?;
+        let grad_norm = self.opt.clipped_step(
+            &mut grads,
+            self.config.max_grad_norm,
+            (lr_enc, lr_head),
+            step,
+        )?;
         self.step = step;
         Ok(FinetuneStep {
             step,
@@ -541,24 +549,14 @@ impl FineTuner {
                 set.labels
             )));
         }
-        let probabilities = self.predict(&set.texts)?;
-        let predicted: Vec<usize> = probabilities.iter().map(|p| argmax(p)).collect();
-        let loss = probabilities
-            .iter()
-            .zip(&set.label_ids)
-            .map(|(p, &t)| -(p[t].max(1e-12) as f64).ln())
-            .sum::<f64>()
-            / set.len().max(1) as f64;
-        Ok(ClassMetrics::from_predictions(
+        Ok(ClassMetrics::from_probabilities(
             &set.label_ids,
-            &predicted,
-            labels.len(),
-            loss,
+            &self.predict(&set.texts)?,
         ))
     }
 }
 
-pub(crate) fn argmax(values: &[f32]) -> usize {
+fn argmax(values: &[f32]) -> usize {
     values
         .iter()
         .enumerate()

@@ -9,6 +9,7 @@
 //! (`checkpoint` has native-only helpers for directories).
 
 pub mod baseline;
+pub mod bench;
 pub mod checkpoint;
 pub mod cloze;
 pub mod corpus;

@@ -126,6 +126,31 @@ impl AdamW {
         Ok(())
     }
 
+    /// Clips `grads` to the global norm `max_norm` (0 = no clipping), then makes one update with
+    /// the encoder's and the heads' rates. A non-finite norm returns [`TrainError::NonFinite`] for
+    /// update number `step` and leaves every weight as it was. Returns the norm before clipping.
+    pub fn clipped_step(
+        &mut self,
+        grads: &mut HashMap<String, Tensor>,
+        max_norm: f64,
+        (lr_encoder, lr_head): (f64, f64),
+        step: usize,
+    ) -> Result<f64, TrainError> {
+        let grad_norm = clip_grad_norm(grads, max_norm)?;
+        if !grad_norm.is_finite() {
+            return Err(TrainError::NonFinite {
+                what: "gradient norm",
+                value: grad_norm,
+                step,
+            });
+        }
+        self.step(grads, |g| match g {
+            Group::Encoder => lr_encoder,
+            Group::Head => lr_head,
+        })?;
+        Ok(grad_norm)
+    }
+
     /// The moments as named tensors (`m.NAME`, `v.NAME`) for a resume file, and the update count.
     pub fn state(&self) -> (Vec<(String, Tensor)>, usize) {
         let mut out = Vec::with_capacity(self.params.len() * 2);

@@ -19,7 +19,7 @@ use crate::model::{Encoder, EncoderInput, ForPreTraining, Internals, MaskedLm, M
 use crate::text::tokenizer::Tokenizer;
 
 use super::data::{Example, Order, PairTask};
-use super::optimizer::{clip_grad_norm, AdamW, AdamWParams, Group};
+use super::optimizer::{AdamW, AdamWParams, Group};
 use super::schedule::LinearSchedule;
 use super::TrainError;
 
@@ -34,6 +34,18 @@ impl PretrainModel {
         match self {
             PretrainModel::Mlm(m) => &m.encoder,
             PretrainModel::Pair(m) => &m.encoder,
+        }
+    }
+
+    /// The encoder and its MLM head as a masked-LM (handles to the same weights, not a copy), for
+    /// fill-mask on a model that is still training.
+    pub fn masked_lm(&self) -> MaskedLm {
+        match self {
+            PretrainModel::Mlm(m) => m.clone(),
+            PretrainModel::Pair(m) => MaskedLm {
+                encoder: m.encoder.clone(),
+                head: m.mlm.clone(),
+            },
         }
     }
 
@@ -523,23 +535,14 @@ impl Trainer {
                 step,
             });
         }
-        let grad_norm = clip_grad_norm(&mut grads, self.config.max_grad_norm)?;
-        if !grad_norm.is_finite() {
-            return Err(TrainError::NonFinite {
-                what: "gradient norm",
-                value: grad_norm,
-                step,
-            });
-        }
         let factor = self.config.schedule().factor(self.step);
-        let (lr_enc, lr_head) = (
-            self.config.lr_encoder * factor,
-            self.config.lr_head * factor,
-        );
-        self.opt.step(&grads, |g| match g {
-            Group::Encoder => lr_enc,
-            Group::Head => lr_head,
-        })?;
+        let lr_enc = self.config.lr_encoder * factor;
+        let grad_norm = self.opt.clipped_step(
+            &mut grads,
+            self.config.max_grad_norm,
+            (lr_enc, self.config.lr_head * factor),
+            step,
+        )?;
         self.step = step;
         self.tokens_seen += tokens as u64;
         Ok(StepMetrics {

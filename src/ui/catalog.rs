@@ -183,7 +183,7 @@ pub const LABS: &[Lab] = &[
         slug: "pretrain",
         title: "Pretrain",
         summary: "Train a tiny encoder from scratch in this tab and compare recipes live.",
-        availability: Availability::Coming { issue: 6 },
+        availability: Availability::Ready,
     },
     Lab {
         slug: "fine-tune",

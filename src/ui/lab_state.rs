@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::masking::{MaskingConfig, Strategy};
 use crate::model::views::ContextSide;
 use crate::train::finetune::Approach;
+use crate::train::PairTask;
 use crate::ui::url_state::state_from_pairs_strict;
 
 /// Tokenizer lab.
@@ -152,6 +153,61 @@ impl Default for FillMaskState {
     }
 }
 
+/// Pretraining lab: two recipes trained side by side on the same tiny encoder, seed and budget.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PretrainState {
+    /// Recipe A: dynamic masking (else static), and its sentence objective.
+    pub a_dynamic: bool,
+    pub a_objective: PairTask,
+    pub b_dynamic: bool,
+    pub b_objective: PairTask,
+    pub layers: usize,
+    pub hidden: usize,
+    pub heads: usize,
+    pub steps: usize,
+    pub seed: u64,
+    /// A sentence with one [MASK], guessed by both models as they learn.
+    pub probe: String,
+}
+
+impl Default for PretrainState {
+    fn default() -> Self {
+        PretrainState {
+            // BERT's recipe against RoBERTa's.
+            a_dynamic: false,
+            a_objective: PairTask::Nsp,
+            b_dynamic: true,
+            b_objective: PairTask::None,
+            layers: 2,
+            hidden: 64,
+            heads: 2,
+            steps: 150,
+            seed: 42,
+            probe: "The king and the [MASK] lived in the castle.".into(),
+        }
+    }
+}
+
+impl PretrainState {
+    /// Recipe `side` (0 = A, 1 = B): dynamic masking, and the sentence objective.
+    pub fn recipe(&self, side: usize) -> (bool, PairTask) {
+        if side == 0 {
+            (self.a_dynamic, self.a_objective)
+        } else {
+            (self.b_dynamic, self.b_objective)
+        }
+    }
+
+    pub fn recipe_mut(&mut self, side: usize) -> (&mut bool, &mut PairTask) {
+        if side == 0 {
+            (&mut self.a_dynamic, &mut self.a_objective)
+        } else {
+            (&mut self.b_dynamic, &mut self.b_objective)
+        }
+    }
+}
+
 /// Fine-tuning lab: the next run of the experiment sheet.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -241,6 +297,7 @@ pub fn state_fields(lab: &str) -> Option<Vec<String>> {
         "fill-mask" => keys::<FillMaskState>(),
         "attention" => keys::<AttentionState>(),
         "fine-tune" => keys::<FineTuneState>(),
+        "pretrain" => keys::<PretrainState>(),
         _ => None,
     }
 }
@@ -271,6 +328,7 @@ pub fn check_preset(lab: &str, pairs: &[(String, String)]) -> Result<(), String>
         "fill-mask" => check::<FillMaskState>(pairs),
         "attention" => check::<AttentionState>(pairs),
         "fine-tune" => check::<FineTuneState>(pairs),
+        "pretrain" => check::<PretrainState>(pairs),
         _ => Err(format!("lab '{lab}' has no state")),
     }
 }

@@ -9,6 +9,7 @@ use crate::masking::{MaskingConfig, MaskingGrid};
 use crate::model::views::{AttentionView, ContextSide, EmbeddingView, FillMaskView};
 use crate::text::view::TokenView;
 use crate::train::finetune::{Approach, SheetRow};
+use crate::train::PairTask;
 
 /// Identifies one request and every event it produces.
 pub type JobId = u32;
@@ -92,6 +93,24 @@ pub enum Request {
     /// Hugging Face folder in a ZIP. The bytes arrive as a binary message just before the
     /// [`Outcome::Exported`] that names them (see `client::take_bytes`).
     ExportModel { run: JobId },
+    /// Pretrain a tiny encoder from scratch with MLM on the shipped corpus sample, streaming its
+    /// curve, held-out accuracy and the guesses for a probe sentence.
+    Pretrain(PretrainRequest),
+}
+
+/// One run of the pretraining lab: a recipe (masking and sentence objective) on a tiny encoder.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PretrainRequest {
+    /// Dynamic masking (a fresh mask each epoch) or static (BERT's fixed copies).
+    pub dynamic_masking: bool,
+    pub pair_task: PairTask,
+    pub layers: usize,
+    pub hidden_size: usize,
+    pub heads: usize,
+    pub steps: usize,
+    pub seed: u64,
+    /// A sentence with one `[MASK]` whose top guesses are reported as training goes.
+    pub probe: String,
 }
 
 /// One run of the fine-tuning lab.
@@ -168,6 +187,12 @@ pub struct TrainingPoint {
     pub accuracy: f64,
     /// Whether the run is holding (paused) after this update.
     pub paused: bool,
+    /// Held-out accuracy, on the updates where it was measured.
+    #[serde(default)]
+    pub held_out_accuracy: Option<f64>,
+    /// The probe sentence's top guesses, on the updates where they were asked for.
+    #[serde(default)]
+    pub probe: Vec<String>,
 }
 
 /// The result of a finished job.
@@ -196,6 +221,14 @@ pub enum Outcome {
     Exported {
         file_name: String,
         bytes: usize,
+    },
+    /// A pretraining run ended: its updates, tokens and final held-out scores.
+    Pretrained {
+        steps: usize,
+        tokens_seen: u64,
+        held_out_accuracy: f64,
+        held_out_perplexity: f64,
+        parameters: usize,
     },
 }
 
@@ -285,7 +318,9 @@ mod tests {
             total_steps: 2,
             loss: 1.0,
             accuracy: 0.5,
-            paused: false
+            paused: false,
+            held_out_accuracy: None,
+            probe: Vec::new(),
         })
         .is_final());
         assert!(Reply::Failed {

@@ -11,8 +11,8 @@ use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
 use super::lab_model::{safetensors_header_len, summary_from_header, LabModel};
 use super::protocol::{
-    decode, encode, FinetuneRequest, FromWorker, JobId, ModelSummary, Outcome, Progress, Reply,
-    Request, Steer, ToWorker, TrainingPoint, WorkerInfo,
+    decode, encode, FinetuneRequest, FromWorker, JobId, ModelSummary, Outcome, PretrainRequest,
+    Progress, Reply, Request, Steer, ToWorker, TrainingPoint, WorkerInfo,
 };
 use crate::model::{Checkpoint, Internals, ModelError};
 use crate::text::tokenizer::Tokenizer;
@@ -253,6 +253,8 @@ async fn finetune(ctx: &JobContext, request: FinetuneRequest) -> Result<SheetRow
             loss: step.loss,
             accuracy: step.accuracy,
             paused: false,
+            held_out_accuracy: None,
+            probe: Vec::new(),
         };
         ctx.point(point.clone());
         if ctx.between_updates(&point).await? {
@@ -303,6 +305,155 @@ async fn finetune(ctx: &JobContext, request: FinetuneRequest) -> Result<SheetRow
         })
     });
     Ok(row)
+}
+
+/// The corpus sample the pretraining lab trains on (public domain; see `assets/corpus/SOURCES.md`).
+const CORPUS_SAMPLE: &str = "assets/corpus/train.txt";
+const CORPUS_HELD_OUT: &str = "assets/corpus/valid.txt";
+
+/// A tiny encoder pretrained from scratch in the tab with one recipe, for the side-by-side lab.
+async fn pretrain(ctx: &JobContext, request: PretrainRequest) -> Result<Outcome, Stop> {
+    use crate::masking::{MaskingConfig, Strategy};
+    use crate::model::views::{fill_mask_view, ContextSide};
+    use crate::model::{EncoderConfig, Family};
+    use crate::train::checkpoint::fresh_model;
+    use crate::train::data::build_examples;
+    use crate::train::pretrain::masker_for;
+    use crate::train::{TrainConfig, Trainer};
+
+    let failed = |e: crate::train::TrainError| Stop::Failed(e.to_string());
+    let bad = |m: &str| Stop::Failed(m.to_string());
+    if !(1..=6).contains(&request.layers) || !(1..=8).contains(&request.heads) {
+        return Err(bad("choose 1 to 6 layers and 1 to 8 heads"));
+    }
+    if request.hidden_size % (request.heads * 2) != 0 || !(16..=256).contains(&request.hidden_size)
+    {
+        return Err(bad(
+            "the hidden size must be 16 to 256 and split evenly into the heads",
+        ));
+    }
+    ctx.progress(0, 0, "loading the corpus sample");
+    let index = ModelIndex::get().await?;
+    let tokenizer_json = fetch_bytes(&format!("models/{}/tokenizer.json", index.default)).await?;
+    let tokenizer = Tokenizer::from_bytes(&tokenizer_json)
+        .map_err(|e| Stop::Failed(format!("the tokenizer: {e}")))?;
+    let train_text = String::from_utf8_lossy(&fetch_bytes(CORPUS_SAMPLE).await?).into_owned();
+    let valid_text = String::from_utf8_lossy(&fetch_bytes(CORPUS_HELD_OUT).await?).into_owned();
+    ctx.checkpoint().await?;
+    let config = TrainConfig {
+        steps: request.steps.clamp(1, 5000),
+        batch_size: 8,
+        lr_encoder: 3e-3,
+        lr_head: 3e-3,
+        warmup_steps: 10,
+        eval_every: 0,
+        eval_batches: 4,
+        seed: request.seed,
+        pair_task: request.pair_task,
+        masking: MaskingConfig {
+            strategy: if request.dynamic_masking {
+                Strategy::Dynamic
+            } else {
+                Strategy::Static { duplicates: 10 }
+            },
+            seed: request.seed,
+            ..MaskingConfig::default()
+        },
+        ..TrainConfig::default()
+    };
+    ctx.progress(0, 0, "cutting the sample into sequences of 64 tokens");
+    // The first part of the sample is plenty for a run of minutes, and keeps start-up quick.
+    let head = |text: &str, lines: usize| {
+        text.lines().take(lines).collect::<Vec<_>>().join(
+            "
+",
+        )
+    };
+    let examples = build_examples(
+        &head(&train_text, 3000),
+        &tokenizer,
+        64,
+        request.pair_task,
+        request.seed,
+    )
+    .map_err(failed)?;
+    let valid = build_examples(
+        &head(&valid_text, 400),
+        &tokenizer,
+        64,
+        request.pair_task,
+        request.seed,
+    )
+    .map_err(failed)?;
+    let model_config = EncoderConfig {
+        vocab_size: tokenizer.vocab_size(),
+        num_hidden_layers: request.layers,
+        hidden_size: request.hidden_size,
+        num_attention_heads: request.heads,
+        intermediate_size: request.hidden_size * 4,
+        ..EncoderConfig::tiny(Family::Bert)
+    };
+    let (model, varmap) =
+        fresh_model(&model_config, request.pair_task, request.seed).map_err(failed)?;
+    let parameters = varmap.all_vars().iter().map(|v| v.elem_count()).sum();
+    let masker = masker_for(&tokenizer, config.masking.clone()).map_err(failed)?;
+    let mut trainer =
+        Trainer::new(model, &varmap, examples, valid, masker, config).map_err(failed)?;
+    let total = trainer.config().steps;
+    while trainer.step() < total {
+        let step = trainer.train_step().map_err(failed)?;
+        // Every tenth update (and the last): held-out accuracy and the probe's guesses.
+        let report = step.step % 10 == 0 || step.step == total;
+        let held_out = if report {
+            trainer.validate().map_err(failed)?.map(|m| m.accuracy)
+        } else {
+            None
+        };
+        let probe = if report {
+            fill_mask_view(
+                &trainer.model().masked_lm(),
+                &tokenizer,
+                &request.probe,
+                3,
+                ContextSide::Both,
+            )
+            .map(|v| {
+                v.masks
+                    .first()
+                    .map(|m| m.candidates.iter().map(|c| c.piece.clone()).collect())
+                    .unwrap_or_default()
+            })
+            .unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        let point = TrainingPoint {
+            step: step.step,
+            total_steps: total,
+            loss: step.mlm_loss,
+            accuracy: step.mlm_accuracy,
+            paused: false,
+            held_out_accuracy: held_out,
+            probe,
+        };
+        ctx.point(point.clone());
+        if ctx.between_updates(&point).await? {
+            break;
+        }
+    }
+    ctx.progress(0, 0, "testing on the held-out sample");
+    ctx.checkpoint().await?;
+    let held_out = trainer
+        .validate()
+        .map_err(failed)?
+        .ok_or_else(|| bad("the held-out sample gave no sequences"))?;
+    Ok(Outcome::Pretrained {
+        steps: trainer.step(),
+        tokens_seen: trainer.tokens_seen(),
+        held_out_accuracy: held_out.accuracy,
+        held_out_perplexity: held_out.perplexity,
+        parameters,
+    })
 }
 
 /// The model `run` trained, zipped, posted as bytes; `None` when it is no longer kept.
@@ -652,6 +803,7 @@ async fn execute(ctx: &JobContext, request: Request) -> Result<Outcome, Stop> {
             })
         }
         Request::Finetune(request) => Ok(Outcome::FineTuned(finetune(ctx, request).await?)),
+        Request::Pretrain(request) => pretrain(ctx, request).await,
         Request::ExportModel { run } => {
             ctx.progress(0, 0, "packing the model");
             ctx.checkpoint().await?;

@@ -79,6 +79,12 @@ pub async fn run_all(ctx: &Ctx<'_>) -> Vec<(&'static str, Option<Outcome>)> {
         .await,
         checked(
             ctx,
+            "pretrain_lab_trains_two_recipes_side_by_side",
+            fine_tune::pretrain(ctx),
+        )
+        .await,
+        checked(
+            ctx,
             "axe_finds_no_serious_violations",
             a11y::axe_on_every_page(ctx),
         )

@@ -6,6 +6,7 @@ mod embeddings;
 mod fill_mask;
 mod fine_tune;
 mod masking;
+mod pretrain;
 mod tokenizer;
 
 pub use attention::AttentionWidget;
@@ -13,6 +14,7 @@ pub use embeddings::EmbeddingsWidget;
 pub use fill_mask::FillMaskWidget;
 pub use fine_tune::FineTuneWidget;
 pub use masking::MaskingWidget;
+pub use pretrain::PretrainWidget;
 pub use tokenizer::TokenizerWidget;
 
 use leptos::prelude::*;
@@ -20,7 +22,8 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use super::lab_state::{
-    AttentionState, EmbeddingsState, FillMaskState, FineTuneState, MaskingState, TokenizerState,
+    AttentionState, EmbeddingsState, FillMaskState, FineTuneState, MaskingState, PretrainState,
+    TokenizerState,
 };
 use super::url_state::{
     query_pairs, state_from_pairs, use_control_policy, use_url_state, ControlPolicy,
@@ -146,6 +149,10 @@ pub fn LabWidget(
         }
         "attention" => {
             view! { <AttentionWidget state={state::<AttentionState>(source)} policy=policy /> }
+                .into_any()
+        }
+        "pretrain" => {
+            view! { <PretrainWidget state={state::<PretrainState>(source)} policy=policy /> }
                 .into_any()
         }
         "fine-tune" => {

@@ -19,6 +19,7 @@ fn ready_marker(lab: &str) -> &'static str {
         "fill-mask" => "table.guesses",
         "attention" => ".head-detail",
         "fine-tune" => "table.sheet",
+        "pretrain" => "#pt-run",
         _ => "main",
     }
 }

@@ -1,0 +1,101 @@
+//! The two workloads the wasm-versus-native benchmark times (`make bench-train`): updates of a
+//! tiny encoder pretrained with MLM, and updates of full fine-tuning for sentence classification.
+//! The same code runs in both places; only the clock differs, so the caller passes it in
+//! (milliseconds; `Instant` natively, `performance.now()` in the browser).
+
+use candle_core::Device;
+
+use crate::masking::MaskingConfig;
+use crate::model::{Checkpoint, EncoderConfig, Family, Loaded, MaskedLm};
+use crate::text::tokenizer::Tokenizer;
+
+use super::checkpoint::fresh_model;
+use super::data::build_examples;
+use super::finetune::{FineTuner, FinetuneConfig, Regime};
+use super::labelled::parse_csv;
+use super::pretrain::masker_for;
+use super::{PairTask, TrainConfig, TrainError, Trainer};
+
+/// Units of work per second, measured after one warm-up update.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Throughput {
+    pub units: f64,
+    pub seconds: f64,
+}
+
+impl Throughput {
+    pub fn per_second(&self) -> f64 {
+        self.units / self.seconds.max(1e-9)
+    }
+}
+
+/// The pretraining lab's tiny encoder (2 layers × 32) over `tokenizer`'s vocabulary.
+fn tiny_config(tokenizer: &Tokenizer) -> EncoderConfig {
+    EncoderConfig {
+        vocab_size: tokenizer.vocab_size(),
+        ..EncoderConfig::tiny(Family::Bert)
+    }
+}
+
+/// Real tokens per second over `steps` MLM updates of 8 sequences of 64 tokens from `corpus`.
+pub fn pretraining(
+    tokenizer: &Tokenizer,
+    corpus: &str,
+    steps: usize,
+    now_ms: impl Fn() -> f64,
+) -> Result<Throughput, TrainError> {
+    let config = TrainConfig {
+        steps: steps + 1,
+        batch_size: 8,
+        warmup_steps: 1,
+        eval_every: 0,
+        masking: MaskingConfig::default(),
+        ..TrainConfig::default()
+    };
+    let examples = build_examples(corpus, tokenizer, 64, PairTask::None, config.seed)?;
+    let (model, varmap) = fresh_model(&tiny_config(tokenizer), PairTask::None, 1)?;
+    let masker = masker_for(tokenizer, config.masking.clone())?;
+    let mut trainer = Trainer::new(model, &varmap, examples, Vec::new(), masker, config)?;
+    trainer.train_step()?;
+    let started = now_ms();
+    let mut tokens = 0;
+    for _ in 0..steps {
+        tokens += trainer.train_step()?.tokens;
+    }
+    Ok(Throughput {
+        units: tokens as f64,
+        seconds: (now_ms() - started) / 1000.0,
+    })
+}
+
+/// Training examples per second over `steps` updates (batches of 16) of full fine-tuning of the
+/// tiny encoder on the labelled `csv`.
+pub fn fine_tuning(
+    tokenizer: Tokenizer,
+    csv: &[u8],
+    steps: usize,
+    now_ms: impl Fn() -> f64,
+) -> Result<Throughput, TrainError> {
+    let split = parse_csv(csv, 0.2, 0)?;
+    let mut config = tiny_config(&tokenizer);
+    config.architectures = vec!["BertForMaskedLM".into()];
+    let base = Loaded::<MaskedLm>::random(&config, 1, &Device::Cpu)?;
+    let json =
+        serde_json::to_vec(&config.to_hf_json()).map_err(|e| TrainError::Config(e.to_string()))?;
+    let checkpoint = Checkpoint::from_bytes(&json, &base.to_safetensors()?)?;
+    let finetune = FinetuneConfig {
+        min_updates: steps + 1,
+        ..FinetuneConfig::for_regime(Regime::Full)
+    };
+    let batch = finetune.batch_size;
+    let mut tuner = FineTuner::new(&checkpoint, tokenizer, &split.train, finetune)?;
+    tuner.train_step()?;
+    let started = now_ms();
+    for _ in 0..steps {
+        tuner.train_step()?;
+    }
+    Ok(Throughput {
+        units: (steps * batch) as f64,
+        seconds: (now_ms() - started) / 1000.0,
+    })
+}
