@@ -122,6 +122,34 @@ fn the_bag_of_words_baseline_is_far_above_chance() {
 }
 
 #[test]
+fn the_spam_assassin_set_is_balanced_split_and_learnable() {
+    let data = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/assets/datasets/spam-assassin.csv"
+    );
+    let rows: Vec<csv::StringRecord> = csv::Reader::from_path(data)
+        .unwrap()
+        .records()
+        .map(|r| r.unwrap())
+        .collect();
+    for label in ["spam", "ham"] {
+        let of = |split: &str| {
+            rows.iter()
+                .filter(|r| &r[1] == label && &r[2] == split)
+                .count()
+        };
+        assert_eq!((of("train"), of("test")), (450, 150), "{label}");
+    }
+    // Headers and markup are gone (a bounce may quote a header in its body: allow a stray one).
+    let with = |needle: &str| rows.iter().filter(|r| r[0].contains(needle)).count();
+    assert!(with("Received:") <= 2 && with("Return-Path:") <= 2 && with("<body") == 0);
+    let run = bertlab(&["finetune", "--regime", "bag-of-words", "--data", data]);
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    let acc = accuracy(&text(&run.stdout));
+    assert!(acc > 80.0, "{acc}");
+}
+
+#[test]
 fn bad_csv_files_get_a_clear_error() {
     let dir = temp_dir("finetune-bad-csv");
     let write = |name: &str, bytes: &[u8]| {

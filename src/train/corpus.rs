@@ -14,6 +14,8 @@
 
 pub mod clean;
 #[cfg(not(target_arch = "wasm32"))]
+pub mod email;
+#[cfg(not(target_arch = "wasm32"))]
 pub mod extract;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod fetch;

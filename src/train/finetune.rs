@@ -102,6 +102,9 @@ pub struct SheetRow {
     pub approach: Approach,
     /// The base model's name (empty for the bag of words).
     pub model: String,
+    /// The labelled set it was trained and tested on.
+    #[serde(default)]
+    pub dataset: String,
     pub train_examples: usize,
     pub accuracy: f64,
     pub macro_f1: f64,

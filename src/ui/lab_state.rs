@@ -9,6 +9,7 @@ use crate::model::views::ContextSide;
 use crate::train::finetune::Approach;
 use crate::train::PairTask;
 use crate::ui::url_state::state_from_pairs_strict;
+use crate::worker::protocol::ShippedSet;
 
 /// Tokenizer lab.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -212,6 +213,8 @@ impl PretrainState {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct FineTuneState {
+    /// The shipped labelled set (an uploaded CSV replaces it).
+    pub dataset: ShippedSet,
     pub approach: Approach,
     /// Labelled training examples, class-balanced; 0 for all of them.
     pub examples: usize,
@@ -224,6 +227,7 @@ pub struct FineTuneState {
 impl Default for FineTuneState {
     fn default() -> Self {
         FineTuneState {
+            dataset: ShippedSet::SupportIntents,
             approach: Approach::Frozen,
             examples: 64,
             epochs: 4,

@@ -113,13 +113,53 @@ pub struct PretrainRequest {
     pub probe: String,
 }
 
+/// The labelled sets the lab ships in `assets/datasets/` (see `SOURCES.md` there).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ShippedSet {
+    /// 800 customer-support messages over 8 intents, written for the lab.
+    #[default]
+    SupportIntents,
+    /// 1,200 SpamAssassin e-mails, spam or ham.
+    SpamAssassin,
+}
+
+impl ShippedSet {
+    pub const ALL: [ShippedSet; 2] = [ShippedSet::SupportIntents, ShippedSet::SpamAssassin];
+
+    pub fn path(self) -> &'static str {
+        match self {
+            ShippedSet::SupportIntents => "assets/datasets/support-intents.csv",
+            ShippedSet::SpamAssassin => "assets/datasets/spam-assassin.csv",
+        }
+    }
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            ShippedSet::SupportIntents => "800 customer-support messages over 8 intents (600 to train, 200 to test), written for the lab",
+            ShippedSet::SpamAssassin => "1,200 e-mails from the SpamAssassin corpus, spam or ham (900 to train, 300 to test), headers and HTML removed",
+        }
+    }
+
+    /// Short name for the sheet and URLs.
+    pub fn slug(self) -> &'static str {
+        match self {
+            ShippedSet::SupportIntents => "support-intents",
+            ShippedSet::SpamAssassin => "spam-assassin",
+        }
+    }
+}
+
 /// One run of the fine-tuning lab.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FinetuneRequest {
     /// The encoder to start from (a folder of the lab's `models/`); the default model when `None`.
     pub model: Option<String>,
-    /// The user's CSV (`text,label[,split]`); the shipped support-intents set when `None`.
+    /// The user's CSV (`text,label[,split]`); `dataset` when `None`.
     pub csv: Option<String>,
+    /// Which shipped labelled set to use without a CSV.
+    #[serde(default)]
+    pub dataset: ShippedSet,
     pub approach: Approach,
     /// A class-balanced subset of the training split; all of it when `None`.
     pub train_examples: Option<usize>,

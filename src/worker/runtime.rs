@@ -167,17 +167,17 @@ struct Tuned {
     metrics: ExportMetrics,
 }
 
-/// The lab's own labelled set (see `assets/datasets/SOURCES.md`).
-const SUPPORT_INTENTS: &str = "assets/datasets/support-intents.csv";
-
 /// One line of the experiment sheet: train `request.approach` on the training split (or a
 /// balanced part of it), streaming the curve, then test on the held-out split.
 async fn finetune(ctx: &JobContext, request: FinetuneRequest) -> Result<SheetRow, Stop> {
     let failed = |e: crate::train::TrainError| Stop::Failed(e.to_string());
-    let custom_data = request.csv.is_some();
+    let dataset = match request.csv {
+        Some(_) => "your CSV".to_string(),
+        None => request.dataset.slug().to_string(),
+    };
     let csv = match request.csv {
         Some(text) => text.into_bytes(),
-        None => fetch_bytes(SUPPORT_INTENTS).await?,
+        None => fetch_bytes(request.dataset.path()).await?,
     };
     let split = parse_csv(&csv, 0.2, request.seed).map_err(failed)?;
     let train = split
@@ -198,6 +198,7 @@ async fn finetune(ctx: &JobContext, request: FinetuneRequest) -> Result<SheetRow
         return Ok(SheetRow {
             approach: request.approach,
             model: String::new(),
+            dataset,
             train_examples: train.len(),
             accuracy: test.accuracy,
             macro_f1: test.macro_f1,
@@ -272,6 +273,7 @@ async fn finetune(ctx: &JobContext, request: FinetuneRequest) -> Result<SheetRow
     let row = SheetRow {
         approach: request.approach,
         model: name.clone(),
+        dataset: dataset.clone(),
         train_examples: train.len(),
         accuracy: test.accuracy,
         macro_f1: test.macro_f1,
@@ -283,11 +285,7 @@ async fn finetune(ctx: &JobContext, request: FinetuneRequest) -> Result<SheetRow
     };
     let metrics = ExportMetrics {
         base_model: name,
-        dataset: if custom_data {
-            "the user's CSV".into()
-        } else {
-            SUPPORT_INTENTS.into()
-        },
+        dataset,
         train_examples: train.len(),
         test_examples: split.test.len(),
         trainable_parameters: row.trainable_parameters,

@@ -116,6 +116,7 @@ fn run_one(
         return Ok(SheetRow {
             approach,
             model: String::new(),
+            dataset: args.data.display().to_string(),
             train_examples: train.len(),
             accuracy: test.accuracy,
             macro_f1: test.macro_f1,
@@ -174,6 +175,7 @@ fn run_one(
     Ok(SheetRow {
         approach,
         model: folder.display().to_string(),
+        dataset: args.data.display().to_string(),
         train_examples: train.len(),
         accuracy: test.accuracy,
         macro_f1: test.macro_f1,

