@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use candle_core::{DType, Device, Tensor, Var, D};
+use candle_core::{Device, Tensor, Var, D};
 use candle_nn::VarMap;
 use serde::{Deserialize, Serialize};
 
@@ -19,6 +19,7 @@ use super::checkpoint::{copy_checkpoint_weights, InitReport};
 use super::data::Order;
 use super::labelled::LabelledSet;
 use super::optimizer::{AdamW, AdamWParams, Group};
+use super::pretrain::count_correct;
 use super::schedule::LinearSchedule;
 use super::TrainError;
 
@@ -577,15 +578,6 @@ fn named_vars(varmap: &VarMap) -> Result<Vec<(String, Var)>, TrainError> {
         .collect();
     vars.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(vars)
-}
-
-fn count_correct(logits: &Tensor, labels: &Tensor) -> Result<usize, TrainError> {
-    Ok(logits
-        .argmax(D::Minus1)?
-        .eq(labels)?
-        .to_dtype(DType::U32)?
-        .sum_all()?
-        .to_scalar::<u32>()? as usize)
 }
 
 /// The classifier's logits from first-token encoder outputs `[rows, 1, hidden]` (the pooler,

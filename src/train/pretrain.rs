@@ -672,7 +672,8 @@ impl Trainer {
 }
 
 /// How many rows of `logits` `[n, C]` have their argmax at `labels` `[n]`.
-fn count_correct(logits: &Tensor, labels: &Tensor) -> Result<usize, TrainError> {
+/// How many rows of `logits` put their maximum on the label.
+pub(super) fn count_correct(logits: &Tensor, labels: &Tensor) -> Result<usize, TrainError> {
     let pred = logits.argmax(D::Minus1)?;
     Ok(pred
         .eq(labels)?

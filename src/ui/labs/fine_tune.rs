@@ -7,9 +7,9 @@
 use leptos::prelude::*;
 
 use crate::train::finetune::{Approach, SheetRow};
-use crate::ui::charts::{line_chart_svg, Series};
+use crate::ui::charts::Series;
 use crate::ui::lab_state::FineTuneState;
-use crate::ui::labs::ModelPicker;
+use crate::ui::labs::{chart_figure, ModelPicker};
 use crate::ui::saved_models::{self, SavedModel};
 use crate::ui::url_state::ControlPolicy;
 use crate::ui::worker_query::use_worker_answer;
@@ -397,16 +397,6 @@ fn SavedModels(
     }
 }
 
-fn chart_view(svg: Result<String, String>, caption: &'static str) -> AnyView {
-    match svg {
-        Ok(svg) => {
-            view! { <figure class="chart" role="img" aria-label=caption inner_html=svg></figure> }
-                .into_any()
-        }
-        Err(message) => view! { <p class="error">{message}</p> }.into_any(),
-    }
-}
-
 /// Training loss of the current run, per update.
 fn loss_chart(points: &[TrainingPoint]) -> AnyView {
     let series = [Series {
@@ -414,10 +404,7 @@ fn loss_chart(points: &[TrainingPoint]) -> AnyView {
         points: points.iter().map(|p| (p.step as f64, p.loss)).collect(),
         dashed: false,
     }];
-    chart_view(
-        line_chart_svg(&series, "Training loss", "update", "loss", (420, 260)),
-        "Training loss",
-    )
+    chart_figure(&series, "Training loss", "update", "loss")
 }
 
 /// Test accuracy against the number of labelled training examples on `dataset`, one line per
@@ -443,15 +430,11 @@ fn efficiency_chart(rows: &[SheetRow], dataset: &str) -> AnyView {
             })
         })
         .collect();
-    chart_view(
-        line_chart_svg(
-            &series,
-            "Label efficiency",
-            "labelled training examples",
-            "test accuracy (%)",
-            (420, 260),
-        ),
+    chart_figure(
+        &series,
         "Label efficiency",
+        "labelled training examples",
+        "test accuracy (%)",
     )
 }
 
@@ -466,6 +449,7 @@ fn Sheet(
         save_sheet(&[]);
     };
     view! {
+        <div class="table-scroll">
         <table class="sheet">
             <caption>"Experiment sheet (tested on the held-out split)"</caption>
             <thead>
@@ -495,6 +479,7 @@ fn Sheet(
                 }).collect_view()}
             </tbody>
         </table>
+        </div>
         <button id="ft-clear" disabled=move || rows.with(Vec::is_empty) on:click=clear>"Clear the sheet"</button>
     }
 }

@@ -5,8 +5,9 @@
 use leptos::prelude::*;
 
 use crate::masking::{GridCell, MaskingGrid};
-use crate::ui::charts::{line_chart_svg, Series};
+use crate::ui::charts::Series;
 use crate::ui::lab_state::MaskingState;
+use crate::ui::labs::chart_figure;
 use crate::ui::url_state::ControlPolicy;
 use crate::ui::worker_query::use_worker_answer;
 use crate::worker::protocol::{Outcome, Request};
@@ -271,12 +272,8 @@ fn MaskCharts(
             dashed: true,
         },
     ];
-    let chart = |series: &[Series], caption: &str, y: &str| {
-        match line_chart_svg(series, caption, "epoch", y, (420, 260)) {
-        Ok(svg) => view! { <figure class="chart" role="img" aria-label=caption.to_string() inner_html=svg></figure> }.into_any(),
-        Err(message) => view! { <p class="error">{message}</p> }.into_any(),
-    }
-    };
+    let chart =
+        |series: &[Series], caption: &str, y: &str| chart_figure(series, caption, "epoch", y);
     view! {
         <div class="charts">
             {chart(&rates, "Rates per epoch", "share")}

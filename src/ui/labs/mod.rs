@@ -21,6 +21,7 @@ use leptos::prelude::*;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use super::charts::{line_chart_svg, Series};
 use super::lab_state::{
     AttentionState, EmbeddingsState, FillMaskState, FineTuneState, MaskingState, PretrainState,
     TokenizerState,
@@ -96,6 +97,17 @@ pub fn ModelPicker(
                 </label>
             }
         })
+    }
+}
+
+/// A line chart (see [`line_chart_svg`]) in a labelled figure, or the reason it could not be drawn.
+pub fn chart_figure(series: &[Series], caption: &str, x_label: &str, y_label: &str) -> AnyView {
+    match line_chart_svg(series, caption, x_label, y_label, (420, 260)) {
+        Ok(svg) => view! {
+            <figure class="chart" role="img" aria-label=caption.to_string() inner_html=svg></figure>
+        }
+        .into_any(),
+        Err(message) => view! { <p class="error">{message}</p> }.into_any(),
     }
 }
 

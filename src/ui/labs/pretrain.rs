@@ -6,8 +6,9 @@
 use leptos::prelude::*;
 
 use crate::train::PairTask;
-use crate::ui::charts::{line_chart_svg, Series};
+use crate::ui::charts::Series;
 use crate::ui::lab_state::PretrainState;
+use crate::ui::labs::chart_figure;
 use crate::ui::url_state::ControlPolicy;
 use crate::worker::client::{self, WorkerStatus};
 use crate::worker::protocol::{
@@ -272,11 +273,5 @@ fn chart(
             dashed: false,
         })
         .collect();
-    match line_chart_svg(&series, caption, "update", y, (420, 260)) {
-        Ok(svg) => {
-            view! { <figure class="chart" role="img" aria-label=caption inner_html=svg></figure> }
-                .into_any()
-        }
-        Err(message) => view! { <p class="error">{message}</p> }.into_any(),
-    }
+    chart_figure(&series, caption, "update", y)
 }
