@@ -4,6 +4,7 @@
 //! Flow is one-directional: page (`ui`, main thread) → `worker` protocol → runtime (in the Web Worker)
 //! → `model` / `text` / `masking` / `train` → back. The page never holds a tensor.
 
+pub mod gpu;
 pub mod masking;
 pub mod model;
 pub mod text;

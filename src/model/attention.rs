@@ -17,12 +17,12 @@ pub struct AttentionNames {
 
 #[derive(Debug, Clone)]
 pub struct SelfAttention {
-    query: Linear,
-    key: Linear,
-    value: Linear,
-    output: Linear,
-    num_heads: usize,
-    head_dim: usize,
+    pub(crate) query: Linear,
+    pub(crate) key: Linear,
+    pub(crate) value: Linear,
+    pub(crate) output: Linear,
+    pub(crate) num_heads: usize,
+    pub(crate) head_dim: usize,
     dropout: Dropout,
 }
 

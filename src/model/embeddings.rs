@@ -28,10 +28,10 @@ pub struct EmbeddingParts {
 
 #[derive(Debug, Clone)]
 pub struct Embeddings {
-    word_embeddings: candle_nn::Embedding,
-    position_embeddings: candle_nn::Embedding,
-    token_type_embeddings: Option<candle_nn::Embedding>,
-    layer_norm: LayerNorm,
+    pub(crate) word_embeddings: candle_nn::Embedding,
+    pub(crate) position_embeddings: candle_nn::Embedding,
+    pub(crate) token_type_embeddings: Option<candle_nn::Embedding>,
+    pub(crate) layer_norm: LayerNorm,
     dropout: Dropout,
     family: Family,
     pad_token_id: u32,
@@ -74,34 +74,10 @@ impl Embeddings {
         self.position_embeddings.embeddings()
     }
 
-    /// Position ids as transformers computes them when none are given: `0..seq` for each row,
-    /// or for RoBERTa `cumsum(ids != pad) * (ids != pad) + pad` (pads keep position `pad`).
+    /// Position ids as transformers computes them when none are given (see
+    /// [`default_position_ids`]).
     pub fn default_position_ids(&self, input_ids: &Tensor) -> Result<Tensor> {
-        let (batch, seq) = input_ids.dims2()?;
-        let rows: Vec<u32> = match self.family {
-            Family::Roberta => {
-                let pad = self.pad_token_id;
-                input_ids
-                    .to_vec2::<u32>()?
-                    .into_iter()
-                    .flat_map(|row| {
-                        let mut count = 0;
-                        row.into_iter()
-                            .map(move |id| {
-                                if id == pad {
-                                    pad
-                                } else {
-                                    count += 1;
-                                    count + pad
-                                }
-                            })
-                            .collect::<Vec<_>>()
-                    })
-                    .collect()
-            }
-            _ => (0..batch).flat_map(|_| 0..seq as u32).collect(),
-        };
-        Ok(Tensor::from_vec(rows, (batch, seq), &Device::Cpu)?.to_device(input_ids.device())?)
+        default_position_ids(self.family, self.pad_token_id, input_ids)
     }
 
     /// Returns the (dropped-out) embedding output and, when `want_parts`, its pieces.
@@ -122,12 +98,7 @@ impl Embeddings {
         let token_type = match (&self.token_type_embeddings, token_type_ids) {
             (Some(table), Some(ids)) => Some(table.forward(ids)?),
             (Some(table), None) => Some(table.forward(&input_ids.zeros_like()?)?),
-            (None, Some(_)) => {
-                return Err(ModelError::Input(format!(
-                    "{} has no segment embeddings; pass no token_type_ids",
-                    self.family
-                )))
-            }
+            (None, Some(_)) => return Err(no_segments(self.family)),
             (None, None) => None,
         };
         let sum = match &token_type {
@@ -146,6 +117,40 @@ impl Embeddings {
         });
         Ok((out, parts))
     }
+}
+
+/// Position ids as transformers computes them when none are given: `0..seq` for each row, or for
+/// RoBERTa `cumsum(ids != pad) * (ids != pad) + pad` (pads keep position `pad`).
+pub(crate) fn default_position_ids(family: Family, pad: u32, input_ids: &Tensor) -> Result<Tensor> {
+    let (batch, seq) = input_ids.dims2()?;
+    let rows: Vec<u32> = match family {
+        Family::Roberta => input_ids
+            .to_vec2::<u32>()?
+            .into_iter()
+            .flat_map(|row| {
+                let mut count = 0;
+                row.into_iter()
+                    .map(move |id| {
+                        if id == pad {
+                            pad
+                        } else {
+                            count += 1;
+                            count + pad
+                        }
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .collect(),
+        _ => (0..batch).flat_map(|_| 0..seq as u32).collect(),
+    };
+    Ok(Tensor::from_vec(rows, (batch, seq), &Device::Cpu)?.to_device(input_ids.device())?)
+}
+
+/// The error for segment ids given to a family without segment embeddings (DistilBERT).
+pub(crate) fn no_segments(family: Family) -> ModelError {
+    ModelError::Input(format!(
+        "{family} has no segment embeddings; pass no token_type_ids"
+    ))
 }
 
 #[cfg(test)]

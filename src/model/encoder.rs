@@ -10,7 +10,7 @@ use candle_nn::{Linear, VarBuilder};
 use super::config::{EncoderConfig, Family};
 use super::dropout::DropoutRng;
 pub use super::embeddings::EmbeddingParts;
-use super::embeddings::Embeddings;
+use super::embeddings::{no_segments, Embeddings};
 use super::error::{ModelError, Result};
 use super::layer::Layer;
 use super::nn::{linear, Mode};
@@ -160,11 +160,11 @@ pub enum PoolerChoice {
 #[derive(Debug, Clone)]
 pub struct Encoder {
     config: EncoderConfig,
-    embeddings: Embeddings,
+    pub(crate) embeddings: Embeddings,
     /// ALBERT's `embedding_hidden_mapping_in` (embedding_size → hidden_size).
-    projection: Option<Linear>,
-    groups: Vec<Vec<Layer>>,
-    pooler: Option<Linear>,
+    pub(crate) projection: Option<Linear>,
+    pub(crate) groups: Vec<Vec<Layer>>,
+    pub(crate) pooler: Option<Linear>,
     rng: DropoutRng,
 }
 
@@ -267,85 +267,15 @@ impl Encoder {
         }
     }
 
-    /// Checks ids against the tables so bad input gives a message, not an index panic.
-    fn check_input(
-        &self,
-        input: &EncoderInput,
-    ) -> Result<(Tensor, Option<Tensor>, Option<Tensor>)> {
-        let bad = ModelError::Input;
-        let ids = input.input_ids.to_dtype(DType::U32)?;
-        let (b, s) = match ids.dims() {
-            [b, s] if *b > 0 && *s > 0 => (*b, *s),
-            d => {
-                return Err(bad(format!(
-                    "input_ids must be [batch, seq] and non-empty, got {d:?}"
-                )))
-            }
-        };
-        let check_ids = |t: &Tensor, what: &str, limit: usize| -> Result<Tensor> {
-            let t = t.to_dtype(DType::U32)?;
-            if t.dims() != [b, s] {
-                return Err(bad(format!(
-                    "{what} has shape {:?}, input_ids {:?}",
-                    t.dims(),
-                    [b, s]
-                )));
-            }
-            let max = t.max_all()?.to_scalar::<u32>()? as usize;
-            if max >= limit {
-                return Err(bad(format!(
-                    "{what} contains {max}, but the model's table has only {limit} entries"
-                )));
-            }
-            Ok(t)
-        };
-        let cfg = &self.config;
-        let ids = check_ids(&ids, "input_ids", cfg.vocab_size)?;
-        let types = match &input.token_type_ids {
-            Some(t) if cfg.type_vocab_size > 0 => {
-                Some(check_ids(t, "token_type_ids", cfg.type_vocab_size)?)
-            }
-            other => other.clone(),
-        };
-        let positions = match &input.position_ids {
-            Some(p) => Some(check_ids(p, "position_ids", cfg.max_position_embeddings)?),
-            None if s + cfg.position_offset() as usize > cfg.max_position_embeddings => {
-                return Err(bad(format!(
-                    "sequence of {s} tokens is longer than the model's {} positions",
-                    cfg.max_input_len()
-                )))
-            }
-            None => None,
-        };
-        Ok((ids, types, positions))
-    }
-
-    /// `mask` `[b, s]` (1 = token) → additive `[b, 1, 1, s]`: 0 for tokens, `f32::MIN` for pads,
-    /// as transformers does with `torch.finfo(float32).min`.
-    fn additive_mask(mask: &Tensor, ids: &Tensor) -> Result<Tensor> {
-        if mask.dims() != ids.dims() {
-            return Err(ModelError::Input(format!(
-                "attention_mask has shape {:?}, input_ids {:?}",
-                mask.dims(),
-                ids.dims()
-            )));
-        }
-        let (b, s) = mask.dims2()?;
-        let keep = mask.to_dtype(DType::F32)?.ne(0f32)?.to_dtype(DType::F32)?;
-        Ok(keep
-            .affine(-(f32::MIN as f64), f32::MIN as f64)?
-            .reshape((b, 1, 1, s))?)
-    }
-
     pub fn forward(&self, input: &EncoderInput, want: &Internals) -> Result<EncoderOutput> {
         self.start(input, want)?.finish()
     }
 
     /// Embeds `input` and returns a pass whose layers run one [`ForwardPass::step`] at a time.
     pub fn start(&self, input: &EncoderInput, want: &Internals) -> Result<ForwardPass<'_>> {
-        let (ids, types, positions) = self.check_input(input)?;
+        let (ids, types, positions) = check_input(&self.config, input)?;
         let mask = match &input.attention_mask {
-            Some(m) => Some(Self::additive_mask(m, &ids)?),
+            Some(m) => Some(additive_mask(m, &ids)?),
             None => None,
         };
         let (mut hidden, parts) = self.embeddings.forward(
@@ -370,6 +300,76 @@ impl Encoder {
             layers_done: 0,
         })
     }
+}
+
+/// Checks ids against the tables so bad input gives a message, not an index panic.
+pub(crate) fn check_input(
+    cfg: &EncoderConfig,
+    input: &EncoderInput,
+) -> Result<(Tensor, Option<Tensor>, Option<Tensor>)> {
+    let bad = ModelError::Input;
+    let ids = input.input_ids.to_dtype(DType::U32)?;
+    let (b, s) = match ids.dims() {
+        [b, s] if *b > 0 && *s > 0 => (*b, *s),
+        d => {
+            return Err(bad(format!(
+                "input_ids must be [batch, seq] and non-empty, got {d:?}"
+            )))
+        }
+    };
+    let check_ids = |t: &Tensor, what: &str, limit: usize| -> Result<Tensor> {
+        let t = t.to_dtype(DType::U32)?;
+        if t.dims() != [b, s] {
+            return Err(bad(format!(
+                "{what} has shape {:?}, input_ids {:?}",
+                t.dims(),
+                [b, s]
+            )));
+        }
+        let max = t.max_all()?.to_scalar::<u32>()? as usize;
+        if max >= limit {
+            return Err(bad(format!(
+                "{what} contains {max}, but the model's table has only {limit} entries"
+            )));
+        }
+        Ok(t)
+    };
+    let ids = check_ids(&ids, "input_ids", cfg.vocab_size)?;
+    let types = match &input.token_type_ids {
+        Some(t) if cfg.type_vocab_size > 0 => {
+            Some(check_ids(t, "token_type_ids", cfg.type_vocab_size)?)
+        }
+        Some(_) => return Err(no_segments(cfg.family)),
+        None => None,
+    };
+    let positions = match &input.position_ids {
+        Some(p) => Some(check_ids(p, "position_ids", cfg.max_position_embeddings)?),
+        None if s + cfg.position_offset() as usize > cfg.max_position_embeddings => {
+            return Err(bad(format!(
+                "sequence of {s} tokens is longer than the model's {} positions",
+                cfg.max_input_len()
+            )))
+        }
+        None => None,
+    };
+    Ok((ids, types, positions))
+}
+
+/// `mask` `[b, s]` (1 = token) → additive `[b, 1, 1, s]`: 0 for tokens, `f32::MIN` for pads,
+/// as transformers does with `torch.finfo(float32).min`.
+pub(crate) fn additive_mask(mask: &Tensor, ids: &Tensor) -> Result<Tensor> {
+    if mask.dims() != ids.dims() {
+        return Err(ModelError::Input(format!(
+            "attention_mask has shape {:?}, input_ids {:?}",
+            mask.dims(),
+            ids.dims()
+        )));
+    }
+    let (b, s) = mask.dims2()?;
+    let keep = mask.to_dtype(DType::F32)?.ne(0f32)?.to_dtype(DType::F32)?;
+    Ok(keep
+        .affine(-(f32::MIN as f64), f32::MIN as f64)?
+        .reshape((b, 1, 1, s))?)
 }
 
 /// A forward pass in progress, one layer per [`step`](ForwardPass::step): the worker yields to its

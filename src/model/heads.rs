@@ -86,10 +86,10 @@ fn at<'a>(vb: &VarBuilder<'a>, root: &str) -> VarBuilder<'a> {
 /// Masked-language-model head: dense → activation → LayerNorm → decoder (tied) + bias.
 #[derive(Debug, Clone)]
 pub struct MlmHead {
-    dense: Linear,
-    activation: Activation,
-    norm: LayerNorm,
-    decoder: Linear,
+    pub(crate) dense: Linear,
+    pub(crate) activation: Activation,
+    pub(crate) norm: LayerNorm,
+    pub(crate) decoder: Linear,
 }
 
 impl MlmHead {

@@ -75,14 +75,14 @@ impl LayerNames {
 
 #[derive(Debug, Clone)]
 pub struct Layer {
-    attention: SelfAttention,
+    pub(crate) attention: SelfAttention,
     attention_dropout: Option<Dropout>,
-    attention_norm: LayerNorm,
-    ffn_in: Linear,
-    activation: Activation,
-    ffn_out: Linear,
+    pub(crate) attention_norm: LayerNorm,
+    pub(crate) ffn_in: Linear,
+    pub(crate) activation: Activation,
+    pub(crate) ffn_out: Linear,
     ffn_dropout: Option<Dropout>,
-    output_norm: LayerNorm,
+    pub(crate) output_norm: LayerNorm,
 }
 
 impl Layer {

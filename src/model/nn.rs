@@ -84,6 +84,11 @@ impl LayerNorm {
         })
     }
 
+    /// (weight, bias, eps), for backends that run the norm with their own kernels.
+    pub(crate) fn parts(&self) -> (&Tensor, &Tensor, f64) {
+        (&self.weight, &self.bias, self.eps)
+    }
+
     pub fn forward(&self, xs: &Tensor, mode: Mode) -> Result<Tensor> {
         if mode.differentiable() {
             let mean = xs.mean_keepdim(D::Minus1)?;
