@@ -1,7 +1,7 @@
 # BERT Lab. Two set-up commands on a fresh Debian 12 machine: `make serve` and `make test`.
 # Both install whatever is missing first (idempotent; a few seconds when everything is present).
 
-.PHONY: serve test size bench-train tools release-tools browser-deps build
+.PHONY: serve test size bench-train bench-gpu tools release-tools browser-deps build
 
 serve: release-tools
 	trunk serve --release
@@ -15,6 +15,11 @@ size: release-tools
 # Training throughput in headless Chromium (wasm) against the same code natively, as a ratio.
 bench-train: tools browser-deps
 	tests/harness/bench-train.sh
+
+# Forward latency on the GPU path against the CPU path: natively (wgpu vs candle) and in headless
+# Chromium (WebGPU vs wasm), through the benchmark page.
+bench-gpu: release-tools browser-deps
+	tests/harness/bench-gpu.sh
 
 build: release-tools
 	trunk build --release

@@ -8,7 +8,7 @@
 use std::path::Path;
 
 use bertlab::gpu::parity::{compare, sample_batch};
-use bertlab::gpu::{GpuContext, GpuMaskedLm};
+use bertlab::gpu::{GpuContext, GpuError, GpuMaskedLm};
 use bertlab::model::{Checkpoint, MaskedLm};
 
 fn context() -> GpuContext {
@@ -53,4 +53,23 @@ fn tiny_models_of_every_family_match_the_cpu() {
 fn the_default_model_matches_the_cpu() {
     let ctx = context();
     check(&ctx, "models/bertlab-minilm-mlm", 24);
+}
+
+#[test]
+fn a_lost_device_fails_with_a_message_instead_of_a_panic() {
+    let ctx = context();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/parity/bert-mlm");
+    let model = Checkpoint::from_dir(&dir)
+        .and_then(|c| c.load::<MaskedLm>(&candle_core::Device::Cpu))
+        .unwrap()
+        .model;
+    let gpu = pollster::block_on(GpuMaskedLm::upload(&ctx, &model)).unwrap();
+    let input = sample_batch(model.encoder.config(), 5).unwrap();
+    let want = bertlab::model::Internals::none();
+    assert!(pollster::block_on(gpu.forward(&ctx, &input, &want, &[1])).is_ok());
+    ctx.lose_device();
+    let err = pollster::block_on(gpu.forward(&ctx, &input, &want, &[1]))
+        .expect_err("a destroyed device cannot run a forward");
+    assert!(matches!(err, GpuError::DeviceLost(_)), "{err:?}");
+    assert!(err.to_string().contains("lost"), "{err}");
 }

@@ -43,7 +43,8 @@ pub struct GpuContext {
     pub(crate) device: wgpu::Device,
     pub(crate) queue: wgpu::Queue,
     pub(crate) kernels: Kernels,
-    adapter: wgpu::AdapterInfo,
+    adapter: String,
+    software: bool,
     /// Set by wgpu's callbacks when the device is lost or an error escaped every error scope; a
     /// context that failed once is not trusted again.
     failure: Arc<Mutex<Option<GpuError>>>,
@@ -87,30 +88,27 @@ impl GpuContext {
             record(&uncaptured, classify(error));
         }));
         let kernels = Kernels::new(&device);
+        let (adapter, software) = describe(&adapter).await;
         Ok(GpuContext {
             device,
             queue,
             kernels,
-            adapter: adapter.get_info(),
+            adapter,
+            software,
             failure,
         })
     }
 
-    /// "name (backend, device type)", for the status bar and benchmark output.
+    /// The adapter, for the status bar and benchmark output, e.g. "llvmpipe (Vulkan, Cpu)" or
+    /// "google swiftshader".
     pub fn adapter_name(&self) -> String {
-        let info = &self.adapter;
-        let name = if info.name.is_empty() {
-            "unnamed adapter"
-        } else {
-            &info.name
-        };
-        format!("{name} ({:?}, {:?})", info.backend, info.device_type)
+        self.adapter.clone()
     }
 
     /// Whether the adapter is a software rasteriser (lavapipe, SwiftShader): its timings are not
     /// speed figures.
     pub fn is_software(&self) -> bool {
-        self.adapter.device_type == wgpu::DeviceType::Cpu
+        self.software
     }
 
     /// The failure that ended this context, if any.
@@ -118,14 +116,10 @@ impl GpuContext {
         self.failure.lock().ok().and_then(|f| f.clone())
     }
 
-    /// Destroys the device, as a driver reset would: every later forward fails with
-    /// [`GpuError::DeviceLost`]. The worker's fallback test uses it.
+    /// Destroys the device, as a driver reset would; wgpu then reports it lost, and every later
+    /// forward fails with [`GpuError::DeviceLost`]. The fallback tests use it.
     pub fn lose_device(&self) {
         self.device.destroy();
-        record(
-            &self.failure,
-            GpuError::DeviceLost("the device was destroyed".into()),
-        );
     }
 
     /// Runs `f` (which records and submits work) inside validation and out-of-memory error scopes.
@@ -156,6 +150,55 @@ impl GpuContext {
             .map_err(|e| GpuError::Readback(e.to_string()))?;
         Ok(())
     }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+async fn describe(adapter: &wgpu::Adapter) -> (String, bool) {
+    let info = adapter.get_info();
+    (
+        format!("{} ({:?}, {:?})", info.name, info.backend, info.device_type),
+        info.device_type == wgpu::DeviceType::Cpu,
+    )
+}
+
+/// wgpu's WebGPU backend leaves `AdapterInfo` empty, so ask the browser: `GPUAdapter.info` names
+/// the vendor and architecture and says whether it is a fallback (software) adapter.
+#[cfg(target_arch = "wasm32")]
+async fn describe(_: &wgpu::Adapter) -> (String, bool) {
+    use wasm_bindgen::JsCast;
+    let get = |target: &wasm_bindgen::JsValue, key: &str| {
+        js_sys::Reflect::get(target, &key.into()).unwrap_or(wasm_bindgen::JsValue::UNDEFINED)
+    };
+    let unknown = ("WebGPU adapter".to_string(), false);
+    let gpu = get(&get(&js_sys::global(), "navigator"), "gpu");
+    let Ok(request) = get(&gpu, "requestAdapter").dyn_into::<js_sys::Function>() else {
+        return unknown;
+    };
+    let Ok(promise) = request.call0(&gpu).map(js_sys::Promise::from) else {
+        return unknown;
+    };
+    let Ok(adapter) = wasm_bindgen_futures::JsFuture::from(promise).await else {
+        return unknown;
+    };
+    if adapter.is_null() || adapter.is_undefined() {
+        return unknown;
+    }
+    let info = get(&adapter, "info");
+    let text = |key| get(&info, key).as_string().unwrap_or_default();
+    let name = format!("{} {}", text("vendor"), text("architecture"));
+    let fallback = get(&info, "isFallbackAdapter")
+        .as_bool()
+        .or_else(|| get(&adapter, "isFallbackAdapter").as_bool())
+        .unwrap_or(false);
+    let name = name.trim();
+    (
+        if name.is_empty() {
+            unknown.0
+        } else {
+            name.to_string()
+        },
+        fallback || text("architecture") == "swiftshader",
+    )
 }
 
 fn record(slot: &Mutex<Option<GpuError>>, error: GpuError) {

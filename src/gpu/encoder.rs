@@ -729,7 +729,10 @@ impl GpuEncoder {
             return Err(GpuError::Model("no plan for this input".into()));
         };
         let total: usize = lengths.iter().sum();
-        let data = read_back(ctx, &plan.staging, total).await?;
+        // A lost device shows up here as a failed map: name the cause when wgpu has reported it.
+        let data = read_back(ctx, &plan.staging, total)
+            .await
+            .map_err(|e| ctx.failure().unwrap_or(e))?;
 
         let mut chunks = Vec::new();
         let mut start = 0;

@@ -12,6 +12,7 @@
 //!
 //! Which backend runs a request is the worker's choice (`crate::worker`), never a widget's.
 
+pub mod bench;
 mod context;
 mod encoder;
 mod kernels;

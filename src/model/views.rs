@@ -243,7 +243,6 @@ impl FillMaskQuery {
         tokenizer: &Tokenizer,
         last_hidden_state: &Tensor,
     ) -> Result<FillMaskView, String> {
-        let top_k = self.top_k;
         // The vocabulary projection is as costly as the encoder itself: apply it to the masks only.
         let index = Tensor::new(
             self.positions.iter().map(|&p| p as u32).collect::<Vec<_>>(),
@@ -257,7 +256,19 @@ impl FillMaskQuery {
             .map_err(message)?
             .squeeze(0)
             .map_err(message)?;
-        let probabilities = candle_nn::ops::softmax_last_dim(&logits)
+        self.rank(tokenizer, &logits)
+    }
+
+    /// Token rows of the masks in [`Self::input`] (a batch of one), where the MLM logits are read.
+    pub fn mask_rows(&self) -> &[usize] {
+        &self.positions
+    }
+
+    /// Ranks the guesses from MLM logits `[masks, vocab]` at [`Self::mask_rows`] (the GPU path
+    /// computes them itself).
+    pub fn rank(self, tokenizer: &Tokenizer, logits: &Tensor) -> Result<FillMaskView, String> {
+        let top_k = self.top_k;
+        let probabilities = candle_nn::ops::softmax_last_dim(logits)
             .and_then(|p| p.to_vec2::<f32>())
             .map_err(message)?;
         let specials = tokenizer.special_ids();
@@ -405,36 +416,71 @@ pub fn attention_view(
     text: &str,
     pair: Option<&str>,
 ) -> Result<AttentionView, String> {
-    let config = encoder.config();
-    let enc = encode(tokenizer, config, text, pair)?;
-    let input = input(config, &enc.ids, &enc.type_ids, None)?;
-    let want = Internals {
+    let query = AttentionQuery::new(encoder.config(), tokenizer, text, pair)?;
+    let output = encoder
+        .forward(query.input(), &AttentionQuery::WANT)
+        .map_err(message)?;
+    query.answer(output.attentions)
+}
+
+/// [`attention_view`] in two halves around the encoder, so any backend can run it.
+pub struct AttentionQuery {
+    input: EncoderInput,
+    pieces: Vec<String>,
+    special: Vec<bool>,
+    heads: usize,
+}
+
+impl AttentionQuery {
+    /// What the encoder is asked for.
+    pub const WANT: Internals = Internals {
+        embeddings: false,
+        hidden_states: false,
         attentions: true,
-        ..Internals::none()
+        pooled: false,
     };
-    let attentions = encoder
-        .forward(&input, &want)
-        .map_err(message)?
-        .attentions
-        .ok_or("the encoder returned no attention probabilities")?;
-    let weights = attentions
-        .iter()
-        .map(|layer| {
-            let heads: Vec<Vec<Vec<f32>>> = layer
-                .squeeze(0)
-                .and_then(|t| t.to_dtype(DType::F32))
-                .and_then(|t| t.to_vec3())
-                .map_err(message)?;
-            Ok(heads.into_iter().map(|rows| rows.concat()).collect())
+
+    pub fn new(
+        config: &EncoderConfig,
+        tokenizer: &Tokenizer,
+        text: &str,
+        pair: Option<&str>,
+    ) -> Result<AttentionQuery, String> {
+        let enc = encode(tokenizer, config, text, pair)?;
+        Ok(AttentionQuery {
+            input: input(config, &enc.ids, &enc.type_ids, None)?,
+            pieces: enc.pieces,
+            special: enc.special_tokens_mask,
+            heads: config.num_attention_heads,
         })
-        .collect::<Result<Vec<Vec<Vec<f32>>>, String>>()?;
-    Ok(AttentionView {
-        pieces: enc.pieces,
-        special: enc.special_tokens_mask,
-        layers: weights.len(),
-        heads: config.num_attention_heads,
-        weights,
-    })
+    }
+
+    pub fn input(&self) -> &EncoderInput {
+        &self.input
+    }
+
+    /// The view from the encoder's attention probabilities, one `[1, heads, seq, seq]` per layer.
+    pub fn answer(self, attentions: Option<Vec<Tensor>>) -> Result<AttentionView, String> {
+        let attentions = attentions.ok_or("the encoder returned no attention probabilities")?;
+        let weights = attentions
+            .iter()
+            .map(|layer| {
+                let heads: Vec<Vec<Vec<f32>>> = layer
+                    .squeeze(0)
+                    .and_then(|t| t.to_dtype(DType::F32))
+                    .and_then(|t| t.to_vec3())
+                    .map_err(message)?;
+                Ok(heads.into_iter().map(|rows| rows.concat()).collect())
+            })
+            .collect::<Result<Vec<Vec<Vec<f32>>>, String>>()?;
+        Ok(AttentionView {
+            pieces: self.pieces,
+            special: self.special,
+            layers: weights.len(),
+            heads: self.heads,
+            weights,
+        })
+    }
 }
 
 #[cfg(test)]

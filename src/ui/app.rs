@@ -4,6 +4,7 @@ use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
+use super::benchmark::BenchmarkPage;
 use super::catalog::Track;
 use super::lesson_page::LessonPage;
 use super::pages::{Home, LabPage, LabsMenu, NotFound, SystemPage, TrackPage};
@@ -35,6 +36,7 @@ fn App() -> impl IntoView {
                     <Route path=path!("/labs") view=LabsMenu />
                     <Route path=path!("/labs/:lab") view=LabPage />
                     <Route path=path!("/system") view=SystemPage />
+                    <Route path=path!("/benchmark") view=BenchmarkPage />
                 </Routes>
             </Shell>
         </Router>

@@ -15,6 +15,8 @@ pub mod url_state;
 #[cfg(target_arch = "wasm32")]
 mod app;
 #[cfg(target_arch = "wasm32")]
+mod benchmark;
+#[cfg(target_arch = "wasm32")]
 mod explainers;
 #[cfg(target_arch = "wasm32")]
 mod labs;

@@ -222,6 +222,40 @@ pub fn SystemPage() -> impl IntoView {
         </div>
         <progress max="1" prop:value=move || progress.get() aria-label="Worker check progress"></progress>
         <p id="worker-check-result" aria-live="polite">{move || message.get()}</p>
+        <h2>"Compute backends"</h2>
+        <p>
+            "The worker runs models on WebGPU when the browser offers a GPU, and on the CPU otherwise; "
+            "the status bar below says which, and lets you switch. "
+            <A href="/benchmark">"Compare the two backends on this device"</A> "."
+        </p>
+        <GpuLossDrill />
+    }
+}
+
+/// Destroys the worker's GPU device, as a driver reset would, so anyone can watch the fallback.
+#[component]
+fn GpuLossDrill() -> impl IntoView {
+    let status = expect_context::<RwSignal<WorkerStatus>>();
+    let message = RwSignal::new(String::new());
+    let lose = move |_| {
+        let on_reply = move |reply: Reply| {
+            match reply {
+            Reply::Done(_) => message.set(
+                "The GPU device is gone. The next model request fails on it, and the worker answers it on the CPU and says so in the status bar.".into(),
+            ),
+            Reply::Failed { message: m } => message.set(m),
+            _ => {}
+        }
+        };
+        if let Err(e) = client::run(status, Request::LoseGpu, on_reply) {
+            message.set(e);
+        }
+    };
+    view! {
+        <div class="row">
+            <button id="gpu-lose" on:click=lose>"Simulate a lost GPU"</button>
+        </div>
+        <p id="gpu-lose-result" aria-live="polite">{move || message.get()}</p>
     }
 }
 

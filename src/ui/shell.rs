@@ -7,7 +7,9 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
 use super::catalog::{Track, LABS};
-use crate::worker::client::{ModelState, WorkerStatus};
+use crate::worker::backend::BackendChoice;
+use crate::worker::client::{self, ModelState, WorkerStatus};
+use crate::worker::protocol::{Reply, Request};
 
 const THEME_KEY: &str = "bertlab.theme";
 
@@ -115,11 +117,6 @@ fn StatusBar() -> impl IntoView {
             running,
             model,
         } => {
-            let gpu = if info.webgpu_available {
-                "WebGPU available"
-            } else {
-                "no WebGPU"
-            };
             let state = if running == 0 {
                 "idle".to_string()
             } else {
@@ -140,16 +137,107 @@ fn StatusBar() -> impl IntoView {
             (
                 "ready",
                 format!(
-                    "Compute worker: {state} · backend: {} · {gpu} · {model}",
-                    info.backend
+                    "Compute worker: {state} · backend: {} · {model}",
+                    info.backend.describe()
                 ),
             )
         }
         WorkerStatus::Failed(message) => ("failed", format!("Compute worker failed: {message}")),
     };
     view! {
-        <footer class="status-bar" role="status" aria-live="polite" data-state=move || text().0>
-            {move || text().1}
+        <footer class="status-bar" data-state=move || text().0>
+            <span class="status-text" role="status" aria-live="polite">{move || text().1}</span>
+            <BackendControls />
         </footer>
+    }
+}
+
+const BACKEND_KEY: &str = "bertlab.backend";
+
+/// The backend picker (kept in localStorage) and the one-second measurement that compares the two
+/// backends on this device.
+#[component]
+fn BackendControls() -> impl IntoView {
+    let status = expect_context::<RwSignal<WorkerStatus>>();
+    let backend = move || match status.get() {
+        WorkerStatus::Ready { info, .. } => Some(info.backend),
+        _ => None,
+    };
+    let measuring = RwSignal::new(false);
+    let problem = RwSignal::new(None::<String>);
+    let send = move |request: Request| {
+        let on_reply = move |reply: Reply| match reply {
+            Reply::Failed { message } => {
+                measuring.set(false);
+                problem.set(Some(message));
+            }
+            reply if reply.is_final() => measuring.set(false),
+            _ => {}
+        };
+        if let Err(message) = client::run(status, request, on_reply) {
+            problem.set(Some(message));
+        }
+    };
+    // Once the worker is up, apply the choice stored by an earlier visit.
+    let restored = StoredValue::new(false);
+    Effect::new(move |_| {
+        if backend().is_some() && !restored.get_value() {
+            restored.set_value(true);
+            let stored: Option<String> = LocalStorage::get(BACKEND_KEY).ok();
+            if let Some(choice) = stored.as_deref().and_then(BackendChoice::from_key) {
+                if choice != BackendChoice::Auto {
+                    send(Request::SetBackend { choice });
+                }
+            }
+        }
+    });
+    let on_change = move |event: leptos::ev::Event| {
+        if let Some(choice) = BackendChoice::from_key(&event_target_value(&event)) {
+            let _ = LocalStorage::set(BACKEND_KEY, choice.key());
+            problem.set(None);
+            send(Request::SetBackend { choice });
+        }
+    };
+    let measure = move |_| {
+        measuring.set(true);
+        problem.set(None);
+        send(Request::MeasureBackends);
+    };
+    let timings = move || {
+        let t = backend()?.timings?;
+        let gpu = t
+            .gpu_ms
+            .map_or("WebGPU n/a".to_string(), |ms| format!("WebGPU {ms:.0} ms"));
+        Some(format!(
+            "CPU {:.0} ms · {gpu} per forward ({} tokens)",
+            t.cpu_ms, t.tokens
+        ))
+    };
+    view! {
+        <span class="backend-controls">
+            <label>
+                "Backend "
+                <select
+                    class="backend-choice"
+                    on:change=on_change
+                    prop:value=move || backend().map_or("auto", |b| b.choice.key())
+                    disabled=move || backend().is_none()
+                >
+                    {BackendChoice::ALL
+                        .into_iter()
+                        .map(|c| view! { <option value=c.key()>{c.label()}</option> })
+                        .collect_view()}
+                </select>
+            </label>
+            <button
+                class="backend-measure"
+                on:click=measure
+                disabled=move || backend().is_none() || measuring.get()
+            >
+                {move || if measuring.get() { "Measuring…" } else { "Measure" }}
+            </button>
+            <span class="backend-timings">{timings}</span>
+            <span class="backend-problem">{move || problem.get()}</span>
+        </span>
     }
 }

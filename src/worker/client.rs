@@ -140,6 +140,11 @@ pub fn start(status: RwSignal<WorkerStatus>) {
                 });
                 load_default_model(status);
             }
+            Ok(FromWorker::Backend(backend)) => status.update(|s| {
+                if let WorkerStatus::Ready { info, .. } = s {
+                    info.backend = backend;
+                }
+            }),
             Ok(FromWorker::Job { job, reply }) => dispatch(status, job, reply),
             Err(message) => status.set(WorkerStatus::Failed(message)),
         }

@@ -5,6 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::backend::{BackendChoice, BackendStatus};
+use crate::gpu::bench::BenchRow;
 use crate::masking::{MaskingConfig, MaskingGrid};
 use crate::model::views::{AttentionView, ContextSide, EmbeddingView, FillMaskView};
 use crate::text::view::TokenView;
@@ -96,6 +98,17 @@ pub enum Request {
     /// Pretrain a tiny encoder from scratch with MLM on the shipped corpus sample, streaming its
     /// curve, held-out accuracy and the guesses for a probe sentence.
     Pretrain(PretrainRequest),
+    /// Run forward passes on `choice` from now on (when it is available).
+    SetBackend { choice: BackendChoice },
+    /// Time one fill-mask forward of the default model on the CPU and on WebGPU (about a second in
+    /// all); with `Auto`, the faster one is used from then on.
+    MeasureBackends,
+    /// Destroy the WebGPU device, as a driver reset would, to watch the worker fall back to the
+    /// CPU (the system page's "Simulate a lost GPU").
+    LoseGpu,
+    /// The benchmark page: ms per forward at 16, 64 and 128 tokens on both backends, for the
+    /// default model and, when `bert_base`, a bert-base-sized model with random weights.
+    Benchmark { bert_base: bool, reps: usize },
 }
 
 /// One run of the pretraining lab: a recipe (masking and sentence objective) on a tiny encoder.
@@ -172,6 +185,8 @@ pub struct FinetuneRequest {
 pub enum FromWorker {
     /// Sent once when the worker has started and can take requests.
     Ready(WorkerInfo),
+    /// The compute backend changed: WebGPU found or not, failed, chosen, or measured.
+    Backend(BackendStatus),
     /// An event of a running job.
     Job { job: JobId, reply: Reply },
 }
@@ -262,6 +277,14 @@ pub enum Outcome {
         file_name: String,
         bytes: usize,
     },
+    /// The backend now in use (answers `SetBackend` and `MeasureBackends`).
+    Backend(BackendStatus),
+    /// The benchmark page's table, and the adapter it ran on (`None`: no WebGPU).
+    Benchmark {
+        adapter: Option<String>,
+        software: bool,
+        rows: Vec<BenchRow>,
+    },
     /// A pretraining run ended: its updates, tokens and final held-out scores.
     Pretrained {
         steps: usize,
@@ -292,10 +315,8 @@ pub struct ModelSummary {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WorkerInfo {
     pub version: String,
-    /// The backend model code runs on, e.g. "CPU (wasm SIMD128)".
-    pub backend: String,
-    /// Whether the browser exposes WebGPU to the worker.
-    pub webgpu_available: bool,
+    /// Where forward passes run, and why (updated by [`FromWorker::Backend`]).
+    pub backend: BackendStatus,
 }
 
 /// Encode a message for `postMessage`.

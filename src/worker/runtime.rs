@@ -9,12 +9,17 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
-use super::lab_model::{safetensors_header_len, summary_from_header, LabModel};
+use super::accelerator::{self, GpuWeights};
+use super::backend::BackendTimings;
+use super::lab_model::{safetensors_header_len, summary_from_header, LabModel, Weights};
 use super::protocol::{
     decode, encode, FinetuneRequest, FromWorker, JobId, ModelSummary, Outcome, PretrainRequest,
     Progress, Reply, Request, Steer, ToWorker, TrainingPoint, WorkerInfo,
 };
-use crate::model::{Checkpoint, Internals, ModelError};
+use crate::gpu::bench::{bench_input, bert_base_config, time_cpu, time_gpu, BenchRow, SEQ_LENS};
+use crate::gpu::GpuMaskedLm;
+use crate::model::views::AttentionQuery;
+use crate::model::{Checkpoint, Internals, Loaded, MaskedLm, ModelError};
 use crate::text::tokenizer::Tokenizer;
 use crate::text::view::{token_view, COMPARED_TOKENIZERS};
 use crate::train::baseline::{BagOfWords, BaselineConfig};
@@ -500,7 +505,7 @@ fn scope() -> DedicatedWorkerGlobalScope {
     js_sys::global().unchecked_into()
 }
 
-fn post(message: &FromWorker) {
+pub(super) fn post(message: &FromWorker) {
     match encode(message) {
         Ok(text) => {
             if let Err(e) = scope().post_message(&JsValue::from_str(&text)) {
@@ -512,14 +517,124 @@ fn post(message: &FromWorker) {
 }
 
 fn worker_info() -> WorkerInfo {
-    let navigator =
-        js_sys::Reflect::get(&js_sys::global(), &"navigator".into()).unwrap_or(JsValue::UNDEFINED);
-    let gpu = js_sys::Reflect::get(&navigator, &"gpu".into()).unwrap_or(JsValue::UNDEFINED);
     WorkerInfo {
         version: env!("CARGO_PKG_VERSION").to_string(),
-        backend: "CPU (wasm SIMD128)".to_string(),
-        webgpu_available: !gpu.is_undefined() && !gpu.is_null(),
+        backend: accelerator::status(),
     }
+}
+
+/// Milliseconds, from the worker's high-resolution clock.
+fn now_ms() -> f64 {
+    scope()
+        .performance()
+        .map_or_else(js_sys::Date::now, |p| p.now())
+}
+
+/// The default model's masked-LM, for the backend measurements.
+async fn default_masked_lm(ctx: &JobContext) -> Result<Rc<LabModel>, Stop> {
+    let model = load_model(ctx, None).await?;
+    match model.weights {
+        Weights::MaskedLm(_) => Ok(model),
+        Weights::EncoderOnly(_) => Err(format!(
+            "{} has no masked-LM head to time the fill-mask forward with",
+            model.name
+        )
+        .into()),
+    }
+}
+
+fn masked_lm(model: &LabModel) -> Result<&MaskedLm, Stop> {
+    match &model.weights {
+        Weights::MaskedLm(m) => Ok(m),
+        Weights::EncoderOnly(_) => Err(format!("{} has no masked-LM head", model.name).into()),
+    }
+}
+
+/// One fill-mask forward of the default model on each backend, ~0.5 s each; with `Auto` the
+/// faster one is used from then on.
+async fn measure_backends(ctx: &JobContext) -> Result<Outcome, Stop> {
+    let model = default_masked_lm(ctx).await?;
+    let mlm = masked_lm(&model)?;
+    let tokens = 16;
+    let input = bench_input(&model.config, tokens).map_err(|e| Stop::Failed(e.to_string()))?;
+    ctx.progress(0, 2, "timing the CPU");
+    ctx.checkpoint().await?;
+    let cpu_ms = time_cpu(mlm, &input, 5, &now_ms).map_err(|e| Stop::Failed(e.to_string()))?;
+    ctx.progress(1, 2, "timing WebGPU");
+    ctx.checkpoint().await?;
+    let gpu_ms = match accelerator::context() {
+        Some(gpu_ctx) => match GpuMaskedLm::upload(&gpu_ctx, mlm).await {
+            Ok(gpu) => match time_gpu(&gpu_ctx, &gpu, &input, 5, &now_ms).await {
+                Ok(ms) => Some(ms),
+                Err(e) => {
+                    accelerator::failed(e);
+                    None
+                }
+            },
+            Err(e) => {
+                accelerator::failed(e);
+                None
+            }
+        },
+        None => None,
+    };
+    accelerator::record_timings(BackendTimings {
+        model: model.name.clone(),
+        tokens,
+        cpu_ms,
+        gpu_ms,
+    });
+    Ok(Outcome::Backend(accelerator::status()))
+}
+
+/// The benchmark page's table: both backends at every length, for the default model and
+/// optionally a bert-base-sized random one.
+async fn benchmark(ctx: &JobContext, bert_base: bool, reps: usize) -> Result<Outcome, Stop> {
+    let failed = |e: crate::gpu::GpuError| Stop::Failed(e.to_string());
+    let lab = default_masked_lm(ctx).await?;
+    let mut models: Vec<(String, Rc<MaskedLm>)> =
+        vec![(lab.name.clone(), Rc::new(masked_lm(&lab)?.clone()))];
+    if bert_base {
+        ctx.progress(0, 0, "building a bert-base-sized model (random weights)");
+        ctx.checkpoint().await?;
+        let base = Loaded::<MaskedLm>::random(&bert_base_config(), 0, &candle_core::Device::Cpu)
+            .map_err(|e| Stop::Failed(e.to_string()))?;
+        models.push(("bert-base (random, 12x768)".into(), Rc::new(base.model)));
+    }
+    let gpu_ctx = accelerator::context();
+    let total = (models.len() * SEQ_LENS.len()) as u64;
+    let mut rows = Vec::new();
+    for (name, model) in &models {
+        let gpu = match &gpu_ctx {
+            Some(c) => Some(GpuMaskedLm::upload(c, model).await.map_err(failed)?),
+            None => None,
+        };
+        for seq in SEQ_LENS {
+            ctx.progress(rows.len() as u64, total, format!("{name}, {seq} tokens"));
+            ctx.checkpoint().await?;
+            let input = bench_input(model.encoder.config(), seq).map_err(failed)?;
+            let cpu_ms = time_cpu(model, &input, reps, &now_ms).map_err(failed)?;
+            let gpu_ms = match (&gpu_ctx, gpu.as_ref()) {
+                (Some(c), Some(g)) => Some(
+                    time_gpu(c, g, &input, reps, &now_ms)
+                        .await
+                        .map_err(failed)?,
+                ),
+                _ => None,
+            };
+            rows.push(BenchRow {
+                model: name.clone(),
+                seq,
+                cpu_ms,
+                gpu_ms,
+            });
+        }
+    }
+    Ok(Outcome::Benchmark {
+        adapter: gpu_ctx.as_ref().map(|c| c.adapter_name()),
+        software: gpu_ctx.as_ref().is_some_and(|c| c.is_software()),
+        rows,
+    })
 }
 
 /// Fetch a file served next to the app (the worker script sits at the app's root).
@@ -733,6 +848,24 @@ async fn execute(ctx: &JobContext, request: Request) -> Result<Outcome, Stop> {
             ctx.progress(0, 0, format!("{} is filling in the blanks", model.name));
             ctx.checkpoint().await?;
             let (mlm, query) = model.fill_mask_query(&text, top_k, side)?;
+            if let Some(gpu) = accelerator::for_model(&model).await {
+                if let GpuWeights::MaskedLm(m) = gpu.weights.as_ref() {
+                    let rows = query.mask_rows().to_vec();
+                    match m
+                        .forward(&gpu.ctx, query.input(), &Internals::none(), &rows)
+                        .await
+                    {
+                        Ok(out) => {
+                            let logits = out
+                                .logits
+                                .ok_or_else(|| Stop::Failed("the GPU returned no logits".into()))?;
+                            return Ok(Outcome::FilledMask(query.rank(&model.tokenizer, &logits)?));
+                        }
+                        // Tell the page, then answer this query on the CPU.
+                        Err(e) => accelerator::failed(e),
+                    }
+                }
+            }
             // Typing sends a query per keystroke: yield between layers so a newer one can stop
             // this one instead of waiting for its whole forward pass.
             let failed = |e: ModelError| Stop::Failed(e.to_string());
@@ -773,6 +906,19 @@ async fn execute(ctx: &JobContext, request: Request) -> Result<Outcome, Stop> {
             let model = load_model(ctx, model).await?;
             ctx.progress(0, 0, format!("running {}", model.name));
             ctx.checkpoint().await?;
+            if let Some(gpu) = accelerator::for_model(&model).await {
+                let query =
+                    AttentionQuery::new(&model.config, &model.tokenizer, &text, pair(&second))?;
+                match gpu
+                    .weights
+                    .encoder()
+                    .forward(&gpu.ctx, query.input(), &AttentionQuery::WANT)
+                    .await
+                {
+                    Ok(out) => return Ok(Outcome::Attended(query.answer(out.attentions)?)),
+                    Err(e) => accelerator::failed(e),
+                }
+            }
             Ok(Outcome::Attended(model.attention(&text, pair(&second))?))
         }
         Request::MaskEpochs {
@@ -802,6 +948,22 @@ async fn execute(ctx: &JobContext, request: Request) -> Result<Outcome, Stop> {
         }
         Request::Finetune(request) => Ok(Outcome::FineTuned(finetune(ctx, request).await?)),
         Request::Pretrain(request) => pretrain(ctx, request).await,
+        Request::SetBackend { choice } => {
+            accelerator::choose(choice);
+            Ok(Outcome::Backend(accelerator::status()))
+        }
+        Request::MeasureBackends => measure_backends(ctx).await,
+        Request::LoseGpu => {
+            // The failure surfaces at the next GPU forward, through the usual fallback.
+            match accelerator::context() {
+                Some(gpu) => gpu.lose_device(),
+                None => return Err("there is no WebGPU device to lose".to_string().into()),
+            }
+            Ok(Outcome::Backend(accelerator::status()))
+        }
+        Request::Benchmark { bert_base, reps } => {
+            benchmark(ctx, bert_base, reps.clamp(1, 20)).await
+        }
         Request::ExportModel { run } => {
             ctx.progress(0, 0, "packing the model");
             ctx.checkpoint().await?;
@@ -842,4 +1004,5 @@ pub fn start() {
     // The handler lives as long as the worker.
     onmessage.forget();
     post(&FromWorker::Ready(worker_info()));
+    wasm_bindgen_futures::spawn_local(accelerator::probe());
 }

@@ -21,7 +21,9 @@ fn free_port() -> std::io::Result<u16> {
 }
 
 impl Browser {
-    pub async fn launch() -> Result<Browser, String> {
+    /// `webgpu`: expose Chromium's WebGPU (SwiftShader here, `--enable-unsafe-webgpu`); without it
+    /// headless Chromium on Linux offers no adapter, as a browser without WebGPU would.
+    pub async fn launch(webgpu: bool) -> Result<Browser, String> {
         let chromedriver =
             std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
         let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
@@ -43,16 +45,25 @@ impl Browser {
         }
         let profile =
             std::env::temp_dir().join(format!("bertlab-e2e-profile-{}", std::process::id()));
+        let profile = profile.with_extension(if webgpu { "webgpu" } else { "no-webgpu" });
+        let mut args = vec![
+            "--headless".to_string(),
+            "--no-sandbox".into(),
+            "--disable-gpu".into(),
+            "--disable-dev-shm-usage".into(),
+            "--disable-quic".into(),
+            "--no-first-run".into(),
+            "--disable-background-networking".into(),
+            "--disable-component-update".into(),
+            "--disable-sync".into(),
+            "--window-size=1280,900".into(),
+            format!("--user-data-dir={}", profile.display()),
+        ];
+        if webgpu {
+            args.push("--enable-unsafe-webgpu".into());
+        }
         let capabilities = json!({
-            "goog:chromeOptions": {
-                "binary": chromium,
-                "args": [
-                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
-                    "--no-first-run", "--disable-background-networking", "--disable-component-update",
-                    "--disable-sync", "--enable-unsafe-webgpu", "--window-size=1280,900",
-                    format!("--user-data-dir={}", profile.display()),
-                ]
-            }
+            "goog:chromeOptions": { "binary": chromium, "args": args }
         });
         let serde_json::Value::Object(capabilities) = capabilities else {
             return Err("capabilities must be a JSON object".into());

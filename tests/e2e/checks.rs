@@ -10,6 +10,7 @@ use serde_json::Value;
 use crate::server::StaticServer;
 
 mod a11y;
+mod backend;
 mod fine_tune;
 mod widgets;
 
@@ -81,6 +82,18 @@ pub async fn run_all(ctx: &Ctx<'_>) -> Vec<(&'static str, Option<Outcome>)> {
             ctx,
             "pretrain_lab_trains_two_recipes_side_by_side",
             fine_tune::pretrain(ctx),
+        )
+        .await,
+        checked(
+            ctx,
+            "backends_switch_measure_and_fall_back_with_the_same_predictions",
+            backend::backends(ctx),
+        )
+        .await,
+        checked(
+            ctx,
+            "benchmark_page_times_both_backends",
+            backend::benchmark_page(ctx),
         )
         .await,
         checked(
@@ -203,6 +216,7 @@ async fn every_route(ctx: &Ctx<'_>) -> Outcome {
         ));
     }
     routes.push(("/system".into(), "System check".into(), false));
+    routes.push(("/benchmark".into(), "Backend benchmark".into(), false));
     for (path, title, coming) in routes {
         ctx.open(&path).await?;
         ctx.wait_text("main h1", |t| t == title)

@@ -29,7 +29,7 @@ async fn main() {
             std::process::exit(1);
         }
     };
-    let browser = match browser::Browser::launch().await {
+    let browser = match browser::Browser::launch(true).await {
         Ok(browser) => browser,
         Err(e) => {
             eprintln!("{e}");

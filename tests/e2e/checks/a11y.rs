@@ -12,7 +12,12 @@ const AXE: &str = concat!(
 );
 
 fn pages() -> Vec<String> {
-    let mut pages = vec!["/".to_string(), "/labs".into(), "/system".into()];
+    let mut pages = vec![
+        "/".to_string(),
+        "/labs".into(),
+        "/system".into(),
+        "/benchmark".into(),
+    ];
     for track in Track::ALL {
         pages.push(format!("/{}", track.slug()));
         for lesson in track.lessons() {

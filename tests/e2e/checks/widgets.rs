@@ -25,7 +25,7 @@ fn ready_marker(lab: &str) -> &'static str {
 }
 
 /// Wait until `css` exists and no widget error is shown; a worker error fails with its message.
-async fn wait_widget(ctx: &Ctx<'_>, css: &str) -> Outcome {
+pub(super) async fn wait_widget(ctx: &Ctx<'_>, css: &str) -> Outcome {
     let started = Instant::now();
     while started.elapsed() < Duration::from_secs(60) {
         if let Ok(error) = ctx.client.find(Locator::Css("main .error")).await {

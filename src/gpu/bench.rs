@@ -1,0 +1,82 @@
+//! The forward-latency workloads GPU and CPU are timed on: `benches/gpu.rs` natively (wgpu against
+//! candle) and the lab's benchmark page in the browser (WebGPU against candle in wasm) run these same
+//! functions, so their figures describe the same work.
+
+use serde::{Deserialize, Serialize};
+
+use super::{GpuContext, GpuError, GpuMaskedLm};
+use crate::model::{EncoderConfig, EncoderInput, Family, Internals, MaskedLm};
+
+/// The sequence lengths every benchmark reports.
+pub const SEQ_LENS: [usize; 3] = [16, 64, 128];
+
+/// bert-base-uncased's shape (12 layers × 768, 12 heads, FFN 3072, 30,522 pieces): the size most
+/// course material means by "BERT", run with random weights since no such checkpoint ships.
+pub fn bert_base_config() -> EncoderConfig {
+    EncoderConfig::sized(Family::Bert, 12, 768, 12, 3072)
+}
+
+/// One sequence of `seq` tokens with a mask in the middle, as the fill-mask lab sends it.
+pub fn bench_input(config: &EncoderConfig, seq: usize) -> Result<EncoderInput, GpuError> {
+    let ids: Vec<u32> = (0..seq as u32)
+        .map(|i| 1000 + (i * 7919) % (config.vocab_size as u32 - 1000))
+        .collect();
+    Ok(EncoderInput::from_rows(
+        &[ids],
+        None,
+        config.pad_token_id,
+        &candle_core::Device::Cpu,
+    )?)
+}
+
+/// Milliseconds per forward, CPU and GPU, for one model at one length.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BenchRow {
+    pub model: String,
+    pub seq: usize,
+    pub cpu_ms: f64,
+    /// `None` without a GPU.
+    pub gpu_ms: Option<f64>,
+}
+
+/// Mean milliseconds of `reps` CPU forwards (encoder, then the MLM head at one position) after a
+/// warm-up; `now` is a millisecond clock.
+pub fn time_cpu(
+    model: &MaskedLm,
+    input: &EncoderInput,
+    reps: usize,
+    now: &dyn Fn() -> f64,
+) -> Result<f64, GpuError> {
+    let (_, seq) = input.input_ids.dims2()?;
+    let once = || -> Result<(), GpuError> {
+        let out = model.encoder.forward(input, &Internals::none())?;
+        let at_mask = out.last_hidden_state.narrow(1, seq / 2, 1)?;
+        model.head.forward(&at_mask, input.mode)?;
+        Ok(())
+    };
+    once()?;
+    let start = now();
+    for _ in 0..reps {
+        once()?;
+    }
+    Ok((now() - start) / reps.max(1) as f64)
+}
+
+/// Mean milliseconds of `reps` GPU forwards (uploading the ids, one submission, reading the logits
+/// at one position back) after a warm-up that builds the shape's buffers.
+pub async fn time_gpu(
+    ctx: &GpuContext,
+    model: &GpuMaskedLm,
+    input: &EncoderInput,
+    reps: usize,
+    now: &dyn Fn() -> f64,
+) -> Result<f64, GpuError> {
+    let (_, seq) = input.input_ids.dims2()?;
+    let rows = [seq / 2];
+    model.forward(ctx, input, &Internals::none(), &rows).await?;
+    let start = now();
+    for _ in 0..reps {
+        model.forward(ctx, input, &Internals::none(), &rows).await?;
+    }
+    Ok((now() - start) / reps.max(1) as f64)
+}
