@@ -8,7 +8,7 @@ use futures_util::lock::Mutex;
 use wgpu::util::DeviceExt;
 
 use super::context::{GpuContext, GpuError};
-use super::kernels::{matmul_groups, Dispatch, Kernel, MAX_SEQ};
+use super::kernels::{linear_kernel, Dispatch, Kernel, MAX_SEQ};
 use crate::model::config::Activation;
 use crate::model::embeddings::default_position_ids;
 use crate::model::encoder::{additive_mask, check_input};
@@ -86,10 +86,11 @@ impl GpuLinear {
             Some(Activation::Silu) => 4,
             Some(Activation::Tanh) => 5,
         };
+        let (kernel, groups) = linear_kernel(rows, self.out_dim);
         Dispatch::new(
             &ctx.device,
             &ctx.kernels,
-            Kernel::Matmul,
+            kernel,
             [
                 rows as u32,
                 self.out_dim as u32,
@@ -101,7 +102,7 @@ impl GpuLinear {
                 0,
             ],
             &[a, &self.weight, &self.bias, out],
-            matmul_groups(rows, self.out_dim),
+            groups,
         )
     }
 }

@@ -6,6 +6,7 @@ use wgpu::util::DeviceExt;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kernel {
     Matmul,
+    Matvec,
     LayerNorm,
     Embed,
     Attention,
@@ -16,9 +17,13 @@ pub(crate) enum Kernel {
 pub(crate) const MAX_SEQ: usize = 512;
 /// Output tile of `matmul.wgsl` (rows and columns per workgroup).
 const MATMUL_TILE: usize = 64;
+/// Most rows `matvec.wgsl` takes, and its columns per workgroup.
+pub(crate) const MATVEC_ROWS: usize = 8;
+const MATVEC_COLUMNS: usize = 256;
 
 pub(crate) struct Kernels {
     matmul: wgpu::ComputePipeline,
+    matvec: wgpu::ComputePipeline,
     layer_norm: wgpu::ComputePipeline,
     embed: wgpu::ComputePipeline,
     attention: wgpu::ComputePipeline,
@@ -41,8 +46,11 @@ impl Kernels {
                 cache: None,
             })
         };
+        // WGSL has no includes: the linear kernels share their bindings and activation by prefix.
+        let linear = |body: &str| format!("{}{body}", include_str!("shaders/linear.wgsl"));
         Kernels {
-            matmul: compile("matmul", include_str!("shaders/matmul.wgsl")),
+            matmul: compile("matmul", &linear(include_str!("shaders/matmul.wgsl"))),
+            matvec: compile("matvec", &linear(include_str!("shaders/matvec.wgsl"))),
             layer_norm: compile("layer_norm", include_str!("shaders/layer_norm.wgsl")),
             embed: compile("embed", include_str!("shaders/embed.wgsl")),
             attention: compile("attention", include_str!("shaders/attention.wgsl")),
@@ -53,6 +61,7 @@ impl Kernels {
     fn pipeline(&self, kernel: Kernel) -> &wgpu::ComputePipeline {
         match kernel {
             Kernel::Matmul => &self.matmul,
+            Kernel::Matvec => &self.matvec,
             Kernel::LayerNorm => &self.layer_norm,
             Kernel::Embed => &self.embed,
             Kernel::Attention => &self.attention,
@@ -127,11 +136,18 @@ impl Dispatch {
     }
 }
 
-/// Workgroups for an `m × n` matmul output.
-pub(crate) fn matmul_groups(m: usize, n: usize) -> [u32; 3] {
-    [
-        n.div_ceil(MATMUL_TILE) as u32,
-        m.div_ceil(MATMUL_TILE) as u32,
-        1,
-    ]
+/// The kernel and workgroups for an `m × n` linear-layer output: few rows go to `matvec.wgsl`.
+pub(crate) fn linear_kernel(m: usize, n: usize) -> (Kernel, [u32; 3]) {
+    if m <= MATVEC_ROWS {
+        (Kernel::Matvec, [n.div_ceil(MATVEC_COLUMNS) as u32, 1, 1])
+    } else {
+        (
+            Kernel::Matmul,
+            [
+                n.div_ceil(MATMUL_TILE) as u32,
+                m.div_ceil(MATMUL_TILE) as u32,
+                1,
+            ],
+        )
+    }
 }

@@ -130,9 +130,18 @@ pub async fn compare(
         return Err(GpuError::Model("the GPU returned no logits".into()));
     };
     let vocab = model.encoder.config().vocab_size;
+    let cpu_logits = cpu.logits.reshape((batch * seq, vocab))?;
+    push("mlm logits", &cpu_logits, logits)?;
+    // A few rows, as fill-mask asks: the head then runs on the small-row kernel.
+    let few = [1, batch * seq - 1];
+    let out = gpu.forward(ctx, input, &Internals::none(), &few).await?;
+    let Some(logits) = &out.logits else {
+        return Err(GpuError::Model("the GPU returned no logits".into()));
+    };
+    let index = Tensor::new(few.map(|r| r as u32).as_slice(), &Device::Cpu)?;
     push(
-        "mlm logits",
-        &cpu.logits.reshape((batch * seq, vocab))?,
+        "mlm logits, 2 rows",
+        &cpu_logits.index_select(&index, 0)?,
         logits,
     )?;
     Ok(ParityReport {

@@ -1,24 +1,6 @@
-// out[m, n] = act(sum_k a[m, k] * w[n, k] + bias[n]): a linear layer with the weight in the
-// checkpoint's [out, in] layout. Each workgroup computes a 64x64 tile of the output; each of its
-// 256 invocations a 4x4 block, stepping through k in tiles of 16 held in workgroup memory (8 KiB).
-
-struct Params {
-    m: u32,
-    n: u32,
-    k: u32,
-    // 0 none, 1 GELU (erf), 2 GELU (tanh), 3 ReLU, 4 SiLU, 5 tanh
-    activation: u32,
-    a_offset: u32,
-    out_offset: u32,
-    _pad0: u32,
-    _pad1: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> a: array<f32>;
-@group(0) @binding(2) var<storage, read> w: array<f32>;
-@group(0) @binding(3) var<storage, read> bias: array<f32>;
-@group(0) @binding(4) var<storage, read_write> out: array<f32>;
+// out[m, n] = act(sum_k a[m, k] * w[n, k] + bias[n]) for many rows (linear.wgsl comes first).
+// Each workgroup computes a 64x64 tile of the output; each of its 256 invocations a 4x4 block,
+// stepping through k in tiles of 16 held in workgroup memory (8 KiB).
 
 const TILE: u32 = 64u;
 const TILE_K: u32 = 16u;
@@ -26,29 +8,6 @@ const TILE_K: u32 = 16u;
 // [k][m] and [k][n], so the inner loop reads 4 neighbours of one k row.
 var<workgroup> tile_a: array<f32, 1024>;
 var<workgroup> tile_w: array<f32, 1024>;
-
-// Abramowitz & Stegun 7.1.26: |error| < 1.5e-7, far inside the 1e-3 parity budget.
-fn erf(x: f32) -> f32 {
-    let t = 1.0 / (1.0 + 0.3275911 * abs(x));
-    let poly = ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t;
-    return sign(x) * (1.0 - poly * exp(-x * x));
-}
-
-// Some tanh implementations return NaN for large |x| (inf / inf): clamp where tanh is already ±1.
-fn safe_tanh(x: f32) -> f32 {
-    return tanh(clamp(x, -15.0, 15.0));
-}
-
-fn activate(x: f32) -> f32 {
-    switch p.activation {
-        case 1u: { return 0.5 * x * (1.0 + erf(x * 0.70710678118654752)); }
-        case 2u: { return 0.5 * x * (1.0 + safe_tanh(0.79788456080286536 * (x + 0.044715 * x * x * x))); }
-        case 3u: { return max(x, 0.0); }
-        case 4u: { return x / (1.0 + exp(-x)); }
-        case 5u: { return safe_tanh(x); }
-        default: { return x; }
-    }
-}
 
 @compute @workgroup_size(16, 16)
 fn main(
