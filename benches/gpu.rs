@@ -52,9 +52,9 @@ fn main() {
         for seq in SEQ_LENS {
             let input = bench_input(model.encoder.config(), seq).expect("input");
             let reps = if seq >= 128 { 5 } else { 10 };
-            let cpu = time_cpu(model, &input, reps, &now).expect("cpu forward");
-            let gpu =
-                pollster::block_on(time_gpu(&ctx, &gpu, &input, reps, &now)).expect("gpu forward");
+            let cpu = time_cpu(model, &input, reps, f64::INFINITY, &now).expect("cpu forward");
+            let gpu = pollster::block_on(time_gpu(&ctx, &gpu, &input, reps, f64::INFINITY, &now))
+                .expect("gpu forward");
             println!(
                 "{name:<30} {seq:>5} {cpu:>12.2} {gpu:>12.2} {:>10.2}",
                 cpu / gpu

@@ -39,12 +39,13 @@ pub struct BenchRow {
     pub gpu_ms: Option<f64>,
 }
 
-/// Mean milliseconds of `reps` CPU forwards (encoder, then the MLM head at one position) after a
-/// warm-up; `now` is a millisecond clock.
+/// Mean milliseconds of CPU forwards (encoder, then the MLM head at one position) after a warm-up:
+/// `reps` of them, or fewer (at least one) once `budget_ms` is spent; `now` is a millisecond clock.
 pub fn time_cpu(
     model: &MaskedLm,
     input: &EncoderInput,
     reps: usize,
+    budget_ms: f64,
     now: &dyn Fn() -> f64,
 ) -> Result<f64, GpuError> {
     let (_, seq) = input.input_ids.dims2()?;
@@ -56,27 +57,33 @@ pub fn time_cpu(
     };
     once()?;
     let start = now();
-    for _ in 0..reps {
+    let mut done = 0;
+    while done < reps.max(1) && (done == 0 || now() - start < budget_ms) {
         once()?;
+        done += 1;
     }
-    Ok((now() - start) / reps.max(1) as f64)
+    Ok((now() - start) / done as f64)
 }
 
-/// Mean milliseconds of `reps` GPU forwards (uploading the ids, one submission, reading the logits
-/// at one position back) after a warm-up that builds the shape's buffers.
+/// Mean milliseconds of GPU forwards (uploading the ids, one submission, reading the logits at one
+/// position back) after a warm-up that builds the shape's buffers; `reps` and `budget_ms` as for
+/// [`time_cpu`].
 pub async fn time_gpu(
     ctx: &GpuContext,
     model: &GpuMaskedLm,
     input: &EncoderInput,
     reps: usize,
+    budget_ms: f64,
     now: &dyn Fn() -> f64,
 ) -> Result<f64, GpuError> {
     let (_, seq) = input.input_ids.dims2()?;
     let rows = [seq / 2];
     model.forward(ctx, input, &Internals::none(), &rows).await?;
     let start = now();
-    for _ in 0..reps {
+    let mut done = 0;
+    while done < reps.max(1) && (done == 0 || now() - start < budget_ms) {
         model.forward(ctx, input, &Internals::none(), &rows).await?;
+        done += 1;
     }
-    Ok((now() - start) / reps.max(1) as f64)
+    Ok((now() - start) / done as f64)
 }

@@ -90,18 +90,27 @@ pub fn failed(error: GpuError) {
     update(|s| s.gpu = GpuAvailability::Failed(error.to_string()));
 }
 
-/// The working context, whichever backend is chosen (the benchmarks time both).
-pub fn context() -> Option<Rc<GpuContext>> {
+/// The working context, whichever backend is chosen (the benchmarks time both), once the probe at
+/// start-up has finished.
+pub async fn context() -> Option<Rc<GpuContext>> {
+    while status().gpu == GpuAvailability::Probing {
+        gloo::timers::future::TimeoutFuture::new(50).await;
+    }
     CONTEXT.with(|c| c.borrow().clone())
 }
 
-/// `model` on the GPU when WebGPU is the active backend, uploading it on first use; `None` means
-/// run on the CPU.
+/// `model` on the GPU when WebGPU is the active backend; `None` means run on the CPU.
 pub async fn for_model(model: &LabModel) -> Option<OnGpu> {
     if status().active() != Backend::WebGpu {
         return None;
     }
-    let ctx = context()?;
+    upload(model).await
+}
+
+/// `model` on the GPU whichever backend is active, uploaded on first use; a failed upload switches
+/// the worker to the CPU.
+pub async fn upload(model: &LabModel) -> Option<OnGpu> {
+    let ctx = context().await?;
     if let Some(weights) = MODELS.with(|m| m.borrow().get(&model.name).cloned()) {
         return Some(OnGpu { ctx, weights });
     }

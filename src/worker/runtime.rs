@@ -559,22 +559,25 @@ async fn measure_backends(ctx: &JobContext) -> Result<Outcome, Stop> {
     let input = bench_input(&model.config, tokens).map_err(|e| Stop::Failed(e.to_string()))?;
     ctx.progress(0, 2, "timing the CPU");
     ctx.checkpoint().await?;
-    let cpu_ms = time_cpu(mlm, &input, 5, &now_ms).map_err(|e| Stop::Failed(e.to_string()))?;
+    // At most 5 forwards or half a second per backend, after a warm-up.
+    const REPS: usize = 5;
+    const BUDGET_MS: f64 = 500.0;
+    let cpu_ms =
+        time_cpu(mlm, &input, REPS, BUDGET_MS, &now_ms).map_err(|e| Stop::Failed(e.to_string()))?;
     ctx.progress(1, 2, "timing WebGPU");
     ctx.checkpoint().await?;
-    let gpu_ms = match accelerator::context() {
-        Some(gpu_ctx) => match GpuMaskedLm::upload(&gpu_ctx, mlm).await {
-            Ok(gpu) => match time_gpu(&gpu_ctx, &gpu, &input, 5, &now_ms).await {
-                Ok(ms) => Some(ms),
-                Err(e) => {
-                    accelerator::failed(e);
-                    None
+    let gpu_ms = match accelerator::upload(&model).await {
+        Some(gpu) => match gpu.weights.as_ref() {
+            GpuWeights::MaskedLm(m) => {
+                match time_gpu(&gpu.ctx, m, &input, REPS, BUDGET_MS, &now_ms).await {
+                    Ok(ms) => Some(ms),
+                    Err(e) => {
+                        accelerator::failed(e);
+                        None
+                    }
                 }
-            },
-            Err(e) => {
-                accelerator::failed(e);
-                None
             }
+            GpuWeights::EncoderOnly(_) => None,
         },
         None => None,
     };
@@ -601,7 +604,7 @@ async fn benchmark(ctx: &JobContext, bert_base: bool, reps: usize) -> Result<Out
             .map_err(|e| Stop::Failed(e.to_string()))?;
         models.push(("bert-base (random, 12x768)".into(), Rc::new(base.model)));
     }
-    let gpu_ctx = accelerator::context();
+    let gpu_ctx = accelerator::context().await;
     let total = (models.len() * SEQ_LENS.len()) as u64;
     let mut rows = Vec::new();
     for (name, model) in &models {
@@ -613,10 +616,10 @@ async fn benchmark(ctx: &JobContext, bert_base: bool, reps: usize) -> Result<Out
             ctx.progress(rows.len() as u64, total, format!("{name}, {seq} tokens"));
             ctx.checkpoint().await?;
             let input = bench_input(model.encoder.config(), seq).map_err(failed)?;
-            let cpu_ms = time_cpu(model, &input, reps, &now_ms).map_err(failed)?;
+            let cpu_ms = time_cpu(model, &input, reps, f64::INFINITY, &now_ms).map_err(failed)?;
             let gpu_ms = match (&gpu_ctx, gpu.as_ref()) {
                 (Some(c), Some(g)) => Some(
-                    time_gpu(c, g, &input, reps, &now_ms)
+                    time_gpu(c, g, &input, reps, f64::INFINITY, &now_ms)
                         .await
                         .map_err(failed)?,
                 ),
@@ -955,7 +958,7 @@ async fn execute(ctx: &JobContext, request: Request) -> Result<Outcome, Stop> {
         Request::MeasureBackends => measure_backends(ctx).await,
         Request::LoseGpu => {
             // The failure surfaces at the next GPU forward, through the usual fallback.
-            match accelerator::context() {
+            match accelerator::context().await {
                 Some(gpu) => gpu.lose_device(),
                 None => return Err("there is no WebGPU device to lose".to_string().into()),
             }

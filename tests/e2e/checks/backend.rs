@@ -12,9 +12,23 @@ use crate::browser::Browser;
 const FILL_MASK: &str =
     "/labs/fill-mask?text=She%20poured%20a%20cup%20of%20%5BMASK%5D%20and%20sat%20down%20to%20read.";
 
-/// (piece, probability in %) of the shown guesses, once the worker has answered.
+/// (piece, probability in %) of the guesses for [`FILL_MASK`], once the worker has answered.
 async fn guesses(ctx: &Ctx<'_>) -> Result<Vec<(String, f64)>, String> {
     ctx.open(FILL_MASK).await?;
+    shown_guesses(ctx).await
+}
+
+/// Opens `path` inside the running app (the router follows `popstate`), so the worker, and the
+/// GPU state in it, stay as they are; a page load would start a fresh worker.
+async fn navigate_in_app(ctx: &Ctx<'_>, path: &str) -> Outcome {
+    ctx.js(&format!(
+        "history.pushState(null, '', {path:?}); dispatchEvent(new PopStateEvent('popstate'));"
+    ))
+    .await
+    .map(|_| ())
+}
+
+async fn shown_guesses(ctx: &Ctx<'_>) -> Result<Vec<(String, f64)>, String> {
     wait_widget(ctx, "table.guesses").await?;
     let pieces = texts(ctx, "table.guesses th").await?;
     let percents = texts(ctx, "table.guesses td.num").await?;
@@ -86,8 +100,11 @@ pub async fn backends(ctx: &Ctx<'_>) -> Outcome {
     click(ctx, "#gpu-lose").await?;
     ctx.wait_text("#gpu-lose-result", |t| t.contains("device is gone"))
         .await?;
-    let after_loss = guesses(ctx).await?;
-    let line = status(ctx, |t| t.contains("WebGPU failed, switched to CPU")).await?;
+    navigate_in_app(ctx, FILL_MASK).await?;
+    let after_loss = shown_guesses(ctx).await?;
+    let line = status(ctx, |t| t.contains("WebGPU failed, switched to CPU"))
+        .await
+        .map_err(|e| format!("after the device loss: {e}"))?;
     if !line.contains("backend: CPU") || !same(&on_gpu, &after_loss) {
         return Err(format!("after the loss: {line:?}, {after_loss:?}"));
     }
