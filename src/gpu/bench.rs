@@ -56,13 +56,11 @@ pub fn time_cpu(
         Ok(())
     };
     once()?;
-    let start = now();
-    let mut done = 0;
-    while done < reps.max(1) && (done == 0 || now() - start < budget_ms) {
+    let mut runs = Runs::start(reps, budget_ms, now);
+    while runs.another(now) {
         once()?;
-        done += 1;
     }
-    Ok((now() - start) / done as f64)
+    Ok(runs.mean_ms(now))
 }
 
 /// Mean milliseconds of GPU forwards (uploading the ids, one submission, reading the logits at one
@@ -79,11 +77,39 @@ pub async fn time_gpu(
     let (_, seq) = input.input_ids.dims2()?;
     let rows = [seq / 2];
     model.forward(ctx, input, &Internals::none(), &rows).await?;
-    let start = now();
-    let mut done = 0;
-    while done < reps.max(1) && (done == 0 || now() - start < budget_ms) {
+    let mut runs = Runs::start(reps, budget_ms, now);
+    while runs.another(now) {
         model.forward(ctx, input, &Internals::none(), &rows).await?;
-        done += 1;
     }
-    Ok((now() - start) / done as f64)
+    Ok(runs.mean_ms(now))
+}
+
+/// Counts timed runs: at least one, at most `reps`, none started once `budget_ms` is spent.
+struct Runs {
+    reps: usize,
+    budget_ms: f64,
+    start: f64,
+    done: usize,
+}
+
+impl Runs {
+    fn start(reps: usize, budget_ms: f64, now: &dyn Fn() -> f64) -> Runs {
+        Runs {
+            reps: reps.max(1),
+            budget_ms,
+            start: now(),
+            done: 0,
+        }
+    }
+
+    /// Whether to run once more (and count it).
+    fn another(&mut self, now: &dyn Fn() -> f64) -> bool {
+        let more = self.done < self.reps && (self.done == 0 || now() - self.start < self.budget_ms);
+        self.done += usize::from(more);
+        more
+    }
+
+    fn mean_ms(&self, now: &dyn Fn() -> f64) -> f64 {
+        (now() - self.start) / self.done.max(1) as f64
+    }
 }

@@ -46,14 +46,22 @@ impl Kernels {
                 cache: None,
             })
         };
-        // WGSL has no includes: the linear kernels share their bindings and activation by prefix.
+        // WGSL has no includes: kernels share code by prefix (the linear layers their bindings and
+        // activation, the normalising kernels their workgroup reductions).
         let linear = |body: &str| format!("{}{body}", include_str!("shaders/linear.wgsl"));
+        let reducing = |body: &str| format!("{}{body}", include_str!("shaders/reduce.wgsl"));
         Kernels {
             matmul: compile("matmul", &linear(include_str!("shaders/matmul.wgsl"))),
             matvec: compile("matvec", &linear(include_str!("shaders/matvec.wgsl"))),
-            layer_norm: compile("layer_norm", include_str!("shaders/layer_norm.wgsl")),
+            layer_norm: compile(
+                "layer_norm",
+                &reducing(include_str!("shaders/layer_norm.wgsl")),
+            ),
             embed: compile("embed", include_str!("shaders/embed.wgsl")),
-            attention: compile("attention", include_str!("shaders/attention.wgsl")),
+            attention: compile(
+                "attention",
+                &reducing(include_str!("shaders/attention.wgsl")),
+            ),
             gather: compile("gather", include_str!("shaders/gather.wgsl")),
         }
     }

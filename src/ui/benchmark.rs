@@ -6,9 +6,10 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
+use super::worker_query::start_job;
 use crate::gpu::bench::BenchRow;
-use crate::worker::client::{self, WorkerStatus};
-use crate::worker::protocol::{Outcome, Reply, Request};
+use crate::worker::client;
+use crate::worker::protocol::{Outcome, Request};
 
 /// What the last run produced.
 #[derive(Clone, PartialEq)]
@@ -20,7 +21,6 @@ struct Results {
 
 #[component]
 pub fn BenchmarkPage() -> impl IntoView {
-    let status = expect_context::<RwSignal<WorkerStatus>>();
     let query = use_query_map();
     let flag = |key: &str| {
         query
@@ -42,43 +42,31 @@ pub fn BenchmarkPage() -> impl IntoView {
     let results = RwSignal::new(None::<Results>);
     let start = move || {
         results.set(None);
-        let on_reply = move |reply: Reply| match reply {
-            Reply::Progress(p) => message.set(format!("Timing {}…", p.message)),
-            Reply::Point(_) => {}
-            Reply::Done(Outcome::Benchmark {
-                adapter,
-                software,
-                rows,
-            }) => {
-                job.set(None);
-                message.set("Done.".into());
-                results.set(Some(Results {
-                    adapter,
-                    software,
-                    rows,
-                }));
-            }
-            Reply::Done(other) => {
-                job.set(None);
-                message.set(format!("Unexpected answer: {other:?}"));
-            }
-            Reply::Failed { message: m } => {
-                job.set(None);
-                message.set(format!("Failed: {m}"));
-            }
-            Reply::Cancelled => {
-                job.set(None);
-                message.set("Cancelled.".into());
-            }
-        };
         let request = Request::Benchmark {
             bert_base: bert_base.get_untracked(),
             reps: reps.get_untracked(),
         };
-        match client::run(status, request, on_reply) {
-            Ok(id) => job.set(Some(id)),
-            Err(e) => message.set(e),
-        }
+        start_job(
+            request,
+            job,
+            message,
+            move |p| message.set(format!("Timing {}…", p.message)),
+            move |outcome| match outcome {
+                Outcome::Benchmark {
+                    adapter,
+                    software,
+                    rows,
+                } => {
+                    results.set(Some(Results {
+                        adapter,
+                        software,
+                        rows,
+                    }));
+                    Some("Done.".into())
+                }
+                _ => None,
+            },
+        );
     };
     if flag("run") {
         start();

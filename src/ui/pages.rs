@@ -8,6 +8,7 @@ use super::catalog::{self, Availability, Track, LABS};
 use super::labs::{LabWidget, StateSource};
 use super::progress::Progress;
 use super::url_state::EmbedCode;
+use super::worker_query::start_job;
 use crate::worker::client::{self, WorkerStatus};
 use crate::worker::protocol::{Outcome, Reply, Request};
 
@@ -157,53 +158,35 @@ pub fn LabPage() -> impl IntoView {
 /// The compute worker's health: what it runs on, and a round trip with progress and cancellation.
 #[component]
 pub fn SystemPage() -> impl IntoView {
-    let status = expect_context::<RwSignal<WorkerStatus>>();
     let progress = RwSignal::new(0.0f64);
     let message = RwSignal::new(String::from("Not run yet."));
     let job = RwSignal::new(None::<u32>);
     let start = move |_| {
         progress.set(0.0);
-        let on_reply = move |reply: Reply| match reply {
-            Reply::Progress(p) => {
-                progress.set(p.fraction());
-                message.set(p.message);
-            }
-            // A self-check is no training run.
-            Reply::Point(_) => {}
-            Reply::Done(Outcome::SelfCheck {
-                steps,
-                operations_per_second,
-            }) => {
-                job.set(None);
-                message.set(format!(
-                    "Done: {steps} steps in the worker at {:.0} million simple operations per second.",
-                    operations_per_second / 1e6
-                ));
-            }
-            Reply::Done(other) => {
-                job.set(None);
-                message.set(format!("Unexpected answer: {other:?}"));
-            }
-            Reply::Failed { message: m } => {
-                job.set(None);
-                message.set(format!("Failed: {m}"));
-            }
-            Reply::Cancelled => {
-                job.set(None);
-                message.set("Cancelled.".to_string());
-            }
-        };
-        match client::run(
-            status,
+        start_job(
             Request::SelfCheck {
                 steps: 30,
                 step_ms: 100,
             },
-            on_reply,
-        ) {
-            Ok(id) => job.set(Some(id)),
-            Err(e) => message.set(e),
-        }
+            job,
+            message,
+            move |p| {
+                progress.set(p.fraction());
+                message.set(p.message);
+            },
+            |outcome| {
+                match outcome {
+                Outcome::SelfCheck {
+                    steps,
+                    operations_per_second,
+                } => Some(format!(
+                    "Done: {steps} steps in the worker at {:.0} million simple operations per second.",
+                    operations_per_second / 1e6
+                )),
+                _ => None,
+            }
+            },
+        );
     };
     let cancel = move |_| {
         if let Some(id) = job.get_untracked() {

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use crate::worker::client::{self, WorkerStatus};
-use crate::worker::protocol::{JobId, Outcome, Reply, Request};
+use crate::worker::protocol::{JobId, Outcome, Progress, Reply, Request};
 
 /// The latest answer: `None` until the first one arrives; the previous answer stays visible while a
 /// newer request runs, so the layout does not jump.
@@ -51,4 +51,36 @@ where
         }
     });
     answer
+}
+
+/// Starts `request` for a page that runs one job at a time behind a button: `job` holds its id
+/// while it runs (to disable the button and to cancel), `message` says how it ended; `on_progress`
+/// sees each progress event, and `finish` turns the outcome into the closing message (`None`: not
+/// the answer the page asked for).
+pub fn start_job(
+    request: Request,
+    job: RwSignal<Option<JobId>>,
+    message: RwSignal<String>,
+    on_progress: impl Fn(Progress) + 'static,
+    finish: impl Fn(Outcome) -> Option<String> + 'static,
+) {
+    let status = expect_context::<RwSignal<WorkerStatus>>();
+    let on_reply = move |reply: Reply| {
+        let ended = match reply {
+            Reply::Progress(p) => return on_progress(p),
+            Reply::Point(_) => return,
+            Reply::Done(outcome) => {
+                let unexpected = format!("Unexpected answer: {outcome:?}");
+                finish(outcome).unwrap_or(unexpected)
+            }
+            Reply::Failed { message } => format!("Failed: {message}"),
+            Reply::Cancelled => "Cancelled.".to_string(),
+        };
+        job.set(None);
+        message.set(ended);
+    };
+    match client::run(status, request, on_reply) {
+        Ok(id) => job.set(Some(id)),
+        Err(e) => message.set(e),
+    }
 }

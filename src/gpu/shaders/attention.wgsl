@@ -1,7 +1,7 @@
-// Self-attention for one query row of one head: scores against every key, the additive padding
-// mask, softmax (kept: the lessons draw it), then the probability-weighted sum of the values.
-// One workgroup per (query, head, sequence); the row's scores stay in workgroup memory.
-// `qkv` is the fused projection [tokens, 3 * hidden]: queries, then keys, then values.
+// Self-attention for one query row of one head (reduce.wgsl comes first): scores against every key,
+// the additive padding mask, softmax (kept: the lessons draw it), then the probability-weighted sum
+// of the values. One workgroup per (query, head, sequence); the row's scores stay in workgroup
+// memory. `qkv` is the fused projection [tokens, 3 * hidden]: queries, then keys, then values.
 
 struct Params {
     seq: u32,
@@ -26,36 +26,6 @@ const THREADS: u32 = 64u;
 const MAX_SEQ: u32 = 512u;
 
 var<workgroup> row: array<f32, 512>;
-var<workgroup> partial: array<f32, 64>;
-
-fn reduce_max(v: f32, lane: u32) -> f32 {
-    partial[lane] = v;
-    workgroupBarrier();
-    for (var stride = THREADS / 2u; stride > 0u; stride /= 2u) {
-        if (lane < stride) {
-            partial[lane] = max(partial[lane], partial[lane + stride]);
-        }
-        workgroupBarrier();
-    }
-    let m = partial[0];
-    workgroupBarrier();
-    return m;
-}
-
-fn reduce_sum(v: f32, lane: u32) -> f32 {
-    partial[lane] = v;
-    workgroupBarrier();
-    for (var stride = THREADS / 2u; stride > 0u; stride /= 2u) {
-        if (lane < stride) {
-            partial[lane] += partial[lane + stride];
-        }
-        workgroupBarrier();
-    }
-    let s = partial[0];
-    workgroupBarrier();
-    return s;
-}
-
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index) lane: u32) {
     let i = group.x;

@@ -1,5 +1,6 @@
-// out[row] = LayerNorm(x[row] (+ residual[row])) * gamma + beta, one workgroup per row. Mean and
-// variance are two passes over the row (not E[x²] - mean²), which keeps cancellation out.
+// out[row] = LayerNorm(x[row] (+ residual[row])) * gamma + beta, one workgroup per row (reduce.wgsl
+// comes first). Mean and variance are two passes over the row (not E[x²] - mean²), which keeps
+// cancellation out.
 
 struct Params {
     rows: u32,
@@ -20,29 +21,12 @@ struct Params {
 @group(0) @binding(5) var<storage, read_write> out: array<f32>;
 
 const THREADS: u32 = 256u;
-var<workgroup> partial: array<f32, 256>;
-
 fn value(row: u32, c: u32) -> f32 {
     var v = x[p.x_offset + row * p.dim + c];
     if (p.has_residual != 0u) {
         v += residual[p.residual_offset + row * p.dim + c];
     }
     return v;
-}
-
-// Sum of every invocation's `v` (all invocations must call it).
-fn workgroup_sum(v: f32, lane: u32) -> f32 {
-    partial[lane] = v;
-    workgroupBarrier();
-    for (var stride = THREADS / 2u; stride > 0u; stride /= 2u) {
-        if (lane < stride) {
-            partial[lane] += partial[lane + stride];
-        }
-        workgroupBarrier();
-    }
-    let total = partial[0];
-    workgroupBarrier();
-    return total;
 }
 
 @compute @workgroup_size(256)
@@ -52,13 +36,13 @@ fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index
     for (var c = lane; c < p.dim; c += THREADS) {
         sum += value(row, c);
     }
-    let mean = workgroup_sum(sum, lane) / f32(p.dim);
+    let mean = reduce_sum(sum, lane) / f32(p.dim);
     var squares = 0.0;
     for (var c = lane; c < p.dim; c += THREADS) {
         let d = value(row, c) - mean;
         squares += d * d;
     }
-    let variance = workgroup_sum(squares, lane) / f32(p.dim);
+    let variance = reduce_sum(squares, lane) / f32(p.dim);
     let scale = 1.0 / sqrt(variance + p.eps);
     for (var c = lane; c < p.dim; c += THREADS) {
         out[p.out_offset + row * p.dim + c] = (value(row, c) - mean) * scale * gamma[c] + beta[c];
