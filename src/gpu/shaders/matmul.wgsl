@@ -17,10 +17,12 @@ fn main(
 ) {
     let row0 = group.y * TILE;
     let col0 = group.x * TILE;
-    var acc: array<f32, 16>;
-    for (var i = 0u; i < 16u; i++) {
-        acc[i] = 0.0;
-    }
+    // The 4 rows of this invocation's 4x4 block as vectors, not an indexed local array (some shader
+    // compilers keep those in memory).
+    var acc0 = vec4<f32>(0.0);
+    var acc1 = vec4<f32>(0.0);
+    var acc2 = vec4<f32>(0.0);
+    var acc3 = vec4<f32>(0.0);
     for (var k0 = 0u; k0 < p.k; k0 += TILE_K) {
         // 64x16 values of each operand, 4 per invocation; zeros past the edges.
         for (var i = 0u; i < 4u; i++) {
@@ -54,21 +56,29 @@ fn main(
                 tile_w[base + local.x * 4u + 2u],
                 tile_w[base + local.x * 4u + 3u],
             );
-            for (var i = 0u; i < 4u; i++) {
-                for (var j = 0u; j < 4u; j++) {
-                    acc[i * 4u + j] = fma(a4[i], w4[j], acc[i * 4u + j]);
-                }
-            }
+            acc0 = fma(vec4<f32>(a4.x), w4, acc0);
+            acc1 = fma(vec4<f32>(a4.y), w4, acc1);
+            acc2 = fma(vec4<f32>(a4.z), w4, acc2);
+            acc3 = fma(vec4<f32>(a4.w), w4, acc3);
         }
         workgroupBarrier();
     }
-    for (var i = 0u; i < 4u; i++) {
-        let r = row0 + local.y * 4u + i;
-        for (var j = 0u; j < 4u; j++) {
-            let c = col0 + local.x * 4u + j;
-            if (r < p.m && c < p.n) {
-                out[p.out_offset + r * p.n + c] = activate(acc[i * 4u + j] + bias[c]);
-            }
+    let r = row0 + local.y * 4u;
+    let c = col0 + local.x * 4u;
+    store(r, c, acc0);
+    store(r + 1u, c, acc1);
+    store(r + 2u, c, acc2);
+    store(r + 3u, c, acc3);
+}
+
+// Writes act(v + bias) to row r, columns c..c+4, inside the output's bounds.
+fn store(r: u32, c: u32, v: vec4<f32>) {
+    if (r >= p.m) {
+        return;
+    }
+    for (var j = 0u; j < 4u; j++) {
+        if (c + j < p.n) {
+            out[p.out_offset + r * p.n + c + j] = activate(v[j] + bias[c + j]);
         }
     }
 }

@@ -10,10 +10,9 @@ var<workgroup> rows: array<f32, 2048>;
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index) lane: u32) {
     let col = group.x * CHUNK + lane;
-    var acc: array<f32, 8>;
-    for (var r = 0u; r < MAX_ROWS; r++) {
-        acc[r] = 0.0;
-    }
+    // Rows 0-3 and 4-7 as two vectors.
+    var low = vec4<f32>(0.0);
+    var high = vec4<f32>(0.0);
     for (var k0 = 0u; k0 < p.k; k0 += CHUNK) {
         for (var r = 0u; r < MAX_ROWS; r++) {
             var v = 0.0;
@@ -26,17 +25,28 @@ fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index
         if (col < p.n) {
             let steps = min(CHUNK, p.k - k0);
             for (var kk = 0u; kk < steps; kk++) {
-                let wv = w[col * p.k + k0 + kk];
-                for (var r = 0u; r < MAX_ROWS; r++) {
-                    acc[r] = fma(rows[r * CHUNK + kk], wv, acc[r]);
-                }
+                let wv = vec4<f32>(w[col * p.k + k0 + kk]);
+                low = fma(
+                    vec4<f32>(rows[kk], rows[CHUNK + kk], rows[2u * CHUNK + kk], rows[3u * CHUNK + kk]),
+                    wv,
+                    low,
+                );
+                high = fma(
+                    vec4<f32>(rows[4u * CHUNK + kk], rows[5u * CHUNK + kk], rows[6u * CHUNK + kk], rows[7u * CHUNK + kk]),
+                    wv,
+                    high,
+                );
             }
         }
         workgroupBarrier();
     }
     if (col < p.n) {
         for (var r = 0u; r < p.m; r++) {
-            out[p.out_offset + r * p.n + col] = activate(acc[r] + bias[col]);
+            var v = high[r % 4u];
+            if (r < 4u) {
+                v = low[r];
+            }
+            out[p.out_offset + r * p.n + col] = activate(v + bias[col]);
         }
     }
 }
