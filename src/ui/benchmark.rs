@@ -136,14 +136,14 @@ fn ResultsTable(
     view! {
         <p id="benchmark-adapter">{adapter}</p>
         <div class="table-scroll">
-            <table id="benchmark-table" data-done="true">
+            <table id="benchmark-table" class="timings" data-done="true">
                 <thead>
                     <tr>
                         <th scope="col">"model"</th>
-                        <th scope="col">"tokens"</th>
-                        <th scope="col">"CPU ms"</th>
-                        <th scope="col">"WebGPU ms"</th>
-                        <th scope="col">"CPU / WebGPU"</th>
+                        <th scope="col" class="num">"tokens"</th>
+                        <th scope="col" class="num">"CPU ms"</th>
+                        <th scope="col" class="num">"WebGPU ms"</th>
+                        <th scope="col" class="num">"CPU / WebGPU"</th>
                     </tr>
                 </thead>
                 <tbody>
@@ -158,10 +158,10 @@ fn ResultsTable(
                             view! {
                                 <tr>
                                     <td>{row.model}</td>
-                                    <td>{row.seq}</td>
-                                    <td>{format!("{:.1}", row.cpu_ms)}</td>
-                                    <td>{gpu}</td>
-                                    <td>{ratio}</td>
+                                    <td class="num">{row.seq}</td>
+                                    <td class="num">{format!("{:.1}", row.cpu_ms)}</td>
+                                    <td class="num">{gpu}</td>
+                                    <td class="num">{ratio}</td>
                                 </tr>
                             }
                         })
