@@ -403,8 +403,8 @@ impl GpuEncoder {
         if biggest > limit {
             return Err(GpuError::Unsupported(format!(
                 "this batch needs a buffer of {} MB; the device allows {} MB",
-                biggest * 4 >> 20,
-                limit * 4 >> 20
+                (biggest * 4) >> 20,
+                (limit * 4) >> 20
             )));
         }
         let ids = scratch(ctx, "ids", 3 * t);
