@@ -92,11 +92,17 @@ impl LabModel {
         top_k: usize,
         side: ContextSide,
     ) -> Result<(&MaskedLm, FillMaskQuery), String> {
+        let model = self.masked_lm()?;
+        Ok((
+            model,
+            FillMaskQuery::new(model, &self.tokenizer, text, top_k, side)?,
+        ))
+    }
+
+    /// The masked-LM; models without an MLM head say so.
+    pub fn masked_lm(&self) -> Result<&MaskedLm, String> {
         match &self.weights {
-            Weights::MaskedLm(model) => Ok((
-                model,
-                FillMaskQuery::new(model, &self.tokenizer, text, top_k, side)?,
-            )),
+            Weights::MaskedLm(model) => Ok(model),
             Weights::EncoderOnly(_) => Err(format!(
                 "{} has no masked-LM head, so it cannot guess what [MASK] hides: pick a model trained with one",
                 self.name

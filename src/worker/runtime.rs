@@ -11,7 +11,7 @@ use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
 use super::accelerator::{self, GpuWeights};
 use super::backend::BackendTimings;
-use super::lab_model::{safetensors_header_len, summary_from_header, LabModel, Weights};
+use super::lab_model::{safetensors_header_len, summary_from_header, LabModel};
 use super::protocol::{
     decode, encode, FinetuneRequest, FromWorker, JobId, ModelSummary, Outcome, PretrainRequest,
     Progress, Reply, Request, Steer, ToWorker, TrainingPoint, WorkerInfo,
@@ -530,31 +530,11 @@ fn now_ms() -> f64 {
         .map_or_else(js_sys::Date::now, |p| p.now())
 }
 
-/// The default model's masked-LM, for the backend measurements.
-async fn default_masked_lm(ctx: &JobContext) -> Result<Rc<LabModel>, Stop> {
-    let model = load_model(ctx, None).await?;
-    match model.weights {
-        Weights::MaskedLm(_) => Ok(model),
-        Weights::EncoderOnly(_) => Err(format!(
-            "{} has no masked-LM head to time the fill-mask forward with",
-            model.name
-        )
-        .into()),
-    }
-}
-
-fn masked_lm(model: &LabModel) -> Result<&MaskedLm, Stop> {
-    match &model.weights {
-        Weights::MaskedLm(m) => Ok(m),
-        Weights::EncoderOnly(_) => Err(format!("{} has no masked-LM head", model.name).into()),
-    }
-}
-
 /// One fill-mask forward of the default model on each backend, ~0.5 s each; with `Auto` the
 /// faster one is used from then on.
 async fn measure_backends(ctx: &JobContext) -> Result<Outcome, Stop> {
-    let model = default_masked_lm(ctx).await?;
-    let mlm = masked_lm(&model)?;
+    let model = load_model(ctx, None).await?;
+    let mlm = model.masked_lm()?;
     let tokens = 16;
     let input = bench_input(&model.config, tokens).map_err(|e| Stop::Failed(e.to_string()))?;
     ctx.progress(0, 2, "timing the CPU");
@@ -594,15 +574,15 @@ async fn measure_backends(ctx: &JobContext) -> Result<Outcome, Stop> {
 /// optionally a bert-base-sized random one.
 async fn benchmark(ctx: &JobContext, bert_base: bool, reps: usize) -> Result<Outcome, Stop> {
     let failed = |e: crate::gpu::GpuError| Stop::Failed(e.to_string());
-    let lab = default_masked_lm(ctx).await?;
-    let mut models: Vec<(String, Rc<MaskedLm>)> =
-        vec![(lab.name.clone(), Rc::new(masked_lm(&lab)?.clone()))];
+    let lab = load_model(ctx, None).await?;
+    // Cloning a model shares its weight tensors.
+    let mut models = vec![(lab.name.clone(), lab.masked_lm()?.clone())];
     if bert_base {
         ctx.progress(0, 0, "building a bert-base-sized model (random weights)");
         ctx.checkpoint().await?;
         let base = Loaded::<MaskedLm>::random(&bert_base_config(), 0, &candle_core::Device::Cpu)
             .map_err(|e| Stop::Failed(e.to_string()))?;
-        models.push(("bert-base (random, 12x768)".into(), Rc::new(base.model)));
+        models.push(("bert-base (random, 12x768)".into(), base.model));
     }
     let gpu_ctx = accelerator::context().await;
     let total = (models.len() * SEQ_LENS.len()) as u64;
