@@ -1,6 +1,9 @@
 # BERT Lab. Two set-up commands on a fresh Debian 12 machine: `make serve` and `make test`.
 # Both install whatever is missing first (idempotent; a few seconds when everything is present).
 
+# wasm-opt (npm binaryen) lives in .tools/; cargo-installed tools in ~/.cargo/bin.
+export PATH := $(CURDIR)/.tools/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
+
 .PHONY: serve test size bench-train bench-gpu tools release-tools browser-deps build
 
 serve: release-tools

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs the web toolchain from crates.io when missing: the wasm32 target, Trunk, wasm-bindgen-cli
 # (exactly Cargo.lock's wasm-bindgen, or Trunk would try to download one) and, with --release,
-# wasm-opt (binaryen 116; Debian's binaryen 108 miscompiles the app). Trunk runs wasm-opt only for
-# release builds, so the tests (dev builds) skip its ~16-minute first build. Fast and silent when
-# everything is present.
+# wasm-opt 116 from npm's `binaryen` package (a node program, installed in seconds into .tools/;
+# compiling binaryen with `cargo install wasm-opt` took 11-20 minutes, and Debian's binaryen 108
+# miscompiles the app). The Makefile puts .tools/node_modules/.bin on PATH. Fast and
+# silent when everything is present.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -28,7 +29,7 @@ if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $BINDGEN_VERSION" 
   cargo install --force wasm-bindgen-cli --version "$BINDGEN_VERSION"
 fi
 
-if [ "${1:-}" = "--release" ] && ! wasm-opt --version 2>/dev/null | grep -q "version $WASM_OPT_VERSION"; then
-  echo "building wasm-opt (binaryen $WASM_OPT_VERSION) from crates.io"
-  cargo install --locked wasm-opt
+if [ "${1:-}" = "--release" ] && ! .tools/node_modules/.bin/wasm-opt --version 2>/dev/null | grep -q "version $WASM_OPT_VERSION"; then
+  echo "installing wasm-opt (npm binaryen@$WASM_OPT_VERSION.0.0)"
+  npm install --silent --no-audit --no-fund --prefix .tools "binaryen@$WASM_OPT_VERSION.0.0"
 fi
