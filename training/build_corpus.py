@@ -6,7 +6,7 @@ GCIDE) come from `bertlab corpus` unchanged, so that pipeline is not written twi
 the sources below, deduplicates them against the base corpus and against each other, holds out a
 validation split, and writes a manifest with every source's package, version and licence.
 
-    python training/build_corpus.py --base corpus --out corpus-everyday [--cache .cache/packages]
+    python training/build_corpus.py --base corpus --out corpus-everyday [--cache runs/package-cache]
 
 Added sources (Debian packages, fetched with `apt-get download`, unpacked with `dpkg -x`):
 
@@ -99,7 +99,7 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--base", required=True, help="a `bertlab corpus` output folder (train.txt, valid.txt, manifest.json)")
     p.add_argument("--out", required=True)
-    p.add_argument("--cache", default=".cache/packages")
+    p.add_argument("--cache", default="runs/package-cache", help="where the .deb files are fetched and unpacked (runs/ is gitignored)")
     p.add_argument("--valid-fraction", type=float, default=0.05)
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--cloze", default=str(ROOT / "tests/data/cloze.tsv"))

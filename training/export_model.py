@@ -271,12 +271,19 @@ def main(argv=None):
     w("bertlab corpus --out corpus --seed 42 --valid-fraction 0.05 --source sotu --source moby-dick --source brown --source austen --source kjv --source wordnet --source gcide")
     wargs = " ".join(f"--weight {k}={v['weight']:g}" for k, v in weights.items() if v["weight"] != 1)
     w(f"python training/build_corpus.py --base corpus --out corpus-everyday --seed {manifest['seed']} --valid-fraction {manifest['valid_fraction']} {wargs}")
-    for i, sess in enumerate(run_json["sessions"], 1):
+    sessions = run_json["sessions"]
+    for i, sess in enumerate(sessions, 1):
         a = ["python" if j == 0 else x for j, x in enumerate(sess["argv"])]
-        a = [x.replace(str(Path(targs.train).parent), "corpus-everyday") for x in a]
-        w(f"# session {i} (started at update {sess['start_step']}, PyTorch {sess['torch']}); it resumes by itself from OUT/ckpt.pt when run again")
+        # a session that was interrupted ends where the next one started: --stop-at replays that exactly
+        if i < len(sessions) and "--stop-at" not in a:
+            a += ["--stop-at", str(sessions[i]["start_step"])]
+        if "--max-minutes" in a:
+            k = a.index("--max-minutes")
+            del a[k : k + 2]
+        a = [x.replace(str(Path(targs.train).parent), "corpus-everyday").replace(str(run), "runs/everyday") for x in a]
+        w(f"# session {i} (from update {sess['start_step']}, PyTorch {sess['torch']}); a session resumes from OUT/ckpt.pt")
         w("nice -n 19 " + " ".join(a))
-    w(f"python training/export_model.py --run {args.run} --corpus corpus-everyday --out {args.out}" + "".join(f" --compare {c}" for c in args.compare))
+    w("python training/export_model.py --run runs/everyday --corpus corpus-everyday --out models/bertlab-minilm-mlm")
     w("```\n")
     w("The run is exact on resume (model, optimizer, schedule, RNG states and data position are checkpointed); "
       "PyTorch's CPU kernels are not bit-reproducible across machines or thread counts, so a re-run matches "

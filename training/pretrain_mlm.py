@@ -60,6 +60,8 @@ def parse_args(argv=None):
     p.add_argument("--log-every", type=int, default=10)
     p.add_argument("--cloze", default="tests/data/cloze.tsv")
     p.add_argument("--max-minutes", type=float, default=0, help="stop (after a checkpoint) after this many minutes of this session; 0: no limit")
+    p.add_argument("--stop-at", type=int, default=0, help="end this session (after a checkpoint) at this update; 0: run to --steps. "
+                   "Replays an interrupted run's sessions exactly")
     p.add_argument("--bias-from-unigram", type=int, default=1, help="initialise the MLM output bias from log unigram frequencies when the init folder has none")
     return p.parse_args(argv)
 
@@ -252,6 +254,9 @@ def main(argv=None):
 
     cloze_items = load_cloze(Path(args.cloze)) if args.cloze and Path(args.cloze).exists() else []
 
+    # seed before the model is built: the fresh head's initialisation draws from torch's RNG
+    random.seed(args.seed)
+    torch.manual_seed(args.seed)
     model = BertForMaskedLM(cfg, args.dropout)
     opt = torch.optim.AdamW(param_groups(model, args.lr, args.head_lr, args.weight_decay), betas=(0.9, 0.999), eps=1e-6)
     base_lrs = [g["lr"] for g in opt.param_groups]
@@ -275,8 +280,6 @@ def main(argv=None):
         if "cls.predictions.bias" in missing and args.bias_from_unigram:
             with torch.no_grad():
                 model.cls.predictions.bias.copy_(unigram_bias(train, cfg.vocab_size))
-        random.seed(args.seed)
-        torch.manual_seed(args.seed)
         rng = np.random.default_rng(args.seed)
         state = {"step": 0, "epoch": 0, "pos": 0, "tokens": 0, "seconds": 0.0,
                  "perm_seed": int(rng.integers(1 << 62))}
@@ -350,12 +353,12 @@ def main(argv=None):
             log_row(**row)
             print("eval", row, flush=True)
         done = s == args.steps
-        over = args.max_minutes and (time.time() - session_start) > args.max_minutes * 60
+        over = (args.max_minutes and (time.time() - session_start) > args.max_minutes * 60) or (args.stop_at and s >= args.stop_at)
         if done or over or time.time() - last_save > args.save_minutes * 60:
             save_checkpoint(out, model, opt, state)
             last_save = time.time()
         if over and not done:
-            print("max minutes reached; checkpoint saved", flush=True)
+            print(f"session ends at update {s} (--max-minutes or --stop-at); checkpoint saved", flush=True)
             break
     if state["step"] >= args.steps:
         save_checkpoint(out, model, opt, state)
