@@ -1,0 +1,261 @@
+//! The page's handle to the compute worker: starts it, sends typed requests, routes every reply to the
+//! callback of the job it belongs to, and mirrors the worker's state in a signal for the status bar.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use leptos::prelude::*;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{MessageEvent, Worker};
+
+use bertlab_protocol::messages::{
+    decode, encode, FromWorker, JobId, ModelSummary, Outcome, Reply, Request, Steer, ToWorker,
+    WorkerInfo,
+};
+
+/// What the status bar shows about the worker.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WorkerStatus {
+    Starting,
+    Ready {
+        info: WorkerInfo,
+        running: usize,
+        model: ModelState,
+    },
+    Failed(String),
+}
+
+/// The default model, which the worker loads as soon as it starts.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ModelState {
+    Loading(String),
+    Loaded(ModelSummary),
+    Failed(String),
+}
+
+type ReplyHandler = Box<dyn Fn(Reply)>;
+
+struct Connection {
+    worker: Worker,
+    next_job: JobId,
+    handlers: HashMap<JobId, ReplyHandler>,
+    /// Messages sent before the worker announced itself: the browser drops messages that arrive
+    /// while the worker's wasm is still loading, so they wait here until `Ready`.
+    pending: Option<Vec<String>>,
+}
+
+impl Connection {
+    fn send(&mut self, text: String) -> Result<(), String> {
+        match &mut self.pending {
+            Some(queue) => {
+                queue.push(text);
+                Ok(())
+            }
+            None => self
+                .worker
+                .post_message(&JsValue::from_str(&text))
+                .map_err(|e| format!("could not reach the compute worker: {e:?}")),
+        }
+    }
+
+    /// The worker is listening: deliver what waited.
+    fn open(&mut self) {
+        for text in self.pending.take().unwrap_or_default() {
+            if let Err(e) = self.worker.post_message(&JsValue::from_str(&text)) {
+                web_sys::console::error_1(&e);
+            }
+        }
+    }
+}
+
+thread_local! {
+    static CONNECTION: RefCell<Option<Connection>> = const { RefCell::new(None) };
+    /// Binary payloads by job, posted by the worker just before the reply that names them.
+    static BYTES: RefCell<HashMap<JobId, js_sys::Uint8Array>> = RefCell::new(HashMap::new());
+}
+
+/// A binary message `{ job, bytes: Uint8Array }` from the worker.
+fn keep_bytes(data: &JsValue) {
+    let job = js_sys::Reflect::get(data, &"job".into())
+        .ok()
+        .and_then(|j| j.as_f64());
+    let bytes = js_sys::Reflect::get(data, &"bytes".into())
+        .ok()
+        .and_then(|b| b.dyn_into::<js_sys::Uint8Array>().ok());
+    if let (Some(job), Some(bytes)) = (job, bytes) {
+        BYTES.with(|b| b.borrow_mut().insert(job as JobId, bytes));
+    }
+}
+
+/// The bytes the worker sent for `job` (e.g. an exported model), once.
+pub fn take_bytes(job: JobId) -> Option<js_sys::Uint8Array> {
+    BYTES.with(|b| b.borrow_mut().remove(&job))
+}
+
+/// The worker's loader script, resolved against the document base so deep links work.
+fn worker_url() -> String {
+    let base = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.base_uri().ok().flatten())
+        .unwrap_or_else(|| "/".to_string());
+    format!(
+        "{}bertlab-worker_loader.js",
+        base.trim_end_matches(|c| c != '/')
+    )
+}
+
+fn update_running(status: RwSignal<WorkerStatus>, running: usize) {
+    status.update(|s| {
+        if let WorkerStatus::Ready { running: r, .. } = s {
+            *r = running;
+        }
+    });
+}
+
+/// Start the worker; `status` follows its lifecycle from then on.
+pub fn start(status: RwSignal<WorkerStatus>) {
+    let worker = match Worker::new(&worker_url()) {
+        Ok(worker) => worker,
+        Err(e) => {
+            status.set(WorkerStatus::Failed(format!(
+                "the compute worker could not start: {e:?}"
+            )));
+            return;
+        }
+    };
+    let onmessage = Closure::<dyn Fn(MessageEvent)>::new(move |event: MessageEvent| {
+        let data = event.data();
+        let Some(text) = data.as_string() else {
+            keep_bytes(&data);
+            return;
+        };
+        match decode::<FromWorker>(&text) {
+            Ok(FromWorker::Ready(info)) => {
+                CONNECTION.with(|c| c.borrow_mut().as_mut().map(Connection::open));
+                status.set(WorkerStatus::Ready {
+                    info,
+                    running: 0,
+                    model: ModelState::Loading("starting".into()),
+                });
+                load_default_model(status);
+            }
+            Ok(FromWorker::Backend(backend)) => status.update(|s| {
+                if let WorkerStatus::Ready { info, .. } = s {
+                    info.backend = backend;
+                }
+            }),
+            Ok(FromWorker::Job { job, reply }) => dispatch(status, job, reply),
+            Err(message) => status.set(WorkerStatus::Failed(message)),
+        }
+    });
+    worker.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
+    onmessage.forget();
+    let onerror = Closure::<dyn Fn(web_sys::ErrorEvent)>::new(move |event: web_sys::ErrorEvent| {
+        status.set(WorkerStatus::Failed(format!(
+            "the compute worker stopped: {}",
+            event.message()
+        )));
+    });
+    worker.set_onerror(Some(onerror.as_ref().unchecked_ref()));
+    onerror.forget();
+    CONNECTION.with(|c| {
+        *c.borrow_mut() = Some(Connection {
+            worker,
+            next_job: 1,
+            handlers: HashMap::new(),
+            pending: Some(Vec::new()),
+        })
+    });
+}
+
+fn set_model_state(status: RwSignal<WorkerStatus>, state: ModelState) {
+    status.update(|s| {
+        if let WorkerStatus::Ready { model, .. } = s {
+            *model = state;
+        }
+    });
+}
+
+fn load_default_model(status: RwSignal<WorkerStatus>) {
+    let on_reply = move |reply: Reply| {
+        let state = match reply {
+            Reply::Progress(p) => ModelState::Loading(p.message),
+            Reply::Point(_) => return,
+            Reply::Done(Outcome::ModelLoaded(summary)) => ModelState::Loaded(summary),
+            Reply::Done(other) => ModelState::Failed(format!("unexpected answer {other:?}")),
+            Reply::Failed { message } => ModelState::Failed(message),
+            Reply::Cancelled => ModelState::Failed("loading was cancelled".into()),
+        };
+        set_model_state(status, state);
+    };
+    if let Err(message) = run(status, Request::LoadModel { name: None }, on_reply) {
+        set_model_state(status, ModelState::Failed(message));
+    }
+}
+
+fn dispatch(status: RwSignal<WorkerStatus>, job: JobId, reply: Reply) {
+    let finished = reply.is_final();
+    // Take the handler out while it runs so it may itself start or cancel jobs.
+    let handler = CONNECTION.with(|c| {
+        c.borrow_mut()
+            .as_mut()
+            .and_then(|c| c.handlers.remove(&job))
+    });
+    if let Some(handler) = handler {
+        handler(reply);
+        if !finished {
+            CONNECTION.with(|c| {
+                if let Some(c) = c.borrow_mut().as_mut() {
+                    c.handlers.insert(job, handler);
+                }
+            });
+        }
+    }
+    let running = CONNECTION.with(|c| c.borrow().as_ref().map_or(0, |c| c.handlers.len()));
+    update_running(status, running);
+}
+
+/// Send `request` to the worker; `on_reply` sees each of its progress events and its final reply.
+/// Returns the job id (for [`cancel`]), or an error message when the worker is not running.
+pub fn run(
+    status: RwSignal<WorkerStatus>,
+    request: Request,
+    on_reply: impl Fn(Reply) + 'static,
+) -> Result<JobId, String> {
+    let sent = CONNECTION.with(|c| {
+        let mut guard = c.borrow_mut();
+        let connection = guard.as_mut().ok_or("the compute worker is not running")?;
+        let job = connection.next_job;
+        connection.next_job += 1;
+        connection.send(encode(&ToWorker::Run { job, request })?)?;
+        connection.handlers.insert(job, Box::new(on_reply));
+        Ok::<_, String>((job, connection.handlers.len()))
+    })?;
+    update_running(status, sent.1);
+    Ok(sent.0)
+}
+
+/// Ask the worker to stop `job`; its handler then receives [`Reply::Cancelled`].
+pub fn cancel(job: JobId) {
+    CONNECTION.with(|c| {
+        if let (Some(connection), Ok(text)) =
+            (c.borrow_mut().as_mut(), encode(&ToWorker::Cancel { job }))
+        {
+            // A worker that cannot be reached has no job left to cancel.
+            let _ = connection.send(text);
+        }
+    });
+}
+
+/// Pause, resume or end training `job` (see [`Steer`]).
+pub fn steer(job: JobId, action: Steer) {
+    CONNECTION.with(|c| {
+        if let (Some(connection), Ok(text)) = (
+            c.borrow_mut().as_mut(),
+            encode(&ToWorker::Steer { job, action }),
+        ) {
+            let _ = connection.send(text);
+        }
+    });
+}

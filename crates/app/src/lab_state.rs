@@ -1,0 +1,360 @@
+//! Each lab's state: one serializable struct whose fields are the lab's URL parameters, so a view can
+//! be linked, reloaded, embedded, or opened by a lesson step in a given state. Plain data, native.
+
+use serde::{Deserialize, Serialize};
+
+use bertlab_protocol::masking::{MaskingConfig, Strategy};
+use bertlab_protocol::messages::ShippedSet;
+use bertlab_protocol::training::Approach;
+use bertlab_protocol::training::PairTask;
+use bertlab_protocol::views::ContextSide;
+
+/// Tokenizer lab.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TokenizerState {
+    /// Sentence A.
+    pub text: String,
+    /// Sentence B; empty for a single sentence.
+    pub pair: String,
+    /// Token budget; 0 means the model's own limit.
+    pub max_len: usize,
+    /// The word whose WordPiece lookup is traced.
+    pub word: String,
+}
+
+impl Default for TokenizerState {
+    fn default() -> Self {
+        TokenizerState {
+            text: "The unaffable tokenizer splits rare words.".into(),
+            pair: "Common words stay whole.".into(),
+            max_len: 0,
+            word: "unaffable".into(),
+        }
+    }
+}
+
+/// Embeddings lab.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EmbeddingsState {
+    pub text: String,
+    pub pair: String,
+    /// Comma-separated segment id per token, overriding the tokenizer's; empty keeps them.
+    pub segments: String,
+}
+
+impl Default for EmbeddingsState {
+    fn default() -> Self {
+        EmbeddingsState {
+            text: "The cat sat on the mat.".into(),
+            pair: "It was warm.".into(),
+            segments: String::new(),
+        }
+    }
+}
+
+impl EmbeddingsState {
+    /// The override as ids; `None` when empty or not a list of numbers.
+    pub fn segment_ids(&self) -> Option<Vec<u32>> {
+        if self.segments.trim().is_empty() {
+            return None;
+        }
+        self.segments
+            .split(',')
+            .map(|s| s.trim().parse().ok())
+            .collect()
+    }
+}
+
+/// Masking lab.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MaskingState {
+    pub text: String,
+    /// Share of ordinary tokens chosen as targets.
+    pub rate: f64,
+    /// Of the targets: shown as [MASK].
+    pub mask: f64,
+    /// Of the targets: replaced by a random token (the rest keep their token).
+    pub random: f64,
+    pub whole_word: bool,
+    pub strategy: MaskingKind,
+    /// Static masking's fixed masks per sentence.
+    pub duplicates: usize,
+    pub epochs: usize,
+    pub seed: u64,
+}
+
+impl Default for MaskingState {
+    fn default() -> Self {
+        MaskingState {
+            text:
+                "The capital of France is Paris, and the river that runs through it is the Seine."
+                    .into(),
+            rate: 0.15,
+            mask: 0.8,
+            random: 0.1,
+            whole_word: false,
+            strategy: MaskingKind::Static,
+            duplicates: 4,
+            epochs: 8,
+            seed: 12345,
+        }
+    }
+}
+
+/// The masking lab's two strategies, spelled `static` and `dynamic` in the URL; static masking's
+/// number of fixed masks is a field of its own, so a URL can switch strategy and keep it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MaskingKind {
+    /// BERT: each sentence gets a few fixed masks, reused across epochs.
+    Static,
+    /// RoBERTa: a fresh mask every time a sentence is seen.
+    Dynamic,
+}
+
+impl MaskingKind {
+    /// The URL spelling.
+    pub fn slug(self) -> &'static str {
+        match self {
+            MaskingKind::Static => "static",
+            MaskingKind::Dynamic => "dynamic",
+        }
+    }
+}
+
+impl MaskingState {
+    pub fn is_static(&self) -> bool {
+        self.strategy == MaskingKind::Static
+    }
+
+    pub fn config(&self) -> MaskingConfig {
+        MaskingConfig {
+            selection_rate: self.rate,
+            mask_fraction: self.mask,
+            random_fraction: self.random,
+            whole_word: self.whole_word,
+            strategy: if self.is_static() {
+                Strategy::Static {
+                    duplicates: self.duplicates.max(1),
+                }
+            } else {
+                Strategy::Dynamic
+            },
+            seed: self.seed,
+        }
+    }
+}
+
+/// Fill-mask lab.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FillMaskState {
+    /// Text with one or more [MASK].
+    pub text: String,
+    /// Which context the model may see.
+    pub side: ContextSide,
+    pub top_k: usize,
+    /// A model folder name; empty for the default model.
+    pub model: String,
+}
+
+impl Default for FillMaskState {
+    fn default() -> Self {
+        FillMaskState {
+            text: "The capital of France is [MASK].".into(),
+            side: ContextSide::Both,
+            top_k: 5,
+            model: String::new(),
+        }
+    }
+}
+
+/// Pretraining lab: two recipes trained side by side on the same tiny encoder, seed and budget.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PretrainState {
+    /// Recipe A: dynamic masking (else static), and its sentence objective.
+    pub a_dynamic: bool,
+    pub a_objective: PairTask,
+    pub b_dynamic: bool,
+    pub b_objective: PairTask,
+    pub layers: usize,
+    pub hidden: usize,
+    pub heads: usize,
+    pub steps: usize,
+    pub seed: u64,
+    /// A sentence with one [MASK], guessed by both models as they learn.
+    pub probe: String,
+}
+
+impl Default for PretrainState {
+    fn default() -> Self {
+        PretrainState {
+            // BERT's recipe against RoBERTa's.
+            a_dynamic: false,
+            a_objective: PairTask::Nsp,
+            b_dynamic: true,
+            b_objective: PairTask::None,
+            layers: 2,
+            hidden: 64,
+            heads: 2,
+            steps: 150,
+            seed: 42,
+            probe: "The king and the [MASK] lived in the castle.".into(),
+        }
+    }
+}
+
+impl PretrainState {
+    /// Recipe `side` (0 = A, 1 = B): dynamic masking, and the sentence objective.
+    pub fn recipe(&self, side: usize) -> (bool, PairTask) {
+        if side == 0 {
+            (self.a_dynamic, self.a_objective)
+        } else {
+            (self.b_dynamic, self.b_objective)
+        }
+    }
+
+    pub fn recipe_mut(&mut self, side: usize) -> (&mut bool, &mut PairTask) {
+        if side == 0 {
+            (&mut self.a_dynamic, &mut self.a_objective)
+        } else {
+            (&mut self.b_dynamic, &mut self.b_objective)
+        }
+    }
+}
+
+/// Fine-tuning lab: the next run of the experiment sheet.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FineTuneState {
+    /// The shipped labelled set (an uploaded CSV replaces it).
+    pub dataset: ShippedSet,
+    pub approach: Approach,
+    /// Labelled training examples, class-balanced; 0 for all of them.
+    pub examples: usize,
+    pub epochs: usize,
+    /// A model folder name; empty for the default model.
+    pub model: String,
+    pub seed: u64,
+}
+
+impl Default for FineTuneState {
+    fn default() -> Self {
+        FineTuneState {
+            dataset: ShippedSet::SupportIntents,
+            approach: Approach::Frozen,
+            examples: 64,
+            epochs: 4,
+            model: String::new(),
+            seed: 42,
+        }
+    }
+}
+
+/// `text` with its `index`-th whitespace-separated word replaced by `[MASK]`, punctuation kept (the
+/// fill-mask lab's click-to-mask). Words already holding a mask, or without letters, stay.
+pub fn mask_word(text: &str, index: usize) -> String {
+    const MASK: &str = "[MASK]";
+    text.split_whitespace()
+        .enumerate()
+        .map(|(i, word)| {
+            let start = word.find(char::is_alphanumeric);
+            let end = word
+                .char_indices()
+                .filter(|(_, c)| c.is_alphanumeric())
+                .last()
+                .map(|(e, c)| e + c.len_utf8());
+            match (start, end) {
+                (Some(start), Some(end)) if i == index && !word.contains(MASK) => {
+                    format!("{}{MASK}{}", &word[..start], &word[end..])
+                }
+                _ => word.to_string(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Attention lab.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AttentionState {
+    pub text: String,
+    pub pair: String,
+    /// The enlarged head (0-based).
+    pub layer: usize,
+    pub head: usize,
+    /// Leave attention to [CLS]/[SEP] out and renormalise the rest.
+    pub hide_special: bool,
+}
+
+impl Default for AttentionState {
+    fn default() -> Self {
+        AttentionState {
+            text: "The animal didn't cross the street because it was too tired.".into(),
+            pair: String::new(),
+            layer: 0,
+            head: 0,
+            hide_special: false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::url_state::{state_from_pairs, state_to_pairs};
+
+    #[test]
+    fn masking_state_maps_to_a_valid_config_and_back_through_the_url() {
+        let state = MaskingState {
+            strategy: MaskingKind::Dynamic,
+            rate: 0.3,
+            ..MaskingState::default()
+        };
+        assert_eq!(state.config().strategy, Strategy::Dynamic);
+        assert!(state.config().validate().is_ok());
+        let back: MaskingState = state_from_pairs(&state_to_pairs(&state));
+        assert_eq!(back, state);
+        // Zero duplicates from a hand-edited URL still gives a usable config.
+        let zero = MaskingState {
+            duplicates: 0,
+            ..MaskingState::default()
+        };
+        assert!(zero.config().validate().is_ok());
+    }
+
+    #[test]
+    fn the_fill_mask_side_reads_from_its_url_spelling() {
+        let pairs = vec![("side".to_string(), "left_only".to_string())];
+        let state: FillMaskState = state_from_pairs(&pairs);
+        assert_eq!(state.side, ContextSide::LeftOnly);
+    }
+
+    #[test]
+    fn masking_a_word_keeps_its_punctuation_and_the_other_words() {
+        assert_eq!(
+            mask_word("The capital is Paris.", 3),
+            "The capital is [MASK]."
+        );
+        assert_eq!(mask_word("\"Héllo,\" she said", 0), "\"[MASK],\" she said");
+        assert_eq!(mask_word("a [MASK] b", 1), "a [MASK] b");
+        assert_eq!(mask_word("... ok", 0), "... ok");
+        assert_eq!(mask_word("one two", 9), "one two");
+    }
+
+    #[test]
+    fn segment_overrides_parse_or_are_ignored() {
+        let with = |s: &str| EmbeddingsState {
+            segments: s.into(),
+            ..EmbeddingsState::default()
+        };
+        assert_eq!(with("0, 0,1").segment_ids(), Some(vec![0, 0, 1]));
+        assert_eq!(with("").segment_ids(), None);
+        assert_eq!(with("0,x").segment_ids(), None);
+    }
+}

@@ -1,0 +1,178 @@
+//! Fill-mask lab: the model's guesses for every [MASK], with probability bars; click a word to mask
+//! it; hide the left or the right context to see how much each side contributes.
+
+use leptos::prelude::*;
+
+use crate::lab_state::{mask_word, FillMaskState};
+use crate::labs::ModelPicker;
+use crate::url_state::ControlPolicy;
+use crate::worker_query::use_worker_answer;
+use bertlab_protocol::messages::{Outcome, Request};
+use bertlab_protocol::views::{ContextSide, FillMaskView, MaskPrediction};
+
+const MASK: &str = "[MASK]";
+
+#[component]
+pub fn FillMaskWidget(
+    /// The widget's state (the URL's on a lab page, a lesson step's otherwise).
+    state: RwSignal<FillMaskState>,
+    /// Which controls are hidden or locked.
+    policy: ControlPolicy,
+) -> impl IntoView {
+    let result = use_worker_answer(
+        move || {
+            let s = state.get();
+            Some(Request::FillMask {
+                model: (!s.model.is_empty()).then_some(s.model),
+                text: s.text,
+                top_k: s.top_k.clamp(1, 20),
+                side: s.side,
+            })
+        },
+        |outcome| match outcome {
+            Outcome::FilledMask(view) => Some(view),
+            _ => None,
+        },
+    );
+    let models = use_worker_answer(
+        || Some(Request::ListModels),
+        |outcome| match outcome {
+            Outcome::Models { models, .. } => Some(models),
+            _ => None,
+        },
+    );
+    let hide_model = policy.hidden("model");
+    let field = move |name: &'static str| (policy.hidden(name), policy.locked(name));
+    let (hide_text, lock_text) = field("text");
+    let (hide_side, lock_side) = field("side");
+    let (hide_k, lock_k) = field("top_k");
+
+    let side_button = move |side: ContextSide, id: &'static str, label: &'static str| {
+        view! {
+            <label class="choice">
+                <input type="radio" name="fm-side" id=format!("fm-side-{id}") disabled=lock_side
+                    prop:checked=move || state.with(|s| s.side == side)
+                    on:change=move |_| state.update(|s| s.side = side) />
+                {label}
+            </label>
+        }
+    };
+
+    view! {
+        <div class="lab fill-mask-lab">
+            <div class="controls">
+                <Show when=move || !hide_text>
+                    <label>"Text with [MASK] where the model should guess"
+                        <textarea id="fm-text" rows="2" disabled=lock_text
+                            prop:value=move || state.with(|s| s.text.clone())
+                            on:input=move |ev| state.update(|s| s.text = event_target_value(&ev))></textarea>
+                    </label>
+                    <div class="word-picker" aria-label="Click a word to mask it">
+                        <span class="meta">"Mask a word: "</span>
+                        {move || state.with(|s| s.text.split_whitespace().map(str::to_string).collect::<Vec<_>>())
+                            .into_iter()
+                            .enumerate()
+                            .map(|(i, word)| {
+                                let masked = word.contains(MASK);
+                                view! {
+                                    <button class="word" class:masked=masked disabled=lock_text || masked
+                                        on:click=move |_| state.update(|s| s.text = mask_word(&s.text, i))>{word}</button>
+                                }
+                            })
+                            .collect_view()}
+                    </div>
+                </Show>
+                <Show when=move || !hide_side>
+                    <fieldset class="segmented">
+                        <legend>"Context the model may use"</legend>
+                        {side_button(ContextSide::Both, "both", "Both sides")}
+                        {side_button(ContextSide::LeftOnly, "left_only", "Left only")}
+                        {side_button(ContextSide::RightOnly, "right_only", "Right only")}
+                    </fieldset>
+                </Show>
+                <Show when=move || !hide_k>
+                    <label>"Guesses shown"
+                        <input id="fm-k" type="number" min="1" max="20" disabled=lock_k
+                            prop:value=move || state.with(|s| s.top_k.to_string())
+                            on:input=move |ev| {
+                                if let Ok(k) = event_target_value(&ev).parse::<usize>() {
+                                    state.update(|s| s.top_k = k.clamp(1, 20));
+                                }
+                            } />
+                    </label>
+                </Show>
+                <Show when=move || !hide_model>
+                    <ModelPicker id="fm-model" models=models mlm_only=true
+                        value=Signal::derive(move || state.with(|s| s.model.clone()))
+                        on_pick=Callback::new(move |name| state.update(|s| s.model = name)) />
+                </Show>
+            </div>
+            <div class="fm-result" aria-live="polite">
+                {move || match result.get() {
+                    None => view! { <p class="muted">"Asking the model…"</p> }.into_any(),
+                    Some(Err(message)) => view! { <p class="error" role="alert">{message}</p> }.into_any(),
+                    Some(Ok(view)) => view! { <Predictions view=view /> }.into_any(),
+                }}
+            </div>
+        </div>
+    }
+}
+
+/// The tokens the model saw (hidden ones struck through) and the guesses at each mask.
+#[component]
+fn Predictions(
+    /// The worker's answer.
+    view: FillMaskView,
+) -> impl IntoView {
+    let masks = view.masks.len();
+    view! {
+        <ol class="tokens compact" aria-label="What the model sees">
+            {view.pieces.iter().zip(&view.hidden).map(|(piece, hidden)| view! {
+                <li class="tok" class:hidden-token=*hidden class:mask=piece == MASK>
+                    <span class="piece">{piece.clone()}</span>
+                </li>
+            }).collect_view()}
+        </ol>
+        <div class="mask-columns">
+            {view.masks.into_iter().enumerate().map(|(i, m)| view! {
+                <MaskGuesses prediction=m number=(masks > 1).then_some(i + 1) />
+            }).collect_view()}
+        </div>
+    }
+}
+
+/// Candidates for one [MASK] with probability bars.
+#[component]
+fn MaskGuesses(
+    /// The predictions at one mask.
+    prediction: MaskPrediction,
+    /// Which mask this is, when there are several.
+    number: Option<usize>,
+) -> impl IntoView {
+    let title = number.map_or("Guesses".to_string(), |n| format!("Guesses for mask {n}"));
+    // Bars are scaled to the best guess so small probabilities stay visible; the numbers are absolute.
+    let top = prediction
+        .candidates
+        .first()
+        .map_or(1.0, |c| c.probability)
+        .max(f32::MIN_POSITIVE);
+    view! {
+        <table class="guesses">
+            <caption>{title}<span class="meta block">"bar length relative to the top guess"</span></caption>
+            <tbody>
+                {prediction.candidates.into_iter().map(|c| {
+                    let percent = c.probability * 100.0;
+                    view! {
+                        <tr>
+                            <th scope="row"><code>{c.piece}</code></th>
+                            <td class="bar-cell">
+                                <span class="bar" style=format!("width: {:.1}%", (c.probability / top * 100.0).clamp(0.0, 100.0))></span>
+                            </td>
+                            <td class="num">{format!("{percent:.1}%")}</td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+}

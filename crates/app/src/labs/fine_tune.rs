@@ -1,0 +1,485 @@
+//! Fine-tuning lab: train a sentence classifier in the worker — a bag-of-words baseline, a frozen
+//! encoder under a new head, full fine-tuning, or the same model from random weights — watch its
+//! loss live, pause, resume or stop it, and collect each run as a line of the experiment sheet,
+//! with a label-efficiency chart (accuracy against the number of labelled examples). Every trained
+//! encoder is saved in the browser as a Hugging Face folder (ZIP) to download or delete.
+
+use leptos::prelude::*;
+
+use crate::charts::Series;
+use crate::client::{self, WorkerStatus};
+use crate::lab_state::FineTuneState;
+use crate::labs::{chart_figure, ModelPicker};
+use crate::saved_models::{self, SavedModel};
+use crate::url_state::ControlPolicy;
+use crate::worker_query::use_worker_answer;
+use bertlab_protocol::messages::{
+    FinetuneRequest, JobId, Outcome, Reply, Request, ShippedSet, Steer, TrainingPoint,
+};
+use bertlab_protocol::training::{Approach, SheetRow};
+
+/// localStorage key of the experiment sheet, so a reload keeps the student's results.
+const SHEET_KEY: &str = "bertlab.finetune.sheet";
+
+/// The label-efficiency sizes the lab offers (0 = every training example).
+const SIZES: [usize; 4] = [16, 64, 256, 0];
+
+/// The live curve is redrawn at most this often (ms): fast runs post hundreds of updates a second.
+const REDRAW_MS: f64 = 250.0;
+
+fn storage() -> Option<web_sys::Storage> {
+    web_sys::window().and_then(|w| w.local_storage().ok().flatten())
+}
+
+fn load_sheet() -> Vec<SheetRow> {
+    storage()
+        .and_then(|s| s.get_item(SHEET_KEY).ok().flatten())
+        .and_then(|json| serde_json::from_str(&json).ok())
+        .unwrap_or_default()
+}
+
+fn save_sheet(rows: &[SheetRow]) {
+    if let (Some(storage), Ok(json)) = (storage(), serde_json::to_string(rows)) {
+        // A full storage only loses the persistence, never the rows on screen.
+        let _ = storage.set_item(SHEET_KEY, &json);
+    }
+}
+
+/// Where the current run stands.
+#[derive(Debug, Clone, PartialEq)]
+enum RunState {
+    Idle,
+    Running { job: JobId, paused: bool },
+    Failed(String),
+}
+
+#[component]
+pub fn FineTuneWidget(
+    /// The widget's state (the URL's on a lab page, a lesson step's otherwise).
+    state: RwSignal<FineTuneState>,
+    /// Which controls are hidden or locked.
+    policy: ControlPolicy,
+) -> impl IntoView {
+    let status = expect_context::<RwSignal<WorkerStatus>>();
+    let models = use_worker_answer(
+        || Some(Request::ListModels),
+        |outcome| match outcome {
+            Outcome::Models { models, .. } => Some(models),
+            _ => None,
+        },
+    );
+    let sheet = RwSignal::new(load_sheet());
+    let run_state = RwSignal::new(RunState::Idle);
+    let message = RwSignal::new(String::new());
+    // The user's own CSV (name, text); the shipped set when `None`.
+    let csv = RwSignal::new(None::<(String, String)>);
+    let curve = RwSignal::new(Vec::<TrainingPoint>::new());
+    let pending = StoredValue::new(Vec::<TrainingPoint>::new());
+    let this_run = StoredValue::new(None::<JobId>);
+    let saved = RwSignal::new(Vec::<SavedModel>::new());
+    refresh_saved(saved, message);
+    let last_draw = StoredValue::new(0.0f64);
+
+    let flush = move || {
+        let points = pending.get_value();
+        curve.set(points);
+        last_draw.set_value(js_sys::Date::now());
+    };
+    let start = move |_| {
+        let s = state.get_untracked();
+        pending.set_value(Vec::new());
+        flush();
+        message.set("starting…".into());
+        let request = Request::Finetune(FinetuneRequest {
+            model: (!s.model.is_empty()).then_some(s.model.clone()),
+            csv: csv.get_untracked().map(|(_, text)| text),
+            dataset: s.dataset,
+            approach: s.approach,
+            train_examples: (s.examples > 0).then_some(s.examples),
+            epochs: s.epochs.clamp(1, 50),
+            seed: s.seed,
+        });
+        let on_reply = move |reply: Reply| match reply {
+            Reply::Progress(p) => message.set(p.message),
+            Reply::Point(point) => {
+                let paused = point.paused;
+                message.set(format!(
+                    "update {} of {}: loss {:.3}{}",
+                    point.step,
+                    point.total_steps,
+                    point.loss,
+                    if paused { " (paused)" } else { "" }
+                ));
+                pending.update_value(|p| {
+                    if !paused {
+                        p.push(point);
+                    }
+                });
+                run_state.update(|r| {
+                    if let RunState::Running { paused: p, .. } = r {
+                        *p = paused;
+                    }
+                });
+                if js_sys::Date::now() - last_draw.get_value() >= REDRAW_MS {
+                    flush();
+                }
+            }
+            Reply::Done(Outcome::FineTuned(row)) => {
+                flush();
+                let why = if row.note.is_empty() {
+                    String::new()
+                } else {
+                    format!(". {}", row.note)
+                };
+                message.set(format!(
+                    "{}: {:.1}% accuracy on the held-out messages{}{why}",
+                    row.approach.describe(),
+                    row.accuracy * 100.0,
+                    if row.stopped_early {
+                        " (stopped early)"
+                    } else {
+                        ""
+                    }
+                ));
+                let trained_encoder = row.approach.regime().is_some();
+                sheet.update(|rows| rows.push(row));
+                save_sheet(&sheet.get_untracked());
+                run_state.set(RunState::Idle);
+                if trained_encoder {
+                    if let Some(job) = this_run.get_value() {
+                        keep_model(status, job, message, saved);
+                    }
+                }
+            }
+            Reply::Done(other) => {
+                run_state.set(RunState::Failed(format!("unexpected answer {other:?}")))
+            }
+            Reply::Failed { message: m } => {
+                flush();
+                run_state.set(RunState::Failed(m));
+            }
+            Reply::Cancelled => {
+                message.set("cancelled".into());
+                run_state.set(RunState::Idle);
+            }
+        };
+        match client::run(status, request, on_reply) {
+            Ok(job) => {
+                this_run.set_value(Some(job));
+                run_state.set(RunState::Running { job, paused: false });
+            }
+            Err(m) => run_state.set(RunState::Failed(m)),
+        }
+    };
+    let running_job = move || match run_state.get() {
+        RunState::Running { job, paused } => Some((job, paused)),
+        _ => None,
+    };
+    let steer = move |action: Steer| {
+        if let Some((job, _)) = running_job() {
+            client::steer(job, action);
+        }
+    };
+    let cancel = move |_| {
+        if let Some((job, _)) = running_job() {
+            client::cancel(job);
+        }
+    };
+    let lock = |name: &str| policy.locked(name);
+    let (lock_approach, lock_examples, lock_epochs, lock_dataset) = (
+        lock("approach"),
+        lock("examples"),
+        lock("epochs"),
+        lock("dataset"),
+    );
+    let (hide_model, hide_data) = (policy.hidden("model"), policy.hidden("data"));
+    let on_file = move |ev: leptos::ev::Event| {
+        let input: web_sys::HtmlInputElement = event_target(&ev);
+        let Some(file) = input.files().and_then(|f| f.get(0)) else {
+            csv.set(None);
+            return;
+        };
+        let name = file.name();
+        wasm_bindgen_futures::spawn_local(async move {
+            match wasm_bindgen_futures::JsFuture::from(file.text()).await {
+                Ok(text) => match text.as_string() {
+                    Some(text) => {
+                        message.set(format!("{name}: the next run uses this file"));
+                        csv.set(Some((name, text)));
+                    }
+                    None => run_state.set(RunState::Failed(format!("{name} is not text"))),
+                },
+                Err(e) => run_state.set(RunState::Failed(format!("cannot read {name}: {e:?}"))),
+            }
+        });
+    };
+
+    view! {
+        <div class="lab fine-tune-lab">
+            <div class="controls">
+                <label>"Data"
+                    <select id="ft-dataset" disabled=lock_dataset
+                        on:change=move |ev| {
+                            if let Some(d) = ShippedSet::ALL.into_iter().find(|d| d.slug() == event_target_value(&ev)) {
+                                state.update(|s| s.dataset = d);
+                            }
+                        }>
+                        {ShippedSet::ALL.into_iter().map(|d| view! {
+                            <option value=d.slug() selected=move || state.with(|s| s.dataset == d)>{d.slug()}</option>
+                        }).collect_view()}
+                    </select>
+                </label>
+                <label>"Approach"
+                    <select id="ft-approach" disabled=lock_approach
+                        on:change=move |ev| {
+                            if let Some(a) = Approach::from_slug(&event_target_value(&ev)) {
+                                state.update(|s| s.approach = a);
+                            }
+                        }>
+                        {Approach::ALL.into_iter().map(|a| view! {
+                            <option value=a.slug() selected=move || state.with(|s| s.approach == a)>{a.describe()}</option>
+                        }).collect_view()}
+                    </select>
+                </label>
+                <label>"Labelled examples"
+                    <select id="ft-examples" disabled=lock_examples
+                        on:change=move |ev| {
+                            if let Ok(n) = event_target_value(&ev).parse() {
+                                state.update(|s| s.examples = n);
+                            }
+                        }>
+                        {SIZES.into_iter().map(|n| view! {
+                            <option value=n.to_string() selected=move || state.with(|s| s.examples == n)>
+                                {if n == 0 { "all".to_string() } else { n.to_string() }}
+                            </option>
+                        }).collect_view()}
+                    </select>
+                </label>
+                <label>"Epochs"
+                    <input id="ft-epochs" type="number" min="1" max="50" disabled=lock_epochs
+                        prop:value=move || state.with(|s| s.epochs.to_string())
+                        on:change=move |ev| {
+                            if let Ok(n) = event_target_value(&ev).parse::<usize>() {
+                                state.update(|s| s.epochs = n.clamp(1, 50));
+                            }
+                        } />
+                </label>
+                <Show when=move || !hide_model>
+                    <ModelPicker id="ft-model" models=models mlm_only=false
+                        value=Signal::derive(move || state.with(|s| s.model.clone()))
+                        on_pick=Callback::new(move |name| state.update(|s| s.model = name)) />
+                </Show>
+                <Show when=move || !hide_data>
+                    <label>"Your own data (CSV with text,label columns)"
+                        <input id="ft-csv" type="file" accept=".csv,text/csv" on:change=on_file />
+                    </label>
+                </Show>
+            </div>
+            <p class="meta">{move || match csv.get() {
+                Some((name, _)) => format!("Data: {name}"),
+                None => format!("Data: {}", state.with(|s| s.dataset.describe())),
+            }}</p>
+            <div class="buttons">
+                <button id="ft-run" class="primary" disabled=move || running_job().is_some() on:click=start>"Train and test"</button>
+                <button id="ft-pause" disabled=move || running_job().is_none_or(|(_, p)| p)
+                    on:click=move |_| steer(Steer::Pause)>"Pause"</button>
+                <button id="ft-resume" disabled=move || running_job().is_none_or(|(_, p)| !p)
+                    on:click=move |_| steer(Steer::Resume)>"Resume"</button>
+                <button id="ft-stop" disabled=move || running_job().is_none()
+                    on:click=move |_| steer(Steer::Stop)
+                    title="End training now and test the model as it is">"Stop and test"</button>
+                <button id="ft-cancel" disabled=move || running_job().is_none() on:click=cancel>"Cancel"</button>
+            </div>
+            <p id="ft-status" class="status-line" aria-live="polite">{move || match run_state.get() {
+                RunState::Failed(m) => format!("Failed: {m}"),
+                _ => message.get(),
+            }}</p>
+            <div class="charts">
+                {move || loss_chart(&curve.get())}
+                {move || {
+                    let data = match csv.get() {
+                        Some(_) => "your CSV".to_string(),
+                        None => state.with(|s| s.dataset.slug().to_string()),
+                    };
+                    efficiency_chart(&sheet.get(), &data)
+                }}
+            </div>
+            <Sheet rows=sheet />
+            <SavedModels saved=saved message=message />
+        </div>
+    }
+}
+
+/// Re-reads the list of saved models.
+fn refresh_saved(saved: RwSignal<Vec<SavedModel>>, message: RwSignal<String>) {
+    wasm_bindgen_futures::spawn_local(async move {
+        match saved_models::list().await {
+            Ok(list) => saved.set(list),
+            Err(m) => message.set(m),
+        }
+    });
+}
+
+/// Asks the worker for the model `run` trained and saves it in the browser.
+fn keep_model(
+    status: RwSignal<WorkerStatus>,
+    run: JobId,
+    message: RwSignal<String>,
+    saved: RwSignal<Vec<SavedModel>>,
+) {
+    // The bytes come under the export job's id, known once the request is sent.
+    let export_job = StoredValue::new(None::<JobId>);
+    let on_reply = move |reply: Reply| match reply {
+        Reply::Done(Outcome::Exported { file_name, .. }) => {
+            let Some(bytes) = export_job.get_value().and_then(client::take_bytes) else {
+                message.set("The model was not saved: its bytes never arrived".into());
+                return;
+            };
+            wasm_bindgen_futures::spawn_local(async move {
+                match saved_models::save(&file_name, &bytes).await {
+                    Ok(()) => refresh_saved(saved, message),
+                    Err(m) => message.set(format!("The model was not saved: {m}")),
+                }
+            });
+        }
+        Reply::Failed { message: m } => message.set(format!("The model was not saved: {m}")),
+        _ => {}
+    };
+    match client::run(status, Request::ExportModel { run }, on_reply) {
+        Ok(job) => export_job.set_value(Some(job)),
+        Err(m) => message.set(format!("The model was not saved: {m}")),
+    }
+}
+
+/// Trained models kept in this browser, with a download and a delete button each.
+#[component]
+fn SavedModels(
+    /// The saved models (refreshed after each change).
+    saved: RwSignal<Vec<SavedModel>>,
+    /// Where problems are reported.
+    message: RwSignal<String>,
+) -> impl IntoView {
+    view! {
+        <section class="saved-models" aria-label="Trained models kept in this browser">
+            <h3>"Your trained models"</h3>
+            <Show when=move || saved.with(|s| !s.is_empty())
+                fallback=|| view! { <p class="meta">"Each encoder you train is kept here, in this browser, until you delete it."</p> }>
+                <ul>
+                    {move || saved.get().into_iter().map(|m| {
+                        let name = StoredValue::new(m.file_name.clone());
+                        let download = move |_| {
+                            wasm_bindgen_futures::spawn_local(async move {
+                                if let Err(e) = saved_models::download(&name.get_value()).await {
+                                    message.set(e);
+                                }
+                            });
+                        };
+                        let delete = move |_| {
+                            wasm_bindgen_futures::spawn_local(async move {
+                                match saved_models::delete(&name.get_value()).await {
+                                    Ok(()) => refresh_saved(saved, message),
+                                    Err(e) => message.set(e),
+                                }
+                            });
+                        };
+                        view! {
+                            <li>
+                                <span class="model-file">{m.file_name.clone()}</span>
+                                <span class="meta">{format!(" {:.1} MB ", m.bytes as f64 / 1e6)}</span>
+                                <button class="download" on:click=download>"Download (.zip)"</button>
+                                <button class="delete" on:click=delete>"Delete"</button>
+                            </li>
+                        }
+                    }).collect_view()}
+                </ul>
+            </Show>
+        </section>
+    }
+}
+
+/// Training loss of the current run, per update.
+fn loss_chart(points: &[TrainingPoint]) -> AnyView {
+    let series = [Series {
+        label: "training loss".into(),
+        points: points.iter().map(|p| (p.step as f64, p.loss)).collect(),
+        dashed: false,
+    }];
+    chart_figure(&series, "Training loss", "update", "loss")
+}
+
+/// Test accuracy against the number of labelled training examples on `dataset`, one line per
+/// approach (the latest run of each size counts).
+fn efficiency_chart(rows: &[SheetRow], dataset: &str) -> AnyView {
+    let series: Vec<Series> = Approach::ALL
+        .into_iter()
+        .filter_map(|approach| {
+            let mut points: Vec<(f64, f64)> = Vec::new();
+            for row in rows
+                .iter()
+                .filter(|r| r.approach == approach && !r.stopped_early && r.dataset == dataset)
+            {
+                let x = row.train_examples as f64;
+                points.retain(|p| p.0 != x);
+                points.push((x, row.accuracy * 100.0));
+            }
+            points.sort_by(|a, b| a.0.total_cmp(&b.0));
+            (!points.is_empty()).then(|| Series {
+                label: approach.describe().into(),
+                points,
+                dashed: approach == Approach::BagOfWords,
+            })
+        })
+        .collect();
+    chart_figure(
+        &series,
+        "Label efficiency",
+        "labelled training examples",
+        "test accuracy (%)",
+    )
+}
+
+/// The experiment sheet: one row per finished run, kept across reloads until cleared.
+#[component]
+fn Sheet(
+    /// The runs so far.
+    rows: RwSignal<Vec<SheetRow>>,
+) -> impl IntoView {
+    let clear = move |_| {
+        rows.set(Vec::new());
+        save_sheet(&[]);
+    };
+    view! {
+        <div class="table-scroll">
+        <table class="sheet">
+            <caption>"Experiment sheet (tested on the held-out split)"</caption>
+            <thead>
+                <tr>
+                    <th scope="col">"Approach"</th>
+                    <th scope="col">"Model"</th>
+                    <th scope="col">"Data"</th>
+                    <th scope="col" class="num">"Examples"</th>
+                    <th scope="col" class="num">"Accuracy"</th>
+                    <th scope="col" class="num">"Macro-F1"</th>
+                    <th scope="col" class="num">"Trainable parameters"</th>
+                    <th scope="col" class="num">"Seconds"</th>
+                </tr>
+            </thead>
+            <tbody>
+                {move || rows.get().into_iter().map(|r| view! {
+                    <tr>
+                        <th scope="row" title=r.note.clone()>{r.approach.describe()}{r.stopped_early.then_some(" (stopped early)")}{(!r.note.is_empty()).then_some(" (stopped: not a number)")}</th>
+                        <td>{if r.model.is_empty() { "—".to_string() } else { r.model.clone() }}</td>
+                        <td>{r.dataset.clone()}</td>
+                        <td class="num">{r.train_examples}</td>
+                        <td class="num">{format!("{:.1}%", r.accuracy * 100.0)}</td>
+                        <td class="num">{format!("{:.1}%", r.macro_f1 * 100.0)}</td>
+                        <td class="num">{r.trainable_parameters.to_string()}</td>
+                        <td class="num">{format!("{:.1}", r.wall_seconds)}</td>
+                    </tr>
+                }).collect_view()}
+            </tbody>
+        </table>
+        </div>
+        <button id="ft-clear" disabled=move || rows.with(Vec::is_empty) on:click=clear>"Clear the sheet"</button>
+    }
+}

@@ -1,0 +1,170 @@
+//! The interactive widgets. Each takes its state as a signal — the URL's on a lab page, a lesson
+//! step's inside a lesson — and a policy of hidden or locked controls.
+
+mod attention;
+mod embeddings;
+mod fill_mask;
+mod fine_tune;
+mod masking;
+mod pretrain;
+mod tokenizer;
+
+pub use attention::AttentionWidget;
+pub use embeddings::EmbeddingsWidget;
+pub use fill_mask::FillMaskWidget;
+pub use fine_tune::FineTuneWidget;
+pub use masking::MaskingWidget;
+pub use pretrain::PretrainWidget;
+pub use tokenizer::TokenizerWidget;
+
+use leptos::prelude::*;
+
+use super::charts::{line_chart_svg, Series};
+use super::lab_registry::{LabId, LabState};
+use super::lab_state::{
+    AttentionState, EmbeddingsState, FillMaskState, FineTuneState, MaskingState, PretrainState,
+    TokenizerState,
+};
+use super::url_state::{
+    query_pairs, state_from_pairs, use_control_policy, use_url_state, ControlPolicy,
+};
+use super::worker_query::Answer;
+use bertlab_protocol::messages::ModelSummary;
+
+/// A labelled one-line text box bound to one string of a widget's state; the policy may hide it
+/// or show it disabled.
+#[component]
+pub fn TextField(
+    /// Element id.
+    id: &'static str,
+    label: &'static str,
+    /// The current value.
+    value: Signal<String>,
+    /// Receives every edit.
+    on_input: impl Fn(String) + 'static,
+    hidden: bool,
+    locked: bool,
+) -> impl IntoView {
+    (!hidden).then(|| {
+        view! {
+            <label>{label}
+                <input id=id type="text" disabled=locked
+                    prop:value=move || value.get()
+                    on:input=move |ev| on_input(event_target_value(&ev)) />
+            </label>
+        }
+    })
+}
+
+/// A choice among the lab's models (shown only when there is more than one to choose from).
+#[component]
+pub fn ModelPicker(
+    /// Element id.
+    id: &'static str,
+    /// The worker's model list.
+    models: Answer<Vec<ModelSummary>>,
+    /// Offer only models with a masked-LM head.
+    mlm_only: bool,
+    /// The chosen folder name; empty for the default model.
+    value: Signal<String>,
+    /// Receives the new choice.
+    on_pick: Callback<String>,
+) -> impl IntoView {
+    move || {
+        let list: Vec<ModelSummary> = models
+            .get()
+            .and_then(Result::ok)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|m| m.has_mlm_head || !mlm_only)
+            .collect();
+        (list.len() > 1).then(|| {
+            view! {
+                <label>"Model"
+                    <select id=id on:change=move |ev| on_pick.run(event_target_value(&ev))>
+                        <option value="" selected=move || value.with(String::is_empty)>"Default model"</option>
+                        {list.into_iter().map(|m| {
+                            let name = m.name.clone();
+                            let selected = name.clone();
+                            view! {
+                                <option value=name.clone() selected=move || value.with(|v| *v == selected)>
+                                    {format!("{name} ({} layers, {:.1}M parameters)", m.layers, m.parameters as f64 / 1e6)}
+                                </option>
+                            }
+                        }).collect_view()}
+                    </select>
+                </label>
+            }
+        })
+    }
+}
+
+/// A line chart (see [`line_chart_svg`]) in a labelled figure, or the reason it could not be drawn.
+pub fn chart_figure(series: &[Series], caption: &str, x_label: &str, y_label: &str) -> AnyView {
+    match line_chart_svg(series, caption, x_label, y_label, (420, 260)) {
+        Ok(svg) => view! {
+            <figure class="chart" role="img" aria-label=caption.to_string() inner_html=svg></figure>
+        }
+        .into_any(),
+        Err(message) => view! { <p class="error">{message}</p> }.into_any(),
+    }
+}
+
+/// Where a widget's state comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StateSource {
+    /// The page URL, kept in sync (a lab page).
+    Url,
+    /// A fixed starting point (a lesson step's query string); edits stay local.
+    Preset(&'static str),
+}
+
+fn state<S: LabState>(source: StateSource) -> RwSignal<S> {
+    match source {
+        StateSource::Url => use_url_state::<S>(),
+        StateSource::Preset(query) => RwSignal::new(state_from_pairs(&query_pairs(query))),
+    }
+}
+
+/// The widget of `lab`.
+#[component]
+pub fn LabWidget(
+    lab: LabId,
+    /// Where the state starts from.
+    source: StateSource,
+    /// Controls to hide, on top of the URL's `hide=`/`lock=`.
+    #[prop(optional)]
+    hide: &'static [&'static str],
+) -> impl IntoView {
+    let policy = use_control_policy().merged(&ControlPolicy::hiding(hide));
+    match lab {
+        LabId::Tokenizer => {
+            view! { <TokenizerWidget state={state::<TokenizerState>(source)} policy=policy /> }
+                .into_any()
+        }
+        LabId::Embeddings => {
+            view! { <EmbeddingsWidget state={state::<EmbeddingsState>(source)} policy=policy /> }
+                .into_any()
+        }
+        LabId::Masking => {
+            view! { <MaskingWidget state={state::<MaskingState>(source)} policy=policy /> }
+                .into_any()
+        }
+        LabId::FillMask => {
+            view! { <FillMaskWidget state={state::<FillMaskState>(source)} policy=policy /> }
+                .into_any()
+        }
+        LabId::Attention => {
+            view! { <AttentionWidget state={state::<AttentionState>(source)} policy=policy /> }
+                .into_any()
+        }
+        LabId::Pretrain => {
+            view! { <PretrainWidget state={state::<PretrainState>(source)} policy=policy /> }
+                .into_any()
+        }
+        LabId::FineTune => {
+            view! { <FineTuneWidget state={state::<FineTuneState>(source)} policy=policy /> }
+                .into_any()
+        }
+    }
+}

@@ -1,0 +1,277 @@
+//! Pretraining lab: two recipes — masking static or dynamic, with NSP, SOP or no sentence
+//! objective — train the same tiny encoder from scratch side by side in the worker, with the same
+//! seed and budget. Live MLM loss and held-out accuracy for both, and a probe sentence whose
+//! [MASK] each model guesses as it learns.
+
+use leptos::prelude::*;
+
+use crate::charts::Series;
+use crate::client::{self, WorkerStatus};
+use crate::lab_state::PretrainState;
+use crate::labs::chart_figure;
+use crate::url_state::ControlPolicy;
+use bertlab_protocol::messages::{
+    JobId, Outcome, PretrainRequest, Reply, Request, Steer, TrainingPoint,
+};
+use bertlab_protocol::training::PairTask;
+
+/// The live charts are redrawn at most this often (ms).
+const REDRAW_MS: f64 = 250.0;
+
+/// What one recipe's run has shown so far.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct RunView {
+    points: Vec<TrainingPoint>,
+    probe: Vec<String>,
+    summary: String,
+    job: Option<JobId>,
+    paused: bool,
+}
+
+fn recipe_name(dynamic: bool, objective: PairTask) -> String {
+    let masking = if dynamic {
+        "dynamic masking"
+    } else {
+        "static masking"
+    };
+    match objective {
+        PairTask::None => format!("{masking}, MLM only"),
+        PairTask::Nsp => format!("{masking} + NSP"),
+        PairTask::Sop => format!("{masking} + SOP"),
+    }
+}
+
+#[component]
+pub fn PretrainWidget(
+    /// The widget's state (the URL's on a lab page, a lesson step's otherwise).
+    state: RwSignal<PretrainState>,
+    /// Which controls are hidden or locked.
+    policy: ControlPolicy,
+) -> impl IntoView {
+    let status = expect_context::<RwSignal<WorkerStatus>>();
+    let runs = [
+        RwSignal::new(RunView::default()),
+        RwSignal::new(RunView::default()),
+    ];
+    let pending = [
+        StoredValue::new(Vec::<TrainingPoint>::new()),
+        StoredValue::new(Vec::<TrainingPoint>::new()),
+    ];
+    let last_draw = StoredValue::new(0.0f64);
+    let flush = move || {
+        for (run, points) in runs.iter().zip(pending) {
+            let points = points.get_value();
+            run.update(|r| r.points = points);
+        }
+        last_draw.set_value(js_sys::Date::now());
+    };
+    let busy = move || runs.iter().any(|r| r.with(|r| r.job.is_some()));
+    let start = move |_| {
+        let s = state.get_untracked();
+        for (i, (run, points)) in runs.iter().copied().zip(pending).enumerate() {
+            let (dynamic, objective) = s.recipe(i);
+            points.set_value(Vec::new());
+            run.set(RunView {
+                summary: format!("{}: starting…", recipe_name(dynamic, objective)),
+                ..RunView::default()
+            });
+            let request = Request::Pretrain(PretrainRequest {
+                dynamic_masking: dynamic,
+                pair_task: objective,
+                layers: s.layers,
+                hidden_size: s.hidden,
+                heads: s.heads,
+                steps: s.steps,
+                seed: s.seed,
+                probe: s.probe.clone(),
+            });
+            let name = recipe_name(dynamic, objective);
+            let on_reply = move |reply: Reply| match reply {
+                Reply::Progress(p) => run.update(|r| r.summary = format!("{name}: {}", p.message)),
+                Reply::Point(point) => {
+                    run.update(|r| {
+                        r.paused = point.paused;
+                        if !point.probe.is_empty() {
+                            r.probe = point.probe.clone();
+                        }
+                        r.summary = format!(
+                            "{name}: update {} of {}, MLM loss {:.2}{}",
+                            point.step,
+                            point.total_steps,
+                            point.loss,
+                            if point.paused { " (paused)" } else { "" }
+                        );
+                    });
+                    if !point.paused {
+                        points.update_value(|p| p.push(point));
+                    }
+                    if js_sys::Date::now() - last_draw.get_value() >= REDRAW_MS {
+                        flush();
+                    }
+                }
+                Reply::Done(Outcome::Pretrained {
+                    steps,
+                    tokens_seen,
+                    held_out_accuracy,
+                    held_out_perplexity,
+                    parameters,
+                }) => {
+                    flush();
+                    run.update(|r| {
+                        r.job = None;
+                        r.summary = format!(
+                            "{name}: done after {steps} updates ({tokens_seen} tokens, {:.2}M parameters): held-out MLM accuracy {:.1}%, perplexity {:.0}",
+                            parameters as f64 / 1e6,
+                            held_out_accuracy * 100.0,
+                            held_out_perplexity
+                        );
+                    });
+                }
+                Reply::Done(other) => run.update(|r| {
+                    r.job = None;
+                    r.summary = format!("{name}: unexpected answer {other:?}");
+                }),
+                Reply::Failed { message } => run.update(|r| {
+                    r.job = None;
+                    r.summary = format!("{name} failed: {message}");
+                }),
+                Reply::Cancelled => run.update(|r| {
+                    r.job = None;
+                    r.summary = format!("{name}: cancelled");
+                }),
+            };
+            match client::run(status, request, on_reply) {
+                Ok(job) => run.update(|r| r.job = Some(job)),
+                Err(m) => run.update(|r| r.summary = m),
+            }
+        }
+    };
+    let steer = move |action: Steer| {
+        for run in runs {
+            if let Some(job) = run.with_untracked(|r| r.job) {
+                client::steer(job, action);
+            }
+        }
+    };
+    let paused = move || runs.iter().all(|r| r.with(|r| r.paused));
+    let locked = policy.locked("steps");
+
+    let recipe_controls = move |side: usize| {
+        let label = if side == 0 { "Recipe A" } else { "Recipe B" };
+        let id = if side == 0 { "pt-a" } else { "pt-b" };
+        let get = move |s: &PretrainState| s.recipe(side);
+        let set_dynamic = move |dynamic: bool| state.update(|s| *s.recipe_mut(side).0 = dynamic);
+        let set_objective =
+            move |objective: PairTask| state.update(|s| *s.recipe_mut(side).1 = objective);
+        view! {
+            <fieldset class="recipe">
+                <legend>{label}</legend>
+                <label>"Masking"
+                    <select id=format!("{id}-masking") on:change=move |ev| set_dynamic(event_target_value(&ev) == "dynamic")>
+                        <option value="static" selected=move || state.with(|s| !get(s).0)>"static (BERT)"</option>
+                        <option value="dynamic" selected=move || state.with(|s| get(s).0)>"dynamic (RoBERTa)"</option>
+                    </select>
+                </label>
+                <label>"Sentence objective"
+                    <select id=format!("{id}-objective") on:change=move |ev| {
+                        let objective = match event_target_value(&ev).as_str() {
+                            "nsp" => PairTask::Nsp,
+                            "sop" => PairTask::Sop,
+                            _ => PairTask::None,
+                        };
+                        set_objective(objective);
+                    }>
+                        <option value="none" selected=move || state.with(|s| get(s).1 == PairTask::None)>"none"</option>
+                        <option value="nsp" selected=move || state.with(|s| get(s).1 == PairTask::Nsp)>"NSP (BERT)"</option>
+                        <option value="sop" selected=move || state.with(|s| get(s).1 == PairTask::Sop)>"SOP (ALBERT)"</option>
+                    </select>
+                </label>
+            </fieldset>
+        }
+    };
+    let number = move |id: &'static str,
+                       label: &'static str,
+                       min: usize,
+                       max: usize,
+                       get: fn(&PretrainState) -> usize,
+                       set: fn(&mut PretrainState, usize)| {
+        view! {
+            <label>{label}
+                <input id=id type="number" min=min.to_string() max=max.to_string() disabled=locked
+                    prop:value=move || state.with(|s| get(s).to_string())
+                    on:change=move |ev| {
+                        if let Ok(n) = event_target_value(&ev).parse::<usize>() {
+                            state.update(|s| set(s, n.clamp(min, max)));
+                        }
+                    } />
+            </label>
+        }
+    };
+
+    view! {
+        <div class="lab pretrain-lab">
+            <div class="controls">
+                {recipe_controls(0)}
+                {recipe_controls(1)}
+                {number("pt-layers", "Layers", 1, 6, |s| s.layers, |s, n| s.layers = n)}
+                {number("pt-hidden", "Hidden size", 16, 256, |s| s.hidden, |s, n| s.hidden = n)}
+                {number("pt-heads", "Heads", 1, 8, |s| s.heads, |s, n| s.heads = n)}
+                {number("pt-steps", "Updates (8 × 64 tokens each)", 10, 2000, |s| s.steps, |s, n| s.steps = n)}
+                <label>"Probe sentence (one [MASK])"
+                    <input id="pt-probe" type="text"
+                        prop:value=move || state.with(|s| s.probe.clone())
+                        on:change=move |ev| state.update(|s| s.probe = event_target_value(&ev)) />
+                </label>
+            </div>
+            <p class="meta">"Both recipes start from the same random weights (same seed) and read the same public-domain text; only the recipe differs."</p>
+            <div class="buttons">
+                <button id="pt-run" class="primary" disabled=busy on:click=start>"Train both"</button>
+                <button id="pt-pause" disabled=move || !busy() || paused() on:click=move |_| steer(Steer::Pause)>"Pause"</button>
+                <button id="pt-resume" disabled=move || !busy() || !paused() on:click=move |_| steer(Steer::Resume)>"Resume"</button>
+                <button id="pt-stop" disabled=move || !busy() on:click=move |_| steer(Steer::Stop)>"Stop"</button>
+            </div>
+            <ul class="pt-status" aria-live="polite">
+                {runs.map(|run| view! {
+                    <li>
+                        <span class="pt-summary">{move || run.with(|r| r.summary.clone())}</span>
+                        <span class="pt-probe">{move || run.with(|r| if r.probe.is_empty() { String::new() } else { format!(" — probe guesses: {}", r.probe.join(", ")) })}</span>
+                    </li>
+                })}
+            </ul>
+            <div class="charts">
+                {move || chart(&runs, state, |p| Some(p.loss), "MLM loss (training batches)", "loss")}
+                {move || chart(&runs, state, |p| p.held_out_accuracy.map(|a| a * 100.0), "MLM accuracy on held-out text", "accuracy (%)")}
+            </div>
+        </div>
+    }
+}
+
+/// One line per recipe of `value` against the update number.
+fn chart(
+    runs: &[RwSignal<RunView>; 2],
+    state: RwSignal<PretrainState>,
+    value: fn(&TrainingPoint) -> Option<f64>,
+    caption: &'static str,
+    y: &str,
+) -> AnyView {
+    let s = state.get_untracked();
+    let names = [0, 1].map(|side| {
+        let (dynamic, objective) = s.recipe(side);
+        recipe_name(dynamic, objective)
+    });
+    let series: Vec<Series> = runs
+        .iter()
+        .zip(names)
+        .map(|(run, name)| Series {
+            label: name,
+            points: run.with(|r| {
+                r.points
+                    .iter()
+                    .filter_map(|p| value(p).map(|v| (p.step as f64, v)))
+                    .collect()
+            }),
+            dashed: false,
+        })
+        .collect();
+    chart_figure(&series, caption, "update", y)
+}

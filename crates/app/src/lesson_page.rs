@@ -1,0 +1,170 @@
+//! A lesson: its steps one at a time, each with its widget in the state the step needs; the step
+//! number lives in the URL (`?step=3`) and progress in localStorage.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::use_params_map;
+use serde::{Deserialize, Serialize};
+
+use super::catalog::{self, Availability, Lesson, Track};
+use super::explainers::{RecipeTable, Transfer, Workflow};
+use super::labs::{LabWidget, StateSource};
+use super::lessons::{steps, Step, Widget};
+use super::pages::{AvailabilityNote, NotFound};
+use super::progress::Progress;
+use super::url_state::use_url_state;
+
+/// The lesson's URL state.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+struct LessonUrl {
+    /// 1-based; 0 (absent) means the first step.
+    step: usize,
+}
+
+/// One lesson, addressed by `/:track/:lesson`.
+#[component]
+pub fn LessonPage(
+    /// The track the URL names.
+    track: Track,
+) -> impl IntoView {
+    let params = use_params_map();
+    move || {
+        let slug = params.read().get("lesson").unwrap_or_default();
+        match catalog::lesson(track, &slug) {
+            Some(lesson) => view! { <LessonView track=track lesson=lesson /> }.into_any(),
+            None => view! { <NotFound /> }.into_any(),
+        }
+    }
+}
+
+#[component]
+fn LessonView(
+    /// The lesson's track.
+    track: Track,
+    /// The lesson.
+    lesson: &'static Lesson,
+) -> impl IntoView {
+    let all = steps(lesson.slug);
+    let header = view! {
+        <nav class="breadcrumbs" aria-label="Breadcrumbs">
+            <A href=format!("/{}", track.slug())>{track.title()}</A>
+        </nav>
+        <h1>{lesson.title}</h1>
+        <p class="lede">{lesson.takeaway}</p>
+    };
+    if all.is_empty() {
+        return view! { {header} <AvailabilityNote availability=lesson.availability /> }.into_any();
+    }
+    let url = use_url_state::<LessonUrl>();
+    let index = Memo::new(move |_| url.with(|u| u.step.clamp(1, all.len()) - 1));
+    let progress = expect_context::<RwSignal<Progress>>();
+    Effect::new(move |_| {
+        let i = index.get();
+        progress.update(|p| p.visit(track, lesson.slug, i));
+    });
+    let go = move |i: usize| {
+        url.update(|u| u.step = i + 1);
+        if let Some(top) = web_sys::window() {
+            top.scroll_to_with_x_and_y(0.0, 0.0);
+        }
+    };
+    let finished = move || progress.with(|p| p.lesson(track, lesson.slug).finished);
+    let next_lesson = next_lesson(track, lesson);
+
+    view! {
+        {header}
+        <nav class="step-nav" aria-label="Steps of this lesson">
+            <ol>
+                {all.iter().enumerate().map(|(i, s)| view! {
+                    <li>
+                        <button class="step-link" class:current=move || index.get() == i
+                            aria-current=move || (index.get() == i).then_some("step")
+                            on:click=move |_| go(i)>
+                            <span class="step-number">{i + 1}</span>" "{s.title}
+                        </button>
+                    </li>
+                }).collect_view()}
+            </ol>
+        </nav>
+        {move || {
+            let i = index.get();
+            view! { <StepView step=all[i] number=i + 1 of=all.len() /> }
+        }}
+        <div class="step-buttons">
+            <button id="step-prev" class="secondary" disabled=move || index.get() == 0
+                on:click=move |_| go(index.get_untracked().saturating_sub(1))>"Previous step"</button>
+            {move || if index.get() + 1 < all.len() {
+                view! { <button id="step-next" on:click=move |_| go(index.get_untracked() + 1)>"Next step"</button> }.into_any()
+            } else {
+                view! {
+                    <button id="lesson-finish" disabled=finished
+                        on:click=move |_| progress.update(|p| p.finish(track, lesson.slug))>
+                        {move || if finished() { "Lesson finished ✓" } else { "Finish lesson" }}
+                    </button>
+                }.into_any()
+            }}
+            {next_lesson.map(|next| view! {
+                <A href=format!("/{}/{}", track.slug(), next.slug) attr:class="next-lesson">{format!("Next lesson: {}", next.title)}</A>
+            })}
+        </div>
+    }
+    .into_any()
+}
+
+/// The following lesson of the track that can be taken, if any.
+fn next_lesson(track: Track, lesson: &Lesson) -> Option<&'static Lesson> {
+    track
+        .lessons()
+        .iter()
+        .skip_while(|l| l.slug != lesson.slug)
+        .skip(1)
+        .find(|l| l.availability == Availability::Ready)
+}
+
+/// One step: its text, the task, and its widget.
+#[component]
+fn StepView(
+    /// The step.
+    step: Step,
+    /// 1-based position and the lesson's step count.
+    number: usize,
+    of: usize,
+) -> impl IntoView {
+    view! {
+        <article class="step" aria-labelledby="step-title">
+            <p class="meta">{format!("Step {number} of {of}")}</p>
+            <h2 id="step-title">{step.title}</h2>
+            {step.text.iter().map(|p| view! { <p>{*p}</p> }).collect_view()}
+            {(!step.task.is_empty()).then(|| view! { <p class="task"><strong>"Try it: "</strong>{step.task}</p> })}
+            {step.widget.map(|w| view! { <StepWidget widget=w /> })}
+        </article>
+    }
+}
+
+#[component]
+fn StepWidget(
+    /// Which widget, in which state.
+    widget: Widget,
+) -> impl IntoView {
+    match widget {
+        Widget::Lab { lab, query, hide } => {
+            let title = lab.title();
+            let href = if query.is_empty() {
+                format!("/labs/{}", lab.slug())
+            } else {
+                format!("/labs/{}?{query}", lab.slug())
+            };
+            view! {
+                <section class="step-widget" aria-label=format!("{title} lab")>
+                    <LabWidget lab=lab source=StateSource::Preset(query) hide=hide />
+                    <p class="open-lab"><A href=href>{format!("Open this in the {title} lab")}</A></p>
+                </section>
+            }
+            .into_any()
+        }
+        Widget::RecipeTable => view! { <RecipeTable /> }.into_any(),
+        Widget::Workflow => view! { <Workflow /> }.into_any(),
+        Widget::Transfer => view! { <Transfer /> }.into_any(),
+    }
+}

@@ -1,0 +1,334 @@
+//! The fine-tuning lab end to end: a baseline and a frozen-encoder run fill the experiment sheet,
+//! the trained model is saved in the browser and its ZIP loads in `bertlab classify`, a training
+//! run streams its loss, pauses, resumes and stops early, the sheet and the saved models survive
+//! a reload (until deleted), a bad CSV gets a message, and the SpamAssassin set trains too. The
+//! pretraining lab trains two recipes side by side.
+
+use std::time::{Duration, Instant};
+
+use fantoccini::Locator;
+
+use super::widgets::texts;
+use super::{click, Ctx, Outcome};
+
+/// The smallest shipped encoder, so runs take seconds in the test's browser.
+const SMALL: &str = "recipe-bert";
+
+async fn status(ctx: &Ctx<'_>) -> String {
+    texts(ctx, "#ft-status")
+        .await
+        .ok()
+        .and_then(|t| t.into_iter().next())
+        .unwrap_or_default()
+}
+
+/// Waits until the sheet has `n` rows; a failed run fails the check with its message.
+async fn wait_rows(ctx: &Ctx<'_>, n: usize) -> Result<Vec<String>, String> {
+    let started = Instant::now();
+    loop {
+        let rows = texts(ctx, "table.sheet tbody tr").await?;
+        if rows.len() >= n {
+            return Ok(rows);
+        }
+        let now = status(ctx).await;
+        if now.starts_with("Failed") {
+            return Err(now);
+        }
+        if started.elapsed() > Duration::from_secs(240) {
+            return Err(format!("no row {n} after 4 minutes; status: {now}"));
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
+/// Waits until `n` trained models are listed as saved in this browser.
+async fn wait_saved(ctx: &Ctx<'_>, n: usize) -> Result<Vec<String>, String> {
+    let started = Instant::now();
+    loop {
+        let saved = texts(ctx, ".saved-models li").await?;
+        if saved.len() >= n {
+            return Ok(saved);
+        }
+        if started.elapsed() > Duration::from_secs(60) {
+            return Err(format!(
+                "{} saved models, expected {n}; status: {}",
+                saved.len(),
+                status(ctx).await
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
+/// The model the browser saved is a ZIP of a Hugging Face folder that `bertlab classify` loads.
+async fn exported_model_loads_in_the_cli(ctx: &Ctx<'_>) -> Outcome {
+    wait_saved(ctx, 1).await?;
+    let script = "const done = arguments[arguments.length - 1];
+        (async () => {
+            const cache = await caches.open('bertlab-trained-models');
+            const keys = await cache.keys();
+            const bytes = new Uint8Array(await (await cache.match(keys[0])).arrayBuffer());
+            let text = '';
+            for (let i = 0; i < bytes.length; i += 0x8000) {
+                text += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
+            }
+            done(btoa(text));
+        })().catch(e => done('error: ' + e));";
+    let answer = ctx
+        .client
+        .execute_async(script, vec![])
+        .await
+        .map_err(|e| format!("reading the saved model: {e}"))?;
+    let encoded = answer.as_str().unwrap_or_default();
+    use base64::Engine;
+    let zipped = base64::engine::general_purpose::STANDARD
+        .decode(encoded)
+        .map_err(|e| format!("the saved model is not readable ({e}): {:.80}", encoded))?;
+    let dir = std::env::temp_dir().join(format!("bertlab-e2e-export-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    zip::ZipArchive::new(std::io::Cursor::new(zipped))
+        .and_then(|mut archive| archive.extract(&dir))
+        .map_err(|e| format!("the saved model is not a valid ZIP: {e}"))?;
+    let folder = std::fs::read_dir(&dir)
+        .map_err(|e| e.to_string())?
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.join("config.json").exists())
+        .ok_or("the ZIP holds no model folder")?;
+    // The CLI is another crate's binary: `make test` builds it before the browser tests.
+    let bertlab = std::env::var_os("BERTLAB_BIN").map_or_else(
+        || {
+            std::path::PathBuf::from(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../target/debug/bertlab"
+            ))
+        },
+        std::path::PathBuf::from,
+    );
+    let out = std::process::Command::new(&bertlab)
+        .args(["classify", "--model"])
+        .arg(&folder)
+        .arg("my parcel never arrived")
+        .output()
+        .map_err(|e| format!("running {} classify: {e}", bertlab.display()))?;
+    let _ = std::fs::remove_dir_all(&dir);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    if !out.status.success() || !stdout.contains('%') {
+        return Err(format!(
+            "bertlab classify could not use the browser's export: {stdout} {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    println!(
+        "    fine-tune: the browser's export classified: {}",
+        stdout.trim()
+    );
+    Ok(())
+}
+
+/// The accuracy (%) in a sheet row's text.
+fn accuracy(row: &str) -> Option<f64> {
+    row.split('%')
+        .next()?
+        .rsplit(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .next()?
+        .parse()
+        .ok()
+}
+
+pub async fn fine_tune(ctx: &Ctx<'_>) -> Outcome {
+    ctx.open("/labs/fine-tune").await?;
+    ctx.js("localStorage.removeItem('bertlab.finetune.sheet')")
+        .await?;
+
+    // The baseline: instant, and far above the 12.5% of guessing one of 8 intents.
+    ctx.open("/labs/fine-tune?approach=bag_of_words&examples=0")
+        .await?;
+    ctx.wait_text("table.sheet caption", |t| t.contains("Experiment sheet"))
+        .await?;
+    click(ctx, "#ft-run").await?;
+    let rows = wait_rows(ctx, 1).await?;
+    let baseline = accuracy(&rows[0]).ok_or(format!("no accuracy in {:?}", rows[0]))?;
+    if baseline < 50.0 {
+        return Err(format!("bag of words only {baseline}%: {rows:?}"));
+    }
+
+    // A frozen encoder: the loss curve is drawn while it trains, then the row lands.
+    ctx.open(&format!(
+        "/labs/fine-tune?approach=frozen&examples=64&epochs=1&model={SMALL}"
+    ))
+    .await?;
+    click(ctx, "#ft-run").await?;
+    let rows = wait_rows(ctx, 2).await?;
+    if !rows[1].contains("frozen") || !rows[1].contains(SMALL) {
+        return Err(format!("second row is not the frozen run: {rows:?}"));
+    }
+    let drawn = ctx
+        .js("return document.querySelectorAll('.fine-tune-lab figure')[0].innerHTML.includes('polyline') || document.querySelectorAll('.fine-tune-lab figure')[0].innerHTML.includes('path')")
+        .await?;
+    if drawn != serde_json::Value::Bool(true) {
+        return Err("the loss chart has no line".into());
+    }
+    ctx.screenshot("labs_fine-tune_sheet").await?;
+    exported_model_loads_in_the_cli(ctx).await?;
+
+    // Full fine-tuning: pause holds the update count, resume continues, stop tests early.
+    ctx.open(&format!(
+        "/labs/fine-tune?approach=full&examples=16&epochs=20&model={SMALL}"
+    ))
+    .await?;
+    click(ctx, "#ft-run").await?;
+    ctx.wait_text("#ft-status", |t| t.starts_with("update "))
+        .await?;
+    click(ctx, "#ft-pause").await?;
+    let held = ctx
+        .wait_text("#ft-status", |t| t.contains("(paused)"))
+        .await?;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let still = status(ctx).await;
+    if still != held {
+        return Err(format!(
+            "training went on while paused: {held:?} then {still:?}"
+        ));
+    }
+    click(ctx, "#ft-resume").await?;
+    ctx.wait_text("#ft-status", |t| {
+        t.starts_with("update ") && !t.contains("(paused)") && t != held
+    })
+    .await?;
+    click(ctx, "#ft-stop").await?;
+    let rows = wait_rows(ctx, 3).await?;
+    if !rows[2].contains("stopped early") {
+        return Err(format!("the stopped run is not marked: {rows:?}"));
+    }
+    wait_saved(ctx, 2).await?;
+
+    // The sheet and the trained models are the student's work: a reload keeps them, until the
+    // student deletes a model.
+    ctx.open("/labs/fine-tune").await?;
+    let again = wait_rows(ctx, 3).await?;
+    if again.len() != 3 {
+        return Err(format!("after a reload the sheet has {} rows", again.len()));
+    }
+    let saved = wait_saved(ctx, 2).await?;
+    click(ctx, ".saved-models li:first-child button.delete").await?;
+    let started = Instant::now();
+    while texts(ctx, ".saved-models li").await?.len() != saved.len() - 1 {
+        if started.elapsed() > Duration::from_secs(10) {
+            return Err("deleting a saved model did not remove it".into());
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    // A CSV without a label column gets a clear message, and the sheet stays as it was.
+    let bad = std::env::temp_dir().join(format!("bertlab-e2e-bad-{}.csv", std::process::id()));
+    std::fs::write(&bad, "text,category\nhello,greeting\nbye,farewell\n")
+        .map_err(|e| e.to_string())?;
+    let input = ctx
+        .client
+        .find(Locator::Css("#ft-csv"))
+        .await
+        .map_err(|e| format!("file input: {e}"))?;
+    input
+        .send_keys(&bad.display().to_string())
+        .await
+        .map_err(|e| e.to_string())?;
+    ctx.wait_text(".fine-tune-lab .meta", |t| t.contains("bertlab-e2e-bad"))
+        .await?;
+    click(ctx, "#ft-run").await?;
+    let failed = ctx
+        .wait_text("#ft-status", |t| t.starts_with("Failed"))
+        .await?;
+    let _ = std::fs::remove_file(&bad);
+    if !failed.contains("no `label` column") {
+        return Err(format!("unclear message for a bad CSV: {failed}"));
+    }
+    if texts(ctx, "table.sheet tbody tr").await?.len() != 3 {
+        return Err("a failed run changed the sheet".into());
+    }
+
+    // The second shipped set: SpamAssassin e-mails, where words give spam away.
+    ctx.open("/labs/fine-tune?dataset=spam_assassin&approach=bag_of_words&examples=0")
+        .await?;
+    ctx.wait_text(".fine-tune-lab .meta", |t| t.contains("SpamAssassin"))
+        .await?;
+    click(ctx, "#ft-run").await?;
+    let rows = wait_rows(ctx, 4).await?;
+    let spam = accuracy(&rows[3]).unwrap_or(0.0);
+    if !rows[3].contains("spam-assassin") || spam < 80.0 {
+        return Err(format!("the SpamAssassin baseline row: {:?}", rows[3]));
+    }
+    Ok(())
+}
+
+/// The pretraining lab: two recipes train side by side, the loss falls for both (read from the
+/// live status), the probe's guesses appear, and both runs end with a held-out score.
+pub async fn pretrain(ctx: &Ctx<'_>) -> Outcome {
+    ctx.open("/labs/pretrain?steps=40&layers=1&hidden=32&heads=2")
+        .await?;
+    ctx.wait_text("#pt-run", |t| t.contains("Train both"))
+        .await?;
+    click(ctx, "#pt-run").await?;
+    let started = Instant::now();
+    // The MLM loss each run reports, first and latest seen while it trains.
+    let mut losses: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
+    let summaries = loop {
+        let summaries = texts(ctx, ".pt-status li").await?;
+        for (seen, summary) in losses.iter_mut().zip(&summaries) {
+            let loss = summary
+                .split("MLM loss ")
+                .nth(1)
+                .and_then(|rest| rest.split(|c: char| c != '.' && !c.is_ascii_digit()).next())
+                .and_then(|n| n.parse::<f64>().ok());
+            seen.extend(loss);
+        }
+        if summaries.len() == 2 && summaries.iter().all(|s| s.contains("done after")) {
+            break summaries;
+        }
+        if let Some(failed) = summaries.iter().find(|s| s.contains("failed")) {
+            return Err(failed.clone());
+        }
+        if started.elapsed() > Duration::from_secs(240) {
+            return Err(format!("pretraining did not finish: {summaries:?}"));
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    if !summaries[0].contains("static masking + NSP")
+        || !summaries[1].contains("dynamic masking, MLM only")
+    {
+        return Err(format!(
+            "the default recipes are BERT's and RoBERTa's: {summaries:?}"
+        ));
+    }
+    for seen in &losses {
+        match (seen.first(), seen.last()) {
+            (Some(first), Some(last)) if last < &(first - 0.5) => {}
+            _ => return Err(format!("the training loss did not fall: {losses:?}")),
+        }
+    }
+    if !summaries.iter().all(|s| s.contains("probe guesses:")) {
+        return Err(format!("no probe guesses: {summaries:?}"));
+    }
+    // Guessing among 30,522 pieces is right 0.003% of the time: both models learned something.
+    for summary in &summaries {
+        let accuracy: f64 = summary
+            .split("held-out MLM accuracy ")
+            .nth(1)
+            .and_then(|rest| rest.split('%').next())
+            .and_then(|n| n.parse().ok())
+            .ok_or(format!("no held-out accuracy in {summary:?}"))?;
+        if accuracy < 1.0 {
+            return Err(format!(
+                "held-out accuracy {accuracy}% after 40 updates: {summary:?}"
+            ));
+        }
+    }
+    let falling = ctx
+        .js("return [...document.querySelectorAll('.pretrain-lab figure')].length")
+        .await?;
+    if falling != serde_json::json!(2) {
+        return Err(format!("expected two charts, found {falling}"));
+    }
+    ctx.screenshot("labs_pretrain_two_recipes").await?;
+    Ok(())
+}

@@ -1,0 +1,363 @@
+//! Lessons and lesson widgets end to end: walk every step of every lesson, type a sentence and see
+//! predictions, switch static/dynamic masking and see the grid change, reopen shared URLs.
+
+use std::time::{Duration, Instant};
+
+use bertlab_app::catalog::{Availability, Track};
+use bertlab_app::lab_registry::LabId;
+use bertlab_app::lessons::{steps, Widget};
+use fantoccini::Locator;
+use serde_json::Value;
+
+use super::{click, Ctx, Outcome};
+
+/// The element a widget shows once the worker has answered.
+fn ready_marker(lab: LabId) -> &'static str {
+    match lab {
+        LabId::Tokenizer => "ol.tokens",
+        LabId::Embeddings => "table.norms",
+        LabId::Masking => "#mask-grid",
+        LabId::FillMask => "table.guesses",
+        LabId::Attention => ".head-detail",
+        LabId::FineTune => "table.sheet",
+        LabId::Pretrain => "#pt-run",
+    }
+}
+
+/// Wait until `css` exists and no widget error is shown; a worker error fails with its message.
+pub(super) async fn wait_widget(ctx: &Ctx<'_>, css: &str) -> Outcome {
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(60) {
+        if let Ok(error) = ctx.client.find(Locator::Css("main .error")).await {
+            let text = error.text().await.unwrap_or_default();
+            return Err(format!("the widget reports an error: {text}"));
+        }
+        if ctx.has(css).await {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Err(format!("timed out waiting for `{css}`"))
+}
+
+pub(super) async fn texts(ctx: &Ctx<'_>, css: &str) -> Result<Vec<String>, String> {
+    let script =
+        format!("return [...document.querySelectorAll({css:?})].map(e => e.textContent.trim())");
+    serde_json::from_value(ctx.js(&script).await?).map_err(|e| e.to_string())
+}
+
+async fn type_into(ctx: &Ctx<'_>, css: &str, text: &str) -> Outcome {
+    let input = ctx
+        .client
+        .find(Locator::Css(css))
+        .await
+        .map_err(|e| format!("find {css}: {e}"))?;
+    input.clear().await.map_err(|e| e.to_string())?;
+    input.send_keys(text).await.map_err(|e| e.to_string())
+}
+
+/// Every step of every lesson: its title, its widget answering without error, the next button;
+/// finishing the lesson shows on the track page, also after a reload (localStorage).
+pub async fn walk_lessons(ctx: &Ctx<'_>) -> Outcome {
+    ctx.open("/").await?;
+    ctx.js("localStorage.removeItem('bertlab.progress')")
+        .await?;
+    for track in Track::ALL {
+        let ready: Vec<_> = track
+            .lessons()
+            .iter()
+            .filter(|l| l.availability == Availability::Ready)
+            .collect();
+        for lesson in &ready {
+            let at = format!("/{}/{}", track.slug(), lesson.slug);
+            ctx.open(&at).await?;
+            let all = steps(lesson.slug);
+            for (i, step) in all.iter().enumerate() {
+                ctx.wait_text("#step-title", |t| t == step.title)
+                    .await
+                    .map_err(|e| format!("{at} step {}: {e}", i + 1))?;
+                if let Some(Widget::Lab { lab, .. }) = step.widget {
+                    wait_widget(ctx, ready_marker(lab))
+                        .await
+                        .map_err(|e| format!("{at} step {} ({}): {e}", i + 1, lab.slug()))?;
+                }
+                ctx.screenshot(&format!(
+                    "lesson_{}_{}_step{}",
+                    track.slug(),
+                    lesson.slug,
+                    i + 1
+                ))
+                .await?;
+                if i + 1 < all.len() {
+                    click(ctx, "#step-next").await?;
+                }
+            }
+            let url = ctx.client.current_url().await.map_err(|e| e.to_string())?;
+            if !url.as_str().contains(&format!("step={}", all.len())) {
+                return Err(format!("{at}: the URL does not name the last step: {url}"));
+            }
+            click(ctx, "#lesson-finish").await?;
+            ctx.wait_text("#lesson-finish", |t| t.contains("finished"))
+                .await?;
+        }
+        ctx.open(&format!("/{}", track.slug())).await?;
+        let expected = format!("{0} of {0} lessons finished", ready.len());
+        ctx.wait_text("#track-progress", |t| t == expected).await?;
+        ctx.screenshot(&format!("track_{}_finished", track.slug()))
+            .await?;
+    }
+    // A step link opens that step directly.
+    ctx.open("/advanced/static-vs-dynamic-masking?step=2")
+        .await?;
+    let second = steps("static-vs-dynamic-masking")[1].title;
+    ctx.wait_text("#step-title", |t| t == second).await?;
+    Ok(())
+}
+
+/// Type a sentence with [MASK] and see ranked guesses with probabilities; hiding the right context
+/// strikes those tokens through and changes the guesses. Prints how long the first guesses took.
+pub async fn fill_mask(ctx: &Ctx<'_>) -> Outcome {
+    ctx.open("/labs/fill-mask").await?;
+    wait_widget(ctx, "table.guesses").await?;
+    let before = texts(ctx, "table.guesses th").await?;
+    // Timed inside the page: the last input event, and the last change of the result area.
+    ctx.js(
+        "window.fmTiming = { typed: 0, drawn: 0 };
+         document.querySelector('#fm-text').addEventListener('input', () => { fmTiming.typed = performance.now(); });
+         new MutationObserver(() => { fmTiming.drawn = performance.now(); })
+             .observe(document.querySelector('.fm-result'), { childList: true, subtree: true, characterData: true });",
+    )
+    .await?;
+    type_into(
+        ctx,
+        "#fm-text",
+        "She poured a cup of [MASK] and sat down to read.",
+    )
+    .await?;
+    let started = Instant::now();
+    let guesses = loop {
+        // One script reads both, so they come from the same render.
+        let pair = ctx
+            .js("return [[...document.querySelectorAll('table.guesses th')].map(e => e.textContent.trim()),
+                         [...document.querySelectorAll('ol.tokens .piece')].map(e => e.textContent.trim())]")
+            .await?;
+        let (now, seen): (Vec<String>, Vec<String>) =
+            serde_json::from_value(pair).map_err(|e| e.to_string())?;
+        if seen.iter().any(|p| p == "poured") && seen.iter().any(|p| p == "read") && !now.is_empty()
+        {
+            break now;
+        }
+        if started.elapsed() > Duration::from_secs(30) {
+            return Err(format!(
+                "no guesses for the typed sentence; tokens {seen:?}"
+            ));
+        }
+        // Polling through WebDriver costs CPU that the worker, being timed, would miss on a small
+        // machine: look rarely.
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    // Let any late answer land, then read when the final guesses were drawn.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let latency = ctx.js("return fmTiming.drawn - fmTiming.typed").await?;
+    println!(
+        "    fill-mask: guesses drawn {:.0} ms after the last keystroke (in-page clock; WebDriver saw them after {} ms)",
+        latency.as_f64().unwrap_or(f64::NAN),
+        started.elapsed().as_millis()
+    );
+    if guesses == before {
+        return Err(format!(
+            "the guesses did not change with the sentence: {guesses:?}"
+        ));
+    }
+    let percents = texts(ctx, "table.guesses td.num").await?;
+    let values: Vec<f64> = percents
+        .iter()
+        .filter_map(|p| p.trim_end_matches('%').parse().ok())
+        .collect();
+    if values.len() != guesses.len() || values.windows(2).any(|w| w[0] < w[1]) {
+        return Err(format!(
+            "probabilities must be listed best first: {percents:?}"
+        ));
+    }
+    ctx.screenshot("lab_fill_mask_typed").await?;
+
+    // Right context hidden: tokens after the mask are struck through, and the guesses change.
+    let both = guesses;
+    click(ctx, "#fm-side-left_only").await?;
+    let started = Instant::now();
+    loop {
+        let hidden = texts(ctx, "ol.tokens .hidden-token .piece").await?;
+        if hidden.iter().any(|p| p == "read") {
+            break;
+        }
+        if started.elapsed() > Duration::from_secs(30) {
+            return Err(format!(
+                "left-only context did not hide the right side: {hidden:?}"
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let left_only = texts(ctx, "table.guesses th").await?;
+    if left_only == both {
+        return Err(format!(
+            "hiding the right context changed nothing: {both:?}"
+        ));
+    }
+    let url = ctx.client.current_url().await.map_err(|e| e.to_string())?;
+    if !url.as_str().contains("side=left_only") {
+        return Err(format!("the URL does not carry the context side: {url}"));
+    }
+    ctx.screenshot("lab_fill_mask_left_only").await?;
+
+    // The shared link reopens into the same predictions.
+    ctx.client
+        .goto(url.as_str())
+        .await
+        .map_err(|e| e.to_string())?;
+    wait_widget(ctx, "table.guesses").await?;
+    let reopened = texts(ctx, "table.guesses th").await?;
+    if reopened != left_only {
+        return Err(format!(
+            "reopened link shows {reopened:?}, expected {left_only:?}"
+        ));
+    }
+    Ok(())
+}
+
+fn grid_rows(rows: &[Vec<String>]) -> String {
+    rows.iter()
+        .map(|r| r.join(" "))
+        .collect::<Vec<_>>()
+        .join(" | ")
+}
+
+async fn read_grid(ctx: &Ctx<'_>) -> Result<Vec<Vec<String>>, String> {
+    let rows = ctx
+        .js("return [...document.querySelectorAll('#mask-grid tbody tr')].map(r => [...r.querySelectorAll('td')].map(c => c.className + ':' + c.textContent))")
+        .await?;
+    serde_json::from_value(rows).map_err(|e| e.to_string())
+}
+
+/// Static masking repeats its masks with the number of copies as period; switching to dynamic
+/// masking changes the grid and targets more distinct positions; the state survives a reload.
+pub async fn masking(ctx: &Ctx<'_>) -> Outcome {
+    ctx.open("/labs/masking?strategy=static&duplicates=2&epochs=8")
+        .await?;
+    wait_widget(ctx, "#mask-grid").await?;
+    let fixed = read_grid(ctx).await?;
+    if fixed.len() != 8 {
+        return Err(format!("expected 8 epoch rows, got {}", fixed.len()));
+    }
+    for e in 2..fixed.len() {
+        if fixed[e] != fixed[e - 2] {
+            return Err(format!(
+                "static masking with 2 copies must repeat every 2 epochs: {}",
+                grid_rows(&fixed)
+            ));
+        }
+    }
+    if !ctx.has(".chart svg").await {
+        return Err("the masking chart is missing".into());
+    }
+    let counts_static = ctx.wait_text("#mask-counts", |t| !t.is_empty()).await?;
+    ctx.screenshot("lab_masking_static").await?;
+
+    click(ctx, "#mask-dynamic").await?;
+    let started = Instant::now();
+    let fresh = loop {
+        let grid = read_grid(ctx).await?;
+        if grid != fixed && grid.len() == 8 {
+            break grid;
+        }
+        if started.elapsed() > Duration::from_secs(30) {
+            return Err("switching to dynamic masking did not change the grid".into());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    if (2..fresh.len()).all(|e| fresh[e] == fresh[e - 2]) {
+        return Err(format!(
+            "dynamic masking still repeats: {}",
+            grid_rows(&fresh)
+        ));
+    }
+    let counts_dynamic = ctx
+        .wait_text("#mask-counts", |t| t != counts_static)
+        .await?;
+    let ever = |t: &str| {
+        t.split(' ')
+            .next()
+            .and_then(|n| n.parse::<u32>().ok())
+            .unwrap_or(0)
+    };
+    if ever(&counts_dynamic) <= ever(&counts_static) {
+        return Err(format!(
+            "dynamic masking should reach more positions: static {counts_static:?}, dynamic {counts_dynamic:?}"
+        ));
+    }
+    ctx.screenshot("lab_masking_dynamic").await?;
+    let url = ctx.client.current_url().await.map_err(|e| e.to_string())?;
+    ctx.client
+        .goto(url.as_str())
+        .await
+        .map_err(|e| e.to_string())?;
+    wait_widget(ctx, "#mask-grid").await?;
+    if read_grid(ctx).await? != fresh {
+        return Err(format!("reopening {url} did not restore the same grid"));
+    }
+    let checked = ctx
+        .js("return document.querySelector('#mask-dynamic').checked")
+        .await?;
+    if checked != Value::Bool(true) {
+        return Err("reopened link lost the dynamic choice".into());
+    }
+    Ok(())
+}
+
+/// Embeddings: heatmaps and norms; changing a segment id changes the sum's norm and the URL.
+/// Attention: choosing a head enlarges it and goes into the URL.
+pub async fn embeddings_and_attention(ctx: &Ctx<'_>) -> Outcome {
+    ctx.open("/labs/embeddings?text=Hello+there&pair=").await?;
+    wait_widget(ctx, "table.norms").await?;
+    let maps = ctx
+        .js("return document.querySelectorAll('canvas.heatmap').length")
+        .await?;
+    if maps.as_u64().unwrap_or(0) < 5 {
+        return Err(format!(
+            "expected token, segment, position, sum and similarity maps, got {maps}"
+        ));
+    }
+    let norms = texts(ctx, "table.norms tbody tr").await?;
+    click(ctx, ".token-column li:nth-child(2) button.seg-toggle").await?;
+    ctx.wait_text(".token-column li:nth-child(2) button.seg-toggle", |t| {
+        t == "seg 1"
+    })
+    .await?;
+    let started = Instant::now();
+    loop {
+        let now = texts(ctx, "table.norms tbody tr").await?;
+        if now.len() == norms.len() && now != norms {
+            break;
+        }
+        if started.elapsed() > Duration::from_secs(30) {
+            return Err("changing a segment id did not change the norms".into());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let url = ctx.client.current_url().await.map_err(|e| e.to_string())?;
+    if !url.as_str().contains("segments=") {
+        return Err(format!("the segment override is not in the URL: {url}"));
+    }
+    ctx.screenshot("lab_embeddings_segment_changed").await?;
+
+    ctx.open("/labs/attention").await?;
+    wait_widget(ctx, ".head-detail").await?;
+    click(ctx, "button.head-thumb[aria-label='layer 2 head 3']").await?;
+    ctx.wait_text(".head-detail h3", |t| t == "Layer 2, head 3")
+        .await?;
+    let url = ctx.client.current_url().await.map_err(|e| e.to_string())?;
+    if !(url.as_str().contains("layer=1") && url.as_str().contains("head=2")) {
+        return Err(format!("the chosen head is not in the URL: {url}"));
+    }
+    click(ctx, "#att-hide-special").await?;
+    ctx.screenshot("lab_attention_head").await
+}

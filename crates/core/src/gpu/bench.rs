@@ -1,0 +1,105 @@
+//! The forward-latency workloads GPU and CPU are timed on: `benches/gpu.rs` natively (wgpu against
+//! candle) and the lab's benchmark page in the browser (WebGPU against candle in wasm) run these same
+//! functions, so their figures describe the same work.
+
+use super::{GpuContext, GpuError, GpuMaskedLm};
+use crate::model::{EncoderConfig, EncoderInput, Family, Internals, MaskedLm};
+
+/// The sequence lengths every benchmark reports.
+pub const SEQ_LENS: [usize; 3] = [16, 64, 128];
+
+/// bert-base-uncased's shape (12 layers × 768, 12 heads, FFN 3072, 30,522 pieces): the size most
+/// course material means by "BERT", run with random weights since no such checkpoint ships.
+pub fn bert_base_config() -> EncoderConfig {
+    EncoderConfig::sized(Family::Bert, 12, 768, 12, 3072)
+}
+
+/// One sequence of `seq` tokens with a mask in the middle, as the fill-mask lab sends it.
+pub fn bench_input(config: &EncoderConfig, seq: usize) -> Result<EncoderInput, GpuError> {
+    let ids: Vec<u32> = (0..seq as u32)
+        .map(|i| 1000 + (i * 7919) % (config.vocab_size as u32 - 1000))
+        .collect();
+    Ok(EncoderInput::from_rows(
+        &[ids],
+        None,
+        config.pad_token_id,
+        &candle_core::Device::Cpu,
+    )?)
+}
+
+pub use bertlab_protocol::views::BenchRow;
+
+/// Mean milliseconds of CPU forwards (encoder, then the MLM head at one position) after a warm-up:
+/// `reps` of them, or fewer (at least one) once `budget_ms` is spent; `now` is a millisecond clock.
+pub fn time_cpu(
+    model: &MaskedLm,
+    input: &EncoderInput,
+    reps: usize,
+    budget_ms: f64,
+    now: &dyn Fn() -> f64,
+) -> Result<f64, GpuError> {
+    let (_, seq) = input.input_ids.dims2()?;
+    let once = || -> Result<(), GpuError> {
+        let out = model.encoder.forward(input, &Internals::none())?;
+        let at_mask = out.last_hidden_state.narrow(1, seq / 2, 1)?;
+        model.head.forward(&at_mask, input.mode)?;
+        Ok(())
+    };
+    once()?;
+    let mut runs = Runs::start(reps, budget_ms, now);
+    while runs.another(now) {
+        once()?;
+    }
+    Ok(runs.mean_ms(now))
+}
+
+/// Mean milliseconds of GPU forwards (uploading the ids, one submission, reading the logits at one
+/// position back) after a warm-up that builds the shape's buffers; `reps` and `budget_ms` as for
+/// [`time_cpu`].
+pub async fn time_gpu(
+    ctx: &GpuContext,
+    model: &GpuMaskedLm,
+    input: &EncoderInput,
+    reps: usize,
+    budget_ms: f64,
+    now: &dyn Fn() -> f64,
+) -> Result<f64, GpuError> {
+    let (_, seq) = input.input_ids.dims2()?;
+    let rows = [seq / 2];
+    model.forward(ctx, input, &Internals::none(), &rows).await?;
+    let mut runs = Runs::start(reps, budget_ms, now);
+    while runs.another(now) {
+        model.forward(ctx, input, &Internals::none(), &rows).await?;
+    }
+    Ok(runs.mean_ms(now))
+}
+
+/// Counts timed runs: at least one, at most `reps`, none started once `budget_ms` is spent.
+struct Runs {
+    reps: usize,
+    budget_ms: f64,
+    start: f64,
+    done: usize,
+}
+
+impl Runs {
+    fn start(reps: usize, budget_ms: f64, now: &dyn Fn() -> f64) -> Runs {
+        Runs {
+            reps: reps.max(1),
+            budget_ms,
+            start: now(),
+            done: 0,
+        }
+    }
+
+    /// Whether to run once more (and count it).
+    fn another(&mut self, now: &dyn Fn() -> f64) -> bool {
+        let more = self.done < self.reps && (self.done == 0 || now() - self.start < self.budget_ms);
+        self.done += usize::from(more);
+        more
+    }
+
+    fn mean_ms(&self, now: &dyn Fn() -> f64) -> f64 {
+        (now() - self.start) / self.done.max(1) as f64
+    }
+}

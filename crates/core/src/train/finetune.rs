@@ -1,0 +1,692 @@
+//! Fine-tuning an encoder for sentence classification, in the three regimes the lab compares:
+//! a frozen pretrained encoder under a new head, the whole pretrained model trained, and the same
+//! architecture trained from random weights. Like [`super::Trainer`] it has no clock, files or
+//! threads: [`FineTuner::train_step`] makes one update and the caller (CLI or worker) loops,
+//! draws and decides when to stop.
+
+use std::collections::HashMap;
+
+use candle_core::{Device, Tensor, Var, D};
+use candle_nn::VarMap;
+use serde::{Deserialize, Serialize};
+
+use crate::model::{
+    Checkpoint, EncoderConfig, EncoderInput, ForSequenceClassification, Internals, Loaded, Mode,
+};
+use crate::text::tokenizer::{EncodeOptions, Tokenizer};
+
+use super::checkpoint::{copy_checkpoint_weights, InitReport};
+use super::data::Order;
+use super::labelled::LabelledSet;
+use super::optimizer::{AdamW, AdamWParams, Group};
+use super::pretrain::count_correct;
+use super::schedule::LinearSchedule;
+use super::TrainError;
+
+pub use bertlab_protocol::training::{Approach, Regime, SheetRow};
+
+/// Everything that shapes a fine-tuning run. Defaults suit a MiniLM-sized encoder on a few
+/// hundred short messages.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FinetuneConfig {
+    pub regime: Regime,
+    /// Passes over the training set. Default 4.
+    pub epochs: usize,
+    /// At least this many updates, whatever `epochs` gives: 16 examples make one batch, and a
+    /// label-efficiency run on them still needs room to learn. Default 40.
+    pub min_updates: usize,
+    /// Examples per update. Default 16.
+    pub batch_size: usize,
+    /// Tokens per example, special tokens included; longer texts are cut. Default 64.
+    pub max_len: usize,
+    /// Peak learning rate of pretrained (or, from scratch, all encoder) weights. Default 5e-5,
+    /// BERT's usual fine-tuning rate; from scratch use more (1e-4).
+    pub lr_encoder: f64,
+    /// Peak learning rate of the new weights. Default 1e-3.
+    pub lr_head: f64,
+    /// Share of the updates spent warming up. Default 0.1.
+    pub warmup_fraction: f64,
+    pub adam: AdamWParams,
+    /// Clip the global gradient norm to this (0 = no clipping). Default 1.0.
+    pub max_grad_norm: f64,
+    /// Seeds the head's init, data order and dropout. Default 42.
+    pub seed: u64,
+}
+
+impl Default for FinetuneConfig {
+    fn default() -> Self {
+        FinetuneConfig {
+            regime: Regime::Full,
+            epochs: 4,
+            min_updates: 40,
+            batch_size: 16,
+            max_len: 64,
+            lr_encoder: 5e-5,
+            lr_head: 1e-3,
+            warmup_fraction: 0.1,
+            adam: AdamWParams::default(),
+            max_grad_norm: 1.0,
+            seed: 42,
+        }
+    }
+}
+
+impl FinetuneConfig {
+    /// The defaults for `regime`: from random weights the encoder learns at 4× the rate (2e-4),
+    /// since it has nothing to preserve and far to go.
+    pub fn for_regime(regime: Regime) -> FinetuneConfig {
+        let base = FinetuneConfig::default();
+        FinetuneConfig {
+            regime,
+            lr_encoder: match regime {
+                Regime::Scratch => base.lr_encoder * 4.0,
+                Regime::Frozen | Regime::Full => base.lr_encoder,
+            },
+            ..base
+        }
+    }
+
+    fn validate(&self) -> Result<(), TrainError> {
+        let bad = |m: &str| Err(TrainError::Config(m.to_string()));
+        if self.epochs == 0 || self.batch_size == 0 {
+            return bad("epochs and batch size must be at least 1");
+        }
+        if self.max_len < 3 {
+            return bad("max_len must leave room for [CLS], a token and [SEP]");
+        }
+        if ![self.lr_encoder, self.lr_head]
+            .iter()
+            .all(|lr| lr.is_finite() && *lr >= 0.0)
+        {
+            return bad("learning rates must be non-negative numbers");
+        }
+        if !(0.0..1.0).contains(&self.warmup_fraction) {
+            return bad("the warmup fraction must be in [0, 1)");
+        }
+        Ok(())
+    }
+}
+
+/// One update.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FinetuneStep {
+    /// Updates done, this one included.
+    pub step: usize,
+    pub total_steps: usize,
+    pub loss: f64,
+    /// On this update's batch.
+    pub accuracy: f64,
+    pub lr: f64,
+    pub grad_norm: f64,
+}
+
+/// Scores on a labelled set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClassMetrics {
+    pub accuracy: f64,
+    /// The unweighted mean of each class's F1 (a class never predicted nor present counts 0).
+    pub macro_f1: f64,
+    pub loss: f64,
+    /// `confusion[true][predicted]`.
+    pub confusion: Vec<Vec<usize>>,
+}
+
+impl ClassMetrics {
+    /// From true class ids and each example's class probabilities: the prediction is the most
+    /// probable class, the loss the mean cross-entropy.
+    pub fn from_probabilities(truth: &[usize], probabilities: &[Vec<f32>]) -> ClassMetrics {
+        let classes = probabilities.first().map_or(0, Vec::len);
+        let predicted: Vec<usize> = probabilities.iter().map(|p| argmax(p)).collect();
+        let loss = probabilities
+            .iter()
+            .zip(truth)
+            .map(|(p, &t)| -(p[t].max(1e-12) as f64).ln())
+            .sum::<f64>()
+            / truth.len().max(1) as f64;
+        ClassMetrics::from_predictions(truth, &predicted, classes, loss)
+    }
+
+    /// From true and predicted class ids; `loss` is the caller's mean cross-entropy.
+    pub fn from_predictions(
+        truth: &[usize],
+        predicted: &[usize],
+        classes: usize,
+        loss: f64,
+    ) -> ClassMetrics {
+        let mut confusion = vec![vec![0; classes]; classes];
+        for (&t, &p) in truth.iter().zip(predicted) {
+            confusion[t][p] += 1;
+        }
+        let correct: usize = (0..classes).map(|c| confusion[c][c]).sum();
+        let f1 = |c: usize| {
+            let tp = confusion[c][c] as f64;
+            let predicted: usize = (0..classes).map(|t| confusion[t][c]).sum();
+            let actual: usize = confusion[c].iter().sum();
+            if tp == 0.0 {
+                0.0
+            } else {
+                2.0 * tp / (predicted + actual) as f64
+            }
+        };
+        ClassMetrics {
+            accuracy: correct as f64 / truth.len().max(1) as f64,
+            macro_f1: (0..classes).map(f1).sum::<f64>() / classes.max(1) as f64,
+            loss,
+            confusion,
+        }
+    }
+}
+
+/// Token ids of each text, ready for batching.
+struct Encoded {
+    ids: Vec<Vec<u32>>,
+    labels: Vec<u32>,
+}
+
+fn encode_all(
+    tokenizer: &Tokenizer,
+    config: &EncoderConfig,
+    set: &LabelledSet,
+    max_len: usize,
+) -> Result<Encoded, TrainError> {
+    let options = EncodeOptions {
+        add_special_tokens: true,
+        max_len: Some(max_len.min(config.max_input_len())),
+        position_offset: config.position_offset(),
+    };
+    let ids = set
+        .texts
+        .iter()
+        .map(|t| {
+            tokenizer
+                .encode(t, None, &options)
+                .map(|e| e.ids)
+                .map_err(|e| TrainError::Data(format!("cannot tokenize {t:?}: {e}")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Encoded {
+        ids,
+        labels: set.label_ids.iter().map(|&l| l as u32).collect(),
+    })
+}
+
+pub struct FineTuner {
+    model: ForSequenceClassification,
+    varmap: VarMap,
+    opt: AdamW,
+    config: FinetuneConfig,
+    tokenizer: Tokenizer,
+    train: Encoded,
+    /// Frozen regime: the encoder's first-token output for every training example, computed once
+    /// (`[n, 1, hidden]`), since the frozen part gives the same features every epoch.
+    features: Option<Tensor>,
+    order: Order,
+    step: usize,
+    total_steps: usize,
+    trainable: usize,
+    device: Device,
+}
+
+impl FineTuner {
+    /// A classifier over `train.labels` on top of `base` (pretrained weights; `Scratch` uses only
+    /// its config), its head freshly initialised from `config.seed`.
+    pub fn new(
+        base: &Checkpoint,
+        tokenizer: Tokenizer,
+        train: &LabelledSet,
+        config: FinetuneConfig,
+    ) -> Result<FineTuner, TrainError> {
+        config.validate()?;
+        if train.is_empty() {
+            return Err(TrainError::Data("no training examples".into()));
+        }
+        let device = Device::Cpu;
+        let mut model_config = base.config.clone();
+        model_config.labels = train.labels.clone();
+        model_config.architectures = vec![format!(
+            "{}ForSequenceClassification",
+            model_config.family.class_prefix()
+        )];
+        let loaded =
+            Loaded::<ForSequenceClassification>::random(&model_config, config.seed, &device)?;
+        let report = match config.regime {
+            Regime::Scratch => InitReport::default(),
+            Regime::Frozen | Regime::Full => copy_checkpoint_weights(base, &loaded.varmap)?,
+        };
+        let prefix = format!("{}.", model_config.family.base_prefix());
+        let vars = named_vars(&loaded.varmap)?;
+        let trained: Vec<(String, Var, Group)> = vars
+            .into_iter()
+            .filter(|(name, _)| config.regime != Regime::Frozen || report.fresh.contains(name))
+            .map(|(name, var)| {
+                // Pretrained weights (from scratch: the whole encoder) follow `lr_encoder`; new
+                // ones (head, a missing pooler) `lr_head`.
+                let group = if name.starts_with(&prefix) && !report.fresh.contains(&name) {
+                    Group::Encoder
+                } else {
+                    Group::Head
+                };
+                (name, var, group)
+            })
+            .collect();
+        let trainable = trained.iter().map(|(_, v, _)| v.elem_count()).sum();
+        let opt = AdamW::new(trained, config.adam)?;
+        let encoded = encode_all(&tokenizer, &model_config, train, config.max_len)?;
+        let features = match config.regime {
+            Regime::Frozen => Some(first_token_features(&loaded.model, &encoded.ids, &device)?),
+            _ => None,
+        };
+        let total_steps =
+            (encoded.ids.len().div_ceil(config.batch_size) * config.epochs).max(config.min_updates);
+        Ok(FineTuner {
+            model: loaded.model,
+            varmap: loaded.varmap,
+            opt,
+            order: Order::new(encoded.ids.len(), config.seed),
+            config,
+            tokenizer,
+            train: encoded,
+            features,
+            step: 0,
+            total_steps,
+            trainable,
+            device,
+        })
+    }
+
+    pub fn config(&self) -> &FinetuneConfig {
+        &self.config
+    }
+
+    pub fn model(&self) -> &ForSequenceClassification {
+        &self.model
+    }
+
+    /// Every weight by its transformers name (for export).
+    pub fn varmap(&self) -> &VarMap {
+        &self.varmap
+    }
+
+    pub fn tokenizer(&self) -> &Tokenizer {
+        &self.tokenizer
+    }
+
+    /// Weights the optimizer updates.
+    pub fn trainable_parameters(&self) -> usize {
+        self.trainable
+    }
+
+    pub fn step(&self) -> usize {
+        self.step
+    }
+
+    /// `epochs` passes over the training set in batches, or `min_updates` if more.
+    pub fn total_steps(&self) -> usize {
+        self.total_steps
+    }
+
+    pub fn is_done(&self) -> bool {
+        self.step >= self.total_steps
+    }
+
+    fn input(&self, rows: &[Vec<u32>], mode: Mode) -> Result<EncoderInput, TrainError> {
+        let cfg = self.model.encoder.config();
+        let types: Vec<Vec<u32>> = rows.iter().map(|r| vec![0; r.len()]).collect();
+        let types = (cfg.type_vocab_size > 0).then_some(types.as_slice());
+        Ok(EncoderInput::from_rows(rows, types, cfg.pad_token_id, &self.device)?.with_mode(mode))
+    }
+
+    /// Logits `[rows, labels]` for training examples `indices`.
+    fn logits_for(&self, indices: &[usize], mode: Mode) -> Result<Tensor, TrainError> {
+        match &self.features {
+            Some(features) => {
+                let index = Tensor::new(
+                    indices.iter().map(|&i| i as u32).collect::<Vec<_>>(),
+                    &self.device,
+                )?;
+                head_logits(&self.model, &features.index_select(&index, 0)?, mode)
+            }
+            None => {
+                let rows: Vec<Vec<u32>> =
+                    indices.iter().map(|&i| self.train.ids[i].clone()).collect();
+                let input = self.input(&rows, mode)?;
+                Ok(self.model.forward(&input, &Internals::none())?.logits)
+            }
+        }
+    }
+
+    /// One update on the next batch of the seeded order. A non-finite loss or gradient returns
+    /// [`TrainError::NonFinite`] and leaves the weights as they were.
+    pub fn train_step(&mut self) -> Result<FinetuneStep, TrainError> {
+        let batch = self.config.batch_size;
+        let start = (self.step * batch) as u64;
+        let indices: Vec<usize> = (start..start + batch as u64)
+            .map(|pos| self.order.at(pos).1)
+            .collect();
+        self.model.encoder.set_dropout_seed(
+            self.config.seed ^ (self.step as u64 + 1).wrapping_mul(0xA24B_AED4_963E_E407),
+        );
+        let logits = self.logits_for(&indices, Mode::Train)?;
+        let labels = Tensor::new(
+            indices
+                .iter()
+                .map(|&i| self.train.labels[i])
+                .collect::<Vec<_>>(),
+            &self.device,
+        )?;
+        let loss_t = candle_nn::loss::cross_entropy(&logits, &labels)?;
+        let loss = loss_t.to_scalar::<f32>()? as f64;
+        let step = self.step + 1;
+        if !loss.is_finite() {
+            return Err(TrainError::NonFinite {
+                what: "loss",
+                value: loss,
+                step,
+            });
+        }
+        let accuracy = count_correct(&logits, &labels)? as f64 / indices.len() as f64;
+        let store = loss_t.backward()?;
+        let mut grads: HashMap<String, Tensor> = self
+            .opt
+            .vars()
+            .filter_map(|(name, var)| {
+                store
+                    .get(var.as_tensor())
+                    .map(|g| (name.to_string(), g.clone()))
+            })
+            .collect();
+        let schedule = LinearSchedule {
+            warmup_steps: (self.total_steps as f64 * self.config.warmup_fraction) as usize,
+            total_steps: self.total_steps,
+        };
+        let factor = schedule.factor(self.step);
+        let (lr_enc, lr_head) = (
+            self.config.lr_encoder * factor,
+            self.config.lr_head * factor,
+        );
+        let grad_norm = self.opt.clipped_step(
+            &mut grads,
+            self.config.max_grad_norm,
+            (lr_enc, lr_head),
+            step,
+        )?;
+        self.step = step;
+        Ok(FinetuneStep {
+            step,
+            total_steps: self.total_steps,
+            loss,
+            accuracy,
+            lr: if self.config.regime == Regime::Frozen {
+                lr_head
+            } else {
+                lr_enc
+            },
+            grad_norm,
+        })
+    }
+
+    /// Class probabilities `[texts, labels]` for any texts, in eval mode.
+    pub fn predict(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, TrainError> {
+        let set = LabelledSet {
+            texts: texts.to_vec(),
+            label_ids: vec![0; texts.len()],
+            labels: self.model.encoder.config().labels.clone(),
+        };
+        let encoded = encode_all(
+            &self.tokenizer,
+            self.model.encoder.config(),
+            &set,
+            self.config.max_len,
+        )?;
+        let mut out = Vec::with_capacity(texts.len());
+        for rows in encoded.ids.chunks(32) {
+            let input = self.input(rows, Mode::Eval)?;
+            let logits = self.model.forward(&input, &Internals::none())?.logits;
+            out.extend(candle_nn::ops::softmax(&logits, D::Minus1)?.to_vec2::<f32>()?);
+        }
+        Ok(out)
+    }
+
+    /// Accuracy, macro-F1, loss and the confusion matrix on `set` (its labels must be the
+    /// training set's).
+    pub fn evaluate(&self, set: &LabelledSet) -> Result<ClassMetrics, TrainError> {
+        let labels = &self.model.encoder.config().labels;
+        if &set.labels != labels {
+            return Err(TrainError::Data(format!(
+                "the evaluation set's labels {:?} differ from the model's {labels:?}",
+                set.labels
+            )));
+        }
+        Ok(ClassMetrics::from_probabilities(
+            &set.label_ids,
+            &self.predict(&set.texts)?,
+        ))
+    }
+}
+
+fn argmax(values: &[f32]) -> usize {
+    values
+        .iter()
+        .enumerate()
+        .max_by(|a, b| a.1.total_cmp(b.1))
+        .map_or(0, |(i, _)| i)
+}
+
+fn named_vars(varmap: &VarMap) -> Result<Vec<(String, Var)>, TrainError> {
+    let mut vars: Vec<(String, Var)> = varmap
+        .data()
+        .lock()
+        .map_err(|_| TrainError::Config("weight store poisoned".into()))?
+        .iter()
+        .map(|(n, v)| (n.clone(), v.clone()))
+        .collect();
+    vars.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(vars)
+}
+
+/// The classifier's logits from first-token encoder outputs `[rows, 1, hidden]` (the pooler,
+/// where the family has one, runs here, so a fresh pooler can learn in the frozen regime).
+fn head_logits(
+    model: &ForSequenceClassification,
+    first: &Tensor,
+    mode: Mode,
+) -> Result<Tensor, TrainError> {
+    let pooled = model.encoder.pool(first)?;
+    Ok(model.head.forward(first, pooled.as_ref(), mode)?)
+}
+
+/// The encoder's last hidden state at the first token, for every row, detached.
+fn first_token_features(
+    model: &ForSequenceClassification,
+    rows: &[Vec<u32>],
+    device: &Device,
+) -> Result<Tensor, TrainError> {
+    let cfg = model.encoder.config();
+    let mut parts = Vec::new();
+    for chunk in rows.chunks(32) {
+        let types: Vec<Vec<u32>> = chunk.iter().map(|r| vec![0; r.len()]).collect();
+        let types = (cfg.type_vocab_size > 0).then_some(types.as_slice());
+        let input = EncoderInput::from_rows(chunk, types, cfg.pad_token_id, device)?;
+        let h = model
+            .encoder
+            .forward(&input, &Internals::none())?
+            .last_hidden_state;
+        parts.push(h.narrow(1, 0, 1)?.contiguous()?.detach());
+    }
+    Ok(Tensor::cat(&parts, 0)?)
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::model::{Family, MaskedLm};
+
+    pub(crate) fn tokenizer() -> Tokenizer {
+        Tokenizer::from_bytes(include_bytes!(
+            "../../../../tests/model_data/wordpiece-tokenizer.json"
+        ))
+        .expect("test tokenizer")
+    }
+
+    /// A tiny pretrained-looking BERT: random MLM weights saved as a checkpoint.
+    pub(crate) fn base() -> Checkpoint {
+        let mut cfg = EncoderConfig::tiny(Family::Bert);
+        cfg.vocab_size = tokenizer().vocab_size();
+        let loaded = Loaded::<MaskedLm>::random(&cfg, 3, &Device::Cpu).unwrap();
+        let mut hf = cfg.clone();
+        hf.architectures = vec!["BertForMaskedLM".into()];
+        let config = serde_json::to_vec(&hf.to_hf_json()).unwrap();
+        Checkpoint::from_bytes(&config, &loaded.to_safetensors().unwrap()).unwrap()
+    }
+
+    /// Two classes one word separates (the test tokenizer knows 12 words): is there a cat?
+    pub(crate) fn animals(n: usize) -> LabelledSet {
+        let cats = [
+            "the cat sat",
+            "a cat played",
+            "the cat sat on a mat",
+            "cat .",
+        ];
+        let dogs = [
+            "the mat",
+            "a mat on the mat",
+            "the mat sat",
+            "playing on a mat",
+        ];
+        LabelledSet {
+            texts: (0..n)
+                .map(|i| {
+                    if i % 2 == 0 {
+                        cats[i / 2 % 4]
+                    } else {
+                        dogs[i / 2 % 4]
+                    }
+                    .to_string()
+                })
+                .collect(),
+            label_ids: (0..n).map(|i| i % 2).collect(),
+            labels: vec!["cat".into(), "no cat".into()],
+        }
+    }
+
+    fn tuner(regime: Regime) -> FineTuner {
+        let config = FinetuneConfig {
+            regime,
+            epochs: 30,
+            min_updates: 0,
+            batch_size: 8,
+            lr_encoder: 3e-3,
+            lr_head: 1e-2,
+            ..FinetuneConfig::default()
+        };
+        FineTuner::new(&base(), tokenizer(), &animals(16), config).unwrap()
+    }
+
+    #[test]
+    fn every_regime_lowers_the_loss_and_training_the_encoder_separates_the_classes() {
+        for regime in Regime::ALL {
+            let mut t = tuner(regime);
+            let before = t.evaluate(&animals(16)).unwrap();
+            let mut losses = Vec::new();
+            while !t.is_done() {
+                losses.push(t.train_step().unwrap().loss);
+            }
+            let after = t.evaluate(&animals(16)).unwrap();
+            assert!(
+                after.loss < before.loss,
+                "{regime:?}: {} → {}",
+                before.loss,
+                after.loss
+            );
+            // The test encoder is random, so its frozen features need not separate the classes;
+            // training the encoder itself must.
+            if regime != Regime::Frozen {
+                assert!(
+                    after.accuracy >= 0.9,
+                    "{regime:?}: accuracy {}",
+                    after.accuracy
+                );
+            }
+            assert_eq!(losses.len(), 60);
+        }
+    }
+
+    #[test]
+    fn frozen_trains_only_the_new_weights() {
+        let mut t = tuner(Regime::Frozen);
+        let full = tuner(Regime::Full);
+        assert!(t.trainable_parameters() < full.trainable_parameters() / 10);
+        let word = "bert.embeddings.word_embeddings.weight";
+        let get = |t: &FineTuner, name: &str| {
+            t.varmap().data().lock().unwrap()[name]
+                .as_tensor()
+                .flatten_all()
+                .unwrap()
+                .to_vec1::<f32>()
+                .unwrap()
+        };
+        let (embedding, classifier) = (get(&t, word), get(&t, "classifier.weight"));
+        t.train_step().unwrap();
+        assert_eq!(get(&t, word), embedding);
+        assert_ne!(get(&t, "classifier.weight"), classifier);
+    }
+
+    #[test]
+    fn a_non_finite_loss_stops_without_touching_the_weights() {
+        let mut t = FineTuner::new(
+            &base(),
+            tokenizer(),
+            &animals(16),
+            FinetuneConfig {
+                lr_encoder: 1e30,
+                lr_head: 1e30,
+                max_grad_norm: 0.0,
+                warmup_fraction: 0.0,
+                ..FinetuneConfig::default()
+            },
+        )
+        .unwrap();
+        let weights = |t: &FineTuner| {
+            t.varmap().data().lock().unwrap()["classifier.weight"]
+                .as_tensor()
+                .flatten_all()
+                .unwrap()
+                .to_vec1::<f32>()
+                .unwrap()
+        };
+        let mut last_good = weights(&t);
+        let failure = loop {
+            match t.train_step() {
+                Ok(_) => last_good = weights(&t),
+                Err(e) => break e,
+            }
+            assert!(t.step() < 20, "a learning rate of 1e30 never overflowed");
+        };
+        assert!(matches!(failure, TrainError::NonFinite { .. }), "{failure}");
+        assert_eq!(weights(&t), last_good);
+    }
+
+    #[test]
+    fn the_same_seed_gives_the_same_run() {
+        let run = || {
+            let mut t = tuner(Regime::Full);
+            (0..3)
+                .map(|_| t.train_step().unwrap().loss)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(run(), run());
+    }
+
+    #[test]
+    fn macro_f1_weighs_every_class_equally() {
+        // 8 of class 0 all right, 2 of class 1 all predicted 0.
+        let truth = [0, 0, 0, 0, 0, 0, 0, 0, 1, 1];
+        let predicted = [0; 10];
+        let m = ClassMetrics::from_predictions(&truth, &predicted, 2, 0.0);
+        assert!((m.accuracy - 0.8).abs() < 1e-12);
+        // F1(0) = 2·8/(10+8) = 0.888…, F1(1) = 0.
+        assert!((m.macro_f1 - 8.0 / 18.0).abs() < 1e-12);
+        assert_eq!(m.confusion, vec![vec![8, 0], vec![2, 0]]);
+    }
+}

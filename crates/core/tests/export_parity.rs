@@ -1,0 +1,197 @@
+//! A fine-tuned classifier exported by the lab loads in Hugging Face transformers and gives the
+//! same logits there as here.
+//!
+//! `tests/fixtures/export/bert-seq_cls/` is an export made by this file (fine-tuning the tiny
+//! HF-made `tests/fixtures/parity/bert-mlm` on a toy labelled set); `transformers_logits.json`
+//! beside it was written by `scripts/parity/check_export.py`, which loads that folder with
+//! `AutoModelForSequenceClassification` and `AutoTokenizer` and runs it. This test:
+//! 1. rebuilds the export with today's code and checks it is the committed one (same config,
+//!    same tensor names and shapes), so the fixture stays what the exporter writes;
+//! 2. loads the committed export as `bertlab classify` does and matches transformers' token ids
+//!    and logits within 1e-4.
+//!
+//! Regenerate after an exporter change: `BERTLAB_WRITE_EXPORT_FIXTURE=1 cargo test --test
+//! export_parity`, then `python3 scripts/parity/check_export.py`.
+
+#![cfg(not(target_arch = "wasm32"))]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use bertlab_core::model::{Checkpoint, EncoderInput, ForSequenceClassification, Internals};
+use bertlab_core::text::tokenizer::{EncodeOptions, Tokenizer};
+use bertlab_core::train::export::{export_files, ExportMetrics};
+use bertlab_core::train::finetune::{FineTuner, FinetuneConfig, Regime};
+use bertlab_core::train::labelled::LabelledSet;
+use candle_core::Device;
+use safetensors::SafeTensors;
+
+const TOLERANCE: f32 = 1e-4;
+
+fn root() -> &'static Path {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+}
+
+fn fixture() -> PathBuf {
+    root().join("tests/fixtures/export/bert-seq_cls")
+}
+
+fn read(path: &Path) -> Vec<u8> {
+    std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Three classes the 17-word test vocabulary can tell apart.
+fn toy_set() -> LabelledSet {
+    let rows = [
+        ("the cat sat", "cat"),
+        ("a cat played", "cat"),
+        ("the cat sat on the mat", "cat"),
+        ("the mat", "mat"),
+        ("a mat on the mat", "mat"),
+        ("the mat sat", "mat"),
+        ("a café", "café"),
+        ("the café played on", "café"),
+        ("café .", "café"),
+    ];
+    let labels: Vec<String> = ["café", "cat", "mat"].map(String::from).to_vec();
+    LabelledSet {
+        texts: rows.iter().map(|r| r.0.to_string()).collect(),
+        label_ids: rows
+            .iter()
+            .map(|r| labels.iter().position(|l| l == r.1).expect("label"))
+            .collect(),
+        labels,
+    }
+}
+
+/// The export as the lab makes it today.
+fn build_export() -> Vec<(String, Vec<u8>)> {
+    let parity = root().join("tests/fixtures/parity/bert-mlm");
+    let base = Checkpoint::from_bytes(
+        &read(&parity.join("config.json")),
+        &read(&parity.join("model.safetensors")),
+    )
+    .expect("base checkpoint");
+    let tokenizer_json = read(&root().join("tests/model_data/wordpiece-tokenizer.json"));
+    let tokenizer = Tokenizer::from_bytes(&tokenizer_json).expect("tokenizer");
+    let train = toy_set();
+    let config = FinetuneConfig {
+        regime: Regime::Full,
+        min_updates: 20,
+        batch_size: 4,
+        lr_encoder: 1e-3,
+        lr_head: 1e-2,
+        seed: 7,
+        ..FinetuneConfig::default()
+    };
+    let mut tuner = FineTuner::new(&base, tokenizer, &train, config).expect("tuner");
+    while !tuner.is_done() {
+        tuner.train_step().expect("step");
+    }
+    let metrics = ExportMetrics {
+        base_model: "tests/fixtures/parity/bert-mlm".into(),
+        dataset: "a toy set of 9 sentences".into(),
+        train_examples: train.len(),
+        test_examples: train.len(),
+        trainable_parameters: tuner.trainable_parameters(),
+        steps: tuner.step(),
+        wall_seconds: 0.0,
+        config: tuner.config().clone(),
+        test: tuner.evaluate(&train).expect("evaluate"),
+    };
+    export_files(&tuner, &tokenizer_json, &metrics).expect("export")
+}
+
+fn shapes(safetensors: &[u8]) -> BTreeMap<String, Vec<usize>> {
+    SafeTensors::deserialize(safetensors)
+        .expect("safetensors")
+        .tensors()
+        .into_iter()
+        .map(|(name, view)| (name, view.shape().to_vec()))
+        .collect()
+}
+
+#[derive(serde::Deserialize)]
+struct Reference {
+    transformers: String,
+    cases: Vec<Case>,
+}
+
+#[derive(serde::Deserialize)]
+struct Case {
+    text: String,
+    input_ids: Vec<u32>,
+    token_type_ids: Vec<u32>,
+    logits: Vec<f32>,
+}
+
+#[test]
+fn transformers_loads_the_export_and_agrees_on_the_logits() {
+    let files = build_export();
+    if std::env::var_os("BERTLAB_WRITE_EXPORT_FIXTURE").is_some() {
+        std::fs::create_dir_all(fixture()).expect("fixture folder");
+        for (name, bytes) in &files {
+            std::fs::write(fixture().join(name), bytes).expect("write fixture");
+        }
+        eprintln!(
+            "wrote {}: now run scripts/parity/check_export.py",
+            fixture().display()
+        );
+        return;
+    }
+    let file = |name: &str| &files.iter().find(|(n, _)| n == name).expect(name).1;
+    let committed = |name: &str| read(&fixture().join(name));
+    assert_eq!(
+        file("config.json"),
+        &committed("config.json"),
+        "config.json differs from the committed export: regenerate the fixture (see the top of this file)"
+    );
+    assert_eq!(
+        shapes(file("model.safetensors")),
+        shapes(&committed("model.safetensors")),
+        "the exported tensors differ from the committed export's"
+    );
+
+    let checkpoint = Checkpoint::from_dir(&fixture()).expect("the committed export loads");
+    let config = checkpoint.config.clone();
+    let model = checkpoint
+        .load::<ForSequenceClassification>(&Device::Cpu)
+        .expect("as a sequence classifier")
+        .model;
+    let tokenizer = Tokenizer::from_file(&fixture().join("tokenizer.json")).expect("tokenizer");
+    let reference: Reference =
+        serde_json::from_slice(&committed("transformers_logits.json")).expect("reference json");
+    assert!(reference.cases.len() >= 3);
+    let options = EncodeOptions {
+        add_special_tokens: true,
+        max_len: Some(config.max_input_len()),
+        position_offset: 0,
+    };
+    let mut worst = 0f32;
+    for case in &reference.cases {
+        let enc = tokenizer
+            .encode(&case.text, None, &options)
+            .expect("encode");
+        assert_eq!(enc.ids, case.input_ids, "{:?}: token ids", case.text);
+        assert_eq!(enc.type_ids, case.token_type_ids, "{:?}", case.text);
+        let input = EncoderInput::from_rows(&[enc.ids], Some(&[enc.type_ids]), 0, &Device::Cpu)
+            .expect("input");
+        let logits = model
+            .forward(&input, &Internals::none())
+            .expect("forward")
+            .logits
+            .squeeze(0)
+            .and_then(|l| l.to_vec1::<f32>())
+            .expect("logits");
+        assert_eq!(logits.len(), case.logits.len());
+        for (a, b) in logits.iter().zip(&case.logits) {
+            worst = worst.max((a - b).abs());
+        }
+    }
+    eprintln!(
+        "export vs transformers {}: max |diff| {worst:.2e} over {} texts",
+        reference.transformers,
+        reference.cases.len()
+    );
+    assert!(worst <= TOLERANCE, "max |diff| {worst} > {TOLERANCE}");
+}

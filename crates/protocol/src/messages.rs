@@ -1,0 +1,411 @@
+//! Typed messages between the page and the compute worker.
+//!
+//! Every request carries a [`JobId`] chosen by the page; every reply names the job it answers, so the
+//! page can run several jobs, route progress to the widget that asked, and cancel one of them.
+
+use serde::{Deserialize, Serialize};
+
+use crate::backend::{BackendChoice, BackendStatus};
+use crate::masking::{MaskingConfig, MaskingGrid};
+use crate::tokens::TokenView;
+use crate::training::{Approach, PairTask, SheetRow};
+use crate::views::{AttentionView, BenchRow, ContextSide, EmbeddingView, FillMaskView};
+
+/// Identifies one request and every event it produces.
+pub type JobId = u32;
+
+/// A message from the page to the worker.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum ToWorker {
+    /// Start a job.
+    Run { job: JobId, request: Request },
+    /// Stop a running job at its next checkpoint; the worker answers with [`Reply::Cancelled`].
+    Cancel { job: JobId },
+    /// Pause, resume or end a training job (one that sends [`Reply::Point`]s).
+    Steer { job: JobId, action: Steer },
+}
+
+/// What the user can do to a training run besides cancelling it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Steer {
+    /// Hold at the next update until `Resume`.
+    Pause,
+    Resume,
+    /// End training at the next update and report the model as it is then.
+    Stop,
+}
+
+/// The work a page can ask for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Request {
+    /// Describe the worker: version and compute backend.
+    Hello,
+    /// Measure the worker's integer throughput in `steps` slices of about `step_ms` milliseconds,
+    /// reporting progress after each and honouring cancellation: the long-job path end to end.
+    SelfCheck { steps: u32, step_ms: u32 },
+    /// Load a model folder from the lab's `models/` (its name), or the default model when `None`.
+    LoadModel { name: Option<String> },
+    /// Tokenize a sentence or pair with a model's tokenizer (the default model when `model` is
+    /// `None`), truncated to `max_len` tokens or the model's limit, tracing WordPiece on `trace`.
+    Tokenize {
+        model: Option<String>,
+        text: String,
+        pair: Option<String>,
+        max_len: Option<usize>,
+        trace: Option<String>,
+    },
+    /// The same text through the lab's three tokenizer kinds: WordPiece (the default model's),
+    /// byte-level BPE (RoBERTa-style) and Unigram (ALBERT-style), in that order.
+    CompareTokenizers { text: String },
+    /// Top-`top_k` predictions at every `[MASK]` in `text`, seeing the context `side` allows.
+    FillMask {
+        model: Option<String>,
+        text: String,
+        top_k: usize,
+        side: ContextSide,
+    },
+    /// Embedding parts of a sentence or pair; `segments` overrides the segment id of each token
+    /// (ignored when its length does not match the tokenization).
+    Embeddings {
+        model: Option<String>,
+        text: String,
+        pair: Option<String>,
+        segments: Option<Vec<u32>>,
+    },
+    /// Attention of every layer and head.
+    Attention {
+        model: Option<String>,
+        text: String,
+        pair: Option<String>,
+    },
+    /// Mask `text` (tokenized by the model's tokenizer) for `epochs` epochs under `config`.
+    MaskEpochs {
+        model: Option<String>,
+        text: String,
+        config: MaskingConfig,
+        epochs: usize,
+    },
+    /// The models the lab ships (`models/index.json`), loaded to describe them.
+    ListModels,
+    /// Train and test one classifier of the experiment sheet, streaming its training curve.
+    Finetune(FinetuneRequest),
+    /// The encoder trained by the `Finetune` job `run` (the worker keeps the latest one) as a
+    /// Hugging Face folder in a ZIP. The bytes arrive as a binary message just before the
+    /// [`Outcome::Exported`] that names them (see `client::take_bytes`).
+    ExportModel { run: JobId },
+    /// Pretrain a tiny encoder from scratch with MLM on the shipped corpus sample, streaming its
+    /// curve, held-out accuracy and the guesses for a probe sentence.
+    Pretrain(PretrainRequest),
+    /// Run forward passes on `choice` from now on (when it is available).
+    SetBackend { choice: BackendChoice },
+    /// Time one fill-mask forward of the default model on the CPU and on WebGPU (about a second in
+    /// all); with `Auto`, the faster one is used from then on.
+    MeasureBackends,
+    /// Destroy the WebGPU device, as a driver reset would, to watch the worker fall back to the
+    /// CPU (the system page's "Simulate a lost GPU").
+    LoseGpu,
+    /// The benchmark page: ms per forward at 16, 64 and 128 tokens on both backends, for the
+    /// default model and, when `bert_base`, a bert-base-sized model with random weights.
+    Benchmark { bert_base: bool, reps: usize },
+}
+
+/// One run of the pretraining lab: a recipe (masking and sentence objective) on a tiny encoder.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PretrainRequest {
+    /// Dynamic masking (a fresh mask each epoch) or static (BERT's fixed copies).
+    pub dynamic_masking: bool,
+    pub pair_task: PairTask,
+    pub layers: usize,
+    pub hidden_size: usize,
+    pub heads: usize,
+    pub steps: usize,
+    pub seed: u64,
+    /// A sentence with one `[MASK]` whose top guesses are reported as training goes.
+    pub probe: String,
+}
+
+/// The labelled sets the lab ships in `assets/datasets/` (see `SOURCES.md` there).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ShippedSet {
+    /// 800 customer-support messages over 8 intents, written for the lab.
+    #[default]
+    SupportIntents,
+    /// 1,200 SpamAssassin e-mails, spam or ham.
+    SpamAssassin,
+}
+
+impl ShippedSet {
+    pub const ALL: [ShippedSet; 2] = [ShippedSet::SupportIntents, ShippedSet::SpamAssassin];
+
+    pub fn path(self) -> &'static str {
+        match self {
+            ShippedSet::SupportIntents => "assets/datasets/support-intents.csv",
+            ShippedSet::SpamAssassin => "assets/datasets/spam-assassin.csv",
+        }
+    }
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            ShippedSet::SupportIntents => "800 customer-support messages over 8 intents (600 to train, 200 to test), written for the lab",
+            ShippedSet::SpamAssassin => "1,200 e-mails from the SpamAssassin corpus, spam or ham (900 to train, 300 to test), headers and HTML removed",
+        }
+    }
+
+    /// Short name for the sheet and URLs.
+    pub fn slug(self) -> &'static str {
+        match self {
+            ShippedSet::SupportIntents => "support-intents",
+            ShippedSet::SpamAssassin => "spam-assassin",
+        }
+    }
+}
+
+/// One run of the fine-tuning lab.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FinetuneRequest {
+    /// The encoder to start from (a folder of the lab's `models/`); the default model when `None`.
+    pub model: Option<String>,
+    /// The user's CSV (`text,label[,split]`); `dataset` when `None`.
+    pub csv: Option<String>,
+    /// Which shipped labelled set to use without a CSV.
+    #[serde(default)]
+    pub dataset: ShippedSet,
+    pub approach: Approach,
+    /// A class-balanced subset of the training split; all of it when `None`.
+    pub train_examples: Option<usize>,
+    pub epochs: usize,
+    pub seed: u64,
+}
+
+/// A message from the worker to the page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum FromWorker {
+    /// Sent once when the worker has started and can take requests.
+    Ready(WorkerInfo),
+    /// The compute backend changed: WebGPU found or not, failed, chosen, or measured.
+    Backend(BackendStatus),
+    /// An event of a running job.
+    Job { job: JobId, reply: Reply },
+}
+
+/// One event of a job: any number of `Progress` (and, from training jobs, `Point`), then exactly
+/// one of `Done`, `Failed` or `Cancelled`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Reply {
+    Progress(Progress),
+    /// One update of a training run, for the live curve.
+    Point(TrainingPoint),
+    Done(Outcome),
+    /// The job failed; the message is written for a student to read.
+    Failed {
+        message: String,
+    },
+    Cancelled,
+}
+
+impl Reply {
+    /// Whether this event ends its job.
+    pub fn is_final(&self) -> bool {
+        !matches!(self, Reply::Progress(_) | Reply::Point(_))
+    }
+}
+
+/// How far a job has come.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Progress {
+    pub done: u64,
+    pub total: u64,
+    pub message: String,
+}
+
+impl Progress {
+    /// Completed fraction in `[0, 1]`; a job of unknown size (`total == 0`) reports 0.
+    pub fn fraction(&self) -> f64 {
+        if self.total == 0 {
+            0.0
+        } else {
+            (self.done as f64 / self.total as f64).min(1.0)
+        }
+    }
+}
+
+/// Where a training run stands after one update.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainingPoint {
+    pub step: usize,
+    pub total_steps: usize,
+    pub loss: f64,
+    /// On the update's batch.
+    pub accuracy: f64,
+    /// Whether the run is holding (paused) after this update.
+    pub paused: bool,
+    /// Held-out accuracy, on the updates where it was measured.
+    #[serde(default)]
+    pub held_out_accuracy: Option<f64>,
+    /// The probe sentence's top guesses, on the updates where they were asked for.
+    #[serde(default)]
+    pub probe: Vec<String>,
+}
+
+/// The result of a finished job.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Outcome {
+    Hello(WorkerInfo),
+    /// A `SelfCheck` ran all its steps at this many simple integer operations per second.
+    SelfCheck {
+        steps: u32,
+        operations_per_second: f64,
+    },
+    ModelLoaded(ModelSummary),
+    Tokenized(TokenView),
+    TokenizersCompared(Vec<TokenView>),
+    FilledMask(FillMaskView),
+    Embedded(EmbeddingView),
+    Attended(AttentionView),
+    MaskedEpochs(MaskingGrid),
+    Models {
+        default: String,
+        models: Vec<ModelSummary>,
+    },
+    /// A line of the experiment sheet, tested on the held-out split.
+    FineTuned(SheetRow),
+    /// A model folder zipped: a file name to save it under, and its size.
+    Exported {
+        file_name: String,
+        bytes: usize,
+    },
+    /// The backend now in use (answers `SetBackend` and `MeasureBackends`).
+    Backend(BackendStatus),
+    /// The benchmark page's table, and the adapter it ran on (`None`: no WebGPU).
+    Benchmark {
+        adapter: Option<String>,
+        software: bool,
+        rows: Vec<BenchRow>,
+    },
+    /// A pretraining run ended: its updates, tokens and final held-out scores.
+    Pretrained {
+        steps: usize,
+        tokens_seen: u64,
+        held_out_accuracy: f64,
+        held_out_perplexity: f64,
+        parameters: usize,
+    },
+}
+
+/// What a loaded model is, for the status bar and the model pickers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelSummary {
+    pub name: String,
+    pub family: String,
+    pub layers: usize,
+    pub hidden_size: usize,
+    pub heads: usize,
+    pub vocab_size: usize,
+    /// Longest input in tokens, special tokens included.
+    pub max_len: usize,
+    pub parameters: usize,
+    /// Whether fill-mask predictions are available.
+    pub has_mlm_head: bool,
+}
+
+/// What the worker is and what it computes on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorkerInfo {
+    pub version: String,
+    /// Where forward passes run, and why (updated by [`FromWorker::Backend`]).
+    pub backend: BackendStatus,
+}
+
+/// Encode a message for `postMessage`.
+pub fn encode<T: Serialize>(message: &T) -> Result<String, String> {
+    serde_json::to_string(message).map_err(|e| format!("could not encode a worker message: {e}"))
+}
+
+/// Decode a message received through `postMessage`.
+pub fn decode<T: for<'de> Deserialize<'de>>(text: &str) -> Result<T, String> {
+    serde_json::from_str(text).map_err(|e| format!("malformed worker message: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_round_trip_through_json() {
+        let outbound = vec![
+            ToWorker::Run {
+                job: 7,
+                request: Request::SelfCheck {
+                    steps: 3,
+                    step_ms: 10,
+                },
+            },
+            ToWorker::Cancel { job: 7 },
+            ToWorker::Steer {
+                job: 7,
+                action: Steer::Pause,
+            },
+        ];
+        for message in outbound {
+            let text = encode(&message).expect("encodable");
+            assert_eq!(decode::<ToWorker>(&text).expect("decodable"), message);
+        }
+        let inbound = FromWorker::Job {
+            job: 7,
+            reply: Reply::Progress(Progress {
+                done: 1,
+                total: 3,
+                message: "step 1".into(),
+            }),
+        };
+        let text = encode(&inbound).expect("encodable");
+        assert_eq!(decode::<FromWorker>(&text).expect("decodable"), inbound);
+    }
+
+    #[test]
+    fn only_terminal_replies_end_a_job() {
+        let progress = Reply::Progress(Progress {
+            done: 0,
+            total: 0,
+            message: String::new(),
+        });
+        assert!(!progress.is_final());
+        assert!(Reply::Cancelled.is_final());
+        assert!(!Reply::Point(TrainingPoint {
+            step: 1,
+            total_steps: 2,
+            loss: 1.0,
+            accuracy: 0.5,
+            paused: false,
+            held_out_accuracy: None,
+            probe: Vec::new(),
+        })
+        .is_final());
+        assert!(Reply::Failed {
+            message: "x".into()
+        }
+        .is_final());
+    }
+
+    #[test]
+    fn progress_fraction_is_clamped_and_safe_for_unknown_totals() {
+        let p = |done, total| {
+            Progress {
+                done,
+                total,
+                message: String::new(),
+            }
+            .fraction()
+        };
+        assert_eq!(p(5, 0), 0.0);
+        assert_eq!(p(1, 4), 0.25);
+        assert_eq!(p(9, 4), 1.0);
+    }
+
+    #[test]
+    fn malformed_input_gets_a_message_not_a_panic() {
+        let err = decode::<ToWorker>("{not json").expect_err("must fail");
+        assert!(err.contains("malformed worker message"), "{err}");
+    }
+}

@@ -1,0 +1,114 @@
+//! The training vocabulary the page and the core share: the sentence-pair objective of a pretraining
+//! run, the fine-tuning regimes and approaches the lab compares, and one row of its experiment sheet.
+
+use serde::{Deserialize, Serialize};
+
+/// The sentence-pair objective trained next to MLM.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PairTask {
+    /// MLM only (RoBERTa): sequences are packed sentences of one document.
+    #[default]
+    None,
+    /// Next-sentence prediction (BERT): B follows A (label 0) or comes from another document (1).
+    Nsp,
+    /// Sentence-order prediction (ALBERT): A then B (label 0) or swapped (1).
+    Sop,
+}
+
+/// What a run trains.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Regime {
+    /// The pretrained weights stay fixed; only what had to be created (the classifier, and a
+    /// pooler the checkpoint lacks) learns — the encoder is a feature extractor.
+    Frozen,
+    /// Every weight of the pretrained model learns.
+    Full,
+    /// The same architecture from random weights: what pretraining is worth.
+    Scratch,
+}
+
+impl Regime {
+    pub const ALL: [Regime; 3] = [Regime::Frozen, Regime::Full, Regime::Scratch];
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            Regime::Frozen => "frozen encoder + linear head",
+            Regime::Full => "full fine-tuning",
+            Regime::Scratch => "same model, random init",
+        }
+    }
+}
+
+/// One way to build a classifier for the experiment sheet: the baseline without an encoder, or
+/// an encoder in one of the three [`Regime`]s.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Approach {
+    BagOfWords,
+    Frozen,
+    Full,
+    Scratch,
+}
+
+impl Approach {
+    pub const ALL: [Approach; 4] = [
+        Approach::BagOfWords,
+        Approach::Frozen,
+        Approach::Full,
+        Approach::Scratch,
+    ];
+
+    /// The encoder regime, `None` for the bag-of-words baseline.
+    pub fn regime(self) -> Option<Regime> {
+        match self {
+            Approach::BagOfWords => None,
+            Approach::Frozen => Some(Regime::Frozen),
+            Approach::Full => Some(Regime::Full),
+            Approach::Scratch => Some(Regime::Scratch),
+        }
+    }
+
+    pub fn describe(self) -> &'static str {
+        self.regime()
+            .map_or("bag of words + logistic regression", Regime::describe)
+    }
+
+    /// The name on the command line and in URLs (`bag-of-words`, `frozen`, ...).
+    pub fn slug(self) -> &'static str {
+        match self {
+            Approach::BagOfWords => "bag-of-words",
+            Approach::Frozen => "frozen",
+            Approach::Full => "full",
+            Approach::Scratch => "scratch",
+        }
+    }
+
+    pub fn from_slug(slug: &str) -> Option<Approach> {
+        Approach::ALL.into_iter().find(|a| a.slug() == slug)
+    }
+}
+
+/// One line of the experiment sheet.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SheetRow {
+    pub approach: Approach,
+    /// The base model's name (empty for the bag of words).
+    pub model: String,
+    /// The labelled set it was trained and tested on.
+    #[serde(default)]
+    pub dataset: String,
+    pub train_examples: usize,
+    pub accuracy: f64,
+    pub macro_f1: f64,
+    pub trainable_parameters: usize,
+    pub wall_seconds: f64,
+    pub updates: usize,
+    /// Stopped by the user before the planned updates were done.
+    pub stopped_early: bool,
+    /// Why training ended before its last update other than by the user (e.g. the loss became
+    /// NaN); the row then scores the last good weights.
+    #[serde(default)]
+    pub note: String,
+}

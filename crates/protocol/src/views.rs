@@ -1,0 +1,92 @@
+//! What the fill-mask, embeddings and attention widgets draw: computed in the worker from a loaded
+//! model and sent to the page as plain data (the page never holds a tensor).
+
+use serde::{Deserialize, Serialize};
+
+/// Which side of each `[MASK]` the model may look at (the bidirectionality ablation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ContextSide {
+    /// The whole sentence, as BERT reads it.
+    #[default]
+    Both,
+    /// Only the tokens left of the first `[MASK]` (the right ones get attention weight 0).
+    LeftOnly,
+    /// Only the tokens right of the last `[MASK]`.
+    RightOnly,
+}
+
+/// One candidate for a masked position.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Candidate {
+    pub piece: String,
+    pub id: u32,
+    pub probability: f32,
+}
+
+/// The predictions at one `[MASK]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MaskPrediction {
+    /// Token index in [`FillMaskView::pieces`].
+    pub position: usize,
+    /// Best first.
+    pub candidates: Vec<Candidate>,
+}
+
+/// Fill-mask on one input.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FillMaskView {
+    /// Every token the model saw, specials included.
+    pub pieces: Vec<String>,
+    /// Per token: whether the ablation hid it from the model.
+    pub hidden: Vec<bool>,
+    pub side: ContextSide,
+    /// One entry per `[MASK]`, left to right.
+    pub masks: Vec<MaskPrediction>,
+    /// Tokens cut from the end of the text to fit the model's length.
+    #[serde(default)]
+    pub removed: usize,
+}
+
+/// The three embedding parts of every token, their LayerNormed sum, and the position table's geometry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EmbeddingView {
+    pub pieces: Vec<String>,
+    /// Segment (token type) id used for each token.
+    pub segments: Vec<u32>,
+    /// Per token, one vector of `dims` values each. `segment` is empty for models without a
+    /// token-type table (DistilBERT).
+    pub token: Vec<Vec<f32>>,
+    pub segment: Vec<Vec<f32>>,
+    pub position: Vec<Vec<f32>>,
+    /// LayerNorm(token + segment + position), what the first layer receives (before ALBERT's projection).
+    pub sum: Vec<Vec<f32>>,
+    /// L2 norms per token: `[token, segment, position, sum]`.
+    pub norms: Vec<[f32; 4]>,
+    /// Cosine similarity between the position vectors 0..n (n = `position_similarity.len()`, at most 64).
+    pub position_similarity: Vec<Vec<f32>>,
+    /// Segment ids the model's table accepts (`type_vocab_size`).
+    pub segment_choices: u32,
+}
+
+/// Attention probabilities of every layer and head for one input.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AttentionView {
+    pub pieces: Vec<String>,
+    /// Whether each token is [CLS]/[SEP]/[PAD]-like (for the "hide special tokens" toggle).
+    pub special: Vec<bool>,
+    pub layers: usize,
+    pub heads: usize,
+    /// `weights[layer][head]` is a row-major `n × n` matrix (row = the attending token), n = `pieces.len()`.
+    pub weights: Vec<Vec<Vec<f32>>>,
+}
+
+/// Milliseconds per forward, CPU and GPU, for one model at one length.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BenchRow {
+    pub model: String,
+    pub seq: usize,
+    pub cpu_ms: f64,
+    /// `None` without a GPU.
+    pub gpu_ms: Option<f64>,
+}

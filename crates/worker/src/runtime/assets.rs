@@ -1,0 +1,168 @@
+//! What the worker fetches from next to the app, each fetched once: the model index, model folders
+//! (loaded into memory and kept), the tokenizer lab's tokenizers, and data files.
+
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
+
+use bertlab_core::text::tokenizer::Tokenizer;
+use bertlab_protocol::messages::ModelSummary;
+use wasm_bindgen::JsCast;
+
+use super::jobs::{JobContext, Stop};
+use super::port::scope;
+use crate::lab_model::{safetensors_header_len, summary_from_header, LabModel};
+
+thread_local! {
+    /// Models loaded so far, by folder name; loading is slow, so each is loaded once.
+    static MODELS: RefCell<HashMap<String, Rc<LabModel>>> = RefCell::new(HashMap::new());
+    /// Models being loaded right now; other jobs wanting one wait for that load instead of repeating it.
+    static LOADING: RefCell<HashSet<String>> = RefCell::new(HashSet::new());
+    /// `models/index.json`, once fetched.
+    static INDEX: RefCell<Option<Rc<ModelIndex>>> = const { RefCell::new(None) };
+    /// The tokenizer lab's BPE and Unigram tokenizers, by path, once fetched.
+    static TOKENIZERS: RefCell<HashMap<String, Rc<Tokenizer>>> = RefCell::new(HashMap::new());
+}
+
+/// `models/index.json`: which one the lab opens with and which model folders it ships (older
+/// indexes name only the default).
+#[derive(serde::Deserialize)]
+pub(crate) struct ModelIndex {
+    pub(crate) default: String,
+    #[serde(default)]
+    pub(crate) models: Vec<String>,
+}
+
+impl ModelIndex {
+    /// The deployment's index, fetched once: every job naming no model needs it, and typing sends
+    /// a job per keystroke.
+    pub(crate) async fn get() -> Result<Rc<ModelIndex>, Stop> {
+        if let Some(index) = INDEX.with(|i| i.borrow().clone()) {
+            return Ok(index);
+        }
+        let index = fetch_bytes("models/index.json").await?;
+        let mut index = serde_json::from_slice::<ModelIndex>(&index)
+            .map_err(|e| Stop::Failed(format!("models/index.json is malformed: {e}")))?;
+        if index.models.is_empty() {
+            index.models.push(index.default.clone());
+        }
+        let index = Rc::new(index);
+        INDEX.with(|i| *i.borrow_mut() = Some(index.clone()));
+        Ok(index)
+    }
+}
+
+/// Fetch a file served next to the app (the worker script sits at the app's root).
+pub(crate) async fn fetch_bytes(path: &str) -> Result<Vec<u8>, Stop> {
+    Ok(fetch(path, None).await?.1)
+}
+
+/// Bytes `start..end` of a file, by an HTTP range request. A server that ignores ranges answers
+/// 200 with the whole file, which is cut here.
+async fn fetch_range(path: &str, start: usize, end: usize) -> Result<Vec<u8>, Stop> {
+    match fetch(path, Some((start, end))).await? {
+        (206, part) => Ok(part),
+        (_, whole) => whole
+            .get(start..end)
+            .map(<[u8]>::to_vec)
+            .ok_or_else(|| Stop::Failed(format!("{path} is shorter than {end} bytes"))),
+    }
+}
+
+/// The HTTP status and body of a GET, optionally of a byte range.
+async fn fetch(path: &str, range: Option<(usize, usize)>) -> Result<(u16, Vec<u8>), Stop> {
+    let failed = |what: &str| Stop::Failed(format!("could not load {path}: {what}"));
+    let request = match range {
+        Some((start, end)) => {
+            let headers = web_sys::Headers::new().map_err(|e| failed(&format!("{e:?}")))?;
+            headers
+                .set("Range", &format!("bytes={start}-{}", end.saturating_sub(1)))
+                .map_err(|e| failed(&format!("{e:?}")))?;
+            let init = web_sys::RequestInit::new();
+            init.set_headers(&headers);
+            web_sys::Request::new_with_str_and_init(path, &init)
+                .map_err(|e| failed(&format!("{e:?}")))?
+        }
+        None => web_sys::Request::new_with_str(path).map_err(|e| failed(&format!("{e:?}")))?,
+    };
+    let response = wasm_bindgen_futures::JsFuture::from(scope().fetch_with_request(&request))
+        .await
+        .map_err(|e| failed(&format!("{e:?}")))?;
+    let response: web_sys::Response = response.dyn_into().map_err(|_| failed("not a response"))?;
+    if !response.ok() {
+        return Err(failed(&format!("HTTP {}", response.status())));
+    }
+    let buffer = response
+        .array_buffer()
+        .map_err(|e| failed(&format!("{e:?}")))?;
+    let buffer = wasm_bindgen_futures::JsFuture::from(buffer)
+        .await
+        .map_err(|e| failed(&format!("{e:?}")))?;
+    Ok((response.status(), js_sys::Uint8Array::new(&buffer).to_vec()))
+}
+
+/// The model folder `name` (the default when `None`), downloaded and built once, then kept.
+pub(crate) async fn load_model(
+    ctx: &JobContext,
+    name: Option<String>,
+) -> Result<Rc<LabModel>, Stop> {
+    let name = match name {
+        Some(name) => name,
+        None => ModelIndex::get().await?.default.clone(),
+    };
+    while LOADING.with(|l| l.borrow().contains(&name)) {
+        ctx.progress(0, 0, format!("waiting for {name} to load"));
+        gloo::timers::future::TimeoutFuture::new(50).await;
+        ctx.yield_or_stop().await?;
+    }
+    if let Some(model) = MODELS.with(|m| m.borrow().get(&name).cloned()) {
+        return Ok(model);
+    }
+    LOADING.with(|l| l.borrow_mut().insert(name.clone()));
+    let loaded = download_and_build(ctx, &name).await;
+    LOADING.with(|l| l.borrow_mut().remove(&name));
+    let model = Rc::new(loaded?);
+    MODELS.with(|m| m.borrow_mut().insert(name, model.clone()));
+    Ok(model)
+}
+
+/// Downloads a model folder's three files and builds the model.
+async fn download_and_build(ctx: &JobContext, name: &str) -> Result<LabModel, Stop> {
+    let mut files = Vec::new();
+    for (i, file) in ["config.json", "tokenizer.json", "model.safetensors"]
+        .into_iter()
+        .enumerate()
+    {
+        ctx.progress(i as u64, 4, format!("downloading {name}/{file}"));
+        files.push(fetch_bytes(&format!("models/{name}/{file}")).await?);
+        ctx.yield_or_stop().await?;
+    }
+    ctx.progress(3, 4, format!("building {name}"));
+    Ok(LabModel::from_bytes(name, &files[0], &files[2], &files[1])?)
+}
+
+/// A model's summary without loading it: `config.json` and the header of `model.safetensors`
+/// (two range requests), or the loaded model's own when it is in memory.
+pub(crate) async fn describe_model(name: &str) -> Result<ModelSummary, Stop> {
+    if let Some(model) = MODELS.with(|m| m.borrow().get(name).cloned()) {
+        return Ok(model.summary());
+    }
+    let config = fetch_bytes(&format!("models/{name}/config.json")).await?;
+    let weights = format!("models/{name}/model.safetensors");
+    let len = safetensors_header_len(&fetch_range(&weights, 0, 8).await?)
+        .map_err(|e| Stop::Failed(format!("{name}: {e}")))?;
+    let header = fetch_range(&weights, 8, 8 + len).await?;
+    Ok(summary_from_header(name, &config, &header)?)
+}
+
+/// One of the tokenizer lab's shipped tokenizers, fetched once.
+pub(crate) async fn shipped_tokenizer(path: &str) -> Result<Rc<Tokenizer>, Stop> {
+    if let Some(tok) = TOKENIZERS.with(|t| t.borrow().get(path).cloned()) {
+        return Ok(tok);
+    }
+    let tok = Tokenizer::from_bytes(&fetch_bytes(path).await?)
+        .map_err(|e| Stop::Failed(format!("{path}: {e}")))?;
+    let tok = Rc::new(tok);
+    TOKENIZERS.with(|t| t.borrow_mut().insert(path.to_string(), tok.clone()));
+    Ok(tok)
+}

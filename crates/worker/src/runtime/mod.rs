@@ -1,0 +1,43 @@
+//! The compute runtime inside the Web Worker: decodes the page's messages, runs each request as an
+//! async job, streams progress, honours cancellation, and turns every failure into a readable
+//! `Reply::Failed`.
+//!
+//! - `port`: the message port to the page (post, transfer bytes, the clock, yielding);
+//! - `jobs`: a job's channel back to the page and the page's orders (cancel, pause, stop);
+//! - `assets`: what is fetched from next to the app (the model index, model folders, tokenizers);
+//! - `accelerator`: which backend runs a request (WebGPU or the CPU) and the fallback;
+//! - `tasks`: one function per request.
+
+mod accelerator;
+mod assets;
+mod jobs;
+mod port;
+mod tasks;
+
+use bertlab_protocol::messages::{decode, FromWorker, ToWorker};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::MessageEvent;
+
+/// Entry point of the worker binary: install the message handler and announce readiness.
+pub fn start() {
+    console_error_panic_hook::set_once();
+    let onmessage = Closure::<dyn Fn(MessageEvent)>::new(|event: MessageEvent| {
+        let Some(text) = event.data().as_string() else {
+            return;
+        };
+        match decode::<ToWorker>(&text) {
+            Ok(ToWorker::Run { job, request }) => {
+                wasm_bindgen_futures::spawn_local(tasks::run(job, request))
+            }
+            Ok(ToWorker::Cancel { job }) => jobs::cancel(job),
+            Ok(ToWorker::Steer { job, action }) => jobs::steer(job, action),
+            Err(message) => web_sys::console::error_1(&message.into()),
+        }
+    });
+    port::scope().set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
+    // The handler lives as long as the worker.
+    onmessage.forget();
+    port::post(&FromWorker::Ready(tasks::worker_info()));
+    wasm_bindgen_futures::spawn_local(accelerator::probe());
+}

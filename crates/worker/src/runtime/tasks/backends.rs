@@ -1,0 +1,109 @@
+//! The backend jobs: timing fill-mask on the CPU and on WebGPU (which `Auto` then follows), and
+//! the benchmark page's table.
+
+use bertlab_core::gpu::bench::{
+    bench_input, bert_base_config, time_cpu, time_gpu, BenchRow, SEQ_LENS,
+};
+use bertlab_core::gpu::GpuMaskedLm;
+use bertlab_core::model::{Loaded, MaskedLm};
+use bertlab_protocol::backend::BackendTimings;
+use bertlab_protocol::messages::Outcome;
+
+use crate::runtime::accelerator::{self, GpuWeights};
+use crate::runtime::assets::load_model;
+use crate::runtime::jobs::{JobContext, Stop};
+use crate::runtime::port::now_ms;
+
+/// One fill-mask forward of the default model on each backend, ~0.5 s each; with `Auto` the
+/// faster one is used from then on.
+pub(super) async fn measure_backends(ctx: &JobContext) -> Result<Outcome, Stop> {
+    let model = load_model(ctx, None).await?;
+    let mlm = model.masked_lm()?;
+    let tokens = 16;
+    let input = bench_input(&model.config, tokens).map_err(|e| Stop::Failed(e.to_string()))?;
+    ctx.progress(0, 2, "timing the CPU");
+    ctx.yield_or_stop().await?;
+    // At most 5 forwards or half a second per backend, after a warm-up.
+    const REPS: usize = 5;
+    const BUDGET_MS: f64 = 500.0;
+    let cpu_ms =
+        time_cpu(mlm, &input, REPS, BUDGET_MS, &now_ms).map_err(|e| Stop::Failed(e.to_string()))?;
+    ctx.progress(1, 2, "timing WebGPU");
+    ctx.yield_or_stop().await?;
+    let gpu_ms = match accelerator::upload(&model).await {
+        Some(gpu) => match gpu.weights.as_ref() {
+            GpuWeights::MaskedLm(m) => {
+                match time_gpu(&gpu.ctx, m, &input, REPS, BUDGET_MS, &now_ms).await {
+                    Ok(ms) => Some(ms),
+                    Err(e) => {
+                        accelerator::failed(e);
+                        None
+                    }
+                }
+            }
+            GpuWeights::EncoderOnly(_) => None,
+        },
+        None => None,
+    };
+    accelerator::record_timings(BackendTimings {
+        model: model.name.clone(),
+        tokens,
+        cpu_ms,
+        gpu_ms,
+    });
+    Ok(Outcome::Backend(accelerator::status()))
+}
+
+/// The benchmark page's table: both backends at every length, for the default model and
+/// optionally a bert-base-sized random one.
+pub(super) async fn benchmark(
+    ctx: &JobContext,
+    bert_base: bool,
+    reps: usize,
+) -> Result<Outcome, Stop> {
+    let failed = |e: bertlab_core::gpu::GpuError| Stop::Failed(e.to_string());
+    let lab = load_model(ctx, None).await?;
+    // Cloning a model shares its weight tensors.
+    let mut models = vec![(lab.name.clone(), lab.masked_lm()?.clone())];
+    if bert_base {
+        ctx.progress(0, 0, "building a bert-base-sized model (random weights)");
+        ctx.yield_or_stop().await?;
+        let base = Loaded::<MaskedLm>::random(&bert_base_config(), 0, &candle_core::Device::Cpu)
+            .map_err(|e| Stop::Failed(e.to_string()))?;
+        models.push(("bert-base (random, 12x768)".into(), base.model));
+    }
+    let gpu_ctx = accelerator::context().await;
+    let total = (models.len() * SEQ_LENS.len()) as u64;
+    let mut rows = Vec::new();
+    for (name, model) in &models {
+        let gpu = match &gpu_ctx {
+            Some(c) => Some(GpuMaskedLm::upload(c, model).await.map_err(failed)?),
+            None => None,
+        };
+        for seq in SEQ_LENS {
+            ctx.progress(rows.len() as u64, total, format!("{name}, {seq} tokens"));
+            ctx.yield_or_stop().await?;
+            let input = bench_input(model.encoder.config(), seq).map_err(failed)?;
+            let cpu_ms = time_cpu(model, &input, reps, f64::INFINITY, &now_ms).map_err(failed)?;
+            let gpu_ms = match (&gpu_ctx, gpu.as_ref()) {
+                (Some(c), Some(g)) => Some(
+                    time_gpu(c, g, &input, reps, f64::INFINITY, &now_ms)
+                        .await
+                        .map_err(failed)?,
+                ),
+                _ => None,
+            };
+            rows.push(BenchRow {
+                model: name.clone(),
+                seq,
+                cpu_ms,
+                gpu_ms,
+            });
+        }
+    }
+    Ok(Outcome::Benchmark {
+        adapter: gpu_ctx.as_ref().map(|c| c.adapter_name()),
+        software: gpu_ctx.as_ref().is_some_and(|c| c.is_software()),
+        rows,
+    })
+}

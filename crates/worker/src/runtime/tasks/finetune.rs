@@ -1,0 +1,204 @@
+//! The fine-tune lab's jobs: one line of the experiment sheet (train, then test on the held-out
+//! split), and the download of the model it trained.
+
+use std::cell::RefCell;
+
+use bertlab_core::model::Checkpoint;
+use bertlab_core::text::tokenizer::Tokenizer;
+use bertlab_core::train::baseline::{BagOfWords, BaselineConfig};
+use bertlab_core::train::export::{export_files, ExportMetrics};
+use bertlab_core::train::finetune::{FineTuner, FinetuneConfig, SheetRow};
+use bertlab_core::train::labelled::parse_csv;
+use bertlab_core::train::zip::stored_zip;
+use bertlab_protocol::messages::{FinetuneRequest, JobId, Outcome, TrainingPoint};
+
+use crate::runtime::assets::{fetch_bytes, ModelIndex};
+use crate::runtime::jobs::{JobContext, Stop};
+use crate::runtime::port::transfer_bytes;
+
+thread_local! {
+    /// The latest fine-tuned encoder, by the job that trained it, until it is exported or replaced
+    /// (one at a time: a MiniLM-sized model and its optimizer state take a few hundred MB).
+    static TUNED: RefCell<Option<Tuned>> = const { RefCell::new(None) };
+}
+
+/// A fine-tuned model kept for export.
+struct Tuned {
+    job: JobId,
+    tuner: FineTuner,
+    tokenizer_json: Vec<u8>,
+    metrics: ExportMetrics,
+}
+
+/// One line of the experiment sheet: train `request.approach` on the training split (or a
+/// balanced part of it), streaming the curve, then test on the held-out split.
+pub(super) async fn finetune(ctx: &JobContext, request: FinetuneRequest) -> Result<SheetRow, Stop> {
+    let failed = |e: bertlab_core::train::TrainError| Stop::Failed(e.to_string());
+    let dataset = match request.csv {
+        Some(_) => "your CSV".to_string(),
+        None => request.dataset.slug().to_string(),
+    };
+    let csv = match request.csv {
+        Some(text) => text.into_bytes(),
+        None => fetch_bytes(request.dataset.path()).await?,
+    };
+    let split = parse_csv(&csv, 0.2, request.seed).map_err(failed)?;
+    let train = split
+        .train
+        .balanced_subset(request.train_examples.unwrap_or(usize::MAX), request.seed);
+    let started = js_sys::Date::now();
+    let seconds = || (js_sys::Date::now() - started) / 1000.0;
+    let Some(regime) = request.approach.regime() else {
+        ctx.progress(
+            0,
+            0,
+            format!("fitting the bag of words on {} texts", train.len()),
+        );
+        ctx.yield_or_stop().await?;
+        let config = BaselineConfig::default();
+        let model = BagOfWords::train(&train, &config).map_err(failed)?;
+        let test = model.evaluate(&split.test);
+        return Ok(SheetRow {
+            approach: request.approach,
+            model: String::new(),
+            dataset,
+            train_examples: train.len(),
+            accuracy: test.accuracy,
+            macro_f1: test.macro_f1,
+            trainable_parameters: model.trainable_parameters(),
+            wall_seconds: seconds(),
+            updates: config.epochs,
+            stopped_early: false,
+            note: String::new(),
+        });
+    };
+    let name = match request.model {
+        Some(name) => name,
+        None => ModelIndex::get().await?.default.clone(),
+    };
+    let mut files = Vec::new();
+    for file in ["config.json", "model.safetensors", "tokenizer.json"] {
+        ctx.progress(0, 0, format!("loading {name}/{file}"));
+        files.push(fetch_bytes(&format!("models/{name}/{file}")).await?);
+        ctx.yield_or_stop().await?;
+    }
+    let checkpoint = Checkpoint::from_bytes(&files[0], &files[1])
+        .map_err(|e| Stop::Failed(format!("{name}: {e}")))?;
+    let tokenizer =
+        Tokenizer::from_bytes(&files[2]).map_err(|e| Stop::Failed(format!("{name}: {e}")))?;
+    let tokenizer_json = files.swap_remove(2);
+    drop(files);
+    // The previous model gives its memory back before this one is built.
+    TUNED.with(|t| t.borrow_mut().take());
+    ctx.progress(0, 0, format!("preparing {} training texts", train.len()));
+    ctx.yield_or_stop().await?;
+    let config = FinetuneConfig {
+        epochs: request.epochs.max(1),
+        seed: request.seed,
+        ..FinetuneConfig::for_regime(regime)
+    };
+    let mut tuner = FineTuner::new(&checkpoint, tokenizer, &train, config).map_err(failed)?;
+    drop(checkpoint);
+    let mut stopped_early = false;
+    let mut note = String::new();
+    while !tuner.is_done() {
+        let step = match tuner.train_step() {
+            Ok(step) => step,
+            // The update was not applied: test what the last good weights learned.
+            Err(e @ bertlab_core::train::TrainError::NonFinite { .. }) => {
+                note = e.to_string();
+                break;
+            }
+            Err(e) => return Err(failed(e)),
+        };
+        let point = TrainingPoint {
+            step: step.step,
+            total_steps: step.total_steps,
+            loss: step.loss,
+            accuracy: step.accuracy,
+            paused: false,
+            held_out_accuracy: None,
+            probe: Vec::new(),
+        };
+        ctx.point(point.clone());
+        if ctx.between_updates(&point).await? {
+            stopped_early = !tuner.is_done();
+            break;
+        }
+    }
+    ctx.progress(
+        0,
+        0,
+        format!("testing on {} held-out texts", split.test.len()),
+    );
+    ctx.yield_or_stop().await?;
+    let test = tuner.evaluate(&split.test).map_err(failed)?;
+    let row = SheetRow {
+        approach: request.approach,
+        model: name.clone(),
+        dataset: dataset.clone(),
+        train_examples: train.len(),
+        accuracy: test.accuracy,
+        macro_f1: test.macro_f1,
+        trainable_parameters: tuner.trainable_parameters(),
+        wall_seconds: seconds(),
+        updates: tuner.step(),
+        stopped_early,
+        note,
+    };
+    let metrics = ExportMetrics {
+        base_model: name,
+        dataset,
+        train_examples: train.len(),
+        test_examples: split.test.len(),
+        trainable_parameters: row.trainable_parameters,
+        steps: row.updates,
+        wall_seconds: row.wall_seconds,
+        config: tuner.config().clone(),
+        test,
+    };
+    TUNED.with(|t| {
+        *t.borrow_mut() = Some(Tuned {
+            job: ctx.job,
+            tuner,
+            tokenizer_json,
+            metrics,
+        })
+    });
+    Ok(row)
+}
+
+/// The model `run` trained, zipped, posted as bytes; `None` when it is no longer kept.
+pub(super) fn export_model(job: JobId, run: JobId) -> Result<Outcome, Stop> {
+    let zipped = TUNED.with(|t| {
+        let kept = t.borrow();
+        let tuned = kept.as_ref().filter(|t| t.job == run)?;
+        Some(
+            export_files(&tuned.tuner, &tuned.tokenizer_json, &tuned.metrics)
+                .map_err(|e| Stop::Failed(e.to_string()))
+                .and_then(|files| {
+                    let folder = format!(
+                        "{}-{:?}-{}",
+                        tuned.metrics.base_model, tuned.metrics.config.regime, run
+                    )
+                    .to_lowercase();
+                    let files: Vec<(String, Vec<u8>)> = files
+                        .into_iter()
+                        .map(|(name, bytes)| (format!("{folder}/{name}"), bytes))
+                        .collect();
+                    stored_zip(&files)
+                        .map(|zip| (format!("{folder}.zip"), zip))
+                        .map_err(Stop::Failed)
+                }),
+        )
+    });
+    let (file_name, zip) = zipped.ok_or_else(|| {
+        Stop::Failed(
+            "that model is no longer in memory (the lab keeps the latest run): train it again to download it"
+                .to_string(),
+        )
+    })??;
+    let bytes = zip.len();
+    transfer_bytes(job, &zip).map_err(Stop::Failed)?;
+    Ok(Outcome::Exported { file_name, bytes })
+}

@@ -1,0 +1,164 @@
+//! The pretrain lab's job: a tiny encoder pretrained from scratch in the tab with one recipe
+//! (static or dynamic masking, with NSP, SOP or no sentence task), streaming its curve and the
+//! guesses of a probe sentence.
+
+use bertlab_core::masking::{MaskingConfig, Strategy};
+use bertlab_core::model::{EncoderConfig, Family};
+use bertlab_core::text::tokenizer::Tokenizer;
+use bertlab_core::train::checkpoint::fresh_model;
+use bertlab_core::train::data::build_examples;
+use bertlab_core::train::pretrain::masker_for;
+use bertlab_core::train::{TrainConfig, Trainer};
+use bertlab_protocol::messages::{Outcome, PretrainRequest, TrainingPoint};
+use bertlab_protocol::views::ContextSide;
+
+use crate::runtime::assets::{fetch_bytes, ModelIndex};
+use crate::runtime::jobs::{JobContext, Stop};
+use crate::views::encoder::fill_mask_view;
+
+/// The corpus sample the pretraining lab trains on (public domain; see `assets/corpus/SOURCES.md`).
+const CORPUS_SAMPLE: &str = "assets/corpus/train.txt";
+const CORPUS_HELD_OUT: &str = "assets/corpus/valid.txt";
+
+/// A tiny encoder pretrained from scratch in the tab with one recipe, for the side-by-side lab.
+pub(super) async fn pretrain(ctx: &JobContext, request: PretrainRequest) -> Result<Outcome, Stop> {
+    let failed = |e: bertlab_core::train::TrainError| Stop::Failed(e.to_string());
+    let bad = |m: &str| Stop::Failed(m.to_string());
+    if !(1..=6).contains(&request.layers) || !(1..=8).contains(&request.heads) {
+        return Err(bad("choose 1 to 6 layers and 1 to 8 heads"));
+    }
+    if request.hidden_size % (request.heads * 2) != 0 || !(16..=256).contains(&request.hidden_size)
+    {
+        return Err(bad(
+            "the hidden size must be 16 to 256 and split evenly into the heads",
+        ));
+    }
+    ctx.progress(0, 0, "loading the corpus sample");
+    let index = ModelIndex::get().await?;
+    let tokenizer_json = fetch_bytes(&format!("models/{}/tokenizer.json", index.default)).await?;
+    let tokenizer = Tokenizer::from_bytes(&tokenizer_json)
+        .map_err(|e| Stop::Failed(format!("the tokenizer: {e}")))?;
+    let train_text = String::from_utf8_lossy(&fetch_bytes(CORPUS_SAMPLE).await?).into_owned();
+    let valid_text = String::from_utf8_lossy(&fetch_bytes(CORPUS_HELD_OUT).await?).into_owned();
+    ctx.yield_or_stop().await?;
+    let config = lab_recipe(&request);
+    ctx.progress(0, 0, "cutting the sample into sequences of 64 tokens");
+    // The first part of the sample is plenty for a run of minutes, and keeps start-up quick.
+    let head = |text: &str, lines: usize| {
+        text.lines().take(lines).collect::<Vec<_>>().join(
+            "
+",
+        )
+    };
+    let examples = build_examples(
+        &head(&train_text, 3000),
+        &tokenizer,
+        64,
+        request.pair_task,
+        request.seed,
+    )
+    .map_err(failed)?;
+    let valid = build_examples(
+        &head(&valid_text, 400),
+        &tokenizer,
+        64,
+        request.pair_task,
+        request.seed,
+    )
+    .map_err(failed)?;
+    let model_config = EncoderConfig {
+        vocab_size: tokenizer.vocab_size(),
+        num_hidden_layers: request.layers,
+        hidden_size: request.hidden_size,
+        num_attention_heads: request.heads,
+        intermediate_size: request.hidden_size * 4,
+        ..EncoderConfig::tiny(Family::Bert)
+    };
+    let (model, varmap) =
+        fresh_model(&model_config, request.pair_task, request.seed).map_err(failed)?;
+    let parameters = varmap.all_vars().iter().map(|v| v.elem_count()).sum();
+    let masker = masker_for(&tokenizer, config.masking.clone()).map_err(failed)?;
+    let mut trainer =
+        Trainer::new(model, &varmap, examples, valid, masker, config).map_err(failed)?;
+    let total = trainer.config().steps;
+    while trainer.step() < total {
+        let step = trainer.train_step().map_err(failed)?;
+        // Every tenth update (and the last): held-out accuracy and the probe's guesses.
+        let report = step.step % 10 == 0 || step.step == total;
+        let held_out = if report {
+            trainer.validate().map_err(failed)?.map(|m| m.accuracy)
+        } else {
+            None
+        };
+        let probe = if report {
+            fill_mask_view(
+                &trainer.model().masked_lm(),
+                &tokenizer,
+                &request.probe,
+                3,
+                ContextSide::Both,
+            )
+            .map(|v| {
+                v.masks
+                    .first()
+                    .map(|m| m.candidates.iter().map(|c| c.piece.clone()).collect())
+                    .unwrap_or_default()
+            })
+            .unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        let point = TrainingPoint {
+            step: step.step,
+            total_steps: total,
+            loss: step.mlm_loss,
+            accuracy: step.mlm_accuracy,
+            paused: false,
+            held_out_accuracy: held_out,
+            probe,
+        };
+        ctx.point(point.clone());
+        if ctx.between_updates(&point).await? {
+            break;
+        }
+    }
+    ctx.progress(0, 0, "testing on the held-out sample");
+    ctx.yield_or_stop().await?;
+    let held_out = trainer
+        .validate()
+        .map_err(failed)?
+        .ok_or_else(|| bad("the held-out sample gave no sequences"))?;
+    Ok(Outcome::Pretrained {
+        steps: trainer.step(),
+        tokens_seen: trainer.tokens_seen(),
+        held_out_accuracy: held_out.accuracy,
+        held_out_perplexity: held_out.perplexity,
+        parameters,
+    })
+}
+
+/// The race's training settings: a learning rate high enough for a tiny model to move within
+/// minutes, batches of 8, and BERT's ten static copies against RoBERTa's fresh masks.
+fn lab_recipe(request: &PretrainRequest) -> TrainConfig {
+    TrainConfig {
+        steps: request.steps.clamp(1, 5000),
+        batch_size: 8,
+        lr_encoder: 3e-3,
+        lr_head: 3e-3,
+        warmup_steps: 10,
+        eval_every: 0,
+        eval_batches: 4,
+        seed: request.seed,
+        pair_task: request.pair_task,
+        masking: MaskingConfig {
+            strategy: if request.dynamic_masking {
+                Strategy::Dynamic
+            } else {
+                Strategy::Static { duplicates: 10 }
+            },
+            seed: request.seed,
+            ..MaskingConfig::default()
+        },
+        ..TrainConfig::default()
+    }
+}

@@ -1,0 +1,5 @@
+//! Core outputs turned into the views the page draws (`bertlab_protocol::views` and `::tokens`):
+//! plain data, so the page never holds a tensor. Native too, for the tests and the CLI.
+
+pub mod encoder;
+pub mod tokens;
