@@ -11,7 +11,9 @@ use bertlab_protocol::masking::{MaskingConfig, MaskingGrid};
 use bertlab_protocol::messages::ModelSummary;
 use bertlab_protocol::views::{AttentionView, ContextSide, EmbeddingView};
 
-use crate::views::encoder::{attention_view, embedding_view, FillMaskQuery};
+use crate::views::attention::attention_view;
+use crate::views::embeddings::embedding_view;
+use crate::views::fill_mask::FillMaskQuery;
 
 /// The weights of a loaded model.
 pub enum Weights {

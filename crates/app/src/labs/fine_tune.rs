@@ -53,6 +53,145 @@ enum RunState {
     Failed(String),
 }
 
+/// The signals one fine-tuning run reports into; `Copy`, so every event handler holds its own.
+#[derive(Clone, Copy)]
+struct Run {
+    status: RwSignal<WorkerStatus>,
+    state: RwSignal<RunState>,
+    message: RwSignal<String>,
+    sheet: RwSignal<Vec<SheetRow>>,
+    saved: RwSignal<Vec<SavedModel>>,
+    /// The curve as drawn, and the points received since (drawn at most every `REDRAW_MS`).
+    curve: RwSignal<Vec<TrainingPoint>>,
+    pending: StoredValue<Vec<TrainingPoint>>,
+    last_draw: StoredValue<f64>,
+    job: StoredValue<Option<JobId>>,
+}
+
+impl Run {
+    fn new(status: RwSignal<WorkerStatus>) -> Run {
+        let run = Run {
+            status,
+            state: RwSignal::new(RunState::Idle),
+            message: RwSignal::new(String::new()),
+            sheet: RwSignal::new(load_sheet()),
+            saved: RwSignal::new(Vec::new()),
+            curve: RwSignal::new(Vec::new()),
+            pending: StoredValue::new(Vec::new()),
+            last_draw: StoredValue::new(0.0),
+            job: StoredValue::new(None),
+        };
+        refresh_saved(run.saved, run.message);
+        run
+    }
+
+    fn flush(self) {
+        self.curve.set(self.pending.get_value());
+        self.last_draw.set_value(js_sys::Date::now());
+    }
+
+    /// Sends the run `settings` describe, on the user's CSV when one is loaded.
+    fn start(self, settings: FineTuneState, csv: Option<String>) {
+        self.pending.set_value(Vec::new());
+        self.flush();
+        self.message.set("starting…".into());
+        let request = Request::Finetune(FinetuneRequest {
+            model: (!settings.model.is_empty()).then_some(settings.model.clone()),
+            csv,
+            dataset: settings.dataset,
+            approach: settings.approach,
+            train_examples: (settings.examples > 0).then_some(settings.examples),
+            epochs: settings.epochs.clamp(1, 50),
+            seed: settings.seed,
+        });
+        match client::run(self.status, request, move |reply| self.on_reply(reply)) {
+            Ok(job) => {
+                self.job.set_value(Some(job));
+                self.state.set(RunState::Running { job, paused: false });
+            }
+            Err(m) => self.state.set(RunState::Failed(m)),
+        }
+    }
+
+    fn on_reply(self, reply: Reply) {
+        match reply {
+            Reply::Progress(p) => self.message.set(p.message),
+            Reply::Point(point) => self.on_point(point),
+            Reply::Done(Outcome::FineTuned(row)) => self.on_row(row),
+            Reply::Done(other) => self
+                .state
+                .set(RunState::Failed(format!("unexpected answer {other:?}"))),
+            Reply::Failed { message } => {
+                self.flush();
+                self.state.set(RunState::Failed(message));
+            }
+            Reply::Cancelled => {
+                self.message.set("cancelled".into());
+                self.state.set(RunState::Idle);
+            }
+        }
+    }
+
+    fn on_point(self, point: TrainingPoint) {
+        let paused = point.paused;
+        self.message.set(format!(
+            "update {} of {}: loss {:.3}{}",
+            point.step,
+            point.total_steps,
+            point.loss,
+            if paused { " (paused)" } else { "" }
+        ));
+        if !paused {
+            self.pending.update_value(|p| p.push(point));
+        }
+        self.state.update(|r| {
+            if let RunState::Running { paused: p, .. } = r {
+                *p = paused;
+            }
+        });
+        if js_sys::Date::now() - self.last_draw.get_value() >= REDRAW_MS {
+            self.flush();
+        }
+    }
+
+    /// A finished run: its line joins the sheet, and a trained encoder is saved in the browser.
+    fn on_row(self, row: SheetRow) {
+        self.flush();
+        let why = if row.note.is_empty() {
+            String::new()
+        } else {
+            format!(". {}", row.note)
+        };
+        self.message.set(format!(
+            "{}: {:.1}% accuracy on the held-out messages{}{why}",
+            row.approach.describe(),
+            row.accuracy * 100.0,
+            if row.stopped_early {
+                " (stopped early)"
+            } else {
+                ""
+            }
+        ));
+        let trained_encoder = row.approach.regime().is_some();
+        self.sheet.update(|rows| rows.push(row));
+        save_sheet(&self.sheet.get_untracked());
+        self.state.set(RunState::Idle);
+        if trained_encoder {
+            if let Some(job) = self.job.get_value() {
+                keep_model(self.status, job, self.message, self.saved);
+            }
+        }
+    }
+
+    /// The running job and whether it is paused.
+    fn running(self) -> Option<(JobId, bool)> {
+        match self.state.get() {
+            RunState::Running { job, paused } => Some((job, paused)),
+            _ => None,
+        }
+    }
+}
+
 #[component]
 pub fn FineTuneWidget(
     /// The widget's state (the URL's on a lab page, a lesson step's otherwise).
@@ -60,7 +199,73 @@ pub fn FineTuneWidget(
     /// Which controls are hidden or locked.
     policy: ControlPolicy,
 ) -> impl IntoView {
-    let status = expect_context::<RwSignal<WorkerStatus>>();
+    let run = Run::new(expect_context::<RwSignal<WorkerStatus>>());
+    // The user's own CSV (name, text); the shipped set when `None`.
+    let csv = RwSignal::new(None::<(String, String)>);
+    let data_name = move || match csv.get() {
+        Some((name, _)) => name,
+        None => state.with(|s| s.dataset.describe().to_string()),
+    };
+    let chart_data = move || match csv.get() {
+        Some(_) => "your CSV".to_string(),
+        None => state.with(|s| s.dataset.slug().to_string()),
+    };
+    view! {
+        <div class="lab fine-tune-lab">
+            <RunSettings state=state policy=policy csv=csv run=run />
+            <p class="meta">{move || format!("Data: {}", data_name())}</p>
+            <RunButtons run=run on_start=move || run.start(state.get_untracked(), csv.get_untracked().map(|(_, text)| text)) />
+            <p id="ft-status" class="status-line" aria-live="polite">{move || match run.state.get() {
+                RunState::Failed(m) => format!("Failed: {m}"),
+                _ => run.message.get(),
+            }}</p>
+            <div class="charts">
+                {move || loss_chart(&run.curve.get())}
+                {move || efficiency_chart(&run.sheet.get(), &chart_data())}
+            </div>
+            <Sheet rows=run.sheet />
+            <SavedModels saved=run.saved message=run.message />
+        </div>
+    }
+}
+
+/// Train, pause, resume, stop early (and test), cancel.
+#[component]
+fn RunButtons(run: Run, on_start: impl Fn() + 'static) -> impl IntoView {
+    let steer = move |action: Steer| {
+        if let Some((job, _)) = run.running() {
+            client::steer(job, action);
+        }
+    };
+    let cancel = move |_| {
+        if let Some((job, _)) = run.running() {
+            client::cancel(job);
+        }
+    };
+    view! {
+        <div class="buttons">
+            <button id="ft-run" class="primary" disabled=move || run.running().is_some() on:click=move |_| on_start()>"Train and test"</button>
+            <button id="ft-pause" disabled=move || run.running().is_none_or(|(_, p)| p)
+                on:click=move |_| steer(Steer::Pause)>"Pause"</button>
+            <button id="ft-resume" disabled=move || run.running().is_none_or(|(_, p)| !p)
+                on:click=move |_| steer(Steer::Resume)>"Resume"</button>
+            <button id="ft-stop" disabled=move || run.running().is_none()
+                on:click=move |_| steer(Steer::Stop)
+                title="End training now and test the model as it is">"Stop and test"</button>
+            <button id="ft-cancel" disabled=move || run.running().is_none() on:click=cancel>"Cancel"</button>
+        </div>
+    }
+}
+
+/// The run's settings: data, approach, number of labelled examples, epochs, model, own CSV.
+#[component]
+fn RunSettings(
+    state: RwSignal<FineTuneState>,
+    policy: ControlPolicy,
+    /// The user's CSV (name, text), once read.
+    csv: RwSignal<Option<(String, String)>>,
+    run: Run,
+) -> impl IntoView {
     let models = use_worker_answer(
         || Some(Request::ListModels),
         |outcome| match outcome {
@@ -68,123 +273,6 @@ pub fn FineTuneWidget(
             _ => None,
         },
     );
-    let sheet = RwSignal::new(load_sheet());
-    let run_state = RwSignal::new(RunState::Idle);
-    let message = RwSignal::new(String::new());
-    // The user's own CSV (name, text); the shipped set when `None`.
-    let csv = RwSignal::new(None::<(String, String)>);
-    let curve = RwSignal::new(Vec::<TrainingPoint>::new());
-    let pending = StoredValue::new(Vec::<TrainingPoint>::new());
-    let this_run = StoredValue::new(None::<JobId>);
-    let saved = RwSignal::new(Vec::<SavedModel>::new());
-    refresh_saved(saved, message);
-    let last_draw = StoredValue::new(0.0f64);
-
-    let flush = move || {
-        let points = pending.get_value();
-        curve.set(points);
-        last_draw.set_value(js_sys::Date::now());
-    };
-    let start = move |_| {
-        let s = state.get_untracked();
-        pending.set_value(Vec::new());
-        flush();
-        message.set("starting…".into());
-        let request = Request::Finetune(FinetuneRequest {
-            model: (!s.model.is_empty()).then_some(s.model.clone()),
-            csv: csv.get_untracked().map(|(_, text)| text),
-            dataset: s.dataset,
-            approach: s.approach,
-            train_examples: (s.examples > 0).then_some(s.examples),
-            epochs: s.epochs.clamp(1, 50),
-            seed: s.seed,
-        });
-        let on_reply = move |reply: Reply| match reply {
-            Reply::Progress(p) => message.set(p.message),
-            Reply::Point(point) => {
-                let paused = point.paused;
-                message.set(format!(
-                    "update {} of {}: loss {:.3}{}",
-                    point.step,
-                    point.total_steps,
-                    point.loss,
-                    if paused { " (paused)" } else { "" }
-                ));
-                pending.update_value(|p| {
-                    if !paused {
-                        p.push(point);
-                    }
-                });
-                run_state.update(|r| {
-                    if let RunState::Running { paused: p, .. } = r {
-                        *p = paused;
-                    }
-                });
-                if js_sys::Date::now() - last_draw.get_value() >= REDRAW_MS {
-                    flush();
-                }
-            }
-            Reply::Done(Outcome::FineTuned(row)) => {
-                flush();
-                let why = if row.note.is_empty() {
-                    String::new()
-                } else {
-                    format!(". {}", row.note)
-                };
-                message.set(format!(
-                    "{}: {:.1}% accuracy on the held-out messages{}{why}",
-                    row.approach.describe(),
-                    row.accuracy * 100.0,
-                    if row.stopped_early {
-                        " (stopped early)"
-                    } else {
-                        ""
-                    }
-                ));
-                let trained_encoder = row.approach.regime().is_some();
-                sheet.update(|rows| rows.push(row));
-                save_sheet(&sheet.get_untracked());
-                run_state.set(RunState::Idle);
-                if trained_encoder {
-                    if let Some(job) = this_run.get_value() {
-                        keep_model(status, job, message, saved);
-                    }
-                }
-            }
-            Reply::Done(other) => {
-                run_state.set(RunState::Failed(format!("unexpected answer {other:?}")))
-            }
-            Reply::Failed { message: m } => {
-                flush();
-                run_state.set(RunState::Failed(m));
-            }
-            Reply::Cancelled => {
-                message.set("cancelled".into());
-                run_state.set(RunState::Idle);
-            }
-        };
-        match client::run(status, request, on_reply) {
-            Ok(job) => {
-                this_run.set_value(Some(job));
-                run_state.set(RunState::Running { job, paused: false });
-            }
-            Err(m) => run_state.set(RunState::Failed(m)),
-        }
-    };
-    let running_job = move || match run_state.get() {
-        RunState::Running { job, paused } => Some((job, paused)),
-        _ => None,
-    };
-    let steer = move |action: Steer| {
-        if let Some((job, _)) = running_job() {
-            client::steer(job, action);
-        }
-    };
-    let cancel = move |_| {
-        if let Some((job, _)) = running_job() {
-            client::cancel(job);
-        }
-    };
     let lock = |name: &str| policy.locked(name);
     let (lock_approach, lock_examples, lock_epochs, lock_dataset) = (
         lock("approach"),
@@ -204,113 +292,83 @@ pub fn FineTuneWidget(
             match wasm_bindgen_futures::JsFuture::from(file.text()).await {
                 Ok(text) => match text.as_string() {
                     Some(text) => {
-                        message.set(format!("{name}: the next run uses this file"));
+                        run.message
+                            .set(format!("{name}: the next run uses this file"));
                         csv.set(Some((name, text)));
                     }
-                    None => run_state.set(RunState::Failed(format!("{name} is not text"))),
+                    None => run
+                        .state
+                        .set(RunState::Failed(format!("{name} is not text"))),
                 },
-                Err(e) => run_state.set(RunState::Failed(format!("cannot read {name}: {e:?}"))),
+                Err(e) => run
+                    .state
+                    .set(RunState::Failed(format!("cannot read {name}: {e:?}"))),
             }
         });
     };
-
     view! {
-        <div class="lab fine-tune-lab">
-            <div class="controls">
-                <label>"Data"
-                    <select id="ft-dataset" disabled=lock_dataset
-                        on:change=move |ev| {
-                            if let Some(d) = ShippedSet::ALL.into_iter().find(|d| d.slug() == event_target_value(&ev)) {
-                                state.update(|s| s.dataset = d);
-                            }
-                        }>
-                        {ShippedSet::ALL.into_iter().map(|d| view! {
-                            <option value=d.slug() selected=move || state.with(|s| s.dataset == d)>{d.slug()}</option>
-                        }).collect_view()}
-                    </select>
-                </label>
-                <label>"Approach"
-                    <select id="ft-approach" disabled=lock_approach
-                        on:change=move |ev| {
-                            if let Some(a) = Approach::from_slug(&event_target_value(&ev)) {
-                                state.update(|s| s.approach = a);
-                            }
-                        }>
-                        {Approach::ALL.into_iter().map(|a| view! {
-                            <option value=a.slug() selected=move || state.with(|s| s.approach == a)>{a.describe()}</option>
-                        }).collect_view()}
-                    </select>
-                </label>
-                <label>"Labelled examples"
-                    <select id="ft-examples" disabled=lock_examples
-                        on:change=move |ev| {
-                            if let Ok(n) = event_target_value(&ev).parse() {
-                                state.update(|s| s.examples = n);
-                            }
-                        }>
-                        {SIZES.into_iter().map(|n| view! {
-                            <option value=n.to_string() selected=move || state.with(|s| s.examples == n)>
-                                {if n == 0 { "all".to_string() } else { n.to_string() }}
-                            </option>
-                        }).collect_view()}
-                    </select>
-                </label>
-                <label>"Epochs"
-                    <input id="ft-epochs" type="number" min="1" max="50" disabled=lock_epochs
-                        prop:value=move || state.with(|s| s.epochs.to_string())
-                        on:change=move |ev| {
-                            if let Ok(n) = event_target_value(&ev).parse::<usize>() {
-                                state.update(|s| s.epochs = n.clamp(1, 50));
-                            }
-                        } />
-                </label>
-                <Show when=move || !hide_model>
-                    <ModelPicker id="ft-model" models=models mlm_only=false
-                        value=Signal::derive(move || state.with(|s| s.model.clone()))
-                        on_pick=Callback::new(move |name| state.update(|s| s.model = name)) />
-                </Show>
-                <Show when=move || !hide_data>
-                    <label>"Your own data (CSV with text,label columns)"
-                        <input id="ft-csv" type="file" accept=".csv,text/csv" on:change=on_file />
-                    </label>
-                </Show>
-            </div>
-            <p class="meta">{move || match csv.get() {
-                Some((name, _)) => format!("Data: {name}"),
-                None => format!("Data: {}", state.with(|s| s.dataset.describe())),
-            }}</p>
-            <div class="buttons">
-                <button id="ft-run" class="primary" disabled=move || running_job().is_some() on:click=start>"Train and test"</button>
-                <button id="ft-pause" disabled=move || running_job().is_none_or(|(_, p)| p)
-                    on:click=move |_| steer(Steer::Pause)>"Pause"</button>
-                <button id="ft-resume" disabled=move || running_job().is_none_or(|(_, p)| !p)
-                    on:click=move |_| steer(Steer::Resume)>"Resume"</button>
-                <button id="ft-stop" disabled=move || running_job().is_none()
-                    on:click=move |_| steer(Steer::Stop)
-                    title="End training now and test the model as it is">"Stop and test"</button>
-                <button id="ft-cancel" disabled=move || running_job().is_none() on:click=cancel>"Cancel"</button>
-            </div>
-            <p id="ft-status" class="status-line" aria-live="polite">{move || match run_state.get() {
-                RunState::Failed(m) => format!("Failed: {m}"),
-                _ => message.get(),
-            }}</p>
-            <div class="charts">
-                {move || loss_chart(&curve.get())}
-                {move || {
-                    let data = match csv.get() {
-                        Some(_) => "your CSV".to_string(),
-                        None => state.with(|s| s.dataset.slug().to_string()),
-                    };
-                    efficiency_chart(&sheet.get(), &data)
-                }}
-            </div>
-            <Sheet rows=sheet />
-            <SavedModels saved=saved message=message />
-        </div>
+    <div class="controls">
+        <label>"Data"
+            <select id="ft-dataset" disabled=lock_dataset
+                on:change=move |ev| {
+                    if let Some(d) = ShippedSet::ALL.into_iter().find(|d| d.slug() == event_target_value(&ev)) {
+                        state.update(|s| s.dataset = d);
+                    }
+                }>
+                {ShippedSet::ALL.into_iter().map(|d| view! {
+                    <option value=d.slug() selected=move || state.with(|s| s.dataset == d)>{d.slug()}</option>
+                }).collect_view()}
+            </select>
+        </label>
+        <label>"Approach"
+            <select id="ft-approach" disabled=lock_approach
+                on:change=move |ev| {
+                    if let Some(a) = Approach::from_slug(&event_target_value(&ev)) {
+                        state.update(|s| s.approach = a);
+                    }
+                }>
+                {Approach::ALL.into_iter().map(|a| view! {
+                    <option value=a.slug() selected=move || state.with(|s| s.approach == a)>{a.describe()}</option>
+                }).collect_view()}
+            </select>
+        </label>
+        <label>"Labelled examples"
+            <select id="ft-examples" disabled=lock_examples
+                on:change=move |ev| {
+                    if let Ok(n) = event_target_value(&ev).parse() {
+                        state.update(|s| s.examples = n);
+                    }
+                }>
+                {SIZES.into_iter().map(|n| view! {
+                    <option value=n.to_string() selected=move || state.with(|s| s.examples == n)>
+                        {if n == 0 { "all".to_string() } else { n.to_string() }}
+                    </option>
+                }).collect_view()}
+            </select>
+        </label>
+        <label>"Epochs"
+            <input id="ft-epochs" type="number" min="1" max="50" disabled=lock_epochs
+                prop:value=move || state.with(|s| s.epochs.to_string())
+                on:change=move |ev| {
+                    if let Ok(n) = event_target_value(&ev).parse::<usize>() {
+                        state.update(|s| s.epochs = n.clamp(1, 50));
+                    }
+                } />
+        </label>
+        <Show when=move || !hide_model>
+            <ModelPicker id="ft-model" models=models mlm_only=false
+                value=Signal::derive(move || state.with(|s| s.model.clone()))
+                on_pick=Callback::new(move |name| state.update(|s| s.model = name)) />
+        </Show>
+        <Show when=move || !hide_data>
+            <label>"Your own data (CSV with text,label columns)"
+                <input id="ft-csv" type="file" accept=".csv,text/csv" on:change=on_file />
+            </label>
+        </Show>
+    </div>
     }
 }
 
-/// Re-reads the list of saved models.
 fn refresh_saved(saved: RwSignal<Vec<SavedModel>>, message: RwSignal<String>) {
     wasm_bindgen_futures::spawn_local(async move {
         match saved_models::list().await {

@@ -1,10 +1,10 @@
 //! `bertlab fill-mask`: top-k predictions of a masked-language model for each mask (the same
-//! computation as the fill-mask widget, `bertlab_worker::views::encoder::fill_mask_view`).
+//! computation as the fill-mask widget, `bertlab_worker::views::fill_mask::fill_mask_view`).
 
 use anyhow::{Context, Result};
 use bertlab_core::model::{component_of, MaskedLm};
 use bertlab_protocol::views::ContextSide;
-use bertlab_worker::views::encoder::fill_mask_view;
+use bertlab_worker::views::fill_mask::fill_mask_view;
 use candle_core::Device;
 
 use std::path::PathBuf;

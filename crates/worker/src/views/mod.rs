@@ -1,5 +1,10 @@
 //! Core outputs turned into the views the page draws (`bertlab_protocol::views` and `::tokens`):
 //! plain data, so the page never holds a tensor. Native too, for the tests and the CLI.
 
-pub mod encoder;
+pub mod attention;
+pub mod embeddings;
+pub mod fill_mask;
+mod input;
+#[cfg(test)]
+mod test_models;
 pub mod tokens;

@@ -12,7 +12,7 @@ use crate::lab_model::LabModel;
 use crate::runtime::accelerator::{self, GpuWeights};
 use crate::runtime::assets::shipped_tokenizer;
 use crate::runtime::jobs::{JobContext, Stop};
-use crate::views::encoder::AttentionQuery;
+use crate::views::attention::AttentionQuery;
 use crate::views::tokens::{token_view, COMPARED_TOKENIZERS};
 
 /// The tokenizer lab: `text` (and `pair`) as `model` reads it, cut to `max_len` tokens.

@@ -14,7 +14,7 @@ use bertlab_protocol::views::ContextSide;
 
 use crate::runtime::assets::{fetch_bytes, ModelIndex};
 use crate::runtime::jobs::{JobContext, Stop};
-use crate::views::encoder::fill_mask_view;
+use crate::views::fill_mask::fill_mask_view;
 
 /// The corpus sample the pretraining lab trains on (public domain; see `assets/corpus/SOURCES.md`).
 const CORPUS_SAMPLE: &str = "assets/corpus/train.txt";

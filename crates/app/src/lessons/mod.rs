@@ -1,0 +1,259 @@
+//! The lessons' steps: text in the project's own words, each step paired with a widget in the state
+//! it needs. Plain data, native-testable: the tests hold the steps to the course outline.
+
+use crate::lab_registry::LabId;
+
+/// What sits beside a step's text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Widget {
+    /// One of the labs, opened in the state `query` describes: the same
+    /// query string the lab's own URL would carry, e.g. `text=The+capital+of+France+is+[MASK].`
+    /// (fields of the lab's state struct; see `ui::labs`). `hide` lists controls to hide in this step.
+    Lab {
+        lab: LabId,
+        query: &'static str,
+        hide: &'static [&'static str],
+    },
+    /// The recipe table BERT / RoBERTa / ALBERT / DistilBERT, parameter counts computed live from
+    /// their configs.
+    RecipeTable,
+    /// The pretrain-then-fine-tune pipeline: unlabeled text → MLM → checkpoint → heads.
+    Workflow,
+    /// What a pretrained encoder hands downstream: token vectors, pooled output, layer-wise
+    /// features; frozen versus fine-tuned.
+    Transfer,
+}
+
+/// One step of a lesson.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Step {
+    pub title: &'static str,
+    /// Paragraphs.
+    pub text: &'static [&'static str],
+    /// Something for the student to do with the widget ("Type …", "Switch to …"); may be empty.
+    pub task: &'static str,
+    pub widget: Option<Widget>,
+    /// Keys of [`OUTLINE_POINTS`] this step teaches.
+    pub covers: &'static [&'static str],
+}
+
+mod advanced;
+mod beginner;
+mod outline;
+
+use advanced::{
+    FINE_TUNING_PATTERN, LIMITS, PRETRAINING_OBJECTIVES, RECIPES_AFTER_BERT,
+    STATIC_VS_DYNAMIC_MASKING, WHAT_TRANSFERS,
+};
+use beginner::{
+    MASKED_LANGUAGE_MODELLING, PRETRAINING_AND_FINE_TUNING, WHAT_THE_MODEL_SEES, WHY_BERT_MATTERED,
+};
+pub use outline::OUTLINE_POINTS;
+
+/// The steps of a lesson (by slug); empty for a lesson not written yet.
+pub fn steps(lesson: &str) -> &'static [Step] {
+    match lesson {
+        "why-bert-mattered" => WHY_BERT_MATTERED,
+        "what-the-model-sees" => WHAT_THE_MODEL_SEES,
+        "masked-language-modelling" => MASKED_LANGUAGE_MODELLING,
+        "pretraining-and-fine-tuning" => PRETRAINING_AND_FINE_TUNING,
+        "pretraining-objectives" => PRETRAINING_OBJECTIVES,
+        "recipes-after-bert" => RECIPES_AFTER_BERT,
+        "static-vs-dynamic-masking" => STATIC_VS_DYNAMIC_MASKING,
+        "what-transfers" => WHAT_TRANSFERS,
+        "fine-tuning-pattern" => FINE_TUNING_PATTERN,
+        "limits" => LIMITS,
+        _ => &[],
+    }
+}
+
+// Widget states that several steps share.
+
+/// A question and its answer, for the pair layout: [CLS], segments, positions.
+pub(super) const QUESTION_PAIR: &str =
+    "text=Where+is+the+station?&pair=It+is+next+to+the+old+market.";
+/// One row of the masking grid: which positions become targets, and how each is shown.
+pub(super) const ONE_EPOCH_OF_MASKS: &str =
+    "text=The+capital+of+France+is+Paris,+and+its+river+is+the+Seine.&epochs=1";
+/// Static masking with four masked copies over twelve epochs; the step that follows switches to
+/// dynamic.
+pub(super) const STATIC_FOUR_COPIES: &str =
+    "text=The+capital+of+France+is+Paris.&strategy=static&duplicates=4&epochs=12";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::{Availability, Track};
+    use crate::url_state::query_pairs;
+    use std::collections::HashSet;
+
+    /// Longest paragraph that stays readable beside a widget.
+    const MAX_PARAGRAPH_CHARS: usize = 600;
+    /// A run of this many words shared with the outline counts as copied wording.
+    const COPIED_WORDS: usize = 8;
+
+    fn written_lessons() -> impl Iterator<Item = (&'static str, &'static [Step])> {
+        Track::ALL
+            .into_iter()
+            .flat_map(|t| t.lessons())
+            .map(|l| (l.slug, steps(l.slug)))
+            .filter(|(_, s)| !s.is_empty())
+    }
+
+    fn all_steps() -> impl Iterator<Item = (&'static str, &'static Step)> {
+        written_lessons().flat_map(|(slug, s)| s.iter().map(move |step| (slug, step)))
+    }
+
+    fn is_outline_key(key: &str) -> bool {
+        OUTLINE_POINTS.iter().any(|(k, _)| *k == key)
+    }
+
+    #[test]
+    fn outline_keys_are_unique_and_described() {
+        let mut seen = HashSet::new();
+        for (key, what) in OUTLINE_POINTS {
+            assert!(seen.insert(key), "duplicate outline key {key}");
+            assert!(
+                !what.trim().is_empty(),
+                "outline key {key} has no description"
+            );
+        }
+    }
+
+    #[test]
+    fn every_outline_point_is_taught_and_every_cover_exists() {
+        let covered: HashSet<&str> = all_steps()
+            .flat_map(|(_, s)| s.covers.iter().copied())
+            .collect();
+        for key in &covered {
+            assert!(is_outline_key(key), "a step covers unknown key {key}");
+        }
+        let missing: Vec<&str> = OUTLINE_POINTS
+            .iter()
+            .map(|(k, _)| *k)
+            .filter(|k| !covered.contains(k))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "outline points no step teaches: {missing:?}"
+        );
+    }
+
+    #[test]
+    fn ready_lessons_are_exactly_the_written_ones() {
+        for track in Track::ALL {
+            for lesson in track.lessons() {
+                let n = steps(lesson.slug).len();
+                match lesson.availability {
+                    Availability::Ready => assert!(
+                        (3..=6).contains(&n),
+                        "ready lesson {} has {n} steps, wants 3 to 6",
+                        lesson.slug
+                    ),
+                    Availability::Coming { issue } => assert_eq!(
+                        n, 0,
+                        "lesson {} has steps but is marked coming (issue {issue})",
+                        lesson.slug
+                    ),
+                }
+            }
+        }
+        assert!(steps("no-such-lesson").is_empty());
+    }
+
+    #[test]
+    fn lab_widgets_open_existing_labs_with_allowed_fields() {
+        for (lesson, step) in all_steps() {
+            let Some(Widget::Lab { lab, query, hide }) = step.widget else {
+                continue;
+            };
+            let at = format!("{lesson} / '{}'", step.title);
+            let pairs = query_pairs(query);
+            let mut keys = HashSet::new();
+            for (key, _) in &pairs {
+                assert!(keys.insert(key.as_str()), "{at}: '{key}' set twice");
+            }
+            if let Err(e) = lab.check_preset(&pairs) {
+                panic!("{at}: {e}");
+            }
+            let controls = lab.controls();
+            for control in hide.iter() {
+                assert!(
+                    controls.iter().any(|c| c == control),
+                    "{at}: '{lab:?}' has no control '{control}' to hide"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn step_text_is_present_and_readable() {
+        for (lesson, step) in all_steps() {
+            let at = format!("{lesson} / '{}'", step.title);
+            assert!(!step.title.trim().is_empty(), "{lesson}: untitled step");
+            assert!(!step.text.is_empty(), "{at}: no text");
+            for paragraph in step.text.iter().chain([&step.task]) {
+                assert!(
+                    !paragraph.contains("  "),
+                    "{at}: doubled space in {paragraph:?}"
+                );
+                assert!(
+                    paragraph.chars().count() <= MAX_PARAGRAPH_CHARS,
+                    "{at}: paragraph over {MAX_PARAGRAPH_CHARS} characters"
+                );
+            }
+            for paragraph in step.text {
+                assert!(!paragraph.trim().is_empty(), "{at}: empty paragraph");
+            }
+        }
+    }
+
+    /// Lowercase words, punctuation and markers dropped: "[MASK]." → "mask".
+    fn words(text: &str) -> Vec<String> {
+        text.split(|c: char| !c.is_alphanumeric() && c != '\'')
+            .filter(|w| !w.is_empty())
+            .map(str::to_lowercase)
+            .collect()
+    }
+
+    /// The outline's sentences: each line, split after '.', '?' or '!' followed by a space.
+    fn sentences(outline: &str) -> Vec<String> {
+        outline
+            .lines()
+            .flat_map(|line| line.split_inclusive(['.', '?', '!']))
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect()
+    }
+
+    #[test]
+    fn no_step_copies_outline_wording() {
+        let outline = include_str!("../../content/course-outline.txt");
+        // Every run of COPIED_WORDS words inside an outline sentence; a sentence of at least that
+        // length copied whole contains one of them.
+        let runs: HashSet<String> = sentences(outline)
+            .iter()
+            .map(|s| words(s))
+            .filter(|w| w.len() >= COPIED_WORDS)
+            .flat_map(|w| {
+                w.windows(COPIED_WORDS)
+                    .map(|run| run.join(" "))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        assert!(!runs.is_empty(), "no sentences read from the outline");
+        for (lesson, step) in all_steps() {
+            for paragraph in step.text.iter().chain([&step.task, &step.title]) {
+                let w = words(paragraph);
+                for run in w.windows(COPIED_WORDS) {
+                    let run = run.join(" ");
+                    assert!(
+                        !runs.contains(&run),
+                        "{lesson} / '{}' copies the outline: '{run}'",
+                        step.title
+                    );
+                }
+            }
+        }
+    }
+}
