@@ -7,8 +7,8 @@ use bertlab_core::model::Checkpoint;
 use bertlab_core::text::tokenizer::Tokenizer;
 use bertlab_core::train::baseline::{BagOfWords, BaselineConfig};
 use bertlab_core::train::export::{export_files, ExportMetrics};
-use bertlab_core::train::finetune::{FineTuner, FinetuneConfig, SheetRow};
-use bertlab_core::train::labelled::parse_csv;
+use bertlab_core::train::finetune::{Approach, FineTuner, FinetuneConfig, SheetRow};
+use bertlab_core::train::labelled::{parse_csv, LabelledSet};
 use bertlab_core::train::zip::stored_zip;
 use bertlab_protocol::messages::{FinetuneRequest, JobId, Outcome, TrainingPoint};
 
@@ -49,45 +49,17 @@ pub(super) async fn finetune(ctx: &JobContext, request: FinetuneRequest) -> Resu
     let started = js_sys::Date::now();
     let seconds = || (js_sys::Date::now() - started) / 1000.0;
     let Some(regime) = request.approach.regime() else {
-        ctx.progress(
-            0,
-            0,
-            format!("fitting the bag of words on {} texts", train.len()),
-        );
-        ctx.yield_or_stop().await?;
-        let config = BaselineConfig::default();
-        let model = BagOfWords::train(&train, &config).map_err(failed)?;
-        let test = model.evaluate(&split.test);
-        return Ok(SheetRow {
-            approach: request.approach,
-            model: String::new(),
-            dataset,
-            train_examples: train.len(),
-            accuracy: test.accuracy,
-            macro_f1: test.macro_f1,
-            trainable_parameters: model.trainable_parameters(),
-            wall_seconds: seconds(),
-            updates: config.epochs,
-            stopped_early: false,
-            note: String::new(),
-        });
+        let mut row = bag_of_words(ctx, &train, &split.test).await?;
+        row.approach = request.approach;
+        row.dataset = dataset;
+        row.wall_seconds = seconds();
+        return Ok(row);
     };
     let name = match request.model {
         Some(name) => name,
         None => ModelIndex::get().await?.default.clone(),
     };
-    let mut files = Vec::new();
-    for file in ["config.json", "model.safetensors", "tokenizer.json"] {
-        ctx.progress(0, 0, format!("loading {name}/{file}"));
-        files.push(fetch_bytes(&format!("models/{name}/{file}")).await?);
-        ctx.yield_or_stop().await?;
-    }
-    let checkpoint = Checkpoint::from_bytes(&files[0], &files[1])
-        .map_err(|e| Stop::Failed(format!("{name}: {e}")))?;
-    let tokenizer =
-        Tokenizer::from_bytes(&files[2]).map_err(|e| Stop::Failed(format!("{name}: {e}")))?;
-    let tokenizer_json = files.swap_remove(2);
-    drop(files);
+    let (checkpoint, tokenizer, tokenizer_json) = load_base_model(ctx, &name).await?;
     // The previous model gives its memory back before this one is built.
     TUNED.with(|t| t.borrow_mut().take());
     ctx.progress(0, 0, format!("preparing {} training texts", train.len()));
@@ -99,33 +71,7 @@ pub(super) async fn finetune(ctx: &JobContext, request: FinetuneRequest) -> Resu
     };
     let mut tuner = FineTuner::new(&checkpoint, tokenizer, &train, config).map_err(failed)?;
     drop(checkpoint);
-    let mut stopped_early = false;
-    let mut note = String::new();
-    while !tuner.is_done() {
-        let step = match tuner.train_step() {
-            Ok(step) => step,
-            // The update was not applied: test what the last good weights learned.
-            Err(e @ bertlab_core::train::TrainError::NonFinite { .. }) => {
-                note = e.to_string();
-                break;
-            }
-            Err(e) => return Err(failed(e)),
-        };
-        let point = TrainingPoint {
-            step: step.step,
-            total_steps: step.total_steps,
-            loss: step.loss,
-            accuracy: step.accuracy,
-            paused: false,
-            held_out_accuracy: None,
-            probe: Vec::new(),
-        };
-        ctx.point(point.clone());
-        if ctx.between_updates(&point).await? {
-            stopped_early = !tuner.is_done();
-            break;
-        }
-    }
+    let (stopped_early, note) = train_to_the_end(ctx, &mut tuner).await?;
     ctx.progress(
         0,
         0,
@@ -166,6 +112,88 @@ pub(super) async fn finetune(ctx: &JobContext, request: FinetuneRequest) -> Resu
         })
     });
     Ok(row)
+}
+
+/// Trains until the planned updates are done, the student stops the run, or the loss stops being
+/// a number; says whether it stopped early and why, if not by the student.
+async fn train_to_the_end(ctx: &JobContext, tuner: &mut FineTuner) -> Result<(bool, String), Stop> {
+    let mut stopped_early = false;
+    let mut note = String::new();
+    while !tuner.is_done() {
+        let step = match tuner.train_step() {
+            Ok(step) => step,
+            // The update was not applied: test what the last good weights learned.
+            Err(e @ bertlab_core::train::TrainError::NonFinite { .. }) => {
+                note = e.to_string();
+                break;
+            }
+            Err(e) => return Err(Stop::Failed(e.to_string())),
+        };
+        let point = TrainingPoint {
+            step: step.step,
+            total_steps: step.total_steps,
+            loss: step.loss,
+            accuracy: step.accuracy,
+            paused: false,
+            held_out_accuracy: None,
+            probe: Vec::new(),
+        };
+        ctx.point(point.clone());
+        if ctx.between_updates(&point).await? {
+            stopped_early = !tuner.is_done();
+            break;
+        }
+    }
+    Ok((stopped_early, note))
+}
+
+/// The baseline's line of the sheet: a bag of words fitted on `train`, tested on `test`.
+async fn bag_of_words(
+    ctx: &JobContext,
+    train: &LabelledSet,
+    test: &LabelledSet,
+) -> Result<SheetRow, Stop> {
+    ctx.progress(
+        0,
+        0,
+        format!("fitting the bag of words on {} texts", train.len()),
+    );
+    ctx.yield_or_stop().await?;
+    let config = BaselineConfig::default();
+    let model = BagOfWords::train(train, &config).map_err(|e| Stop::Failed(e.to_string()))?;
+    let scores = model.evaluate(test);
+    Ok(SheetRow {
+        approach: Approach::BagOfWords,
+        model: String::new(),
+        dataset: String::new(),
+        train_examples: train.len(),
+        accuracy: scores.accuracy,
+        macro_f1: scores.macro_f1,
+        trainable_parameters: model.trainable_parameters(),
+        wall_seconds: 0.0,
+        updates: config.epochs,
+        stopped_early: false,
+        note: String::new(),
+    })
+}
+
+/// The base model's checkpoint, its tokenizer, and the tokenizer's file (kept for the export).
+async fn load_base_model(
+    ctx: &JobContext,
+    name: &str,
+) -> Result<(Checkpoint, Tokenizer, Vec<u8>), Stop> {
+    let mut files = Vec::new();
+    for file in ["config.json", "model.safetensors", "tokenizer.json"] {
+        ctx.progress(0, 0, format!("loading {name}/{file}"));
+        files.push(fetch_bytes(&format!("models/{name}/{file}")).await?);
+        ctx.yield_or_stop().await?;
+    }
+    let checkpoint = Checkpoint::from_bytes(&files[0], &files[1])
+        .map_err(|e| Stop::Failed(format!("{name}: {e}")))?;
+    let tokenizer =
+        Tokenizer::from_bytes(&files[2]).map_err(|e| Stop::Failed(format!("{name}: {e}")))?;
+    let tokenizer_json = files.swap_remove(2);
+    Ok((checkpoint, tokenizer, tokenizer_json))
 }
 
 /// The model `run` trained, zipped, posted as bytes; `None` when it is no longer kept.

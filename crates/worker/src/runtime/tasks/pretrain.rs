@@ -91,20 +91,7 @@ pub(super) async fn pretrain(ctx: &JobContext, request: PretrainRequest) -> Resu
             None
         };
         let probe = if report {
-            fill_mask_view(
-                &trainer.model().masked_lm(),
-                &tokenizer,
-                &request.probe,
-                3,
-                ContextSide::Both,
-            )
-            .map(|v| {
-                v.masks
-                    .first()
-                    .map(|m| m.candidates.iter().map(|c| c.piece.clone()).collect())
-                    .unwrap_or_default()
-            })
-            .unwrap_or_default()
+            probe_guesses(&trainer, &tokenizer, &request.probe)
         } else {
             Vec::new()
         };
@@ -161,4 +148,22 @@ fn lab_recipe(request: &PretrainRequest) -> TrainConfig {
         },
         ..TrainConfig::default()
     }
+}
+
+/// The model's three best guesses at the probe sentence's first `[MASK]`; none when it has none.
+fn probe_guesses(trainer: &Trainer, tokenizer: &Tokenizer, probe: &str) -> Vec<String> {
+    fill_mask_view(
+        &trainer.model().masked_lm(),
+        tokenizer,
+        probe,
+        3,
+        ContextSide::Both,
+    )
+    .map(|v| {
+        v.masks
+            .first()
+            .map(|m| m.candidates.iter().map(|c| c.piece.clone()).collect())
+            .unwrap_or_default()
+    })
+    .unwrap_or_default()
 }
