@@ -49,28 +49,15 @@ pub fn PretrainWidget(
     policy: ControlPolicy,
 ) -> impl IntoView {
     let status = expect_context::<RwSignal<WorkerStatus>>();
-    let runs = [
-        RwSignal::new(RunView::default()),
-        RwSignal::new(RunView::default()),
-    ];
-    let pending = [
-        StoredValue::new(Vec::<TrainingPoint>::new()),
-        StoredValue::new(Vec::<TrainingPoint>::new()),
-    ];
-    let last_draw = StoredValue::new(0.0f64);
-    let flush = move || {
-        for (run, points) in runs.iter().zip(pending) {
-            let points = points.get_value();
-            run.update(|r| r.points = points);
-        }
-        last_draw.set_value(js_sys::Date::now());
-    };
+    let race = Race::new();
+    let runs = race.runs;
     let busy = move || runs.iter().any(|r| r.with(|r| r.job.is_some()));
     let start = move |_| {
         let s = state.get_untracked();
-        for (i, (run, points)) in runs.iter().copied().zip(pending).enumerate() {
-            let (dynamic, objective) = s.recipe(i);
-            points.set_value(Vec::new());
+        for side in 0..2 {
+            let (dynamic, objective) = s.recipe(side);
+            let run = runs[side];
+            race.pending[side].set_value(Vec::new());
             run.set(RunView {
                 summary: format!("{}: starting…", recipe_name(dynamic, objective)),
                 ..RunView::default()
@@ -86,60 +73,7 @@ pub fn PretrainWidget(
                 probe: s.probe.clone(),
             });
             let name = recipe_name(dynamic, objective);
-            let on_reply = move |reply: Reply| match reply {
-                Reply::Progress(p) => run.update(|r| r.summary = format!("{name}: {}", p.message)),
-                Reply::Point(point) => {
-                    run.update(|r| {
-                        r.paused = point.paused;
-                        if !point.probe.is_empty() {
-                            r.probe = point.probe.clone();
-                        }
-                        r.summary = format!(
-                            "{name}: update {} of {}, MLM loss {:.2}{}",
-                            point.step,
-                            point.total_steps,
-                            point.loss,
-                            if point.paused { " (paused)" } else { "" }
-                        );
-                    });
-                    if !point.paused {
-                        points.update_value(|p| p.push(point));
-                    }
-                    if js_sys::Date::now() - last_draw.get_value() >= REDRAW_MS {
-                        flush();
-                    }
-                }
-                Reply::Done(Outcome::Pretrained {
-                    steps,
-                    tokens_seen,
-                    held_out_accuracy,
-                    held_out_perplexity,
-                    parameters,
-                }) => {
-                    flush();
-                    run.update(|r| {
-                        r.job = None;
-                        r.summary = format!(
-                            "{name}: done after {steps} updates ({tokens_seen} tokens, {:.2}M parameters): held-out MLM accuracy {:.1}%, perplexity {:.0}",
-                            parameters as f64 / 1e6,
-                            held_out_accuracy * 100.0,
-                            held_out_perplexity
-                        );
-                    });
-                }
-                Reply::Done(other) => run.update(|r| {
-                    r.job = None;
-                    r.summary = format!("{name}: unexpected answer {other:?}");
-                }),
-                Reply::Failed { message } => run.update(|r| {
-                    r.job = None;
-                    r.summary = format!("{name} failed: {message}");
-                }),
-                Reply::Cancelled => run.update(|r| {
-                    r.job = None;
-                    r.summary = format!("{name}: cancelled");
-                }),
-            };
+            let on_reply = move |reply| race.show(side, &name, reply);
             match client::run(status, request, on_reply) {
                 Ok(job) => run.update(|r| r.job = Some(job)),
                 Err(m) => run.update(|r| r.summary = m),
@@ -156,39 +90,6 @@ pub fn PretrainWidget(
     let paused = move || runs.iter().all(|r| r.with(|r| r.paused));
     let locked = policy.locked("steps");
 
-    let recipe_controls = move |side: usize| {
-        let label = if side == 0 { "Recipe A" } else { "Recipe B" };
-        let id = if side == 0 { "pt-a" } else { "pt-b" };
-        let get = move |s: &PretrainState| s.recipe(side);
-        let set_dynamic = move |dynamic: bool| state.update(|s| *s.recipe_mut(side).0 = dynamic);
-        let set_objective =
-            move |objective: PairTask| state.update(|s| *s.recipe_mut(side).1 = objective);
-        view! {
-            <fieldset class="recipe">
-                <legend>{label}</legend>
-                <label>"Masking"
-                    <select id=format!("{id}-masking") on:change=move |ev| set_dynamic(event_target_value(&ev) == "dynamic")>
-                        <option value="static" selected=move || state.with(|s| !get(s).0)>"static (BERT)"</option>
-                        <option value="dynamic" selected=move || state.with(|s| get(s).0)>"dynamic (RoBERTa)"</option>
-                    </select>
-                </label>
-                <label>"Sentence objective"
-                    <select id=format!("{id}-objective") on:change=move |ev| {
-                        let objective = match event_target_value(&ev).as_str() {
-                            "nsp" => PairTask::Nsp,
-                            "sop" => PairTask::Sop,
-                            _ => PairTask::None,
-                        };
-                        set_objective(objective);
-                    }>
-                        <option value="none" selected=move || state.with(|s| get(s).1 == PairTask::None)>"none"</option>
-                        <option value="nsp" selected=move || state.with(|s| get(s).1 == PairTask::Nsp)>"NSP (BERT)"</option>
-                        <option value="sop" selected=move || state.with(|s| get(s).1 == PairTask::Sop)>"SOP (ALBERT)"</option>
-                    </select>
-                </label>
-            </fieldset>
-        }
-    };
     let number = move |id: &'static str,
                        label: &'static str,
                        min: usize,
@@ -211,8 +112,8 @@ pub fn PretrainWidget(
     view! {
         <div class="lab pretrain-lab">
             <div class="controls">
-                {recipe_controls(0)}
-                {recipe_controls(1)}
+                <RecipeControls state=state side=0 />
+                <RecipeControls state=state side=1 />
                 {number("pt-layers", "Layers", 1, 6, |s| s.layers, |s, n| s.layers = n)}
                 {number("pt-hidden", "Hidden size", 16, 256, |s| s.hidden, |s, n| s.hidden = n)}
                 {number("pt-heads", "Heads", 1, 8, |s| s.heads, |s, n| s.heads = n)}
@@ -243,6 +144,135 @@ pub fn PretrainWidget(
                 {move || chart(&runs, state, |p| p.held_out_accuracy.map(|a| a * 100.0), "MLM accuracy on held-out text", "accuracy (%)")}
             </div>
         </div>
+    }
+}
+
+/// The two runs of the race and the points each received since the charts were last drawn.
+#[derive(Clone, Copy)]
+struct Race {
+    runs: [RwSignal<RunView>; 2],
+    pending: [StoredValue<Vec<TrainingPoint>>; 2],
+    last_draw: StoredValue<f64>,
+}
+
+impl Race {
+    fn new() -> Race {
+        Race {
+            runs: [
+                RwSignal::new(RunView::default()),
+                RwSignal::new(RunView::default()),
+            ],
+            pending: [StoredValue::new(Vec::new()), StoredValue::new(Vec::new())],
+            last_draw: StoredValue::new(0.0),
+        }
+    }
+
+    fn flush(self) {
+        for (run, points) in self.runs.iter().zip(self.pending) {
+            let points = points.get_value();
+            run.update(|r| r.points = points);
+        }
+        self.last_draw.set_value(js_sys::Date::now());
+    }
+
+    /// Shows a reply of the run of recipe `side`, called `name`.
+    fn show(self, side: usize, name: &str, reply: Reply) {
+        match reply {
+            Reply::Progress(p) => {
+                self.runs[side].update(|r| r.summary = format!("{name}: {}", p.message))
+            }
+            Reply::Point(point) => {
+                self.runs[side].update(|r| {
+                    r.paused = point.paused;
+                    if !point.probe.is_empty() {
+                        r.probe = point.probe.clone();
+                    }
+                    r.summary = format!(
+                        "{name}: update {} of {}, MLM loss {:.2}{}",
+                        point.step,
+                        point.total_steps,
+                        point.loss,
+                        if point.paused { " (paused)" } else { "" }
+                    );
+                });
+                if !point.paused {
+                    self.pending[side].update_value(|p| p.push(point));
+                }
+                if js_sys::Date::now() - self.last_draw.get_value() >= REDRAW_MS {
+                    self.flush();
+                }
+            }
+            Reply::Done(Outcome::Pretrained {
+                steps,
+                tokens_seen,
+                held_out_accuracy,
+                held_out_perplexity,
+                parameters,
+            }) => {
+                self.flush();
+                self.runs[side].update(|r| {
+                r.job = None;
+                r.summary = format!(
+                    "{name}: done after {steps} updates ({tokens_seen} tokens, {:.2}M parameters): held-out MLM accuracy {:.1}%, perplexity {:.0}",
+                    parameters as f64 / 1e6,
+                    held_out_accuracy * 100.0,
+                    held_out_perplexity
+                );
+            });
+            }
+            Reply::Done(other) => self.runs[side].update(|r| {
+                r.job = None;
+                r.summary = format!("{name}: unexpected answer {other:?}");
+            }),
+            Reply::Failed { message } => self.runs[side].update(|r| {
+                r.job = None;
+                r.summary = format!("{name} failed: {message}");
+            }),
+            Reply::Cancelled => self.runs[side].update(|r| {
+                r.job = None;
+                r.summary = format!("{name}: cancelled");
+            }),
+        }
+    }
+}
+
+/// The two choices of one recipe: static or dynamic masking, and the sentence objective.
+#[component]
+fn RecipeControls(
+    state: RwSignal<PretrainState>,
+    /// 0 for recipe A, 1 for recipe B.
+    side: usize,
+) -> impl IntoView {
+    let label = if side == 0 { "Recipe A" } else { "Recipe B" };
+    let id = if side == 0 { "pt-a" } else { "pt-b" };
+    let get = move |s: &PretrainState| s.recipe(side);
+    let set_dynamic = move |dynamic: bool| state.update(|s| *s.recipe_mut(side).0 = dynamic);
+    let set_objective =
+        move |objective: PairTask| state.update(|s| *s.recipe_mut(side).1 = objective);
+    view! {
+        <fieldset class="recipe">
+            <legend>{label}</legend>
+            <label>"Masking"
+                <select id=format!("{id}-masking") on:change=move |ev| set_dynamic(event_target_value(&ev) == "dynamic")>
+                    <option value="static" selected=move || state.with(|s| !get(s).0)>"static (BERT)"</option>
+                    <option value="dynamic" selected=move || state.with(|s| get(s).0)>"dynamic (RoBERTa)"</option>
+                </select>
+            </label>
+            <label>"Sentence objective"
+                <select id=format!("{id}-objective") on:change=move |ev| {
+                    let objective = match event_target_value(&ev).as_str() {
+                        "nsp" => PairTask::Nsp,
+                        "sop" => PairTask::Sop,
+                        _ => PairTask::None,
+                    };
+                    set_objective(objective);
+                }>
+                    <option value="none" selected=move || state.with(|s| get(s).1 == PairTask::None)>"none"</option>
+                    <option value="nsp" selected=move || state.with(|s| get(s).1 == PairTask::Nsp)>"NSP (BERT)"</option>
+                    <option value="sop" selected=move || state.with(|s| get(s).1 == PairTask::Sop)>"SOP (ALBERT)"</option>
+                </select>
+            </label>
+        </fieldset>
     }
 }
 
