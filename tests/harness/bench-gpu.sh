@@ -10,7 +10,7 @@ export PATH="$HOME/.cargo/bin:$PATH"
 export CHROMEDRIVER=${CHROMEDRIVER:-/usr/bin/chromedriver}
 mkdir -p target
 {
-  cargo bench --bench gpu
+  cargo bench -p bertlab-core --bench gpu
   trunk build --release
-  cargo bench --features e2e --bench gpu_page
+  cargo bench -p bertlab-app --features e2e --bench gpu_page
 } 2>&1 | tee target/bench-gpu.log

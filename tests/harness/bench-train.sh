@@ -12,8 +12,8 @@ export WASM_BINDGEN_TEST_TIMEOUT=600
 log=target/bench-train.log
 mkdir -p target
 {
-  cargo bench --bench train
-  cargo test --release --target wasm32-unknown-unknown --test train_speed_wasm -- --nocapture
+  cargo bench -p bertlab-core --bench train
+  cargo test --release --target wasm32-unknown-unknown -p bertlab-core --test train_speed_wasm -- --nocapture
 } 2>&1 | tee "$log"
 figure() { grep -Eo "$1 [0-9.]+" "$log" | tail -1 | awk '{ print $NF }'; }
 echo

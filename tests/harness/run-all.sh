@@ -22,22 +22,43 @@ run() {
   fi
 }
 
-run native cargo test
+# The architecture: no module imports another that imports it back, and the page never compiles
+# against the core (it talks to the worker in the protocol's messages only).
+architecture() {
+  python3 scripts/module-cycles.py || return 1
+  for target in "" "--target wasm32-unknown-unknown"; do
+    # shellcheck disable=SC2086
+    if cargo tree -p bertlab-app -e normal,build $target --prefix none | grep -q '^bertlab-core '; then
+      echo "bertlab-app depends on bertlab-core${target:+ ($target)}"; return 1
+    fi
+  done
+  echo "bertlab-app does not depend on bertlab-core"
+}
+run architecture architecture
 
-wasm_tests=$(ls tests/wasm_*.rs 2>/dev/null | xargs -rn1 basename | sed 's/\.rs$//' | sed 's/^/--test /' | tr '\n' ' ')
+# Every crate's unit and integration tests; this also builds target/debug/bertlab, which the
+# browser tests run on a model exported from the page.
+run native cargo test --workspace
+
+# wasm-bindgen tests in headless Chromium: each crate's tests/wasm_*.rs.
 export CHROMEDRIVER=${CHROMEDRIVER:-/usr/bin/chromedriver}
 export WASM_BINDGEN_TEST_WEBDRIVER_JSON=$PWD/tests/harness/webdriver.json
 export WASM_BINDGEN_TEST_TIMEOUT=300
-if [ -n "$wasm_tests" ]; then
+: > "$logs/wasm.log"
+found=0
+for crate in crates/*/; do
+  wasm_tests=$(ls "$crate"tests/wasm_*.rs 2>/dev/null | xargs -rn1 basename | sed 's/\.rs$//' | sed 's/^/--test /' | tr '\n' ' ')
+  [ -n "$wasm_tests" ] || continue
+  found=1
   # shellcheck disable=SC2086
-  run wasm cargo test --target wasm32-unknown-unknown $wasm_tests
-else
-  echo "!! no wasm tests found under tests/wasm_*.rs"
-  status=1
-fi
+  run "wasm-$(basename "$crate")" cargo test --target wasm32-unknown-unknown --manifest-path "${crate}Cargo.toml" $wasm_tests
+  cat "$logs/wasm-$(basename "$crate").log" >> "$logs/wasm.log"
+done
+[ "$found" = 1 ] || { echo "!! no wasm tests found under crates/*/tests/wasm_*.rs"; status=1; }
 
 run e2e-build trunk build
-run e2e cargo test --features e2e --test e2e
+export BERTLAB_BIN=$PWD/target/debug/bertlab
+run e2e cargo test -p bertlab-app --features e2e --test e2e
 
 native=$(count "$logs/native.log")
 wasm=$(count "$logs/wasm.log")

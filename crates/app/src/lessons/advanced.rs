@@ -1,7 +1,7 @@
 //! The advanced track's lessons: pretraining objectives, the recipes after BERT, static versus
 //! dynamic masking, what transfers downstream, the fine-tuning pattern, and the limits.
 
-use super::{Step, Widget, ONE_EPOCH_OF_MASKS, STATIC_FOUR_COPIES};
+use super::step::{Step, Widget, ONE_EPOCH_OF_MASKS, STATIC_FOUR_COPIES};
 use crate::lab_registry::LabId;
 
 pub(super) const PRETRAINING_OBJECTIVES: &[Step] = &[

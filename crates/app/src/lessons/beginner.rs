@@ -1,7 +1,7 @@
 //! The beginner track's lessons: why BERT mattered, what the model sees, masked language
 //! modelling, pretraining then fine-tuning.
 
-use super::{Step, Widget, ONE_EPOCH_OF_MASKS, QUESTION_PAIR};
+use super::step::{Step, Widget, ONE_EPOCH_OF_MASKS, QUESTION_PAIR};
 use crate::lab_registry::LabId;
 
 pub(super) const WHY_BERT_MATTERED: &[Step] = &[
