@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Training throughput, wasm in headless Chromium against the same code natively, in one run:
 # benches/train.rs (native, release) and tests/train_speed_wasm.rs (wasm32, release, through
-# wasm-bindgen-test-runner) time the same workloads of src/train/bench.rs; this prints both and
+# wasm-bindgen-test-runner) time the same workloads of crates/core/src/train/bench.rs; this prints both and
 # the ratio. Figures from a loaded or shared machine vary: compare ratios from one run.
 set -euo pipefail
 cd "$(dirname "$0")/../.."

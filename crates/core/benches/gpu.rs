@@ -1,5 +1,5 @@
 //! GPU against CPU natively: milliseconds per fill-mask forward (encoder + MLM head at one
-//! position) with wgpu (src/gpu) and with candle, at sequence lengths 16, 64 and 128, for the
+//! position) with wgpu (crates/core/src/gpu) and with candle, at sequence lengths 16, 64 and 128, for the
 //! embedded default model and a bert-base-sized random model.
 //!
 //! `cargo bench --bench gpu` (or `make bench-gpu`, which adds the browser's figures). wgpu takes

@@ -1,4 +1,4 @@
-//! The GPU encoder (src/gpu, wgpu on Vulkan) against candle on the CPU, natively on Debian's lavapipe:
+//! The GPU encoder (crates/core/src/gpu, wgpu on Vulkan) against candle on the CPU, natively on Debian's lavapipe:
 //! every tensor the CPU path returns (embedding parts, hidden states, attention probabilities, pooled
 //! output, MLM logits) within `parity::TOLERANCE` (1e-3), for the tiny fixtures of all four families
 //! and for the embedded default model. Run with `--nocapture` for the per-tensor table.
