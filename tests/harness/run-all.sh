@@ -13,13 +13,16 @@ mkdir -p "$logs"
 count() { cat "$1" 2>/dev/null | grep -Eo 'test result: [A-Za-z]+\. [0-9]+ passed' | awk '{ s += $4 } END { print s + 0 }'; }
 
 status=0
+phases=()
 run() {
   local kind=$1; shift
   echo "==> $kind: $*"
+  local started=$SECONDS
   if "$@" 2>&1 | tee "$logs/$kind.log"; then :; else
     echo "!! $kind tests failed"
     status=1
   fi
+  phases+=("$(printf '%-22s %5d s' "$kind" $((SECONDS - started)))")
 }
 
 # The architecture: no module imports another that imports it back, and the page never compiles
@@ -64,6 +67,8 @@ native=$(count "$logs/native.log")
 wasm=$(count "$logs/wasm.log")
 e2e=$(count "$logs/e2e.log")
 echo
+echo "Wall time per phase:"
+printf '  %s\n' "${phases[@]}"
 echo "Tests run: native $native, wasm-in-browser $wasm, end-to-end $e2e"
 echo "Screenshots: target/screenshots/"
 [ "$native" -gt 0 ] && [ "$wasm" -gt 0 ] && [ "$e2e" -gt 0 ] || { echo "!! a kind of test ran nothing"; status=1; }
