@@ -265,8 +265,7 @@ pub fn mask_word(text: &str, index: usize) -> String {
             let start = word.find(char::is_alphanumeric);
             let end = word
                 .char_indices()
-                .filter(|(_, c)| c.is_alphanumeric())
-                .last()
+                .rfind(|(_, c)| c.is_alphanumeric())
                 .map(|(e, c)| e + c.len_utf8());
             match (start, end) {
                 (Some(start), Some(end)) if i == index && !word.contains(MASK) => {
