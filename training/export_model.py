@@ -210,13 +210,13 @@ def main(argv=None):
     w(f"| dropout | {targs.dropout} |")
     w(f"| seed | {targs.seed} |\n")
     w("## Results\n")
-    w(f"Validation (`{targs.valid}`, {len(vidx)} held-out sequences, {vn:,} masked tokens, fixed masks; scored on this folder's f16 "
+    w(f"Validation (`{targs.valid.replace(str(Path(targs.train).parent), 'corpus-everyday')}`, {len(vidx)} held-out sequences, {vn:,} masked tokens, fixed masks; scored on this folder's f16 "
       f"weights): MLM loss **{vloss:.4f}**, perplexity **{math.exp(vloss):.2f}**, MLM accuracy {100 * vacc:.1f} %.\n")
     n = sc["items"]
     t1 = round(sc["top1"] * n)
     t5 = round(sc["top5"] * n)
     w(f"Cloze benchmark (`tests/data/cloze.tsv`, {n} everyday sentences, scored on this folder's weights): top-1 **{100 * t1 / n:.1f} %**, top-5 **{100 * t5 / n:.1f} %**.\n")
-    heads = ["this model"] + [Path(c).name + " (before)" if Path(c).resolve() == out.resolve() else c for c, _ in compare]
+    heads = ["this model"] + ["previous default" for _ in compare]
     allsc = [sc] + [s for _, s in compare]
     w("| topic | items | " + " | ".join(f"{h} top-1 | {h} top-5" for h in heads) + " |")
     w("|---|---:|" + "---:|---:|" * len(heads))
@@ -273,7 +273,7 @@ def main(argv=None):
     w(f"python training/build_corpus.py --base corpus --out corpus-everyday --seed {manifest['seed']} --valid-fraction {manifest['valid_fraction']} {wargs}")
     sessions = run_json["sessions"]
     for i, sess in enumerate(sessions, 1):
-        a = ["python" if j == 0 else x for j, x in enumerate(sess["argv"])]
+        a = ["python"] + list(sess["argv"])
         # a session that was interrupted ends where the next one started: --stop-at replays that exactly
         if i < len(sessions) and "--stop-at" not in a:
             a += ["--stop-at", str(sessions[i]["start_step"])]
@@ -287,7 +287,9 @@ def main(argv=None):
     w("```\n")
     w("The run is exact on resume (model, optimizer, schedule, RNG states and data position are checkpointed); "
       "PyTorch's CPU kernels are not bit-reproducible across machines or thread counts, so a re-run matches "
-      "these figures closely, not byte for byte.\n")
+      "these figures closely, not byte for byte. Sessions 1 and 2 of this run started before two determinism fixes "
+      "in the trainer (seeding before the head is initialised; a sorted table of random-replacement tokens), so "
+      "replaying them gives a slightly different head initialisation and random replacements.\n")
     w("## Licence\n\nApache-2.0, as its base model (full text in `LICENSE` here).")
     (out / "card.md").write_text("\n".join(L) + "\n")
     print((out / "card.md").read_text())

@@ -4,8 +4,9 @@
     python training/pretrain_mlm.py --train corpus/train.txt --valid corpus/valid.txt \
         --init models/all-minilm-l6-v2 --out runs/everyday --steps 6000 ...
 
-Resumes exactly: run the same command again (or with --resume) and it continues from `OUT/ckpt.pt`
-(model, optimizer, schedule, every RNG, the data position). Metrics go to `OUT/metrics.csv`, the command
+Resumes exactly: run the same command again and it continues from `OUT/ckpt.pt` (model, optimizer,
+schedule, every RNG, the data position). A checkpoint is written every --save-minutes, at the end, and on
+SIGTERM/SIGINT (after the update in progress), so `kill PID` loses nothing. Metrics go to `OUT/metrics.csv`, the command
 lines of every session to `OUT/run.json`. Heavy work belongs under `nice -n 19`.
 
 Data: each non-empty line of the text file is a unit (a sentence or paragraph); consecutive units are
@@ -137,7 +138,8 @@ class Masker:
             if t.startswith("##"):
                 self.cont[i] = True
         # random replacements are drawn from ordinary tokens only
-        self.normal_ids = np.array([i for t, i in vocab.items() if not (t.startswith("[") and t.endswith("]"))])
+        # sorted: get_vocab() comes from a hash map whose order changes from process to process
+        self.normal_ids = np.array(sorted(i for t, i in vocab.items() if not (t.startswith("[") and t.endswith("]"))))
         self.rate = rate
         self.whole_word = whole_word
 
@@ -306,6 +308,17 @@ def main(argv=None):
     def perm(epoch):
         return np.random.default_rng(state["perm_seed"] + epoch).permutation(len(train))
 
+    # SIGTERM/SIGINT: finish the current update, save a checkpoint, exit (resume by running again)
+    import signal
+
+    stop = {"now": False}
+
+    def on_signal(signum, frame):
+        stop["now"] = True
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+
     order = perm(state["epoch"])
     model.train()
     session_start = time.time()
@@ -353,12 +366,12 @@ def main(argv=None):
             log_row(**row)
             print("eval", row, flush=True)
         done = s == args.steps
-        over = (args.max_minutes and (time.time() - session_start) > args.max_minutes * 60) or (args.stop_at and s >= args.stop_at)
+        over = (args.max_minutes and (time.time() - session_start) > args.max_minutes * 60) or (args.stop_at and s >= args.stop_at) or stop["now"]
         if done or over or time.time() - last_save > args.save_minutes * 60:
             save_checkpoint(out, model, opt, state)
             last_save = time.time()
         if over and not done:
-            print(f"session ends at update {s} (--max-minutes or --stop-at); checkpoint saved", flush=True)
+            print(f"session ends at update {s} (--max-minutes, --stop-at or a signal); checkpoint saved", flush=True)
             break
     if state["step"] >= args.steps:
         save_checkpoint(out, model, opt, state)
