@@ -248,15 +248,13 @@ fn describe(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::views::test_models::repo_file;
     use bertlab_core::masking::GridCell;
     use bertlab_core::model::{Family, Internals, Loaded};
 
     fn tokenizer_json() -> Vec<u8> {
-        std::fs::read(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/models/all-minilm-l6-v2/tokenizer.json"
-        ))
-        .expect("the embedded MiniLM tokenizer is committed")
+        std::fs::read(repo_file("models/all-minilm-l6-v2/tokenizer.json"))
+            .expect("the embedded MiniLM tokenizer is committed")
     }
 
     #[test]
@@ -433,8 +431,10 @@ mod tests {
 
     #[test]
     fn the_shipped_model_is_described_from_its_header() {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/models/all-minilm-l6-v2");
-        let read = |f: &str| std::fs::read(format!("{dir}/{f}")).expect("committed model");
+        let read = |f: &str| {
+            std::fs::read(repo_file(&format!("models/all-minilm-l6-v2/{f}")))
+                .expect("committed model")
+        };
         let (config, weights) = (read("config.json"), read("model.safetensors"));
         let model = LabModel::from_bytes("all-minilm-l6-v2", &config, &weights, &tokenizer_json())
             .expect("loads");

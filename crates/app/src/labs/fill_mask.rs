@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use crate::lab_state::{mask_word, FillMaskState};
-use crate::labs::ModelPicker;
+use crate::labs::{ModelPicker, NumberField};
 use crate::url_state::ControlPolicy;
 use crate::worker_query::use_worker_answer;
 use bertlab_protocol::messages::{Outcome, Request};
@@ -67,20 +67,7 @@ pub fn FillMaskWidget(
                             prop:value=move || state.with(|s| s.text.clone())
                             on:input=move |ev| state.update(|s| s.text = event_target_value(&ev))></textarea>
                     </label>
-                    <div class="word-picker" aria-label="Click a word to mask it">
-                        <span class="meta">"Mask a word: "</span>
-                        {move || state.with(|s| s.text.split_whitespace().map(str::to_string).collect::<Vec<_>>())
-                            .into_iter()
-                            .enumerate()
-                            .map(|(i, word)| {
-                                let masked = word.contains(MASK);
-                                view! {
-                                    <button class="word" class:masked=masked disabled=lock_text || masked
-                                        on:click=move |_| state.update(|s| s.text = mask_word(&s.text, i))>{word}</button>
-                                }
-                            })
-                            .collect_view()}
-                    </div>
+                    <WordPicker state=state locked=lock_text />
                 </Show>
                 <Show when=move || !hide_side>
                     <fieldset class="segmented">
@@ -90,17 +77,9 @@ pub fn FillMaskWidget(
                         {side_button(ContextSide::RightOnly, "right_only", "Right only")}
                     </fieldset>
                 </Show>
-                <Show when=move || !hide_k>
-                    <label>"Guesses shown"
-                        <input id="fm-k" type="number" min="1" max="20" disabled=lock_k
-                            prop:value=move || state.with(|s| s.top_k.to_string())
-                            on:input=move |ev| {
-                                if let Ok(k) = event_target_value(&ev).parse::<usize>() {
-                                    state.update(|s| s.top_k = k.clamp(1, 20));
-                                }
-                            } />
-                    </label>
-                </Show>
+                <NumberField id="fm-k" label="Guesses shown" min=1 max=20 hidden=hide_k locked=lock_k
+                    value=Signal::derive(move || state.with(|s| s.top_k as u64))
+                    on_set=Callback::new(move |k| state.update(|s| s.top_k = k as usize)) />
                 <Show when=move || !hide_model>
                     <ModelPicker id="fm-model" models=models mlm_only=true
                         value=Signal::derive(move || state.with(|s| s.model.clone()))
@@ -114,6 +93,27 @@ pub fn FillMaskWidget(
                     Some(Ok(view)) => view! { <Predictions view=view /> }.into_any(),
                 }}
             </div>
+        </div>
+    }
+}
+
+/// The sentence's words as buttons: clicking one replaces it with [MASK].
+#[component]
+fn WordPicker(state: RwSignal<FillMaskState>, locked: bool) -> impl IntoView {
+    view! {
+        <div class="word-picker" aria-label="Click a word to mask it">
+            <span class="meta">"Mask a word: "</span>
+            {move || state.with(|s| s.text.split_whitespace().map(str::to_string).collect::<Vec<_>>())
+                .into_iter()
+                .enumerate()
+                .map(|(i, word)| {
+                    let masked = word.contains(MASK);
+                    view! {
+                        <button class="word" class:masked=masked disabled=locked || masked
+                            on:click=move |_| state.update(|s| s.text = mask_word(&s.text, i))>{word}</button>
+                    }
+                })
+                .collect_view()}
         </div>
     }
 }

@@ -9,7 +9,7 @@ use leptos::prelude::*;
 use crate::charts::Series;
 use crate::client::{self, WorkerStatus};
 use crate::lab_state::FineTuneState;
-use crate::labs::{chart_figure, ModelPicker};
+use crate::labs::{chart_figure, ModelPicker, NumberField, SelectField};
 use crate::saved_models::{self, SavedModel};
 use crate::url_state::ControlPolicy;
 use crate::worker_query::use_worker_answer;
@@ -281,80 +281,23 @@ fn RunSettings(
         lock("dataset"),
     );
     let (hide_model, hide_data) = (policy.hidden("model"), policy.hidden("data"));
-    let on_file = move |ev: leptos::ev::Event| {
-        let input: web_sys::HtmlInputElement = event_target(&ev);
-        let Some(file) = input.files().and_then(|f| f.get(0)) else {
-            csv.set(None);
-            return;
-        };
-        let name = file.name();
-        wasm_bindgen_futures::spawn_local(async move {
-            match wasm_bindgen_futures::JsFuture::from(file.text()).await {
-                Ok(text) => match text.as_string() {
-                    Some(text) => {
-                        run.message
-                            .set(format!("{name}: the next run uses this file"));
-                        csv.set(Some((name, text)));
-                    }
-                    None => run
-                        .state
-                        .set(RunState::Failed(format!("{name} is not text"))),
-                },
-                Err(e) => run
-                    .state
-                    .set(RunState::Failed(format!("cannot read {name}: {e:?}"))),
-            }
-        });
-    };
     view! {
     <div class="controls">
-        <label>"Data"
-            <select id="ft-dataset" disabled=lock_dataset
-                on:change=move |ev| {
-                    if let Some(d) = ShippedSet::ALL.into_iter().find(|d| d.slug() == event_target_value(&ev)) {
-                        state.update(|s| s.dataset = d);
-                    }
-                }>
-                {ShippedSet::ALL.into_iter().map(|d| view! {
-                    <option value=d.slug() selected=move || state.with(|s| s.dataset == d)>{d.slug()}</option>
-                }).collect_view()}
-            </select>
-        </label>
-        <label>"Approach"
-            <select id="ft-approach" disabled=lock_approach
-                on:change=move |ev| {
-                    if let Some(a) = Approach::from_slug(&event_target_value(&ev)) {
-                        state.update(|s| s.approach = a);
-                    }
-                }>
-                {Approach::ALL.into_iter().map(|a| view! {
-                    <option value=a.slug() selected=move || state.with(|s| s.approach == a)>{a.describe()}</option>
-                }).collect_view()}
-            </select>
-        </label>
-        <label>"Labelled examples"
-            <select id="ft-examples" disabled=lock_examples
-                on:change=move |ev| {
-                    if let Ok(n) = event_target_value(&ev).parse() {
-                        state.update(|s| s.examples = n);
-                    }
-                }>
-                {SIZES.into_iter().map(|n| view! {
-                    <option value=n.to_string() selected=move || state.with(|s| s.examples == n)>
-                        {if n == 0 { "all".to_string() } else { n.to_string() }}
-                    </option>
-                }).collect_view()}
-            </select>
-        </label>
-        <label>"Epochs"
-            <input id="ft-epochs" type="number" min="1" max="50" disabled=lock_epochs
-                prop:value=move || state.with(|s| s.epochs.to_string())
-                on:change=move |ev| {
-                    if let Ok(n) = event_target_value(&ev).parse::<usize>() {
-                        state.update(|s| s.epochs = n.clamp(1, 50));
-                    }
-                } />
-        </label>
+        <SelectField id="ft-dataset" label="Data" locked=lock_dataset
+            options=ShippedSet::ALL.into_iter().map(|d| (d, d.slug().to_string())).collect()
+            value=Signal::derive(move || state.with(|s| s.dataset))
+            on_pick=Callback::new(move |d| state.update(|s| s.dataset = d)) />
+        <SelectField id="ft-approach" label="Approach" locked=lock_approach
+            options=Approach::ALL.into_iter().map(|a| (a, a.describe().to_string())).collect()
+            value=Signal::derive(move || state.with(|s| s.approach))
+            on_pick=Callback::new(move |a| state.update(|s| s.approach = a)) />
+        <SelectField id="ft-examples" label="Labelled examples" locked=lock_examples
+            options=SIZES.into_iter().map(|n| (n, if n == 0 { "all".to_string() } else { n.to_string() })).collect()
+            value=Signal::derive(move || state.with(|s| s.examples))
+            on_pick=Callback::new(move |n| state.update(|s| s.examples = n)) />
+        <NumberField id="ft-epochs" label="Epochs" min=1 max=50 locked=lock_epochs
+            value=Signal::derive(move || state.with(|s| s.epochs as u64))
+            on_set=Callback::new(move |n| state.update(|s| s.epochs = n as usize)) />
         <Show when=move || !hide_model>
             <ModelPicker id="ft-model" models=models mlm_only=false
                 value=Signal::derive(move || state.with(|s| s.model.clone()))
@@ -362,11 +305,38 @@ fn RunSettings(
         </Show>
         <Show when=move || !hide_data>
             <label>"Your own data (CSV with text,label columns)"
-                <input id="ft-csv" type="file" accept=".csv,text/csv" on:change=on_file />
+                <input id="ft-csv" type="file" accept=".csv,text/csv" on:change=move |ev| read_csv(&ev, csv, run) />
             </label>
         </Show>
     </div>
     }
+}
+
+/// Reads the CSV the student picked into `csv`; the next run uses it.
+fn read_csv(ev: &leptos::ev::Event, csv: RwSignal<Option<(String, String)>>, run: Run) {
+    let input: web_sys::HtmlInputElement = event_target(ev);
+    let Some(file) = input.files().and_then(|f| f.get(0)) else {
+        csv.set(None);
+        return;
+    };
+    let name = file.name();
+    wasm_bindgen_futures::spawn_local(async move {
+        match wasm_bindgen_futures::JsFuture::from(file.text()).await {
+            Ok(text) => match text.as_string() {
+                Some(text) => {
+                    run.message
+                        .set(format!("{name}: the next run uses this file"));
+                    csv.set(Some((name, text)));
+                }
+                None => run
+                    .state
+                    .set(RunState::Failed(format!("{name} is not text"))),
+            },
+            Err(e) => run
+                .state
+                .set(RunState::Failed(format!("cannot read {name}: {e:?}"))),
+        }
+    });
 }
 
 fn refresh_saved(saved: RwSignal<Vec<SavedModel>>, message: RwSignal<String>) {

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 
 use crate::charts::Series;
 use crate::lab_state::{MaskingKind, MaskingState};
-use crate::labs::chart_figure;
+use crate::labs::{chart_figure, NumberField};
 use crate::url_state::ControlPolicy;
 use crate::worker_query::use_worker_answer;
 use bertlab_protocol::masking::{GridCell, MaskingGrid};
@@ -34,10 +34,25 @@ pub fn MaskingWidget(
             _ => None,
         },
     );
+    view! {
+        <div class="lab masking-lab">
+            <MaskingControls state=state policy=policy />
+            {move || match grid.get() {
+                None => view! { <p class="muted">"Masking…"</p> }.into_any(),
+                Some(Err(message)) => view! { <p class="error" role="alert">{message}</p> }.into_any(),
+                Some(Ok(grid)) => view! { <MaskGrid grid=grid.clone() /> <MaskCharts grid=grid /> }.into_any(),
+            }}
+            <MaskLegend />
+        </div>
+    }
+}
+
+/// The passage, the strategy, the 80/10/10 split and the run's sizes.
+#[component]
+fn MaskingControls(state: RwSignal<MaskingState>, policy: ControlPolicy) -> impl IntoView {
     let policy = StoredValue::new(policy);
     let hidden = move |name: &str| policy.with_value(|p| p.hidden(name));
     let locked = move |name: &str| policy.with_value(|p| p.locked(name));
-
     let slider = move |id: &'static str,
                        label: &'static str,
                        get: fn(&MaskingState) -> f64,
@@ -55,25 +70,17 @@ pub fn MaskingWidget(
             </label>
         })
     };
-    let number =
-        move |id: &'static str,
-              label: &'static str,
-              min: u32,
-              max: u32,
-              get: fn(&MaskingState) -> u64,
-              set: fn(&mut MaskingState, u64)| {
-            (!hidden(id)).then(|| view! {
-            <label>{label}
-                <input id=format!("mask-{id}") type="number" min=min max=max disabled=locked(id)
-                    prop:value=move || state.with(get).to_string()
-                    on:input=move |ev| {
-                        if let Ok(v) = event_target_value(&ev).parse::<u64>() {
-                            state.update(|s| set(s, v.clamp(min as u64, max as u64)));
-                        }
-                    } />
-            </label>
-        })
-        };
+    let number = move |id: &'static str,
+                       label: &'static str,
+                       (min, max): (u64, u64),
+                       get: fn(&MaskingState) -> u64,
+                       set: fn(&mut MaskingState, u64)| {
+        view! {
+            <NumberField id=format!("mask-{id}") label=label min=min max=max hidden=hidden(id) locked=locked(id)
+                value=Signal::derive(move || state.with(get))
+                on_set=Callback::new(move |v| state.update(|s| set(s, v))) />
+        }
+    };
     let strategy = move |value: MaskingKind, label: &'static str| {
         view! {
             <label class="choice">
@@ -84,55 +91,46 @@ pub fn MaskingWidget(
             </label>
         }
     };
-
     view! {
-        <div class="lab masking-lab">
-            <div class="controls">
-                {(!hidden("text")).then(|| view! {
-                    <label>"Sentence or short passage"
-                        <textarea id="mask-text" rows="2" disabled=locked("text")
-                            prop:value=move || state.with(|s| s.text.clone())
-                            on:input=move |ev| state.update(|s| s.text = event_target_value(&ev))></textarea>
+        <div class="controls">
+            {(!hidden("text")).then(|| view! {
+                <label>"Sentence or short passage"
+                    <textarea id="mask-text" rows="2" disabled=locked("text")
+                        prop:value=move || state.with(|s| s.text.clone())
+                        on:input=move |ev| state.update(|s| s.text = event_target_value(&ev))></textarea>
+                </label>
+            })}
+            {(!hidden("strategy")).then(|| view! {
+                <fieldset class="segmented">
+                    <legend>"Masking"</legend>
+                    {strategy(MaskingKind::Static, "Static (BERT)")}
+                    {strategy(MaskingKind::Dynamic, "Dynamic (RoBERTa)")}
+                </fieldset>
+            })}
+            <div class="control-grid">
+                {slider("rate", "Targets", |s| s.rate, |s, v| s.rate = v)}
+                {slider("mask", "Of targets: [MASK]", |s| s.mask, |s, v| {
+                    s.mask = v;
+                    s.random = s.random.min(1.0 - v);
+                })}
+                {slider("random", "Of targets: random token", |s| s.random, |s, v| {
+                    s.random = v;
+                    s.mask = s.mask.min(1.0 - v);
+                })}
+                {number("epochs", "Epochs", (1, 50), |s| s.epochs as u64, |s, v| s.epochs = v as usize)}
+                {number("duplicates", "Static copies", (1, 20), |s| s.duplicates as u64, |s, v| s.duplicates = v as usize)}
+                {number("seed", "Seed", (0, 1_000_000), |s| s.seed, |s, v| s.seed = v)}
+                {(!hidden("whole_word")).then(|| view! {
+                    <label class="choice">
+                        <input id="mask-whole-word" type="checkbox" disabled=locked("whole_word")
+                            prop:checked=move || state.with(|s| s.whole_word)
+                            on:change=move |ev| state.update(|s| s.whole_word = event_target_checked(&ev)) />
+                        "Whole-word masking"
                     </label>
                 })}
-                {(!hidden("strategy")).then(|| view! {
-                    <fieldset class="segmented">
-                        <legend>"Masking"</legend>
-                        {strategy(MaskingKind::Static, "Static (BERT)")}
-                        {strategy(MaskingKind::Dynamic, "Dynamic (RoBERTa)")}
-                    </fieldset>
-                })}
-                <div class="control-grid">
-                    {slider("rate", "Targets", |s| s.rate, |s, v| s.rate = v)}
-                    {slider("mask", "Of targets: [MASK]", |s| s.mask, |s, v| {
-                        s.mask = v;
-                        s.random = s.random.min(1.0 - v);
-                    })}
-                    {slider("random", "Of targets: random token", |s| s.random, |s, v| {
-                        s.random = v;
-                        s.mask = s.mask.min(1.0 - v);
-                    })}
-                    {number("epochs", "Epochs", 1, 50, |s| s.epochs as u64, |s, v| s.epochs = v as usize)}
-                    {number("duplicates", "Static copies", 1, 20, |s| s.duplicates as u64, |s, v| s.duplicates = v as usize)}
-                    {number("seed", "Seed", 0, 1_000_000, |s| s.seed, |s, v| s.seed = v)}
-                    {(!hidden("whole_word")).then(|| view! {
-                        <label class="choice">
-                            <input id="mask-whole-word" type="checkbox" disabled=locked("whole_word")
-                                prop:checked=move || state.with(|s| s.whole_word)
-                                on:change=move |ev| state.update(|s| s.whole_word = event_target_checked(&ev)) />
-                            "Whole-word masking"
-                        </label>
-                    })}
-                </div>
-                <p class="meta">{move || state.with(|s| format!(
-                    "Kept as the original token: {:.0}% of targets.", (1.0 - s.mask - s.random).max(0.0) * 100.0))}</p>
             </div>
-            {move || match grid.get() {
-                None => view! { <p class="muted">"Masking…"</p> }.into_any(),
-                Some(Err(message)) => view! { <p class="error" role="alert">{message}</p> }.into_any(),
-                Some(Ok(grid)) => view! { <MaskGrid grid=grid.clone() /> <MaskCharts grid=grid /> }.into_any(),
-            }}
-            <MaskLegend />
+            <p class="meta">{move || state.with(|s| format!(
+                "Kept as the original token: {:.0}% of targets.", (1.0 - s.mask - s.random).max(0.0) * 100.0))}</p>
         </div>
     }
 }

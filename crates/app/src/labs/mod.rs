@@ -3,6 +3,7 @@
 
 mod attention;
 mod embeddings;
+mod fields;
 mod fill_mask;
 mod fine_tune;
 mod masking;
@@ -11,6 +12,7 @@ mod tokenizer;
 
 pub use attention::AttentionWidget;
 pub use embeddings::EmbeddingsWidget;
+pub use fields::{ModelPicker, NumberField, SelectField, TextField};
 pub use fill_mask::FillMaskWidget;
 pub use fine_tune::FineTuneWidget;
 pub use masking::MaskingWidget;
@@ -28,76 +30,6 @@ use super::lab_state::{
 use super::url_state::{
     query_pairs, state_from_pairs, use_control_policy, use_url_state, ControlPolicy,
 };
-use super::worker_query::Answer;
-use bertlab_protocol::messages::ModelSummary;
-
-/// A labelled one-line text box bound to one string of a widget's state; the policy may hide it
-/// or show it disabled.
-#[component]
-pub fn TextField(
-    /// Element id.
-    id: &'static str,
-    label: &'static str,
-    /// The current value.
-    value: Signal<String>,
-    /// Receives every edit.
-    on_input: impl Fn(String) + 'static,
-    hidden: bool,
-    locked: bool,
-) -> impl IntoView {
-    (!hidden).then(|| {
-        view! {
-            <label>{label}
-                <input id=id type="text" disabled=locked
-                    prop:value=move || value.get()
-                    on:input=move |ev| on_input(event_target_value(&ev)) />
-            </label>
-        }
-    })
-}
-
-/// A choice among the lab's models (shown only when there is more than one to choose from).
-#[component]
-pub fn ModelPicker(
-    /// Element id.
-    id: &'static str,
-    /// The worker's model list.
-    models: Answer<Vec<ModelSummary>>,
-    /// Offer only models with a masked-LM head.
-    mlm_only: bool,
-    /// The chosen folder name; empty for the default model.
-    value: Signal<String>,
-    /// Receives the new choice.
-    on_pick: Callback<String>,
-) -> impl IntoView {
-    move || {
-        let list: Vec<ModelSummary> = models
-            .get()
-            .and_then(Result::ok)
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|m| m.has_mlm_head || !mlm_only)
-            .collect();
-        (list.len() > 1).then(|| {
-            view! {
-                <label>"Model"
-                    <select id=id on:change=move |ev| on_pick.run(event_target_value(&ev))>
-                        <option value="" selected=move || value.with(String::is_empty)>"Default model"</option>
-                        {list.into_iter().map(|m| {
-                            let name = m.name.clone();
-                            let selected = name.clone();
-                            view! {
-                                <option value=name.clone() selected=move || value.with(|v| *v == selected)>
-                                    {format!("{name} ({} layers, {:.1}M parameters)", m.layers, m.parameters as f64 / 1e6)}
-                                </option>
-                            }
-                        }).collect_view()}
-                    </select>
-                </label>
-            }
-        })
-    }
-}
 
 /// A line chart (see [`line_chart_svg`]) in a labelled figure, or the reason it could not be drawn.
 pub fn chart_figure(series: &[Series], caption: &str, x_label: &str, y_label: &str) -> AnyView {

@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use crate::charts::Series;
 use crate::client::{self, WorkerStatus};
 use crate::lab_state::PretrainState;
-use crate::labs::chart_figure;
+use crate::labs::{chart_figure, NumberField};
 use crate::url_state::ControlPolicy;
 use bertlab_protocol::messages::{
     JobId, Outcome, PretrainRequest, Reply, Request, Steer, TrainingPoint,
@@ -52,60 +52,18 @@ pub fn PretrainWidget(
     let race = Race::new();
     let runs = race.runs;
     let busy = move || runs.iter().any(|r| r.with(|r| r.job.is_some()));
-    let start = move |_| {
-        let s = state.get_untracked();
-        for side in 0..2 {
-            let (dynamic, objective) = s.recipe(side);
-            let run = runs[side];
-            race.pending[side].set_value(Vec::new());
-            run.set(RunView {
-                summary: format!("{}: starting…", recipe_name(dynamic, objective)),
-                ..RunView::default()
-            });
-            let request = Request::Pretrain(PretrainRequest {
-                dynamic_masking: dynamic,
-                pair_task: objective,
-                layers: s.layers,
-                hidden_size: s.hidden,
-                heads: s.heads,
-                steps: s.steps,
-                seed: s.seed,
-                probe: s.probe.clone(),
-            });
-            let name = recipe_name(dynamic, objective);
-            let on_reply = move |reply| race.show(side, &name, reply);
-            match client::run(status, request, on_reply) {
-                Ok(job) => run.update(|r| r.job = Some(job)),
-                Err(m) => run.update(|r| r.summary = m),
-            }
-        }
-    };
-    let steer = move |action: Steer| {
-        for run in runs {
-            if let Some(job) = run.with_untracked(|r| r.job) {
-                client::steer(job, action);
-            }
-        }
-    };
     let paused = move || runs.iter().all(|r| r.with(|r| r.paused));
     let locked = policy.locked("steps");
 
     let number = move |id: &'static str,
                        label: &'static str,
-                       min: usize,
-                       max: usize,
+                       (min, max): (u64, u64),
                        get: fn(&PretrainState) -> usize,
                        set: fn(&mut PretrainState, usize)| {
         view! {
-            <label>{label}
-                <input id=id type="number" min=min.to_string() max=max.to_string() disabled=locked
-                    prop:value=move || state.with(|s| get(s).to_string())
-                    on:change=move |ev| {
-                        if let Ok(n) = event_target_value(&ev).parse::<usize>() {
-                            state.update(|s| set(s, n.clamp(min, max)));
-                        }
-                    } />
-            </label>
+            <NumberField id=id label=label min=min max=max locked=locked
+                value=Signal::derive(move || state.with(|s| get(s) as u64))
+                on_set=Callback::new(move |n| state.update(|s| set(s, n as usize))) />
         }
     };
 
@@ -114,10 +72,10 @@ pub fn PretrainWidget(
             <div class="controls">
                 <RecipeControls state=state side=0 />
                 <RecipeControls state=state side=1 />
-                {number("pt-layers", "Layers", 1, 6, |s| s.layers, |s, n| s.layers = n)}
-                {number("pt-hidden", "Hidden size", 16, 256, |s| s.hidden, |s, n| s.hidden = n)}
-                {number("pt-heads", "Heads", 1, 8, |s| s.heads, |s, n| s.heads = n)}
-                {number("pt-steps", "Updates (8 × 64 tokens each)", 10, 2000, |s| s.steps, |s, n| s.steps = n)}
+                {number("pt-layers", "Layers", (1, 6), |s| s.layers, |s, n| s.layers = n)}
+                {number("pt-hidden", "Hidden size", (16, 256), |s| s.hidden, |s, n| s.hidden = n)}
+                {number("pt-heads", "Heads", (1, 8), |s| s.heads, |s, n| s.heads = n)}
+                {number("pt-steps", "Updates (8 × 64 tokens each)", (10, 2000), |s| s.steps, |s, n| s.steps = n)}
                 <label>"Probe sentence (one [MASK])"
                     <input id="pt-probe" type="text"
                         prop:value=move || state.with(|s| s.probe.clone())
@@ -126,10 +84,10 @@ pub fn PretrainWidget(
             </div>
             <p class="meta">"Both recipes start from the same random weights (same seed) and read the same public-domain text; only the recipe differs."</p>
             <div class="buttons">
-                <button id="pt-run" class="primary" disabled=busy on:click=start>"Train both"</button>
-                <button id="pt-pause" disabled=move || !busy() || paused() on:click=move |_| steer(Steer::Pause)>"Pause"</button>
-                <button id="pt-resume" disabled=move || !busy() || !paused() on:click=move |_| steer(Steer::Resume)>"Resume"</button>
-                <button id="pt-stop" disabled=move || !busy() on:click=move |_| steer(Steer::Stop)>"Stop"</button>
+                <button id="pt-run" class="primary" disabled=busy on:click=move |_| race.start(status, &state.get_untracked())>"Train both"</button>
+                <button id="pt-pause" disabled=move || !busy() || paused() on:click=move |_| race.steer(Steer::Pause)>"Pause"</button>
+                <button id="pt-resume" disabled=move || !busy() || !paused() on:click=move |_| race.steer(Steer::Resume)>"Resume"</button>
+                <button id="pt-stop" disabled=move || !busy() on:click=move |_| race.steer(Steer::Stop)>"Stop"</button>
             </div>
             <ul class="pt-status" aria-live="polite">
                 {runs.map(|run| view! {
@@ -164,6 +122,43 @@ impl Race {
             ],
             pending: [StoredValue::new(Vec::new()), StoredValue::new(Vec::new())],
             last_draw: StoredValue::new(0.0),
+        }
+    }
+
+    /// Starts both recipes of `s`, each as its own worker job.
+    fn start(self, status: RwSignal<WorkerStatus>, s: &PretrainState) {
+        for (side, (run, pending)) in self.runs.into_iter().zip(self.pending).enumerate() {
+            let (dynamic, objective) = s.recipe(side);
+            let name = recipe_name(dynamic, objective);
+            pending.set_value(Vec::new());
+            run.set(RunView {
+                summary: format!("{name}: starting…"),
+                ..RunView::default()
+            });
+            let request = Request::Pretrain(PretrainRequest {
+                dynamic_masking: dynamic,
+                pair_task: objective,
+                layers: s.layers,
+                hidden_size: s.hidden,
+                heads: s.heads,
+                steps: s.steps,
+                seed: s.seed,
+                probe: s.probe.clone(),
+            });
+            let on_reply = move |reply| self.show(side, &name, reply);
+            match client::run(status, request, on_reply) {
+                Ok(job) => run.update(|r| r.job = Some(job)),
+                Err(m) => run.update(|r| r.summary = m),
+            }
+        }
+    }
+
+    /// Pauses, resumes or stops both runs.
+    fn steer(self, action: Steer) {
+        for run in self.runs {
+            if let Some(job) = run.with_untracked(|r| r.job) {
+                client::steer(job, action);
+            }
         }
     }
 

@@ -5,7 +5,7 @@
 
 use leptos::prelude::*;
 
-use super::TextField;
+use super::{NumberField, TextField};
 use crate::lab_state::TokenizerState;
 use crate::url_state::ControlPolicy;
 use crate::worker_query::use_worker_answer;
@@ -69,17 +69,10 @@ pub fn TokenizerWidget(
                 <TextField id="tok-pair" label="Sentence B (optional)" hidden=hide_pair locked=lock_pair
                     value=Signal::derive(move || state.with(|s| s.pair.clone()))
                     on_input=move |v| state.update(|s| s.pair = v) />
-                <Show when=move || !hide_len>
-                    <label>"Maximum tokens (0 = the model's limit)"
-                        <input id="tok-max" type="number" min="0" max="512" disabled=lock_len
-                            prop:value=move || state.with(|s| s.max_len.to_string())
-                            on:input=move |ev| {
-                                if let Ok(n) = event_target_value(&ev).parse::<usize>() {
-                                    state.update(|s| s.max_len = n);
-                                }
-                            } />
-                    </label>
-                </Show>
+                <NumberField id="tok-max" label="Maximum tokens (0 = the model's limit)" min=0 max=512
+                    hidden=hide_len locked=lock_len
+                    value=Signal::derive(move || state.with(|s| s.max_len as u64))
+                    on_set=Callback::new(move |n| state.update(|s| s.max_len = n as usize)) />
             </div>
             {move || match result.get() {
                 None => view! { <p class="muted">"Tokenizing…"</p> }.into_any(),

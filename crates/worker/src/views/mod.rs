@@ -6,5 +6,5 @@ pub mod embeddings;
 pub mod fill_mask;
 mod input;
 #[cfg(test)]
-mod test_models;
+pub(crate) mod test_models;
 pub mod tokens;

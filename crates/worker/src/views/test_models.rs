@@ -4,9 +4,13 @@ use bertlab_core::model::{EncoderConfig, Family, Loaded, MaskedLm};
 use bertlab_core::text::tokenizer::Tokenizer;
 use candle_core::Device;
 
+/// `path` (relative to the repository root) as cargo's test working directory (the crate) sees it.
+pub(crate) fn repo_file(path: &str) -> String {
+    format!("{}/../../{path}", env!("CARGO_MANIFEST_DIR"))
+}
+
 fn tokenizer(path: &str) -> Tokenizer {
-    Tokenizer::from_file(format!("{}/../../{path}", env!("CARGO_MANIFEST_DIR")))
-        .expect("committed tokenizer")
+    Tokenizer::from_file(repo_file(path)).expect("committed tokenizer")
 }
 
 /// A random tiny model of `family` sized to `tok`'s vocabulary, with `tok`.

@@ -1,0 +1,148 @@
+//! The form fields the widgets share, each bound to one value of a widget's state. A field the
+//! control policy hides is not drawn; a locked one is shown disabled.
+
+use leptos::prelude::*;
+
+use crate::worker_query::Answer;
+use bertlab_protocol::messages::ModelSummary;
+
+/// A labelled one-line text box.
+#[component]
+pub fn TextField(
+    /// Element id.
+    id: &'static str,
+    label: &'static str,
+    /// The current value.
+    value: Signal<String>,
+    /// Receives every edit.
+    on_input: impl Fn(String) + 'static,
+    hidden: bool,
+    locked: bool,
+) -> impl IntoView {
+    (!hidden).then(|| {
+        view! {
+            <label>{label}
+                <input id=id type="text" disabled=locked
+                    prop:value=move || value.get()
+                    on:input=move |ev| on_input(event_target_value(&ev)) />
+            </label>
+        }
+    })
+}
+
+/// A labelled whole-number box limited to `min..=max`. Typing updates the state as soon as the
+/// number is in range (so labs react live); leaving the box clamps what is there, so a half-typed
+/// "1" of "150" is never clamped under the student's fingers.
+#[component]
+pub fn NumberField(
+    /// Element id.
+    #[prop(into)]
+    id: String,
+    label: &'static str,
+    min: u64,
+    max: u64,
+    /// The current value.
+    value: Signal<u64>,
+    /// Receives each accepted value (always within `min..=max`).
+    on_set: Callback<u64>,
+    #[prop(optional)] hidden: bool,
+    #[prop(optional)] locked: bool,
+) -> impl IntoView {
+    let parse = |ev: &leptos::ev::Event| event_target_value(ev).trim().parse::<u64>().ok();
+    (!hidden).then(|| {
+        view! {
+            <label>{label}
+                <input id=id type="number" min=min max=max disabled=locked
+                    prop:value=move || value.get().to_string()
+                    on:input=move |ev| {
+                        if let Some(n) = parse(&ev).filter(|n| (min..=max).contains(n)) {
+                            on_set.run(n);
+                        }
+                    }
+                    on:change=move |ev| match parse(&ev) {
+                        Some(n) => on_set.run(n.clamp(min, max)),
+                        // Not a number: show the value in force again.
+                        None => value.with_untracked(|v| on_set.run(*v)),
+                    } />
+            </label>
+        }
+    })
+}
+
+/// A labelled drop-down over `options` (value, label).
+#[component]
+pub fn SelectField<T>(
+    /// Element id.
+    id: &'static str,
+    label: &'static str,
+    /// Each choice with its label; the option values are their positions.
+    options: Vec<(T, String)>,
+    /// The current choice.
+    value: Signal<T>,
+    /// Receives the new choice.
+    on_pick: Callback<T>,
+    #[prop(optional)] locked: bool,
+) -> impl IntoView
+where
+    T: Copy + PartialEq + Send + Sync + 'static,
+{
+    let choices = StoredValue::new(options.iter().map(|(v, _)| *v).collect::<Vec<T>>());
+    view! {
+        <label>{label}
+            <select id=id disabled=locked
+                on:change=move |ev| {
+                    let picked = event_target_value(&ev).parse::<usize>().ok();
+                    if let Some(choice) = picked.and_then(|i| choices.with_value(|c| c.get(i).copied())) {
+                        on_pick.run(choice);
+                    }
+                }>
+                {options.into_iter().enumerate().map(|(i, (choice, text))| view! {
+                    <option value=i.to_string() selected=move || value.get() == choice>{text}</option>
+                }).collect_view()}
+            </select>
+        </label>
+    }
+}
+
+/// A choice among the lab's models (shown only when there is more than one to choose from).
+#[component]
+pub fn ModelPicker(
+    /// Element id.
+    id: &'static str,
+    /// The worker's model list.
+    models: Answer<Vec<ModelSummary>>,
+    /// Offer only models with a masked-LM head.
+    mlm_only: bool,
+    /// The chosen folder name; empty for the default model.
+    value: Signal<String>,
+    /// Receives the new choice.
+    on_pick: Callback<String>,
+) -> impl IntoView {
+    move || {
+        let list: Vec<ModelSummary> = models
+            .get()
+            .and_then(Result::ok)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|m| m.has_mlm_head || !mlm_only)
+            .collect();
+        (list.len() > 1).then(|| {
+            view! {
+                <label>"Model"
+                    <select id=id on:change=move |ev| on_pick.run(event_target_value(&ev))>
+                        <option value="" selected=move || value.with(String::is_empty)>"Default model"</option>
+                        {list.into_iter().map(|m| {
+                            let name = m.name.clone();
+                            let selected = name.clone();
+                            view! {
+                                <option value=name.clone() selected=move || value.with(|v| *v == selected)>
+                                    {format!("{name} ({} layers, {:.1}M parameters)", m.layers, m.parameters as f64 / 1e6)}
+                                </option>
+                            }
+                        }).collect_view()}
+                    </select>
+                </label>
+            }
+        })
+    }
+}
