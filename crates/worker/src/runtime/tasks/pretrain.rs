@@ -20,52 +20,22 @@ use crate::views::fill_mask::fill_mask_view;
 const CORPUS_SAMPLE: &str = "assets/corpus/train.txt";
 const CORPUS_HELD_OUT: &str = "assets/corpus/valid.txt";
 
+fn failed(e: bertlab_core::train::TrainError) -> Stop {
+    Stop::Failed(e.to_string())
+}
+
 /// A tiny encoder pretrained from scratch in the tab with one recipe, for the side-by-side lab.
 pub(super) async fn pretrain(ctx: &JobContext, request: PretrainRequest) -> Result<Outcome, Stop> {
-    let failed = |e: bertlab_core::train::TrainError| Stop::Failed(e.to_string());
-    let bad = |m: &str| Stop::Failed(m.to_string());
-    if !(1..=6).contains(&request.layers) || !(1..=8).contains(&request.heads) {
-        return Err(bad("choose 1 to 6 layers and 1 to 8 heads"));
-    }
-    if request.hidden_size % (request.heads * 2) != 0 || !(16..=256).contains(&request.hidden_size)
-    {
-        return Err(bad(
-            "the hidden size must be 16 to 256 and split evenly into the heads",
-        ));
-    }
-    ctx.progress(0, 0, "loading the corpus sample");
-    let index = ModelIndex::get().await?;
-    let tokenizer_json = fetch_bytes(&format!("models/{}/tokenizer.json", index.default)).await?;
-    let tokenizer = Tokenizer::from_bytes(&tokenizer_json)
-        .map_err(|e| Stop::Failed(format!("the tokenizer: {e}")))?;
-    let train_text = String::from_utf8_lossy(&fetch_bytes(CORPUS_SAMPLE).await?).into_owned();
-    let valid_text = String::from_utf8_lossy(&fetch_bytes(CORPUS_HELD_OUT).await?).into_owned();
-    ctx.yield_or_stop().await?;
+    check_shape(&request)?;
+    let (tokenizer, train_text, valid_text) = lab_text(ctx).await?;
     let config = lab_recipe(&request);
     ctx.progress(0, 0, "cutting the sample into sequences of 64 tokens");
     // The first part of the sample is plenty for a run of minutes, and keeps start-up quick.
-    let head = |text: &str, lines: usize| {
-        text.lines().take(lines).collect::<Vec<_>>().join(
-            "
-",
-        )
+    let sequences = |text: &str, lines: usize| {
+        let head = text.lines().take(lines).collect::<Vec<_>>().join("\n");
+        build_examples(&head, &tokenizer, 64, request.pair_task, request.seed).map_err(failed)
     };
-    let examples = build_examples(
-        &head(&train_text, 3000),
-        &tokenizer,
-        64,
-        request.pair_task,
-        request.seed,
-    )
-    .map_err(failed)?;
-    let valid = build_examples(
-        &head(&valid_text, 400),
-        &tokenizer,
-        64,
-        request.pair_task,
-        request.seed,
-    )
-    .map_err(failed)?;
+    let (examples, valid) = (sequences(&train_text, 3000)?, sequences(&valid_text, 400)?);
     let model_config = EncoderConfig {
         vocab_size: tokenizer.vocab_size(),
         num_hidden_layers: request.layers,
@@ -80,20 +50,67 @@ pub(super) async fn pretrain(ctx: &JobContext, request: PretrainRequest) -> Resu
     let masker = masker_for(&tokenizer, config.masking.clone()).map_err(failed)?;
     let mut trainer =
         Trainer::new(model, &varmap, examples, valid, masker, config).map_err(failed)?;
+    train(ctx, &mut trainer, &tokenizer, &request.probe).await?;
+    ctx.progress(0, 0, "testing on the held-out sample");
+    ctx.yield_or_stop().await?;
+    let held_out = trainer
+        .validate()
+        .map_err(failed)?
+        .ok_or_else(|| Stop::Failed("the held-out sample gave no sequences".into()))?;
+    Ok(Outcome::Pretrained {
+        steps: trainer.step(),
+        tokens_seen: trainer.tokens_seen(),
+        held_out_accuracy: held_out.accuracy,
+        held_out_perplexity: held_out.perplexity,
+        parameters,
+    })
+}
+
+/// Refuses model shapes the lab does not offer (the page limits them too; a hand-edited URL
+/// may not).
+fn check_shape(request: &PretrainRequest) -> Result<(), Stop> {
+    let bad = |m: &str| Err(Stop::Failed(m.to_string()));
+    if !(1..=6).contains(&request.layers) || !(1..=8).contains(&request.heads) {
+        return bad("choose 1 to 6 layers and 1 to 8 heads");
+    }
+    if !request.hidden_size.is_multiple_of(request.heads * 2)
+        || !(16..=256).contains(&request.hidden_size)
+    {
+        return bad("the hidden size must be 16 to 256 and split evenly into the heads");
+    }
+    Ok(())
+}
+
+/// The default model's tokenizer and the corpus sample's training and held-out text.
+async fn lab_text(ctx: &JobContext) -> Result<(Tokenizer, String, String), Stop> {
+    ctx.progress(0, 0, "loading the corpus sample");
+    let index = ModelIndex::get().await?;
+    let tokenizer_json = fetch_bytes(&format!("models/{}/tokenizer.json", index.default)).await?;
+    let tokenizer = Tokenizer::from_bytes(&tokenizer_json)
+        .map_err(|e| Stop::Failed(format!("the tokenizer: {e}")))?;
+    let text = |bytes: Vec<u8>| String::from_utf8_lossy(&bytes).into_owned();
+    let train_text = text(fetch_bytes(CORPUS_SAMPLE).await?);
+    let valid_text = text(fetch_bytes(CORPUS_HELD_OUT).await?);
+    ctx.yield_or_stop().await?;
+    Ok((tokenizer, train_text, valid_text))
+}
+
+/// Runs the updates, streaming each one's loss; every tenth (and the last) also reports held-out
+/// accuracy and the probe's guesses. Returns early when the student stops the run.
+async fn train(
+    ctx: &JobContext,
+    trainer: &mut Trainer,
+    tokenizer: &Tokenizer,
+    probe: &str,
+) -> Result<(), Stop> {
     let total = trainer.config().steps;
     while trainer.step() < total {
         let step = trainer.train_step().map_err(failed)?;
-        // Every tenth update (and the last): held-out accuracy and the probe's guesses.
         let report = step.step % 10 == 0 || step.step == total;
         let held_out = if report {
             trainer.validate().map_err(failed)?.map(|m| m.accuracy)
         } else {
             None
-        };
-        let probe = if report {
-            probe_guesses(&trainer, &tokenizer, &request.probe)
-        } else {
-            Vec::new()
         };
         let point = TrainingPoint {
             step: step.step,
@@ -102,26 +119,18 @@ pub(super) async fn pretrain(ctx: &JobContext, request: PretrainRequest) -> Resu
             accuracy: step.mlm_accuracy,
             paused: false,
             held_out_accuracy: held_out,
-            probe,
+            probe: if report {
+                probe_guesses(trainer, tokenizer, probe)
+            } else {
+                Vec::new()
+            },
         };
         ctx.point(point.clone());
         if ctx.between_updates(&point).await? {
             break;
         }
     }
-    ctx.progress(0, 0, "testing on the held-out sample");
-    ctx.yield_or_stop().await?;
-    let held_out = trainer
-        .validate()
-        .map_err(failed)?
-        .ok_or_else(|| bad("the held-out sample gave no sequences"))?;
-    Ok(Outcome::Pretrained {
-        steps: trainer.step(),
-        tokens_seen: trainer.tokens_seen(),
-        held_out_accuracy: held_out.accuracy,
-        held_out_perplexity: held_out.perplexity,
-        parameters,
-    })
+    Ok(())
 }
 
 /// The race's training settings: a learning rate high enough for a tiny model to move within
