@@ -7,7 +7,7 @@
 //!
 //! Start at [`Encoder`] (the shared core: `forward` takes an [`EncoderInput`] and an [`Internals`]
 //! request and returns an [`EncoderOutput`] with the embedding parts, hidden states and attention
-//! maps asked for), the task models in `models` (MLM, pretraining, sequence and token
+//! maps asked for), the task models in `task_models` (MLM, pretraining, sequence and token
 //! classification, span QA) and [`Checkpoint`] (Hugging Face folders and bytes).
 //!
 //! Conventions that match `transformers` (so fixtures compare at 1e-4): erf GELU for `"gelu"`,
@@ -24,10 +24,10 @@ pub mod error;
 pub mod heads;
 pub mod layer;
 pub mod loss;
-pub mod models;
 pub mod nn;
 mod params;
 pub mod size;
+pub mod task_models;
 
 pub use candle_nn::VarMap;
 pub use checkpoint::{
@@ -39,8 +39,8 @@ pub use encoder::{EmbeddingParts, Encoder, EncoderInput, EncoderOutput, ForwardP
 pub use error::ModelError;
 pub use heads::{MlmHead, PairHead, SequenceClassifier, SpanQa, TokenClassifier};
 pub use loss::{classification_loss, masked_lm_loss};
-pub use models::{
+pub use nn::Mode;
+pub use task_models::{
     ClassifierOutput, ForPreTraining, ForQuestionAnswering, ForSequenceClassification,
     ForTokenClassification, MaskedLm, MaskedLmOutput, PreTrainingOutput, SpanOutput,
 };
-pub use nn::Mode;

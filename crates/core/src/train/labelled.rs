@@ -2,7 +2,7 @@
 //! (`text,label`, optionally `split`), with errors that say what to fix, a fixed train/test split,
 //! and class-balanced subsets for the label-efficiency experiment.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
@@ -92,97 +92,18 @@ pub struct Split {
 /// ignored). With a `split` column (`train`/`test`) that split is kept; without one, a seeded
 /// `test_fraction` of each class is held out. Labels become ids in sorted order.
 pub fn parse_csv(bytes: &[u8], test_fraction: f64, seed: u64) -> Result<Split, TrainError> {
-    let bad = |m: String| TrainError::Data(m);
-    let text = std::str::from_utf8(bytes).map_err(|e| {
-        bad(format!(
-            "the file is not UTF-8 text (invalid byte at offset {}): save it as UTF-8 CSV",
-            e.valid_up_to()
-        ))
-    })?;
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    if text.trim().is_empty() {
-        return Err(bad(
-            "the file is empty: it needs a header `text,label` and at least one row per class"
-                .into(),
-        ));
-    }
+    let text = csv_text(bytes)?;
     let mut reader = csv::ReaderBuilder::new()
         .flexible(false)
         .from_reader(text.as_bytes());
     let header = reader
         .headers()
-        .map_err(|e| bad(format!("cannot read the header line: {e}")))?
-        .clone();
-    let column = |name: &str| {
-        header
-            .iter()
-            .position(|h| h.trim().eq_ignore_ascii_case(name))
-    };
-    let found: Vec<&str> = header.iter().collect();
-    let text_col = column("text").ok_or_else(|| {
-        bad(format!(
-            "no `text` column: the header must name `text` and `label` (found: {found:?})"
-        ))
-    })?;
-    let label_col = column("label").ok_or_else(|| {
-        bad(format!(
-            "no `label` column: the header must name `text` and `label` (found: {found:?})"
-        ))
-    })?;
-    let split_col = column("split");
-    let mut rows: Vec<(String, String, Option<bool>)> = Vec::new();
-    for (n, record) in reader.records().enumerate() {
-        let line = n + 2;
-        let record = record.map_err(|e| bad(format!("line {line}: {e}")))?;
-        if rows.len() == MAX_ROWS {
-            return Err(bad(format!(
-                "more than {MAX_ROWS} rows: the lab trains in the browser, so use a sample of your data"
-            )));
-        }
-        let field = |c: usize| record.get(c).unwrap_or("").trim().to_string();
-        let (text, label) = (field(text_col), field(label_col));
-        if text.is_empty() || label.is_empty() {
-            return Err(bad(format!("line {line}: the text or the label is empty")));
-        }
-        let is_test = match split_col.map(field) {
-            None => None,
-            Some(s) if s.eq_ignore_ascii_case("test") => Some(true),
-            Some(s) if s.eq_ignore_ascii_case("train") => Some(false),
-            Some(s) => {
-                return Err(bad(format!(
-                    "line {line}: split must be `train` or `test`, not {s:?}"
-                )))
-            }
-        };
-        rows.push((text, label, is_test));
-    }
-    if rows.is_empty() {
-        return Err(bad("the file has a header but no rows".into()));
-    }
-    let labels: Vec<String> = rows
-        .iter()
-        .map(|r| r.1.clone())
-        .collect::<std::collections::BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    if labels.len() < 2 {
-        return Err(bad(format!(
-            "only one label ({:?}): a classifier needs at least two",
-            labels[0]
-        )));
-    }
-    let id_of: BTreeMap<&str, usize> = labels
-        .iter()
-        .enumerate()
-        .map(|(i, l)| (l.as_str(), i))
-        .collect();
-    let all = LabelledSet {
-        texts: rows.iter().map(|r| r.0.clone()).collect(),
-        label_ids: rows.iter().map(|r| id_of[r.1.as_str()]).collect(),
-        labels: labels.clone(),
-    };
-    let test_rows: Vec<bool> = if split_col.is_some() {
-        rows.iter().map(|r| r.2 == Some(true)).collect()
+        .map_err(|e| TrainError::Data(format!("cannot read the header line: {e}")))?;
+    let columns = Columns::find(header)?;
+    let rows = columns.read_rows(&mut reader)?;
+    let all = labelled(&rows)?;
+    let test_rows: Vec<bool> = if columns.split.is_some() {
+        rows.iter().map(|r| r.test == Some(true)).collect()
     } else {
         held_out(&all, test_fraction, seed)
     };
@@ -193,12 +114,132 @@ pub fn parse_csv(bytes: &[u8], test_fraction: f64, seed: u64) -> Result<Split, T
         test: all.select(&pick(true)),
     };
     if split.train.is_empty() || split.test.is_empty() {
-        return Err(bad(
+        return Err(TrainError::Data(
             "both the train and the test part need rows (check the split column or add rows)"
                 .into(),
         ));
     }
     Ok(split)
+}
+
+/// The file as UTF-8 text without a byte-order mark (spreadsheets write one); empty is refused.
+fn csv_text(bytes: &[u8]) -> Result<&str, TrainError> {
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        TrainError::Data(format!(
+            "the file is not UTF-8 text (invalid byte at offset {}): save it as UTF-8 CSV",
+            e.valid_up_to()
+        ))
+    })?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if text.trim().is_empty() {
+        return Err(TrainError::Data(
+            "the file is empty: it needs a header `text,label` and at least one row per class"
+                .into(),
+        ));
+    }
+    Ok(text)
+}
+
+/// One CSV row, trimmed.
+struct Row {
+    text: String,
+    label: String,
+    /// The split the row names; `None` without a split column.
+    test: Option<bool>,
+}
+
+/// Where the header puts the columns the lab reads (names match case-insensitively).
+struct Columns {
+    text: usize,
+    label: usize,
+    split: Option<usize>,
+}
+
+impl Columns {
+    fn find(header: &csv::StringRecord) -> Result<Columns, TrainError> {
+        let column = |name: &str| {
+            header
+                .iter()
+                .position(|h| h.trim().eq_ignore_ascii_case(name))
+        };
+        let missing = |name: &str| {
+            let found: Vec<&str> = header.iter().collect();
+            TrainError::Data(format!(
+                "no `{name}` column: the header must name `text` and `label` (found: {found:?})"
+            ))
+        };
+        Ok(Columns {
+            text: column("text").ok_or_else(|| missing("text"))?,
+            label: column("label").ok_or_else(|| missing("label"))?,
+            split: column("split"),
+        })
+    }
+
+    /// Every row after the header, at most [`MAX_ROWS`], and at least one.
+    fn read_rows(&self, reader: &mut csv::Reader<&[u8]>) -> Result<Vec<Row>, TrainError> {
+        let mut rows = Vec::new();
+        for (n, record) in reader.records().enumerate() {
+            // Line numbers count from 1 and the header is line 1.
+            let line = n + 2;
+            let record = record.map_err(|e| TrainError::Data(format!("line {line}: {e}")))?;
+            if rows.len() == MAX_ROWS {
+                return Err(TrainError::Data(format!(
+                    "more than {MAX_ROWS} rows: the lab trains in the browser, so use a sample of your data"
+                )));
+            }
+            rows.push(self.row(&record, line)?);
+        }
+        if rows.is_empty() {
+            return Err(TrainError::Data("the file has a header but no rows".into()));
+        }
+        Ok(rows)
+    }
+
+    fn row(&self, record: &csv::StringRecord, line: usize) -> Result<Row, TrainError> {
+        let field = |c: usize| record.get(c).unwrap_or("").trim().to_string();
+        let (text, label) = (field(self.text), field(self.label));
+        if text.is_empty() || label.is_empty() {
+            return Err(TrainError::Data(format!(
+                "line {line}: the text or the label is empty"
+            )));
+        }
+        let test = match self.split.map(field) {
+            None => None,
+            Some(s) if s.eq_ignore_ascii_case("test") => Some(true),
+            Some(s) if s.eq_ignore_ascii_case("train") => Some(false),
+            Some(s) => {
+                return Err(TrainError::Data(format!(
+                    "line {line}: split must be `train` or `test`, not {s:?}"
+                )))
+            }
+        };
+        Ok(Row { text, label, test })
+    }
+}
+
+/// The rows as one set, with label ids in the labels' sorted order; two labels at least.
+fn labelled(rows: &[Row]) -> Result<LabelledSet, TrainError> {
+    let labels: Vec<String> = rows
+        .iter()
+        .map(|r| r.label.clone())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    if let [only] = labels.as_slice() {
+        return Err(TrainError::Data(format!(
+            "only one label ({only:?}): a classifier needs at least two"
+        )));
+    }
+    let id_of: BTreeMap<&str, usize> = labels
+        .iter()
+        .enumerate()
+        .map(|(i, l)| (l.as_str(), i))
+        .collect();
+    Ok(LabelledSet {
+        texts: rows.iter().map(|r| r.text.clone()).collect(),
+        label_ids: rows.iter().map(|r| id_of[r.label.as_str()]).collect(),
+        labels,
+    })
 }
 
 /// Which rows a seeded stratified split holds out: `fraction` of each class, at least one row of

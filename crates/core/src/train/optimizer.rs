@@ -8,6 +8,7 @@
 use std::collections::HashMap;
 
 use candle_core::{Tensor, Var};
+use candle_nn::VarMap;
 use serde::{Deserialize, Serialize};
 
 use super::TrainError;
@@ -54,6 +55,20 @@ pub struct AdamW {
     hp: AdamWParams,
     /// Updates made so far (bias correction).
     step_t: usize,
+}
+
+/// Every weight of `varmap` by HF name, sorted, so the optimizer's order (and with it every run)
+/// is reproducible.
+pub(super) fn named_vars(varmap: &VarMap) -> Result<Vec<(String, Var)>, TrainError> {
+    let mut vars: Vec<(String, Var)> = varmap
+        .data()
+        .lock()
+        .map_err(|_| TrainError::Config("weight store poisoned".into()))?
+        .iter()
+        .map(|(n, v)| (n.clone(), v.clone()))
+        .collect();
+    vars.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(vars)
 }
 
 /// BERT's rule: biases and LayerNorm weights are not decayed.

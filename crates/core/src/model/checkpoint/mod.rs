@@ -11,135 +11,23 @@
 //!   MLM decoder weight and bias are ignored;
 //! - anything else is [`ModelError::UnexpectedTensor`].
 
+mod loaded;
+mod names;
+
 use std::collections::{BTreeSet, HashMap};
 
 use candle_core::{DType, Device, Tensor};
-use candle_nn::{VarBuilder, VarMap};
 use safetensors::{Dtype, SafeTensors};
 
-use super::config::{EncoderConfig, Family};
-use super::dropout::DropoutRng;
-use super::encoder::Encoder;
+use super::config::EncoderConfig;
 use super::error::{ModelError, Result};
 use super::heads::MlmNames;
-use super::params::{random_source, var_builder, Source};
+use super::params::Source;
+use loaded::build;
+use names::head_prefixes;
 
-/// What a model builder is given besides its `VarBuilder` (which sits at the checkpoint root).
-pub struct BuildContext<'a> {
-    pub config: &'a EncoderConfig,
-    /// Where the encoder's tensors live: `""` (base model) or the family prefix, e.g. `"bert"`.
-    pub base: String,
-    /// True for random init: optional parts (a base model's pooler) are then created.
-    pub random: bool,
-    /// Shared by every dropout of the model.
-    pub rng: DropoutRng,
-}
-
-impl BuildContext<'_> {
-    /// The builder positioned at the encoder root.
-    pub fn encoder_vb<'v>(&self, vb: &VarBuilder<'v>) -> VarBuilder<'v> {
-        if self.base.is_empty() {
-            vb.clone()
-        } else {
-            vb.pp(&self.base)
-        }
-    }
-}
-
-/// A model that can be built from HF-named weights: the base [`Encoder`] and the task models.
-pub trait Architecture: Sized {
-    fn build(vb: &VarBuilder, ctx: &BuildContext) -> Result<Self>;
-
-    /// Task models keep the encoder under the family prefix; base models at the root. Used to
-    /// name the weights of a randomly initialised model as transformers would save them.
-    fn task_model() -> bool {
-        true
-    }
-
-    fn encoder(&self) -> &Encoder;
-}
-
-/// A built model with its weights.
-pub struct Loaded<M> {
-    pub model: M,
-    /// Every weight as a trainable `Var`, keyed by its HF name (optimizers take `all_vars()`).
-    pub varmap: VarMap,
-    /// Checkpoint tensors of heads or a pooler this architecture does not use.
-    pub unused: Vec<String>,
-}
-
-impl<M: Architecture> Loaded<M> {
-    /// A fresh model with transformers' init (normal(0, initializer_range) weights, zero biases,
-    /// unit LayerNorms), reproducible from `seed` (which also seeds dropout).
-    pub fn random(config: &EncoderConfig, seed: u64, device: &Device) -> Result<Loaded<M>> {
-        config.validate()?;
-        let base = if M::task_model() {
-            config.family.base_prefix().to_string()
-        } else {
-            String::new()
-        };
-        build::<M>(random_source(seed), config, base, true, seed, device).map(|(model, varmap)| {
-            Loaded {
-                model,
-                varmap,
-                unused: Vec::new(),
-            }
-        })
-    }
-
-    /// Total number of parameters (tied weights counted once).
-    pub fn parameter_count(&self) -> usize {
-        self.varmap.all_vars().iter().map(|v| v.elem_count()).sum()
-    }
-
-    /// The weights as an F32 `model.safetensors` with HF names (tied weights stored once, as
-    /// transformers saves them); with `config.to_hf_json()` it is a loadable checkpoint.
-    pub fn to_safetensors(&self) -> Result<Vec<u8>> {
-        varmap_safetensors(&self.varmap, DType::F32)
-    }
-}
-
-/// Every weight of `varmap` as `model.safetensors` bytes in `dtype`, under its HF name.
-pub fn varmap_safetensors(varmap: &VarMap, dtype: DType) -> Result<Vec<u8>> {
-    let data = varmap
-        .data()
-        .lock()
-        .map_err(|_| ModelError::Input("weight store poisoned".into()))?;
-    let tensors = data
-        .iter()
-        .map(|(name, var)| Ok((name.clone(), var.as_tensor().to_dtype(dtype)?)))
-        .collect::<Result<Vec<_>>>()?;
-    tensors_to_safetensors(tensors)
-}
-
-/// Named tensors as safetensors bytes, sorted by name so equal weights give equal files.
-pub fn tensors_to_safetensors(mut tensors: Vec<(String, Tensor)>) -> Result<Vec<u8>> {
-    tensors.sort_by(|a, b| a.0.cmp(&b.0));
-    safetensors::serialize(tensors.iter().map(|(n, t)| (n.as_str(), t)), None)
-        .map_err(|e| ModelError::Input(format!("cannot serialise tensors: {e}")))
-}
-
-fn build<M: Architecture>(
-    source: Source,
-    config: &EncoderConfig,
-    base: String,
-    random: bool,
-    seed: u64,
-    device: &Device,
-) -> Result<(M, VarMap)> {
-    let (vb, shared) = var_builder(source, device);
-    let ctx = BuildContext {
-        config,
-        base,
-        random,
-        rng: DropoutRng::new(seed),
-    };
-    match M::build(&vb, &ctx) {
-        Ok(model) => Ok((model, shared.varmap.clone())),
-        // The store records the precise error; candle only carries its text.
-        Err(err) => Err(shared.take_failure().unwrap_or(err)),
-    }
-}
+pub use loaded::{tensors_to_safetensors, varmap_safetensors, Architecture, BuildContext, Loaded};
+pub use names::component_of;
 
 pub struct Checkpoint {
     pub config: EncoderConfig,
@@ -344,84 +232,10 @@ enum Leftover {
     Unexpected,
 }
 
-/// Top-level key prefixes of the heads transformers defines for a family.
-fn head_prefixes(family: Family) -> &'static [&'static str] {
-    match family {
-        Family::Bert => &["cls.", "classifier.", "qa_outputs."],
-        Family::Roberta => &["lm_head.", "classifier.", "qa_outputs."],
-        Family::Albert => &[
-            "predictions.",
-            "sop_classifier.",
-            "classifier.",
-            "qa_outputs.",
-        ],
-        Family::DistilBert => &[
-            "vocab_transform.",
-            "vocab_layer_norm.",
-            "vocab_projector.",
-            "pre_classifier.",
-            "classifier.",
-            "qa_outputs.",
-        ],
-    }
-}
-
-/// The component a tensor belongs to, for parameter counts: "embeddings", "layer 3",
-/// "shared layer group 0", "embedding projection", "pooler", "MLM head", "NSP head", "SOP head",
-/// "classifier head", "QA head", or "other".
-pub fn component_of(family: Family, name: &str) -> String {
-    let rel = name
-        .strip_prefix(family.base_prefix())
-        .and_then(|r| r.strip_prefix('.'))
-        .unwrap_or(name);
-    let index_after = |prefix: &str| -> Option<String> {
-        rel.strip_prefix(prefix)
-            .and_then(|r| r.split('.').next())
-            .map(str::to_string)
-    };
-    if rel.starts_with("embeddings.") {
-        return "embeddings".into();
-    }
-    if let Some(i) = index_after("encoder.layer.").or_else(|| index_after("transformer.layer.")) {
-        return format!("layer {i}");
-    }
-    if let Some(g) = index_after("encoder.albert_layer_groups.") {
-        return format!("shared layer group {g}");
-    }
-    if rel.starts_with("encoder.embedding_hidden_mapping_in.") {
-        return "embedding projection".into();
-    }
-    if rel.starts_with("pooler") {
-        return "pooler".into();
-    }
-    let mlm = MlmNames::of(family);
-    let is_mlm = match family {
-        Family::DistilBert => ["vocab_transform.", "vocab_layer_norm.", "vocab_projector."]
-            .iter()
-            .any(|p| name.starts_with(p)),
-        _ => name.starts_with(&format!("{}.", mlm.root)),
-    };
-    if is_mlm {
-        return "MLM head".into();
-    }
-    let head = if name.starts_with("cls.seq_relationship.") {
-        "NSP head"
-    } else if name.starts_with("sop_classifier.") {
-        "SOP head"
-    } else if name.starts_with("classifier.") || name.starts_with("pre_classifier.") {
-        "classifier head"
-    } else if name.starts_with("qa_outputs.") {
-        "QA head"
-    } else {
-        "other"
-    };
-    head.into()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Encoder, ForPreTraining, MaskedLm};
+    use crate::model::{Encoder, Family, ForPreTraining, MaskedLm};
 
     /// Serialises `(name, shape, values)` as safetensors in `dtype`.
     fn safetensors_bytes(tensors: &[(String, Vec<usize>, Vec<f32>)], dtype: DType) -> Vec<u8> {
@@ -641,47 +455,5 @@ mod tests {
             .load::<Encoder>(&Device::Cpu)
             .is_ok());
         std::fs::remove_dir_all(&dir).unwrap();
-    }
-
-    #[test]
-    fn components() {
-        assert_eq!(
-            component_of(Family::Bert, "bert.encoder.layer.11.output.dense.weight"),
-            "layer 11"
-        );
-        assert_eq!(
-            component_of(Family::Bert, "embeddings.LayerNorm.weight"),
-            "embeddings"
-        );
-        assert_eq!(
-            component_of(Family::Bert, "cls.predictions.bias"),
-            "MLM head"
-        );
-        assert_eq!(
-            component_of(Family::Bert, "cls.seq_relationship.weight"),
-            "NSP head"
-        );
-        assert_eq!(
-            component_of(
-                Family::Albert,
-                "albert.encoder.albert_layer_groups.0.albert_layers.0.ffn.weight"
-            ),
-            "shared layer group 0"
-        );
-        assert_eq!(
-            component_of(Family::Albert, "albert.pooler.weight"),
-            "pooler"
-        );
-        assert_eq!(
-            component_of(Family::DistilBert, "vocab_projector.bias"),
-            "MLM head"
-        );
-        assert_eq!(
-            component_of(
-                Family::DistilBert,
-                "distilbert.transformer.layer.2.ffn.lin1.bias"
-            ),
-            "layer 2"
-        );
     }
 }

@@ -4,6 +4,9 @@
 //! threads: [`FineTuner::train_step`] makes one update and the caller (CLI or worker) loops,
 //! draws and decides when to stop.
 
+mod class_metrics;
+mod config;
+
 use std::collections::HashMap;
 
 use candle_core::{Device, Tensor, Var, D};
@@ -18,95 +21,14 @@ use crate::text::tokenizer::{EncodeOptions, Tokenizer};
 use super::checkpoint::{copy_checkpoint_weights, InitReport};
 use super::data::Order;
 use super::labelled::LabelledSet;
-use super::optimizer::{AdamW, AdamWParams, Group};
-use super::pretrain::count_correct;
+use super::optimizer::{named_vars, AdamW, Group};
+use super::pretrain::{count_correct, dropout_seed};
 use super::schedule::LinearSchedule;
 use super::TrainError;
 
 pub use bertlab_protocol::training::{Approach, Regime, SheetRow};
-
-/// Everything that shapes a fine-tuning run. Defaults suit a MiniLM-sized encoder on a few
-/// hundred short messages.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct FinetuneConfig {
-    pub regime: Regime,
-    /// Passes over the training set. Default 4.
-    pub epochs: usize,
-    /// At least this many updates, whatever `epochs` gives: 16 examples make one batch, and a
-    /// label-efficiency run on them still needs room to learn. Default 40.
-    pub min_updates: usize,
-    /// Examples per update. Default 16.
-    pub batch_size: usize,
-    /// Tokens per example, special tokens included; longer texts are cut. Default 64.
-    pub max_len: usize,
-    /// Peak learning rate of pretrained (or, from scratch, all encoder) weights. Default 5e-5,
-    /// BERT's usual fine-tuning rate; from scratch use more (1e-4).
-    pub lr_encoder: f64,
-    /// Peak learning rate of the new weights. Default 1e-3.
-    pub lr_head: f64,
-    /// Share of the updates spent warming up. Default 0.1.
-    pub warmup_fraction: f64,
-    pub adam: AdamWParams,
-    /// Clip the global gradient norm to this (0 = no clipping). Default 1.0.
-    pub max_grad_norm: f64,
-    /// Seeds the head's init, data order and dropout. Default 42.
-    pub seed: u64,
-}
-
-impl Default for FinetuneConfig {
-    fn default() -> Self {
-        FinetuneConfig {
-            regime: Regime::Full,
-            epochs: 4,
-            min_updates: 40,
-            batch_size: 16,
-            max_len: 64,
-            lr_encoder: 5e-5,
-            lr_head: 1e-3,
-            warmup_fraction: 0.1,
-            adam: AdamWParams::default(),
-            max_grad_norm: 1.0,
-            seed: 42,
-        }
-    }
-}
-
-impl FinetuneConfig {
-    /// The defaults for `regime`: from random weights the encoder learns at 4× the rate (2e-4),
-    /// since it has nothing to preserve and far to go.
-    pub fn for_regime(regime: Regime) -> FinetuneConfig {
-        let base = FinetuneConfig::default();
-        FinetuneConfig {
-            regime,
-            lr_encoder: match regime {
-                Regime::Scratch => base.lr_encoder * 4.0,
-                Regime::Frozen | Regime::Full => base.lr_encoder,
-            },
-            ..base
-        }
-    }
-
-    fn validate(&self) -> Result<(), TrainError> {
-        let bad = |m: &str| Err(TrainError::Config(m.to_string()));
-        if self.epochs == 0 || self.batch_size == 0 {
-            return bad("epochs and batch size must be at least 1");
-        }
-        if self.max_len < 3 {
-            return bad("max_len must leave room for [CLS], a token and [SEP]");
-        }
-        if ![self.lr_encoder, self.lr_head]
-            .iter()
-            .all(|lr| lr.is_finite() && *lr >= 0.0)
-        {
-            return bad("learning rates must be non-negative numbers");
-        }
-        if !(0.0..1.0).contains(&self.warmup_fraction) {
-            return bad("the warmup fraction must be in [0, 1)");
-        }
-        Ok(())
-    }
-}
+pub use class_metrics::ClassMetrics;
+pub use config::FinetuneConfig;
 
 /// One update.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -119,63 +41,6 @@ pub struct FinetuneStep {
     pub accuracy: f64,
     pub lr: f64,
     pub grad_norm: f64,
-}
-
-/// Scores on a labelled set.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ClassMetrics {
-    pub accuracy: f64,
-    /// The unweighted mean of each class's F1 (a class never predicted nor present counts 0).
-    pub macro_f1: f64,
-    pub loss: f64,
-    /// `confusion[true][predicted]`.
-    pub confusion: Vec<Vec<usize>>,
-}
-
-impl ClassMetrics {
-    /// From true class ids and each example's class probabilities: the prediction is the most
-    /// probable class, the loss the mean cross-entropy.
-    pub fn from_probabilities(truth: &[usize], probabilities: &[Vec<f32>]) -> ClassMetrics {
-        let classes = probabilities.first().map_or(0, Vec::len);
-        let predicted: Vec<usize> = probabilities.iter().map(|p| argmax(p)).collect();
-        let loss = probabilities
-            .iter()
-            .zip(truth)
-            .map(|(p, &t)| -(p[t].max(1e-12) as f64).ln())
-            .sum::<f64>()
-            / truth.len().max(1) as f64;
-        ClassMetrics::from_predictions(truth, &predicted, classes, loss)
-    }
-
-    /// From true and predicted class ids; `loss` is the caller's mean cross-entropy.
-    pub fn from_predictions(
-        truth: &[usize],
-        predicted: &[usize],
-        classes: usize,
-        loss: f64,
-    ) -> ClassMetrics {
-        let mut confusion = vec![vec![0; classes]; classes];
-        for (&t, &p) in truth.iter().zip(predicted) {
-            confusion[t][p] += 1;
-        }
-        let correct: usize = (0..classes).map(|c| confusion[c][c]).sum();
-        let f1 = |c: usize| {
-            let tp = confusion[c][c] as f64;
-            let predicted: usize = (0..classes).map(|t| confusion[t][c]).sum();
-            let actual: usize = confusion[c].iter().sum();
-            if tp == 0.0 {
-                0.0
-            } else {
-                2.0 * tp / (predicted + actual) as f64
-            }
-        };
-        ClassMetrics {
-            accuracy: correct as f64 / truth.len().max(1) as f64,
-            macro_f1: (0..classes).map(f1).sum::<f64>() / classes.max(1) as f64,
-            loss,
-            confusion,
-        }
-    }
 }
 
 /// Token ids of each text, ready for batching.
@@ -364,9 +229,9 @@ impl FineTuner {
         let indices: Vec<usize> = (start..start + batch as u64)
             .map(|pos| self.order.at(pos).1)
             .collect();
-        self.model.encoder.set_dropout_seed(
-            self.config.seed ^ (self.step as u64 + 1).wrapping_mul(0xA24B_AED4_963E_E407),
-        );
+        self.model
+            .encoder
+            .set_dropout_seed(dropout_seed(self.config.seed, self.step));
         let logits = self.logits_for(&indices, Mode::Train)?;
         let labels = Tensor::new(
             indices
@@ -465,26 +330,6 @@ impl FineTuner {
     }
 }
 
-fn argmax(values: &[f32]) -> usize {
-    values
-        .iter()
-        .enumerate()
-        .max_by(|a, b| a.1.total_cmp(b.1))
-        .map_or(0, |(i, _)| i)
-}
-
-fn named_vars(varmap: &VarMap) -> Result<Vec<(String, Var)>, TrainError> {
-    let mut vars: Vec<(String, Var)> = varmap
-        .data()
-        .lock()
-        .map_err(|_| TrainError::Config("weight store poisoned".into()))?
-        .iter()
-        .map(|(n, v)| (n.clone(), v.clone()))
-        .collect();
-    vars.sort_by(|a, b| a.0.cmp(&b.0));
-    Ok(vars)
-}
-
 /// The classifier's logits from first-token encoder outputs `[rows, 1, hidden]` (the pooler,
 /// where the family has one, runs here, so a fresh pooler can learn in the frozen regime).
 fn head_logits(
@@ -524,7 +369,7 @@ pub(crate) mod tests {
 
     pub(crate) fn tokenizer() -> Tokenizer {
         Tokenizer::from_bytes(include_bytes!(
-            "../../../../tests/model_data/wordpiece-tokenizer.json"
+            "../../../../../tests/model_data/wordpiece-tokenizer.json"
         ))
         .expect("test tokenizer")
     }
@@ -676,17 +521,5 @@ pub(crate) mod tests {
                 .collect::<Vec<_>>()
         };
         assert_eq!(run(), run());
-    }
-
-    #[test]
-    fn macro_f1_weighs_every_class_equally() {
-        // 8 of class 0 all right, 2 of class 1 all predicted 0.
-        let truth = [0, 0, 0, 0, 0, 0, 0, 0, 1, 1];
-        let predicted = [0; 10];
-        let m = ClassMetrics::from_predictions(&truth, &predicted, 2, 0.0);
-        assert!((m.accuracy - 0.8).abs() < 1e-12);
-        // F1(0) = 2·8/(10+8) = 0.888…, F1(1) = 0.
-        assert!((m.macro_f1 - 8.0 / 18.0).abs() < 1e-12);
-        assert_eq!(m.confusion, vec![vec![8, 0], vec![2, 0]]);
     }
 }

@@ -8,6 +8,10 @@
 //! (seed, step), so the same seed gives the same curve and a resumed run continues exactly where
 //! the saved one stopped (given the weights and the optimizer moments, see [`ResumeState`]).
 
+mod batch;
+mod config;
+mod model;
+
 use std::collections::HashMap;
 
 use candle_core::{DType, Device, Tensor, D};
@@ -15,248 +19,16 @@ use candle_nn::VarMap;
 use serde::{Deserialize, Serialize};
 
 use crate::masking::{MaskedSequence, Masker, MaskingConfig, ReplacementIds, Sequence};
-use crate::model::{Encoder, EncoderInput, ForPreTraining, Internals, MaskedLm, Mode};
+use crate::model::Mode;
 use crate::text::tokenizer::Tokenizer;
 
 use super::data::{Example, Order, PairTask};
-use super::optimizer::{AdamW, AdamWParams, Group};
-use super::schedule::LinearSchedule;
+use super::optimizer::{named_vars, AdamW, Group};
 use super::TrainError;
 
-/// A model being pretrained: MLM alone, or MLM with the NSP / SOP pair head.
-pub enum PretrainModel {
-    Mlm(MaskedLm),
-    Pair(ForPreTraining),
-}
-
-impl PretrainModel {
-    pub fn encoder(&self) -> &Encoder {
-        match self {
-            PretrainModel::Mlm(m) => &m.encoder,
-            PretrainModel::Pair(m) => &m.encoder,
-        }
-    }
-
-    /// The encoder and its MLM head as a masked-LM (handles to the same weights, not a copy), for
-    /// fill-mask on a model that is still training.
-    pub fn masked_lm(&self) -> MaskedLm {
-        match self {
-            PretrainModel::Mlm(m) => m.clone(),
-            PretrainModel::Pair(m) => MaskedLm {
-                encoder: m.encoder.clone(),
-                head: m.mlm.clone(),
-            },
-        }
-    }
-
-    /// The transformers class a checkpoint of this model is saved as, e.g. `BertForMaskedLM`.
-    pub fn architecture(&self) -> String {
-        let family = self.encoder().config().family.class_prefix();
-        match self {
-            PretrainModel::Mlm(_) => format!("{family}ForMaskedLM"),
-            PretrainModel::Pair(_) => format!("{family}ForPreTraining"),
-        }
-    }
-
-    /// MLM logits `[n, vocab]` at the flat positions `masked` (`[n]`, u32 into batch × seq) —
-    /// the vocabulary projection runs only where a prediction is scored — and the pair logits
-    /// `[batch, 2]` when the model has a pair head.
-    pub fn forward_masked(
-        &self,
-        input: &EncoderInput,
-        masked: &Tensor,
-    ) -> Result<(Tensor, Option<Tensor>), TrainError> {
-        let out = self.encoder().forward(input, &Internals::none())?;
-        let h = out.last_hidden_state;
-        let (b, s, hidden) = h.dims3()?;
-        let picked = h.reshape((b * s, hidden))?.index_select(masked, 0)?;
-        Ok(match self {
-            PretrainModel::Mlm(m) => (m.head.forward(&picked, input.mode)?, None),
-            PretrainModel::Pair(m) => {
-                let pooled = m
-                    .encoder
-                    .pool(&h)?
-                    .ok_or_else(|| TrainError::Config("the pair head needs a pooler".into()))?;
-                (
-                    m.mlm.forward(&picked, input.mode)?,
-                    Some(m.pair.forward(&pooled, input.mode)?),
-                )
-            }
-        })
-    }
-}
-
-/// Everything that shapes a run. Defaults suit continued MLM of a small encoder (MiniLM-L6).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct TrainConfig {
-    /// Optimizer updates in the run (the schedule's length). Default 1000.
-    pub steps: usize,
-    /// Sequences per micro-batch. Default 32.
-    pub batch_size: usize,
-    /// Micro-batches per update (gradient accumulation). Default 1.
-    pub grad_accum: usize,
-    /// Peak learning rate of the encoder (embeddings and layers). Default 1e-4.
-    pub lr_encoder: f64,
-    /// Peak learning rate of the heads (MLM transform and bias, NSP/SOP). Default 1e-3.
-    pub lr_head: f64,
-    /// Linear warmup updates. Default 100.
-    pub warmup_steps: usize,
-    pub adam: AdamWParams,
-    /// Clip the global gradient norm to this (0 = no clipping). Default 1.0.
-    pub max_grad_norm: f64,
-    /// Seeds data order, dropout and (unless set apart) masking. Default 42.
-    pub seed: u64,
-    /// Dropout as configured by the model (true) or none (false). Default true.
-    pub dropout: bool,
-    pub pair_task: PairTask,
-    pub masking: MaskingConfig,
-    /// Validate every this many updates (0 = never). Default 100.
-    pub eval_every: usize,
-    /// At most this many validation batches. Default 20.
-    pub eval_batches: usize,
-}
-
-impl Default for TrainConfig {
-    fn default() -> Self {
-        TrainConfig {
-            steps: 1000,
-            batch_size: 32,
-            grad_accum: 1,
-            lr_encoder: 1e-4,
-            lr_head: 1e-3,
-            warmup_steps: 100,
-            adam: AdamWParams::default(),
-            max_grad_norm: 1.0,
-            seed: 42,
-            dropout: true,
-            pair_task: PairTask::None,
-            masking: MaskingConfig::default(),
-            eval_every: 100,
-            eval_batches: 20,
-        }
-    }
-}
-
-impl TrainConfig {
-    pub fn validate(&self) -> Result<(), TrainError> {
-        let bad = |m: String| Err(TrainError::Config(m));
-        if self.steps == 0 || self.batch_size == 0 || self.grad_accum == 0 {
-            return bad("steps, batch size and gradient accumulation must be at least 1".into());
-        }
-        for (name, lr) in [("encoder", self.lr_encoder), ("head", self.lr_head)] {
-            if !(lr.is_finite() && lr >= 0.0) {
-                return bad(format!(
-                    "the {name} learning rate {lr} is not a non-negative number"
-                ));
-            }
-        }
-        if !(self.max_grad_norm >= 0.0) {
-            return bad(format!(
-                "max gradient norm {} must be >= 0",
-                self.max_grad_norm
-            ));
-        }
-        self.masking.validate()?;
-        Ok(())
-    }
-
-    pub fn schedule(&self) -> LinearSchedule {
-        LinearSchedule {
-            warmup_steps: self.warmup_steps,
-            total_steps: self.steps,
-        }
-    }
-}
-
-/// One micro-batch, ready for the model.
-#[derive(Debug, Clone)]
-pub struct Batch {
-    pub input_ids: Tensor,
-    pub type_ids: Tensor,
-    pub attention_mask: Tensor,
-    /// Flat positions (row * seq + col) of the prediction targets, u32 `[n]`.
-    pub masked: Tensor,
-    /// The original tokens there, u32 `[n]`.
-    pub targets: Tensor,
-    /// NSP / SOP labels, u32 `[batch]`.
-    pub pair_labels: Option<Tensor>,
-    /// Real (non-padding) tokens.
-    pub tokens: usize,
-    pub rows: usize,
-    pub n_masked: usize,
-}
-
-impl Batch {
-    /// Pads masked sequences to the longest and gathers the targets.
-    pub fn new(
-        examples: &[&Example],
-        masked: &[MaskedSequence],
-        pad_id: u32,
-        device: &Device,
-    ) -> Result<Batch, TrainError> {
-        let seq = examples.iter().map(|e| e.ids.len()).max().unwrap_or(0);
-        if examples.is_empty() || seq == 0 || examples.len() != masked.len() {
-            return Err(TrainError::Data("empty batch".into()));
-        }
-        let rows = examples.len();
-        let (mut ids, mut types, mut mask) = (Vec::new(), Vec::new(), Vec::new());
-        let (mut positions, mut targets) = (Vec::new(), Vec::new());
-        for (r, (ex, m)) in examples.iter().zip(masked).enumerate() {
-            let pad = seq - ex.ids.len();
-            ids.extend(
-                m.input_ids
-                    .iter()
-                    .copied()
-                    .chain(std::iter::repeat_n(pad_id, pad)),
-            );
-            types.extend(
-                ex.type_ids
-                    .iter()
-                    .copied()
-                    .chain(std::iter::repeat_n(0, pad)),
-            );
-            mask.extend(std::iter::repeat_n(1u32, ex.ids.len()).chain(std::iter::repeat_n(0, pad)));
-            for (c, label) in m.labels.iter().enumerate() {
-                if let Some(t) = label {
-                    positions.push((r * seq + c) as u32);
-                    targets.push(*t);
-                }
-            }
-        }
-        let n_masked = positions.len();
-        let pair_labels = match examples
-            .iter()
-            .map(|e| e.pair_label)
-            .collect::<Option<Vec<u32>>>()
-        {
-            Some(l) => Some(Tensor::new(l, device)?),
-            None => None,
-        };
-        Ok(Batch {
-            tokens: examples.iter().map(|e| e.ids.len()).sum(),
-            input_ids: Tensor::from_vec(ids, (rows, seq), device)?,
-            type_ids: Tensor::from_vec(types, (rows, seq), device)?,
-            attention_mask: Tensor::from_vec(mask, (rows, seq), device)?,
-            masked: Tensor::from_vec(positions, n_masked, device)?,
-            targets: Tensor::from_vec(targets, n_masked, device)?,
-            pair_labels,
-            rows,
-            n_masked,
-        })
-    }
-
-    fn input(&self, mode: Mode, segments: bool) -> EncoderInput {
-        let input = EncoderInput::new(self.input_ids.clone())
-            .with_attention_mask(self.attention_mask.clone())
-            .with_mode(mode);
-        if segments {
-            input.with_token_type_ids(self.type_ids.clone())
-        } else {
-            input
-        }
-    }
-}
+pub use batch::Batch;
+pub use config::TrainConfig;
+pub use model::PretrainModel;
 
 /// What one optimizer update did.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -366,21 +138,17 @@ impl Trainer {
         }
         let cfg = model.encoder().config().clone();
         let prefix = format!("{}.", cfg.family.base_prefix());
-        let mut vars: Vec<(String, candle_core::Var, Group)> = varmap
-            .data()
-            .lock()
-            .map_err(|_| TrainError::Config("weight store poisoned".into()))?
-            .iter()
+        let vars: Vec<(String, candle_core::Var, Group)> = named_vars(varmap)?
+            .into_iter()
             .map(|(name, var)| {
                 let group = if name.starts_with(&prefix) {
                     Group::Encoder
                 } else {
                     Group::Head
                 };
-                (name.clone(), var.clone(), group)
+                (name, var, group)
             })
             .collect();
-        vars.sort_by(|a, b| a.0.cmp(&b.0));
         let device = vars
             .first()
             .map(|v| v.1.device().clone())
@@ -483,49 +251,13 @@ impl Trainer {
                 "no masked tokens in this update (sequences too short?)".into(),
             ));
         }
-        let mode = if self.config.dropout {
-            Mode::Train
-        } else {
-            Mode::Grad
-        };
-        self.model.encoder().set_dropout_seed(
-            self.config.seed ^ (self.step as u64 + 1).wrapping_mul(0xA24B_AED4_963E_E407),
-        );
-        let mut grads: HashMap<String, Tensor> = HashMap::new();
-        let (mut mlm_sum, mut correct, mut pair_sum, mut pair_correct, mut tokens) =
-            (0f64, 0usize, 0f64, 0usize, 0usize);
+        self.model
+            .encoder()
+            .set_dropout_seed(dropout_seed(self.config.seed, self.step));
+        let mut sums = self.accumulate(batches, total_masked, total_rows)?;
         let has_pair = matches!(self.model, PretrainModel::Pair(_));
-        for batch in batches.iter().filter(|b| b.n_masked > 0 || has_pair) {
-            let input = batch.input(mode, self.segments);
-            let (logits, pair) = self.model.forward_masked(&input, &batch.masked)?;
-            let mut loss = Tensor::zeros((), DType::F32, &self.device)?;
-            if batch.n_masked > 0 {
-                let mlm = candle_nn::loss::cross_entropy(&logits, &batch.targets)?;
-                let mean = mlm.to_scalar::<f32>()? as f64;
-                mlm_sum += mean * batch.n_masked as f64;
-                correct += count_correct(&logits, &batch.targets)?;
-                loss = (loss + (mlm * (batch.n_masked as f64 / total_masked as f64))?)?;
-            }
-            if let (Some(pair), Some(labels)) = (pair, &batch.pair_labels) {
-                let pl = candle_nn::loss::cross_entropy(&pair, labels)?;
-                pair_sum += pl.to_scalar::<f32>()? as f64 * batch.rows as f64;
-                pair_correct += count_correct(&pair, labels)?;
-                loss = (loss + (pl * (batch.rows as f64 / total_rows as f64))?)?;
-            }
-            tokens += batch.tokens;
-            let store = loss.backward()?;
-            for (name, var) in self.opt.vars() {
-                if let Some(g) = store.get(var.as_tensor()) {
-                    let acc = match grads.remove(name) {
-                        Some(prev) => (prev + g)?,
-                        None => g.clone(),
-                    };
-                    grads.insert(name.to_string(), acc);
-                }
-            }
-        }
-        let mlm_loss = mlm_sum / total_masked as f64;
-        let pair_loss = has_pair.then(|| pair_sum / total_rows as f64);
+        let mlm_loss = sums.mlm_loss / total_masked as f64;
+        let pair_loss = has_pair.then(|| sums.pair_loss / total_rows as f64);
         let loss = mlm_loss + pair_loss.unwrap_or(0.0);
         let step = self.step + 1;
         if !loss.is_finite() {
@@ -538,26 +270,73 @@ impl Trainer {
         let factor = self.config.schedule().factor(self.step);
         let lr_enc = self.config.lr_encoder * factor;
         let grad_norm = self.opt.clipped_step(
-            &mut grads,
+            &mut sums.grads,
             self.config.max_grad_norm,
             (lr_enc, self.config.lr_head * factor),
             step,
         )?;
         self.step = step;
-        self.tokens_seen += tokens as u64;
+        self.tokens_seen += sums.tokens as u64;
         Ok(StepMetrics {
             step,
             loss,
             mlm_loss,
-            mlm_accuracy: correct as f64 / total_masked as f64,
+            mlm_accuracy: sums.correct as f64 / total_masked as f64,
             perplexity: mlm_loss.exp(),
             pair_loss,
-            pair_accuracy: has_pair.then(|| pair_correct as f64 / total_rows as f64),
+            pair_accuracy: has_pair.then(|| sums.pair_correct as f64 / total_rows as f64),
             lr: lr_enc,
             grad_norm,
-            tokens,
+            tokens: sums.tokens,
             tokens_seen: self.tokens_seen,
         })
+    }
+
+    /// Forward and backward over each micro-batch, its losses weighted by its share of the
+    /// update's `total_masked` targets and `total_rows` pairs, gradients summed.
+    fn accumulate(
+        &self,
+        batches: &[Batch],
+        total_masked: usize,
+        total_rows: usize,
+    ) -> Result<Accumulated, TrainError> {
+        let mode = if self.config.dropout {
+            Mode::Train
+        } else {
+            Mode::Grad
+        };
+        let has_pair = matches!(self.model, PretrainModel::Pair(_));
+        let mut sums = Accumulated::default();
+        for batch in batches.iter().filter(|b| b.n_masked > 0 || has_pair) {
+            let input = batch.input(mode, self.segments);
+            let (logits, pair) = self.model.forward_masked(&input, &batch.masked)?;
+            let mut loss = Tensor::zeros((), DType::F32, &self.device)?;
+            if batch.n_masked > 0 {
+                let mlm = candle_nn::loss::cross_entropy(&logits, &batch.targets)?;
+                let mean = mlm.to_scalar::<f32>()? as f64;
+                sums.mlm_loss += mean * batch.n_masked as f64;
+                sums.correct += count_correct(&logits, &batch.targets)?;
+                loss = (loss + (mlm * (batch.n_masked as f64 / total_masked as f64))?)?;
+            }
+            if let (Some(pair), Some(labels)) = (pair, &batch.pair_labels) {
+                let pl = candle_nn::loss::cross_entropy(&pair, labels)?;
+                sums.pair_loss += pl.to_scalar::<f32>()? as f64 * batch.rows as f64;
+                sums.pair_correct += count_correct(&pair, labels)?;
+                loss = (loss + (pl * (batch.rows as f64 / total_rows as f64))?)?;
+            }
+            sums.tokens += batch.tokens;
+            let store = loss.backward()?;
+            for (name, var) in self.opt.vars() {
+                if let Some(g) = store.get(var.as_tensor()) {
+                    let acc = match sums.grads.remove(name) {
+                        Some(prev) => (prev + g)?,
+                        None => g.clone(),
+                    };
+                    sums.grads.insert(name.to_string(), acc);
+                }
+            }
+        }
+        Ok(sums)
     }
 
     /// MLM loss, accuracy and perplexity on up to `eval_batches` batches of `examples`, with masks
@@ -671,8 +450,26 @@ impl Trainer {
     }
 }
 
+/// What an update's micro-batches add up to.
+#[derive(Default)]
+struct Accumulated {
+    /// By weight name.
+    grads: HashMap<String, Tensor>,
+    /// MLM loss summed over targets, pair loss over rows.
+    mlm_loss: f64,
+    pair_loss: f64,
+    correct: usize,
+    pair_correct: usize,
+    tokens: usize,
+}
+
+/// The dropout seed of update `step`: fixed by the run's seed, different every update, so a
+/// resumed run draws the same masks as an uninterrupted one.
+pub(super) fn dropout_seed(seed: u64, step: usize) -> u64 {
+    seed ^ (step as u64 + 1).wrapping_mul(0xA24B_AED4_963E_E407)
+}
+
 /// How many rows of `logits` `[n, C]` have their argmax at `labels` `[n]`.
-/// How many rows of `logits` put their maximum on the label.
 pub(super) fn count_correct(logits: &Tensor, labels: &Tensor) -> Result<usize, TrainError> {
     let pred = logits.argmax(D::Minus1)?;
     Ok(pred
