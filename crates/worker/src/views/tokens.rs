@@ -146,7 +146,7 @@ mod tests {
     fn the_three_algorithms_split_the_same_text_differently() {
         let text = "Tokenization of unbelievably long words, said Captain Ahab.";
         let shipped = COMPARED_TOKENIZERS.map(|path| {
-            Tokenizer::from_file(super::test_models::repo_file(path))
+            Tokenizer::from_file(crate::views::test_models::repo_file(path))
                 .expect("the lab's tokenizers are committed")
         });
         let views: Vec<TokenView> = [&minilm(), &shipped[0], &shipped[1]]
