@@ -15,9 +15,10 @@ shipped=models/bertlab-minilm-mlm
 card=$shipped/card.md
 mkdir -p "$scratch"
 
-# the tools: the Rust CLI (for `bertlab corpus`) and the trainer's Python environment
-cargo build --release --bin bertlab
-bertlab=target/release/bertlab
+# the tools: the Rust CLI (the workspace's crates/cli, for `bertlab corpus`) and the trainer's
+# Python environment
+cargo build --release -p bertlab-cli
+bertlab=${CARGO_TARGET_DIR:-target}/release/bertlab
 if [ ! -x training/.venv/bin/python ]; then
   python3 -m venv training/.venv
 fi

@@ -22,6 +22,7 @@ use tokenizers::pre_tokenizers::byte_level::ByteLevel;
 use tokenizers::pre_tokenizers::metaspace::{Metaspace, PrependScheme};
 use tokenizers::processors::roberta::RobertaProcessing;
 use tokenizers::processors::template::TemplateProcessing;
+use tokenizers::processors::PostProcessorWrapper;
 use tokenizers::{AddedToken, NormalizerWrapper};
 
 use bertlab_core::text::tokenizer::{Tokenizer, TokenizerError, TokenizerKind};
@@ -37,22 +38,6 @@ fn failed(kind: TokenizerKind, e: impl std::fmt::Display) -> TokenizerError {
     TokenizerError::Load(format!("training a {kind:?} tokenizer failed: {e}"))
 }
 
-/// `[CLS] A [SEP]` and `[CLS] A [SEP] B [SEP]` with segment ids 0 and 1, as BERT and ALBERT.
-fn cls_sep_template(tok: &tokenizers::Tokenizer) -> Result<TemplateProcessing, String> {
-    let id = |t: &str| {
-        tok.token_to_id(t)
-            .ok_or_else(|| format!("{t} is missing after training"))
-    };
-    TemplateProcessing::builder()
-        .try_single("[CLS] $A [SEP]")
-        .map_err(|e| e.to_string())?
-        .try_pair("[CLS] $A:0 [SEP]:0 $B:1 [SEP]:1")
-        .map_err(|e| e.to_string())?
-        .special_tokens(vec![("[CLS]", id("[CLS]")?), ("[SEP]", id("[SEP]")?)])
-        .build()
-        .map_err(|e| e.to_string())
-}
-
 /// Trains a `kind` tokenizer of at most `vocab_size` entries (specials included) on `lines`
 /// (one sentence or paragraph each; blank lines are skipped).
 pub fn train_tokenizer<'a>(
@@ -66,83 +51,10 @@ pub fn train_tokenizer<'a>(
             format!("a vocabulary of {vocab_size} is too small (at least {MIN_VOCAB_SIZE})"),
         ));
     }
-    let lines = lines.filter(|l| !l.trim().is_empty());
-    let size = vocab_size as u32;
-    let tok = match kind {
-        TokenizerKind::WordPiece => {
-            let specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"].map(special);
-            let mut tok = tokenizers::Tokenizer::new(WordPiece::default());
-            tok.with_normalizer(Some(BertNormalizer::default()));
-            tok.with_pre_tokenizer(Some(BertPreTokenizer));
-            tok.with_decoder(Some(WordPieceDecoder::default()));
-            let mut trainer = TrainerWrapper::WordPieceTrainer(
-                WordPieceTrainerBuilder::new()
-                    .vocab_size(vocab_size)
-                    .special_tokens(specials.to_vec())
-                    .show_progress(false)
-                    .build(),
-            );
-            tok.train(&mut trainer, lines)
-                .map_err(|e| failed(kind, e))?;
-            let template = cls_sep_template(&tok).map_err(|e| failed(kind, e))?;
-            tok.with_post_processor(Some(template));
-            tok
-        }
-        TokenizerKind::Bpe => {
-            let mut specials = ["<s>", "<pad>", "</s>", "<unk>"].map(special).to_vec();
-            // RoBERTa's `<mask>` swallows the space before it, so "a <mask>." reads as "a" + mask.
-            specials.push(special("<mask>").lstrip(true));
-            let mut tok = tokenizers::Tokenizer::new(BPE::default());
-            tok.with_pre_tokenizer(Some(ByteLevel::new(false, true, true)));
-            tok.with_decoder(Some(ByteLevelDecoder::default()));
-            let mut trainer = TrainerWrapper::BpeTrainer(
-                BpeTrainerBuilder::new()
-                    .vocab_size(vocab_size)
-                    .min_frequency(2)
-                    .special_tokens(specials)
-                    .initial_alphabet(ByteLevel::alphabet().into_iter().collect())
-                    .show_progress(false)
-                    .build(),
-            );
-            tok.train(&mut trainer, lines)
-                .map_err(|e| failed(kind, e))?;
-            let id = |t: &str| {
-                tok.token_to_id(t)
-                    .ok_or_else(|| failed(kind, format!("{t} is missing after training")))
-            };
-            let processor =
-                RobertaProcessing::new(("</s>".into(), id("</s>")?), ("<s>".into(), id("<s>")?))
-                    .add_prefix_space(false);
-            tok.with_post_processor(Some(processor));
-            tok
-        }
-        TokenizerKind::Unigram => {
-            let specials = ["<pad>", "<unk>", "[CLS]", "[SEP]", "[MASK]"].map(special);
-            let mut tok = tokenizers::Tokenizer::new(Unigram::default());
-            let normalizer: Vec<NormalizerWrapper> =
-                vec![NFKD.into(), StripAccents.into(), Lowercase.into()];
-            tok.with_normalizer(Some(Sequence::new(normalizer)));
-            tok.with_pre_tokenizer(Some(Metaspace::new('▁', PrependScheme::Always, true)));
-            tok.with_decoder(Some(MetaspaceDecoder::new(
-                '▁',
-                PrependScheme::Always,
-                true,
-            )));
-            let mut trainer = TrainerWrapper::UnigramTrainer(
-                UnigramTrainerBuilder::default()
-                    .vocab_size(size)
-                    .special_tokens(specials.to_vec())
-                    .unk_token(Some("<unk>".into()))
-                    .show_progress(false)
-                    .build()
-                    .map_err(|e| failed(kind, e))?,
-            );
-            tok.train(&mut trainer, lines)
-                .map_err(|e| failed(kind, e))?;
-            let template = cls_sep_template(&tok).map_err(|e| failed(kind, e))?;
-            tok.with_post_processor(Some(template));
-            tok
-        }
+    let (mut tok, mut trainer) = match kind {
+        TokenizerKind::WordPiece => wordpiece(vocab_size),
+        TokenizerKind::Bpe => bpe(vocab_size),
+        TokenizerKind::Unigram => unigram(vocab_size).map_err(|e| failed(kind, e))?,
         TokenizerKind::WordLevel => {
             return Err(failed(
                 kind,
@@ -150,12 +62,100 @@ pub fn train_tokenizer<'a>(
             ))
         }
     };
+    tok.train(&mut trainer, lines.filter(|l| !l.trim().is_empty()))
+        .map_err(|e| failed(kind, e))?;
+    // The template needs the ids training gave the special tokens.
+    let processor = post_processor(kind, &tok)?;
+    tok.with_post_processor(Some(processor));
     // Through JSON: the result is exactly what the saved tokenizer.json loads as.
     Tokenizer::from_bytes(
         tok.to_string(false)
             .map_err(|e| failed(kind, e))?
             .as_bytes(),
     )
+}
+
+/// WordPiece as BERT: an untrained tokenizer and its trainer.
+fn wordpiece(vocab_size: usize) -> (tokenizers::Tokenizer, TrainerWrapper) {
+    let specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"].map(special);
+    let mut tok = tokenizers::Tokenizer::new(WordPiece::default());
+    tok.with_normalizer(Some(BertNormalizer::default()));
+    tok.with_pre_tokenizer(Some(BertPreTokenizer));
+    tok.with_decoder(Some(WordPieceDecoder::default()));
+    let trainer = WordPieceTrainerBuilder::new()
+        .vocab_size(vocab_size)
+        .special_tokens(specials.to_vec())
+        .show_progress(false)
+        .build();
+    (tok, TrainerWrapper::WordPieceTrainer(trainer))
+}
+
+/// Byte-level BPE as RoBERTa: an untrained tokenizer and its trainer.
+fn bpe(vocab_size: usize) -> (tokenizers::Tokenizer, TrainerWrapper) {
+    let mut specials = ["<s>", "<pad>", "</s>", "<unk>"].map(special).to_vec();
+    // RoBERTa's `<mask>` swallows the space before it, so "a <mask>." reads as "a" + mask.
+    specials.push(special("<mask>").lstrip(true));
+    let mut tok = tokenizers::Tokenizer::new(BPE::default());
+    tok.with_pre_tokenizer(Some(ByteLevel::new(false, true, true)));
+    tok.with_decoder(Some(ByteLevelDecoder::default()));
+    let trainer = BpeTrainerBuilder::new()
+        .vocab_size(vocab_size)
+        .min_frequency(2)
+        .special_tokens(specials)
+        .initial_alphabet(ByteLevel::alphabet().into_iter().collect())
+        .show_progress(false)
+        .build();
+    (tok, TrainerWrapper::BpeTrainer(trainer))
+}
+
+/// Unigram as ALBERT: an untrained tokenizer and its trainer.
+fn unigram(vocab_size: usize) -> Result<(tokenizers::Tokenizer, TrainerWrapper), String> {
+    let specials = ["<pad>", "<unk>", "[CLS]", "[SEP]", "[MASK]"].map(special);
+    let mut tok = tokenizers::Tokenizer::new(Unigram::default());
+    let normalizer: Vec<NormalizerWrapper> =
+        vec![NFKD.into(), StripAccents.into(), Lowercase.into()];
+    tok.with_normalizer(Some(Sequence::new(normalizer)));
+    tok.with_pre_tokenizer(Some(Metaspace::new('▁', PrependScheme::Always, true)));
+    tok.with_decoder(Some(MetaspaceDecoder::new(
+        '▁',
+        PrependScheme::Always,
+        true,
+    )));
+    let trainer = UnigramTrainerBuilder::default()
+        .vocab_size(vocab_size as u32)
+        .special_tokens(specials.to_vec())
+        .unk_token(Some("<unk>".into()))
+        .show_progress(false)
+        .build()
+        .map_err(|e| e.to_string())?;
+    Ok((tok, TrainerWrapper::UnigramTrainer(trainer)))
+}
+
+/// The family's special-token layout: RoBERTa's `<s> A </s> (</s> B </s>)` for BPE, else BERT's
+/// `[CLS] A [SEP] (B [SEP])` with segment ids 0 and 1.
+fn post_processor(
+    kind: TokenizerKind,
+    tok: &tokenizers::Tokenizer,
+) -> Result<PostProcessorWrapper, TokenizerError> {
+    let id = |t: &str| {
+        tok.token_to_id(t)
+            .ok_or_else(|| failed(kind, format!("{t} is missing after training")))
+    };
+    if kind == TokenizerKind::Bpe {
+        let roberta =
+            RobertaProcessing::new(("</s>".into(), id("</s>")?), ("<s>".into(), id("<s>")?))
+                .add_prefix_space(false);
+        return Ok(roberta.into());
+    }
+    let (cls, sep) = (id("[CLS]")?, id("[SEP]")?);
+    let template = TemplateProcessing::builder()
+        .try_single("[CLS] $A [SEP]")
+        .and_then(|b| b.try_pair("[CLS] $A:0 [SEP]:0 $B:1 [SEP]:1"))
+        .map_err(|e| failed(kind, e))?
+        .special_tokens(vec![("[CLS]", cls), ("[SEP]", sep)])
+        .build()
+        .map_err(|e| failed(kind, e))?;
+    Ok(template.into())
 }
 
 #[cfg(test)]

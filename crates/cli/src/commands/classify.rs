@@ -46,7 +46,7 @@ pub fn run(args: Args) -> Result<()> {
         let enc = tokenizer.encode(text, None, &options)?;
         let types = (config.type_vocab_size > 0).then(|| vec![enc.type_ids.clone()]);
         let input = EncoderInput::from_rows(
-            &[enc.ids.clone()],
+            std::slice::from_ref(&enc.ids),
             types.as_deref(),
             config.pad_token_id,
             &Device::Cpu,

@@ -8,8 +8,8 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use bertlab_core::train::baseline::{BagOfWords, BaselineConfig};
 use bertlab_core::train::export::{export_files, ExportMetrics};
-use bertlab_core::train::finetune::{Approach, FineTuner, FinetuneConfig, SheetRow};
-use bertlab_core::train::labelled::{parse_csv, Split};
+use bertlab_core::train::finetune::{Approach, FineTuner, FinetuneConfig, Regime, SheetRow};
+use bertlab_core::train::labelled::{parse_csv, LabelledSet, Split};
 
 use super::model_dir;
 
@@ -127,29 +127,7 @@ fn run_one(
             note: String::new(),
         });
     };
-    let defaults = FinetuneConfig::for_regime(regime);
-    let config = FinetuneConfig {
-        epochs: args.epochs,
-        lr_encoder: args.lr_encoder.unwrap_or(defaults.lr_encoder),
-        seed: args.seed,
-        ..defaults
-    };
-    let checkpoint = model_dir::checkpoint(folder)?;
-    let tokenizer = model_dir::tokenizer(folder)?;
-    let mut tuner = FineTuner::new(&checkpoint, tokenizer, &train, config)?;
-    while !tuner.is_done() {
-        let step = tuner.train_step()?;
-        if step.step % 10 == 0 || step.step == step.total_steps {
-            eprint!(
-                "\r  {}: update {}/{} loss {:.3}   ",
-                approach.describe(),
-                step.step,
-                step.total_steps,
-                step.loss
-            );
-        }
-    }
-    eprintln!();
+    let tuner = fine_tune(args, folder, &train, approach, regime)?;
     let test = tuner.evaluate(&split.test)?;
     let seconds = started.elapsed().as_secs_f64();
     if let Some(out) = out {
@@ -164,13 +142,7 @@ fn run_one(
             config: tuner.config().clone(),
             test: test.clone(),
         };
-        let tokenizer_json = std::fs::read(folder.join("tokenizer.json"))?;
-        std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
-        for (file, bytes) in export_files(&tuner, &tokenizer_json, &metrics)? {
-            std::fs::write(out.join(&file), bytes)
-                .with_context(|| format!("writing {}", out.join(&file).display()))?;
-        }
-        eprintln!("wrote {}", out.display());
+        export(&tuner, folder, &metrics, out)?;
     }
     Ok(SheetRow {
         approach,
@@ -185,4 +157,52 @@ fn run_one(
         stopped_early: false,
         note: String::new(),
     })
+}
+
+/// Fine-tunes the encoder in `folder` on `train` in one regime, with a progress line.
+fn fine_tune(
+    args: &Args,
+    folder: &Path,
+    train: &LabelledSet,
+    approach: Approach,
+    regime: Regime,
+) -> Result<FineTuner> {
+    let defaults = FinetuneConfig::for_regime(regime);
+    let config = FinetuneConfig {
+        epochs: args.epochs,
+        lr_encoder: args.lr_encoder.unwrap_or(defaults.lr_encoder),
+        seed: args.seed,
+        ..defaults
+    };
+    let checkpoint = model_dir::checkpoint(folder)?;
+    let tokenizer = model_dir::tokenizer(folder)?;
+    let mut tuner = FineTuner::new(&checkpoint, tokenizer, train, config)?;
+    while !tuner.is_done() {
+        let step = tuner.train_step()?;
+        if step.step % 10 == 0 || step.step == step.total_steps {
+            eprint!(
+                "\r  {}: update {}/{} loss {:.3}   ",
+                approach.describe(),
+                step.step,
+                step.total_steps,
+                step.loss
+            );
+        }
+    }
+    eprintln!();
+    Ok(tuner)
+}
+
+/// Writes the fine-tuned model into `out` as a Hugging Face folder, with the base's tokenizer.
+fn export(tuner: &FineTuner, folder: &Path, metrics: &ExportMetrics, out: &Path) -> Result<()> {
+    let tokenizer_path = folder.join("tokenizer.json");
+    let tokenizer_json = std::fs::read(&tokenizer_path)
+        .with_context(|| format!("reading {}", tokenizer_path.display()))?;
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    for (file, bytes) in export_files(tuner, &tokenizer_json, metrics)? {
+        std::fs::write(out.join(&file), bytes)
+            .with_context(|| format!("writing {}", out.join(&file).display()))?;
+    }
+    eprintln!("wrote {}", out.display());
+    Ok(())
 }

@@ -1,10 +1,10 @@
 //! `bertlab inspect`: configuration and parameter counts per component.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use bertlab_core::model::{component_of, Encoder, Family, MaskedLm};
+use bertlab_core::model::{component_of, Checkpoint, Encoder, Family, MaskedLm};
 use candle_core::Device;
 
 use super::model_dir;
@@ -39,6 +39,31 @@ fn order(component: &str) -> (usize, usize) {
 pub fn run(args: Args) -> Result<()> {
     let folder = model_dir::or_default(args.model)?;
     let ckpt = model_dir::checkpoint(&folder)?;
+    print_config(&folder, &ckpt);
+    let counts = parameters_by_component(&ckpt);
+    // Loading proves the file is complete and consistent, not just listable.
+    let has_mlm = counts.contains_key("MLM head");
+    let unused = if has_mlm {
+        ckpt.load::<MaskedLm>(&Device::Cpu).map(|l| l.unused)
+    } else {
+        ckpt.load::<Encoder>(&Device::Cpu).map(|l| l.unused)
+    }
+    .context("loading the checkpoint")?;
+    print_parameters(counts);
+    if ckpt.config.tie_word_embeddings && has_mlm {
+        println!("(the MLM decoder reuses the word embeddings; counted once)");
+    }
+    if !unused.is_empty() {
+        println!(
+            "not used by fill-mask: {} tensor(s) of other heads",
+            unused.len()
+        );
+    }
+    Ok(())
+}
+
+/// The configuration, one `name  value` line each, and the tokenizer if the folder has one.
+fn print_config(folder: &Path, ckpt: &Checkpoint) {
     let cfg = &ckpt.config;
     println!("model           {}", folder.display());
     println!(
@@ -80,32 +105,33 @@ pub fn run(args: Args) -> Result<()> {
         "dropout         hidden {}, attention {}",
         cfg.hidden_dropout_prob, cfg.attention_probs_dropout_prob
     );
-    if let Ok(tok) = model_dir::tokenizer(&folder) {
+    if let Ok(tok) = model_dir::tokenizer(folder) {
         println!(
             "tokenizer       {:?}, vocabulary {}",
             tok.kind(),
             tok.vocab_size()
         );
     }
+}
 
+/// Stored parameters per component; aliases of tied weights are skipped so each counts once.
+fn parameters_by_component(ckpt: &Checkpoint) -> BTreeMap<String, usize> {
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
     for name in ckpt.tensor_names() {
         if ckpt.is_alias(&name) {
             continue;
         }
         if let Some(t) = ckpt.tensor(&name) {
-            *counts.entry(component_of(cfg.family, &name)).or_default() += t.elem_count();
+            *counts
+                .entry(component_of(ckpt.config.family, &name))
+                .or_default() += t.elem_count();
         }
     }
-    // Loading proves the file is complete and consistent, not just listable.
-    let has_mlm = counts.contains_key("MLM head");
-    let unused = if has_mlm {
-        ckpt.load::<MaskedLm>(&Device::Cpu).map(|l| l.unused)
-    } else {
-        ckpt.load::<Encoder>(&Device::Cpu).map(|l| l.unused)
-    }
-    .context("loading the checkpoint")?;
+    counts
+}
 
+/// The parameter table, components in network order, with each one's share and the total.
+fn print_parameters(counts: BTreeMap<String, usize>) {
     let mut rows: Vec<(String, usize)> = counts.into_iter().collect();
     rows.sort_by_key(|(c, _)| order(c));
     let total: usize = rows.iter().map(|(_, n)| n).sum();
@@ -119,14 +145,4 @@ pub fn run(args: Args) -> Result<()> {
         );
     }
     println!("{:<24} {:>12}", "total", total);
-    if cfg.tie_word_embeddings && has_mlm {
-        println!("(the MLM decoder reuses the word embeddings; counted once)");
-    }
-    if !unused.is_empty() {
-        println!(
-            "not used by fill-mask: {} tensor(s) of other heads",
-            unused.len()
-        );
-    }
-    Ok(())
 }

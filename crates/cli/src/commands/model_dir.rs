@@ -45,7 +45,7 @@ pub fn tokenizer(dir: &Path) -> Result<Tokenizer> {
 pub fn config(dir: &Path) -> Result<EncoderConfig> {
     let path = dir.join("config.json");
     let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
-    Ok(EncoderConfig::from_hf_json(&bytes).with_context(|| path.display().to_string())?)
+    EncoderConfig::from_hf_json(&bytes).with_context(|| path.display().to_string())
 }
 
 pub fn checkpoint(dir: &Path) -> Result<Checkpoint> {

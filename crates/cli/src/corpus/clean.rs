@@ -1,5 +1,8 @@
 //! Text cleaning shared by every source: character normalisation, boilerplate and heading removal,
-//! Brown-corpus de-tagging, paragraph and sentence splitting. Pure string functions (wasm-safe).
+//! Brown-corpus de-tagging, paragraph and sentence splitting. Pure string functions (wasm-safe);
+//! [`clean_document`] applies them to one source document.
+
+use serde::{Deserialize, Serialize};
 
 /// Normalises one stretch of text: typographic quotes to ASCII, non-breaking and other odd spaces to
 /// plain spaces, invisible characters, control characters and `_italic_` underscores dropped, whitespace runs collapsed to one
@@ -203,9 +206,68 @@ pub fn strip_brown_tags(line: &str) -> String {
     out
 }
 
+/// A cleaned document: its sentences, in order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Document {
+    pub source: String,
+    pub id: String,
+    pub sentences: Vec<String>,
+}
+
+/// Cleaning thresholds. Defaults: sentences of 3 to 200 words, at least one lowercase letter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CleanOptions {
+    /// Shorter sentences (in whitespace-separated words) are dropped: fragments, headings, "Amen."
+    pub min_words: usize,
+    /// Longer "sentences" are dropped: tables, lists and run-ons the splitter could not break.
+    pub max_words: usize,
+}
+
+impl Default for CleanOptions {
+    fn default() -> Self {
+        CleanOptions {
+            min_words: 3,
+            max_words: 200,
+        }
+    }
+}
+
+/// Cleans one raw document: Gutenberg boilerplate cut, paragraphs normalised (headings dropped),
+/// sentences split and filtered by length and for having some lowercase prose.
+pub fn clean_document(source: &str, id: &str, raw: &str, opts: &CleanOptions) -> Document {
+    let sentences = paragraphs(strip_gutenberg(raw))
+        .iter()
+        .flat_map(|p| split_sentences(p))
+        .filter(|s| {
+            let words = s.split_whitespace().count();
+            words >= opts.min_words && words <= opts.max_words && s.chars().any(char::is_lowercase)
+        })
+        .collect();
+    Document {
+        source: source.to_string(),
+        id: id.to_string(),
+        sentences,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn clean_document_splits_and_filters_sentences() {
+        let raw =
+            "CHAPTER 1. Loomings.\n\nCall me Ishmael. Some years ago\u{2014}never mind how long\n\
+                   precisely\u{2014}I went to sea. Amen.\n\nTHE END OF ALL THINGS\n";
+        let doc = clean_document("moby-dick", "chapter_1", raw, &CleanOptions::default());
+        assert_eq!(
+            doc.sentences,
+            vec![
+                "Call me Ishmael.",
+                "Some years ago\u{2014}never mind how long precisely\u{2014}I went to sea."
+            ]
+        );
+    }
 
     #[test]
     fn normalize_fixes_quotes_spaces_and_invisibles() {

@@ -14,7 +14,7 @@ pub enum Registry {
     Debian,
 }
 
-/// How a source's unpacked package is turned into documents (see `extract.rs`).
+/// How a source's unpacked package is turned into documents (see `extract/mod.rs`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Extraction {
