@@ -24,8 +24,10 @@ bench-train: tools browser-deps
 bench-gpu: release-tools browser-deps
 	tests/harness/bench-gpu.sh
 
+# The static site in dist/; PUBLIC_URL=/some/path/ for a host's sub-path (absolute, trailing slash).
+PUBLIC_URL ?= /
 build: release-tools
-	trunk build --release
+	trunk build --release --public-url $(PUBLIC_URL)
 
 # The tests build in dev mode, where Trunk never runs wasm-opt; release builds need it too.
 tools:

@@ -60,6 +60,8 @@ done
 [ "$found" = 1 ] || { echo "!! no wasm tests found under crates/*/tests/wasm_*.rs"; status=1; }
 
 run e2e-build trunk build
+# The same app for an instructor's sub-path (the e2e hosting check serves it on a plain host).
+run e2e-build-subpath trunk build --public-url /courses/nlp/bertlab/ --dist target/dist-subpath
 export BERTLAB_BIN=$PWD/target/debug/bertlab
 run e2e cargo test -p bertlab-app --features e2e --test e2e
 

@@ -11,6 +11,7 @@ use super::pages::{Home, LabPage, LabsMenu, NotFound, SystemPage, TrackPage};
 use super::progress::{Progress, STORAGE_KEY};
 use super::shell::Shell;
 use crate::client::{self, WorkerStatus};
+use crate::url_state::base_path;
 
 /// Mount the app on `<body>` and start the compute worker.
 pub fn mount() {
@@ -25,7 +26,7 @@ fn App() -> impl IntoView {
     client::start(status);
     provide_context(stored_progress());
     view! {
-        <Router>
+        <Router base=router_base()>
             <Shell>
                 <Routes fallback=NotFound>
                     <Route path=path!("/") view=Home />
@@ -41,6 +42,16 @@ fn App() -> impl IntoView {
             </Shell>
         </Router>
     }
+}
+
+/// The path the app is served under ("" at a domain's root), from the `<base href>` Trunk writes
+/// (`trunk build --public-url /courses/nlp/bertlab/`), so routes and links work under any sub-path.
+fn router_base() -> String {
+    let base_uri = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.base_uri().ok().flatten())
+        .unwrap_or_default();
+    base_path(&base_uri)
 }
 
 /// The student's progress, read from localStorage and written back on every change.

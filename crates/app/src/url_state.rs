@@ -87,6 +87,14 @@ pub fn state_to_pairs<S: Serialize + Default>(state: &S) -> Vec<(String, String)
         .collect()
 }
 
+/// The path of an absolute URL without its trailing slash: `https://h/a/b/` → `/a/b`.
+pub fn base_path(url: &str) -> String {
+    let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let path = after_scheme.find('/').map_or("", |i| &after_scheme[i..]);
+    let path = path.split(['?', '#']).next().unwrap_or_default();
+    path.trim_end_matches('/').to_string()
+}
+
 /// Split a query string (`a=1&b=two+words`, with or without a leading `?`) into decoded pairs.
 /// Malformed escapes are kept literally rather than rejected.
 pub fn query_pairs(query: &str) -> Vec<(String, String)> {
@@ -415,5 +423,19 @@ mod tests {
         ]));
         assert!(policy.hidden("seed") && policy.hidden("rate") && !policy.hidden("text"));
         assert!(policy.locked("text") && !policy.locked("seed"));
+    }
+
+    #[test]
+    fn the_router_base_is_the_served_sub_path() {
+        assert_eq!(base_path("http://127.0.0.1:8080/"), "");
+        assert_eq!(
+            base_path("https://example.edu/courses/nlp/bertlab/"),
+            "/courses/nlp/bertlab"
+        );
+        assert_eq!(
+            base_path("https://example.edu/courses/lab/?x=1#y"),
+            "/courses/lab"
+        );
+        assert_eq!(base_path("https://example.edu"), "");
     }
 }

@@ -13,11 +13,14 @@ use crate::server::StaticServer;
 mod a11y;
 mod backend;
 mod fine_tune;
+mod hosting;
 mod widgets;
 
 pub struct Ctx<'a> {
     pub client: &'a Client,
     pub server: &'a StaticServer,
+    /// The build for a sub-path on a plain static host (no single-page-app fallback).
+    pub hosted: &'a StaticServer,
     pub shots: PathBuf,
     /// Run only the checks whose name contains this (as libtest's filter argument).
     pub filter: Option<String>,
@@ -95,6 +98,12 @@ pub async fn run_all(ctx: &Ctx<'_>) -> Vec<(&'static str, Option<Outcome>)> {
             ctx,
             "benchmark_page_times_both_backends",
             backend::benchmark_page(ctx),
+        )
+        .await,
+        checked(
+            ctx,
+            "a_sub_path_build_on_a_plain_host_opens_deep_links",
+            hosting::sub_path(ctx),
         )
         .await,
         checked(

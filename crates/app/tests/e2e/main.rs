@@ -12,6 +12,9 @@ mod server;
 use std::path::PathBuf;
 use std::time::Instant;
 
+/// The sub-path of the hosting check (must match the `--public-url` in `tests/harness/run-all.sh`).
+const SUB_PATH: &str = "/courses/nlp/bertlab";
+
 #[tokio::main]
 async fn main() {
     let root = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
@@ -29,6 +32,20 @@ async fn main() {
             std::process::exit(1);
         }
     };
+    // The same app built for a sub-path (`make test` builds it into target/dist-subpath), on a plain
+    // static host.
+    let hosted_dir = root.join("target/dist-subpath");
+    if !hosted_dir.join("404.html").exists() {
+        eprintln!("target/dist-subpath/404.html is missing: build it first (`make test` runs `trunk build --public-url {SUB_PATH}/ --dist target/dist-subpath`).");
+        std::process::exit(1);
+    }
+    let hosted = match server::StaticServer::start_plain(hosted_dir, SUB_PATH) {
+        Ok(server) => server,
+        Err(e) => {
+            eprintln!("cannot start the plain static server: {e}");
+            std::process::exit(1);
+        }
+    };
     let browser = match browser::Browser::launch(true).await {
         Ok(browser) => browser,
         Err(e) => {
@@ -43,6 +60,7 @@ async fn main() {
     let ctx = checks::Ctx {
         client: &browser.client,
         server: &server,
+        hosted: &hosted,
         shots,
         filter: std::env::args().skip(1).find(|a| !a.starts_with('-')),
     };

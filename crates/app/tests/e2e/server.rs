@@ -1,6 +1,9 @@
-//! A static file server for `dist/` on 127.0.0.1, with the single-page-app fallback (unknown paths
-//! without a file extension get `index.html`, so deep links load the app) and single byte ranges,
-//! as static hosts answer them (the model picker reads only the head of each weights file).
+//! A static file server on 127.0.0.1 with single byte ranges, as static hosts answer them (the
+//! model picker reads only the head of each weights file). Two kinds of host:
+//! - the dev server's: `dist/` at the root, with the single-page-app fallback (unknown paths
+//!   without a file extension get `index.html`, so deep links load the app);
+//! - a plain host (GitHub Pages and the like): a build under a sub-path, no fallback, and an unknown
+//!   path answered with the folder's `404.html` and status 404.
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
@@ -9,25 +12,55 @@ use std::thread;
 
 pub struct StaticServer {
     pub port: u16,
+    /// The sub-path the folder is served under ("" at the root).
+    pub prefix: String,
+}
+
+/// Where the files are and how a path without a file is answered.
+#[derive(Clone)]
+struct Site {
+    root: PathBuf,
+    prefix: String,
+    single_page_fallback: bool,
 }
 
 impl StaticServer {
+    /// `root` at `/`, with the single-page-app fallback.
     pub fn start(root: PathBuf) -> std::io::Result<StaticServer> {
+        Self::listen(Site {
+            root,
+            prefix: String::new(),
+            single_page_fallback: true,
+        })
+    }
+
+    /// `root` under `prefix` (e.g. `/courses/nlp/bertlab`), as a plain static host serves it.
+    pub fn start_plain(root: PathBuf, prefix: &str) -> std::io::Result<StaticServer> {
+        Self::listen(Site {
+            root,
+            prefix: prefix.trim_end_matches('/').to_string(),
+            single_page_fallback: false,
+        })
+    }
+
+    fn listen(site: Site) -> std::io::Result<StaticServer> {
         let listener = TcpListener::bind("127.0.0.1:0")?;
         let port = listener.local_addr()?.port();
+        let prefix = site.prefix.clone();
         thread::spawn(move || {
             for stream in listener.incoming().flatten() {
-                let root = root.clone();
+                let site = site.clone();
                 thread::spawn(move || {
-                    let _ = serve(&root, stream);
+                    let _ = serve(&site, stream);
                 });
             }
         });
-        Ok(StaticServer { port })
+        Ok(StaticServer { port, prefix })
     }
 
+    /// The address of `path` under the server's prefix.
     pub fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}{}", self.port, path)
+        format!("http://127.0.0.1:{}{}{}", self.port, self.prefix, path)
     }
 }
 
@@ -45,7 +78,7 @@ fn content_type(path: &Path) -> &'static str {
     }
 }
 
-fn serve(root: &Path, stream: TcpStream) -> std::io::Result<()> {
+fn serve(site: &Site, stream: TcpStream) -> std::io::Result<()> {
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut request_line = String::new();
     reader.read_line(&mut request_line)?;
@@ -62,12 +95,25 @@ fn serve(root: &Path, stream: TcpStream) -> std::io::Result<()> {
     }
     let target = request_line.split_whitespace().nth(1).unwrap_or("/");
     let path = target.split(['?', '#']).next().unwrap_or("/");
-    let relative = path.trim_start_matches('/');
-    let mut file = root.join(relative);
+    let Some(relative) = path.strip_prefix(site.prefix.as_str()) else {
+        return respond(stream, "404 Not Found", "text/plain", b"outside the site");
+    };
+    let relative = relative.trim_start_matches('/');
     if relative.contains("..") {
         return respond(stream, "403 Forbidden", "text/plain", b"forbidden");
     }
-    if file.is_dir() || !file.exists() {
+    let root = &site.root;
+    let mut file = root.join(relative);
+    if file.is_dir() {
+        file = file.join("index.html");
+    }
+    if !file.exists() {
+        if !site.single_page_fallback {
+            return match std::fs::read(root.join("404.html")) {
+                Ok(page) => respond(stream, "404 Not Found", "text/html; charset=utf-8", &page),
+                Err(_) => respond(stream, "404 Not Found", "text/plain", b"not found"),
+            };
+        }
         if Path::new(relative).extension().is_some() {
             return respond(stream, "404 Not Found", "text/plain", b"not found");
         }

@@ -115,6 +115,7 @@ pub async fn backends(ctx: &Ctx<'_>) -> Outcome {
     let other = Ctx {
         client: &plain.client,
         server: ctx.server,
+        hosted: ctx.hosted,
         shots: ctx.shots.clone(),
         filter: None,
     };
