@@ -6,6 +6,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
+use super::shell::PageMeta;
 use super::worker_query::start_job;
 use crate::client;
 use bertlab_protocol::messages::{Outcome, Request};
@@ -77,6 +78,7 @@ pub fn BenchmarkPage() -> impl IntoView {
         }
     };
     view! {
+        <PageMeta title="Backend benchmark" description="Times one forward pass of the encoder on WebGPU and on the CPU in this browser." />
         <h1>"Backend benchmark"</h1>
         <p class="lede">
             "How long one fill-mask forward takes here (the encoder, then the MLM head at one position), "

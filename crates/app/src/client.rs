@@ -10,7 +10,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{MessageEvent, Worker};
 
 use bertlab_protocol::messages::{
-    decode, encode, FromWorker, JobId, ModelSummary, Outcome, Reply, Request, Steer, ToWorker,
+    decode, encode, FromWorker, JobId, ModelEvent, ModelSummary, Reply, Request, Steer, ToWorker,
     WorkerInfo,
 };
 
@@ -26,12 +26,48 @@ pub enum WorkerStatus {
     Failed(String),
 }
 
-/// The default model, which the worker loads as soon as it starts.
+/// The model the worker loaded last. None is loaded at start-up: a model downloads when a widget
+/// first needs one, so the start page and the lesson text never wait for weights.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ModelState {
-    Loading(String),
-    Loaded(ModelSummary),
+    NotLoaded,
+    Downloading {
+        name: String,
+        received: u64,
+        total: Option<u64>,
+    },
+    Loaded {
+        summary: ModelSummary,
+        /// Its files came from the browser's cache (an earlier visit), not the network.
+        from_cache: bool,
+    },
     Failed(String),
+}
+
+impl From<ModelEvent> for ModelState {
+    fn from(event: ModelEvent) -> Self {
+        match event {
+            ModelEvent::Downloading {
+                name,
+                received,
+                total,
+            } => ModelState::Downloading {
+                name,
+                received,
+                total,
+            },
+            ModelEvent::Loaded {
+                summary,
+                from_cache,
+            } => ModelState::Loaded {
+                summary,
+                from_cache,
+            },
+            ModelEvent::Failed { name, message } => {
+                ModelState::Failed(format!("{name}: {message}"))
+            }
+        }
+    }
 }
 
 type ReplyHandler = Box<dyn Fn(Reply)>;
@@ -136,10 +172,10 @@ pub fn start(status: RwSignal<WorkerStatus>) {
                 status.set(WorkerStatus::Ready {
                     info,
                     running: 0,
-                    model: ModelState::Loading("starting".into()),
+                    model: ModelState::NotLoaded,
                 });
-                load_default_model(status);
             }
+            Ok(FromWorker::Model(event)) => set_model_state(status, event.into()),
             Ok(FromWorker::Backend(backend)) => status.update(|s| {
                 if let WorkerStatus::Ready { info, .. } = s {
                     info.backend = backend;
@@ -175,23 +211,6 @@ fn set_model_state(status: RwSignal<WorkerStatus>, state: ModelState) {
             *model = state;
         }
     });
-}
-
-fn load_default_model(status: RwSignal<WorkerStatus>) {
-    let on_reply = move |reply: Reply| {
-        let state = match reply {
-            Reply::Progress(p) => ModelState::Loading(p.message),
-            Reply::Point(_) => return,
-            Reply::Done(Outcome::ModelLoaded(summary)) => ModelState::Loaded(summary),
-            Reply::Done(other) => ModelState::Failed(format!("unexpected answer {other:?}")),
-            Reply::Failed { message } => ModelState::Failed(message),
-            Reply::Cancelled => ModelState::Failed("loading was cancelled".into()),
-        };
-        set_model_state(status, state);
-    };
-    if let Err(message) = run(status, Request::LoadModel { name: None }, on_reply) {
-        set_model_state(status, ModelState::Failed(message));
-    }
 }
 
 fn dispatch(status: RwSignal<WorkerStatus>, job: JobId, reply: Reply) {

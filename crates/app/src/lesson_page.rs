@@ -12,6 +12,7 @@ use super::labs::{LabWidget, StateSource};
 use super::lessons::{steps, Step, Widget};
 use super::pages::{AvailabilityNote, NotFound};
 use super::progress::Progress;
+use super::shell::PageMeta;
 use super::url_state::use_url_state;
 
 /// The lesson's URL state.
@@ -47,6 +48,7 @@ fn LessonView(
 ) -> impl IntoView {
     let all = steps(lesson.slug);
     let header = view! {
+        <PageMeta title=lesson.title description=lesson.takeaway />
         <nav class="breadcrumbs" aria-label="Breadcrumbs">
             <A href=format!("/{}", track.slug())>{track.title()}</A>
         </nav>

@@ -8,6 +8,7 @@ use super::catalog::{Availability, Track};
 use super::lab_registry::LabId;
 use super::labs::{LabWidget, StateSource};
 use super::progress::Progress;
+use super::shell::PageMeta;
 use super::url_state::EmbedCode;
 use super::worker_query::start_job;
 use crate::client::{self, WorkerStatus};
@@ -16,6 +17,8 @@ use bertlab_protocol::messages::{Outcome, Reply, Request};
 #[component]
 pub fn Home() -> impl IntoView {
     view! {
+        <PageMeta title="See what encoder pretraining does"
+            description="Learn how BERT-style pretraining works by running a real transformer encoder in your browser: WordPiece, masked language modelling, attention, and training small models in the tab." />
         <section class="hero">
             <h1>"See what encoder pretraining does"</h1>
             <p class="lede">
@@ -89,6 +92,7 @@ pub fn TrackPage(
         format!("{done} of {total} lessons finished")
     };
     view! {
+        <PageMeta title=track.title() description=track.summary() />
         <h1>{track.title()}</h1>
         <p class="lede">{track.summary()}</p>
         <div class="track-progress">
@@ -127,6 +131,7 @@ pub fn TrackPage(
 #[component]
 pub fn LabsMenu() -> impl IntoView {
     view! {
+        <PageMeta title="Labs" description="Interactive labs on BERT pretraining: tokenizer, embeddings, masking, fill-mask, attention, pretraining and fine-tuning, each linkable and embeddable." />
         <h1>"Labs"</h1>
         <p class="lede">"Each lab is one idea you can poke at. Every lab has its own link and can be embedded."</p>
         <LabCards />
@@ -141,6 +146,7 @@ pub fn LabPage() -> impl IntoView {
         let slug = params.read().get("lab").unwrap_or_default();
         match LabId::from_slug(&slug) {
             Some(lab) => view! {
+                <PageMeta title=format!("{} lab", lab.title()) description=lab.summary() />
                 <h1>{format!("{} lab", lab.title())}</h1>
                 <p class="lede">{lab.summary()}</p>
                 <LabWidget lab=lab source=StateSource::Url />
@@ -191,6 +197,7 @@ pub fn SystemPage() -> impl IntoView {
         }
     };
     view! {
+        <PageMeta title="System check" description="What BERT Lab's compute worker runs on in this browser, and a test round trip with progress and cancellation." />
         <h1>"System check"</h1>
         <p class="lede">
             "All model work runs in a background worker so the page stays responsive. This check sends "
@@ -242,6 +249,7 @@ fn GpuLossDrill() -> impl IntoView {
 #[component]
 pub fn NotFound() -> impl IntoView {
     view! {
+        <PageMeta title="Page not found" description="This address does not match a lesson or lab of BERT Lab." />
         <h1>"Page not found"</h1>
         <p>"This address does not match a lesson or lab. " <A href="/">"Go to the start page"</A> "."</p>
     }

@@ -26,6 +26,25 @@ pub fn use_embed_mode() -> Signal<bool> {
 }
 
 /// Page frame: navigation and status bar, or the bare page in embed mode.
+/// Sets the tab's title and the page's meta description (search results, link previews) while this
+/// page is shown.
+#[component]
+pub fn PageMeta(
+    /// The page's own title; the tab shows it before "BERT Lab".
+    #[prop(into)]
+    title: String,
+    /// One or two sentences saying what the page offers.
+    #[prop(into)]
+    description: String,
+) -> impl IntoView {
+    if let Some(document) = web_sys::window().and_then(|w| w.document()) {
+        document.set_title(&format!("{title} · BERT Lab"));
+        if let Ok(Some(meta)) = document.query_selector("meta[name=description]") {
+            let _ = meta.set_attribute("content", &description);
+        }
+    }
+}
+
 #[component]
 pub fn Shell(children: Children) -> impl IntoView {
     let embed = use_embed_mode();
@@ -124,14 +143,38 @@ fn StatusBar() -> impl IntoView {
                 format!("busy ({running} job(s))")
             };
             let model = match model {
-                ModelState::Loading(step) => format!("model: loading ({step})"),
-                ModelState::Loaded(m) => format!(
-                    "model: {} ({}, {} layers, {:.1}M parameters{})",
+                ModelState::NotLoaded => "model: loads when a lab needs it".to_string(),
+                ModelState::Downloading {
+                    name,
+                    received,
+                    total,
+                } => match total {
+                    Some(total) if total > 0 => format!(
+                        "model: downloading {name} ({:.1} of {:.1} MB, {:.0}%)",
+                        received as f64 / 1e6,
+                        total as f64 / 1e6,
+                        100.0 * received as f64 / total as f64
+                    ),
+                    _ => format!(
+                        "model: downloading {name} ({:.1} MB)",
+                        received as f64 / 1e6
+                    ),
+                },
+                ModelState::Loaded {
+                    summary: m,
+                    from_cache,
+                } => format!(
+                    "model: {} ({}, {} layers, {:.1}M parameters{}{})",
                     m.name,
                     m.family,
                     m.layers,
                     m.parameters as f64 / 1e6,
-                    if m.has_mlm_head { "" } else { ", no MLM head" }
+                    if m.has_mlm_head { "" } else { ", no MLM head" },
+                    if from_cache {
+                        ", from the browser's cache"
+                    } else {
+                        ""
+                    }
                 ),
                 ModelState::Failed(message) => format!("model failed to load: {message}"),
             };
@@ -145,9 +188,25 @@ fn StatusBar() -> impl IntoView {
         }
         WorkerStatus::Failed(message) => ("failed", format!("Compute worker failed: {message}")),
     };
+    // The share of the model's weights downloaded so far, while a download runs.
+    let downloaded = move || match status.get() {
+        WorkerStatus::Ready {
+            model:
+                ModelState::Downloading {
+                    received,
+                    total: Some(total),
+                    ..
+                },
+            ..
+        } if total > 0 => Some(received as f64 / total as f64),
+        _ => None,
+    };
     view! {
         <footer class="status-bar" data-state=move || text().0>
             <span class="status-text" role="status" aria-live="polite">{move || text().1}</span>
+            {move || downloaded().map(|share| view! {
+                <progress class="model-download" max="1" value=share aria-label="Model download"></progress>
+            })}
             <BackendControls />
         </footer>
     }

@@ -187,6 +187,29 @@ pub enum FromWorker {
     Backend(BackendStatus),
     /// An event of a running job.
     Job { job: JobId, reply: Reply },
+    /// A model is downloading, was loaded or failed, whichever job asked for it (models load when a
+    /// lab first needs one, not at start-up).
+    Model(ModelEvent),
+}
+
+/// What happened to a model the worker was asked for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum ModelEvent {
+    /// Bytes of its weights received so far; `total` when the server sent a length.
+    Downloading {
+        name: String,
+        received: u64,
+        total: Option<u64>,
+    },
+    /// Loaded and ready. `from_cache`: its files came from the browser's cache, with no download.
+    Loaded {
+        summary: ModelSummary,
+        from_cache: bool,
+    },
+    Failed {
+        name: String,
+        message: String,
+    },
 }
 
 /// One event of a job: any number of `Progress` (and, from training jobs, `Point`), then exactly

@@ -8,8 +8,9 @@ use bertlab_protocol::masking::{
     EpochStats, GridCell, MaskCounts, MaskingConfig, MaskingGrid, Strategy,
 };
 use bertlab_protocol::messages::{
-    decode, encode, FinetuneRequest, FromWorker, ModelSummary, Outcome, PretrainRequest, Progress,
-    Reply, Request, ShippedSet, Steer, ToWorker, TrainingPoint, WorkerInfo,
+    decode, encode, FinetuneRequest, FromWorker, ModelEvent, ModelSummary, Outcome,
+    PretrainRequest, Progress, Reply, Request, ShippedSet, Steer, ToWorker, TrainingPoint,
+    WorkerInfo,
 };
 use bertlab_protocol::tokens::{
     Span, TokenCell, TokenView, TraceOutcome, TracePiece, TraceStep, WordPieceTrace,
@@ -168,8 +169,8 @@ fn token_view() -> TokenView {
     }
 }
 
-fn outcomes() -> Vec<Outcome> {
-    let summary = ModelSummary {
+fn summary() -> ModelSummary {
+    ModelSummary {
         name: "bertlab-minilm-mlm".into(),
         family: "bert".into(),
         layers: 6,
@@ -179,7 +180,11 @@ fn outcomes() -> Vec<Outcome> {
         max_len: 512,
         parameters: 22_744_506,
         has_mlm_head: true,
-    };
+    }
+}
+
+fn outcomes() -> Vec<Outcome> {
+    let summary = summary();
     let counts = MaskCounts {
         tokens: 12,
         candidates: 10,
@@ -339,6 +344,29 @@ fn every_answer_round_trips_with_its_view() {
         backend: BackendStatus::default(),
     }));
     round_trip(&FromWorker::Backend(backend()));
+    let events = [
+        ModelEvent::Downloading {
+            name: "bertlab-minilm-mlm".into(),
+            received: 1 << 20,
+            total: Some(45 << 20),
+        },
+        ModelEvent::Downloading {
+            name: "m".into(),
+            received: 3,
+            total: None,
+        },
+        ModelEvent::Loaded {
+            summary: summary(),
+            from_cache: true,
+        },
+        ModelEvent::Failed {
+            name: "m".into(),
+            message: "HTTP 404".into(),
+        },
+    ];
+    for event in events {
+        round_trip(&FromWorker::Model(event));
+    }
 }
 
 #[test]

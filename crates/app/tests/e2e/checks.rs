@@ -32,6 +32,12 @@ type Outcome = Result<(), String>;
 pub async fn run_all(ctx: &Ctx<'_>) -> Vec<(&'static str, Option<Outcome>)> {
     vec![
         checked(ctx, "home_renders_and_worker_becomes_ready", home(ctx)).await,
+        checked(
+            ctx,
+            "the_model_downloads_once_then_comes_from_the_cache",
+            model_from_cache(ctx),
+        )
+        .await,
         checked(ctx, "every_route_renders_its_title", every_route(ctx)).await,
         checked(ctx, "unknown_route_says_not_found", not_found(ctx)).await,
         checked(
@@ -188,23 +194,61 @@ async fn home(ctx: &Ctx<'_>) -> Outcome {
     ctx.open("/").await?;
     ctx.wait_text("main h1", |t| t == "See what encoder pretraining does")
         .await?;
-    // The worker starts, loads the embedded default model (models/index.json), and goes idle.
-    let index = std::fs::read(concat!(
-        concat!(env!("CARGO_MANIFEST_DIR"), "/../.."),
-        "/models/index.json"
-    ))
-    .map_err(|e| format!("models/index.json: {e}"))?;
-    let index: Value = serde_json::from_slice(&index).map_err(|e| e.to_string())?;
-    let default = format!("model: {}", index["default"].as_str().unwrap_or_default());
+    // The worker starts and goes idle without downloading a model: the start page needs none.
     let status = ctx
         .wait_text(".status-bar", |t| {
-            t.contains("idle") && t.contains(&default)
+            t.contains("idle") && t.contains("model: loads when a lab needs it")
         })
         .await?;
     if !status.contains("backend: CPU") {
         return Err(format!("status bar does not name the backend: {status:?}"));
     }
+    let downloads = ctx.server.whole_downloads("model.safetensors");
+    if downloads != 0 {
+        return Err(format!(
+            "the start page downloaded model weights {downloads} time(s)"
+        ));
+    }
     ctx.screenshot("home").await
+}
+
+/// The first lab that needs the default model downloads it once, with progress in the status
+/// bar; a second visit takes it from the browser's cache without asking the server.
+async fn model_from_cache(ctx: &Ctx<'_>) -> Outcome {
+    let weights = format!("/models/{}/model.safetensors", default_model()?);
+    ctx.open("/labs/fill-mask").await?;
+    widgets::wait_widget(ctx, "table.guesses").await?;
+    let first = ctx.server.whole_downloads(&weights);
+    if first != 1 {
+        return Err(format!(
+            "{weights} was downloaded {first} time(s) on the first visit"
+        ));
+    }
+    ctx.open("/labs/fill-mask").await?;
+    widgets::wait_widget(ctx, "table.guesses").await?;
+    ctx.wait_text(".status-bar", |t| t.contains("from the browser's cache"))
+        .await?;
+    let second = ctx.server.whole_downloads(&weights);
+    if second != first {
+        return Err(format!(
+            "the second visit downloaded {weights} again ({second} downloads in all)"
+        ));
+    }
+    Ok(())
+}
+
+/// The folder name of the default model, from the committed `models/index.json`.
+fn default_model() -> Result<String, String> {
+    let index = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../models/index.json"
+    ))
+    .map_err(|e| format!("models/index.json: {e}"))?;
+    let index: Value = serde_json::from_slice(&index).map_err(|e| e.to_string())?;
+    index["default"]
+        .as_str()
+        .map(str::to_string)
+        .ok_or_else(|| "models/index.json names no default".to_string())
 }
 
 async fn every_route(ctx: &Ctx<'_>) -> Outcome {
@@ -234,6 +278,15 @@ async fn every_route(ctx: &Ctx<'_>) -> Outcome {
         ctx.wait_text("main h1", |t| t == title)
             .await
             .map_err(|e| format!("{path}: {e}"))?;
+        // Each page names itself in the tab and describes itself to search engines.
+        let meta = ctx
+            .js("return [document.title, document.querySelector('meta[name=description]')?.content || '']")
+            .await?;
+        let (tab, description): (String, String) =
+            serde_json::from_value(meta).map_err(|e| e.to_string())?;
+        if tab != format!("{title} · BERT Lab") || description.len() < 20 {
+            return Err(format!("{path}: title {tab:?}, description {description:?}"));
+        }
         if coming {
             ctx.wait_text("main .coming", |t| t.contains("Coming soon"))
                 .await

@@ -8,13 +8,18 @@
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::thread;
 
 pub struct StaticServer {
     pub port: u16,
     /// The sub-path the folder is served under ("" at the root).
     pub prefix: String,
+    log: RequestLog,
 }
+
+/// Every request served: its path and whether it asked for a byte range.
+type RequestLog = Arc<Mutex<Vec<(String, bool)>>>;
 
 /// Where the files are and how a path without a file is answered.
 #[derive(Clone)]
@@ -22,6 +27,7 @@ struct Site {
     root: PathBuf,
     prefix: String,
     single_page_fallback: bool,
+    log: RequestLog,
 }
 
 impl StaticServer {
@@ -31,6 +37,7 @@ impl StaticServer {
             root,
             prefix: String::new(),
             single_page_fallback: true,
+            log: RequestLog::default(),
         })
     }
 
@@ -40,13 +47,14 @@ impl StaticServer {
             root,
             prefix: prefix.trim_end_matches('/').to_string(),
             single_page_fallback: false,
+            log: RequestLog::default(),
         })
     }
 
     fn listen(site: Site) -> std::io::Result<StaticServer> {
         let listener = TcpListener::bind("127.0.0.1:0")?;
         let port = listener.local_addr()?.port();
-        let prefix = site.prefix.clone();
+        let (prefix, log) = (site.prefix.clone(), site.log.clone());
         thread::spawn(move || {
             for stream in listener.incoming().flatten() {
                 let site = site.clone();
@@ -55,7 +63,16 @@ impl StaticServer {
                 });
             }
         });
-        Ok(StaticServer { port, prefix })
+        Ok(StaticServer { port, prefix, log })
+    }
+
+    /// How many whole-file (not byte-range) requests for paths ending in `suffix` were served.
+    pub fn whole_downloads(&self, suffix: &str) -> usize {
+        self.log.lock().map_or(0, |log| {
+            log.iter()
+                .filter(|(path, ranged)| !ranged && path.ends_with(suffix))
+                .count()
+        })
     }
 
     /// The address of `path` under the server's prefix.
@@ -95,6 +112,9 @@ fn serve(site: &Site, stream: TcpStream) -> std::io::Result<()> {
     }
     let target = request_line.split_whitespace().nth(1).unwrap_or("/");
     let path = target.split(['?', '#']).next().unwrap_or("/");
+    if let Ok(mut log) = site.log.lock() {
+        log.push((path.to_string(), range.is_some()));
+    }
     let Some(relative) = path.strip_prefix(site.prefix.as_str()) else {
         return respond(stream, "404 Not Found", "text/plain", b"outside the site");
     };

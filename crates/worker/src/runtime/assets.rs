@@ -6,11 +6,12 @@ use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
 use bertlab_core::text::tokenizer::Tokenizer;
-use bertlab_protocol::messages::ModelSummary;
+use bertlab_protocol::messages::{FromWorker, ModelEvent, ModelSummary};
 use wasm_bindgen::JsCast;
 
 use super::jobs::{JobContext, Stop};
-use super::port::scope;
+use super::model_files::model_files;
+use super::port::{post, scope};
 use crate::lab_model::{safetensors_header_len, summary_from_header, LabModel};
 
 thread_local! {
@@ -24,13 +25,15 @@ thread_local! {
     static TOKENIZERS: RefCell<HashMap<String, Rc<Tokenizer>>> = RefCell::new(HashMap::new());
 }
 
-/// `models/index.json`: which one the lab opens with and which model folders it ships (older
-/// indexes name only the default).
+/// `models/index.json`: which one the lab opens with, which model folders it ships (older
+/// indexes name only the default), and each folder's revision, which keys the browser's cached copy.
 #[derive(serde::Deserialize)]
 pub(crate) struct ModelIndex {
     pub(crate) default: String,
     #[serde(default)]
     pub(crate) models: Vec<String>,
+    #[serde(default)]
+    pub(crate) revisions: HashMap<String, String>,
 }
 
 impl ModelIndex {
@@ -121,24 +124,35 @@ pub(crate) async fn load_model(
     LOADING.with(|l| l.borrow_mut().insert(name.clone()));
     let loaded = download_and_build(ctx, &name).await;
     LOADING.with(|l| l.borrow_mut().remove(&name));
-    let model = Rc::new(loaded?);
+    let event = match &loaded {
+        Ok((model, from_cache)) => Some(ModelEvent::Loaded {
+            summary: model.summary(),
+            from_cache: *from_cache,
+        }),
+        Err(Stop::Failed(message)) => Some(ModelEvent::Failed {
+            name: name.clone(),
+            message: message.clone(),
+        }),
+        // A job is cancelled when a newer one replaces it, and that one loads the model.
+        Err(Stop::Cancelled) => None,
+    };
+    if let Some(event) = event {
+        post(&FromWorker::Model(event));
+    }
+    let model = Rc::new(loaded?.0);
     MODELS.with(|m| m.borrow_mut().insert(name, model.clone()));
     Ok(model)
 }
 
-/// Downloads a model folder's three files and builds the model.
-async fn download_and_build(ctx: &JobContext, name: &str) -> Result<LabModel, Stop> {
-    let mut files = Vec::new();
-    for (i, file) in ["config.json", "tokenizer.json", "model.safetensors"]
-        .into_iter()
-        .enumerate()
-    {
-        ctx.progress(i as u64, 4, format!("downloading {name}/{file}"));
-        files.push(fetch_bytes(&format!("models/{name}/{file}")).await?);
-        ctx.yield_or_stop().await?;
-    }
+/// Gets a model folder's three files (from the browser's cache when it has them) and builds the
+/// model; also says whether they came from the cache.
+async fn download_and_build(ctx: &JobContext, name: &str) -> Result<(LabModel, bool), Stop> {
+    let index = ModelIndex::get().await?;
+    let revision = index.revisions.get(name).map(String::as_str);
+    let files = model_files(ctx, name, revision).await?;
     ctx.progress(3, 4, format!("building {name}"));
-    Ok(LabModel::from_bytes(name, &files[0], &files[2], &files[1])?)
+    let model = LabModel::from_bytes(name, &files.config, &files.weights, &files.tokenizer)?;
+    Ok((model, files.from_cache))
 }
 
 /// A model's summary without loading it: `config.json` and the header of `model.safetensors`

@@ -5,12 +5,14 @@
 //! - `port`: the message port to the page (post, transfer bytes, the clock, yielding);
 //! - `jobs`: a job's channel back to the page and the page's orders (cancel, pause, stop);
 //! - `assets`: what is fetched from next to the app (the model index, model folders, tokenizers);
+//! - `model_files`: a model folder's files, from the browser's cache or downloaded with progress;
 //! - `accelerator`: which backend runs a request (WebGPU or the CPU) and the fallback;
 //! - `tasks`: one function per request.
 
 mod accelerator;
 mod assets;
 mod jobs;
+mod model_files;
 mod port;
 mod tasks;
 
