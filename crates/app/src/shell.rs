@@ -142,42 +142,7 @@ fn StatusBar() -> impl IntoView {
             } else {
                 format!("busy ({running} job(s))")
             };
-            let model = match model {
-                ModelState::NotLoaded => "model: loads when a lab needs it".to_string(),
-                ModelState::Downloading {
-                    name,
-                    received,
-                    total,
-                } => match total {
-                    Some(total) if total > 0 => format!(
-                        "model: downloading {name} ({:.1} of {:.1} MB, {:.0}%)",
-                        received as f64 / 1e6,
-                        total as f64 / 1e6,
-                        100.0 * received as f64 / total as f64
-                    ),
-                    _ => format!(
-                        "model: downloading {name} ({:.1} MB)",
-                        received as f64 / 1e6
-                    ),
-                },
-                ModelState::Loaded {
-                    summary: m,
-                    from_cache,
-                } => format!(
-                    "model: {} ({}, {} layers, {:.1}M parameters{}{})",
-                    m.name,
-                    m.family,
-                    m.layers,
-                    m.parameters as f64 / 1e6,
-                    if m.has_mlm_head { "" } else { ", no MLM head" },
-                    if from_cache {
-                        ", from the browser's cache"
-                    } else {
-                        ""
-                    }
-                ),
-                ModelState::Failed(message) => format!("model failed to load: {message}"),
-            };
+            let model = describe_model(&model);
             (
                 "ready",
                 format!(
@@ -209,6 +174,46 @@ fn StatusBar() -> impl IntoView {
             })}
             <BackendControls />
         </footer>
+    }
+}
+
+/// The status bar's words for the model state.
+fn describe_model(model: &ModelState) -> String {
+    match model {
+        ModelState::NotLoaded => "model: loads when a lab needs it".to_string(),
+        ModelState::Downloading {
+            name,
+            received,
+            total,
+        } => match *total {
+            Some(total) if total > 0 => format!(
+                "model: downloading {name} ({:.1} of {:.1} MB, {:.0}%)",
+                *received as f64 / 1e6,
+                total as f64 / 1e6,
+                100.0 * *received as f64 / total as f64
+            ),
+            _ => format!(
+                "model: downloading {name} ({:.1} MB)",
+                *received as f64 / 1e6
+            ),
+        },
+        ModelState::Loaded {
+            summary: m,
+            from_cache,
+        } => format!(
+            "model: {} ({}, {} layers, {:.1}M parameters{}{})",
+            m.name,
+            m.family,
+            m.layers,
+            m.parameters as f64 / 1e6,
+            if m.has_mlm_head { "" } else { ", no MLM head" },
+            if *from_cache {
+                ", from the browser's cache"
+            } else {
+                ""
+            }
+        ),
+        ModelState::Failed(message) => format!("model failed to load: {message}"),
     }
 }
 
