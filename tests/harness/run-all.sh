@@ -71,6 +71,11 @@ e2e=$(count "$logs/e2e.log")
 echo
 echo "Wall time per phase:"
 printf '  %s\n' "${phases[@]}"
+echo "Slowest native test binaries:"
+# Pair each "Running <binary>" line with the "finished in Ns" of its summary.
+awk '/^ *(Running|Doc-tests)/ { name = ($2 == "unittests") ? $3 " " $4 : $2 } /test result:.*finished in/ { sub(/s$/, "", $NF); printf "  %8.1f s  %s\n", $NF, name }' "$logs/native.log" | sort -rn | head -5
+echo "Slowest end-to-end checks:"
+grep -h '^timing:' "$logs/e2e.log" 2>/dev/null | awk '{ printf "  %8.1f s  %s\n", $2, $4 }' | sort -rn | head -5
 echo "Tests run: native $native, wasm-in-browser $wasm, end-to-end $e2e"
 echo "Screenshots: target/screenshots/"
 [ "$native" -gt 0 ] && [ "$wasm" -gt 0 ] && [ "$e2e" -gt 0 ] || { echo "!! a kind of test ran nothing"; status=1; }

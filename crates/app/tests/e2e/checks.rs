@@ -135,7 +135,10 @@ async fn checked(
     {
         return (name, None);
     }
+    let started = Instant::now();
     let outcome = check.await;
+    // `make test` lists the slowest checks from these lines.
+    println!("timing: {:.1} s {name}", started.elapsed().as_secs_f64());
     if outcome.is_err() {
         let _ = ctx.screenshot(&format!("FAILED_{name}")).await;
     }
@@ -285,7 +288,9 @@ async fn every_route(ctx: &Ctx<'_>) -> Outcome {
         let (tab, description): (String, String) =
             serde_json::from_value(meta).map_err(|e| e.to_string())?;
         if tab != format!("{title} · BERT Lab") || description.len() < 20 {
-            return Err(format!("{path}: title {tab:?}, description {description:?}"));
+            return Err(format!(
+                "{path}: title {tab:?}, description {description:?}"
+            ));
         }
         if coming {
             ctx.wait_text("main .coming", |t| t.contains("Coming soon"))
