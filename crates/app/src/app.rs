@@ -11,7 +11,7 @@ use super::pages::{Home, LabPage, LabsMenu, NotFound, SystemPage, TrackPage};
 use super::progress::{Progress, STORAGE_KEY};
 use super::shell::Shell;
 use crate::client::{self, WorkerStatus};
-use crate::url_state::base_path;
+use crate::url_state::{base_path, set_base};
 
 /// Mount the app on `<body>` and start the compute worker.
 pub fn mount() {
@@ -51,7 +51,9 @@ fn router_base() -> String {
         .and_then(|w| w.document())
         .and_then(|d| d.base_uri().ok().flatten())
         .unwrap_or_default();
-    base_path(&base_uri)
+    let base = base_path(&base_uri);
+    set_base(&base);
+    base
 }
 
 /// The student's progress, read from localStorage and written back on every change.

@@ -13,7 +13,7 @@ use super::lessons::{steps, Step, Widget};
 use super::pages::{AvailabilityNote, NotFound};
 use super::progress::Progress;
 use super::shell::PageMeta;
-use super::url_state::use_url_state;
+use super::url_state::{app_path, use_url_state};
 
 /// The lesson's URL state.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -50,7 +50,7 @@ fn LessonView(
     let header = view! {
         <PageMeta title=lesson.title description=lesson.takeaway />
         <nav class="breadcrumbs" aria-label="Breadcrumbs">
-            <A href=format!("/{}", track.slug())>{track.title()}</A>
+            <A href=app_path(format!("/{}", track.slug()))>{track.title()}</A>
         </nav>
         <h1>{lesson.title}</h1>
         <p class="lede">{lesson.takeaway}</p>
@@ -107,7 +107,7 @@ fn LessonView(
                 }.into_any()
             }}
             {next_lesson.map(|next| view! {
-                <A href=format!("/{}/{}", track.slug(), next.slug) attr:class="next-lesson">{format!("Next lesson: {}", next.title)}</A>
+                <A href=app_path(format!("/{}/{}", track.slug(), next.slug)) attr:class="next-lesson">{format!("Next lesson: {}", next.title)}</A>
             })}
         </div>
     }
@@ -160,7 +160,7 @@ fn StepWidget(
             view! {
                 <section class="step-widget" aria-label=format!("{title} lab")>
                     <LabWidget lab=lab source=StateSource::Preset(query) hide=hide />
-                    <p class="open-lab"><A href=href>{format!("Open this in the {title} lab")}</A></p>
+                    <p class="open-lab"><A href=app_path(&href)>{format!("Open this in the {title} lab")}</A></p>
                 </section>
             }
             .into_any()

@@ -9,7 +9,7 @@ use super::lab_registry::LabId;
 use super::labs::{LabWidget, StateSource};
 use super::progress::Progress;
 use super::shell::PageMeta;
-use super::url_state::EmbedCode;
+use super::url_state::{app_path, EmbedCode};
 use super::worker_query::start_job;
 use crate::client::{self, WorkerStatus};
 use bertlab_protocol::messages::{Outcome, Reply, Request};
@@ -34,7 +34,7 @@ pub fn Home() -> impl IntoView {
                     .map(|t| {
                         view! {
                             <article class="card">
-                                <h3><A href=format!("/{}", t.slug())>{t.title()}</A></h3>
+                                <h3><A href=app_path(format!("/{}", t.slug()))>{t.title()}</A></h3>
                                 <p>{t.summary()}</p>
                                 <p class="meta">{format!("{} lessons", t.lessons().len())}</p>
                             </article>
@@ -59,7 +59,7 @@ fn LabCards() -> impl IntoView {
                 .map(|lab| {
                     view! {
                         <li class="card">
-                            <h3><A href=format!("/labs/{}", lab.slug())>{lab.title()}</A></h3>
+                            <h3><A href=app_path(format!("/labs/{}", lab.slug()))>{lab.title()}</A></h3>
                             <p>{lab.summary()}</p>
                         </li>
                     }
@@ -116,7 +116,7 @@ pub fn TrackPage(
                     };
                     view! {
                         <li>
-                            <A href=format!("/{}/{}", track.slug(), lesson.slug)>{lesson.title}</A>
+                            <A href=app_path(format!("/{}/{}", track.slug(), lesson.slug))>{lesson.title}</A>
                             <span class="lesson-state">{state}</span>
                             <p>{lesson.takeaway}</p>
                             <AvailabilityNote availability=lesson.availability />
@@ -213,7 +213,7 @@ pub fn SystemPage() -> impl IntoView {
         <p>
             "The worker runs models on WebGPU when the browser offers a GPU, and on the CPU otherwise; "
             "the status bar below says which, and lets you switch. "
-            <A href="/benchmark">"Compare the two backends on this device"</A> "."
+            <A href=app_path("/benchmark")>"Compare the two backends on this device"</A> "."
         </p>
         <GpuLossDrill />
     }
@@ -251,6 +251,6 @@ pub fn NotFound() -> impl IntoView {
     view! {
         <PageMeta title="Page not found" description="This address does not match a lesson or lab of BERT Lab." />
         <h1>"Page not found"</h1>
-        <p>"This address does not match a lesson or lab. " <A href="/">"Go to the start page"</A> "."</p>
+        <p>"This address does not match a lesson or lab. " <A href=app_path("/")>"Go to the start page"</A> "."</p>
     }
 }

@@ -4,6 +4,8 @@
 use gloo::storage::{LocalStorage, Storage};
 use leptos::prelude::*;
 use leptos_router::components::A;
+
+use crate::url_state::app_path;
 use leptos_router::hooks::use_query_map;
 
 use super::catalog::Track;
@@ -65,21 +67,21 @@ pub fn Shell(children: Children) -> impl IntoView {
 fn Header() -> impl IntoView {
     view! {
         <header class="site-header">
-            <A href="/" attr:class="brand">"BERT Lab"</A>
+            <A href=app_path("/") attr:class="brand">"BERT Lab"</A>
             <nav aria-label="Main">
                 <ul class="nav-list">
                     {Track::ALL
                         .into_iter()
-                        .map(|t| view! { <li><A href=format!("/{}", t.slug())>{t.title()}</A></li> })
+                        .map(|t| view! { <li><A href=app_path(format!("/{}", t.slug()))>{t.title()}</A></li> })
                         .collect_view()}
                     <li>
                         <details class="labs-menu">
                             <summary>"Labs"</summary>
                             <ul>
-                                <li><A href="/labs">"All labs"</A></li>
+                                <li><A href=app_path("/labs")>"All labs"</A></li>
                                 {LabId::ALL
                                     .iter()
-                                    .map(|l| view! { <li><A href=format!("/labs/{}", l.slug())>{l.title()}</A></li> })
+                                    .map(|l| view! { <li><A href=app_path(format!("/labs/{}", l.slug()))>{l.title()}</A></li> })
                                     .collect_view()}
                             </ul>
                         </details>

@@ -87,6 +87,22 @@ pub fn state_to_pairs<S: Serialize + Default>(state: &S) -> Vec<(String, String)
         .collect()
 }
 
+thread_local! {
+    /// The sub-path the app is served under ("" at a domain's root), set once at start-up.
+    static BASE: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+}
+
+/// Remembers the sub-path the app is served under (see [`base_path`]).
+pub fn set_base(base: &str) {
+    BASE.with(|b| *b.borrow_mut() = base.trim_end_matches('/').to_string());
+}
+
+/// `path`, absolute within the app (`/labs/masking`), under the sub-path the app is served from.
+/// The router's `<A>` leaves absolute paths as they are, so every link goes through this.
+pub fn app_path(path: impl AsRef<str>) -> String {
+    BASE.with(|b| format!("{}{}", b.borrow(), path.as_ref()))
+}
+
 /// The path of an absolute URL without its trailing slash: `https://h/a/b/` → `/a/b`.
 pub fn base_path(url: &str) -> String {
     let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
@@ -423,6 +439,18 @@ mod tests {
         ]));
         assert!(policy.hidden("seed") && policy.hidden("rate") && !policy.hidden("text"));
         assert!(policy.locked("text") && !policy.locked("seed"));
+    }
+
+    #[test]
+    fn links_go_under_the_served_sub_path() {
+        assert_eq!(app_path("/labs"), "/labs");
+        set_base("/courses/nlp/bertlab/");
+        assert_eq!(
+            app_path("/labs/masking"),
+            "/courses/nlp/bertlab/labs/masking"
+        );
+        assert_eq!(app_path("/"), "/courses/nlp/bertlab/");
+        set_base("");
     }
 
     #[test]

@@ -47,13 +47,10 @@ pub async fn sub_path(ctx: &Ctx<'_>) -> Outcome {
     // replaced by a recorder: headless Chromium may refuse the real one).
     ctx.js("navigator.clipboard.writeText = t => { window.copiedSnippet = t; return Promise.resolve(); };")
         .await?;
-    ctx.client
-        .find(Locator::Css(".embed-code button"))
-        .await
-        .map_err(|e| format!("no embed button on the lab page: {e}"))?
-        .click()
-        .await
-        .map_err(|e| e.to_string())?;
+    // Clicked from a script: on a short window the fixed status bar covers the button.
+    ctx.js("document.querySelector('.embed-code button').click()")
+        .await?;
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     let snippet = ctx.js("return window.copiedSnippet || ''").await?;
     let expected = ctx.hosted.url("/labs/fill-mask?");
     if !snippet.as_str().is_some_and(|s| s.contains(&expected)) {
