@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Lighthouse on the release build as a static host would serve it: gzip-compressed text and wasm
-# (precompressed copies, as the README's hosting recipe asks), `404.html` for deep links. Runs
+# (precompressed copies, as the README's hosting recipe asks), the page for deep links. Runs
 # Lighthouse 12.2.3 (npm, pinned, into .tools/) in headless Chromium with its default mobile
 # throttling on the start page and the fill-mask lab, and prints the four category scores, the
 # largest contentful paint and the bytes transferred.
@@ -14,14 +14,16 @@ port=8095
 if [ "$(lighthouse --version 2>/dev/null)" != "$LIGHTHOUSE_VERSION" ] || ! command -v http-server > /dev/null; then
   npm install --silent --no-audit --no-fund --prefix .tools "lighthouse@$LIGHTHOUSE_VERSION" "http-server@$HTTP_SERVER_VERSION"
 fi
-# Always a fresh release build (most of its time is wasm-opt on the worker).
-make build > /dev/null
+# A fresh release build (most of its time is wasm-opt on the worker) unless --no-build.
+[ "${1:-}" = --no-build ] || make build > /dev/null
 
 site=$(mktemp -d /tmp/bertlab-site.XXXXXX)
 cp -r dist/. "$site/"
 find "$site" -type f \( -name '*.wasm' -o -name '*.js' -o -name '*.css' -o -name '*.html' -o -name '*.json' \) \
   -exec gzip -k -9 {} \;
-http-server "$site" -p "$port" -a 127.0.0.1 -g -s -c-1 &
+# Unknown paths (deep links) get the page with status 200, as a host with a single-page-app fallback
+# answers; Lighthouse refuses to audit a page served with 404.
+http-server "$site" -p "$port" -a 127.0.0.1 -g -s -c-1 --proxy "http://127.0.0.1:$port?" &
 server=$!
 trap 'kill $server 2> /dev/null; rm -rf "$site"' EXIT
 until curl -sf "http://127.0.0.1:$port/" > /dev/null; do sleep 0.5; done
