@@ -10,8 +10,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{MessageEvent, Worker};
 
 use bertlab_protocol::messages::{
-    decode, encode, FromWorker, JobId, ModelEvent, ModelSummary, Reply, Request, Steer, ToWorker,
-    WorkerInfo,
+    decode, encode, FromWorker, JobId, ModelEvent, Reply, Request, Steer, ToWorker, WorkerInfo,
 };
 
 /// What the status bar shows about the worker.
@@ -21,53 +20,11 @@ pub enum WorkerStatus {
     Ready {
         info: WorkerInfo,
         running: usize,
-        model: ModelState,
+        /// The latest news of a model: none until a widget first needs one (models load on
+        /// demand, so the start page and the lesson text never wait for weights).
+        model: Option<ModelEvent>,
     },
     Failed(String),
-}
-
-/// The model the worker loaded last. None is loaded at start-up: a model downloads when a widget
-/// first needs one, so the start page and the lesson text never wait for weights.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ModelState {
-    NotLoaded,
-    Downloading {
-        name: String,
-        received: u64,
-        total: Option<u64>,
-    },
-    Loaded {
-        summary: ModelSummary,
-        /// Its files came from the browser's cache (an earlier visit), not the network.
-        from_cache: bool,
-    },
-    Failed(String),
-}
-
-impl From<ModelEvent> for ModelState {
-    fn from(event: ModelEvent) -> Self {
-        match event {
-            ModelEvent::Downloading {
-                name,
-                received,
-                total,
-            } => ModelState::Downloading {
-                name,
-                received,
-                total,
-            },
-            ModelEvent::Loaded {
-                summary,
-                from_cache,
-            } => ModelState::Loaded {
-                summary,
-                from_cache,
-            },
-            ModelEvent::Failed { name, message } => {
-                ModelState::Failed(format!("{name}: {message}"))
-            }
-        }
-    }
 }
 
 type ReplyHandler = Box<dyn Fn(Reply)>;
@@ -172,10 +129,10 @@ pub fn start(status: RwSignal<WorkerStatus>) {
                 status.set(WorkerStatus::Ready {
                     info,
                     running: 0,
-                    model: ModelState::NotLoaded,
+                    model: None,
                 });
             }
-            Ok(FromWorker::Model(event)) => set_model_state(status, event.into()),
+            Ok(FromWorker::Model(event)) => set_model_event(status, event),
             Ok(FromWorker::Backend(backend)) => status.update(|s| {
                 if let WorkerStatus::Ready { info, .. } = s {
                     info.backend = backend;
@@ -205,10 +162,10 @@ pub fn start(status: RwSignal<WorkerStatus>) {
     });
 }
 
-fn set_model_state(status: RwSignal<WorkerStatus>, state: ModelState) {
+fn set_model_event(status: RwSignal<WorkerStatus>, event: ModelEvent) {
     status.update(|s| {
         if let WorkerStatus::Ready { model, .. } = s {
-            *model = state;
+            *model = Some(event);
         }
     });
 }

@@ -10,8 +10,9 @@ use leptos_router::hooks::use_query_map;
 
 use super::catalog::Track;
 use super::lab_registry::LabId;
-use crate::client::{self, ModelState, WorkerStatus};
+use crate::client::{self, WorkerStatus};
 use bertlab_protocol::backend::BackendChoice;
+use bertlab_protocol::messages::ModelEvent;
 use bertlab_protocol::messages::{Reply, Request};
 
 const THEME_KEY: &str = "bertlab.theme";
@@ -144,7 +145,7 @@ fn StatusBar() -> impl IntoView {
             } else {
                 format!("busy ({running} job(s))")
             };
-            let model = describe_model(&model);
+            let model = describe_model(model.as_ref());
             (
                 "ready",
                 format!(
@@ -159,11 +160,11 @@ fn StatusBar() -> impl IntoView {
     let downloaded = move || match status.get() {
         WorkerStatus::Ready {
             model:
-                ModelState::Downloading {
+                Some(ModelEvent::Downloading {
                     received,
                     total: Some(total),
                     ..
-                },
+                }),
             ..
         } if total > 0 => Some(received as f64 / total as f64),
         _ => None,
@@ -180,10 +181,12 @@ fn StatusBar() -> impl IntoView {
 }
 
 /// The status bar's words for the model state.
-fn describe_model(model: &ModelState) -> String {
-    match model {
-        ModelState::NotLoaded => "model: loads when a lab needs it".to_string(),
-        ModelState::Downloading {
+fn describe_model(model: Option<&ModelEvent>) -> String {
+    let Some(event) = model else {
+        return "model: loads when a lab needs it".to_string();
+    };
+    match event {
+        ModelEvent::Downloading {
             name,
             received,
             total,
@@ -199,7 +202,7 @@ fn describe_model(model: &ModelState) -> String {
                 *received as f64 / 1e6
             ),
         },
-        ModelState::Loaded {
+        ModelEvent::Loaded {
             summary: m,
             from_cache,
         } => format!(
@@ -215,7 +218,7 @@ fn describe_model(model: &ModelState) -> String {
                 ""
             }
         ),
-        ModelState::Failed(message) => format!("model failed to load: {message}"),
+        ModelEvent::Failed { name, message } => format!("model failed to load: {name}: {message}"),
     }
 }
 

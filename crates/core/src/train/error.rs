@@ -27,3 +27,15 @@ pub enum TrainError {
     #[error("tensor operation failed: {0}")]
     Candle(#[from] candle_core::Error),
 }
+
+impl TrainError {
+    /// `value` (the loss, the gradient norm) when it is a finite number, else the error that stops
+    /// training at `step`.
+    pub fn ensure_finite(what: &'static str, value: f64, step: usize) -> Result<f64, TrainError> {
+        if value.is_finite() {
+            Ok(value)
+        } else {
+            Err(TrainError::NonFinite { what, value, step })
+        }
+    }
+}

@@ -152,13 +152,7 @@ impl AdamW {
         step: usize,
     ) -> Result<f64, TrainError> {
         let grad_norm = clip_grad_norm(grads, max_norm)?;
-        if !grad_norm.is_finite() {
-            return Err(TrainError::NonFinite {
-                what: "gradient norm",
-                value: grad_norm,
-                step,
-            });
-        }
+        TrainError::ensure_finite("gradient norm", grad_norm, step)?;
         self.step(grads, |g| match g {
             Group::Encoder => lr_encoder,
             Group::Head => lr_head,

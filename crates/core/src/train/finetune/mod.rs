@@ -243,13 +243,7 @@ impl FineTuner {
         let loss_t = candle_nn::loss::cross_entropy(&logits, &labels)?;
         let loss = loss_t.to_scalar::<f32>()? as f64;
         let step = self.step + 1;
-        if !loss.is_finite() {
-            return Err(TrainError::NonFinite {
-                what: "loss",
-                value: loss,
-                step,
-            });
-        }
+        TrainError::ensure_finite("loss", loss, step)?;
         let accuracy = count_correct(&logits, &labels)? as f64 / indices.len() as f64;
         let store = loss_t.backward()?;
         let mut grads: HashMap<String, Tensor> = self

@@ -260,13 +260,7 @@ impl Trainer {
         let pair_loss = has_pair.then(|| sums.pair_loss / total_rows as f64);
         let loss = mlm_loss + pair_loss.unwrap_or(0.0);
         let step = self.step + 1;
-        if !loss.is_finite() {
-            return Err(TrainError::NonFinite {
-                what: "loss",
-                value: loss,
-                step,
-            });
-        }
+        TrainError::ensure_finite("loss", loss, step)?;
         let factor = self.config.schedule().factor(self.step);
         let lr_enc = self.config.lr_encoder * factor;
         let grad_norm = self.opt.clipped_step(
