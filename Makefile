@@ -6,8 +6,11 @@ export PATH := $(CURDIR)/.tools/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 
 .PHONY: serve test size bench-train bench-gpu tools release-tools browser-deps build
 
-serve: release-tools
-	trunk serve --release
+# Optimised code (the model is unusable without it) but no wasm-opt pass: on 2 cores wasm-opt -O3
+# on the worker alone takes about 9 minutes, which a local server does not need. `make build` (what
+# a host serves) runs it.
+serve: tools
+	trunk serve --cargo-profile release
 
 test: tools browser-deps
 	tests/harness/run-all.sh
@@ -25,9 +28,11 @@ bench-gpu: release-tools browser-deps
 	tests/harness/bench-gpu.sh
 
 # The static site in dist/; PUBLIC_URL=/some/path/ for a host's sub-path (absolute, trailing slash).
+# Every page is then prerendered in headless Chromium, so its text shows before the wasm has loaded.
 PUBLIC_URL ?= /
-build: release-tools
+build: release-tools browser-deps
 	trunk build --release --public-url $(PUBLIC_URL)
+	python3 scripts/prerender.py dist $(PUBLIC_URL)
 
 # The tests build in dev mode, where Trunk never runs wasm-opt; release builds need it too.
 tools:

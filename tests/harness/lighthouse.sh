@@ -29,10 +29,10 @@ trap 'kill $server 2> /dev/null; rm -rf "$site"' EXIT
 until curl -sf "http://127.0.0.1:$port/" > /dev/null; do sleep 0.5; done
 
 chrome=$(command -v chromium || command -v chromium-browser)
-echo "| page | performance | accessibility | best practices | SEO | LCP | bytes transferred |"
-echo "|---|---|---|---|---|---|---|"
+echo "| page | performance | accessibility | best practices | SEO | FCP | LCP | TBT | speed index | CLS | bytes transferred |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|"
 for path in / /labs/fill-mask; do
-  out=$site/report.json
+  out=${LIGHTHOUSE_REPORTS:-$site}/report${path//\//-}.json
   CHROME_PATH=$chrome lighthouse "http://127.0.0.1:$port$path" --quiet --output=json --output-path="$out" \
     --chrome-flags="--headless=new --no-sandbox" > /dev/null 2>&1 || { echo "lighthouse failed on $path"; exit 1; }
   python3 - "$out" "$path" <<'EOF'
@@ -40,8 +40,12 @@ import json, sys
 r = json.load(open(sys.argv[1]))
 c, a = r["categories"], r["audits"]
 score = lambda k: round(c[k]["score"] * 100)
-lcp = a["largest-contentful-paint"]["numericValue"] / 1000
+seconds = lambda k: f'{a[k]["numericValue"] / 1000:.1f} s'
+tbt = a["total-blocking-time"]["numericValue"]
+cls = a["cumulative-layout-shift"]["numericValue"]
 weight = a["total-byte-weight"]["numericValue"] / 1e6
-print(f"| {sys.argv[2]} | {score('performance')} | {score('accessibility')} | {score('best-practices')} | {score('seo')} | {lcp:.1f} s | {weight:.2f} MB |")
+print(f"| {sys.argv[2]} | {score('performance')} | {score('accessibility')} | {score('best-practices')} | {score('seo')} "
+      f"| {seconds('first-contentful-paint')} | {seconds('largest-contentful-paint')} | {tbt:.0f} ms "
+      f"| {seconds('speed-index')} | {cls:.3f} | {weight:.2f} MB |")
 EOF
 done

@@ -60,8 +60,13 @@ done
 [ "$found" = 1 ] || { echo "!! no wasm tests found under crates/*/tests/wasm_*.rs"; status=1; }
 
 run e2e-build trunk build
-# The same app for an instructor's sub-path (the e2e hosting check serves it on a plain host).
-run e2e-build-subpath trunk build --public-url /courses/nlp/bertlab/ --dist target/dist-subpath
+# The same app for an instructor's sub-path, prerendered as `make build` does (the e2e hosting check
+# serves it on a plain host).
+subpath_build() {
+  trunk build --public-url /courses/nlp/bertlab/ --dist target/dist-subpath &&
+    python3 scripts/prerender.py target/dist-subpath /courses/nlp/bertlab/
+}
+run e2e-build-subpath subpath_build
 export BERTLAB_BIN=$PWD/target/debug/bertlab
 run e2e cargo test -p bertlab-app --features e2e --test e2e
 

@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
+use wasm_bindgen::JsCast;
 
 use super::benchmark::BenchmarkPage;
 use super::catalog::Track;
@@ -13,17 +14,82 @@ use super::shell::Shell;
 use crate::client::{self, WorkerStatus};
 use crate::url_state::{base_path, set_base};
 
+/// Marks a `<body>` whose content is a snapshot of this page taken by `scripts/prerender.py` at build
+/// time: readable (and its links followable) while the wasm downloads, replaced once the app runs.
+const PRERENDERED: &str = "data-prerendered";
+
 /// Mount the app on `<body>` and start the compute worker.
 pub fn mount() {
     console_error_panic_hook::set_once();
+    let body = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.body());
+    match body.filter(|b| b.has_attribute(PRERENDERED)) {
+        // The snapshot is replaced once the browser has shown it and timed its paint (the
+        // snapshot's own script says when; at most a second): when the wasm arrives within a frame,
+        // replacing it at once would drop it unseen. Dropping it and mounting happen in one task, so
+        // no frame shows neither; the app renders the same layout, so nothing shifts.
+        Some(body) => wasm_bindgen_futures::spawn_local(async move {
+            let shown = web_sys::window()
+                .and_then(|w| js_sys::Reflect::get(&w, &"bertlabSnapshotShown".into()).ok())
+                .and_then(|p| p.dyn_into::<js_sys::Promise>().ok());
+            if let Some(shown) = shown {
+                let _ = wasm_bindgen_futures::JsFuture::from(shown).await;
+            }
+            remove_snapshot(&body);
+            mount_app();
+        }),
+        None => mount_app(),
+    }
+}
+
+fn mount_app() {
     leptos::mount::mount_to_body(App);
+    if taking_snapshot() {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute(PRERENDERED, "");
+        }
+    }
+}
+
+/// `?prerender` in the address: the build's snapshot run. The page renders as a first visit sees it
+/// before the worker answers, and the worker never starts.
+fn taking_snapshot() -> bool {
+    web_sys::window()
+        .and_then(|w| w.location().search().ok())
+        .is_some_and(|search| {
+            search
+                .trim_start_matches('?')
+                .split('&')
+                .any(|pair| pair == "prerender")
+        })
+}
+
+/// Everything the snapshot put in `<body>`; the `<noscript>` note and scripts stay.
+fn remove_snapshot(body: &web_sys::HtmlElement) {
+    let _ = body.remove_attribute(PRERENDERED);
+    if let Some(root) = body.parent_element() {
+        let _ = root.remove_attribute("data-snapshot-elsewhere");
+    }
+    let children = body.child_nodes();
+    let snapshot: Vec<web_sys::Node> = (0..children.length())
+        .filter_map(|i| children.item(i))
+        .filter(|node| !matches!(node.node_name().as_str(), "NOSCRIPT" | "SCRIPT"))
+        .collect();
+    for node in snapshot {
+        let _ = body.remove_child(&node);
+    }
 }
 
 #[component]
 fn App() -> impl IntoView {
     let status = RwSignal::new(WorkerStatus::Starting);
     provide_context(status);
-    client::start(status);
+    if taking_snapshot() {
+        client::hold_requests();
+    } else {
+        client::start(status);
+    }
     provide_context(stored_progress());
     view! {
         <Router base=router_base()>

@@ -30,7 +30,8 @@ pub enum WorkerStatus {
 type ReplyHandler = Box<dyn Fn(Reply)>;
 
 struct Connection {
-    worker: Worker,
+    /// None in the build's snapshot run, where requests wait for good (see [`hold_requests`]).
+    worker: Option<Worker>,
     next_job: JobId,
     handlers: HashMap<JobId, ReplyHandler>,
     /// Messages sent before the worker announced itself: the browser drops messages that arrive
@@ -47,6 +48,8 @@ impl Connection {
             }
             None => self
                 .worker
+                .as_ref()
+                .ok_or("the compute worker is not running")?
                 .post_message(&JsValue::from_str(&text))
                 .map_err(|e| format!("could not reach the compute worker: {e:?}")),
         }
@@ -54,8 +57,9 @@ impl Connection {
 
     /// The worker is listening: deliver what waited.
     fn open(&mut self) {
+        let Some(worker) = &self.worker else { return };
         for text in self.pending.take().unwrap_or_default() {
-            if let Err(e) = self.worker.post_message(&JsValue::from_str(&text)) {
+            if let Err(e) = worker.post_message(&JsValue::from_str(&text)) {
                 web_sys::console::error_1(&e);
             }
         }
@@ -152,6 +156,16 @@ pub fn start(status: RwSignal<WorkerStatus>) {
     });
     worker.set_onerror(Some(onerror.as_ref().unchecked_ref()));
     onerror.forget();
+    connect(Some(worker));
+}
+
+/// The build's snapshot run: no worker, and requests wait as they do before a worker answers, so
+/// every widget is captured in the state a first visit sees, never with an error.
+pub fn hold_requests() {
+    connect(None);
+}
+
+fn connect(worker: Option<Worker>) {
     CONNECTION.with(|c| {
         *c.borrow_mut() = Some(Connection {
             worker,

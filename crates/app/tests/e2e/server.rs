@@ -127,6 +127,12 @@ fn serve(site: &Site, stream: TcpStream) -> std::io::Result<()> {
     if file.is_dir() {
         file = file.join("index.html");
     }
+    // Like most static hosts, an extensionless address is answered by its `.html` file (the
+    // build's prerendered pages).
+    let page = root.join(format!("{relative}.html"));
+    if !file.exists() && Path::new(relative).extension().is_none() && page.is_file() {
+        file = page;
+    }
     if !file.exists() {
         if !site.single_page_fallback {
             return match std::fs::read(root.join("404.html")) {

@@ -19,7 +19,32 @@ pub async fn sub_path(ctx: &Ctx<'_>) -> Outcome {
     ctx.wait_text("main h1", |t| t == lesson.title)
         .await
         .map_err(|e| format!("the deep lesson link under {prefix}: {e}"))?;
+    // The app replaced the build's snapshot of the page instead of rendering beside it.
+    let mains = ctx
+        .js("return document.querySelectorAll('main').length")
+        .await?;
+    if mains.as_u64() != Some(1) {
+        return Err(format!("{mains} <main> elements after the app started"));
+    }
     ctx.screenshot("hosted_deep_lesson").await?;
+    // What the host sends for that link, before any wasm runs: the prerendered lesson.
+    let sent = ctx
+        .js(&format!(
+            "const r = new XMLHttpRequest(); r.open('GET', {:?}, false); r.send(); return r.responseText;",
+            ctx.hosted.url(&deep)
+        ))
+        .await?;
+    let sent = sent.as_str().unwrap_or_default();
+    let title = lesson
+        .title
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;");
+    if !sent.contains("data-prerendered") || !sent.contains(&format!(">{title}</h1>")) {
+        return Err(format!(
+            "the host's page for {deep} is not the prerendered lesson"
+        ));
+    }
 
     // The navigation stays under the sub-path.
     let track = Track::Advanced;
