@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Training throughput, wasm in headless Chromium against the same code natively, in one run:
-# benches/train.rs (native, release) and tests/train_speed_wasm.rs (wasm32, release, through
-# wasm-bindgen-test-runner) time the same workloads of crates/core/src/train/bench.rs; this prints both and
-# the ratio. Figures from a loaded or shared machine vary: compare ratios from one run.
+# Training throughput in one run, three ways: benches/train.rs (native, release) and
+# tests/train_speed_wasm.rs (wasm32, release, through wasm-bindgen-test-runner) time the same
+# workloads of crates/core/src/train/bench.rs, and training/bench_step.py trains the default
+# encoder's shape in PyTorch (CPU, from PyPI into training/.venv) with the same batch and optimizer.
+# Prints each figure and the ratios. Figures from a loaded or shared machine vary: compare ratios
+# from one run.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -11,12 +13,21 @@ export WASM_BINDGEN_TEST_WEBDRIVER_JSON=$PWD/tests/harness/webdriver.json
 export WASM_BINDGEN_TEST_TIMEOUT=600
 log=target/bench-train.log
 mkdir -p target
+if ! training/.venv/bin/python3 -c "import torch" 2> /dev/null; then
+  echo "setting up training/.venv (PyTorch for CPU, from PyPI)"
+  python3 -m venv training/.venv
+  training/.venv/bin/pip install --quiet -r training/requirements.txt
+fi
 {
+  training/.venv/bin/python3 training/bench_step.py models/bertlab-minilm-mlm
   cargo bench -p bertlab-core --bench train
   cargo test --release --target wasm32-unknown-unknown -p bertlab-core --test train_speed_wasm -- --nocapture
 } 2>&1 | tee "$log"
 figure() { grep -Eo "$1 [0-9.]+" "$log" | tail -1 | awk '{ print $NF }'; }
 echo
+pytorch=$(figure "pytorch default-encoder pretraining tokens/s")
+ours=$(figure "native default-encoder pretraining tokens/s")
+awk -v o="$ours" -v p="$pytorch" 'BEGIN { printf "%-24s ours %10.1f   PyTorch %7.1f   ours/PyTorch %.2f\n", "default encoder 16x64", o, p, o / p }'
 for what in "pretraining tokens/s" "fine-tuning examples/s"; do
   native=$(figure "native $what")
   wasm=$(figure "wasm $what")

@@ -37,8 +37,41 @@ fn tiny_config(tokenizer: &Tokenizer) -> EncoderConfig {
     }
 }
 
-/// Real tokens per second over `steps` MLM updates of 8 sequences of 64 tokens from `corpus`.
+/// What an MLM pretraining benchmark trains: an encoder's shape and the batch of each update.
+#[derive(Debug, Clone)]
+pub struct PretrainWorkload {
+    pub config: EncoderConfig,
+    /// Sequences per update.
+    pub batch_size: usize,
+    /// Tokens per sequence, `[CLS]` and `[SEP]` included.
+    pub seq_len: usize,
+}
+
+impl PretrainWorkload {
+    /// The pretraining lab's tiny encoder, 8 sequences of 64 tokens per update.
+    pub fn tiny(tokenizer: &Tokenizer) -> Self {
+        PretrainWorkload {
+            config: tiny_config(tokenizer),
+            batch_size: 8,
+            seq_len: 64,
+        }
+    }
+
+    /// An encoder of `config`'s shape (the default model's: 6 layers × 384, 22.7M parameters),
+    /// 16 sequences of 64 tokens per update: the workload the PyTorch peer trains.
+    pub fn sixteen_by_64(config: EncoderConfig) -> Self {
+        PretrainWorkload {
+            config,
+            batch_size: 16,
+            seq_len: 64,
+        }
+    }
+}
+
+/// Tokens per second over `steps` MLM updates of `workload`, from a fresh random init, on full
+/// sequences cut from `corpus` (AdamW, gradient clipping, dropout, the head only at masked positions).
 pub fn pretraining(
+    workload: &PretrainWorkload,
     tokenizer: &Tokenizer,
     corpus: &str,
     steps: usize,
@@ -46,14 +79,23 @@ pub fn pretraining(
 ) -> Result<Throughput, TrainError> {
     let config = TrainConfig {
         steps: steps + 1,
-        batch_size: 8,
+        batch_size: workload.batch_size,
         warmup_steps: 1,
         eval_every: 0,
         masking: MaskingConfig::default(),
         ..TrainConfig::default()
     };
-    let examples = build_examples(corpus, tokenizer, 64, PairTask::None, config.seed)?;
-    let (model, varmap) = fresh_model(&tiny_config(tokenizer), PairTask::None, 1)?;
+    // One long "sentence": the packer cuts it into full rows, so every update has the workload's
+    // exact shape (sentence-wise packing leaves rows short, and the peer's rows are full).
+    let text = corpus.split_whitespace().collect::<Vec<_>>().join(" ");
+    let examples = build_examples(
+        &text,
+        tokenizer,
+        workload.seq_len,
+        PairTask::None,
+        config.seed,
+    )?;
+    let (model, varmap) = fresh_model(&workload.config, PairTask::None, 1)?;
     let masker = masker_for(tokenizer, config.masking.clone())?;
     let mut trainer = Trainer::new(model, &varmap, examples, Vec::new(), masker, config)?;
     trainer.train_step()?;

@@ -146,7 +146,7 @@ pub struct RunFiles {
 
 impl RunFiles {
     pub fn of(trainer: &Trainer) -> Result<RunFiles, TrainError> {
-        let (state, moments) = trainer.resume_state();
+        let (state, moments) = trainer.resume_state()?;
         Ok(RunFiles {
             state_json: serde_json::to_vec_pretty(&state)
                 .map_err(|e| TrainError::Config(e.to_string()))?,

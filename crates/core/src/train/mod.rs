@@ -7,6 +7,7 @@
 //! caller (the CLI or the worker) loops, reports progress and decides when to stop. Only
 //! `checkpoint` has native helpers for run directories. Corpus preparation is the CLI's.
 
+mod adamw_kernel;
 pub mod baseline;
 pub mod bench;
 pub mod checkpoint;

@@ -246,7 +246,7 @@ impl FineTuner {
         TrainError::ensure_finite("loss", loss, step)?;
         let accuracy = count_correct(&logits, &labels)? as f64 / indices.len() as f64;
         let store = loss_t.backward()?;
-        let mut grads: HashMap<String, Tensor> = self
+        let grads: HashMap<String, Tensor> = self
             .opt
             .vars()
             .filter_map(|(name, var)| {
@@ -264,12 +264,9 @@ impl FineTuner {
             self.config.lr_encoder * factor,
             self.config.lr_head * factor,
         );
-        let grad_norm = self.opt.clipped_step(
-            &mut grads,
-            self.config.max_grad_norm,
-            (lr_enc, lr_head),
-            step,
-        )?;
+        let grad_norm =
+            self.opt
+                .clipped_step(&grads, self.config.max_grad_norm, (lr_enc, lr_head), step)?;
         self.step = step;
         Ok(FinetuneStep {
             step,

@@ -254,7 +254,7 @@ impl Trainer {
         self.model
             .encoder()
             .set_dropout_seed(dropout_seed(self.config.seed, self.step));
-        let mut sums = self.accumulate(batches, total_masked, total_rows)?;
+        let sums = self.accumulate(batches, total_masked, total_rows)?;
         let has_pair = matches!(self.model, PretrainModel::Pair(_));
         let mlm_loss = sums.mlm_loss / total_masked as f64;
         let pair_loss = has_pair.then(|| sums.pair_loss / total_rows as f64);
@@ -264,7 +264,7 @@ impl Trainer {
         let factor = self.config.schedule().factor(self.step);
         let lr_enc = self.config.lr_encoder * factor;
         let grad_norm = self.opt.clipped_step(
-            &mut sums.grads,
+            &sums.grads,
             self.config.max_grad_norm,
             (lr_enc, self.config.lr_head * factor),
             step,
@@ -418,9 +418,9 @@ impl Trainer {
     }
 
     /// Where the run stands and the optimizer moments (`m.NAME`, `v.NAME`), for a resume file.
-    pub fn resume_state(&self) -> (ResumeState, Vec<(String, Tensor)>) {
-        let (moments, optimizer_steps) = self.opt.state();
-        (
+    pub fn resume_state(&self) -> Result<(ResumeState, Vec<(String, Tensor)>), TrainError> {
+        let (moments, optimizer_steps) = self.opt.state()?;
+        Ok((
             ResumeState {
                 step: self.step,
                 tokens_seen: self.tokens_seen,
@@ -428,7 +428,7 @@ impl Trainer {
                 config: self.config.clone(),
             },
             moments,
-        )
+        ))
     }
 
     /// Continues from a saved state; the model must already hold the saved weights.
