@@ -12,7 +12,9 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use bertlab_core::model::EncoderConfig;
 use bertlab_core::text::tokenizer::Tokenizer;
-use bertlab_core::train::bench::{fine_tuning, pretraining, PretrainWorkload};
+use bertlab_core::train::bench::{
+    fine_tuning, pretraining, tiny_pretraining, PretrainWorkload, TINY_STEPS,
+};
 
 const TOKENIZER: &[u8] = include_bytes!("../../../models/all-minilm-l6-v2/tokenizer.json");
 const CORPUS: &str = include_str!("../../../assets/corpus/train.txt");
@@ -26,15 +28,7 @@ fn main() {
     let started = Instant::now();
     let now = || started.elapsed().as_secs_f64() * 1000.0;
     let tokenizer = Tokenizer::from_bytes(TOKENIZER).expect("tokenizer");
-    let corpus: String = CORPUS.lines().take(2000).collect::<Vec<_>>().join("\n");
-    let pre = pretraining(
-        &PretrainWorkload::tiny(&tokenizer),
-        &tokenizer,
-        &corpus,
-        30,
-        now,
-    )
-    .expect("pretraining");
+    let pre = tiny_pretraining(&tokenizer, CORPUS, now).expect("pretraining");
     println!("native pretraining tokens/s {:.1}", pre.per_second());
     let config = EncoderConfig::from_hf_json(DEFAULT_CONFIG).expect("the default model's config");
     let workload = PretrainWorkload::sixteen_by_64(config);
@@ -42,13 +36,13 @@ fn main() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(DEFAULT_ENCODER_STEPS);
-    let default = pretraining(&workload, &tokenizer, &corpus, steps, now)
+    let default = pretraining(&workload, &tokenizer, CORPUS, steps, now)
         .expect("default-encoder pretraining");
     println!(
         "native default-encoder pretraining tokens/s {:.1} ({:.2} s per update)",
         default.per_second(),
         default.seconds / steps as f64
     );
-    let fine = fine_tuning(tokenizer, SUPPORT, 30, now).expect("fine-tuning");
+    let fine = fine_tuning(tokenizer, SUPPORT, TINY_STEPS, now).expect("fine-tuning");
     println!("native fine-tuning examples/s {:.1}", fine.per_second());
 }

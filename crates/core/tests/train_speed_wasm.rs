@@ -4,7 +4,7 @@
 #![cfg(target_arch = "wasm32")]
 
 use bertlab_core::text::tokenizer::Tokenizer;
-use bertlab_core::train::bench::{fine_tuning, pretraining, PretrainWorkload};
+use bertlab_core::train::bench::{fine_tuning, tiny_pretraining, TINY_STEPS};
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -22,16 +22,8 @@ fn now() -> f64 {
 #[wasm_bindgen_test]
 fn training_throughput_in_the_browser() {
     let tokenizer = Tokenizer::from_bytes(TOKENIZER).expect("tokenizer");
-    let corpus: String = CORPUS.lines().take(2000).collect::<Vec<_>>().join("\n");
-    let pre = pretraining(
-        &PretrainWorkload::tiny(&tokenizer),
-        &tokenizer,
-        &corpus,
-        30,
-        now,
-    )
-    .expect("pretraining");
+    let pre = tiny_pretraining(&tokenizer, CORPUS, now).expect("pretraining");
     console_log!("wasm pretraining tokens/s {:.1}", pre.per_second());
-    let fine = fine_tuning(tokenizer, SUPPORT, 30, now).expect("fine-tuning");
+    let fine = fine_tuning(tokenizer, SUPPORT, TINY_STEPS, now).expect("fine-tuning");
     console_log!("wasm fine-tuning examples/s {:.1}", fine.per_second());
 }

@@ -110,6 +110,21 @@ pub fn pretraining(
     })
 }
 
+/// Updates timed in the tiny-encoder workloads, natively and in the browser alike.
+pub const TINY_STEPS: usize = 30;
+
+/// The tiny-encoder pretraining figure both halves of the wasm-versus-native benchmark print:
+/// [`TINY_STEPS`] updates of [`PretrainWorkload::tiny`] on the first 2,000 lines of `corpus`.
+pub fn tiny_pretraining(
+    tokenizer: &Tokenizer,
+    corpus: &str,
+    now_ms: impl Fn() -> f64,
+) -> Result<Throughput, TrainError> {
+    let corpus: String = corpus.lines().take(2000).collect::<Vec<_>>().join("\n");
+    let workload = PretrainWorkload::tiny(tokenizer);
+    pretraining(&workload, tokenizer, &corpus, TINY_STEPS, now_ms)
+}
+
 /// Training examples per second over `steps` updates (batches of 16) of full fine-tuning of the
 /// tiny encoder on the labelled `csv`.
 pub fn fine_tuning(

@@ -297,28 +297,19 @@ mod tests {
             theirs.step(&grads).unwrap();
             // f32 rounding differs in order between the fused pass and candle's tensor ops: the
             // weights agree to 1e-6 per element (a few ulp at these magnitudes) after each update.
-            let ours_g = (ours_var.as_tensor() * 2.0).unwrap();
-            let apart = (ours_g - &g)
-                .unwrap()
-                .abs()
-                .unwrap()
-                .max_all()
-                .unwrap()
-                .to_scalar::<f32>()
-                .unwrap();
+            let apart = max_apart(&(ours_var.as_tensor() * 2.0).unwrap(), &g);
             assert!(apart < 2e-6, "gradients {apart} apart");
             let map = HashMap::from([("w".to_string(), (ours_var.as_tensor() * 2.0).unwrap())]);
             ours.step(&map, |_| 0.01).unwrap();
         }
-        let diff = (ours_var.as_tensor() - theirs_var.as_tensor())
-            .unwrap()
-            .abs()
-            .unwrap()
-            .max_all()
-            .unwrap()
-            .to_scalar::<f32>()
-            .unwrap();
+        let diff = max_apart(ours_var.as_tensor(), theirs_var.as_tensor());
         assert!(diff < 1e-6, "{diff}");
+    }
+
+    fn max_apart(a: &Tensor, b: &Tensor) -> f32 {
+        (a - b)
+            .and_then(|d| d.abs()?.max_all()?.to_scalar::<f32>())
+            .unwrap()
     }
 
     #[test]
