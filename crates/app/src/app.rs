@@ -12,7 +12,7 @@ use super::pages::{Home, LabPage, LabsMenu, NotFound, SystemPage, TrackPage};
 use super::progress::{Progress, STORAGE_KEY};
 use super::shell::Shell;
 use crate::client::{self, WorkerStatus};
-use crate::url_state::{base_path, set_base};
+use crate::url_state::{base_path, query_pairs, set_base};
 
 /// Marks a `<body>` whose content is a snapshot of this page taken by `scripts/prerender.py` at build
 /// time: readable (and its links followable) while the wasm downloads, replaced once the app runs.
@@ -21,17 +21,14 @@ const PRERENDERED: &str = "data-prerendered";
 /// Mount the app on `<body>` and start the compute worker.
 pub fn mount() {
     console_error_panic_hook::set_once();
-    let body = web_sys::window()
-        .and_then(|w| w.document())
-        .and_then(|d| d.body());
-    match body.filter(|b| b.has_attribute(PRERENDERED)) {
+    match document().body().filter(|b| b.has_attribute(PRERENDERED)) {
         // The snapshot is replaced once the browser has shown it and timed its paint (the
         // snapshot's own script says when; at most a second): when the wasm arrives within a frame,
         // replacing it at once would drop it unseen. Dropping it and mounting happen in one task, so
         // no frame shows neither; the app renders the same layout, so nothing shifts.
         Some(body) => wasm_bindgen_futures::spawn_local(async move {
-            let shown = web_sys::window()
-                .and_then(|w| js_sys::Reflect::get(&w, &"bertlabSnapshotShown".into()).ok())
+            let shown = js_sys::Reflect::get(&window(), &"bertlabSnapshotShown".into())
+                .ok()
                 .and_then(|p| p.dyn_into::<js_sys::Promise>().ok());
             if let Some(shown) = shown {
                 let _ = wasm_bindgen_futures::JsFuture::from(shown).await;
@@ -55,14 +52,11 @@ fn mount_app() {
 /// `?prerender` in the address: the build's snapshot run. The page renders as a first visit sees it
 /// before the worker answers, and the worker never starts.
 fn taking_snapshot() -> bool {
-    web_sys::window()
-        .and_then(|w| w.location().search().ok())
-        .is_some_and(|search| {
-            search
-                .trim_start_matches('?')
-                .split('&')
-                .any(|pair| pair == "prerender")
-        })
+    window().location().search().is_ok_and(|search| {
+        query_pairs(&search)
+            .iter()
+            .any(|(key, _)| key == "prerender")
+    })
 }
 
 /// Everything the snapshot put in `<body>`; the `<noscript>` note and scripts stay.

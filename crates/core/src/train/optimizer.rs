@@ -134,6 +134,19 @@ impl AdamW {
         } = self.hp;
         let scale_m = 1.0 / (1.0 - beta1.powi(self.step_t as i32));
         let scale_v = 1.0 / (1.0 - beta2.powi(self.step_t as i32));
+        // Everything but the rate and the decay is the same for every weight.
+        let shared = Coefficients {
+            lr: 0.0,
+            decay: 0.0,
+            beta1: beta1 as f32,
+            beta2: beta2 as f32,
+            one_minus_beta1: (1.0 - beta1) as f32,
+            one_minus_beta2: (1.0 - beta2) as f32,
+            eps: eps as f32,
+            scale_m: scale_m as f32,
+            scale_v: scale_v as f32,
+            grad_scale: grad_scale as f32,
+        };
         for p in &mut self.params {
             let Some(g) = grads.get(&p.name) else {
                 continue;
@@ -146,14 +159,7 @@ impl AdamW {
                 } else {
                     0.0
                 },
-                beta1: beta1 as f32,
-                beta2: beta2 as f32,
-                one_minus_beta1: (1.0 - beta1) as f32,
-                one_minus_beta2: (1.0 - beta2) as f32,
-                eps: eps as f32,
-                scale_m: scale_m as f32,
-                scale_v: scale_v as f32,
-                grad_scale: grad_scale as f32,
+                ..shared
             };
             let update = FusedUpdate {
                 moments: RefCell::new(&mut p.moments),
