@@ -11,6 +11,8 @@ with licences, tokens seen, wall time, the curve, validation loss and perplexity
 exported f16 weights), cloze top-1/top-5 overall, by topic and by category, the lesson demo sentences
 with their top-5, and the exact commands of every training session. `--compare DIR` adds another
 folder's cloze figures to the card (e.g. the model it replaces); give a copy of it if OUT is that folder.
+`--ablation RUN --ablation-corpus DIR` adds a source ablation: a run on the same schedule over a corpus
+without one source, compared with the main run at the ablation's last evaluation.
 """
 
 from __future__ import annotations
@@ -106,6 +108,29 @@ def plot(metrics: list[dict], out: Path, title: str):
     plt.close(fig)
 
 
+def ablation_section(args, run: Path, metrics: list[dict], manifest: dict) -> list[str]:
+    """The main run against a run without one source, both at the ablation's last evaluated update (same schedule)."""
+    ab = Path(args.ablation)
+    with open(ab / "metrics.csv") as f:
+        ab_rows = [r for r in csv.DictReader(f) if r["valid_loss"]]
+    main_rows = {r["step"]: r for r in metrics if r["valid_loss"]}
+    ab_manifest = json.loads(Path(args.ablation_corpus, "manifest.json").read_text())
+    dropped = [k for k, v in ab_manifest["weights"].items() if v["weight"] == 0 and manifest["weights"].get(k, {}).get("weight", 0) > 0]
+    last = next(r for r in reversed(ab_rows) if r["step"] in main_rows)
+    full = main_rows[last["step"]]
+    name = ", ".join(dropped) or "a source"
+    out = [f"## What a source adds: ablation of {name}\n",
+           f"A second run on the same corpus without {name} (same seed, schedule and validation text), compared with this "
+           f"model's run at the same update, {int(last['step']):,}, early in the schedule (the learning rate has not decayed yet):\n",
+           "| run | tokens seen | validation perplexity | validation MLM accuracy | cloze top-1 | cloze top-5 |",
+           "|---|---:|---:|---:|---:|---:|"]
+    for label, r in ((f"all sources (this model's run)", full), (f"without {name}", last)):
+        out.append(f"| {label} | {int(r['tokens']):,} | {float(r['valid_ppl']):.2f} | {100 * float(r['valid_acc']):.1f} % | "
+                   f"{100 * float(r['cloze_top1']):.1f} % | {100 * float(r['cloze_top5']):.1f} % |")
+    out.append("")
+    return out
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--run", required=True)
@@ -116,6 +141,8 @@ def main(argv=None):
     ap.add_argument("--cloze", default=str(ROOT / "tests/data/cloze.tsv"))
     ap.add_argument("--name", default="bertlab-minilm-mlm")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--ablation", help="a run like --run, on a corpus without one source, to the same or an earlier update")
+    ap.add_argument("--ablation-corpus", help="the ablation run's corpus folder (manifest.json)")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     run, out, template = Path(args.run), Path(args.out), Path(args.template)
@@ -200,7 +227,9 @@ def main(argv=None):
       "initialisation, its decoder is the word embeddings (tied), and its output bias starts at the log unigram frequencies of the "
       "training text (centred).\n")
     w("## Training\n\n| | |\n|---|---|")
-    w(f"| trainer | `training/pretrain_mlm.py`, PyTorch {torch.__version__} on the CPU ({platform.machine()}, {targs.threads} threads, `nice -n 19`), Python {platform.python_version()} |")
+    precision = "bfloat16 autocast for the forward and backward passes (weights, optimizer state and loss in f32)" if targs.autocast == "bf16" else "f32"
+    w(f"| trainer | `training/pretrain_mlm.py`, PyTorch {run_json['sessions'][-1]['torch']} on the CPU ({platform.machine()}, {targs.threads} threads, `nice -n 19`), Python {platform.python_version()} |")
+    w(f"| precision | {precision} |")
     w(f"| updates | {state['step']:,} (schedule length {argval('--steps')}) |")
     w(f"| per update | {targs.batch_size} sequences of ≤ {targs.seq_len} tokens (consecutive sentences packed; [CLS] … [SEP]) |")
     w(f"| tokens seen | {state['tokens']:,} (real tokens, padding excluded) |")
@@ -238,6 +267,8 @@ def main(argv=None):
     for (s, want_), p in zip(DEMOS, demo_preds):
         w(f"| {s} | {', '.join(p)} | {'✓' if want_ & set(p) else '✗'} |")
     w("")
+    ablation_lines = ablation_section(args, run, metrics, manifest) if args.ablation else []
+    L.extend(ablation_lines)
     w("## Training curve\n\n![MLM loss against tokens seen](curve.png)\n")
     w("`curve.png`: training MLM loss (faint: means over 10 updates; bold: running average, weight 0.9) and validation MLM loss (dots) against tokens seen.\n")
     w("## Data\n")
@@ -283,13 +314,25 @@ def main(argv=None):
         a = [x.replace(str(Path(targs.train).parent), "corpus-everyday").replace(str(run), "runs/everyday") for x in a]
         w(f"# session {i} (from update {sess['start_step']}, PyTorch {sess['torch']}); a session resumes from OUT/ckpt.pt")
         w("nice -n 19 " + " ".join(a))
-    w("python training/export_model.py --run runs/everyday --corpus corpus-everyday --out models/bertlab-minilm-mlm")
+    if args.ablation:
+        ab_manifest = json.loads(Path(args.ablation_corpus, "manifest.json").read_text())
+        abw = " ".join(f"--weight {k}={v['weight']:g}" for k, v in ab_manifest["weights"].items() if v["weight"] != 1)
+        w("# the ablation: the same corpus without one source, the same schedule, to the update compared")
+        w(f"python training/build_corpus.py --base corpus --out corpus-ablation --seed {ab_manifest['seed']} --valid-fraction {ab_manifest['valid_fraction']} {abw}")
+        ab_json = json.loads((Path(args.ablation) / "run.json").read_text())
+        ab_train = Path(pm.parse_args(ab_json["sessions"][0]["argv"][1:]).train).parent
+        for sess in ab_json["sessions"]:
+            a = [x.replace(str(ab_train), "corpus-ablation").replace(str(Path(args.ablation)), "runs/ablation") for x in sess["argv"]]
+            if "--max-minutes" in a:
+                k = a.index("--max-minutes")
+                del a[k : k + 2]
+            w("nice -n 19 python " + " ".join(a))
+    abl = " --ablation runs/ablation --ablation-corpus corpus-ablation" if args.ablation else ""
+    w(f"python training/export_model.py --run runs/everyday --corpus corpus-everyday --out models/bertlab-minilm-mlm{abl}")
     w("```\n")
     w("The run is exact on resume (model, optimizer, schedule, RNG states and data position are checkpointed); "
       "PyTorch's CPU kernels are not bit-reproducible across machines or thread counts, so a re-run matches "
-      "these figures closely, not byte for byte. Sessions 1 and 2 of this run started before two determinism fixes "
-      "in the trainer (seeding before the head is initialised; a sorted table of random-replacement tokens), so "
-      "replaying them gives a slightly different head initialisation and random replacements.\n")
+      "these figures closely, not byte for byte.\n")
     w("## Licence\n\nApache-2.0, as its base model (full text in `LICENSE` here).")
     (out / "card.md").write_text("\n".join(L) + "\n")
     print((out / "card.md").read_text())

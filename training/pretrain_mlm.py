@@ -63,6 +63,9 @@ def parse_args(argv=None):
     p.add_argument("--max-minutes", type=float, default=0, help="stop (after a checkpoint) after this many minutes of this session; 0: no limit")
     p.add_argument("--stop-at", type=int, default=0, help="end this session (after a checkpoint) at this update; 0: run to --steps. "
                    "Replays an interrupted run's sessions exactly")
+    p.add_argument("--autocast", choices=["none", "bf16"], default="none",
+                   help="bf16: the training forward and backward in bfloat16 autocast (weights, optimizer and loss stay f32); "
+                   "1.4x faster on CPUs with AVX512-BF16")
     p.add_argument("--bias-from-unigram", type=int, default=1, help="initialise the MLM output bias from log unigram frequencies when the init folder has none")
     return p.parse_args(argv)
 
@@ -177,12 +180,14 @@ def lr_factor(step: int, warmup: int, total: int) -> float:
     return max(0.0, (total - step) / max(1, total - warmup))
 
 
-def mlm_loss(model, inp, sel, target):
+def mlm_loss(model, inp, sel, target, bf16=False):
     ids = torch.from_numpy(inp)
     att = torch.from_numpy((target != 0).astype(np.int64))
     rows, cols = np.nonzero(sel)
     pos = (torch.from_numpy(rows), torch.from_numpy(cols))
-    logits = model(ids, att, pos)
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+        logits = model(ids, att, pos)
+    logits = logits.float()
     tgt = torch.from_numpy(target[rows, cols])
     loss = F.cross_entropy(logits, tgt)
     correct = (logits.argmax(-1) == tgt).sum().item()
@@ -286,7 +291,7 @@ def main(argv=None):
         state = {"step": 0, "epoch": 0, "pos": 0, "tokens": 0, "seconds": 0.0,
                  "perm_seed": int(rng.integers(1 << 62))}
     runinfo["sessions"].append({"argv": sys.argv, "start_step": state["step"], "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                                "torch": torch.__version__, "threads": args.threads})
+                                "torch": torch.__version__, "threads": args.threads, "autocast": args.autocast})
     run_json.write_text(json.dumps(runinfo, indent=2))
 
     # metrics: drop rows past the checkpoint so a resumed run's CSV equals an uninterrupted one's
@@ -337,7 +342,7 @@ def main(argv=None):
         for g, base in zip(opt.param_groups, base_lrs):
             g["lr"] = base * f
         t_step = time.time()
-        loss, k, _ = mlm_loss(model, inp, sel, target)
+        loss, k, _ = mlm_loss(model, inp, sel, target, bf16=args.autocast == "bf16")
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)

@@ -39,6 +39,19 @@ architecture() {
 }
 run architecture architecture
 
+# The shipped default model, checked outside the project's own code: a numpy BERT scores the cloze
+# benchmark and the lessons' demo sentences and compares with the model card; no cloze sentence is in
+# the pretraining corpus (its sentence hashes).
+model_checks() {
+  local venv=tests/python/.venv
+  if ! "$venv/bin/python" -c "import numpy, tokenizers" 2> /dev/null; then
+    python3 -m venv "$venv" && "$venv/bin/pip" install -q -r tests/python/requirements.txt || return 1
+  fi
+  "$venv/bin/python" tests/python/cloze_contamination.py &&
+    "$venv/bin/python" tests/python/cloze_numpy.py
+}
+run model model_checks
+
 # Every crate's unit and integration tests; this also builds target/debug/bertlab, which the
 # browser tests run on a model exported from the page.
 run native cargo test --workspace
@@ -73,6 +86,7 @@ run e2e cargo test -p bertlab-app --features e2e --test e2e
 native=$(count "$logs/native.log")
 wasm=$(count "$logs/wasm.log")
 e2e=$(count "$logs/e2e.log")
+model=$(grep -Eo '^[0-9]+ passed' "$logs/model.log" 2>/dev/null | awk '{ s += $1 } END { print s + 0 }')
 echo
 echo "Wall time per phase:"
 printf '  %s\n' "${phases[@]}"
@@ -81,7 +95,7 @@ echo "Slowest native test binaries:"
 awk '/^ *(Running|Doc-tests)/ { name = ($2 == "unittests") ? $3 " " $4 : $2 } /test result:.*finished in/ { sub(/s$/, "", $NF); printf "  %8.1f s  %s\n", $NF, name }' "$logs/native.log" | sort -rn | head -5
 echo "Slowest end-to-end checks:"
 grep -h '^timing:' "$logs/e2e.log" 2>/dev/null | awk '{ printf "  %8.1f s  %s\n", $2, $4 }' | sort -rn | head -5
-echo "Tests run: native $native, wasm-in-browser $wasm, end-to-end $e2e"
+echo "Tests run: native $native, wasm-in-browser $wasm, end-to-end $e2e, model checks (Python) $model"
 echo "Screenshots: target/screenshots/"
-[ "$native" -gt 0 ] && [ "$wasm" -gt 0 ] && [ "$e2e" -gt 0 ] || { echo "!! a kind of test ran nothing"; status=1; }
+[ "$native" -gt 0 ] && [ "$wasm" -gt 0 ] && [ "$e2e" -gt 0 ] && [ "$model" -gt 0 ] || { echo "!! a kind of test ran nothing"; status=1; }
 exit $status

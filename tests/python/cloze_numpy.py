@@ -39,6 +39,24 @@ DEMOS = [
     ("The king and the [MASK] lived in the castle.", {"queen", "prince", "princess", "knight", "knights", "lady", "king"}),
 ]
 
+
+
+def lesson_demos() -> set[str]:
+    """The one-[MASK] sentences the lessons open the fill-mask lab with (`text=` in a step's query) and the
+    labs' default sentences, read from the app's sources so that a new demo cannot skip this check."""
+    from urllib.parse import unquote_plus
+
+    found = set()
+    for path in sorted((ROOT / "crates/app/src/lessons").glob("*.rs")):
+        for q in re.findall(r'query: "([^"]*)"', path.read_text(encoding="utf-8")):
+            for pair in q.split("&"):
+                if pair.startswith("text="):
+                    found.add(unquote_plus(pair[len("text="):]))
+    defaults = (ROOT / "crates/app/src/lab_state.rs").read_text(encoding="utf-8")
+    found.update(re.findall(r'(?:text|probe): "([^"]*)"\.into\(\)', defaults))
+    return {s for s in found if s.count("[MASK]") == 1}
+
+
 DTYPES = {"F16": np.float16, "F32": np.float32, "BF16": None, "I64": np.int64}
 
 
@@ -194,6 +212,10 @@ def main():
         print(f"| {k} | {c} | {100 * a1 / c:.1f} % | {100 * a5 / c:.1f} % |")
 
     failed = 0
+    unchecked = lesson_demos() - {s for s, _ in DEMOS}
+    for s in sorted(unchecked):
+        print(f"demo MISSING from DEMOS (give it the words the lesson expects): {s}")
+    failed += len(unchecked)
     demo_preds = top5(model, tok, [s for s, _ in DEMOS])
     for (s, want), p in zip(DEMOS, demo_preds):
         ok = bool(want & set(p))

@@ -8,7 +8,7 @@ use wasm_bindgen::JsCast;
 use super::benchmark::BenchmarkPage;
 use super::catalog::Track;
 use super::lesson_page::LessonPage;
-use super::pages::{Home, LabPage, LabsMenu, NotFound, SystemPage, TrackPage};
+use super::pages::{GlossaryPage, Home, LabPage, LabsMenu, NotFound, SystemPage, TrackPage};
 use super::progress::{Progress, STORAGE_KEY};
 use super::shell::Shell;
 use crate::client::{self, WorkerStatus};
@@ -94,6 +94,7 @@ fn App() -> impl IntoView {
                     <Route path=path!("/beginner/:lesson") view=|| view! { <LessonPage track=Track::Beginner /> } />
                     <Route path=path!("/advanced") view=|| view! { <TrackPage track=Track::Advanced /> } />
                     <Route path=path!("/advanced/:lesson") view=|| view! { <LessonPage track=Track::Advanced /> } />
+                    <Route path=path!("/glossary") view=GlossaryPage />
                     <Route path=path!("/labs") view=LabsMenu />
                     <Route path=path!("/labs/:lab") view=LabPage />
                     <Route path=path!("/system") view=SystemPage />

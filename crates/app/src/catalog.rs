@@ -71,73 +71,8 @@ pub struct Lesson {
     pub availability: Availability,
 }
 
-const BEGINNER: &[Lesson] = &[
-    Lesson {
-        slug: "why-bert-mattered",
-        title: "Why BERT mattered",
-        takeaway:
-            "One encoder, pretrained once on unlabeled text, adapts to many understanding tasks.",
-        availability: Availability::Ready,
-    },
-    Lesson {
-        slug: "what-the-model-sees",
-        title: "What the model actually sees",
-        takeaway: "Subword pieces, [CLS] and [SEP] markers, and three embeddings added together.",
-        availability: Availability::Ready,
-    },
-    Lesson {
-        slug: "masked-language-modelling",
-        title: "Core pretraining idea: masked language modelling",
-        takeaway: "Hide some tokens and let the model recover them from the words on both sides.",
-        availability: Availability::Ready,
-    },
-    Lesson {
-        slug: "pretraining-and-fine-tuning",
-        title: "Pretraining and fine-tuning workflow",
-        takeaway:
-            "General features first, then a small head and a little labelled data for one task.",
-        availability: Availability::Ready,
-    },
-];
-
-const ADVANCED: &[Lesson] = &[
-    Lesson {
-        slug: "pretraining-objectives",
-        title: "BERT pretraining objectives",
-        takeaway: "MLM, next-sentence and sentence-order prediction, and why 80/10/10 replacement exists.",
-        availability: Availability::Ready,
-    },
-    Lesson {
-        slug: "recipes-after-bert",
-        title: "Recipe details that changed after BERT",
-        takeaway: "RoBERTa, ALBERT and DistilBERT: what each changed and what it bought.",
-        availability: Availability::Ready,
-    },
-    Lesson {
-        slug: "static-vs-dynamic-masking",
-        title: "Static versus dynamic masking",
-        takeaway: "Fixed masks per copy of the data versus fresh masks every time a sequence is seen.",
-        availability: Availability::Ready,
-    },
-    Lesson {
-        slug: "what-transfers",
-        title: "What gets transferred downstream",
-        takeaway: "Contextual token vectors, the pooled output and layer-wise features, frozen or fine-tuned.",
-        availability: Availability::Ready,
-    },
-    Lesson {
-        slug: "fine-tuning-pattern",
-        title: "Minimal fine-tuning pattern",
-        takeaway: "Tokenizer, checkpoint, task head, metrics: a reproducible fine-tuning run end to end.",
-        availability: Availability::Ready,
-    },
-    Lesson {
-        slug: "limits",
-        title: "Limits and common misunderstandings",
-        takeaway: "What encoder pretraining is, and what it is not.",
-        availability: Availability::Ready,
-    },
-];
+// `BEGINNER` and `ADVANCED`, compiled by build.rs from content/lessons/<track>/<n>-<slug>.toml.
+include!(concat!(env!("OUT_DIR"), "/catalog.rs"));
 
 pub fn lesson(track: Track, slug: &str) -> Option<&'static Lesson> {
     track.lessons().iter().find(|l| l.slug == slug)

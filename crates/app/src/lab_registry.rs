@@ -154,6 +154,17 @@ mod tests {
                 .chars()
                 .all(|c| c.is_ascii_lowercase() || c == '-'));
             assert_eq!(LabId::from_slug(lab.slug()), Some(lab));
+            // content/*.toml names a lab by its slug and build.rs writes the variant as the slug
+            // in CamelCase
+            let camel: String = lab
+                .slug()
+                .split('-')
+                .flat_map(|w| {
+                    let mut c = w.chars();
+                    c.next().map(|f| f.to_ascii_uppercase()).into_iter().chain(c)
+                })
+                .collect();
+            assert_eq!(format!("{lab:?}"), camel, "the variant is not the slug in CamelCase");
         }
         assert_eq!(LabId::from_slug("no-such-lab"), None);
     }

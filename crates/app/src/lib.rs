@@ -7,6 +7,7 @@
 
 pub mod catalog;
 pub mod charts;
+pub mod glossary;
 pub mod lab_registry;
 pub mod lab_state;
 pub mod lessons;
@@ -28,6 +29,8 @@ mod labs;
 mod lesson_page;
 #[cfg(target_arch = "wasm32")]
 mod pages;
+#[cfg(target_arch = "wasm32")]
+mod quiz;
 #[cfg(target_arch = "wasm32")]
 mod saved_models;
 #[cfg(target_arch = "wasm32")]

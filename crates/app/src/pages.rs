@@ -1,10 +1,11 @@
-//! Top-level pages: home, track and lesson pages, the labs menu and lab pages, and the system check.
+//! Top-level pages: home, track pages, the glossary, the labs menu and lab pages, and the system check.
 
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
 use super::catalog::{Availability, Track};
+use super::glossary::{anchor, Term, GLOSSARY};
 use super::lab_registry::LabId;
 use super::labs::{LabWidget, StateSource};
 use super::progress::Progress;
@@ -106,12 +107,17 @@ pub fn TrackPage(
                 .map(|lesson| {
                     let state = move || {
                         let seen = progress.with(|p| p.lesson(track, lesson.slug));
-                        if seen.finished {
+                        let steps = if seen.finished {
                             "Finished ✓".to_string()
                         } else if seen.furthest > 0 {
                             format!("In progress: step {}", seen.furthest + 1)
                         } else {
                             String::new()
+                        };
+                        match seen.quiz {
+                            Some(q) if steps.is_empty() => format!("Quiz: {} of {}", q.correct, q.total),
+                            Some(q) => format!("{steps} · quiz: {} of {}", q.correct, q.total),
+                            None => steps,
                         }
                     };
                     view! {
@@ -125,6 +131,26 @@ pub fn TrackPage(
                 })
                 .collect_view()}
         </ol>
+    }
+}
+
+/// Every term the lessons define, in alphabetical order, each with an anchor a lesson links to.
+#[component]
+pub fn GlossaryPage() -> impl IntoView {
+    let mut terms: Vec<&'static Term> = GLOSSARY.iter().collect();
+    terms.sort_by_key(|t| t.term.trim_start_matches('[').to_lowercase());
+    view! {
+        <PageMeta title="Glossary" description="Short definitions of the terms the BERT Lab lessons use: tokens, embeddings, attention, masking, pretraining and fine-tuning." />
+        <h1>"Glossary"</h1>
+        <p class="lede">"The words the lessons use, each in a sentence or two. In a lesson, a term is underlined at its first use: hover or tap it for its definition."</p>
+        <dl class="glossary">
+            {terms.into_iter().map(|t| view! {
+                <div id=anchor(t) class="glossary-entry">
+                    <dt>{t.term}{(!t.also.is_empty()).then(|| view! { <span class="also">{format!(" (also: {})", t.also.join(", "))}</span> })}</dt>
+                    <dd>{t.definition}</dd>
+                </div>
+            }).collect_view()}
+        </dl>
     }
 }
 

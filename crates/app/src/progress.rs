@@ -17,6 +17,16 @@ pub struct LessonProgress {
     /// Furthest step reached, 0-based.
     pub furthest: usize,
     pub finished: bool,
+    /// The latest complete attempt at the lesson's quiz (absent in progress stored before quizzes).
+    #[serde(default)]
+    pub quiz: Option<QuizScore>,
+}
+
+/// Right answers out of the quiz's questions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuizScore {
+    pub correct: usize,
+    pub total: usize,
 }
 
 /// Progress in every track, by track slug then lesson slug.
@@ -53,6 +63,11 @@ impl Progress {
 
     pub fn finish(&mut self, track: Track, lesson: &str) {
         self.entry(track, lesson).finished = true;
+    }
+
+    /// Record a complete attempt at the lesson's quiz.
+    pub fn score_quiz(&mut self, track: Track, lesson: &str, score: QuizScore) {
+        self.entry(track, lesson).quiz = Some(score);
     }
 
     /// Lessons of `track` finished, out of those that can be taken.
@@ -94,11 +109,14 @@ mod tests {
         p.visit(Track::Beginner, "what-the-model-sees", 2);
         p.visit(Track::Beginner, "what-the-model-sees", 1);
         p.finish(Track::Advanced, "limits");
+        let score = QuizScore { correct: 3, total: 4 };
+        p.score_quiz(Track::Advanced, "limits", score);
         let back = Progress::from_json(Some(&p.to_json()));
         assert_eq!(back, p);
         let seen = back.lesson(Track::Beginner, "what-the-model-sees");
         assert_eq!((seen.furthest, seen.finished), (2, false));
         assert!(back.lesson(Track::Advanced, "limits").finished);
+        assert_eq!(back.lesson(Track::Advanced, "limits").quiz, Some(score));
         assert!(!back.lesson(Track::Beginner, "limits").finished);
         let mut reset = back.clone();
         reset.reset(Track::Advanced);
@@ -109,6 +127,14 @@ mod tests {
                 .furthest,
             2
         );
+    }
+
+    #[test]
+    fn progress_stored_before_quizzes_still_reads() {
+        let old = r#"{"tracks":{"beginner":{"limits":{"furthest":2,"finished":true}}}}"#;
+        let p = Progress::from_json(Some(old));
+        assert_eq!(p.lesson(Track::Beginner, "limits").furthest, 2);
+        assert_eq!(p.lesson(Track::Beginner, "limits").quiz, None);
     }
 
     #[test]

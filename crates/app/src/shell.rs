@@ -75,6 +75,7 @@ fn Header() -> impl IntoView {
                         .into_iter()
                         .map(|t| view! { <li><A href=app_path(format!("/{}", t.slug()))>{t.title()}</A></li> })
                         .collect_view()}
+                    <li><A href=app_path("/glossary")>"Glossary"</A></li>
                     <li>
                         <details class="labs-menu">
                             <summary>"Labs"</summary>

@@ -1,37 +1,17 @@
-//! The lessons' steps: text in the project's own words, each step paired with a widget in the state
-//! it needs. Plain data, native-testable: the tests hold the steps to the course outline.
+//! The lessons' steps and quizzes: text in the project's own words, each step paired with a widget in
+//! the state it needs. The text lives in `content/lessons/` (TOML, see `content/README.md`); build.rs
+//! compiles it into the statics here, and the tests hold it to the course outline.
 
-mod advanced;
-mod beginner;
 mod outline;
 mod step;
 
-use advanced::{
-    FINE_TUNING_PATTERN, LIMITS, PRETRAINING_OBJECTIVES, RECIPES_AFTER_BERT,
-    STATIC_VS_DYNAMIC_MASKING, WHAT_TRANSFERS,
-};
-use beginner::{
-    MASKED_LANGUAGE_MODELLING, PRETRAINING_AND_FINE_TUNING, WHAT_THE_MODEL_SEES, WHY_BERT_MATTERED,
-};
 pub use outline::OUTLINE_POINTS;
-pub use step::{Step, Widget};
+pub use step::{Question, Step, Widget};
 
-/// The steps of a lesson (by slug); empty for a lesson not written yet.
-pub fn steps(lesson: &str) -> &'static [Step] {
-    match lesson {
-        "why-bert-mattered" => WHY_BERT_MATTERED,
-        "what-the-model-sees" => WHAT_THE_MODEL_SEES,
-        "masked-language-modelling" => MASKED_LANGUAGE_MODELLING,
-        "pretraining-and-fine-tuning" => PRETRAINING_AND_FINE_TUNING,
-        "pretraining-objectives" => PRETRAINING_OBJECTIVES,
-        "recipes-after-bert" => RECIPES_AFTER_BERT,
-        "static-vs-dynamic-masking" => STATIC_VS_DYNAMIC_MASKING,
-        "what-transfers" => WHAT_TRANSFERS,
-        "fine-tuning-pattern" => FINE_TUNING_PATTERN,
-        "limits" => LIMITS,
-        _ => &[],
-    }
-}
+use crate::lab_registry::LabId;
+
+// `steps(slug)` and `quiz(slug)`, compiled by build.rs from content/lessons/<track>/<n>-<slug>.toml.
+include!(concat!(env!("OUT_DIR"), "/lessons.rs"));
 
 #[cfg(test)]
 mod tests {
@@ -161,6 +141,35 @@ mod tests {
         }
     }
 
+    #[test]
+    fn every_ready_lesson_ends_with_a_quiz_of_three_to_five_questions() {
+        for track in Track::ALL {
+            for lesson in track.lessons() {
+                let questions = quiz(lesson.slug);
+                if steps(lesson.slug).is_empty() {
+                    assert!(questions.is_empty(), "{}: a quiz without steps", lesson.slug);
+                    continue;
+                }
+                assert!(
+                    (3..=5).contains(&questions.len()),
+                    "{}: {} questions, wants 3 to 5",
+                    lesson.slug,
+                    questions.len()
+                );
+                for q in questions {
+                    let at = format!("{} / '{}'", lesson.slug, q.question);
+                    let distinct: HashSet<&str> = q.choices.iter().copied().collect();
+                    assert_eq!(distinct.len(), q.choices.len(), "{at}: a choice is repeated");
+                    assert!(q.answer < q.choices.len(), "{at}: no such answer");
+                    assert!(!q.explanation.is_empty(), "{at}: no explanation");
+                    for text in q.choices.iter().chain([&q.question, &q.explanation]) {
+                        assert!(text.chars().count() <= MAX_PARAGRAPH_CHARS, "{at}: too long");
+                    }
+                }
+            }
+        }
+    }
+
     /// Lowercase words, punctuation and markers dropped: "[MASK]." → "mask".
     fn words(text: &str) -> Vec<String> {
         text.split(|c: char| !c.is_alphanumeric() && c != '\'')
@@ -195,17 +204,28 @@ mod tests {
             })
             .collect();
         assert!(!runs.is_empty(), "no sentences read from the outline");
-        for (lesson, step) in all_steps() {
-            for paragraph in step.text.iter().chain([&step.task, &step.title]) {
-                let w = words(paragraph);
-                for run in w.windows(COPIED_WORDS) {
-                    let run = run.join(" ");
-                    assert!(
-                        !runs.contains(&run),
-                        "{lesson} / '{}' copies the outline: '{run}'",
-                        step.title
-                    );
-                }
+        let step_text = all_steps().flat_map(|(lesson, step)| {
+            step.text
+                .iter()
+                .chain([&step.task, &step.title])
+                .map(move |p| (lesson, *p))
+        });
+        let quiz_text = written_lessons().flat_map(|(lesson, _)| {
+            quiz(lesson).iter().flat_map(move |q| {
+                q.choices
+                    .iter()
+                    .chain([&q.question, &q.explanation])
+                    .map(move |p| (lesson, *p))
+            })
+        });
+        for (lesson, paragraph) in step_text.chain(quiz_text) {
+            let w = words(paragraph);
+            for run in w.windows(COPIED_WORDS) {
+                let run = run.join(" ");
+                assert!(
+                    !runs.contains(&run),
+                    "{lesson}: '{paragraph}' copies the outline: '{run}'"
+                );
             }
         }
     }

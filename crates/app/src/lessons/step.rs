@@ -1,4 +1,4 @@
-//! What a lesson step is made of, and the widget presets several steps share.
+//! What a lesson step and a quiz question are made of.
 
 use crate::lab_registry::LabId;
 
@@ -36,15 +36,13 @@ pub struct Step {
     pub covers: &'static [&'static str],
 }
 
-// Widget states that several steps share.
-
-/// A question and its answer, for the pair layout: [CLS], segments, positions.
-pub(super) const QUESTION_PAIR: &str =
-    "text=Where+is+the+station?&pair=It+is+next+to+the+old+market.";
-/// One row of the masking grid: which positions become targets, and how each is shown.
-pub(super) const ONE_EPOCH_OF_MASKS: &str =
-    "text=The+capital+of+France+is+Paris,+and+its+river+is+the+Seine.&epochs=1";
-/// Static masking with four masked copies over twelve epochs; the step that follows switches to
-/// dynamic.
-pub(super) const STATIC_FOUR_COPIES: &str =
-    "text=The+capital+of+France+is+Paris.&strategy=static&duplicates=4&epochs=12";
+/// A multiple-choice question at the end of a lesson.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Question {
+    pub question: &'static str,
+    pub choices: &'static [&'static str],
+    /// Index into `choices`.
+    pub answer: usize,
+    /// Why the right answer is right; shown after the student answers.
+    pub explanation: &'static str,
+}

@@ -14,6 +14,7 @@ mod a11y;
 mod backend;
 mod fine_tune;
 mod hosting;
+mod lessons;
 mod widgets;
 
 pub struct Ctx<'a> {
@@ -63,7 +64,18 @@ pub async fn run_all(ctx: &Ctx<'_>) -> Vec<(&'static str, Option<Outcome>)> {
             tokenizer_url_state(ctx),
         )
         .await,
-        checked(ctx, "lessons_walk_every_step", widgets::walk_lessons(ctx)).await,
+        checked(
+            ctx,
+            "lessons_walk_every_step_and_answer_every_quiz",
+            lessons::walk_lessons(ctx),
+        )
+        .await,
+        checked(
+            ctx,
+            "a_quiz_link_opens_the_quiz_and_terms_show_definitions",
+            lessons::quiz_link_and_glossary(ctx),
+        )
+        .await,
         checked(
             ctx,
             "fill_mask_predicts_a_typed_sentence_and_shows_the_ablation",
@@ -255,7 +267,10 @@ fn default_model() -> Result<String, String> {
 }
 
 async fn every_route(ctx: &Ctx<'_>) -> Outcome {
-    let mut routes: Vec<(String, String, bool)> = vec![("/labs".into(), "Labs".into(), false)];
+    let mut routes: Vec<(String, String, bool)> = vec![
+        ("/labs".into(), "Labs".into(), false),
+        ("/glossary".into(), "Glossary".into(), false),
+    ];
     for track in Track::ALL {
         routes.push((format!("/{}", track.slug()), track.title().into(), false));
         for lesson in track.lessons() {

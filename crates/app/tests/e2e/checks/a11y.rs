@@ -16,6 +16,8 @@ fn pages() -> Vec<String> {
     let mut pages = vec![
         "/".to_string(),
         "/labs".into(),
+        "/glossary".into(),
+        "/beginner/why-bert-mattered?quiz=true".into(),
         "/system".into(),
         "/benchmark".into(),
     ];

@@ -1,18 +1,16 @@
-//! Lessons and lesson widgets end to end: walk every step of every lesson, type a sentence and see
-//! predictions, switch static/dynamic masking and see the grid change, reopen shared URLs.
+//! The lab widgets end to end: type a sentence and see predictions, switch static/dynamic masking
+//! and see the grid change, reopen shared URLs.
 
 use std::time::{Duration, Instant};
 
-use bertlab_app::catalog::{Availability, Track};
 use bertlab_app::lab_registry::LabId;
-use bertlab_app::lessons::{steps, Widget};
 use fantoccini::Locator;
 use serde_json::Value;
 
 use super::{click, Ctx, Outcome};
 
 /// The element a widget shows once the worker has answered.
-fn ready_marker(lab: LabId) -> &'static str {
+pub(super) fn ready_marker(lab: LabId) -> &'static str {
     match lab {
         LabId::Tokenizer => "ol.tokens",
         LabId::Embeddings => "table.norms",
@@ -54,64 +52,6 @@ async fn type_into(ctx: &Ctx<'_>, css: &str, text: &str) -> Outcome {
         .map_err(|e| format!("find {css}: {e}"))?;
     input.clear().await.map_err(|e| e.to_string())?;
     input.send_keys(text).await.map_err(|e| e.to_string())
-}
-
-/// Every step of every lesson: its title, its widget answering without error, the next button;
-/// finishing the lesson shows on the track page, also after a reload (localStorage).
-pub async fn walk_lessons(ctx: &Ctx<'_>) -> Outcome {
-    ctx.open("/").await?;
-    ctx.js("localStorage.removeItem('bertlab.progress')")
-        .await?;
-    for track in Track::ALL {
-        let ready: Vec<_> = track
-            .lessons()
-            .iter()
-            .filter(|l| l.availability == Availability::Ready)
-            .collect();
-        for lesson in &ready {
-            let at = format!("/{}/{}", track.slug(), lesson.slug);
-            ctx.open(&at).await?;
-            let all = steps(lesson.slug);
-            for (i, step) in all.iter().enumerate() {
-                ctx.wait_text("#step-title", |t| t == step.title)
-                    .await
-                    .map_err(|e| format!("{at} step {}: {e}", i + 1))?;
-                if let Some(Widget::Lab { lab, .. }) = step.widget {
-                    wait_widget(ctx, ready_marker(lab))
-                        .await
-                        .map_err(|e| format!("{at} step {} ({}): {e}", i + 1, lab.slug()))?;
-                }
-                ctx.screenshot(&format!(
-                    "lesson_{}_{}_step{}",
-                    track.slug(),
-                    lesson.slug,
-                    i + 1
-                ))
-                .await?;
-                if i + 1 < all.len() {
-                    click(ctx, "#step-next").await?;
-                }
-            }
-            let url = ctx.client.current_url().await.map_err(|e| e.to_string())?;
-            if !url.as_str().contains(&format!("step={}", all.len())) {
-                return Err(format!("{at}: the URL does not name the last step: {url}"));
-            }
-            click(ctx, "#lesson-finish").await?;
-            ctx.wait_text("#lesson-finish", |t| t.contains("finished"))
-                .await?;
-        }
-        ctx.open(&format!("/{}", track.slug())).await?;
-        let expected = format!("{0} of {0} lessons finished", ready.len());
-        ctx.wait_text("#track-progress", |t| t == expected).await?;
-        ctx.screenshot(&format!("track_{}_finished", track.slug()))
-            .await?;
-    }
-    // A step link opens that step directly.
-    ctx.open("/advanced/static-vs-dynamic-masking?step=2")
-        .await?;
-    let second = steps("static-vs-dynamic-masking")[1].title;
-    ctx.wait_text("#step-title", |t| t == second).await?;
-    Ok(())
 }
 
 /// Type a sentence with [MASK] and see ranked guesses with probabilities; hiding the right context

@@ -1,0 +1,190 @@
+//! Lessons end to end: walk every step of every lesson, answer every quiz through its controls,
+//! open a quiz alone from its link, and read glossary definitions in a lesson and on the glossary
+//! page.
+
+use bertlab_app::catalog::{Availability, Track};
+use bertlab_app::glossary::GLOSSARY;
+use bertlab_app::lessons::{quiz, steps, Question, Widget};
+use serde_json::Value;
+
+use super::widgets::{ready_marker, texts, wait_widget};
+use super::{click, Ctx, Outcome};
+
+/// Every step of every lesson: its title, its widget answering without error, the next button;
+/// then the quiz, answered through its controls; finishing the lesson shows on the track page with
+/// the quiz score (localStorage).
+pub async fn walk_lessons(ctx: &Ctx<'_>) -> Outcome {
+    ctx.open("/").await?;
+    ctx.js("localStorage.removeItem('bertlab.progress')")
+        .await?;
+    for track in Track::ALL {
+        let ready: Vec<_> = track
+            .lessons()
+            .iter()
+            .filter(|l| l.availability == Availability::Ready)
+            .collect();
+        for lesson in &ready {
+            let at = format!("/{}/{}", track.slug(), lesson.slug);
+            ctx.open(&at).await?;
+            let all = steps(lesson.slug);
+            for (i, step) in all.iter().enumerate() {
+                ctx.wait_text("#step-title", |t| t == step.title)
+                    .await
+                    .map_err(|e| format!("{at} step {}: {e}", i + 1))?;
+                if let Some(Widget::Lab { lab, .. }) = step.widget {
+                    wait_widget(ctx, ready_marker(lab))
+                        .await
+                        .map_err(|e| format!("{at} step {} ({}): {e}", i + 1, lab.slug()))?;
+                }
+                ctx.screenshot(&format!(
+                    "lesson_{}_{}_step{}",
+                    track.slug(),
+                    lesson.slug,
+                    i + 1
+                ))
+                .await?;
+                if i + 1 < all.len() {
+                    click(ctx, "#step-next").await?;
+                }
+            }
+            let url = ctx.client.current_url().await.map_err(|e| e.to_string())?;
+            if !url.as_str().contains(&format!("step={}", all.len())) {
+                return Err(format!("{at}: the URL does not name the last step: {url}"));
+            }
+            click(ctx, "#quiz-start").await?;
+            answer_quiz(ctx, quiz(lesson.slug))
+                .await
+                .map_err(|e| format!("{at} quiz: {e}"))?;
+            ctx.screenshot(&format!("lesson_{}_{}_quiz", track.slug(), lesson.slug))
+                .await?;
+            click(ctx, "#lesson-finish").await?;
+            ctx.wait_text("#lesson-finish", |t| t.contains("finished"))
+                .await?;
+        }
+        ctx.open(&format!("/{}", track.slug())).await?;
+        let expected = format!("{0} of {0} lessons finished", ready.len());
+        ctx.wait_text("#track-progress", |t| t == expected).await?;
+        // Each quiz was answered with its first question wrong and the rest right.
+        let states = texts(ctx, ".lesson-state").await?;
+        for (lesson, state) in ready.iter().zip(&states) {
+            let n = quiz(lesson.slug).len();
+            let want = format!("quiz: {} of {n}", n - 1);
+            if !state.contains(&want) {
+                return Err(format!("{}: the track page says {state:?}, not {want:?}", lesson.slug));
+            }
+        }
+        ctx.screenshot(&format!("track_{}_finished", track.slug()))
+            .await?;
+    }
+    // A step link opens that step directly.
+    ctx.open("/advanced/static-vs-dynamic-masking?step=2")
+        .await?;
+    let second = steps("static-vs-dynamic-masking")[1].title;
+    ctx.wait_text("#step-title", |t| t == second).await?;
+    Ok(())
+}
+
+/// Answers the open quiz through its radio buttons and Check buttons: the first question with a
+/// wrong choice, the others right; checks each feedback and the score, then tries again.
+async fn answer_quiz(ctx: &Ctx<'_>, questions: &[Question]) -> Outcome {
+    if !(3..=5).contains(&questions.len()) {
+        return Err(format!("{} questions, wants 3 to 5", questions.len()));
+    }
+    ctx.wait_text("#quiz-title", |t| t == "Check your understanding")
+        .await?;
+    for (i, q) in questions.iter().enumerate() {
+        let choice = if i == 0 { (q.answer + 1) % q.choices.len() } else { q.answer };
+        let fieldset = format!(".quiz-question:nth-of-type({})", i + 1);
+        let legend = texts(ctx, &format!("{fieldset} legend")).await?;
+        if legend.first().map(String::as_str) != Some(&format!("{}. {}", i + 1, q.question)) {
+            return Err(format!("question {} reads {legend:?}", i + 1));
+        }
+        click(ctx, &format!("{fieldset} label:nth-of-type({}) input", choice + 1)).await?;
+        click(ctx, &format!("{fieldset} .quiz-check")).await?;
+        let feedback = ctx
+            .wait_text(&format!("{fieldset} .quiz-feedback"), |t| !t.is_empty())
+            .await?;
+        let right = choice == q.answer;
+        let starts = if right { "Right." } else { "Not quite." };
+        if !feedback.starts_with(starts) || !feedback.contains(q.explanation) {
+            return Err(format!("question {}: feedback {feedback:?}", i + 1));
+        }
+    }
+    let n = questions.len();
+    ctx.wait_text(".quiz-score", |t| t.contains(&format!("You got {} of {n} right.", n - 1)))
+        .await?;
+    let stored = ctx
+        .js("return localStorage.getItem('bertlab.progress')")
+        .await?;
+    let stored = stored.as_str().unwrap_or_default();
+    if !stored.contains(&format!("\"quiz\":{{\"correct\":{},\"total\":{n}}}", n - 1)) {
+        return Err(format!("the score is not in localStorage: {stored}"));
+    }
+    // Trying again clears the answers; the stored score stays until a new attempt is complete.
+    click(ctx, "#quiz-retry").await?;
+    let open = ctx
+        .js("return document.querySelectorAll('.quiz-check').length")
+        .await?;
+    if open != Value::from(n) {
+        return Err(format!("after Try again, {open} questions can be checked, not {n}"));
+    }
+    Ok(())
+}
+
+/// An instructor's link to a quiz alone opens it with no step shown; a lesson marks a glossary term
+/// at its first use with its definition on focus; the glossary page lists every term.
+pub async fn quiz_link_and_glossary(ctx: &Ctx<'_>) -> Outcome {
+    let lesson = "masked-language-modelling";
+    ctx.open(&format!("/beginner/{lesson}?quiz=true")).await?;
+    ctx.wait_text("#quiz-title", |t| t == "Check your understanding")
+        .await?;
+    if ctx.has("#step-title").await {
+        return Err("the quiz link also shows a step".into());
+    }
+    let legends = texts(ctx, ".quiz-question legend").await?;
+    if legends.len() != quiz(lesson).len() {
+        return Err(format!("{} questions shown, the lesson has {}", legends.len(), quiz(lesson).len()));
+    }
+
+    ctx.open("/beginner/why-bert-mattered").await?;
+    ctx.wait_text("#step-title", |t| !t.is_empty()).await?;
+    let marked = texts(ctx, "article.step .term dfn").await?;
+    let Some(first) = marked.first() else {
+        return Err("the first step marks no glossary term".into());
+    };
+    let term = GLOSSARY
+        .iter()
+        .find(|t| {
+            std::iter::once(t.term)
+                .chain(t.also.iter().copied())
+                .any(|f| f.eq_ignore_ascii_case(first))
+        })
+        .ok_or_else(|| format!("'{first}' is marked but is no glossary term"))?;
+    // Hidden until the term has focus (keyboard or tap), then the definition shows.
+    let shown = "return getComputedStyle(document.querySelector('article.step .term .term-tip')).display";
+    if ctx.js(shown).await? != Value::from("none") {
+        return Err("a definition shows before its term is focused".into());
+    }
+    ctx.js("document.querySelector('article.step .term').focus()")
+        .await?;
+    if ctx.js(shown).await? != Value::from("block") {
+        return Err("focusing a term does not show its definition".into());
+    }
+    let tip = ctx
+        .wait_text("article.step .term .term-tip", |t| !t.is_empty())
+        .await?;
+    if !tip.contains(term.definition) {
+        return Err(format!("'{first}' shows {tip:?}, not its definition"));
+    }
+    ctx.screenshot("lesson_glossary_term").await?;
+
+    ctx.open("/glossary").await?;
+    ctx.wait_text("main h1", |t| t == "Glossary").await?;
+    let listed = texts(ctx, ".glossary dd").await?;
+    for t in GLOSSARY {
+        if !listed.iter().any(|d| d == t.definition) {
+            return Err(format!("the glossary page lacks '{}'", t.term));
+        }
+    }
+    ctx.screenshot("glossary").await
+}
