@@ -46,6 +46,18 @@ struct StepFile {
     hide: Vec<String>,
     #[serde(default)]
     covers: Vec<String>,
+    predict: Option<PredictFile>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PredictFile {
+    question: String,
+    /// "word" or "number".
+    guess: String,
+    /// For the attention widget: the word whose attention is ranked.
+    #[serde(default)]
+    about: String,
 }
 
 #[derive(Deserialize)]
@@ -192,12 +204,30 @@ fn step_code(step: &StepFile) -> Result<String, String> {
             ),
         },
     };
+    let predict = match &step.predict {
+        None => "None".to_string(),
+        Some(p) => {
+            let guess = match p.guess.as_str() {
+                "word" => "Guess::Word",
+                "number" => "Guess::Number",
+                other => return Err(format!("predict.guess is \"{other}\"; use \"word\" or \"number\"")),
+            };
+            if step.widget.is_none() {
+                return Err("a prediction needs a widget that reveals the answer".into());
+            }
+            format!(
+                "Some(Predict {{ question: {:?}, guess: {guess}, about: {:?} }})",
+                one_line(&p.question),
+                p.about
+            )
+        }
+    };
     let paragraphs = paragraphs(&step.text);
     if paragraphs.is_empty() {
         return Err("empty text".into());
     }
     Ok(format!(
-        "    Step {{ title: {:?}, text: &{:?}, task: {:?}, widget: {widget}, covers: &{:?} }},\n",
+        "    Step {{ title: {:?}, text: &{:?}, task: {:?}, widget: {widget}, predict: {predict}, covers: &{:?} }},\n",
         one_line(&step.title),
         paragraphs,
         one_line(&step.task),

@@ -14,6 +14,7 @@ use super::glossary::{anchor, mark_first_uses, Segment};
 use super::labs::{LabWidget, StateSource};
 use super::lessons::{quiz, steps, Step, Widget};
 use super::pages::{AvailabilityNote, NotFound};
+use super::predict_box::PredictThenReveal;
 use super::progress::Progress;
 use super::quiz::Quiz;
 use super::shell::PageMeta;
@@ -196,7 +197,12 @@ fn StepView(
             <h2 id="step-title">{step.title}</h2>
             {paragraphs}
             {(!step.task.is_empty()).then(|| view! { <p class="task"><strong>"Try it: "</strong>{step.task}</p> })}
-            {step.widget.map(|w| view! { <StepWidget widget=w /> })}
+            {step.widget.map(|w| match step.predict {
+                Some(predict) => view! {
+                    <PredictThenReveal predict=predict><StepWidget widget=w /></PredictThenReveal>
+                }.into_any(),
+                None => view! { <StepWidget widget=w /> }.into_any(),
+            })}
         </article>
     }
 }

@@ -11,6 +11,7 @@ pub mod glossary;
 pub mod lab_registry;
 pub mod lab_state;
 pub mod lessons;
+pub mod prediction;
 pub mod progress;
 pub mod recipes;
 pub mod url_state;
@@ -29,6 +30,8 @@ mod labs;
 mod lesson_page;
 #[cfg(target_arch = "wasm32")]
 mod pages;
+#[cfg(target_arch = "wasm32")]
+mod predict_box;
 #[cfg(target_arch = "wasm32")]
 mod quiz;
 #[cfg(target_arch = "wasm32")]

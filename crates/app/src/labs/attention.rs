@@ -3,7 +3,8 @@
 
 use leptos::prelude::*;
 
-use super::TextField;
+use super::{publish_answers, TextField};
+use crate::prediction::Observation;
 use crate::charts::Heatmap;
 use crate::lab_state::AttentionState;
 use crate::url_state::ControlPolicy;
@@ -57,6 +58,19 @@ pub fn AttentionWidget(
             _ => None,
         },
     );
+    // The enlarged head's weights, for a step that asks where a word looks.
+    publish_answers(result, move |view: &AttentionView| {
+        let (layer, head) = state.with(|s| (s.layer, s.head));
+        Observation::Attention {
+            pieces: view.pieces.clone(),
+            weights: view
+                .weights
+                .get(layer)
+                .and_then(|l| l.get(head))
+                .cloned()
+                .unwrap_or_default(),
+        }
+    });
     let field = move |name: &'static str| (policy.hidden(name), policy.locked(name));
     let (hide_text, lock_text) = field("text");
     let (hide_pair, lock_pair) = field("pair");

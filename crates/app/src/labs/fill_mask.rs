@@ -4,7 +4,8 @@
 use leptos::prelude::*;
 
 use crate::lab_state::{mask_word, FillMaskState};
-use crate::labs::{ModelPicker, NumberField};
+use crate::labs::{publish_answers, ModelPicker, NumberField};
+use crate::prediction::Observation;
 use crate::url_state::ControlPolicy;
 use crate::worker_query::use_worker_answer;
 use bertlab_protocol::messages::{Outcome, Request};
@@ -34,6 +35,14 @@ pub fn FillMaskWidget(
             _ => None,
         },
     );
+    publish_answers(result, |view: &FillMaskView| Observation::Ranked {
+        words: view
+            .masks
+            .first()
+            .map(|m| m.candidates.iter().map(|c| (c.piece.clone(), c.probability)).collect())
+            .unwrap_or_default(),
+        share: "probability",
+    });
     let models = use_worker_answer(
         || Some(Request::ListModels),
         |outcome| match outcome {

@@ -6,7 +6,8 @@ use leptos::prelude::*;
 
 use crate::charts::Series;
 use crate::lab_state::{MaskingKind, MaskingState};
-use crate::labs::{chart_figure, NumberField};
+use crate::labs::{chart_figure, publish_answers, NumberField};
+use crate::prediction::Observation;
 use crate::url_state::ControlPolicy;
 use crate::worker_query::use_worker_answer;
 use bertlab_protocol::masking::{GridCell, MaskingGrid};
@@ -34,6 +35,10 @@ pub fn MaskingWidget(
             _ => None,
         },
     );
+    publish_answers(grid, |grid: &MaskingGrid| Observation::Count {
+        value: grid.epochs.last().map_or(0, |e| e.distinct_targets),
+        what: "tokens that were ever a target",
+    });
     view! {
         <div class="lab masking-lab">
             <MaskingControls state=state policy=policy />

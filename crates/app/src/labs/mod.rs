@@ -22,6 +22,7 @@ pub use tokenizer::TokenizerWidget;
 use leptos::prelude::*;
 
 use super::charts::{line_chart_svg, Series};
+use super::prediction::Observation;
 use super::lab_registry::{LabId, LabState};
 use super::lab_state::{
     AttentionState, EmbeddingsState, FillMaskState, FineTuneState, MaskingState, PretrainState,
@@ -40,6 +41,27 @@ pub fn chart_figure(series: &[Series], caption: &str, x_label: &str, y_label: &s
         .into_any(),
         Err(message) => view! { <p class="error">{message}</p> }.into_any(),
     }
+}
+
+/// Where a widget reports what it computed, when a lesson step scores a student's guess against it
+/// (provided by the step's predict-then-reveal box; absent elsewhere).
+#[derive(Debug, Clone, Copy)]
+pub struct Observed(pub RwSignal<Option<Observation>>);
+
+/// Reports each new answer of a widget, turned into an [`Observation`], to the step that asked for a
+/// guess, if any.
+pub fn publish_answers<T: Clone + Send + Sync + 'static>(
+    answer: RwSignal<Option<Result<T, String>>>,
+    observe: impl Fn(&T) -> Observation + 'static,
+) {
+    let Some(Observed(observed)) = use_context::<Observed>() else {
+        return;
+    };
+    Effect::new(move |_| {
+        if let Some(Ok(value)) = answer.get() {
+            observed.set(Some(observe(&value)));
+        }
+    });
 }
 
 /// Where a widget's state comes from.

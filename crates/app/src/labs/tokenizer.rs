@@ -5,7 +5,8 @@
 
 use leptos::prelude::*;
 
-use super::{NumberField, TextField};
+use super::{publish_answers, NumberField, TextField};
+use crate::prediction::Observation;
 use crate::lab_state::TokenizerState;
 use crate::url_state::ControlPolicy;
 use crate::worker_query::use_worker_answer;
@@ -37,6 +38,10 @@ pub fn TokenizerWidget(
             _ => None,
         },
     );
+    publish_answers(result, |view: &TokenView| Observation::Count {
+        value: view.tokens.len() as u64,
+        what: "positions (pieces and markers)",
+    });
     let compared = use_worker_answer(
         move || {
             Some(Request::CompareTokenizers {

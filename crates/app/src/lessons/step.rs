@@ -1,6 +1,7 @@
 //! What a lesson step and a quiz question are made of.
 
 use crate::lab_registry::LabId;
+use crate::prediction::Predict;
 
 /// What sits beside a step's text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,6 +33,8 @@ pub struct Step {
     /// Something for the student to do with the widget ("Type …", "Switch to …"); may be empty.
     pub task: &'static str,
     pub widget: Option<Widget>,
+    /// A guess the student commits to before the widget shows its answer.
+    pub predict: Option<Predict>,
     /// Keys of [`OUTLINE_POINTS`] this step teaches.
     pub covers: &'static [&'static str],
 }

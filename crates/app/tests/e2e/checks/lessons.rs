@@ -1,13 +1,16 @@
-//! Lessons end to end: walk every step of every lesson, answer every quiz through its controls,
+//! Lessons end to end: walk every step of every lesson (locking in a guess where a step asks for
+//! one), answer every quiz through its controls,
 //! open a quiz alone from its link, and read glossary definitions in a lesson and on the glossary
 //! page.
 
 use bertlab_app::catalog::{Availability, Track};
 use bertlab_app::glossary::GLOSSARY;
+use bertlab_app::lab_registry::LabId;
 use bertlab_app::lessons::{quiz, steps, Question, Widget};
+use bertlab_app::prediction::{Guess, Predict};
 use serde_json::Value;
 
-use super::widgets::{ready_marker, texts, wait_widget};
+use super::widgets::{ready_marker, texts, type_into, wait_widget};
 use super::{click, Ctx, Outcome};
 
 /// Every step of every lesson: its title, its widget answering without error, the next button;
@@ -32,6 +35,11 @@ pub async fn walk_lessons(ctx: &Ctx<'_>) -> Outcome {
                     .await
                     .map_err(|e| format!("{at} step {}: {e}", i + 1))?;
                 if let Some(Widget::Lab { lab, .. }) = step.widget {
+                    if let Some(predict) = step.predict {
+                        guess_then_reveal(ctx, lab, predict)
+                            .await
+                            .map_err(|e| format!("{at} step {} (guess): {e}", i + 1))?;
+                    }
                     wait_widget(ctx, ready_marker(lab))
                         .await
                         .map_err(|e| format!("{at} step {} ({}): {e}", i + 1, lab.slug()))?;
@@ -82,6 +90,45 @@ pub async fn walk_lessons(ctx: &Ctx<'_>) -> Outcome {
     let second = steps("static-vs-dynamic-masking")[1].title;
     ctx.wait_text("#step-title", |t| t == second).await?;
     Ok(())
+}
+
+/// A step that asks for a guess shows no widget until one is locked in; the verdict then names what
+/// the widget shows: a word it does not rank gets its first choice, 0 gets the count it displays.
+async fn guess_then_reveal(ctx: &Ctx<'_>, lab: LabId, predict: Predict) -> Outcome {
+    ctx.wait_text("#predict-title", |t| t == "Your guess first")
+        .await?;
+    if ctx.has(ready_marker(lab)).await {
+        return Err("the widget shows its answer before the guess".into());
+    }
+    let guess = match predict.guess {
+        Guess::Word => "zzzzqx",
+        Guess::Number => "0",
+    };
+    type_into(ctx, "#predict-guess", guess).await?;
+    click(ctx, "#predict-commit").await?;
+    let verdict = ctx
+        .wait_text("#predict-result", |t| t.contains("first choice is") || t.contains("the lab counts"))
+        .await?;
+    wait_widget(ctx, ready_marker(lab)).await?;
+    let shown = match lab {
+        LabId::FillMask => texts(ctx, "table.guesses th").await?.into_iter().next(),
+        LabId::Tokenizer => Some(texts(ctx, "#tok-tokens > li").await?.len().to_string()),
+        LabId::Masking => texts(ctx, "#mask-counts")
+            .await?
+            .first()
+            .and_then(|t| t.split_whitespace().next().map(str::to_string)),
+        // The head's ranking is not printed as text; the verdict's form is checked above.
+        _ => None,
+    };
+    match shown {
+        Some(value) if predict.guess == Guess::Word && !verdict.contains(&format!("first choice is '{value}'")) => {
+            Err(format!("the verdict {verdict:?} does not name the widget's first guess {value:?}"))
+        }
+        Some(value) if predict.guess == Guess::Number && !verdict.contains(&format!("counts {value} ")) => {
+            Err(format!("the verdict {verdict:?} does not give the widget's count {value}"))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Answers the open quiz through its radio buttons and Check buttons: the first question with a

@@ -44,7 +44,7 @@ pub(super) async fn texts(ctx: &Ctx<'_>, css: &str) -> Result<Vec<String>, Strin
     serde_json::from_value(ctx.js(&script).await?).map_err(|e| e.to_string())
 }
 
-async fn type_into(ctx: &Ctx<'_>, css: &str, text: &str) -> Outcome {
+pub(super) async fn type_into(ctx: &Ctx<'_>, css: &str, text: &str) -> Outcome {
     let input = ctx
         .client
         .find(Locator::Css(css))

@@ -1,0 +1,181 @@
+//! Predict, then reveal: a lesson step may ask the student to commit to a guess before its widget
+//! shows anything, and then scores the guess against what the widget really computed (the model's
+//! ranked words, the attention of a head, a count the lab measured). Plain data and scoring, tested
+//! natively; the page wires widgets to it through `labs::Observed`.
+
+use crate::lab_registry::LabId;
+
+/// The kind of guess a lab's widget can score, if any (see the widgets' `Observed` publishing).
+pub fn scored_by(lab: LabId) -> Option<Guess> {
+    match lab {
+        LabId::FillMask | LabId::Attention => Some(Guess::Word),
+        LabId::Tokenizer | LabId::Masking => Some(Guess::Number),
+        LabId::Embeddings | LabId::Pretrain | LabId::FineTune => None,
+    }
+}
+
+/// The kind of answer a step asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Guess {
+    /// A word, scored by its rank among the words the widget ranks (fill-mask, attention).
+    Word,
+    /// A whole number, scored against a count the widget measures (tokenizer, masking).
+    Number,
+}
+
+/// A step's "your guess first" question.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Predict {
+    pub question: &'static str,
+    pub guess: Guess,
+    /// For the attention widget: the word whose attention is ranked (the first piece equal to it).
+    pub about: &'static str,
+}
+
+/// What a widget computed, in the form a guess is scored against.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Observation {
+    /// Words ranked best first, with a share each (a probability, an attention weight).
+    Ranked {
+        words: Vec<(String, f32)>,
+        /// What the share is, for the sentence that reports it: "probability".
+        share: &'static str,
+    },
+    /// The attention of the enlarged head: its pieces and their row-major n × n weights.
+    Attention {
+        pieces: Vec<String>,
+        weights: Vec<f32>,
+    },
+    /// A count the widget shows, and what it counts ("positions", "tokens ever a target").
+    Count { value: u64, what: &'static str },
+}
+
+impl Observation {
+    /// Which kind of guess this observation can score.
+    pub fn scores(&self) -> Guess {
+        match self {
+            Observation::Ranked { .. } | Observation::Attention { .. } => Guess::Word,
+            Observation::Count { .. } => Guess::Number,
+        }
+    }
+}
+
+/// The sentence that scores `guess` against `observed`, or why the guess cannot be scored.
+pub fn verdict(guess: &str, observed: &Observation, about: &str) -> Result<String, String> {
+    match observed {
+        Observation::Ranked { words, share } => Ok(rank_verdict(guess, words, share)),
+        Observation::Attention { pieces, weights } => {
+            let words = attention_ranking(pieces, weights, about)?;
+            Ok(rank_verdict(guess, &words, "attention weight"))
+        }
+        Observation::Count { value, what } => {
+            let guessed: u64 = guess
+                .trim()
+                .parse()
+                .map_err(|_| format!("'{}' is not a whole number: type one, such as 7.", guess.trim()))?;
+            let off = guessed.abs_diff(*value);
+            Ok(match off {
+                0 => format!("You guessed {guessed}: exactly right, the lab counts {value} {what}."),
+                _ => format!("You guessed {guessed}; the lab counts {value} {what} (off by {off})."),
+            })
+        }
+    }
+}
+
+/// Where `guess` stands among `words` (best first); case and WordPiece's `##` are ignored.
+fn rank_verdict(guess: &str, words: &[(String, f32)], share: &str) -> String {
+    let norm = |w: &str| w.trim().trim_start_matches("##").to_lowercase();
+    let guess = norm(guess);
+    let Some((top, _)) = words.first() else {
+        return "The widget ranked no words.".into();
+    };
+    match words.iter().position(|(w, _)| norm(w) == guess) {
+        Some(0) => format!(
+            "Your guess '{guess}' is the first choice ({share} {:.0}%).",
+            words[0].1 * 100.0
+        ),
+        Some(i) => format!(
+            "Your guess '{guess}' comes number {} of {} ({share} {:.0}%); the first choice is '{top}'.",
+            i + 1,
+            words.len(),
+            words[i].1 * 100.0
+        ),
+        None => format!(
+            "'{guess}' is not among the {} ranked here; the first choice is '{top}'.",
+            words.len()
+        ),
+    }
+}
+
+/// The other pieces ranked by the attention the first piece equal to `about` gives them, markers
+/// ([CLS], [SEP]) left out.
+fn attention_ranking(pieces: &[String], weights: &[f32], about: &str) -> Result<Vec<(String, f32)>, String> {
+    let n = pieces.len();
+    if weights.len() != n * n {
+        return Err("the attention weights do not match the pieces".into());
+    }
+    let from = pieces
+        .iter()
+        .position(|p| p.eq_ignore_ascii_case(about))
+        .ok_or_else(|| format!("the sentence has no piece '{about}' to follow"))?;
+    let mut ranked: Vec<(String, f32)> = (0..n)
+        .filter(|&j| j != from && !is_marker(&pieces[j]))
+        .map(|j| (pieces[j].clone(), weights[from * n + j]))
+        .collect();
+    ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+    Ok(ranked)
+}
+
+fn is_marker(piece: &str) -> bool {
+    piece.starts_with('[') && piece.ends_with(']')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ranked() -> Observation {
+        Observation::Ranked {
+            words: vec![("milk".into(), 0.4), ("##juice".into(), 0.2), ("food".into(), 0.1)],
+            share: "probability",
+        }
+    }
+
+    #[test]
+    fn a_word_is_scored_by_its_rank_ignoring_case_and_hashes() {
+        let first = verdict(" Milk ", &ranked(), "").unwrap();
+        assert!(first.contains("first choice (probability 40%)"), "{first}");
+        let second = verdict("juice", &ranked(), "").unwrap();
+        assert!(second.contains("number 2 of 3") && second.contains("'milk'"), "{second}");
+        let missing = verdict("butter", &ranked(), "").unwrap();
+        assert!(missing.contains("not among the 3") && missing.contains("'milk'"), "{missing}");
+    }
+
+    #[test]
+    fn attention_ranks_the_other_words_of_the_followed_piece_without_markers() {
+        let pieces: Vec<String> = ["[CLS]", "the", "dog", "it", "[SEP]"].map(String::from).into();
+        let n = pieces.len();
+        let mut weights = vec![0.0; n * n];
+        // 'it' (row 3) looks mostly at [SEP], then 'dog', then 'the', then itself
+        for (j, w) in [0.05, 0.1, 0.3, 0.15, 0.4].into_iter().enumerate() {
+            weights[3 * n + j] = w;
+        }
+        let obs = Observation::Attention { pieces, weights };
+        let v = verdict("dog", &obs, "it").unwrap();
+        assert!(v.contains("first choice (attention weight 30%)"), "{v}");
+        let v = verdict("the", &obs, "it").unwrap();
+        assert!(v.contains("number 2 of 2"), "{v}");
+        assert!(verdict("dog", &obs, "cat").is_err());
+    }
+
+    #[test]
+    fn a_number_is_scored_by_its_distance_and_a_non_number_is_refused() {
+        let obs = Observation::Count { value: 12, what: "positions" };
+        assert!(verdict("12", &obs, "").unwrap().contains("exactly right"));
+        assert!(verdict(" 9", &obs, "").unwrap().contains("off by 3"));
+        let err = verdict("twelve", &obs, "").unwrap_err();
+        assert!(err.contains("not a whole number"), "{err}");
+        assert_eq!(obs.scores(), Guess::Number);
+        assert_eq!(ranked().scores(), Guess::Word);
+    }
+}
