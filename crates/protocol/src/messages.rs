@@ -93,6 +93,8 @@ pub enum Request {
     /// Hugging Face folder in a ZIP. The bytes arrive as a binary message just before the
     /// [`Outcome::Exported`] that names them (see `client::take_bytes`).
     ExportModel { run: JobId },
+    /// The labels the encoder trained by the `Finetune` job `run` gives `text`, most likely first.
+    Classify { run: JobId, text: String },
     /// Pretrain a tiny encoder from scratch with MLM on the shipped corpus sample, streaming its
     /// curve, held-out accuracy and the guesses for a probe sentence.
     Pretrain(PretrainRequest),
@@ -293,6 +295,8 @@ pub enum Outcome {
     },
     /// A line of the experiment sheet, tested on the held-out split.
     FineTuned(SheetRow),
+    /// Every label with its probability, most likely first.
+    Classified { labels: Vec<(String, f32)> },
     /// A model folder zipped: a file name to save it under, and its size.
     Exported {
         file_name: String,

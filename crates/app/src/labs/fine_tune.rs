@@ -9,7 +9,7 @@ use leptos::prelude::*;
 use crate::charts::Series;
 use crate::client::{self, WorkerStatus};
 use crate::lab_state::FineTuneState;
-use crate::labs::{chart_figure, ModelPicker, NumberField, SelectField};
+use crate::labs::{chart_figure, ClassifyBox, ModelPicker, NumberField, SelectField};
 use crate::saved_models::{self, SavedModel};
 use crate::url_state::ControlPolicy;
 use crate::worker_query::use_worker_answer;
@@ -66,6 +66,8 @@ struct Run {
     pending: StoredValue<Vec<TrainingPoint>>,
     last_draw: StoredValue<f64>,
     job: StoredValue<Option<JobId>>,
+    /// The latest run that trained an encoder (the worker keeps its model for "Classify my message").
+    trained: RwSignal<Option<JobId>>,
 }
 
 impl Run {
@@ -80,6 +82,7 @@ impl Run {
             pending: StoredValue::new(Vec::new()),
             last_draw: StoredValue::new(0.0),
             job: StoredValue::new(None),
+            trained: RwSignal::new(None),
         };
         refresh_saved(run.saved, run.message);
         run
@@ -178,6 +181,7 @@ impl Run {
         self.state.set(RunState::Idle);
         if trained_encoder {
             if let Some(job) = self.job.get_value() {
+                self.trained.set(Some(job));
                 keep_model(self.status, job, self.message, self.saved);
             }
         }
@@ -224,6 +228,7 @@ pub fn FineTuneWidget(
                 {move || efficiency_chart(&run.sheet.get(), &chart_data())}
             </div>
             <Sheet rows=run.sheet />
+            <ClassifyBox status=run.status run=run.trained />
             <SavedModels saved=run.saved message=run.message />
         </div>
     }

@@ -2,6 +2,7 @@
 //! step's inside a lesson — and a policy of hidden or locked controls.
 
 mod attention;
+mod classify_box;
 mod embeddings;
 mod fields;
 mod fill_mask;
@@ -11,6 +12,7 @@ mod pretrain;
 mod tokenizer;
 
 pub use attention::AttentionWidget;
+pub use classify_box::ClassifyBox;
 pub use embeddings::EmbeddingsWidget;
 pub use fields::{ModelPicker, NumberField, SelectField, TextField};
 pub use fill_mask::FillMaskWidget;

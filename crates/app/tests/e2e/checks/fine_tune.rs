@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use fantoccini::Locator;
 
-use super::widgets::texts;
+use super::widgets::{texts, type_into};
 use super::{click, Ctx, Outcome};
 
 /// The smallest shipped encoder, so runs take seconds in the test's browser.
@@ -61,7 +61,35 @@ async fn wait_saved(ctx: &Ctx<'_>, n: usize) -> Result<Vec<String>, String> {
 }
 
 /// The model the browser saved is a ZIP of a Hugging Face folder that `bertlab classify` loads.
-async fn exported_model_loads_in_the_cli(ctx: &Ctx<'_>) -> Outcome {
+/// The message both the page and the command line classify with the frozen run's model.
+const MESSAGE: &str = "my parcel never arrived";
+
+/// "Classify my message" after a run: every label of the set gets a probability, together 100%.
+/// Returns the page's first label and its percentage.
+async fn classify_in_the_page(ctx: &Ctx<'_>, message: &str) -> Result<(String, f64), String> {
+    ctx.wait_text("#classify-title", |t| t == "Classify my message")
+        .await?;
+    type_into(ctx, "#classify-text", message).await?;
+    click(ctx, "#classify-run").await?;
+    ctx.wait_text("#classify-labels", |t| t.contains('%')).await?;
+    let labels = texts(ctx, "#classify-labels th").await?;
+    let shares: Vec<f64> = texts(ctx, "#classify-labels td.num")
+        .await?
+        .iter()
+        .filter_map(|t| t.trim_end_matches('%').parse().ok())
+        .collect();
+    if labels.len() != 8 || shares.len() != 8 {
+        return Err(format!("{} labels and {} shares, not the 8 intents", labels.len(), shares.len()));
+    }
+    let total: f64 = shares.iter().sum();
+    if (total - 100.0).abs() > 0.5 || shares.windows(2).any(|w| w[0] < w[1]) {
+        return Err(format!("the shares {shares:?} do not add up to 100% best first"));
+    }
+    Ok((labels[0].clone(), shares[0]))
+}
+
+/// The saved model's ZIP, unpacked, classifies `MESSAGE` with `bertlab classify` as the page did.
+async fn exported_model_loads_in_the_cli(ctx: &Ctx<'_>, page: (String, f64)) -> Outcome {
     wait_saved(ctx, 1).await?;
     let script = "const done = arguments[arguments.length - 1];
         (async () => {
@@ -108,7 +136,7 @@ async fn exported_model_loads_in_the_cli(ctx: &Ctx<'_>) -> Outcome {
     let out = std::process::Command::new(&bertlab)
         .args(["classify", "--model"])
         .arg(&folder)
-        .arg("my parcel never arrived")
+        .arg(MESSAGE)
         .output()
         .map_err(|e| format!("running {} classify: {e}", bertlab.display()))?;
     let _ = std::fs::remove_dir_all(&dir);
@@ -120,9 +148,19 @@ async fn exported_model_loads_in_the_cli(ctx: &Ctx<'_>) -> Outcome {
         ));
     }
     println!(
-        "    fine-tune: the browser's export classified: {}",
-        stdout.trim()
+        "    fine-tune: the browser's export classified: {}; the page said {} {:.1}%",
+        stdout.trim(),
+        page.0,
+        page.1
     );
+    // "label 87.3%\ttext": the same first label, its share within a point (the export is stored
+    // as a file and read back by another build of the encoder)
+    let first = stdout.split('\t').next().unwrap_or_default();
+    let (label, share) = first.rsplit_once(' ').unwrap_or_default();
+    let share: f64 = share.trim_end_matches('%').parse().unwrap_or(f64::NAN);
+    if label != page.0 || !((share - page.1).abs() <= 1.0) {
+        return Err(format!("the command line says {first:?}, the page {} {:.1}%", page.0, page.1));
+    }
     Ok(())
 }
 
@@ -169,8 +207,9 @@ pub async fn fine_tune(ctx: &Ctx<'_>) -> Outcome {
     if drawn != serde_json::Value::Bool(true) {
         return Err("the loss chart has no line".into());
     }
+    let page = classify_in_the_page(ctx, MESSAGE).await?;
     ctx.screenshot("labs_fine-tune_sheet").await?;
-    exported_model_loads_in_the_cli(ctx).await?;
+    exported_model_loads_in_the_cli(ctx, page).await?;
 
     // Full fine-tuning: pause holds the update count, resume continues, stop tests early.
     ctx.open(&format!(

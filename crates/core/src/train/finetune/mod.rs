@@ -282,12 +282,17 @@ impl FineTuner {
         })
     }
 
+    /// The classifier's labels, in the order of [`FineTuner::predict`]'s columns.
+    pub fn labels(&self) -> &[String] {
+        &self.model.encoder.config().labels
+    }
+
     /// Class probabilities `[texts, labels]` for any texts, in eval mode.
     pub fn predict(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, TrainError> {
         let set = LabelledSet {
             texts: texts.to_vec(),
             label_ids: vec![0; texts.len()],
-            labels: self.model.encoder.config().labels.clone(),
+            labels: self.labels().to_vec(),
         };
         let encoded = encode_all(
             &self.tokenizer,

@@ -196,6 +196,35 @@ async fn load_base_model(
     Ok((checkpoint, tokenizer, tokenizer_json))
 }
 
+/// The labels the model `run` trained gives `text`, most likely first.
+pub(super) fn classify(run: JobId, text: &str) -> Result<Outcome, Stop> {
+    if text.trim().is_empty() {
+        return Err(Stop::Failed("type a message to classify".to_string()));
+    }
+    TUNED.with(|t| {
+        let kept = t.borrow();
+        let tuned = kept.as_ref().filter(|t| t.job == run).ok_or_else(|| {
+            Stop::Failed(
+                "that model is no longer in memory (the lab keeps the latest run): train it again to try it"
+                    .to_string(),
+            )
+        })?;
+        let probabilities = tuned
+            .tuner
+            .predict(&[text.to_string()])
+            .map_err(|e| Stop::Failed(e.to_string()))?;
+        let mut labels: Vec<(String, f32)> = tuned
+            .tuner
+            .labels()
+            .iter()
+            .cloned()
+            .zip(probabilities.into_iter().next().unwrap_or_default())
+            .collect();
+        labels.sort_by(|a, b| b.1.total_cmp(&a.1));
+        Ok(Outcome::Classified { labels })
+    })
+}
+
 /// The model `run` trained, zipped, posted as bytes; `None` when it is no longer kept.
 pub(super) fn export_model(job: JobId, run: JobId) -> Result<Outcome, Stop> {
     let zipped = TUNED.with(|t| {

@@ -114,6 +114,7 @@ async fn execute(ctx: &JobContext, request: Request) -> Result<Outcome, Stop> {
         Request::Benchmark { bert_base, reps } => {
             backends::benchmark(ctx, bert_base, reps.clamp(1, 20)).await
         }
+        Request::Classify { run, text } => finetune::classify(run, &text),
         Request::ExportModel { run } => {
             ctx.progress(0, 0, "packing the model");
             ctx.yield_or_stop().await?;

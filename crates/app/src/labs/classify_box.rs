@@ -1,0 +1,80 @@
+//! "Classify my message": the encoder the latest fine-tuning run trained, tried on any text the
+//! student types, with every label's probability.
+
+use leptos::prelude::*;
+
+use crate::client::{self, WorkerStatus};
+use bertlab_protocol::messages::{JobId, Outcome, Reply, Request};
+
+/// A text box and the trained classifier's answer for it; shown once a run has trained an encoder.
+#[component]
+pub fn ClassifyBox(
+    /// The worker's status (to send the request).
+    status: RwSignal<WorkerStatus>,
+    /// The fine-tuning job whose model to try: the latest run that trained an encoder.
+    run: RwSignal<Option<JobId>>,
+) -> impl IntoView {
+    let text = RwSignal::new(String::new());
+    let answer = RwSignal::new(None::<Result<Vec<(String, f32)>, String>>);
+    let ask = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Some(run) = run.get_untracked() else {
+            return;
+        };
+        answer.set(None);
+        let on_reply = move |reply| match reply {
+            Reply::Done(Outcome::Classified { labels }) => answer.set(Some(Ok(labels))),
+            Reply::Failed { message } => answer.set(Some(Err(message))),
+            _ => {}
+        };
+        let request = Request::Classify {
+            run,
+            text: text.get_untracked(),
+        };
+        if let Err(message) = client::run(status, request, on_reply) {
+            answer.set(Some(Err(message)));
+        }
+    };
+    view! {
+        <Show when=move || run.get().is_some()>
+            <section class="classify-box" aria-labelledby="classify-title">
+                <h3 id="classify-title">"Classify my message"</h3>
+                <p class="meta">"Type a message of your own and see which label the model you just trained gives it."</p>
+                <form class="classify-form" on:submit=ask>
+                    <label>"Message"
+                        <input id="classify-text" type="text" autocomplete="off"
+                            prop:value=move || text.get()
+                            on:input=move |ev| text.set(event_target_value(&ev)) />
+                    </label>
+                    <button id="classify-run" type="submit" disabled=move || text.with(|t| t.trim().is_empty())>"Classify"</button>
+                </form>
+                {move || answer.get().map(|a| match a {
+                    Ok(labels) => view! { <LabelTable labels=labels /> }.into_any(),
+                    Err(message) => view! { <p class="error" role="alert">{message}</p> }.into_any(),
+                })}
+            </section>
+        </Show>
+    }
+}
+
+/// Every label with a probability bar, most likely first.
+#[component]
+fn LabelTable(
+    /// (label, probability), most likely first.
+    labels: Vec<(String, f32)>,
+) -> impl IntoView {
+    view! {
+        <table class="guesses" id="classify-labels">
+            <caption>"The model's answer"</caption>
+            <tbody>
+                {labels.into_iter().map(|(label, p)| view! {
+                    <tr>
+                        <th scope="row">{label}</th>
+                        <td class="bar-cell"><span class="bar" style=format!("width: {:.1}%", (p * 100.0).clamp(0.0, 100.0))></span></td>
+                        <td class="num">{format!("{:.1}%", p * 100.0)}</td>
+                    </tr>
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+}
