@@ -39,6 +39,9 @@ struct StepFile {
     text: String,
     #[serde(default)]
     task: String,
+    /// Commands or code shown as written (line breaks kept).
+    #[serde(default)]
+    code: String,
     widget: Option<String>,
     #[serde(default)]
     query: String,
@@ -227,9 +230,10 @@ fn step_code(step: &StepFile) -> Result<String, String> {
         return Err("empty text".into());
     }
     Ok(format!(
-        "    Step {{ title: {:?}, text: &{:?}, task: {:?}, widget: {widget}, predict: {predict}, covers: &{:?} }},\n",
+        "    Step {{ title: {:?}, text: &{:?}, code: {:?}, task: {:?}, widget: {widget}, predict: {predict}, covers: &{:?} }},\n",
         one_line(&step.title),
         paragraphs,
+        step.code.trim_end(),
         one_line(&step.task),
         step.covers
     ))

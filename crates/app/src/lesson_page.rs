@@ -196,6 +196,7 @@ fn StepView(
             <p class="meta">{format!("Step {number} of {of}")}</p>
             <h2 id="step-title">{step.title}</h2>
             {paragraphs}
+            {(!step.code.is_empty()).then(|| view! { <pre class="code"><code>{step.code}</code></pre> })}
             {(!step.task.is_empty()).then(|| view! { <p class="task"><strong>"Try it: "</strong>{step.task}</p> })}
             {step.widget.map(|w| match step.predict {
                 Some(predict) => view! {

@@ -30,6 +30,8 @@ pub struct Step {
     pub title: &'static str,
     /// Paragraphs.
     pub text: &'static [&'static str],
+    /// Commands or code shown as written after the text (empty: none).
+    pub code: &'static str,
     /// Something for the student to do with the widget ("Type …", "Switch to …"); may be empty.
     pub task: &'static str,
     pub widget: Option<Widget>,
