@@ -96,8 +96,21 @@ async fn blob(cache: &web_sys::Cache, file_name: &str) -> Result<web_sys::Blob, 
 
 /// Hands the saved model to the browser as a file download.
 pub async fn download(file_name: &str) -> Result<(), String> {
-    let blob = blob(&cache().await?, file_name).await?;
-    let url = web_sys::Url::create_object_url_with_blob(&blob)
+    offer_download(&blob(&cache().await?, file_name).await?, file_name)
+}
+
+/// Hands `text` to the browser as a file download of type `mime`.
+pub fn download_text(text: &str, mime: &str, file_name: &str) -> Result<(), String> {
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type(mime);
+    let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(text));
+    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options)
+        .map_err(|e| message("cannot make the file", e))?;
+    offer_download(&blob, file_name)
+}
+
+fn offer_download(blob: &web_sys::Blob, file_name: &str) -> Result<(), String> {
+    let url = web_sys::Url::create_object_url_with_blob(blob)
         .map_err(|e| message("cannot offer the download", e))?;
     let document = web_sys::window()
         .and_then(|w| w.document())

@@ -111,4 +111,17 @@ pub struct SheetRow {
     /// NaN); the row then scores the last good weights.
     #[serde(default)]
     pub note: String,
+    /// A few held-out messages the run labelled wrongly, in the test split's order (for the
+    /// technical note's error analysis).
+    #[serde(default)]
+    pub errors: Vec<Misclassified>,
+}
+
+/// A held-out message and the label a run gave it instead of the right one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Misclassified {
+    pub text: String,
+    /// The right label.
+    pub label: String,
+    pub predicted: String,
 }

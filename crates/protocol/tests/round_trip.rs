@@ -15,7 +15,7 @@ use bertlab_protocol::messages::{
 use bertlab_protocol::tokens::{
     Span, TokenCell, TokenView, TraceOutcome, TracePiece, TraceStep, WordPieceTrace,
 };
-use bertlab_protocol::training::{Approach, PairTask, SheetRow};
+use bertlab_protocol::training::{Approach, Misclassified, PairTask, SheetRow};
 use bertlab_protocol::views::{
     AttentionView, BenchRow, Candidate, ContextSide, EmbeddingView, FillMaskView, MaskPrediction,
 };
@@ -93,6 +93,10 @@ fn requests() -> Vec<Request> {
             seed: u64::MAX,
         }),
         Request::ExportModel { run: 9 },
+        Request::Classify {
+            run: 9,
+            text: "my parcel never arrived".into(),
+        },
         Request::Pretrain(PretrainRequest {
             dynamic_masking: true,
             pair_task: PairTask::Sop,
@@ -268,7 +272,15 @@ fn outcomes() -> Vec<Outcome> {
             updates: 40,
             stopped_early: true,
             note: "the loss became NaN".into(),
+            errors: vec![Misclassified {
+                text: "where is my \"parcel\"?".into(),
+                label: "shipping".into(),
+                predicted: "refund".into(),
+            }],
         }),
+        Outcome::Classified {
+            labels: vec![("refund".into(), 0.75), ("shipping".into(), 0.25)],
+        },
         Outcome::Exported {
             file_name: "model.zip".into(),
             bytes: 45_000_000,

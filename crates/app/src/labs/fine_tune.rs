@@ -11,6 +11,7 @@ use crate::client::{self, WorkerStatus};
 use crate::lab_state::FineTuneState;
 use crate::labs::{chart_figure, ClassifyBox, ModelPicker, NumberField, SelectField};
 use crate::saved_models::{self, SavedModel};
+use crate::tech_note::technical_note;
 use crate::url_state::ControlPolicy;
 use crate::worker_query::use_worker_answer;
 use bertlab_protocol::messages::{
@@ -227,7 +228,7 @@ pub fn FineTuneWidget(
                 {move || loss_chart(&run.curve.get())}
                 {move || efficiency_chart(&run.sheet.get(), &chart_data())}
             </div>
-            <Sheet rows=run.sheet />
+            <Sheet rows=run.sheet message=run.message />
             <ClassifyBox status=run.status run=run.trained />
             <SavedModels saved=run.saved message=run.message />
         </div>
@@ -471,11 +472,19 @@ fn efficiency_chart(rows: &[SheetRow], dataset: &str) -> AnyView {
     )
 }
 
+/// Today's date, as the technical note prints it (YYYY-MM-DD).
+fn today() -> String {
+    let iso: String = js_sys::Date::new_0().to_iso_string().into();
+    iso.chars().take(10).collect()
+}
+
 /// The experiment sheet: one row per finished run, kept across reloads until cleared.
 #[component]
 fn Sheet(
     /// The runs so far.
     rows: RwSignal<Vec<SheetRow>>,
+    /// The lab's status line, for a download that fails.
+    message: RwSignal<String>,
 ) -> impl IntoView {
     let clear = move |_| {
         rows.set(Vec::new());
@@ -513,6 +522,14 @@ fn Sheet(
             </tbody>
         </table>
         </div>
-        <button id="ft-clear" disabled=move || rows.with(Vec::is_empty) on:click=clear>"Clear the sheet"</button>
+        <div class="button-row">
+            <button id="ft-note" class="secondary" disabled=move || rows.with(Vec::is_empty) on:click=move |_| {
+                let note = technical_note(&rows.get_untracked(), &today());
+                if let Err(m) = saved_models::download_text(&note, "text/markdown", "technical-note.md") {
+                    message.set(m);
+                }
+            }>"Download the technical note (Markdown)"</button>
+            <button id="ft-clear" disabled=move || rows.with(Vec::is_empty) on:click=clear>"Clear the sheet"</button>
+        </div>
     }
 }

@@ -100,6 +100,9 @@ pub fn run(args: Args) -> Result<()> {
     Ok(())
 }
 
+/// Wrongly labelled held-out messages each sheet row keeps.
+const ERROR_EXAMPLES: usize = 5;
+
 fn run_one(
     args: &Args,
     folder: &Path,
@@ -125,6 +128,7 @@ fn run_one(
             updates: BaselineConfig::default().epochs,
             stopped_early: false,
             note: String::new(),
+            errors: split.test.misclassified(&test.predicted, ERROR_EXAMPLES),
         });
     };
     let tuner = fine_tune(args, folder, &train, approach, regime)?;
@@ -156,6 +160,7 @@ fn run_one(
         updates: tuner.step(),
         stopped_early: false,
         note: String::new(),
+        errors: split.test.misclassified(&test.predicted, ERROR_EXAMPLES),
     })
 }
 

@@ -10,6 +10,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use super::TrainError;
+use bertlab_protocol::training::Misclassified;
 
 /// A CSV with more rows is refused: the lab trains in a browser tab.
 pub const MAX_ROWS: usize = 50_000;
@@ -24,6 +25,23 @@ pub struct LabelledSet {
 }
 
 impl LabelledSet {
+    /// The first `limit` examples whose `predicted` class id (one per example, in order) is wrong.
+    pub fn misclassified(&self, predicted: &[usize], limit: usize) -> Vec<Misclassified> {
+        let name = |id: usize| self.labels.get(id).cloned().unwrap_or_default();
+        self.texts
+            .iter()
+            .zip(&self.label_ids)
+            .zip(predicted)
+            .filter(|((_, truth), guess)| truth != guess)
+            .take(limit)
+            .map(|((text, &truth), &guess)| Misclassified {
+                text: text.clone(),
+                label: name(truth),
+                predicted: name(guess),
+            })
+            .collect()
+    }
+
     pub fn len(&self) -> usize {
         self.texts.len()
     }
@@ -272,6 +290,20 @@ mod tests {
             s.push_str(&format!("{l},\"{t}\"\n"));
         }
         s
+    }
+
+    #[test]
+    fn misclassified_lists_the_first_wrong_examples_by_name() {
+        let set = LabelledSet {
+            texts: ["a", "b", "c", "d"].map(String::from).into(),
+            label_ids: vec![0, 1, 1, 0],
+            labels: vec!["no".into(), "yes".into()],
+        };
+        let wrong = set.misclassified(&[0, 0, 1, 1], 5);
+        assert_eq!(wrong.len(), 2);
+        assert_eq!((wrong[0].text.as_str(), wrong[0].label.as_str(), wrong[0].predicted.as_str()), ("b", "yes", "no"));
+        assert_eq!(wrong[1].text, "d");
+        assert_eq!(set.misclassified(&[0, 0, 1, 1], 1).len(), 1);
     }
 
     fn message(result: Result<Split, TrainError>) -> String {

@@ -88,6 +88,43 @@ async fn classify_in_the_page(ctx: &Ctx<'_>, message: &str) -> Result<(String, f
     Ok((labels[0].clone(), shares[0]))
 }
 
+/// The downloaded technical note (captured as the page hands it to the browser) has the sheet's
+/// rows with their accuracies, the baseline, and wrongly labelled held-out messages.
+async fn technical_note_matches_the_sheet(ctx: &Ctx<'_>) -> Outcome {
+    ctx.js(
+        "window.bertlabDownloads = [];
+         const original = URL.createObjectURL;
+         URL.createObjectURL = (blob) => { window.bertlabDownloads.push(blob); return original.call(URL, blob); };",
+    )
+    .await?;
+    click(ctx, "#ft-note").await?;
+    let note = ctx
+        .client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             const blob = window.bertlabDownloads[0];
+             if (!blob) { done('no download'); } else { blob.text().then(done, e => done('error: ' + e)); }",
+            vec![],
+        )
+        .await
+        .map_err(|e| format!("reading the note: {e}"))?;
+    let note = note.as_str().unwrap_or_default();
+    for heading in ["## Baseline", "## Results", "## What the best run gets wrong"] {
+        if !note.contains(heading) {
+            return Err(format!("the note has no {heading:?}: {note:.300}"));
+        }
+    }
+    for acc in accuracies(ctx).await? {
+        if !note.contains(&format!("| {acc:.1}% |")) {
+            return Err(format!("the note lacks the sheet's accuracy {acc:.1}%"));
+        }
+    }
+    if !note.contains("labelled ") || !note.contains(", should be ") {
+        return Err(format!("the note lists no wrongly labelled message: {note:.600}"));
+    }
+    Ok(())
+}
+
 /// The saved model's ZIP, unpacked, classifies `MESSAGE` with `bertlab classify` as the page did.
 async fn exported_model_loads_in_the_cli(ctx: &Ctx<'_>, page: (String, f64)) -> Outcome {
     wait_saved(ctx, 1).await?;
@@ -164,14 +201,18 @@ async fn exported_model_loads_in_the_cli(ctx: &Ctx<'_>, page: (String, f64)) -> 
     Ok(())
 }
 
-/// The accuracy (%) in a sheet row's text.
-fn accuracy(row: &str) -> Option<f64> {
-    row.split('%')
-        .next()?
-        .rsplit(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .next()?
-        .parse()
-        .ok()
+/// The accuracy column (%) of every sheet row, read from its own cell (a row's whole text runs
+/// its numbers together).
+async fn accuracies(ctx: &Ctx<'_>) -> Result<Vec<f64>, String> {
+    texts(ctx, "table.sheet tbody tr > :nth-child(5)")
+        .await?
+        .iter()
+        .map(|t| {
+            t.trim_end_matches('%')
+                .parse()
+                .map_err(|_| format!("the accuracy cell reads {t:?}"))
+        })
+        .collect()
 }
 
 pub async fn fine_tune(ctx: &Ctx<'_>) -> Outcome {
@@ -186,7 +227,7 @@ pub async fn fine_tune(ctx: &Ctx<'_>) -> Outcome {
         .await?;
     click(ctx, "#ft-run").await?;
     let rows = wait_rows(ctx, 1).await?;
-    let baseline = accuracy(&rows[0]).ok_or(format!("no accuracy in {:?}", rows[0]))?;
+    let baseline = accuracies(ctx).await?[0];
     if baseline < 50.0 {
         return Err(format!("bag of words only {baseline}%: {rows:?}"));
     }
@@ -208,6 +249,7 @@ pub async fn fine_tune(ctx: &Ctx<'_>) -> Outcome {
         return Err("the loss chart has no line".into());
     }
     let page = classify_in_the_page(ctx, MESSAGE).await?;
+    technical_note_matches_the_sheet(ctx).await?;
     ctx.screenshot("labs_fine-tune_sheet").await?;
     exported_model_loads_in_the_cli(ctx, page).await?;
 
@@ -293,7 +335,7 @@ pub async fn fine_tune(ctx: &Ctx<'_>) -> Outcome {
         .await?;
     click(ctx, "#ft-run").await?;
     let rows = wait_rows(ctx, 4).await?;
-    let spam = accuracy(&rows[3]).unwrap_or(0.0);
+    let spam = accuracies(ctx).await?[3];
     if !rows[3].contains("spam-assassin") || spam < 80.0 {
         return Err(format!("the SpamAssassin baseline row: {:?}", rows[3]));
     }

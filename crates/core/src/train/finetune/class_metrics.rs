@@ -11,6 +11,9 @@ pub struct ClassMetrics {
     pub loss: f64,
     /// `confusion[true][predicted]`.
     pub confusion: Vec<Vec<usize>>,
+    /// Each example's predicted class id, in the set's order (not written to metrics files).
+    #[serde(skip)]
+    pub predicted: Vec<usize>,
 }
 
 impl ClassMetrics {
@@ -55,6 +58,7 @@ impl ClassMetrics {
             macro_f1: (0..classes).map(f1).sum::<f64>() / classes.max(1) as f64,
             loss,
             confusion,
+            predicted: predicted.to_vec(),
         }
     }
 }

@@ -16,6 +16,9 @@ use crate::runtime::assets::{fetch_bytes, ModelIndex};
 use crate::runtime::jobs::{JobContext, Stop};
 use crate::runtime::port::transfer_bytes;
 
+/// Wrongly labelled held-out messages a sheet row keeps for the technical note.
+const ERROR_EXAMPLES: usize = 5;
+
 thread_local! {
     /// The latest fine-tuned encoder, by the job that trained it, until it is exported or replaced
     /// (one at a time: a MiniLM-sized model and its optimizer state take a few hundred MB).
@@ -91,6 +94,7 @@ pub(super) async fn finetune(ctx: &JobContext, request: FinetuneRequest) -> Resu
         updates: tuner.step(),
         stopped_early,
         note,
+        errors: split.test.misclassified(&test.predicted, ERROR_EXAMPLES),
     };
     let metrics = ExportMetrics {
         base_model: name,
@@ -163,6 +167,7 @@ async fn bag_of_words(
     let model = BagOfWords::train(train, &config).map_err(|e| Stop::Failed(e.to_string()))?;
     let scores = model.evaluate(test);
     Ok(SheetRow {
+        errors: test.misclassified(&scores.predicted, ERROR_EXAMPLES),
         approach: Approach::BagOfWords,
         model: String::new(),
         dataset: String::new(),
