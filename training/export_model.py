@@ -330,6 +330,13 @@ def main(argv=None):
     abl = " --ablation runs/ablation --ablation-corpus corpus-ablation" if args.ablation else ""
     w(f"python training/export_model.py --run runs/everyday --corpus corpus-everyday --out models/bertlab-minilm-mlm{abl}")
     w("```\n")
+    lengths = [a[a.index("--steps") + 1] for a in (s["argv"] for s in sessions) if "--steps" in a]
+    if len(set(lengths)) > 1:
+        changes = ", ".join(f"{sessions[i]['start_step']:,} ({lengths[i - 1]} → {lengths[i]})" for i in range(1, len(lengths)) if lengths[i] != lengths[i - 1])
+        warm = all(sessions[i]["start_step"] < int(argval("--warmup", "0")) for i in range(1, len(lengths)) if lengths[i] != lengths[i - 1])
+        w(f"The schedule's length changed between sessions at update {changes}"
+          + ("; that was inside the warm-up, where the learning rate does not depend on the schedule's length, so the run equals one with the final length from the start.\n" if warm else ".\n")
+          )
     w("The run is exact on resume (model, optimizer, schedule, RNG states and data position are checkpointed); "
       "PyTorch's CPU kernels are not bit-reproducible across machines or thread counts, so a re-run matches "
       "these figures closely, not byte for byte.\n")
