@@ -8,7 +8,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use bertlab_core::train::baseline::{BagOfWords, BaselineConfig};
 use bertlab_core::train::export::{export_files, ExportMetrics};
-use bertlab_core::train::finetune::{Approach, FineTuner, FinetuneConfig, Regime, SheetRow};
+use bertlab_core::train::finetune::{Approach, FineTuner, FinetuneConfig, Regime, Scored, SheetRow};
 use bertlab_core::train::labelled::{parse_csv, LabelledSet, Split};
 
 use super::model_dir;
@@ -115,7 +115,10 @@ fn run_one(
     let started = Instant::now();
     let Some(regime) = approach.regime() else {
         let model = BagOfWords::train(&train, &BaselineConfig::default())?;
-        let test = model.evaluate(&split.test);
+        let Scored {
+            metrics: test,
+            predicted,
+        } = model.score(&split.test);
         return Ok(SheetRow {
             approach,
             model: String::new(),
@@ -128,11 +131,14 @@ fn run_one(
             updates: BaselineConfig::default().epochs,
             stopped_early: false,
             note: String::new(),
-            errors: split.test.misclassified(&test.predicted, ERROR_EXAMPLES),
+            errors: split.test.misclassified(&predicted, ERROR_EXAMPLES),
         });
     };
     let tuner = fine_tune(args, folder, &train, approach, regime)?;
-    let test = tuner.evaluate(&split.test)?;
+    let Scored {
+        metrics: test,
+        predicted,
+    } = tuner.score(&split.test)?;
     let seconds = started.elapsed().as_secs_f64();
     if let Some(out) = out {
         let metrics = ExportMetrics {
@@ -160,7 +166,7 @@ fn run_one(
         updates: tuner.step(),
         stopped_early: false,
         note: String::new(),
-        errors: split.test.misclassified(&test.predicted, ERROR_EXAMPLES),
+        errors: split.test.misclassified(&predicted, ERROR_EXAMPLES),
     })
 }
 

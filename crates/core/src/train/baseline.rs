@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::finetune::ClassMetrics;
+use super::finetune::{ClassMetrics, Scored};
 use super::labelled::LabelledSet;
 use super::TrainError;
 
@@ -163,9 +163,14 @@ impl BagOfWords {
     }
 
     pub fn evaluate(&self, set: &LabelledSet) -> ClassMetrics {
+        self.score(set).metrics
+    }
+
+    /// As [`BagOfWords::evaluate`], keeping each example's predicted class id.
+    pub fn score(&self, set: &LabelledSet) -> Scored {
         let probabilities: Vec<Vec<f32>> =
             set.texts.iter().map(|t| self.probabilities(t)).collect();
-        ClassMetrics::from_probabilities(&set.label_ids, &probabilities)
+        ClassMetrics::score(&set.label_ids, &probabilities)
     }
 }
 

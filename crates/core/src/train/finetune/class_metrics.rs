@@ -11,8 +11,12 @@ pub struct ClassMetrics {
     pub loss: f64,
     /// `confusion[true][predicted]`.
     pub confusion: Vec<Vec<usize>>,
-    /// Each example's predicted class id, in the set's order (not written to metrics files).
-    #[serde(skip)]
+}
+
+/// Scores on a labelled set, with each example's predicted class id in the set's order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scored {
+    pub metrics: ClassMetrics,
     pub predicted: Vec<usize>,
 }
 
@@ -20,6 +24,11 @@ impl ClassMetrics {
     /// From true class ids and each example's class probabilities: the prediction is the most
     /// probable class, the loss the mean cross-entropy.
     pub fn from_probabilities(truth: &[usize], probabilities: &[Vec<f32>]) -> ClassMetrics {
+        ClassMetrics::score(truth, probabilities).metrics
+    }
+
+    /// As [`ClassMetrics::from_probabilities`], keeping each example's prediction.
+    pub fn score(truth: &[usize], probabilities: &[Vec<f32>]) -> Scored {
         let classes = probabilities.first().map_or(0, Vec::len);
         let predicted: Vec<usize> = probabilities.iter().map(|p| argmax(p)).collect();
         let loss = probabilities
@@ -28,7 +37,10 @@ impl ClassMetrics {
             .map(|(p, &t)| -(p[t].max(1e-12) as f64).ln())
             .sum::<f64>()
             / truth.len().max(1) as f64;
-        ClassMetrics::from_predictions(truth, &predicted, classes, loss)
+        Scored {
+            metrics: ClassMetrics::from_predictions(truth, &predicted, classes, loss),
+            predicted,
+        }
     }
 
     /// From true and predicted class ids; `loss` is the caller's mean cross-entropy.
@@ -58,7 +70,6 @@ impl ClassMetrics {
             macro_f1: (0..classes).map(f1).sum::<f64>() / classes.max(1) as f64,
             loss,
             confusion,
-            predicted: predicted.to_vec(),
         }
     }
 }
@@ -85,5 +96,15 @@ mod tests {
         // F1(0) = 2·8/(10+8) = 0.888…, F1(1) = 0.
         assert!((m.macro_f1 - 8.0 / 18.0).abs() < 1e-12);
         assert_eq!(m.confusion, vec![vec![8, 0], vec![2, 0]]);
+    }
+
+    #[test]
+    fn scoring_keeps_each_prediction_and_the_same_metrics() {
+        let truth = [0, 1, 1];
+        let probabilities = vec![vec![0.9, 0.1], vec![0.6, 0.4], vec![0.2, 0.8]];
+        let scored = ClassMetrics::score(&truth, &probabilities);
+        assert_eq!(scored.predicted, vec![0, 0, 1]);
+        assert_eq!(scored.metrics, ClassMetrics::from_probabilities(&truth, &probabilities));
+        assert!((scored.metrics.accuracy - 2.0 / 3.0).abs() < 1e-12);
     }
 }

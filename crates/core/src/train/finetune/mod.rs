@@ -27,7 +27,7 @@ use super::schedule::LinearSchedule;
 use super::TrainError;
 
 pub use bertlab_protocol::training::{Approach, Regime, SheetRow};
-pub use class_metrics::ClassMetrics;
+pub use class_metrics::{ClassMetrics, Scored};
 pub use config::FinetuneConfig;
 
 /// One update.
@@ -312,6 +312,11 @@ impl FineTuner {
     /// Accuracy, macro-F1, loss and the confusion matrix on `set` (its labels must be the
     /// training set's).
     pub fn evaluate(&self, set: &LabelledSet) -> Result<ClassMetrics, TrainError> {
+        Ok(self.score(set)?.metrics)
+    }
+
+    /// As [`FineTuner::evaluate`], keeping each example's predicted class id.
+    pub fn score(&self, set: &LabelledSet) -> Result<Scored, TrainError> {
         let labels = &self.model.encoder.config().labels;
         if &set.labels != labels {
             return Err(TrainError::Data(format!(
@@ -319,10 +324,7 @@ impl FineTuner {
                 set.labels
             )));
         }
-        Ok(ClassMetrics::from_probabilities(
-            &set.label_ids,
-            &self.predict(&set.texts)?,
-        ))
+        Ok(ClassMetrics::score(&set.label_ids, &self.predict(&set.texts)?))
     }
 }
 

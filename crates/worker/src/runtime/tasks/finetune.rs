@@ -7,7 +7,7 @@ use bertlab_core::model::Checkpoint;
 use bertlab_core::text::tokenizer::Tokenizer;
 use bertlab_core::train::baseline::{BagOfWords, BaselineConfig};
 use bertlab_core::train::export::{export_files, ExportMetrics};
-use bertlab_core::train::finetune::{Approach, FineTuner, FinetuneConfig, SheetRow};
+use bertlab_core::train::finetune::{Approach, FineTuner, FinetuneConfig, Scored, SheetRow};
 use bertlab_core::train::labelled::{parse_csv, LabelledSet};
 use bertlab_core::train::zip::stored_zip;
 use bertlab_protocol::messages::{FinetuneRequest, JobId, Outcome, TrainingPoint};
@@ -81,7 +81,10 @@ pub(super) async fn finetune(ctx: &JobContext, request: FinetuneRequest) -> Resu
         format!("testing on {} held-out texts", split.test.len()),
     );
     ctx.yield_or_stop().await?;
-    let test = tuner.evaluate(&split.test).map_err(failed)?;
+    let Scored {
+        metrics: test,
+        predicted,
+    } = tuner.score(&split.test).map_err(failed)?;
     let row = SheetRow {
         approach: request.approach,
         model: name.clone(),
@@ -94,7 +97,7 @@ pub(super) async fn finetune(ctx: &JobContext, request: FinetuneRequest) -> Resu
         updates: tuner.step(),
         stopped_early,
         note,
-        errors: split.test.misclassified(&test.predicted, ERROR_EXAMPLES),
+        errors: split.test.misclassified(&predicted, ERROR_EXAMPLES),
     };
     let metrics = ExportMetrics {
         base_model: name,
@@ -165,9 +168,12 @@ async fn bag_of_words(
     ctx.yield_or_stop().await?;
     let config = BaselineConfig::default();
     let model = BagOfWords::train(train, &config).map_err(|e| Stop::Failed(e.to_string()))?;
-    let scores = model.evaluate(test);
+    let Scored {
+        metrics: scores,
+        predicted,
+    } = model.score(test);
     Ok(SheetRow {
-        errors: test.misclassified(&scores.predicted, ERROR_EXAMPLES),
+        errors: test.misclassified(&predicted, ERROR_EXAMPLES),
         approach: Approach::BagOfWords,
         model: String::new(),
         dataset: String::new(),
