@@ -127,6 +127,23 @@ mod tests {
         }
     }
 
+    /// The page shows `backticked` text as code, split outside glossary marks: backticks must pair up
+    /// within a paragraph, and no term may be marked inside them.
+    #[test]
+    fn code_spans_pair_up_and_hold_no_marked_term() {
+        for lesson in Track::ALL.into_iter().flat_map(|t| t.lessons()) {
+            let mut seen = Vec::new();
+            for p in steps(lesson.slug).iter().flat_map(|s| s.text.iter()) {
+                assert_eq!(p.matches('`').count() % 2, 0, "{}: unpaired backtick in {p:?}", lesson.slug);
+                for segment in mark_first_uses(p, &mut seen) {
+                    if let Segment::Text(t) = segment {
+                        assert_eq!(t.matches('`').count() % 2, 0, "{}: a term is marked inside code in {p:?}", lesson.slug);
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn marks_whole_words_once_and_keeps_the_text() {
         let term = GLOSSARY[0];

@@ -208,10 +208,22 @@ fn StepView(
     }
 }
 
-/// Plain text, or a term with its definition on hover, focus or tap.
+/// Plain text (with `backticked` commands as code), or a term with its definition on hover, focus
+/// or tap.
 fn segment_view(segment: Segment<'static>) -> AnyView {
     match segment {
-        Segment::Text(text) => text.into_any(),
+        Segment::Text(text) => text
+            .split('`')
+            .enumerate()
+            .map(|(i, part)| {
+                if i % 2 == 1 {
+                    view! { <code>{part}</code> }.into_any()
+                } else {
+                    part.into_any()
+                }
+            })
+            .collect_view()
+            .into_any(),
         Segment::Term(text, term) => view! {
             <span class="term" tabindex="0">
                 <dfn>{text}</dfn>
