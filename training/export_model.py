@@ -127,6 +127,10 @@ def ablation_section(args, run: Path, metrics: list[dict], manifest: dict) -> li
     for label, r in ((f"all sources (this model's run)", full), (f"without {name}", last)):
         out.append(f"| {label} | {int(r['tokens']):,} | {float(r['valid_ppl']):.2f} | {100 * float(r['valid_acc']):.1f} % | "
                    f"{100 * float(r['cloze_top1']):.1f} % | {100 * float(r['cloze_top5']):.1f} % |")
+    n = len(load_cloze(Path(args.cloze)))
+    out.append("")
+    out.append(f"One run per side and {n} cloze sentences (one sentence is {100 / n:.1f} points): differences of a few "
+               "points are within what another seed could give, so read the table as the direction of an effect, not its size.")
     out.append("")
     return out
 
