@@ -60,7 +60,7 @@ pub fn PredictThenReveal(
                 class:error=move || matches!(judged.get(), Some(Err(_)))>
                 {move || match (committed.get(), judged.get()) {
                     (None, _) => "The widget appears once you have locked in a guess.".to_string(),
-                    (Some(_), None) => "Waiting for the answer…".to_string(),
+                    (Some(_), None) => "Waiting for the widget's answer (a lab with a run button answers once you run it)…".to_string(),
                     (Some(_), Some(Ok(sentence))) => sentence,
                     (Some(_), Some(Err(message))) => message,
                 }}

@@ -9,8 +9,8 @@ use crate::lab_registry::LabId;
 pub fn scored_by(lab: LabId) -> Option<Guess> {
     match lab {
         LabId::FillMask | LabId::Attention => Some(Guess::Word),
-        LabId::Tokenizer | LabId::Masking => Some(Guess::Number),
-        LabId::Embeddings | LabId::Pretrain | LabId::FineTune => None,
+        LabId::Tokenizer | LabId::Masking | LabId::FineTune => Some(Guess::Number),
+        LabId::Embeddings | LabId::Pretrain => None,
     }
 }
 
@@ -19,7 +19,8 @@ pub fn scored_by(lab: LabId) -> Option<Guess> {
 pub enum Guess {
     /// A word, scored by its rank among the words the widget ranks (fill-mask, attention).
     Word,
-    /// A whole number, scored against a count the widget measures (tokenizer, masking).
+    /// A whole number, scored against a count the widget measures (tokenizer, masking) or the
+    /// accuracy in percent of the run the student starts (fine-tune).
     Number,
 }
 

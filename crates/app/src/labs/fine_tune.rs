@@ -9,7 +9,10 @@ use leptos::prelude::*;
 use crate::charts::Series;
 use crate::client::{self, WorkerStatus};
 use crate::lab_state::FineTuneState;
-use crate::labs::{chart_figure, ClassifyBox, ModelPicker, NumberField, SelectField};
+use crate::labs::{
+    chart_figure, publish_answers, ClassifyBox, ModelPicker, NumberField, SelectField,
+};
+use crate::prediction::Observation;
 use crate::saved_models::{self, SavedModel};
 use crate::tech_note::technical_note;
 use crate::url_state::ControlPolicy;
@@ -69,6 +72,8 @@ struct Run {
     job: StoredValue<Option<JobId>>,
     /// The latest run that trained an encoder (the worker keeps its model for "Classify my message").
     trained: RwSignal<Option<JobId>>,
+    /// The latest run finished in this view, for a lesson step that asks for a guess first.
+    finished: RwSignal<Option<Result<SheetRow, String>>>,
 }
 
 impl Run {
@@ -84,6 +89,7 @@ impl Run {
             last_draw: StoredValue::new(0.0),
             job: StoredValue::new(None),
             trained: RwSignal::new(None),
+            finished: RwSignal::new(None),
         };
         refresh_saved(run.saved, run.message);
         run
@@ -177,6 +183,7 @@ impl Run {
             }
         ));
         let trained_encoder = row.approach.regime().is_some();
+        self.finished.set(Some(Ok(row.clone())));
         self.sheet.update(|rows| rows.push(row));
         save_sheet(&self.sheet.get_untracked());
         self.state.set(RunState::Idle);
@@ -205,6 +212,10 @@ pub fn FineTuneWidget(
     policy: ControlPolicy,
 ) -> impl IntoView {
     let run = Run::new(expect_context::<RwSignal<WorkerStatus>>());
+    publish_answers(run.finished, |row: &SheetRow| Observation::Count {
+        value: (row.accuracy * 100.0).round() as u64,
+        what: "percent accuracy on the held-out messages",
+    });
     // The user's own CSV (name, text); the shipped set when `None`.
     let csv = RwSignal::new(None::<(String, String)>);
     let data_name = move || match csv.get() {

@@ -142,10 +142,6 @@ mod tests {
         }
     }
 
-    /// Lessons whose widgets cannot score a guess yet: the fine-tuning lab's runs take minutes
-    /// (issue 16 lists what is missing).
-    const NO_PREDICTION_YET: &[&str] = &["fine-tuning-pattern"];
-
     #[test]
     fn lessons_ask_for_a_guess_their_widget_can_score() {
         for (lesson, steps) in written_lessons() {
@@ -177,11 +173,7 @@ mod tests {
                     );
                 }
             }
-            if NO_PREDICTION_YET.contains(&lesson) {
-                assert_eq!(asks, 0, "{lesson} asks for a guess now: take it off NO_PREDICTION_YET");
-            } else {
-                assert!(asks >= 1, "{lesson}: no step asks for a guess before revealing");
-            }
+            assert!(asks >= 1, "{lesson}: no step asks for a guess before revealing");
         }
     }
 

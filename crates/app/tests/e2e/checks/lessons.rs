@@ -106,10 +106,14 @@ async fn guess_then_reveal(ctx: &Ctx<'_>, lab: LabId, predict: Predict) -> Outco
     };
     type_into(ctx, "#predict-guess", guess).await?;
     click(ctx, "#predict-commit").await?;
+    wait_widget(ctx, ready_marker(lab)).await?;
+    if lab == LabId::FineTune {
+        // The fine-tune lab answers with the run the student starts.
+        click(ctx, "#ft-run").await?;
+    }
     let verdict = ctx
         .wait_text("#predict-result", |t| t.contains("first choice is") || t.contains("the lab counts"))
         .await?;
-    wait_widget(ctx, ready_marker(lab)).await?;
     let shown = match lab {
         LabId::FillMask => texts(ctx, "table.guesses th").await?.into_iter().next(),
         LabId::Tokenizer => Some(texts(ctx, "#tok-tokens > li").await?.len().to_string()),
@@ -117,6 +121,11 @@ async fn guess_then_reveal(ctx: &Ctx<'_>, lab: LabId, predict: Predict) -> Outco
             .await?
             .first()
             .and_then(|t| t.split_whitespace().next().map(str::to_string)),
+        LabId::FineTune => texts(ctx, "table.sheet tbody tr:last-child > :nth-child(5)")
+            .await?
+            .first()
+            .and_then(|t| t.trim_end_matches('%').parse::<f64>().ok())
+            .map(|accuracy| format!("{}", accuracy.round() as u64)),
         // The head's ranking is not printed as text; the verdict's form is checked above.
         _ => None,
     };
