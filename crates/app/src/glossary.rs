@@ -21,10 +21,7 @@ pub enum Segment<'a> {
 /// Splits `paragraph` at the first use of each term not in `seen` (case-insensitive, whole words:
 /// "token" does not match inside "tokenizer"), and adds those terms to `seen`, so that a lesson's
 /// paragraphs, passed in order with one `seen`, mark each term once.
-pub fn mark_first_uses<'a>(
-    paragraph: &'a str,
-    seen: &mut Vec<&'static str>,
-) -> Vec<Segment<'a>> {
+pub fn mark_first_uses<'a>(paragraph: &'a str, seen: &mut Vec<&'static str>) -> Vec<Segment<'a>> {
     let lower = paragraph.to_lowercase();
     // Lowercasing can change byte lengths outside ASCII; match only where offsets agree.
     let comparable = lower.len() == paragraph.len();
@@ -36,7 +33,9 @@ pub fn mark_first_uses<'a>(
             }
             let first = std::iter::once(term.term)
                 .chain(term.also.iter().copied())
-                .filter_map(|form| find_word(&lower, &form.to_lowercase()).map(|at| (at, form.len())))
+                .filter_map(|form| {
+                    find_word(&lower, &form.to_lowercase()).map(|at| (at, form.len()))
+                })
                 .min();
             if let Some((at, len)) = first {
                 found.push((at, at + len, term));
@@ -71,7 +70,8 @@ fn find_word(text: &str, word: &str) -> Option<usize> {
     }
     let is_word_char = |c: Option<char>| c.is_some_and(char::is_alphanumeric);
     text.match_indices(word).map(|(i, _)| i).find(|&i| {
-        !is_word_char(text[..i].chars().next_back()) && !is_word_char(text[i + word.len()..].chars().next())
+        !is_word_char(text[..i].chars().next_back())
+            && !is_word_char(text[i + word.len()..].chars().next())
     })
 }
 
@@ -99,14 +99,30 @@ mod tests {
     fn terms_and_their_forms_are_unique_and_defined() {
         let mut forms = std::collections::HashSet::new();
         let mut anchors = std::collections::HashSet::new();
-        assert!(GLOSSARY.len() >= 20, "a glossary of {} terms", GLOSSARY.len());
+        assert!(
+            GLOSSARY.len() >= 20,
+            "a glossary of {} terms",
+            GLOSSARY.len()
+        );
         for term in GLOSSARY {
             for form in std::iter::once(term.term).chain(term.also.iter().copied()) {
-                assert!(forms.insert(form.to_lowercase()), "'{form}' is listed twice");
+                assert!(
+                    forms.insert(form.to_lowercase()),
+                    "'{form}' is listed twice"
+                );
             }
-            assert!(anchors.insert(anchor(term)), "two terms share the anchor of '{}'", term.term);
+            assert!(
+                anchors.insert(anchor(term)),
+                "two terms share the anchor of '{}'",
+                term.term
+            );
             let d = term.definition;
-            assert!(!d.is_empty() && d.chars().count() <= 240, "'{}': definition of {} characters", term.term, d.len());
+            assert!(
+                !d.is_empty() && d.chars().count() <= 240,
+                "'{}': definition of {} characters",
+                term.term,
+                d.len()
+            );
         }
     }
 
@@ -121,9 +137,15 @@ mod tests {
         for term in GLOSSARY {
             let used = text.iter().any(|p| {
                 let mut seen = Vec::new();
-                mark_first_uses(p, &mut seen).iter().any(|s| matches!(s, Segment::Term(_, t) if t.term == term.term))
+                mark_first_uses(p, &mut seen)
+                    .iter()
+                    .any(|s| matches!(s, Segment::Term(_, t) if t.term == term.term))
             });
-            assert!(used, "no lesson text uses the glossary term '{}'", term.term);
+            assert!(
+                used,
+                "no lesson text uses the glossary term '{}'",
+                term.term
+            );
         }
     }
 
@@ -134,10 +156,20 @@ mod tests {
         for lesson in Track::ALL.into_iter().flat_map(|t| t.lessons()) {
             let mut seen = Vec::new();
             for p in steps(lesson.slug).iter().flat_map(|s| s.text.iter()) {
-                assert_eq!(p.matches('`').count() % 2, 0, "{}: unpaired backtick in {p:?}", lesson.slug);
+                assert_eq!(
+                    p.matches('`').count() % 2,
+                    0,
+                    "{}: unpaired backtick in {p:?}",
+                    lesson.slug
+                );
                 for segment in mark_first_uses(p, &mut seen) {
                     if let Segment::Text(t) = segment {
-                        assert_eq!(t.matches('`').count() % 2, 0, "{}: a term is marked inside code in {p:?}", lesson.slug);
+                        assert_eq!(
+                            t.matches('`').count() % 2,
+                            0,
+                            "{}: a term is marked inside code in {p:?}",
+                            lesson.slug
+                        );
                     }
                 }
             }
@@ -169,6 +201,8 @@ mod tests {
         assert!(seen.contains(&word));
         // a second paragraph of the same lesson does not mark it again
         let again = mark_first_uses(&paragraph, &mut seen);
-        assert!(!again.iter().any(|s| matches!(s, Segment::Term(_, g) if g.term == word)));
+        assert!(!again
+            .iter()
+            .any(|s| matches!(s, Segment::Term(_, g) if g.term == word)));
     }
 }

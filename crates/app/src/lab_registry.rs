@@ -161,10 +161,17 @@ mod tests {
                 .split('-')
                 .flat_map(|w| {
                     let mut c = w.chars();
-                    c.next().map(|f| f.to_ascii_uppercase()).into_iter().chain(c)
+                    c.next()
+                        .map(|f| f.to_ascii_uppercase())
+                        .into_iter()
+                        .chain(c)
                 })
                 .collect();
-            assert_eq!(format!("{lab:?}"), camel, "the variant is not the slug in CamelCase");
+            assert_eq!(
+                format!("{lab:?}"),
+                camel,
+                "the variant is not the slug in CamelCase"
+            );
         }
         assert_eq!(LabId::from_slug("no-such-lab"), None);
     }

@@ -70,14 +70,20 @@ pub fn verdict(guess: &str, observed: &Observation, about: &str) -> Result<Strin
             Ok(rank_verdict(guess, &words, "attention weight"))
         }
         Observation::Count { value, what } => {
-            let guessed: u64 = guess
-                .trim()
-                .parse()
-                .map_err(|_| format!("'{}' is not a whole number: type one, such as 7.", guess.trim()))?;
+            let guessed: u64 = guess.trim().parse().map_err(|_| {
+                format!(
+                    "'{}' is not a whole number: type one, such as 7.",
+                    guess.trim()
+                )
+            })?;
             let off = guessed.abs_diff(*value);
             Ok(match off {
-                0 => format!("You guessed {guessed}: exactly right, the lab counts {value} {what}."),
-                _ => format!("You guessed {guessed}; the lab counts {value} {what} (off by {off})."),
+                0 => {
+                    format!("You guessed {guessed}: exactly right, the lab counts {value} {what}.")
+                }
+                _ => {
+                    format!("You guessed {guessed}; the lab counts {value} {what} (off by {off}).")
+                }
             })
         }
     }
@@ -110,7 +116,11 @@ fn rank_verdict(guess: &str, words: &[(String, f32)], share: &str) -> String {
 
 /// The other pieces ranked by the attention the first piece equal to `about` gives them, markers
 /// ([CLS], [SEP]) left out.
-fn attention_ranking(pieces: &[String], weights: &[f32], about: &str) -> Result<Vec<(String, f32)>, String> {
+fn attention_ranking(
+    pieces: &[String],
+    weights: &[f32],
+    about: &str,
+) -> Result<Vec<(String, f32)>, String> {
     let n = pieces.len();
     if weights.len() != n * n {
         return Err("the attention weights do not match the pieces".into());
@@ -137,7 +147,11 @@ mod tests {
 
     fn ranked() -> Observation {
         Observation::Ranked {
-            words: vec![("milk".into(), 0.4), ("##juice".into(), 0.2), ("food".into(), 0.1)],
+            words: vec![
+                ("milk".into(), 0.4),
+                ("##juice".into(), 0.2),
+                ("food".into(), 0.1),
+            ],
             share: "probability",
         }
     }
@@ -147,14 +161,22 @@ mod tests {
         let first = verdict(" Milk ", &ranked(), "").unwrap();
         assert!(first.contains("first choice (probability 40%)"), "{first}");
         let second = verdict("juice", &ranked(), "").unwrap();
-        assert!(second.contains("number 2 of 3") && second.contains("'milk'"), "{second}");
+        assert!(
+            second.contains("number 2 of 3") && second.contains("'milk'"),
+            "{second}"
+        );
         let missing = verdict("butter", &ranked(), "").unwrap();
-        assert!(missing.contains("not among the 3") && missing.contains("'milk'"), "{missing}");
+        assert!(
+            missing.contains("not among the 3") && missing.contains("'milk'"),
+            "{missing}"
+        );
     }
 
     #[test]
     fn attention_ranks_the_other_words_of_the_followed_piece_without_markers() {
-        let pieces: Vec<String> = ["[CLS]", "the", "dog", "it", "[SEP]"].map(String::from).into();
+        let pieces: Vec<String> = ["[CLS]", "the", "dog", "it", "[SEP]"]
+            .map(String::from)
+            .into();
         let n = pieces.len();
         let mut weights = vec![0.0; n * n];
         // 'it' (row 3) looks mostly at [SEP], then 'dog', then 'the', then itself
@@ -171,7 +193,10 @@ mod tests {
 
     #[test]
     fn a_number_is_scored_by_its_distance_and_a_non_number_is_refused() {
-        let obs = Observation::Count { value: 12, what: "positions" };
+        let obs = Observation::Count {
+            value: 12,
+            what: "positions",
+        };
         assert!(verdict("12", &obs, "").unwrap().contains("exactly right"));
         assert!(verdict(" 9", &obs, "").unwrap().contains("off by 3"));
         let err = verdict("twelve", &obs, "").unwrap_err();

@@ -109,7 +109,10 @@ mod tests {
         p.visit(Track::Beginner, "what-the-model-sees", 2);
         p.visit(Track::Beginner, "what-the-model-sees", 1);
         p.finish(Track::Advanced, "limits");
-        let score = QuizScore { correct: 3, total: 4 };
+        let score = QuizScore {
+            correct: 3,
+            total: 4,
+        };
         p.score_quiz(Track::Advanced, "limits", score);
         let back = Progress::from_json(Some(&p.to_json()));
         assert_eq!(back, p);

@@ -11,9 +11,20 @@ pub fn technical_note(rows: &[SheetRow], date: &str) -> String {
         out.push_str(&s);
         out.push('\n');
     };
-    let datasets = unique(rows.iter().map(|r| r.dataset.as_str()).filter(|d| !d.is_empty()));
-    let models = unique(rows.iter().map(|r| r.model.as_str()).filter(|m| !m.is_empty()));
-    line(format!("# Technical note: sentence classification on {}", or_none(&datasets)));
+    let datasets = unique(
+        rows.iter()
+            .map(|r| r.dataset.as_str())
+            .filter(|d| !d.is_empty()),
+    );
+    let models = unique(
+        rows.iter()
+            .map(|r| r.model.as_str())
+            .filter(|m| !m.is_empty()),
+    );
+    line(format!(
+        "# Technical note: sentence classification on {}",
+        or_none(&datasets)
+    ));
     line(String::new());
     line(format!("Written from BERT Lab's experiment sheet on {date}: {} runs. Every number below is measured; the conclusion is yours to write.", rows.len()));
     line(String::new());
@@ -27,7 +38,10 @@ pub fn technical_note(rows: &[SheetRow], date: &str) -> String {
     line(String::new());
     line(format!("- Labelled set: {}.", or_none(&datasets)));
     let sizes = unique_numbers(rows.iter().map(|r| r.train_examples));
-    line(format!("- Training examples per run: {} (a class-balanced part of the training split).", sizes));
+    line(format!(
+        "- Training examples per run: {} (a class-balanced part of the training split).",
+        sizes
+    ));
     line(String::new());
     line("## Baseline".into());
     line(String::new());
@@ -83,13 +97,24 @@ pub fn technical_note(rows: &[SheetRow], date: &str) -> String {
     line(String::new());
     match encoder.or(baseline) {
         Some(r) if !r.errors.is_empty() => {
-            line(format!("Held-out messages the best run ({}, {} examples) labels wrongly:", r.approach.describe(), r.train_examples));
+            line(format!(
+                "Held-out messages the best run ({}, {} examples) labels wrongly:",
+                r.approach.describe(),
+                r.train_examples
+            ));
             line(String::new());
             for e in &r.errors {
-                line(format!("- \"{}\": labelled {}, should be {}", cell(&e.text), cell(&e.predicted), cell(&e.label)));
+                line(format!(
+                    "- \"{}\": labelled {}, should be {}",
+                    cell(&e.text),
+                    cell(&e.predicted),
+                    cell(&e.label)
+                ));
             }
         }
-        Some(_) => line("The best run labels every held-out message it kept for this note correctly.".into()),
+        Some(_) => line(
+            "The best run labels every held-out message it kept for this note correctly.".into(),
+        ),
         None => line("No runs yet.".into()),
     }
     line(String::new());
@@ -113,7 +138,10 @@ fn percent(x: f64) -> String {
 
 /// Text that stays inside one Markdown table cell or list item.
 fn cell(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ").replace('|', "\\|")
+    text.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .replace('|', "\\|")
 }
 
 fn unique<'a>(items: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
@@ -154,7 +182,11 @@ mod tests {
     fn row(approach: Approach, examples: usize, accuracy: f64) -> SheetRow {
         SheetRow {
             approach,
-            model: if approach == Approach::BagOfWords { String::new() } else { "bertlab-minilm-mlm".into() },
+            model: if approach == Approach::BagOfWords {
+                String::new()
+            } else {
+                "bertlab-minilm-mlm".into()
+            },
             dataset: "support-intents".into(),
             train_examples: examples,
             accuracy,
@@ -180,13 +212,22 @@ mod tests {
             row(Approach::Full, 64, 0.90),
         ];
         let note = technical_note(&rows, "2026-12-05");
-        for heading in ["## Setup", "## Data", "## Baseline", "## Results", "## What the best run gets wrong", "## Conclusion"] {
+        for heading in [
+            "## Setup",
+            "## Data",
+            "## Baseline",
+            "## Results",
+            "## What the best run gets wrong",
+            "## Conclusion",
+        ] {
             assert!(note.contains(heading), "missing {heading}");
         }
         assert_eq!(note.matches("| bertlab-minilm-mlm |").count(), 2);
         assert!(note.contains("| bag of words + logistic regression | — | 600 | 85.0% | 83.0% |"));
         assert!(note.contains("The best bag-of-words run reaches 85.0% accuracy"));
-        assert!(note.contains("(full fine-tuning, 64 examples) is 5.0 points of accuracy above the best baseline"));
+        assert!(note.contains(
+            "(full fine-tuning, 64 examples) is 5.0 points of accuracy above the best baseline"
+        ));
         // a message's own '|' and line break cannot break the list item
         assert!(note.contains("- \"where \\| is my parcel\": labelled refund, should be shipping"));
         assert!(note.contains("Training examples per run: 64, 600"));

@@ -296,7 +296,9 @@ pub enum Outcome {
     /// A line of the experiment sheet, tested on the held-out split.
     FineTuned(SheetRow),
     /// Every label with its probability, most likely first.
-    Classified { labels: Vec<(String, f32)> },
+    Classified {
+        labels: Vec<(String, f32)>,
+    },
     /// A model folder zipped: a file name to save it under, and its size.
     Exported {
         file_name: String,

@@ -4,9 +4,9 @@
 use leptos::prelude::*;
 
 use super::{publish_answers, TextField};
-use crate::prediction::Observation;
 use crate::charts::Heatmap;
 use crate::lab_state::AttentionState;
+use crate::prediction::Observation;
 use crate::url_state::ControlPolicy;
 use crate::worker_query::use_worker_answer;
 use bertlab_protocol::messages::{Outcome, Request};

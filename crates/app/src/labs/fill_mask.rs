@@ -39,7 +39,12 @@ pub fn FillMaskWidget(
         words: view
             .masks
             .first()
-            .map(|m| m.candidates.iter().map(|c| (c.piece.clone(), c.probability)).collect())
+            .map(|m| {
+                m.candidates
+                    .iter()
+                    .map(|c| (c.piece.clone(), c.probability))
+                    .collect()
+            })
             .unwrap_or_default(),
         share: "probability",
     });

@@ -24,12 +24,12 @@ pub use tokenizer::TokenizerWidget;
 use leptos::prelude::*;
 
 use super::charts::{line_chart_svg, Series};
-use super::prediction::Observation;
 use super::lab_registry::{LabId, LabState};
 use super::lab_state::{
     AttentionState, EmbeddingsState, FillMaskState, FineTuneState, MaskingState, PretrainState,
     TokenizerState,
 };
+use super::prediction::Observation;
 use super::url_state::{
     query_pairs, state_from_pairs, use_control_policy, use_url_state, ControlPolicy,
 };

@@ -6,8 +6,8 @@
 use leptos::prelude::*;
 
 use super::{publish_answers, NumberField, TextField};
-use crate::prediction::Observation;
 use crate::lab_state::TokenizerState;
+use crate::prediction::Observation;
 use crate::url_state::ControlPolicy;
 use crate::worker_query::use_worker_answer;
 use bertlab_protocol::messages::{Outcome, Request};

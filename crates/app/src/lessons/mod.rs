@@ -147,7 +147,9 @@ mod tests {
         for (lesson, steps) in written_lessons() {
             let mut asks = 0;
             for step in steps {
-                let Some(predict) = step.predict else { continue };
+                let Some(predict) = step.predict else {
+                    continue;
+                };
                 asks += 1;
                 let at = format!("{lesson} / '{}'", step.title);
                 let Some(Widget::Lab { lab, query, .. }) = step.widget else {
@@ -173,7 +175,10 @@ mod tests {
                     );
                 }
             }
-            assert!(asks >= 1, "{lesson}: no step asks for a guess before revealing");
+            assert!(
+                asks >= 1,
+                "{lesson}: no step asks for a guess before revealing"
+            );
         }
     }
 
@@ -183,7 +188,11 @@ mod tests {
             for lesson in track.lessons() {
                 let questions = quiz(lesson.slug);
                 if steps(lesson.slug).is_empty() {
-                    assert!(questions.is_empty(), "{}: a quiz without steps", lesson.slug);
+                    assert!(
+                        questions.is_empty(),
+                        "{}: a quiz without steps",
+                        lesson.slug
+                    );
                     continue;
                 }
                 assert!(
@@ -195,11 +204,18 @@ mod tests {
                 for q in questions {
                     let at = format!("{} / '{}'", lesson.slug, q.question);
                     let distinct: HashSet<&str> = q.choices.iter().copied().collect();
-                    assert_eq!(distinct.len(), q.choices.len(), "{at}: a choice is repeated");
+                    assert_eq!(
+                        distinct.len(),
+                        q.choices.len(),
+                        "{at}: a choice is repeated"
+                    );
                     assert!(q.answer < q.choices.len(), "{at}: no such answer");
                     assert!(!q.explanation.is_empty(), "{at}: no explanation");
                     for text in q.choices.iter().chain([&q.question, &q.explanation]) {
-                        assert!(text.chars().count() <= MAX_PARAGRAPH_CHARS, "{at}: too long");
+                        assert!(
+                            text.chars().count() <= MAX_PARAGRAPH_CHARS,
+                            "{at}: too long"
+                        );
                     }
                 }
             }

@@ -8,7 +8,9 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use bertlab_core::train::baseline::{BagOfWords, BaselineConfig};
 use bertlab_core::train::export::{export_files, ExportMetrics};
-use bertlab_core::train::finetune::{Approach, FineTuner, FinetuneConfig, Regime, Scored, SheetRow};
+use bertlab_core::train::finetune::{
+    Approach, FineTuner, FinetuneConfig, Regime, Scored, SheetRow,
+};
 use bertlab_core::train::labelled::{parse_csv, LabelledSet, Split};
 
 use super::model_dir;

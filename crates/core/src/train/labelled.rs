@@ -301,7 +301,14 @@ mod tests {
         };
         let wrong = set.misclassified(&[0, 0, 1, 1], 5);
         assert_eq!(wrong.len(), 2);
-        assert_eq!((wrong[0].text.as_str(), wrong[0].label.as_str(), wrong[0].predicted.as_str()), ("b", "yes", "no"));
+        assert_eq!(
+            (
+                wrong[0].text.as_str(),
+                wrong[0].label.as_str(),
+                wrong[0].predicted.as_str()
+            ),
+            ("b", "yes", "no")
+        );
         assert_eq!(wrong[1].text, "d");
         assert_eq!(set.misclassified(&[0, 0, 1, 1], 1).len(), 1);
     }

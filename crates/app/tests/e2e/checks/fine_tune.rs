@@ -71,7 +71,8 @@ async fn classify_in_the_page(ctx: &Ctx<'_>, message: &str) -> Result<(String, f
         .await?;
     type_into(ctx, "#classify-text", message).await?;
     click(ctx, "#classify-run").await?;
-    ctx.wait_text("#classify-labels", |t| t.contains('%')).await?;
+    ctx.wait_text("#classify-labels", |t| t.contains('%'))
+        .await?;
     let labels = texts(ctx, "#classify-labels th").await?;
     let shares: Vec<f64> = texts(ctx, "#classify-labels td.num")
         .await?
@@ -79,11 +80,17 @@ async fn classify_in_the_page(ctx: &Ctx<'_>, message: &str) -> Result<(String, f
         .filter_map(|t| t.trim_end_matches('%').parse().ok())
         .collect();
     if labels.len() != 8 || shares.len() != 8 {
-        return Err(format!("{} labels and {} shares, not the 8 intents", labels.len(), shares.len()));
+        return Err(format!(
+            "{} labels and {} shares, not the 8 intents",
+            labels.len(),
+            shares.len()
+        ));
     }
     let total: f64 = shares.iter().sum();
     if (total - 100.0).abs() > 0.5 || shares.windows(2).any(|w| w[0] < w[1]) {
-        return Err(format!("the shares {shares:?} do not add up to 100% best first"));
+        return Err(format!(
+            "the shares {shares:?} do not add up to 100% best first"
+        ));
     }
     Ok((labels[0].clone(), shares[0]))
 }
@@ -109,7 +116,11 @@ async fn technical_note_matches_the_sheet(ctx: &Ctx<'_>) -> Outcome {
         .await
         .map_err(|e| format!("reading the note: {e}"))?;
     let note = note.as_str().unwrap_or_default();
-    for heading in ["## Baseline", "## Results", "## What the best run gets wrong"] {
+    for heading in [
+        "## Baseline",
+        "## Results",
+        "## What the best run gets wrong",
+    ] {
         if !note.contains(heading) {
             return Err(format!("the note has no {heading:?}: {note:.300}"));
         }
@@ -120,7 +131,9 @@ async fn technical_note_matches_the_sheet(ctx: &Ctx<'_>) -> Outcome {
         }
     }
     if !note.contains("labelled ") || !note.contains(", should be ") {
-        return Err(format!("the note lists no wrongly labelled message: {note:.600}"));
+        return Err(format!(
+            "the note lists no wrongly labelled message: {note:.600}"
+        ));
     }
     Ok(())
 }
@@ -196,7 +209,10 @@ async fn exported_model_loads_in_the_cli(ctx: &Ctx<'_>, page: (String, f64)) -> 
     let (label, share) = first.rsplit_once(' ').unwrap_or_default();
     let share: f64 = share.trim_end_matches('%').parse().unwrap_or(f64::NAN);
     if label != page.0 || !((share - page.1).abs() <= 1.0) {
-        return Err(format!("the command line says {first:?}, the page {} {:.1}%", page.0, page.1));
+        return Err(format!(
+            "the command line says {first:?}, the page {} {:.1}%",
+            page.0, page.1
+        ));
     }
     Ok(())
 }

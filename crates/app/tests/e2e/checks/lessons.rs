@@ -78,7 +78,10 @@ pub async fn walk_lessons(ctx: &Ctx<'_>) -> Outcome {
             let n = quiz(lesson.slug).len();
             let want = format!("quiz: {} of {n}", n - 1);
             if !state.contains(&want) {
-                return Err(format!("{}: the track page says {state:?}, not {want:?}", lesson.slug));
+                return Err(format!(
+                    "{}: the track page says {state:?}, not {want:?}",
+                    lesson.slug
+                ));
             }
         }
         ctx.screenshot(&format!("track_{}_finished", track.slug()))
@@ -112,7 +115,9 @@ async fn guess_then_reveal(ctx: &Ctx<'_>, lab: LabId, predict: Predict) -> Outco
         click(ctx, "#ft-run").await?;
     }
     let verdict = ctx
-        .wait_text("#predict-result", |t| t.contains("first choice is") || t.contains("the lab counts"))
+        .wait_text("#predict-result", |t| {
+            t.contains("first choice is") || t.contains("the lab counts")
+        })
         .await?;
     let shown = match lab {
         LabId::FillMask => texts(ctx, "table.guesses th").await?.into_iter().next(),
@@ -130,11 +135,20 @@ async fn guess_then_reveal(ctx: &Ctx<'_>, lab: LabId, predict: Predict) -> Outco
         _ => None,
     };
     match shown {
-        Some(value) if predict.guess == Guess::Word && !verdict.contains(&format!("first choice is '{value}'")) => {
-            Err(format!("the verdict {verdict:?} does not name the widget's first guess {value:?}"))
+        Some(value)
+            if predict.guess == Guess::Word
+                && !verdict.contains(&format!("first choice is '{value}'")) =>
+        {
+            Err(format!(
+                "the verdict {verdict:?} does not name the widget's first guess {value:?}"
+            ))
         }
-        Some(value) if predict.guess == Guess::Number && !verdict.contains(&format!("counts {value} ")) => {
-            Err(format!("the verdict {verdict:?} does not give the widget's count {value}"))
+        Some(value)
+            if predict.guess == Guess::Number && !verdict.contains(&format!("counts {value} ")) =>
+        {
+            Err(format!(
+                "the verdict {verdict:?} does not give the widget's count {value}"
+            ))
         }
         _ => Ok(()),
     }
@@ -149,13 +163,21 @@ async fn answer_quiz(ctx: &Ctx<'_>, questions: &[Question]) -> Outcome {
     ctx.wait_text("#quiz-title", |t| t == "Check your understanding")
         .await?;
     for (i, q) in questions.iter().enumerate() {
-        let choice = if i == 0 { (q.answer + 1) % q.choices.len() } else { q.answer };
+        let choice = if i == 0 {
+            (q.answer + 1) % q.choices.len()
+        } else {
+            q.answer
+        };
         let fieldset = format!(".quiz-question:nth-of-type({})", i + 1);
         let legend = texts(ctx, &format!("{fieldset} legend")).await?;
         if legend.first().map(String::as_str) != Some(&format!("{}. {}", i + 1, q.question)) {
             return Err(format!("question {} reads {legend:?}", i + 1));
         }
-        click(ctx, &format!("{fieldset} label:nth-of-type({}) input", choice + 1)).await?;
+        click(
+            ctx,
+            &format!("{fieldset} label:nth-of-type({}) input", choice + 1),
+        )
+        .await?;
         click(ctx, &format!("{fieldset} .quiz-check")).await?;
         let feedback = ctx
             .wait_text(&format!("{fieldset} .quiz-feedback"), |t| !t.is_empty())
@@ -167,8 +189,10 @@ async fn answer_quiz(ctx: &Ctx<'_>, questions: &[Question]) -> Outcome {
         }
     }
     let n = questions.len();
-    ctx.wait_text(".quiz-score", |t| t.contains(&format!("You got {} of {n} right.", n - 1)))
-        .await?;
+    ctx.wait_text(".quiz-score", |t| {
+        t.contains(&format!("You got {} of {n} right.", n - 1))
+    })
+    .await?;
     let stored = ctx
         .js("return localStorage.getItem('bertlab.progress')")
         .await?;
@@ -182,7 +206,9 @@ async fn answer_quiz(ctx: &Ctx<'_>, questions: &[Question]) -> Outcome {
         .js("return document.querySelectorAll('.quiz-check').length")
         .await?;
     if open != Value::from(n) {
-        return Err(format!("after Try again, {open} questions can be checked, not {n}"));
+        return Err(format!(
+            "after Try again, {open} questions can be checked, not {n}"
+        ));
     }
     Ok(())
 }
@@ -199,7 +225,11 @@ pub async fn quiz_link_and_glossary(ctx: &Ctx<'_>) -> Outcome {
     }
     let legends = texts(ctx, ".quiz-question legend").await?;
     if legends.len() != quiz(lesson).len() {
-        return Err(format!("{} questions shown, the lesson has {}", legends.len(), quiz(lesson).len()));
+        return Err(format!(
+            "{} questions shown, the lesson has {}",
+            legends.len(),
+            quiz(lesson).len()
+        ));
     }
 
     ctx.open("/beginner/why-bert-mattered").await?;
@@ -217,7 +247,8 @@ pub async fn quiz_link_and_glossary(ctx: &Ctx<'_>) -> Outcome {
         })
         .ok_or_else(|| format!("'{first}' is marked but is no glossary term"))?;
     // Hidden until the term has focus (keyboard or tap), then the definition shows.
-    let shown = "return getComputedStyle(document.querySelector('article.step .term .term-tip')).display";
+    let shown =
+        "return getComputedStyle(document.querySelector('article.step .term .term-tip')).display";
     if ctx.js(shown).await? != Value::from("none") {
         return Err("a definition shows before its term is focused".into());
     }

@@ -104,7 +104,10 @@ mod tests {
         let probabilities = vec![vec![0.9, 0.1], vec![0.6, 0.4], vec![0.2, 0.8]];
         let scored = ClassMetrics::score(&truth, &probabilities);
         assert_eq!(scored.predicted, vec![0, 0, 1]);
-        assert_eq!(scored.metrics, ClassMetrics::from_probabilities(&truth, &probabilities));
+        assert_eq!(
+            scored.metrics,
+            ClassMetrics::from_probabilities(&truth, &probabilities)
+        );
         assert!((scored.metrics.accuracy - 2.0 / 3.0).abs() < 1e-12);
     }
 }

@@ -324,7 +324,10 @@ impl FineTuner {
                 set.labels
             )));
         }
-        Ok(ClassMetrics::score(&set.label_ids, &self.predict(&set.texts)?))
+        Ok(ClassMetrics::score(
+            &set.label_ids,
+            &self.predict(&set.texts)?,
+        ))
     }
 }
 
