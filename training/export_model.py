@@ -108,8 +108,9 @@ def plot(metrics: list[dict], out: Path, title: str):
     plt.close(fig)
 
 
-def ablation_section(args, run: Path, metrics: list[dict], manifest: dict) -> list[str]:
-    """The main run against a run without one source, both at the ablation's last evaluated update (same schedule)."""
+def ablation_section(args, metrics: list[dict], manifest: dict, n: int) -> list[str]:
+    """The main run against a run without one source, both at the ablation's last evaluated update (same
+    schedule); `n` is the number of cloze sentences."""
     ab = Path(args.ablation)
     with open(ab / "metrics.csv") as f:
         ab_rows = [r for r in csv.DictReader(f) if r["valid_loss"]]
@@ -127,7 +128,6 @@ def ablation_section(args, run: Path, metrics: list[dict], manifest: dict) -> li
     for label, r in ((f"all sources (this model's run)", full), (f"without {name}", last)):
         out.append(f"| {label} | {int(r['tokens']):,} | {float(r['valid_ppl']):.2f} | {100 * float(r['valid_acc']):.1f} % | "
                    f"{100 * float(r['cloze_top1']):.1f} % | {100 * float(r['cloze_top5']):.1f} % |")
-    n = len(load_cloze(Path(args.cloze)))
     out.append("")
     out.append(f"One run per side and {n} cloze sentences (one sentence is {100 / n:.1f} points): differences of a few "
                "points are within what another seed could give, so read the table as the direction of an effect, not its size.")
@@ -271,7 +271,7 @@ def main(argv=None):
     for (s, want_), p in zip(DEMOS, demo_preds):
         w(f"| {s} | {', '.join(p)} | {'✓' if want_ & set(p) else '✗'} |")
     w("")
-    ablation_lines = ablation_section(args, run, metrics, manifest) if args.ablation else []
+    ablation_lines = ablation_section(args, metrics, manifest, len(items)) if args.ablation else []
     L.extend(ablation_lines)
     w("## Training curve\n\n![MLM loss against tokens seen](curve.png)\n")
     w("`curve.png`: training MLM loss (faint: means over 10 updates; bold: running average, weight 0.9) and validation MLM loss (dots) against tokens seen.\n")

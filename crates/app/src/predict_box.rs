@@ -35,9 +35,9 @@ pub fn PredictThenReveal(
             committed.set(Some(guess));
         }
     };
-    let (kind, hint) = match predict.guess {
-        Guess::Word => ("text", "a word"),
-        Guess::Number => ("text", "a whole number"),
+    let hint = match predict.guess {
+        Guess::Word => "a word",
+        Guess::Number => "a whole number",
     };
     view! {
         <section class="predict" aria-labelledby="predict-title">
@@ -45,7 +45,7 @@ pub fn PredictThenReveal(
             <p>{predict.question}</p>
             <form class="predict-form" on:submit=commit>
                 <label>{format!("Your guess ({hint})")}
-                    <input id="predict-guess" type=kind autocomplete="off"
+                    <input id="predict-guess" type="text" autocomplete="off"
                         inputmode=(predict.guess == Guess::Number).then_some("numeric")
                         disabled=move || committed.get().is_some()
                         prop:value=move || draft.get()

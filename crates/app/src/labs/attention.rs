@@ -59,17 +59,18 @@ pub fn AttentionWidget(
         },
     );
     // The enlarged head's weights, for a step that asks where a word looks.
-    publish_answers(result, move |view: &AttentionView| {
+    publish_answers(move || {
+        let view = result.get()?.ok()?;
         let (layer, head) = state.with(|s| (s.layer, s.head));
-        Observation::Attention {
-            pieces: view.pieces.clone(),
+        Some(Observation::Attention {
             weights: view
                 .weights
                 .get(layer)
                 .and_then(|l| l.get(head))
                 .cloned()
                 .unwrap_or_default(),
-        }
+            pieces: view.pieces,
+        })
     });
     let field = move |name: &'static str| (policy.hidden(name), policy.locked(name));
     let (hide_text, lock_text) = field("text");

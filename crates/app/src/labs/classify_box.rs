@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 
+use super::ProbabilityRows;
 use crate::client::{self, WorkerStatus};
 use bertlab_protocol::messages::{JobId, Outcome, Reply, Request};
 
@@ -66,15 +67,7 @@ fn LabelTable(
     view! {
         <table class="guesses" id="classify-labels">
             <caption>"The model's answer"</caption>
-            <tbody>
-                {labels.into_iter().map(|(label, p)| view! {
-                    <tr>
-                        <th scope="row">{label}</th>
-                        <td class="bar-cell"><span class="bar" style=format!("width: {:.1}%", (p * 100.0).clamp(0.0, 100.0))></span></td>
-                        <td class="num">{format!("{:.1}%", p * 100.0)}</td>
-                    </tr>
-                }).collect_view()}
-            </tbody>
+            <tbody><ProbabilityRows rows=labels full_bar=1.0 /></tbody>
         </table>
     }
 }

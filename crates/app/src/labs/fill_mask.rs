@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use crate::lab_state::{mask_word, FillMaskState};
-use crate::labs::{publish_answers, ModelPicker, NumberField};
+use crate::labs::{publish_answers, ModelPicker, NumberField, ProbabilityRows};
 use crate::prediction::Observation;
 use crate::url_state::ControlPolicy;
 use crate::worker_query::use_worker_answer;
@@ -35,18 +35,22 @@ pub fn FillMaskWidget(
             _ => None,
         },
     );
-    publish_answers(result, |view: &FillMaskView| Observation::Ranked {
-        words: view
-            .masks
-            .first()
-            .map(|m| {
-                m.candidates
-                    .iter()
-                    .map(|c| (c.piece.clone(), c.probability))
-                    .collect()
-            })
-            .unwrap_or_default(),
-        share: "probability",
+    publish_answers(move || {
+        let view = result.get()?.ok()?;
+        Some(Observation::Ranked {
+            words: view
+                .masks
+                .into_iter()
+                .next()
+                .map(|m| {
+                    m.candidates
+                        .into_iter()
+                        .map(|c| (c.piece, c.probability))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            share: "probability",
+        })
     });
     let models = use_worker_answer(
         || Some(Request::ListModels),
@@ -165,28 +169,16 @@ fn MaskGuesses(
 ) -> impl IntoView {
     let title = number.map_or("Guesses".to_string(), |n| format!("Guesses for mask {n}"));
     // Bars are scaled to the best guess so small probabilities stay visible; the numbers are absolute.
-    let top = prediction
+    let top = prediction.candidates.first().map_or(1.0, |c| c.probability);
+    let rows = prediction
         .candidates
-        .first()
-        .map_or(1.0, |c| c.probability)
-        .max(f32::MIN_POSITIVE);
+        .into_iter()
+        .map(|c| (c.piece, c.probability))
+        .collect();
     view! {
         <table class="guesses">
             <caption>{title}<span class="meta block">"bar length relative to the top guess"</span></caption>
-            <tbody>
-                {prediction.candidates.into_iter().map(|c| {
-                    let percent = c.probability * 100.0;
-                    view! {
-                        <tr>
-                            <th scope="row"><code>{c.piece}</code></th>
-                            <td class="bar-cell">
-                                <span class="bar" style=format!("width: {:.1}%", (c.probability / top * 100.0).clamp(0.0, 100.0))></span>
-                            </td>
-                            <td class="num">{format!("{percent:.1}%")}</td>
-                        </tr>
-                    }
-                }).collect_view()}
-            </tbody>
+            <tbody><ProbabilityRows rows=rows full_bar=top code=true /></tbody>
         </table>
     }
 }

@@ -73,7 +73,7 @@ struct Run {
     /// The latest run that trained an encoder (the worker keeps its model for "Classify my message").
     trained: RwSignal<Option<JobId>>,
     /// The latest run finished in this view, for a lesson step that asks for a guess first.
-    finished: RwSignal<Option<Result<SheetRow, String>>>,
+    finished: RwSignal<Option<SheetRow>>,
 }
 
 impl Run {
@@ -183,7 +183,7 @@ impl Run {
             }
         ));
         let trained_encoder = row.approach.regime().is_some();
-        self.finished.set(Some(Ok(row.clone())));
+        self.finished.set(Some(row.clone()));
         self.sheet.update(|rows| rows.push(row));
         save_sheet(&self.sheet.get_untracked());
         self.state.set(RunState::Idle);
@@ -212,9 +212,12 @@ pub fn FineTuneWidget(
     policy: ControlPolicy,
 ) -> impl IntoView {
     let run = Run::new(expect_context::<RwSignal<WorkerStatus>>());
-    publish_answers(run.finished, |row: &SheetRow| Observation::Count {
-        value: (row.accuracy * 100.0).round() as u64,
-        what: "percent accuracy on the held-out messages",
+    publish_answers(move || {
+        let accuracy = run.finished.with(|row| row.as_ref().map(|r| r.accuracy))?;
+        Some(Observation::Count {
+            value: (accuracy * 100.0).round() as u64,
+            what: "percent accuracy on the held-out messages",
+        })
     });
     // The user's own CSV (name, text); the shipped set when `None`.
     let csv = RwSignal::new(None::<(String, String)>);

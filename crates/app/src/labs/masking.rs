@@ -35,9 +35,19 @@ pub fn MaskingWidget(
             _ => None,
         },
     );
-    publish_answers(grid, |grid: &MaskingGrid| Observation::Count {
-        value: grid.epochs.last().map_or(0, |e| e.distinct_targets),
-        what: "tokens that were ever a target",
+    publish_answers(move || {
+        let distinct = grid.with(|g| {
+            g.as_ref()?
+                .as_ref()
+                .ok()?
+                .epochs
+                .last()
+                .map(|e| e.distinct_targets)
+        })?;
+        Some(Observation::Count {
+            value: distinct,
+            what: "tokens that were ever a target",
+        })
     });
     view! {
         <div class="lab masking-lab">

@@ -45,23 +45,53 @@ pub fn chart_figure(series: &[Series], caption: &str, x_label: &str, y_label: &s
     }
 }
 
+/// Table rows of a name, a bar and a percentage, for each `(name, probability)`: the bar is
+/// `probability / full_bar` of the cell (1 for absolute bars), the number always absolute.
+#[component]
+pub fn ProbabilityRows(
+    /// (name, probability), in the order shown.
+    rows: Vec<(String, f32)>,
+    /// The probability that fills the whole bar.
+    full_bar: f32,
+    /// Show names as code (model pieces) rather than as words (labels).
+    #[prop(optional)]
+    code: bool,
+) -> impl IntoView {
+    let full_bar = full_bar.max(f32::MIN_POSITIVE);
+    rows.into_iter()
+        .map(|(name, p)| {
+            let name = if code {
+                view! { <code>{name}</code> }.into_any()
+            } else {
+                name.into_any()
+            };
+            view! {
+                <tr>
+                    <th scope="row">{name}</th>
+                    <td class="bar-cell">
+                        <span class="bar" style=format!("width: {:.1}%", (p / full_bar * 100.0).clamp(0.0, 100.0))></span>
+                    </td>
+                    <td class="num">{format!("{:.1}%", p * 100.0)}</td>
+                </tr>
+            }
+        })
+        .collect_view()
+}
+
 /// Where a widget reports what it computed, when a lesson step scores a student's guess against it
 /// (provided by the step's predict-then-reveal box; absent elsewhere).
 #[derive(Debug, Clone, Copy)]
 pub struct Observed(pub RwSignal<Option<Observation>>);
 
-/// Reports each new answer of a widget, turned into an [`Observation`], to the step that asked for a
-/// guess, if any.
-pub fn publish_answers<T: Clone + Send + Sync + 'static>(
-    answer: RwSignal<Option<Result<T, String>>>,
-    observe: impl Fn(&T) -> Observation + 'static,
-) {
+/// Reports each new answer of a widget to the step that asked for a guess, if any: `observe` reads
+/// the widget's answer (reactively) and gives `None` until there is one.
+pub fn publish_answers(observe: impl Fn() -> Option<Observation> + 'static) {
     let Some(Observed(observed)) = use_context::<Observed>() else {
         return;
     };
     Effect::new(move |_| {
-        if let Some(Ok(value)) = answer.get() {
-            observed.set(Some(observe(&value)));
+        if let Some(seen) = observe() {
+            observed.set(Some(seen));
         }
     });
 }

@@ -38,9 +38,12 @@ pub fn TokenizerWidget(
             _ => None,
         },
     );
-    publish_answers(result, |view: &TokenView| Observation::Count {
-        value: view.tokens.len() as u64,
-        what: "positions (pieces and markers)",
+    publish_answers(move || {
+        let positions = result.with(|r| Some(r.as_ref()?.as_ref().ok()?.tokens.len()))?;
+        Some(Observation::Count {
+            value: positions as u64,
+            what: "positions (pieces and markers)",
+        })
     });
     let compared = use_worker_answer(
         move || {

@@ -11,7 +11,7 @@ use bertlab_core::train::export::{export_files, ExportMetrics};
 use bertlab_core::train::finetune::{
     Approach, FineTuner, FinetuneConfig, Regime, Scored, SheetRow,
 };
-use bertlab_core::train::labelled::{parse_csv, LabelledSet, Split};
+use bertlab_core::train::labelled::{parse_csv, LabelledSet, Split, MISCLASSIFIED_KEPT};
 
 use super::model_dir;
 
@@ -102,9 +102,6 @@ pub fn run(args: Args) -> Result<()> {
     Ok(())
 }
 
-/// Wrongly labelled held-out messages each sheet row keeps.
-const ERROR_EXAMPLES: usize = 5;
-
 fn run_one(
     args: &Args,
     folder: &Path,
@@ -133,7 +130,7 @@ fn run_one(
             updates: BaselineConfig::default().epochs,
             stopped_early: false,
             note: String::new(),
-            errors: split.test.misclassified(&predicted, ERROR_EXAMPLES),
+            errors: split.test.misclassified(&predicted, MISCLASSIFIED_KEPT),
         });
     };
     let tuner = fine_tune(args, folder, &train, approach, regime)?;
@@ -168,7 +165,7 @@ fn run_one(
         updates: tuner.step(),
         stopped_early: false,
         note: String::new(),
-        errors: split.test.misclassified(&predicted, ERROR_EXAMPLES),
+        errors: split.test.misclassified(&predicted, MISCLASSIFIED_KEPT),
     })
 }
 

@@ -24,6 +24,10 @@ pub struct LabelledSet {
     pub labels: Vec<String>,
 }
 
+/// Wrongly labelled held-out messages a line of the experiment sheet keeps (for the technical
+/// note), in the lab and on the command line alike.
+pub const MISCLASSIFIED_KEPT: usize = 5;
+
 impl LabelledSet {
     /// The first `limit` examples whose `predicted` class id (one per example, in order) is wrong.
     pub fn misclassified(&self, predicted: &[usize], limit: usize) -> Vec<Misclassified> {

@@ -317,8 +317,8 @@ impl FineTuner {
 
     /// As [`FineTuner::evaluate`], keeping each example's predicted class id.
     pub fn score(&self, set: &LabelledSet) -> Result<Scored, TrainError> {
-        let labels = &self.model.encoder.config().labels;
-        if &set.labels != labels {
+        let labels = self.labels();
+        if set.labels != labels {
             return Err(TrainError::Data(format!(
                 "the evaluation set's labels {:?} differ from the model's {labels:?}",
                 set.labels

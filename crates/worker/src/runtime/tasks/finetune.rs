@@ -8,16 +8,13 @@ use bertlab_core::text::tokenizer::Tokenizer;
 use bertlab_core::train::baseline::{BagOfWords, BaselineConfig};
 use bertlab_core::train::export::{export_files, ExportMetrics};
 use bertlab_core::train::finetune::{Approach, FineTuner, FinetuneConfig, Scored, SheetRow};
-use bertlab_core::train::labelled::{parse_csv, LabelledSet};
+use bertlab_core::train::labelled::{parse_csv, LabelledSet, MISCLASSIFIED_KEPT};
 use bertlab_core::train::zip::stored_zip;
 use bertlab_protocol::messages::{FinetuneRequest, JobId, Outcome, TrainingPoint};
 
 use crate::runtime::assets::{fetch_bytes, ModelIndex};
 use crate::runtime::jobs::{JobContext, Stop};
 use crate::runtime::port::transfer_bytes;
-
-/// Wrongly labelled held-out messages a sheet row keeps for the technical note.
-const ERROR_EXAMPLES: usize = 5;
 
 thread_local! {
     /// The latest fine-tuned encoder, by the job that trained it, until it is exported or replaced
@@ -97,7 +94,7 @@ pub(super) async fn finetune(ctx: &JobContext, request: FinetuneRequest) -> Resu
         updates: tuner.step(),
         stopped_early,
         note,
-        errors: split.test.misclassified(&predicted, ERROR_EXAMPLES),
+        errors: split.test.misclassified(&predicted, MISCLASSIFIED_KEPT),
     };
     let metrics = ExportMetrics {
         base_model: name,
@@ -173,7 +170,7 @@ async fn bag_of_words(
         predicted,
     } = model.score(test);
     Ok(SheetRow {
-        errors: test.misclassified(&predicted, ERROR_EXAMPLES),
+        errors: test.misclassified(&predicted, MISCLASSIFIED_KEPT),
         approach: Approach::BagOfWords,
         model: String::new(),
         dataset: String::new(),
