@@ -78,7 +78,7 @@ def pct(a, n):
     return f"{100 * a / n:.1f} %"
 
 
-def plot(metrics: list[dict], out: Path, title: str):
+def plot(metrics: list[dict], out: Path, title: str, log_every: int):
     import matplotlib
 
     matplotlib.use("Agg")
@@ -89,7 +89,7 @@ def plot(metrics: list[dict], out: Path, title: str):
     fig, ax = plt.subplots(figsize=(7, 4), dpi=100)
     if tr:
         x, y = zip(*tr)
-        ax.plot(np.array(x) / 1e6, y, color="#9bb7d4", lw=1, label="training MLM loss (10-update means)")
+        ax.plot(np.array(x) / 1e6, y, color="#9bb7d4", lw=1, label=f"training MLM loss ({log_every}-update means)")
         ema, s = [], None
         for v in y:
             s = v if s is None else 0.9 * s + 0.1 * v
@@ -208,7 +208,8 @@ def main(argv=None):
 
     with open(run / "metrics.csv") as f:
         metrics = list(csv.DictReader(f))
-    plot(metrics, out / "curve.png", f"{args.name}: continued MLM pretraining")
+    log_every = targs.log_every
+    plot(metrics, out / "curve.png", f"{args.name}: continued MLM pretraining", log_every)
     manifest = json.loads(Path(args.corpus, "manifest.json").read_text())
 
     size = (out / "model.safetensors").stat().st_size
@@ -274,7 +275,7 @@ def main(argv=None):
     ablation_lines = ablation_section(args, metrics, manifest, len(items)) if args.ablation else []
     L.extend(ablation_lines)
     w("## Training curve\n\n![MLM loss against tokens seen](curve.png)\n")
-    w("`curve.png`: training MLM loss (faint: means over 10 updates; bold: running average, weight 0.9) and validation MLM loss (dots) against tokens seen.\n")
+    w(f"`curve.png`: training MLM loss (faint: means over {log_every} updates; bold: running average, weight 0.9) and validation MLM loss (dots) against tokens seen.\n")
     w("## Data\n")
     base = manifest["base"]
     w(f"- training text: `{targs.train}`; validation text: `{targs.valid}`")
