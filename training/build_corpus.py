@@ -13,6 +13,9 @@ Added sources (Debian packages, fetched with `apt-get download`, unpacked with `
 - fortunes: `fortunes` and `fortunes-min` (fortune-mod data files; BSD-3-Clause per the package's
   copyright file). Quotations, proverbs, jokes and short dialogues: short, everyday sentences. The
   individual quotations keep their authors' rights, so the text is train only, never committed.
+- ding: `trans-de-en` (Frank Richter's German-English dictionary for Ding; GPL-2+). Only the English
+  example sentences of its entries ("Er öffnete das Fenster. :: He opened the window."): modern,
+  everyday usage, the register the cloze benchmark asks about. GPL text: train only, never committed.
 
 It also writes, beside the corpus, `sentence-hashes.u64`: the sorted, unique 64-bit hashes of every
 normalised sentence of the training and validation text (see `normalise`/`sentences`), the file that
@@ -56,6 +59,18 @@ EXTRA = [
                 "lines, '-- author' attribution lines dropped, lines joined, entries with under 70 % letters "
                 "or spaces dropped; one entry per line",
     },
+    {
+        "name": "ding",
+        "registry": "debian",
+        "packages": ["trans-de-en"],
+        "licence": "GPL-2+ (Ding's de-en dictionary, (c) Frank Richter 1999-2022, Debian copyright file): train only, "
+                   "never commit its text",
+        "redistributable": False,
+        "rule": "usr/share/trans/de-en: the English side of each entry (after ' :: '), split at '|' and ';', "
+                "{...} and [...] annotations removed, curly quotes made straight; kept: pieces of 4 or more words "
+                "that start with a capital or a quote, end with . ? ! or a quote, are over 80 % letters or spaces "
+                "and hold no '/' or '~' (placeholders such as sth/sb stay); exact repeats dropped; one per line",
+    },
 ]
 
 
@@ -95,6 +110,32 @@ def fortunes(cache: Path) -> tuple[list[str], dict]:
     return entries, versions
 
 
+DING_SENTENCE = re.compile(r"^[\"'A-Z].*[.?!\"']$")
+
+
+def ding(cache: Path) -> tuple[list[str], dict]:
+    root, ver = apt_fetch("trans-de-en", cache)
+    out, seen = [], set()
+    for line in (root / "usr/share/trans/de-en").read_text(encoding="utf-8").splitlines():
+        if line.startswith("#") or " :: " not in line:
+            continue
+        for field in line.split(" :: ", 1)[1].split("|"):
+            for piece in field.split(";"):
+                s = re.sub(r"\{[^}]*\}|\[[^\]]*\]", "", piece)
+                s = s.replace("\u2019", "'").replace("\u2018", "'").replace("\u201c", '"').replace("\u201d", '"')
+                s = re.sub(r"\s+", " ", s).strip()
+                if len(s.split()) < 4 or not DING_SENTENCE.match(s) or "/" in s or "~" in s:
+                    continue
+                if sum(c.isalpha() or c == " " for c in s) / len(s) <= 0.8 or s in seen:
+                    continue
+                seen.add(s)
+                out.append(s)
+    return out, {"trans-de-en": ver}
+
+
+READERS = {"fortunes": fortunes, "ding": ding}
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--base", required=True, help="a `bertlab corpus` output folder (train.txt, valid.txt, manifest.json)")
@@ -104,6 +145,8 @@ def main(argv=None):
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--cloze", default=str(ROOT / "tests/data/cloze.tsv"))
     p.add_argument("--hashes", default=None, help="where to write the sentence hashes (default OUT/sentence-hashes.u64)")
+    p.add_argument("--added", action="append", choices=[e["name"] for e in EXTRA], default=None, metavar="SOURCE",
+                   help="an added source to include (repeatable; default: all of " + ", ".join(e["name"] for e in EXTRA) + ")")
     p.add_argument("--weight", action="append", default=[], metavar="SOURCE=W",
                    help="sampling weight of a source's training documents (default 1): W < 1 keeps that fraction "
                         "of its documents (seeded), W > 1 repeats each document int(W) times plus one more with "
@@ -123,24 +166,31 @@ def main(argv=None):
 
     manifest = json.loads(base.joinpath("manifest.json").read_text())
     added = []
-    extra_train, extra_valid = [], []
-    for spec in EXTRA:
-        entries, versions = fortunes(cache)
+    extra_valid = []
+    extra_train = {}
+    cloze_needles = {" " + f + " " for _, f in cloze_filled(Path(args.cloze))}
+    chosen = [e for e in EXTRA if args.added is None or e["name"] in args.added]
+    for spec in chosen:
+        entries, versions = READERS[spec["name"]](cache)
         rng = random.Random(f"{args.seed}-{spec['name']}")
-        tr, va, dup = [], [], 0
+        tr, va, dup, overlaps = [], [], 0, 0
         for e in entries:
             k = normalise(e)
             if not k or k in seen:
                 dup += 1
                 continue
+            # a benchmark sentence that happens to be in a source is dropped from it, never trained on
+            if any(f in " " + k + " " for f in cloze_needles):
+                overlaps += 1
+                continue
             seen.add(k)
             (va if rng.random() < args.valid_fraction else tr).append(e)
-        info = dict(spec, versions=versions, entries=len(entries), duplicates_dropped=dup,
+        info = dict(spec, versions=versions, entries=len(entries), duplicates_dropped=dup, cloze_overlaps_dropped=overlaps,
                     train_words=sum(len(x.split()) for x in tr), valid_words=sum(len(x.split()) for x in va))
         added.append(info)
-        print(f"{spec['name']}: {len(entries)} entries, {dup} duplicates dropped, {info['train_words']} train words, "
+        print(f"{spec['name']}: {len(entries)} entries, {dup} duplicates and {overlaps} cloze sentences dropped, {info['train_words']} train words, "
               f"{info['valid_words']} valid words", flush=True)
-        extra_train += tr
+        extra_train[spec["name"]] = tr
         extra_valid += va
 
     # split the base training text back into its sources' documents (bertlab corpus writes them in
@@ -153,8 +203,9 @@ def main(argv=None):
         by_source[name] = docs[i : i + c]
         i += c
     # the added sources as documents of 200 entries
-    for spec in EXTRA:
-        by_source[spec["name"]] = ["\n".join(extra_train[j : j + 200]) for j in range(0, len(extra_train), 200)]
+    for spec in chosen:
+        tr = extra_train[spec["name"]]
+        by_source[spec["name"]] = ["\n".join(tr[j : j + 200]) for j in range(0, len(tr), 200)]
     wrng = random.Random(f"{args.seed}-weights")
     out_docs, weighted = [], {}
     for name, ds in by_source.items():

@@ -43,6 +43,8 @@ def parse_args(argv=None):
     p.add_argument("--valid", required=True)
     p.add_argument("--init", required=True, help="model folder to start from (config.json, model.safetensors, tokenizer.json)")
     p.add_argument("--out", required=True)
+    p.add_argument("--init-run", default=None, help="a finished run folder whose weights (ckpt.pt) this run starts from instead of "
+                   "--init's; --init still gives the config and tokenizer. A second stage: fresh optimizer, schedule and data order")
     p.add_argument("--steps", type=int, required=True, help="total updates (the schedule's length)")
     p.add_argument("--warmup", type=int, default=300)
     p.add_argument("--batch-size", type=int, default=32)
@@ -282,8 +284,13 @@ def main(argv=None):
         rng.bit_generator.state = state["np_rng"]
         print(f"resumed at update {state['step']} (epoch {state['epoch']}, position {state['pos']})", flush=True)
     else:
-        missing = load_weights(model, Path(args.init))
-        print(f"initialised from {args.init}; not in the folder (fresh): {missing}", flush=True)
+        if args.init_run:
+            model.load_state_dict(torch.load(Path(args.init_run) / "ckpt.pt", weights_only=False, map_location="cpu")["model"])
+            missing = []
+            print(f"initialised from the run {args.init_run}", flush=True)
+        else:
+            missing = load_weights(model, Path(args.init))
+            print(f"initialised from {args.init}; not in the folder (fresh): {missing}", flush=True)
         if "cls.predictions.bias" in missing and args.bias_from_unigram:
             with torch.no_grad():
                 model.cls.predictions.bias.copy_(unigram_bias(train, cfg.vocab_size))
