@@ -1,7 +1,9 @@
 //! Multi-head self-attention returning its probabilities.
 
 use candle_core::{Module, Result, Tensor};
-use candle_nn::{Linear, VarBuilder};
+use candle_nn::VarBuilder;
+
+use super::nn::Linear;
 
 use super::config::EncoderConfig;
 use super::dropout::{Dropout, DropoutRng};

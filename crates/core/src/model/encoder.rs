@@ -5,7 +5,9 @@
 //! `num_hidden_groups` groups of `inner_group_num` layers, reused across the depth.
 
 use candle_core::{DType, Device, Module, Tensor};
-use candle_nn::{Linear, VarBuilder};
+use candle_nn::VarBuilder;
+
+use super::nn::Linear;
 
 use super::config::{EncoderConfig, Family};
 use super::dropout::DropoutRng;

@@ -9,7 +9,9 @@
 //! | span QA         | `qa_outputs`            | `qa_outputs`             | `qa_outputs`               | `qa_outputs`                    |
 
 use candle_core::{Module, Tensor};
-use candle_nn::{Linear, VarBuilder};
+use candle_nn::VarBuilder;
+
+use super::nn::Linear;
 
 use super::config::{Activation, EncoderConfig, Family};
 use super::dropout::{Dropout, DropoutRng};

@@ -4,7 +4,9 @@
 //! struct serves all of them, driven by a per-family [`LayerNames`] table.
 
 use candle_core::{Module, Result, Tensor};
-use candle_nn::{Linear, VarBuilder};
+use candle_nn::VarBuilder;
+
+use super::nn::Linear;
 
 use super::attention::{AttentionNames, SelfAttention};
 use super::config::{Activation, EncoderConfig, Family};

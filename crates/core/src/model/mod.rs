@@ -21,6 +21,7 @@ pub mod dropout;
 pub mod embeddings;
 pub mod encoder;
 pub mod error;
+pub mod fused;
 pub mod heads;
 pub mod layer;
 pub mod loss;

@@ -1,20 +1,22 @@
 //! Building blocks with HF initialisation and a differentiable/fast switch.
 //!
 //! candle-nn's fused LayerNorm and softmax kernels have no backward pass: gradients silently stop
-//! at them. [`Mode`] therefore picks the fused kernels only when no gradient is wanted.
+//! at them. [`Mode`] therefore picks them only when no gradient is wanted, and the project's own
+//! kernels with a backward ([`super::fused`]) otherwise.
 
-use candle_core::{Result, Tensor, D};
+use candle_core::{Module, Result, Tensor};
 use candle_nn::{Init, VarBuilder};
 
 use super::config::Activation;
+use super::fused;
 
 /// How a forward pass runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Mode {
-    /// Inference: dropout off, fused kernels (no gradients through LayerNorm/softmax).
+    /// Inference: dropout off, candle's fused kernels (no gradients through LayerNorm/softmax).
     #[default]
     Eval,
-    /// Training: dropout on, every op differentiable.
+    /// Training: dropout on, every op differentiable (the project's fused kernels with a backward).
     Train,
     /// Dropout off but every op differentiable (gradient saliency, deterministic fine-tuning checks).
     Grad,
@@ -30,13 +32,53 @@ impl Mode {
     }
 }
 
+/// `nn.Linear`: `x · Wᵀ + b`, with the bias added by [`fused::add_bias`] (a contiguous
+/// column sum backward instead of candle's strided broadcast reduction).
+#[derive(Debug, Clone)]
+pub struct Linear {
+    weight: Tensor,
+    bias: Option<Tensor>,
+}
+
+impl Linear {
+    pub fn new(weight: Tensor, bias: Option<Tensor>) -> Linear {
+        Linear { weight, bias }
+    }
+
+    /// `[out, in]`
+    pub fn weight(&self) -> &Tensor {
+        &self.weight
+    }
+
+    pub fn bias(&self) -> Option<&Tensor> {
+        self.bias.as_ref()
+    }
+}
+
+impl Module for Linear {
+    fn forward(&self, xs: &Tensor) -> Result<Tensor> {
+        // a contiguous input folds its leading dimensions into one matmul (a broadcast matmul is
+        // much slower on the CPU); the weight's transpose is a view the matmul reads as is
+        let w = self.weight.t()?;
+        let ys = match xs.dims() {
+            [lead @ .., m, k] if !lead.is_empty() && xs.is_contiguous() => {
+                let rows = lead.iter().product::<usize>() * m;
+                let mut dims = lead.to_vec();
+                dims.extend([*m, self.weight.dim(0)?]);
+                xs.reshape((rows, *k))?.matmul(&w)?.reshape(dims)?
+            }
+            [lead @ .., _, _] if !lead.is_empty() => xs.matmul(&w.broadcast_left(lead)?)?,
+            _ => xs.matmul(&w)?,
+        };
+        match &self.bias {
+            Some(b) => fused::add_bias(&ys, b),
+            None => Ok(ys),
+        }
+    }
+}
+
 /// `nn.Linear` with HF init: weight ~ N(0, std), bias 0.
-pub fn linear(
-    in_dim: usize,
-    out_dim: usize,
-    std: f64,
-    vb: VarBuilder,
-) -> Result<candle_nn::Linear> {
+pub fn linear(in_dim: usize, out_dim: usize, std: f64, vb: VarBuilder) -> Result<Linear> {
     let weight = vb.get_with_hints(
         (out_dim, in_dim),
         "weight",
@@ -46,7 +88,7 @@ pub fn linear(
         },
     )?;
     let bias = vb.get_with_hints(out_dim, "bias", Init::Const(0.))?;
-    Ok(candle_nn::Linear::new(weight, Some(bias)))
+    Ok(Linear::new(weight, Some(bias)))
 }
 
 /// `nn.Embedding` with HF init: N(0, std).
@@ -91,13 +133,7 @@ impl LayerNorm {
 
     pub fn forward(&self, xs: &Tensor, mode: Mode) -> Result<Tensor> {
         if mode.differentiable() {
-            let mean = xs.mean_keepdim(D::Minus1)?;
-            let centered = xs.broadcast_sub(&mean)?;
-            let var = centered.sqr()?.mean_keepdim(D::Minus1)?;
-            centered
-                .broadcast_div(&(var + self.eps)?.sqrt()?)?
-                .broadcast_mul(&self.weight)?
-                .broadcast_add(&self.bias)
+            fused::layer_norm(xs, &self.weight, &self.bias, self.eps)
         } else {
             candle_nn::ops::layer_norm(&xs.contiguous()?, &self.weight, &self.bias, self.eps as f32)
         }
@@ -107,7 +143,7 @@ impl LayerNorm {
 /// Softmax over the last dimension.
 pub fn softmax_last(xs: &Tensor, mode: Mode) -> Result<Tensor> {
     if mode.differentiable() {
-        candle_nn::ops::softmax(xs, D::Minus1)
+        fused::softmax_last_dim(xs)
     } else {
         candle_nn::ops::softmax_last_dim(&xs.contiguous()?)
     }
@@ -116,7 +152,7 @@ pub fn softmax_last(xs: &Tensor, mode: Mode) -> Result<Tensor> {
 impl Activation {
     pub fn forward(self, xs: &Tensor) -> Result<Tensor> {
         match self {
-            Activation::Gelu => xs.gelu_erf(),
+            Activation::Gelu => fused::gelu_erf(xs),
             Activation::GeluNew => xs.gelu(),
             Activation::Relu => xs.relu(),
             Activation::Silu => xs.silu(),

@@ -2,7 +2,6 @@
 //! transformer layer, MLM head), and the kernel launches that read them.
 
 use candle_core::Tensor;
-use candle_nn::Linear;
 use wgpu::util::DeviceExt;
 
 use crate::gpu::context::{GpuContext, GpuError};
@@ -10,7 +9,7 @@ use crate::gpu::kernels::{linear_kernel, Dispatch, Kernel};
 use crate::model::config::Activation;
 use crate::model::embeddings::Embeddings;
 use crate::model::layer::Layer;
-use crate::model::nn::LayerNorm;
+use crate::model::nn::{LayerNorm, Linear};
 use crate::model::MlmHead;
 
 /// A read-only storage buffer holding `data`.

@@ -1,0 +1,102 @@
+//! GELU with the exact Gaussian CDF, `x · Φ(x)`, and its derivative `Φ(x) + x · φ(x)`.
+//!
+//! Both need `e^{−x²/2}` once: it is φ up to a constant and, as `e^{−(x/√2)²}`, the factor erf's
+//! approximation takes.
+
+use candle_core::{CpuStorage, CustomOp1, CustomOp2, Layout, Result, Shape, Tensor};
+
+use super::{contiguous_f32, math};
+
+const FRAC_1_SQRT_2: f32 = std::f32::consts::FRAC_1_SQRT_2;
+/// 1/√(2π)
+const FRAC_1_SQRT_2PI: f32 = 0.398_942_3;
+
+/// GELU (erf form, BERT's `gelu`), differentiable.
+pub fn gelu_erf(xs: &Tensor) -> Result<Tensor> {
+    xs.contiguous()?.apply_op1(Gelu)
+}
+
+/// (Φ(x), φ(x))
+#[inline(always)]
+fn cdf_pdf(x: f32) -> (f32, f32) {
+    let g = math::exp(-0.5 * x * x);
+    (
+        0.5 * (1.0 + math::erf_with(x * FRAC_1_SQRT_2, g)),
+        FRAC_1_SQRT_2PI * g,
+    )
+}
+
+struct Gelu;
+
+impl CustomOp1 for Gelu {
+    fn name(&self) -> &'static str {
+        "gelu-erf"
+    }
+
+    fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> Result<(CpuStorage, Shape)> {
+        let xs = contiguous_f32(storage, layout, self.name())?;
+        let out = xs.iter().map(|&x| x * cdf_pdf(x).0).collect();
+        Ok((CpuStorage::F32(out), layout.shape().clone()))
+    }
+
+    fn bwd(&self, xs: &Tensor, _res: &Tensor, grad: &Tensor) -> Result<Option<Tensor>> {
+        Ok(Some(
+            xs.apply_op2_no_bwd(&grad.contiguous()?, &GeluBackward)?,
+        ))
+    }
+}
+
+/// (x, dy) → dx.
+struct GeluBackward;
+
+impl CustomOp2 for GeluBackward {
+    fn name(&self) -> &'static str {
+        "gelu-erf-backward"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let xs = contiguous_f32(s1, l1, self.name())?;
+        let dys = contiguous_f32(s2, l2, self.name())?;
+        let out = xs
+            .iter()
+            .zip(dys)
+            .map(|(&x, &dy)| {
+                let (cdf, pdf) = cdf_pdf(x);
+                dy * (cdf + x * pdf)
+            })
+            .collect();
+        Ok((CpuStorage::F32(out), l1.shape().clone()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::check::{gradient_matches_differences, max_diff};
+    use super::*;
+    use candle_core::{Device, Var};
+
+    #[test]
+    fn agrees_with_candle_forward_and_backward() {
+        let dev = Device::Cpu;
+        let vals: Vec<f32> = (0..400).map(|i| (i as f32 - 200.0) / 25.0).collect();
+        let x = Var::from_tensor(&Tensor::from_slice(&vals, (20, 20), &dev).unwrap()).unwrap();
+        let ours = gelu_erf(&x).unwrap();
+        let theirs = x.gelu_erf().unwrap();
+        assert!(max_diff(&ours, &theirs) < 1e-5);
+        let g1 = ours.sum_all().unwrap().backward().unwrap();
+        let g2 = theirs.sum_all().unwrap().backward().unwrap();
+        assert!(max_diff(g1.get(&x).unwrap(), g2.get(&x).unwrap()) < 1e-5);
+    }
+
+    #[test]
+    fn gradient_matches_finite_differences() {
+        let vals: Vec<f32> = (0..9).map(|i| i as f32 - 4.3).collect();
+        gradient_matches_differences(&vals, &[9], |x| gelu_erf(x).unwrap());
+    }
+}

@@ -1,0 +1,102 @@
+//! Training kernels with their own backward pass: LayerNorm, softmax over the last dimension, GELU
+//! (erf) and a bias added to every row.
+//!
+//! Composed from candle primitives, each of these is 5–12 tensor ops forward and more backward, every
+//! one a pass over the activations with a fresh allocation; candle's own fused LayerNorm and softmax
+//! have no backward at all. Here each is one pass forward and one pass backward over contiguous f32
+//! rows, with an `exp` and an `erf` written so that the loops vectorise (SSE/AVX natively, SIMD128 in
+//! wasm). The results agree with the composed ops within 1e-5 (see the tests beside each kernel).
+
+mod bias;
+mod gelu;
+mod layer_norm;
+pub(crate) mod math;
+mod softmax;
+
+use candle_core::backend::BackendStorage;
+use candle_core::{bail, CpuStorage, Layout, Result};
+
+pub use bias::add_bias;
+pub use gelu::gelu_erf;
+pub use layer_norm::layer_norm;
+pub use softmax::softmax_last_dim;
+
+/// The f32 elements a contiguous layout covers.
+fn contiguous_f32<'a>(storage: &'a CpuStorage, layout: &Layout, op: &str) -> Result<&'a [f32]> {
+    let CpuStorage::F32(data) = storage else {
+        bail!("{op} takes f32 tensors, got {:?}", storage.dtype())
+    };
+    match layout.contiguous_offsets() {
+        Some((start, end)) => Ok(&data[start..end]),
+        None => bail!("{op} takes contiguous tensors"),
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod check {
+    //! Finite-difference checks of a backward pass.
+    use candle_core::{Tensor, Var};
+
+    /// Compares `d(sum(f(x) · probe))/dx` from backprop with central differences at every element of
+    /// `x`, in f64 arithmetic on the f32 function (step 1e-2 keeps the f32 rounding noise small).
+    pub fn gradient_matches_differences(x: &[f32], shape: &[usize], f: impl Fn(&Tensor) -> Tensor) {
+        let dev = candle_core::Device::Cpu;
+        let var = Var::from_tensor(&Tensor::from_slice(x, shape, &dev).unwrap()).unwrap();
+        let out = f(var.as_tensor());
+        let probe: Vec<f32> = (0..out.elem_count())
+            .map(|i| ((i * 7 % 11) as f32 - 5.0) / 5.0)
+            .collect();
+        let probe = Tensor::from_slice(&probe, out.shape(), &dev).unwrap();
+        let objective = |t: &Tensor| -> f64 {
+            (f(t) * &probe)
+                .unwrap()
+                .sum_all()
+                .unwrap()
+                .to_scalar::<f32>()
+                .unwrap() as f64
+        };
+        let grads = (out * &probe)
+            .unwrap()
+            .sum_all()
+            .unwrap()
+            .backward()
+            .unwrap();
+        let analytic = grads
+            .get(var.as_tensor())
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .to_vec1::<f32>()
+            .unwrap();
+        let h = 1e-2f32;
+        for i in 0..x.len() {
+            let mut plus = x.to_vec();
+            plus[i] += h;
+            let mut minus = x.to_vec();
+            minus[i] -= h;
+            let fp = objective(&Tensor::from_slice(&plus, shape, &dev).unwrap());
+            let fm = objective(&Tensor::from_slice(&minus, shape, &dev).unwrap());
+            let numeric = (fp - fm) / (2.0 * h as f64);
+            let err = (numeric - analytic[i] as f64).abs();
+            assert!(
+                err < 2e-3 * (1.0 + numeric.abs()),
+                "element {i}: backprop {} vs differences {numeric}",
+                analytic[i]
+            );
+        }
+    }
+
+    /// The largest absolute difference between two tensors of the same shape.
+    pub fn max_diff(a: &Tensor, b: &Tensor) -> f32 {
+        (a - b)
+            .unwrap()
+            .abs()
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .max(0)
+            .unwrap()
+            .to_scalar::<f32>()
+            .unwrap()
+    }
+}
