@@ -11,6 +11,7 @@ mod train_tokenizer;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
+    bertlab_core::native_runtime::tune_for_training();
     match commands::run() {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(err) => {

@@ -25,6 +25,7 @@ const DEFAULT_CONFIG: &[u8] = include_bytes!("../../../models/bertlab-minilm-mlm
 const DEFAULT_ENCODER_STEPS: usize = 10;
 
 fn main() {
+    bertlab_core::native_runtime::tune_for_training();
     let started = Instant::now();
     let now = || started.elapsed().as_secs_f64() * 1000.0;
     let tokenizer = Tokenizer::from_bytes(TOKENIZER).expect("tokenizer");

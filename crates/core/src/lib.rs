@@ -5,5 +5,7 @@
 pub mod gpu;
 pub mod masking;
 pub mod model;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod native_runtime;
 pub mod text;
 pub mod train;
