@@ -5,7 +5,7 @@
 
 use candle_core::{CpuStorage, CustomOp2, Layout, Result, Shape, Tensor};
 
-use super::contiguous_f32;
+use super::{contiguous_f32, for_row_chunks};
 
 /// `xs + bias` with `bias` of shape `[dim]` added to every row of `xs`'s last dimension,
 /// differentiable with respect to both.
@@ -38,10 +38,17 @@ impl CustomOp2 for AddBias {
         let xs = contiguous_f32(s1, l1, self.name())?;
         let bias = contiguous_f32(s2, l2, self.name())?;
         let dim = check(l1, bias)?;
-        let mut out = xs.to_vec();
-        for row in out.chunks_exact_mut(dim) {
-            row.iter_mut().zip(bias).for_each(|(y, b)| *y += b);
-        }
+        let mut out = vec![0f32; xs.len()];
+        for_row_chunks(&mut out, dim, |first, ys| {
+            for (y, x) in ys
+                .chunks_exact_mut(dim)
+                .zip(xs[first * dim..].chunks_exact(dim))
+            {
+                for i in 0..dim {
+                    y[i] = x[i] + bias[i];
+                }
+            }
+        });
         Ok((CpuStorage::F32(out), l1.shape().clone()))
     }
 
@@ -85,33 +92,40 @@ mod tests {
     use super::*;
     use candle_core::{Device, Var};
 
+    /// On one chunk of rows and on a tensor large enough to be split over threads.
     #[test]
     fn agrees_with_broadcast_add_forward_and_backward() {
-        let dev = Device::Cpu;
-        let xv: Vec<f32> = (0..2 * 3 * 4).map(|i| i as f32 * 0.5 - 3.0).collect();
-        let x = Var::from_tensor(&Tensor::from_slice(&xv, (2, 3, 4), &dev).unwrap()).unwrap();
-        let b = Var::new(&[0.5f32, -1.0, 2.0, 0.25], &dev).unwrap();
-        let probe: Vec<f32> = (0..xv.len()).map(|i| (i % 7) as f32 - 3.0).collect();
-        let probe = Tensor::from_slice(&probe, (2, 3, 4), &dev).unwrap();
-        let ours = add_bias(&x, &b).unwrap();
-        let theirs = x.broadcast_add(&b).unwrap();
-        assert_eq!(max_diff(&ours, &theirs), 0.0);
-        let g1 = (ours * &probe)
-            .unwrap()
-            .sum_all()
-            .unwrap()
-            .backward()
-            .unwrap();
-        let g2 = (theirs * &probe)
-            .unwrap()
-            .sum_all()
-            .unwrap()
-            .backward()
-            .unwrap();
-        for v in [&x, &b] {
-            let (a, c) = (g1.get(v).unwrap(), g2.get(v).unwrap());
-            assert_eq!(a.dims(), c.dims());
-            assert!(max_diff(a, c) < 1e-6);
+        for (rows, dim) in [(6, 4), (300, 128)] {
+            let dev = Device::Cpu;
+            let xv: Vec<f32> = (0..rows * dim)
+                .map(|i| (i % 97) as f32 * 0.5 - 3.0)
+                .collect();
+            let x = Var::from_tensor(&Tensor::from_slice(&xv, (2, rows / 2, dim), &dev).unwrap())
+                .unwrap();
+            let bv: Vec<f32> = (0..dim).map(|i| (i % 5) as f32 * 0.75 - 1.0).collect();
+            let b = Var::from_tensor(&Tensor::from_slice(&bv, dim, &dev).unwrap()).unwrap();
+            let probe: Vec<f32> = (0..xv.len()).map(|i| (i % 7) as f32 - 3.0).collect();
+            let probe = Tensor::from_slice(&probe, (2, rows / 2, dim), &dev).unwrap();
+            let ours = add_bias(&x, &b).unwrap();
+            let theirs = x.broadcast_add(&b).unwrap();
+            assert_eq!(max_diff(&ours, &theirs), 0.0);
+            let g1 = (ours * &probe)
+                .unwrap()
+                .sum_all()
+                .unwrap()
+                .backward()
+                .unwrap();
+            let g2 = (theirs * &probe)
+                .unwrap()
+                .sum_all()
+                .unwrap()
+                .backward()
+                .unwrap();
+            for v in [&x, &b] {
+                let (a, c) = (g1.get(v).unwrap(), g2.get(v).unwrap());
+                assert_eq!(a.dims(), c.dims());
+                assert!(max_diff(a, c) < 1e-4);
+            }
         }
     }
 

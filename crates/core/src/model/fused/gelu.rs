@@ -5,7 +5,7 @@
 
 use candle_core::{CpuStorage, CustomOp1, CustomOp2, Layout, Result, Shape, Tensor};
 
-use super::{contiguous_f32, math};
+use super::{contiguous_f32, for_row_chunks, math};
 
 const FRAC_1_SQRT_2: f32 = std::f32::consts::FRAC_1_SQRT_2;
 /// 1/√(2π)
@@ -35,7 +35,12 @@ impl CustomOp1 for Gelu {
 
     fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> Result<(CpuStorage, Shape)> {
         let xs = contiguous_f32(storage, layout, self.name())?;
-        let out = xs.iter().map(|&x| x * cdf_pdf(x).0).collect();
+        let mut out = vec![0f32; xs.len()];
+        for_row_chunks(&mut out, 1, |first, ys| {
+            for (y, &x) in ys.iter_mut().zip(&xs[first..]) {
+                *y = x * cdf_pdf(x).0;
+            }
+        });
         Ok((CpuStorage::F32(out), layout.shape().clone()))
     }
 
@@ -63,14 +68,13 @@ impl CustomOp2 for GeluBackward {
     ) -> Result<(CpuStorage, Shape)> {
         let xs = contiguous_f32(s1, l1, self.name())?;
         let dys = contiguous_f32(s2, l2, self.name())?;
-        let out = xs
-            .iter()
-            .zip(dys)
-            .map(|(&x, &dy)| {
+        let mut out = vec![0f32; xs.len()];
+        for_row_chunks(&mut out, 1, |first, dxs| {
+            for ((dx, &x), &dy) in dxs.iter_mut().zip(&xs[first..]).zip(&dys[first..]) {
                 let (cdf, pdf) = cdf_pdf(x);
-                dy * (cdf + x * pdf)
-            })
-            .collect();
+                *dx = dy * (cdf + x * pdf);
+            }
+        });
         Ok((CpuStorage::F32(out), l1.shape().clone()))
     }
 }
@@ -81,17 +85,24 @@ mod tests {
     use super::*;
     use candle_core::{Device, Var};
 
+    /// On one chunk and on a tensor large enough to be split over threads.
     #[test]
     fn agrees_with_candle_forward_and_backward() {
-        let dev = Device::Cpu;
-        let vals: Vec<f32> = (0..400).map(|i| (i as f32 - 200.0) / 25.0).collect();
-        let x = Var::from_tensor(&Tensor::from_slice(&vals, (20, 20), &dev).unwrap()).unwrap();
-        let ours = gelu_erf(&x).unwrap();
-        let theirs = x.gelu_erf().unwrap();
-        assert!(max_diff(&ours, &theirs) < 1e-5);
-        let g1 = ours.sum_all().unwrap().backward().unwrap();
-        let g2 = theirs.sum_all().unwrap().backward().unwrap();
-        assert!(max_diff(g1.get(&x).unwrap(), g2.get(&x).unwrap()) < 1e-5);
+        for side in [20, 200] {
+            let dev = Device::Cpu;
+            let n = side * side;
+            let vals: Vec<f32> = (0..n)
+                .map(|i| (i as f32 - n as f32 / 2.0) * 16.0 / n as f32)
+                .collect();
+            let x =
+                Var::from_tensor(&Tensor::from_slice(&vals, (side, side), &dev).unwrap()).unwrap();
+            let ours = gelu_erf(&x).unwrap();
+            let theirs = x.gelu_erf().unwrap();
+            assert!(max_diff(&ours, &theirs) < 1e-5);
+            let g1 = ours.sum_all().unwrap().backward().unwrap();
+            let g2 = theirs.sum_all().unwrap().backward().unwrap();
+            assert!(max_diff(g1.get(&x).unwrap(), g2.get(&x).unwrap()) < 1e-5);
+        }
     }
 
     #[test]

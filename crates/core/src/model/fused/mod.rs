@@ -21,6 +21,41 @@ pub use gelu::gelu_erf;
 pub use layer_norm::layer_norm;
 pub use softmax::softmax_last_dim;
 
+/// Below this many elements a kernel runs on the calling thread: splitting costs more than it saves.
+#[cfg(not(target_arch = "wasm32"))]
+const PARALLEL_MIN: usize = 1 << 15;
+
+/// Calls `f(first_row, rows)` on consecutive chunks of whole `dim`-element rows of `out`, on all
+/// cores natively (rayon's pool, which gemm uses too) and in one go in wasm (one thread per worker),
+/// and returns each chunk's result in order (per-chunk partial sums, for reductions over rows).
+fn for_row_chunks<R: Send>(
+    out: &mut [f32],
+    dim: usize,
+    f: impl Fn(usize, &mut [f32]) -> R + Sync + Send,
+) -> Vec<R> {
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let rows = out.len() / dim.max(1);
+        if out.len() >= PARALLEL_MIN && rows > 1 {
+            use rayon::prelude::*;
+            let chunk_rows = rows.div_ceil(2 * rayon::current_num_threads()).max(1);
+            return out
+                .par_chunks_mut(chunk_rows * dim)
+                .enumerate()
+                .map(|(i, chunk)| f(i * chunk_rows, chunk))
+                .collect();
+        }
+    }
+    vec![f(0, out)]
+}
+
+/// Adds per-chunk partial sums into `total`.
+fn add_partials(total: &mut [f32], partials: &[Vec<f32>]) {
+    for part in partials {
+        total.iter_mut().zip(part).for_each(|(t, p)| *t += p);
+    }
+}
+
 /// The f32 elements a contiguous layout covers.
 fn contiguous_f32<'a>(storage: &'a CpuStorage, layout: &Layout, op: &str) -> Result<&'a [f32]> {
     let CpuStorage::F32(data) = storage else {

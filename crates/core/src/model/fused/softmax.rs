@@ -2,7 +2,7 @@
 
 use candle_core::{CpuStorage, CustomOp1, CustomOp2, Layout, Result, Shape, Tensor};
 
-use super::{contiguous_f32, math};
+use super::{contiguous_f32, for_row_chunks, math};
 
 /// Softmax of `xs` over its last dimension, differentiable.
 pub fn softmax_last_dim(xs: &Tensor) -> Result<Tensor> {
@@ -24,16 +24,21 @@ impl CustomOp1 for Softmax {
         let xs = contiguous_f32(storage, layout, self.name())?;
         let dim = last_dim(layout);
         let mut out = vec![0f32; xs.len()];
-        for (x, y) in xs.chunks_exact(dim).zip(out.chunks_exact_mut(dim)) {
-            let max = x.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-            let mut sum = 0f32;
-            for (y, &x) in y.iter_mut().zip(x) {
-                *y = math::exp(x - max);
-                sum += *y;
+        for_row_chunks(&mut out, dim, |first, ys| {
+            for (x, y) in xs[first * dim..]
+                .chunks_exact(dim)
+                .zip(ys.chunks_exact_mut(dim))
+            {
+                let max = x.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+                let mut sum = 0f32;
+                for (y, &x) in y.iter_mut().zip(x) {
+                    *y = math::exp(x - max);
+                    sum += *y;
+                }
+                let inv = 1.0 / sum;
+                y.iter_mut().for_each(|y| *y *= inv);
             }
-            let inv = 1.0 / sum;
-            y.iter_mut().for_each(|y| *y *= inv);
-        }
+        });
         Ok((CpuStorage::F32(out), layout.shape().clone()))
     }
 
@@ -63,16 +68,17 @@ impl CustomOp2 for SoftmaxBackward {
         let dys = contiguous_f32(s2, l2, self.name())?;
         let dim = last_dim(l1);
         let mut out = vec![0f32; ys.len()];
-        for ((y, dy), dx) in ys
-            .chunks_exact(dim)
-            .zip(dys.chunks_exact(dim))
-            .zip(out.chunks_exact_mut(dim))
-        {
-            let dot: f32 = y.iter().zip(dy).map(|(y, dy)| y * dy).sum();
-            for i in 0..dim {
-                dx[i] = y[i] * (dy[i] - dot);
+        for_row_chunks(&mut out, dim, |first, dxs| {
+            let rows_in = ys[first * dim..]
+                .chunks_exact(dim)
+                .zip(dys[first * dim..].chunks_exact(dim));
+            for ((y, dy), dx) in rows_in.zip(dxs.chunks_exact_mut(dim)) {
+                let dot: f32 = y.iter().zip(dy).map(|(y, dy)| y * dy).sum();
+                for i in 0..dim {
+                    dx[i] = y[i] * (dy[i] - dot);
+                }
             }
-        }
+        });
         Ok((CpuStorage::F32(out), l1.shape().clone()))
     }
 }
@@ -83,31 +89,35 @@ mod tests {
     use super::*;
     use candle_core::{Device, Var, D};
 
+    /// On one chunk of rows and on a tensor large enough to be split over threads.
     #[test]
     fn agrees_with_candle_forward_and_backward() {
-        let dev = Device::Cpu;
-        let vals: Vec<f32> = (0..2 * 3 * 7)
-            .map(|i| ((i * 37 % 23) as f32 - 11.0) / 3.0)
-            .collect();
-        let x = Var::from_tensor(&Tensor::from_slice(&vals, (2, 3, 7), &dev).unwrap()).unwrap();
-        let probe: Vec<f32> = (0..vals.len()).map(|i| (i % 5) as f32 - 2.0).collect();
-        let probe = Tensor::from_slice(&probe, (2, 3, 7), &dev).unwrap();
-        let ours = softmax_last_dim(&x).unwrap();
-        let theirs = candle_nn::ops::softmax(&x, D::Minus1).unwrap();
-        assert!(max_diff(&ours, &theirs) < 1e-6);
-        let g1 = (ours * &probe)
-            .unwrap()
-            .sum_all()
-            .unwrap()
-            .backward()
-            .unwrap();
-        let g2 = (theirs * &probe)
-            .unwrap()
-            .sum_all()
-            .unwrap()
-            .backward()
-            .unwrap();
-        assert!(max_diff(g1.get(&x).unwrap(), g2.get(&x).unwrap()) < 1e-5);
+        for shape in [(2, 3, 7), (4, 16, 600)] {
+            let dev = Device::Cpu;
+            let n = shape.0 * shape.1 * shape.2;
+            let vals: Vec<f32> = (0..n)
+                .map(|i| ((i * 37 % 23) as f32 - 11.0) / 3.0)
+                .collect();
+            let x = Var::from_tensor(&Tensor::from_slice(&vals, shape, &dev).unwrap()).unwrap();
+            let probe: Vec<f32> = (0..n).map(|i| (i % 5) as f32 - 2.0).collect();
+            let probe = Tensor::from_slice(&probe, shape, &dev).unwrap();
+            let ours = softmax_last_dim(&x).unwrap();
+            let theirs = candle_nn::ops::softmax(&x, D::Minus1).unwrap();
+            assert!(max_diff(&ours, &theirs) < 1e-6);
+            let g1 = (ours * &probe)
+                .unwrap()
+                .sum_all()
+                .unwrap()
+                .backward()
+                .unwrap();
+            let g2 = (theirs * &probe)
+                .unwrap()
+                .sum_all()
+                .unwrap()
+                .backward()
+                .unwrap();
+            assert!(max_diff(g1.get(&x).unwrap(), g2.get(&x).unwrap()) < 1e-5);
+        }
     }
 
     #[test]
