@@ -39,7 +39,7 @@ pub fn masked_lm_loss(logits: &Tensor, labels: &Tensor) -> Result<Tensor> {
     let n = positions.len();
     let positions = Tensor::from_vec(positions, n, &Device::Cpu)?.to_device(logits.device())?;
     let targets = Tensor::from_vec(targets, n, &Device::Cpu)?.to_device(logits.device())?;
-    Ok(candle_nn::loss::cross_entropy(
+    Ok(crate::model::fused::cross_entropy(
         &flat.index_select(&positions, 0)?,
         &targets,
     )?)
@@ -60,7 +60,7 @@ pub fn classification_loss(logits: &Tensor, labels: &Tensor) -> Result<Tensor> {
             "a label is not below {classes} classes"
         )));
     }
-    Ok(candle_nn::loss::cross_entropy(logits, &labels)?)
+    Ok(crate::model::fused::cross_entropy(logits, &labels)?)
 }
 
 #[cfg(test)]

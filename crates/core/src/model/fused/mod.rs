@@ -1,5 +1,5 @@
 //! Training kernels with their own backward pass: LayerNorm, softmax over the last dimension, GELU
-//! (erf) and a bias added to every row.
+//! (erf), a bias added to every row and the cross-entropy loss.
 //!
 //! Composed from candle primitives, each of these is 5–12 tensor ops forward and more backward, every
 //! one a pass over the activations with a fresh allocation; candle's own fused LayerNorm and softmax
@@ -8,6 +8,7 @@
 //! wasm). The results agree with the composed ops within 1e-5 (see the tests beside each kernel).
 
 mod bias;
+mod cross_entropy;
 mod gelu;
 mod layer_norm;
 pub(crate) mod math;
@@ -17,6 +18,7 @@ use candle_core::backend::BackendStorage;
 use candle_core::{bail, CpuStorage, Layout, Result};
 
 pub use bias::add_bias;
+pub use cross_entropy::cross_entropy;
 pub use gelu::gelu_erf;
 pub use layer_norm::layer_norm;
 pub use softmax::softmax_last_dim;

@@ -240,7 +240,7 @@ impl FineTuner {
                 .collect::<Vec<_>>(),
             &self.device,
         )?;
-        let loss_t = candle_nn::loss::cross_entropy(&logits, &labels)?;
+        let loss_t = crate::model::fused::cross_entropy(&logits, &labels)?;
         let loss = loss_t.to_scalar::<f32>()? as f64;
         let step = self.step + 1;
         TrainError::ensure_finite("loss", loss, step)?;

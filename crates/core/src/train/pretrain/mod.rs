@@ -306,14 +306,14 @@ impl Trainer {
             let (logits, pair) = self.model.forward_masked(&input, &batch.masked)?;
             let mut loss = Tensor::zeros((), DType::F32, &self.device)?;
             if batch.n_masked > 0 {
-                let mlm = candle_nn::loss::cross_entropy(&logits, &batch.targets)?;
+                let mlm = crate::model::fused::cross_entropy(&logits, &batch.targets)?;
                 let mean = mlm.to_scalar::<f32>()? as f64;
                 sums.mlm_loss += mean * batch.n_masked as f64;
                 sums.correct += count_correct(&logits, &batch.targets)?;
                 loss = (loss + (mlm * (batch.n_masked as f64 / total_masked as f64))?)?;
             }
             if let (Some(pair), Some(labels)) = (pair, &batch.pair_labels) {
-                let pl = candle_nn::loss::cross_entropy(&pair, labels)?;
+                let pl = crate::model::fused::cross_entropy(&pair, labels)?;
                 sums.pair_loss += pl.to_scalar::<f32>()? as f64 * batch.rows as f64;
                 sums.pair_correct += count_correct(&pair, labels)?;
                 loss = (loss + (pl * (batch.rows as f64 / total_rows as f64))?)?;
@@ -358,7 +358,7 @@ impl Trainer {
                 .model
                 .forward_masked(&batch.input(Mode::Eval, self.segments), &batch.masked)?;
             if batch.n_masked > 0 {
-                sum += candle_nn::loss::cross_entropy(&logits, &batch.targets)?
+                sum += crate::model::fused::cross_entropy(&logits, &batch.targets)?
                     .to_scalar::<f32>()? as f64
                     * batch.n_masked as f64;
                 correct += count_correct(&logits, &batch.targets)?;
