@@ -3,11 +3,10 @@
 use candle_core::{Module, Result, Tensor};
 use candle_nn::VarBuilder;
 
-use super::nn::Linear;
-
 use super::config::EncoderConfig;
 use super::dropout::{Dropout, DropoutRng};
-use super::nn::{linear, softmax_last, Mode};
+use super::fused;
+use super::nn::{linear, Linear, Mode};
 
 /// Tensor names of the four projections, relative to the layer.
 pub struct AttentionNames {
@@ -55,7 +54,7 @@ impl SelfAttention {
             .contiguous()
     }
 
-    /// `xs` is `[b, s, H]`; `mask` is additive, broadcastable to `[b, heads, s, s]`.
+    /// `xs` is `[b, s, H]`; `mask` is additive, `[b, 1, 1, s]` (one row per sequence).
     /// Returns the output projection `[b, s, H]` and the attention probabilities
     /// `[b, heads, s, s]` (before attention dropout, so they sum to 1 per row even in training).
     pub fn forward(
@@ -68,12 +67,8 @@ impl SelfAttention {
         let q = self.split_heads(&self.query.forward(xs)?)?;
         let k = self.split_heads(&self.key.forward(xs)?)?;
         let v = self.split_heads(&self.value.forward(xs)?)?;
-        let scores = (q.matmul(&k.t()?)? / (self.head_dim as f64).sqrt())?;
-        let scores = match mask {
-            Some(m) => scores.broadcast_add(m)?,
-            None => scores,
-        };
-        let probs = softmax_last(&scores, mode)?;
+        let scale = 1.0 / (self.head_dim as f64).sqrt();
+        let probs = fused::attention_softmax(&q.matmul(&k.t()?)?, mask, scale)?;
         let context = self
             .dropout
             .forward(&probs, mode)?

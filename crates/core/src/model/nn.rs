@@ -1,8 +1,8 @@
 //! Building blocks with HF initialisation and a differentiable/fast switch.
 //!
-//! candle-nn's fused LayerNorm and softmax kernels have no backward pass: gradients silently stop
-//! at them. [`Mode`] therefore picks them only when no gradient is wanted, and the project's own
-//! kernels with a backward ([`super::fused`]) otherwise.
+//! candle-nn's fused LayerNorm kernel has no backward pass: gradients silently stop at it. [`Mode`]
+//! therefore picks it only when no gradient is wanted, and the project's own kernel with a backward
+//! ([`super::fused`]) otherwise. (Attention's softmax is always the project's: see `attention.rs`.)
 
 use candle_core::{Module, Result, Tensor};
 use candle_nn::{Init, VarBuilder};
@@ -13,7 +13,7 @@ use super::fused;
 /// How a forward pass runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Mode {
-    /// Inference: dropout off, candle's fused kernels (no gradients through LayerNorm/softmax).
+    /// Inference: dropout off, candle's fused LayerNorm (no gradients through it).
     #[default]
     Eval,
     /// Training: dropout on, every op differentiable (the project's fused kernels with a backward).
@@ -137,15 +137,6 @@ impl LayerNorm {
         } else {
             candle_nn::ops::layer_norm(&xs.contiguous()?, &self.weight, &self.bias, self.eps as f32)
         }
-    }
-}
-
-/// Softmax over the last dimension.
-pub fn softmax_last(xs: &Tensor, mode: Mode) -> Result<Tensor> {
-    if mode.differentiable() {
-        fused::softmax_last_dim(xs)
-    } else {
-        candle_nn::ops::softmax_last_dim(&xs.contiguous()?)
     }
 }
 

@@ -21,7 +21,7 @@ pub use bias::add_bias;
 pub use cross_entropy::cross_entropy;
 pub use gelu::gelu_erf;
 pub use layer_norm::layer_norm;
-pub use softmax::softmax_last_dim;
+pub use softmax::attention_softmax;
 
 /// Below this many elements a kernel runs on the calling thread: splitting costs more than it saves.
 #[cfg(not(target_arch = "wasm32"))]
@@ -35,9 +35,10 @@ fn for_row_chunks<R: Send>(
     dim: usize,
     f: impl Fn(usize, &mut [f32]) -> R + Sync + Send,
 ) -> Vec<R> {
+    debug_assert!(dim > 0 && out.len() % dim == 0, "whole rows of {dim}");
     #[cfg(not(target_arch = "wasm32"))]
     {
-        let rows = out.len() / dim.max(1);
+        let rows = out.len() / dim;
         if out.len() >= PARALLEL_MIN && rows > 1 {
             use rayon::prelude::*;
             let chunk_rows = rows.div_ceil(2 * rayon::current_num_threads()).max(1);

@@ -1,18 +1,65 @@
-//! Softmax over the last dimension with its backward, `dx = y ⊙ (dy − Σ dy·y)`.
+//! Softmax over the last dimension with its backward, `dx = y ⊙ (dy − Σ dy·y)`; for attention,
+//! with the score scaling and the additive padding mask folded in (two fewer ops, forward and back).
 
-use candle_core::{CpuStorage, CustomOp1, CustomOp2, Layout, Result, Shape, Tensor};
+use candle_core::{bail, CpuStorage, CustomOp1, CustomOp2, Layout, Result, Shape, Tensor};
 
 use super::{contiguous_f32, for_row_chunks, math};
 
-/// Softmax of `xs` over its last dimension, differentiable.
-pub fn softmax_last_dim(xs: &Tensor) -> Result<Tensor> {
-    xs.contiguous()?.apply_op1(Softmax)
+/// `softmax(scores · scale + mask)` over the last dimension of `[b, …, k]` attention scores, with
+/// `mask` additive and holding `b × k` elements (`[b, 1, 1, k]`: one row per sequence, shared by
+/// its heads and queries); differentiable with respect to the scores.
+pub fn attention_softmax(scores: &Tensor, mask: Option<&Tensor>, scale: f64) -> Result<Tensor> {
+    let op = Softmax {
+        scale: scale as f32,
+    };
+    match mask {
+        Some(mask) => scores.contiguous()?.apply_op2(&mask.contiguous()?, op),
+        None => scores.contiguous()?.apply_op1(op),
+    }
 }
 
-struct Softmax;
+struct Softmax {
+    scale: f32,
+}
 
 fn last_dim(layout: &Layout) -> usize {
     layout.dims().last().copied().unwrap_or(1).max(1)
+}
+
+impl Softmax {
+    /// `mask`, when given, is one additive row of `dim` per `rows_per_mask` rows of `xs`.
+    fn rows(&self, xs: &[f32], dim: usize, mask: Option<(&[f32], usize)>) -> Vec<f32> {
+        let mut out = vec![0f32; xs.len()];
+        for_row_chunks(&mut out, dim, |first, ys| {
+            let rows = xs[first * dim..]
+                .chunks_exact(dim)
+                .zip(ys.chunks_exact_mut(dim));
+            for (r, (x, y)) in rows.enumerate() {
+                match mask {
+                    Some((mask, per)) => {
+                        let m = &mask[(first + r) / per * dim..][..dim];
+                        for i in 0..dim {
+                            y[i] = x[i] * self.scale + m[i];
+                        }
+                    }
+                    None => y.iter_mut().zip(x).for_each(|(y, x)| *y = x * self.scale),
+                }
+                let max = y.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+                let mut sum = 0f32;
+                for y in y.iter_mut() {
+                    *y = math::exp(*y - max);
+                    sum += *y;
+                }
+                let inv = 1.0 / sum;
+                y.iter_mut().for_each(|y| *y *= inv);
+            }
+        });
+        out
+    }
+
+    fn backward(&self, res: &Tensor, grad: &Tensor) -> Result<Tensor> {
+        res.apply_op2_no_bwd(&grad.contiguous()?, &SoftmaxBackward { scale: self.scale })
+    }
 }
 
 impl CustomOp1 for Softmax {
@@ -21,36 +68,58 @@ impl CustomOp1 for Softmax {
     }
 
     fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> Result<(CpuStorage, Shape)> {
-        let xs = contiguous_f32(storage, layout, self.name())?;
-        let dim = last_dim(layout);
-        let mut out = vec![0f32; xs.len()];
-        for_row_chunks(&mut out, dim, |first, ys| {
-            for (x, y) in xs[first * dim..]
-                .chunks_exact(dim)
-                .zip(ys.chunks_exact_mut(dim))
-            {
-                let max = x.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-                let mut sum = 0f32;
-                for (y, &x) in y.iter_mut().zip(x) {
-                    *y = math::exp(x - max);
-                    sum += *y;
-                }
-                let inv = 1.0 / sum;
-                y.iter_mut().for_each(|y| *y *= inv);
-            }
-        });
+        let xs = contiguous_f32(storage, layout, CustomOp1::name(self))?;
+        let out = self.rows(xs, last_dim(layout), None);
         Ok((CpuStorage::F32(out), layout.shape().clone()))
     }
 
     fn bwd(&self, _xs: &Tensor, res: &Tensor, grad: &Tensor) -> Result<Option<Tensor>> {
-        Ok(Some(
-            res.apply_op2_no_bwd(&grad.contiguous()?, &SoftmaxBackward)?,
-        ))
+        Ok(Some(self.backward(res, grad)?))
     }
 }
 
-/// (y, dy) → dx.
-struct SoftmaxBackward;
+impl CustomOp2 for Softmax {
+    fn name(&self) -> &'static str {
+        "masked-softmax-last-dim"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let xs = contiguous_f32(s1, l1, CustomOp2::name(self))?;
+        let mask = contiguous_f32(s2, l2, CustomOp2::name(self))?;
+        let dim = last_dim(l1);
+        let batch = l1.dims().first().copied().unwrap_or(1);
+        if l1.dims().len() < 2 || mask.len() != batch * dim {
+            bail!(
+                "attention scores {:?} with a mask of {} elements (want {batch} × {dim})",
+                l1.dims(),
+                mask.len()
+            )
+        }
+        let out = self.rows(xs, dim, Some((mask, xs.len() / dim / batch)));
+        Ok((CpuStorage::F32(out), l1.shape().clone()))
+    }
+
+    fn bwd(
+        &self,
+        _xs: &Tensor,
+        _mask: &Tensor,
+        res: &Tensor,
+        grad: &Tensor,
+    ) -> Result<(Option<Tensor>, Option<Tensor>)> {
+        Ok((Some(self.backward(res, grad)?), None))
+    }
+}
+
+/// (y, dy) → dx, times the scale the scores were multiplied by.
+struct SoftmaxBackward {
+    scale: f32,
+}
 
 impl CustomOp2 for SoftmaxBackward {
     fn name(&self) -> &'static str {
@@ -75,7 +144,7 @@ impl CustomOp2 for SoftmaxBackward {
             for ((y, dy), dx) in rows_in.zip(dxs.chunks_exact_mut(dim)) {
                 let dot: f32 = y.iter().zip(dy).map(|(y, dy)| y * dy).sum();
                 for i in 0..dim {
-                    dx[i] = y[i] * (dy[i] - dot);
+                    dx[i] = self.scale * y[i] * (dy[i] - dot);
                 }
             }
         });
@@ -101,7 +170,7 @@ mod tests {
             let x = Var::from_tensor(&Tensor::from_slice(&vals, shape, &dev).unwrap()).unwrap();
             let probe: Vec<f32> = (0..n).map(|i| (i % 5) as f32 - 2.0).collect();
             let probe = Tensor::from_slice(&probe, shape, &dev).unwrap();
-            let ours = softmax_last_dim(&x).unwrap();
+            let ours = attention_softmax(&x, None, 1.0).unwrap();
             let theirs = candle_nn::ops::softmax(&x, D::Minus1).unwrap();
             assert!(max_diff(&ours, &theirs) < 1e-6);
             let g1 = (ours * &probe)
@@ -120,11 +189,70 @@ mod tests {
         }
     }
 
+    /// Scaling and the padding mask folded in: the same as scaling, adding and a softmax.
+    #[test]
+    fn attention_softmax_agrees_with_the_composed_ops() {
+        let dev = Device::Cpu;
+        let (b, h, s) = (2, 3, 5);
+        let vals: Vec<f32> = (0..b * h * s * s)
+            .map(|i| ((i * 13 % 17) as f32 - 8.0) / 2.0)
+            .collect();
+        let x = Var::from_tensor(&Tensor::from_slice(&vals, (b, h, s, s), &dev).unwrap()).unwrap();
+        let mask = Tensor::new(
+            &[0f32, 0., 0., f32::MIN, f32::MIN, 0., 0., 0., 0., 0.],
+            &dev,
+        )
+        .unwrap()
+        .reshape((b, 1, 1, s))
+        .unwrap();
+        let probe: Vec<f32> = (0..vals.len()).map(|i| (i % 3) as f32 - 1.0).collect();
+        let probe = Tensor::from_slice(&probe, (b, h, s, s), &dev).unwrap();
+        let scale = 0.125f64;
+        let ours = attention_softmax(&x, Some(&mask), scale).unwrap();
+        let theirs = candle_nn::ops::softmax(
+            &(x.as_tensor() * scale)
+                .unwrap()
+                .broadcast_add(&mask)
+                .unwrap(),
+            D::Minus1,
+        )
+        .unwrap();
+        assert!(max_diff(&ours, &theirs) < 1e-6);
+        let g1 = (ours * &probe)
+            .unwrap()
+            .sum_all()
+            .unwrap()
+            .backward()
+            .unwrap();
+        let g2 = (theirs * &probe)
+            .unwrap()
+            .sum_all()
+            .unwrap()
+            .backward()
+            .unwrap();
+        assert!(max_diff(g1.get(&x).unwrap(), g2.get(&x).unwrap()) < 1e-6);
+        let unmasked = attention_softmax(&x, None, scale).unwrap();
+        let composed =
+            candle_nn::ops::softmax(&(x.as_tensor() * scale).unwrap(), D::Minus1).unwrap();
+        assert!(max_diff(&unmasked, &composed) < 1e-6);
+    }
+
+    #[test]
+    fn a_mask_of_the_wrong_size_is_an_error() {
+        let dev = Device::Cpu;
+        let x = Tensor::zeros((2, 1, 3, 3), candle_core::DType::F32, &dev).unwrap();
+        let mask = Tensor::zeros((1, 1, 1, 3), candle_core::DType::F32, &dev).unwrap();
+        assert!(attention_softmax(&x, Some(&mask), 1.0).is_err());
+    }
+
     #[test]
     fn masked_positions_get_zero_probability_and_rows_sum_to_one() {
         let dev = Device::Cpu;
         let x = Tensor::new(&[[1f32, -10000.0, 2.0], [f32::MIN, 0.0, f32::MIN]], &dev).unwrap();
-        let y = softmax_last_dim(&x).unwrap().to_vec2::<f32>().unwrap();
+        let y = attention_softmax(&x, None, 1.0)
+            .unwrap()
+            .to_vec2::<f32>()
+            .unwrap();
         assert!(y[0][1] < 1e-30 && y[1] == vec![0.0, 1.0, 0.0]);
         assert!((y[0].iter().sum::<f32>() - 1.0).abs() < 1e-6);
     }
@@ -132,6 +260,6 @@ mod tests {
     #[test]
     fn gradient_matches_finite_differences() {
         let vals: Vec<f32> = (0..10).map(|i| (i as f32 * 0.37).sin()).collect();
-        gradient_matches_differences(&vals, &[2, 5], |x| softmax_last_dim(x).unwrap());
+        gradient_matches_differences(&vals, &[2, 5], |x| attention_softmax(x, None, 1.0).unwrap());
     }
 }
