@@ -6,7 +6,7 @@
 
 use candle_core::{bail, CpuStorage, CustomOp2, DType, Layout, Result, Shape, Tensor};
 
-use super::{contiguous_f32, for_row_chunks, math};
+use super::{contiguous_f32, for_row_chunks, for_row_chunks_of_work, math};
 
 /// Mean over rows of `−log softmax(logits)[target]`, differentiable with respect to the logits.
 pub fn cross_entropy(logits: &Tensor, targets: &Tensor) -> Result<Tensor> {
@@ -43,9 +43,8 @@ fn targets<'a>(storage: &'a CpuStorage, layout: &Layout, classes: usize) -> Resu
 /// (max, log Σ e^(x − max)) of one row.
 #[inline]
 fn log_sum_exp(row: &[f32]) -> (f32, f32) {
-    let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let sum: f32 = row.iter().map(|&x| math::exp(x - max)).sum();
-    (max, sum.ln())
+    let max = math::max(row);
+    (max, math::sum_by(row, |x| math::exp(x - max)).ln())
 }
 
 impl CustomOp2 for CrossEntropy {
@@ -63,14 +62,17 @@ impl CustomOp2 for CrossEntropy {
         let logits = contiguous_f32(s1, l1, self.name())?;
         let (n, classes) = l1.shape().dims2()?;
         let targets = targets(s2, l2, classes)?;
-        let total: f64 = logits
-            .chunks_exact(classes)
-            .zip(targets)
-            .map(|(row, &t)| {
+        let mut losses = vec![0f32; n];
+        for_row_chunks_of_work(&mut losses, 1, logits.len(), |first, losses| {
+            let rows = logits[first * classes..]
+                .chunks_exact(classes)
+                .zip(&targets[first..]);
+            for ((row, &t), loss) in rows.zip(losses) {
                 let (max, lse) = log_sum_exp(row);
-                (max + lse - row[t as usize]) as f64
-            })
-            .sum();
+                *loss = max + lse - row[t as usize];
+            }
+        });
+        let total: f64 = losses.iter().map(|&l| l as f64).sum();
         Ok((
             CpuStorage::F32(vec![(total / n.max(1) as f64) as f32]),
             Shape::from(1),

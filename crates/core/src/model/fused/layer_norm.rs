@@ -5,7 +5,7 @@
 
 use candle_core::{CpuStorage, CustomOp3, Layout, Result, Shape, Tensor};
 
-use super::{add_partials, contiguous_f32, for_row_chunks};
+use super::{add_partials, contiguous_f32, for_row_chunks, math};
 
 /// LayerNorm of `xs` over its last dimension with weight `w` and bias `b` (both `[dim]`),
 /// differentiable with respect to all three.
@@ -25,8 +25,8 @@ struct LayerNorm {
 #[inline]
 fn moments(row: &[f32], eps: f32) -> (f32, f32) {
     let n = row.len() as f32;
-    let mean = row.iter().sum::<f32>() / n;
-    let var = row.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / n;
+    let mean = math::sum_by(row, |v| v) / n;
+    let var = math::sum_by(row, |v| (v - mean) * (v - mean)) / n;
     (mean, 1.0 / (var + eps).sqrt())
 }
 
@@ -133,16 +133,14 @@ impl CustomOp3 for LayerNormBackward {
                 .zip(dys[first * dim..].chunks_exact(dim));
             for ((x, dy), dx) in rows_in.zip(dxs.chunks_exact_mut(dim)) {
                 let (mean, rstd) = moments(x, self.eps);
-                let (mut mean_g, mut mean_gx) = (0f32, 0f32);
                 for i in 0..dim {
                     xhat[i] = (x[i] - mean) * rstd;
                     g[i] = dy[i] * w[i];
-                    mean_g += g[i];
-                    mean_gx += g[i] * xhat[i];
                     dw[i] += dy[i] * xhat[i];
                     db[i] += dy[i];
                 }
-                let (mean_g, mean_gx) = (mean_g / dim as f32, mean_gx / dim as f32);
+                let mean_g = math::sum_by(&g, |v| v) / dim as f32;
+                let mean_gx = math::dot(&g, &xhat) / dim as f32;
                 for i in 0..dim {
                     dx[i] = rstd * (g[i] - mean_g - xhat[i] * mean_gx);
                 }

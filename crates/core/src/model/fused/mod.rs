@@ -35,11 +35,23 @@ fn for_row_chunks<R: Send>(
     dim: usize,
     f: impl Fn(usize, &mut [f32]) -> R + Sync + Send,
 ) -> Vec<R> {
+    let work = out.len();
+    for_row_chunks_of_work(out, dim, work, f)
+}
+
+/// [`for_row_chunks`] where filling `out` reads `work` elements (a loss per row of a vocabulary),
+/// which decides whether splitting pays.
+fn for_row_chunks_of_work<R: Send>(
+    out: &mut [f32],
+    dim: usize,
+    work: usize,
+    f: impl Fn(usize, &mut [f32]) -> R + Sync + Send,
+) -> Vec<R> {
     debug_assert!(dim > 0 && out.len() % dim == 0, "whole rows of {dim}");
     #[cfg(not(target_arch = "wasm32"))]
     {
         let rows = out.len() / dim;
-        if out.len() >= PARALLEL_MIN && rows > 1 {
+        if work >= PARALLEL_MIN && rows > 1 {
             use rayon::prelude::*;
             let chunk_rows = rows.div_ceil(2 * rayon::current_num_threads()).max(1);
             return out
@@ -49,6 +61,7 @@ fn for_row_chunks<R: Send>(
                 .collect();
         }
     }
+    let _ = work; // wasm: one thread, whatever the size
     vec![f(0, out)]
 }
 

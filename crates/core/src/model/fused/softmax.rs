@@ -44,13 +44,9 @@ impl Softmax {
                     }
                     None => y.iter_mut().zip(x).for_each(|(y, x)| *y = x * self.scale),
                 }
-                let max = y.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-                let mut sum = 0f32;
-                for y in y.iter_mut() {
-                    *y = math::exp(*y - max);
-                    sum += *y;
-                }
-                let inv = 1.0 / sum;
+                let max = math::max(y);
+                y.iter_mut().for_each(|y| *y = math::exp(*y - max));
+                let inv = 1.0 / math::sum_by(y, |v| v);
                 y.iter_mut().for_each(|y| *y *= inv);
             }
         });
@@ -142,7 +138,7 @@ impl CustomOp2 for SoftmaxBackward {
                 .chunks_exact(dim)
                 .zip(dys[first * dim..].chunks_exact(dim));
             for ((y, dy), dx) in rows_in.zip(dxs.chunks_exact_mut(dim)) {
-                let dot: f32 = y.iter().zip(dy).map(|(y, dy)| y * dy).sum();
+                let dot = math::dot(y, dy);
                 for i in 0..dim {
                     dx[i] = self.scale * y[i] * (dy[i] - dot);
                 }
