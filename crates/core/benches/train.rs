@@ -1,8 +1,9 @@
 //! Native half of the training benchmark: prints the throughput of tiny-encoder pretraining
-//! (tokens/s), of full fine-tuning (examples/s), and of pretraining an encoder of the default
-//! model's shape at 16 × 64 tokens (the workload `training/bench_step.py` runs in PyTorch), in the
-//! format `tests/harness/bench-train.sh` reads. Run through `make bench-train`, which also runs the
-//! browser half (`tests/train_speed_wasm.rs`) and the PyTorch peer, and prints the ratios.
+//! (tokens/s) and full fine-tuning (examples/s), and of pretraining (16 × 64 tokens, the workload
+//! `training/bench_step.py` runs in PyTorch) and fine-tuning an encoder of the default model's
+//! shape, in the format `tests/harness/bench-train.sh` reads. Run through `make bench-train`, which
+//! also runs it on one thread, the browser half (`tests/train_speed_wasm.rs`) and the PyTorch peer,
+//! and prints the ratios.
 
 use std::time::Instant;
 
@@ -13,7 +14,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use bertlab_core::model::EncoderConfig;
 use bertlab_core::text::tokenizer::Tokenizer;
 use bertlab_core::train::bench::{
-    fine_tuning, pretraining, tiny_pretraining, PretrainWorkload, TINY_STEPS,
+    fine_tuning, pretraining, tiny_encoder, tiny_pretraining, PretrainWorkload, TINY_STEPS,
 };
 
 const TOKENIZER: &[u8] = include_bytes!("../../../models/all-minilm-l6-v2/tokenizer.json");
@@ -44,6 +45,23 @@ fn main() {
         default.per_second(),
         default.seconds / steps as f64
     );
-    let fine = fine_tuning(tokenizer, SUPPORT, TINY_STEPS, now).expect("fine-tuning");
-    println!("native fine-tuning examples/s {:.1}", fine.per_second());
+    let fine = fine_tuning(
+        tiny_encoder(&tokenizer),
+        tokenizer.clone(),
+        SUPPORT,
+        TINY_STEPS,
+        now,
+    )
+    .expect("fine-tuning");
+    println!(
+        "native fine-tuning examples/s {:.1}",
+        fine.throughput.per_second()
+    );
+    let fine = fine_tuning(workload.config, tokenizer, SUPPORT, steps, now)
+        .expect("default-encoder fine-tuning");
+    println!(
+        "native default-encoder fine-tuning examples/s {:.1} ({} updates at the lab's defaults)",
+        fine.throughput.per_second(),
+        fine.updates_at_defaults
+    );
 }

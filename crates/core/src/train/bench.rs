@@ -30,7 +30,7 @@ impl Throughput {
 }
 
 /// The pretraining lab's tiny encoder (2 layers × 32) over `tokenizer`'s vocabulary.
-fn tiny_config(tokenizer: &Tokenizer) -> EncoderConfig {
+pub fn tiny_encoder(tokenizer: &Tokenizer) -> EncoderConfig {
     EncoderConfig {
         vocab_size: tokenizer.vocab_size(),
         ..EncoderConfig::tiny(Family::Bert)
@@ -51,7 +51,7 @@ impl PretrainWorkload {
     /// The pretraining lab's tiny encoder, 8 sequences of 64 tokens per update.
     pub fn tiny(tokenizer: &Tokenizer) -> Self {
         PretrainWorkload {
-            config: tiny_config(tokenizer),
+            config: tiny_encoder(tokenizer),
             batch_size: 8,
             seq_len: 64,
         }
@@ -125,24 +125,51 @@ pub fn tiny_pretraining(
     pretraining(&workload, tokenizer, &corpus, TINY_STEPS, now_ms)
 }
 
-/// Training examples per second over `steps` updates (batches of 16) of full fine-tuning of the
-/// tiny encoder on the labelled `csv`.
+/// A fine-tuning figure: examples per second, and how many updates the fine-tuning lab's defaults
+/// make on the same set (so the time of a whole run in the lab can be estimated).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FineTuning {
+    pub throughput: Throughput,
+    pub updates_at_defaults: usize,
+    pub batch_size: usize,
+}
+
+impl FineTuning {
+    /// Seconds a whole run at the lab's defaults takes at this speed.
+    pub fn seconds_at_defaults(&self) -> f64 {
+        (self.updates_at_defaults * self.batch_size) as f64 / self.throughput.per_second()
+    }
+}
+
+/// Full fine-tuning of an encoder of `config`'s shape (random weights: speed does not depend on
+/// them) on the labelled `csv`, at the lab's defaults, timed over `steps` updates after one warm-up.
 pub fn fine_tuning(
+    config: EncoderConfig,
     tokenizer: Tokenizer,
     csv: &[u8],
     steps: usize,
     now_ms: impl Fn() -> f64,
-) -> Result<Throughput, TrainError> {
+) -> Result<FineTuning, TrainError> {
     let split = parse_csv(csv, 0.2, 0)?;
-    let mut config = tiny_config(&tokenizer);
-    config.architectures = vec!["BertForMaskedLM".into()];
+    let config = EncoderConfig {
+        architectures: vec!["BertForMaskedLM".into()],
+        ..config
+    };
     let base = Loaded::<MaskedLm>::random(&config, 1, &Device::Cpu)?;
     let json =
         serde_json::to_vec(&config.to_hf_json()).map_err(|e| TrainError::Config(e.to_string()))?;
     let checkpoint = Checkpoint::from_bytes(&json, &base.to_safetensors()?)?;
+    let defaults = FinetuneConfig::for_regime(Regime::Full);
+    let updates_at_defaults = FineTuner::new(
+        &checkpoint,
+        tokenizer.clone(),
+        &split.train,
+        defaults.clone(),
+    )?
+    .total_steps();
     let finetune = FinetuneConfig {
         min_updates: steps + 1,
-        ..FinetuneConfig::for_regime(Regime::Full)
+        ..defaults
     };
     let batch = finetune.batch_size;
     let mut tuner = FineTuner::new(&checkpoint, tokenizer, &split.train, finetune)?;
@@ -151,8 +178,12 @@ pub fn fine_tuning(
     for _ in 0..steps {
         tuner.train_step()?;
     }
-    Ok(Throughput {
-        units: (steps * batch) as f64,
-        seconds: (now_ms() - started) / 1000.0,
+    Ok(FineTuning {
+        throughput: Throughput {
+            units: (steps * batch) as f64,
+            seconds: (now_ms() - started) / 1000.0,
+        },
+        updates_at_defaults,
+        batch_size: batch,
     })
 }
