@@ -14,6 +14,7 @@ pub mod lessons;
 pub mod prediction;
 pub mod progress;
 pub mod recipes;
+pub mod run_pace;
 pub mod tech_note;
 pub mod url_state;
 

@@ -154,6 +154,14 @@ impl ShippedSet {
         }
     }
 
+    /// Rows of its `train` split (what a run on "all" examples trains on).
+    pub fn train_examples(self) -> usize {
+        match self {
+            ShippedSet::SupportIntents => 600,
+            ShippedSet::SpamAssassin => 900,
+        }
+    }
+
     /// Short name for the sheet and URLs.
     pub fn slug(self) -> &'static str {
         match self {

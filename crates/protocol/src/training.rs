@@ -3,6 +3,18 @@
 
 use serde::{Deserialize, Serialize};
 
+/// Examples per fine-tuning update, the fine-tuning lab's and `bertlab finetune`'s default.
+pub const FINETUNE_BATCH: usize = 16;
+/// The fewest updates a fine-tuning run makes, whatever its epochs give: a few labelled examples
+/// still need room to learn.
+pub const FINETUNE_MIN_UPDATES: usize = 40;
+
+/// Updates of a fine-tuning run: `epochs` passes over `examples` in batches of `batch`, or
+/// `min_updates` if more. The trainer runs exactly this many; the page plans its estimate with it.
+pub fn planned_updates(examples: usize, batch: usize, epochs: usize, min_updates: usize) -> usize {
+    (examples.div_ceil(batch.max(1)) * epochs).max(min_updates)
+}
+
 /// The sentence-pair objective trained next to MLM.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -9,6 +9,7 @@ use leptos::prelude::*;
 use crate::charts::Series;
 use crate::client::{self, WorkerStatus};
 use crate::lab_state::FineTuneState;
+use crate::labs::run_clock::{ClockLine, RunClock};
 use crate::labs::{
     chart_figure, publish_answers, ClassifyBox, ModelPicker, NumberField, SelectField,
 };
@@ -74,6 +75,7 @@ struct Run {
     trained: RwSignal<Option<JobId>>,
     /// The latest run finished in this view, for a lesson step that asks for a guess first.
     finished: RwSignal<Option<SheetRow>>,
+    clock: RunClock,
 }
 
 impl Run {
@@ -90,6 +92,7 @@ impl Run {
             job: StoredValue::new(None),
             trained: RwSignal::new(None),
             finished: RwSignal::new(None),
+            clock: RunClock::new(),
         };
         refresh_saved(run.saved, run.message);
         run
@@ -105,6 +108,7 @@ impl Run {
         self.pending.set_value(Vec::new());
         self.flush();
         self.message.set("starting…".into());
+        self.clock.start(&settings);
         let request = Request::Finetune(FinetuneRequest {
             model: (!settings.model.is_empty()).then_some(settings.model.clone()),
             csv,
@@ -119,7 +123,10 @@ impl Run {
                 self.job.set_value(Some(job));
                 self.state.set(RunState::Running { job, paused: false });
             }
-            Err(m) => self.state.set(RunState::Failed(m)),
+            Err(m) => {
+                self.clock.stop();
+                self.state.set(RunState::Failed(m));
+            }
         }
     }
 
@@ -133,9 +140,11 @@ impl Run {
                 .set(RunState::Failed(format!("unexpected answer {other:?}"))),
             Reply::Failed { message } => {
                 self.flush();
+                self.clock.stop();
                 self.state.set(RunState::Failed(message));
             }
             Reply::Cancelled => {
+                self.clock.stop();
                 self.message.set("cancelled".into());
                 self.state.set(RunState::Idle);
             }
@@ -144,6 +153,7 @@ impl Run {
 
     fn on_point(self, point: TrainingPoint) {
         let paused = point.paused;
+        self.clock.on_update(point.step, point.total_steps, paused);
         self.message.set(format!(
             "update {} of {}: loss {:.3}{}",
             point.step,
@@ -167,6 +177,7 @@ impl Run {
     /// A finished run: its line joins the sheet, and a trained encoder is saved in the browser.
     fn on_row(self, row: SheetRow) {
         self.flush();
+        self.clock.finish(row.updates);
         let why = if row.note.is_empty() {
             String::new()
         } else {
@@ -234,6 +245,8 @@ pub fn FineTuneWidget(
             <RunSettings state=state policy=policy csv=csv run=run />
             <p class="meta">{move || format!("Data: {}", data_name())}</p>
             <RunButtons run=run on_start=move || run.start(state.get_untracked(), csv.get_untracked().map(|(_, text)| text)) />
+            <ClockLine clock=run.clock state=state own_csv=Signal::derive(move || csv.with(Option::is_some))
+                running=Signal::derive(move || run.running().is_some()) />
             <p id="ft-status" class="status-line" aria-live="polite">{move || match run.state.get() {
                 RunState::Failed(m) => format!("Failed: {m}"),
                 _ => run.message.get(),

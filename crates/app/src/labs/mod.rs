@@ -9,6 +9,7 @@ mod fill_mask;
 mod fine_tune;
 mod masking;
 mod pretrain;
+mod run_clock;
 mod tokenizer;
 
 pub use attention::AttentionWidget;

@@ -288,6 +288,18 @@ fn held_out(set: &LabelledSet, fraction: f64, seed: u64) -> Vec<bool> {
 mod tests {
     use super::*;
 
+    /// The page plans a run's updates (and its time) from these counts without reading the files.
+    #[test]
+    fn shipped_sets_train_on_the_counts_the_page_plans_with() {
+        use bertlab_protocol::messages::ShippedSet;
+        for set in ShippedSet::ALL {
+            let path = format!("{}/../../{}", env!("CARGO_MANIFEST_DIR"), set.path());
+            let bytes = std::fs::read(&path).expect("the shipped set");
+            let split = parse_csv(&bytes, 0.2, 0).expect("parses");
+            assert_eq!(split.train.len(), set.train_examples(), "{}", set.slug());
+        }
+    }
+
     fn csv(rows: &[(&str, &str)]) -> String {
         let mut s = String::from("label,text\n");
         for (t, l) in rows {

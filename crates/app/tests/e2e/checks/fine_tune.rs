@@ -233,7 +233,7 @@ async fn accuracies(ctx: &Ctx<'_>) -> Result<Vec<f64>, String> {
 
 pub async fn fine_tune(ctx: &Ctx<'_>) -> Outcome {
     ctx.open("/labs/fine-tune").await?;
-    ctx.js("localStorage.removeItem('bertlab.finetune.sheet')")
+    ctx.js("localStorage.removeItem('bertlab.finetune.sheet'); localStorage.removeItem('bertlab.finetune.paces')")
         .await?;
 
     // The baseline: instant, and far above the 12.5% of guessing one of 8 intents.
@@ -248,10 +248,14 @@ pub async fn fine_tune(ctx: &Ctx<'_>) -> Outcome {
         return Err(format!("bag of words only {baseline}%: {rows:?}"));
     }
 
-    // A frozen encoder: the loss curve is drawn while it trains, then the row lands.
-    ctx.open(&format!(
-        "/labs/fine-tune?approach=frozen&examples=64&epochs=1&model={SMALL}"
-    ))
+    // A frozen encoder: the loss curve is drawn while it trains, then the row lands. Before the
+    // first run of an approach the lab can say how many updates it plans (64 examples in one
+    // epoch: 4 batches, raised to the 40-update minimum), not yet how long they take.
+    let frozen = format!("/labs/fine-tune?approach=frozen&examples=64&epochs=1&model={SMALL}");
+    ctx.open(&frozen).await?;
+    ctx.wait_text("#ft-estimate", |t| {
+        t.contains("40 updates") && t.contains("after the first run")
+    })
     .await?;
     click(ctx, "#ft-run").await?;
     let rows = wait_rows(ctx, 2).await?;
@@ -268,6 +272,12 @@ pub async fn fine_tune(ctx: &Ctx<'_>) -> Outcome {
     technical_note_matches_the_sheet(ctx).await?;
     ctx.screenshot("labs_fine-tune_sheet").await?;
     exported_model_loads_in_the_cli(ctx, page).await?;
+    // ...and after it, the same run gets an estimated time from this browser's pace
+    ctx.open(&frozen).await?;
+    ctx.wait_text("#ft-estimate", |t| {
+        t.contains("at the pace of the last run") && (t.contains(" s ") || t.contains(" min"))
+    })
+    .await?;
 
     // Full fine-tuning: pause holds the update count, resume continues, stop tests early.
     ctx.open(&format!(
@@ -277,6 +287,16 @@ pub async fn fine_tune(ctx: &Ctx<'_>) -> Outcome {
     click(ctx, "#ft-run").await?;
     ctx.wait_text("#ft-status", |t| t.starts_with("update "))
         .await?;
+    // a progress bar and the time left while it trains
+    ctx.wait_text("#ft-time-left", |t| t.ends_with(" left"))
+        .await?;
+    let bar = ctx
+        .js("const p = document.querySelector('#ft-progress'); return p ? [p.value, p.max] : null")
+        .await?;
+    match bar.as_array().map(|a| (a[0].as_f64(), a[1].as_f64())) {
+        Some((Some(v), Some(m))) if v > 0.0 && v <= m => {}
+        _ => return Err(format!("the progress bar reads {bar}")),
+    }
     click(ctx, "#ft-pause").await?;
     let held = ctx
         .wait_text("#ft-status", |t| t.contains("(paused)"))

@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use bertlab_protocol::training::{FINETUNE_BATCH, FINETUNE_MIN_UPDATES};
+
 use super::Regime;
 use crate::train::optimizer::AdamWParams;
 use crate::train::TrainError;
@@ -40,8 +42,8 @@ impl Default for FinetuneConfig {
         FinetuneConfig {
             regime: Regime::Full,
             epochs: 4,
-            min_updates: 40,
-            batch_size: 16,
+            min_updates: FINETUNE_MIN_UPDATES,
+            batch_size: FINETUNE_BATCH,
             max_len: 64,
             lr_encoder: 5e-5,
             lr_head: 1e-3,

@@ -9,6 +9,7 @@ mod config;
 
 use std::collections::HashMap;
 
+use bertlab_protocol::training::planned_updates;
 use candle_core::{Device, Tensor, Var, D};
 use candle_nn::VarMap;
 use serde::{Deserialize, Serialize};
@@ -142,8 +143,12 @@ impl FineTuner {
             Regime::Frozen => Some(first_token_features(&loaded.model, &encoded.ids, &device)?),
             _ => None,
         };
-        let total_steps =
-            (encoded.ids.len().div_ceil(config.batch_size) * config.epochs).max(config.min_updates);
+        let total_steps = planned_updates(
+            encoded.ids.len(),
+            config.batch_size,
+            config.epochs,
+            config.min_updates,
+        );
         Ok(FineTuner {
             model: loaded.model,
             varmap: loaded.varmap,
