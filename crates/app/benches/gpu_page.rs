@@ -4,6 +4,8 @@
 
 #[path = "../tests/e2e/browser.rs"]
 mod browser;
+// shared with the end-to-end tests, which use more of it
+#[allow(dead_code)]
 #[path = "../tests/e2e/server.rs"]
 mod server;
 

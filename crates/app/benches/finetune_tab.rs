@@ -1,0 +1,69 @@
+//! The fine-tuning lab timed in headless Chromium (the wasm CPU path): serves the optimised build in
+//! `dist/`, runs the default model on the shipped support set (all 600 training messages, the lab's
+//! 4 epochs) frozen and then fully fine-tuned, and prints the seconds from the click to the sheet's
+//! new row for each, with the row. `make bench-train` builds `dist/` first.
+
+#[path = "../tests/e2e/browser.rs"]
+mod browser;
+// shared with the end-to-end tests, which use more of it
+#[allow(dead_code)]
+#[path = "../tests/e2e/server.rs"]
+mod server;
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, Locator};
+
+#[tokio::main]
+async fn main() {
+    if let Err(e) = run().await {
+        eprintln!("fine-tuning lab: {e}");
+        std::process::exit(1);
+    }
+}
+
+async fn rows(client: &Client) -> Result<Vec<String>, String> {
+    let v = client
+        .execute(
+            "return [...document.querySelectorAll('table.sheet tbody tr')].map(r => r.innerText.replace(/\\s+/g, ' '))",
+            vec![],
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    serde_json::from_value(v).map_err(|e| e.to_string())
+}
+
+async fn run() -> Result<(), String> {
+    let dist = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).join("dist");
+    let server = server::StaticServer::start(dist).map_err(|e| e.to_string())?;
+    let browser = browser::Browser::launch(true).await?;
+    let client = &browser.client;
+    let result = async {
+        for approach in ["frozen", "full"] {
+            let url = server.url(&format!("/labs/fine-tune?approach={approach}&examples=0&epochs=4"));
+            client.goto(&url).await.map_err(|e| e.to_string())?;
+            let button = client.wait().for_element(Locator::Css("#ft-run")).await.map_err(|e| e.to_string())?;
+            let before = rows(client).await?.len();
+            let started = Instant::now();
+            button.click().await.map_err(|e| e.to_string())?;
+            let row = loop {
+                if let Some(row) = rows(client).await?.get(before) {
+                    break row.clone();
+                }
+                if started.elapsed() > Duration::from_secs(1800) {
+                    return Err(format!("{approach}: no result after 30 minutes"));
+                }
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            };
+            println!(
+                "tab {approach} fine-tuning seconds {:.1} (default model, 600 support messages, 4 epochs; row: {row})",
+                started.elapsed().as_secs_f64()
+            );
+        }
+        Ok(())
+    }
+    .await;
+    browser.close().await;
+    result
+}
