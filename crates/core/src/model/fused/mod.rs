@@ -12,6 +12,7 @@ mod cross_entropy;
 mod gelu;
 mod layer_norm;
 pub(crate) mod math;
+mod reference;
 mod softmax;
 
 use candle_core::backend::BackendStorage;
@@ -21,6 +22,7 @@ pub use bias::add_bias;
 pub use cross_entropy::cross_entropy;
 pub use gelu::gelu_erf;
 pub use layer_norm::layer_norm;
+pub use reference::with_composed_ops;
 pub use softmax::attention_softmax;
 
 /// Below this many elements a kernel runs on the calling thread: splitting costs more than it saves.
@@ -47,7 +49,7 @@ fn for_row_chunks_of_work<R: Send>(
     work: usize,
     f: impl Fn(usize, &mut [f32]) -> R + Sync + Send,
 ) -> Vec<R> {
-    debug_assert!(dim > 0 && out.len() % dim == 0, "whole rows of {dim}");
+    debug_assert!(dim > 0 && out.len().is_multiple_of(dim), "whole rows of {dim}");
     #[cfg(not(target_arch = "wasm32"))]
     {
         let rows = out.len() / dim;

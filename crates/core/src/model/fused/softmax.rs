@@ -3,12 +3,15 @@
 
 use candle_core::{bail, CpuStorage, CustomOp1, CustomOp2, Layout, Result, Shape, Tensor};
 
-use super::{contiguous_f32, for_row_chunks, math};
+use super::{contiguous_f32, for_row_chunks, math, reference};
 
 /// `softmax(scores · scale + mask)` over the last dimension of `[b, …, k]` attention scores, with
 /// `mask` additive and holding `b × k` elements (`[b, 1, 1, k]`: one row per sequence, shared by
 /// its heads and queries); differentiable with respect to the scores.
 pub fn attention_softmax(scores: &Tensor, mask: Option<&Tensor>, scale: f64) -> Result<Tensor> {
+    if reference::active() {
+        return reference::attention_softmax(scores, mask, scale);
+    }
     let op = Softmax {
         scale: scale as f32,
     };
