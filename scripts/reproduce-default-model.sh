@@ -29,7 +29,7 @@ py=training/.venv/bin/python
 sed -n '/^## Reproduce/,/^## Licence/p' "$card" | sed -n '/^```sh$/,/^```$/p' | sed '1d;$d' | grep -v '^#' >"$scratch/commands.txt"
 while IFS= read -r line; do
   # the card's folders, relative to the repository root, moved under the scratch folder
-  line=$(sed -E "s#(^| )(corpus-[a-z-]+)#\\1$scratch/\\2#g; s#--(out|base) corpus( |\$)#--\\1 $scratch/corpus\\2#g; s#(^| )runs/#\\1$scratch/runs/#g; s#--out models/bertlab-minilm-mlm#--out $scratch/model#" <<<"$line")
+  line=$(sed -E "s#(^| )(corpus-[a-z0-9-]+)#\\1$scratch/\\2#g; s#--(out|base) corpus( |\$)#--\\1 $scratch/corpus\\2#g; s#(^| )runs/#\\1$scratch/runs/#g; s#--out models/bertlab-minilm-mlm#--out $scratch/model#" <<<"$line")
   line=$(sed -E "s#^bertlab #$bertlab #; s#^python #$py #; s#^nice -n 19 python #nice -n 19 $py #" <<<"$line")
   echo "+ $line"
   eval "$line"

