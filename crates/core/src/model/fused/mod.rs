@@ -49,7 +49,10 @@ fn for_row_chunks_of_work<R: Send>(
     work: usize,
     f: impl Fn(usize, &mut [f32]) -> R + Sync + Send,
 ) -> Vec<R> {
-    debug_assert!(dim > 0 && out.len().is_multiple_of(dim), "whole rows of {dim}");
+    debug_assert!(
+        dim > 0 && out.len().is_multiple_of(dim),
+        "whole rows of {dim}"
+    );
     #[cfg(not(target_arch = "wasm32"))]
     {
         let rows = out.len() / dim;
@@ -137,6 +140,16 @@ pub(crate) mod check {
                 analytic[i]
             );
         }
+    }
+
+    /// The gradients of `Σ out · probe`: a weighted sum, so that every output element matters.
+    pub fn probed_grads(out: &Tensor, probe: &Tensor) -> candle_core::backprop::GradStore {
+        (out * probe)
+            .unwrap()
+            .sum_all()
+            .unwrap()
+            .backward()
+            .unwrap()
     }
 
     /// The largest absolute difference between two tensors of the same shape.
