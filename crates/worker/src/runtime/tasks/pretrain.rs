@@ -40,6 +40,8 @@ pub(super) async fn pretrain(ctx: &JobContext, request: PretrainRequest) -> Resu
         vocab_size: tokenizer.vocab_size(),
         num_hidden_layers: request.layers,
         hidden_size: request.hidden_size,
+        // BERT embeds straight into the hidden size (only ALBERT factorises it)
+        embedding_size: request.hidden_size,
         num_attention_heads: request.heads,
         intermediate_size: request.hidden_size * 4,
         ..EncoderConfig::tiny(Family::Bert)
