@@ -3,10 +3,10 @@
 # on one thread as a browser worker has) and tests/train_speed_wasm.rs (wasm32, release, through
 # wasm-bindgen-test-runner) time the same workloads of crates/core/src/train/bench.rs, and
 # training/bench_step.py trains the default encoder's shape in PyTorch (CPU, from PyPI into
-# training/.venv) with the same batch and optimizer. Then the fine-tuning lab itself is timed in
-# headless Chromium on the optimised build (crates/app/benches/finetune_tab.rs). Prints each figure and the ratios (ours against
-# PyTorch on the same cores; wasm against native on one thread). Figures from a loaded or shared machine vary: compare ratios
-# from one run.
+# training/.venv) with the same batch and optimizer. Then the training labs themselves are timed in
+# headless Chromium on the optimised build (crates/app/benches/training_labs.rs). Prints each figure
+# and the ratios (ours against PyTorch on the same cores; wasm against native on one thread).
+# Figures from a loaded or shared machine vary: compare ratios from one run.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -28,7 +28,7 @@ fi
   cargo test --release --target wasm32-unknown-unknown -p bertlab-core --test train_speed_wasm -- --nocapture
   # the fine-tuning lab itself, on the optimised build `make serve` serves (no wasm-opt pass)
   trunk build --cargo-profile release
-  cargo bench -p bertlab-app --features e2e --bench finetune_tab
+  cargo bench -p bertlab-app --features e2e --bench training_labs
 } 2>&1 | tee "$log"
 figure() { grep -Eo "$1 [0-9.]+" "$log" | tail -1 | awk '{ print $NF }'; }
 echo
@@ -43,3 +43,4 @@ for what in "pretraining tokens/s" "fine-tuning examples/s" "default-encoder pre
 done
 grep -Eo "a run at the lab's defaults: [^)]*" "$log" | tail -1 | sed 's/^/wasm full fine-tuning of the default encoder, /'
 grep -E "^tab (frozen|full) fine-tuning seconds" "$log" | sed 's/ (default model.*//'
+grep -E "^tab pretrain race seconds" "$log" | sed 's/ (.*//'

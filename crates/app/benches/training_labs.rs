@@ -1,7 +1,8 @@
-//! The fine-tuning lab timed in headless Chromium (the wasm CPU path): serves the optimised build in
-//! `dist/`, runs the default model on the shipped support set (all 600 training messages, the lab's
-//! 4 epochs) frozen and then fully fine-tuned, and prints the seconds from the click to the sheet's
-//! new row for each, with the row. `make bench-train` builds `dist/` first.
+//! The training labs timed in headless Chromium (the wasm CPU path), on the optimised build in
+//! `dist/`: the fine-tuning lab runs the default model on the shipped support set (all 600 training
+//! messages, the lab's 4 epochs) frozen and then fully fine-tuned, and the pretraining lab races its
+//! two recipes at its default budget. Prints the seconds from the click to each result, with the
+//! result. `make bench-train` builds `dist/` first.
 
 #[path = "../tests/e2e/browser.rs"]
 mod browser;
@@ -18,7 +19,7 @@ use fantoccini::{Client, Locator};
 #[tokio::main]
 async fn main() {
     if let Err(e) = run().await {
-        eprintln!("fine-tuning lab: {e}");
+        eprintln!("training labs: {e}");
         std::process::exit(1);
     }
 }
@@ -32,6 +33,46 @@ async fn rows(client: &Client) -> Result<Vec<String>, String> {
         .await
         .map_err(|e| e.to_string())?;
     serde_json::from_value(v).map_err(|e| e.to_string())
+}
+
+/// The pretraining lab's race at its default budget, until both recipes report.
+async fn race(client: &Client, server: &server::StaticServer) -> Result<(), String> {
+    client
+        .goto(&server.url("/labs/pretrain"))
+        .await
+        .map_err(|e| e.to_string())?;
+    let button = client
+        .wait()
+        .for_element(Locator::Css("#pt-run"))
+        .await
+        .map_err(|e| e.to_string())?;
+    let started = Instant::now();
+    button.click().await.map_err(|e| e.to_string())?;
+    loop {
+        let v = client
+            .execute(
+                "return [...document.querySelectorAll('.pt-summary')].map(e => e.textContent)",
+                vec![],
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+        let summaries: Vec<String> = serde_json::from_value(v).map_err(|e| e.to_string())?;
+        if let Some(failed) = summaries.iter().find(|t| t.contains("failed")) {
+            return Err(failed.clone());
+        }
+        if summaries.len() == 2 && summaries.iter().all(|t| t.contains("done after")) {
+            println!(
+                "tab pretrain race seconds {:.1} ({})",
+                started.elapsed().as_secs_f64(),
+                summaries.join(" | ")
+            );
+            return Ok(());
+        }
+        if started.elapsed() > Duration::from_secs(1800) {
+            return Err("the race: no result after 30 minutes".into());
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
 }
 
 async fn run() -> Result<(), String> {
@@ -61,7 +102,7 @@ async fn run() -> Result<(), String> {
                 started.elapsed().as_secs_f64()
             );
         }
-        Ok(())
+        race(client, &server).await
     }
     .await;
     browser.close().await;
