@@ -96,12 +96,6 @@ pub async fn run_all(ctx: &Ctx<'_>) -> Vec<(&'static str, Option<Outcome>)> {
         .await,
         checked(
             ctx,
-            "pretrain_race_trains_both_recipes_to_the_end",
-            widgets::pretrain_race(ctx),
-        )
-        .await,
-        checked(
-            ctx,
             "fine_tune_fills_the_sheet_pauses_resumes_and_stops",
             fine_tune::fine_tune(ctx),
         )

@@ -381,8 +381,8 @@ pub async fn fine_tune(ctx: &Ctx<'_>) -> Outcome {
 /// The pretraining lab: two recipes train side by side, the loss falls for both (read from the
 /// live status), the probe's guesses appear, and both runs end with a held-out score.
 pub async fn pretrain(ctx: &Ctx<'_>) -> Outcome {
-    ctx.open("/labs/pretrain?steps=40&layers=1&hidden=32&heads=2")
-        .await?;
+    // the lab's default width (64): a narrower one once hid a shape mismatch there
+    ctx.open("/labs/pretrain?steps=40&layers=1&heads=2").await?;
     ctx.wait_text("#pt-run", |t| t.contains("Train both"))
         .await?;
     click(ctx, "#pt-run").await?;

@@ -180,31 +180,6 @@ async fn read_grid(ctx: &Ctx<'_>) -> Result<Vec<Vec<String>>, String> {
 
 /// Static masking repeats its masks with the number of copies as period; switching to dynamic
 /// masking changes the grid and targets more distinct positions; the state survives a reload.
-/// The pretraining race runs both recipes to the end (a short budget) and reports each.
-pub async fn pretrain_race(ctx: &Ctx<'_>) -> Outcome {
-    ctx.open("/labs/pretrain?steps=12").await?;
-    wait_widget(ctx, "#pt-run").await?;
-    click(ctx, "#pt-run").await?;
-    let started = Instant::now();
-    loop {
-        let summaries = texts(ctx, ".pt-summary").await?;
-        if let Some(failed) = summaries.iter().find(|t| t.contains("failed")) {
-            return Err(format!("a recipe failed: {failed}"));
-        }
-        if summaries.len() == 2
-            && summaries
-                .iter()
-                .all(|t| t.contains("done after 12 updates") && t.contains("held-out MLM accuracy"))
-        {
-            return Ok(());
-        }
-        if started.elapsed() > Duration::from_secs(120) {
-            return Err(format!("the race did not finish: {summaries:?}"));
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
-}
-
 pub async fn masking(ctx: &Ctx<'_>) -> Outcome {
     ctx.open("/labs/masking?strategy=static&duplicates=2&epochs=8")
         .await?;
