@@ -32,8 +32,7 @@ impl Mode {
     }
 }
 
-/// `nn.Linear`: `x · Wᵀ + b`, with the bias added by [`fused::add_bias`] (a contiguous
-/// column sum backward instead of candle's strided broadcast reduction).
+/// `nn.Linear`: `x · Wᵀ + b`, one kernel forward and back ([`fused::linear`]).
 #[derive(Debug, Clone)]
 pub struct Linear {
     weight: Tensor,
@@ -57,22 +56,9 @@ impl Linear {
 
 impl Module for Linear {
     fn forward(&self, xs: &Tensor) -> Result<Tensor> {
-        // a contiguous input folds its leading dimensions into one matmul (a broadcast matmul is
-        // much slower on the CPU); the weight's transpose is a view the matmul reads as is
-        let w = self.weight.t()?;
-        let ys = match xs.dims() {
-            [lead @ .., m, k] if !lead.is_empty() && xs.is_contiguous() => {
-                let rows = lead.iter().product::<usize>() * m;
-                let mut dims = lead.to_vec();
-                dims.extend([*m, self.weight.dim(0)?]);
-                xs.reshape((rows, *k))?.matmul(&w)?.reshape(dims)?
-            }
-            [lead @ .., _, _] if !lead.is_empty() => xs.matmul(&w.broadcast_left(lead)?)?,
-            _ => xs.matmul(&w)?,
-        };
         match &self.bias {
-            Some(b) => fused::add_bias(&ys, b),
-            None => Ok(ys),
+            Some(b) => fused::linear(xs, &self.weight, b),
+            None => xs.broadcast_matmul(&self.weight.t()?),
         }
     }
 }

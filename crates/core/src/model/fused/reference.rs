@@ -48,6 +48,10 @@ pub(super) fn attention_softmax(
     candle_nn::ops::softmax(&scores, D::Minus1)
 }
 
+pub(super) fn linear(xs: &Tensor, w: &Tensor, b: &Tensor) -> Result<Tensor> {
+    xs.broadcast_matmul(&w.t()?)?.broadcast_add(b)
+}
+
 pub(super) fn cross_entropy(logits: &Tensor, targets: &Tensor) -> Result<Tensor> {
     candle_nn::loss::cross_entropy(logits, &targets.to_dtype(DType::U32)?)
 }
