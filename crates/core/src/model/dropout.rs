@@ -6,7 +6,7 @@
 use std::sync::{Arc, Mutex};
 
 use candle_core::{Result, Tensor};
-use rand::{Rng, SeedableRng};
+use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::nn::Mode;
@@ -59,11 +59,14 @@ impl Dropout {
             return xs.zeros_like();
         }
         let scale = 1.0 / (1.0 - self.p);
+        // an element drops when a uniform 32-bit draw falls below p · 2³²: one integer compare
+        // per element instead of a float conversion
+        let threshold = (f64::from(self.p) * 4_294_967_296.0) as u32;
         let mask: Vec<f32> = {
             let mut rng = self.rng.lock();
             (0..xs.elem_count())
                 .map(|_| {
-                    if rng.random::<f32>() < self.p {
+                    if rng.next_u32() < threshold {
                         0.0
                     } else {
                         scale

@@ -88,8 +88,29 @@ impl InplaceOp2 for FusedUpdate<'_> {
     }
 }
 
-/// AdamW with decoupled weight decay (as candle-nn's and PyTorch's), element by element.
+/// Elements per piece when a large weight is updated on several cores.
+#[cfg(not(target_arch = "wasm32"))]
+const PIECE: usize = 1 << 16;
+
+/// [`update_piece`] over the whole weight: in pieces on all cores natively (rayon's persistent pool;
+/// threads spawned per weight cost more than they saved), in one go in wasm.
 fn update(weight: &mut [f32], grad: &[f32], m: &mut [f32], v: &mut [f32], k: &Coefficients) {
+    #[cfg(not(target_arch = "wasm32"))]
+    if weight.len() > PIECE {
+        use rayon::prelude::*;
+        weight
+            .par_chunks_mut(PIECE)
+            .zip(grad.par_chunks(PIECE))
+            .zip(m.par_chunks_mut(PIECE))
+            .zip(v.par_chunks_mut(PIECE))
+            .for_each(|(((w, g), m), v)| update_piece(w, g, m, v, k));
+        return;
+    }
+    update_piece(weight, grad, m, v, k)
+}
+
+/// AdamW with decoupled weight decay (as candle-nn's and PyTorch's), element by element.
+fn update_piece(weight: &mut [f32], grad: &[f32], m: &mut [f32], v: &mut [f32], k: &Coefficients) {
     let keep = 1.0 - k.decay;
     let (one_minus_b1, one_minus_b2) = (k.one_minus_beta1, k.one_minus_beta2);
     for (((w, &g), m), v) in weight.iter_mut().zip(grad).zip(m).zip(v) {
@@ -108,9 +129,10 @@ pub(super) fn sum_of_squares(grad: &Tensor) -> Result<f64> {
     if let (Storage::Cpu(CpuStorage::F32(data)), Some((a, b))) =
         (&*storage, layout.contiguous_offsets())
     {
+        // f32 sums of 4,096 squares (in lanes, so they vectorise), added up in f64
         return Ok(data[a..b]
             .chunks(4096)
-            .map(|c| c.iter().map(|&x| x * x).sum::<f32>() as f64)
+            .map(|c| crate::model::fused::math::sum_by(c, |x| x * x) as f64)
             .sum());
     }
     drop(storage);
