@@ -6,7 +6,7 @@
 
 use candle_core::{bail, CpuStorage, CustomOp2, DType, Layout, Result, Shape, Tensor};
 
-use super::{contiguous_f32, for_row_chunks, for_row_chunks_of_work, math, reference};
+use super::{contiguous_f32, fill_rows, math, reference, row};
 
 /// Mean over rows of `−log softmax(logits)[target]`, differentiable with respect to the logits.
 pub fn cross_entropy(logits: &Tensor, targets: &Tensor) -> Result<Tensor> {
@@ -65,15 +65,10 @@ impl CustomOp2 for CrossEntropy {
         let logits = contiguous_f32(s1, l1, self.name())?;
         let (n, classes) = l1.shape().dims2()?;
         let targets = targets(s2, l2, classes)?;
-        let mut losses = vec![0f32; n];
-        for_row_chunks_of_work(&mut losses, 1, logits.len(), |first, losses| {
-            let rows = logits[first * classes..]
-                .chunks_exact(classes)
-                .zip(&targets[first..]);
-            for ((row, &t), loss) in rows.zip(losses) {
-                let (max, lse) = log_sum_exp(row);
-                *loss = max + lse - row[t as usize];
-            }
+        let losses = fill_rows(n, 1, logits.len(), |r, loss| {
+            let x = row(logits, r, classes);
+            let (max, lse) = log_sum_exp(x);
+            loss[0] = max + lse - x[targets[r] as usize];
         });
         let total: f64 = losses.iter().map(|&l| l as f64).sum();
         Ok((
@@ -90,13 +85,7 @@ impl CustomOp2 for CrossEntropy {
         grad: &Tensor,
     ) -> Result<(Option<Tensor>, Option<Tensor>)> {
         let (n, _) = logits.dims2()?;
-        let scale = grad
-            .flatten_all()?
-            .to_vec1::<f32>()?
-            .first()
-            .copied()
-            .unwrap_or(0.0)
-            / n.max(1) as f32;
+        let scale = grad.sum_all()?.to_scalar::<f32>()? / n.max(1) as f32;
         Ok((
             Some(logits.apply_op2_no_bwd(targets, &CrossEntropyBackward { scale })?),
             None,
@@ -124,19 +113,14 @@ impl CustomOp2 for CrossEntropyBackward {
         let logits = contiguous_f32(s1, l1, self.name())?;
         let (_, classes) = l1.shape().dims2()?;
         let targets = targets(s2, l2, classes)?;
-        let mut out = vec![0f32; logits.len()];
-        for_row_chunks(&mut out, classes, |first, grads| {
-            let rows = logits[first * classes..]
-                .chunks_exact(classes)
-                .zip(&targets[first..]);
-            for ((row, &t), g) in rows.zip(grads.chunks_exact_mut(classes)) {
-                let (max, lse) = log_sum_exp(row);
-                let shift = max + lse;
-                for (g, &x) in g.iter_mut().zip(row) {
-                    *g = self.scale * math::exp(x - shift);
-                }
-                g[t as usize] -= self.scale;
+        let out = fill_rows(logits.len(), classes, logits.len(), |r, g| {
+            let x = row(logits, r, classes);
+            let (max, lse) = log_sum_exp(x);
+            let shift = max + lse;
+            for (g, &x) in g.iter_mut().zip(x) {
+                *g = self.scale * math::exp(x - shift);
             }
+            g[targets[r] as usize] -= self.scale;
         });
         Ok((CpuStorage::F32(out), l1.shape().clone()))
     }

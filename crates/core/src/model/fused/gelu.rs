@@ -39,7 +39,7 @@ impl CustomOp1 for Gelu {
     fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> Result<(CpuStorage, Shape)> {
         let xs = contiguous_f32(storage, layout, self.name())?;
         let mut out = vec![0f32; xs.len()];
-        for_row_chunks(&mut out, 1, |first, ys| {
+        for_row_chunks(&mut out, 1, xs.len(), |first, ys| {
             for (y, &x) in ys.iter_mut().zip(&xs[first..]) {
                 *y = x * cdf_pdf(x).0;
             }
@@ -72,7 +72,7 @@ impl CustomOp2 for GeluBackward {
         let xs = contiguous_f32(s1, l1, self.name())?;
         let dys = contiguous_f32(s2, l2, self.name())?;
         let mut out = vec![0f32; xs.len()];
-        for_row_chunks(&mut out, 1, |first, dxs| {
+        for_row_chunks(&mut out, 1, xs.len(), |first, dxs| {
             for ((dx, &x), &dy) in dxs.iter_mut().zip(&xs[first..]).zip(&dys[first..]) {
                 let (cdf, pdf) = cdf_pdf(x);
                 *dx = dy * (cdf + x * pdf);

@@ -5,7 +5,7 @@
 
 use candle_core::{CpuStorage, CustomOp3, Layout, Result, Shape, Tensor};
 
-use super::{add_partials, contiguous_f32, for_row_chunks, math, reference};
+use super::{add_partials, contiguous_f32, fill_rows, for_row_chunks, math, reference, row};
 
 /// LayerNorm of `xs` over its last dimension with weight `w` and bias `b` (both `[dim]`),
 /// differentiable with respect to all three.
@@ -33,13 +33,13 @@ fn moments(row: &[f32], eps: f32) -> (f32, f32) {
     (mean, 1.0 / (var + eps).sqrt())
 }
 
-fn row_dim(layout: &Layout, w: &[f32], b: &[f32]) -> Result<usize> {
+/// The row length, which every per-feature parameter (weight, bias) must have.
+fn row_dim(layout: &Layout, params: &[&[f32]]) -> Result<usize> {
     let dim = layout.dims().last().copied().unwrap_or(0);
-    if dim == 0 || w.len() != dim || b.len() != dim {
+    if dim == 0 || params.iter().any(|p| p.len() != dim) {
         candle_core::bail!(
-            "layer norm over {dim} features with a weight of {} and a bias of {}",
-            w.len(),
-            b.len()
+            "layer norm over {dim} features with parameters of {:?}",
+            params.iter().map(|p| p.len()).collect::<Vec<_>>()
         )
     }
     Ok(dim)
@@ -64,17 +64,12 @@ impl CustomOp3 for LayerNorm {
             contiguous_f32(s2, l2, self.name())?,
             contiguous_f32(s3, l3, self.name())?,
         );
-        let dim = row_dim(l1, w, b)?;
-        let mut out = vec![0f32; xs.len()];
-        for_row_chunks(&mut out, dim, |first, ys| {
-            for (x, y) in xs[first * dim..]
-                .chunks_exact(dim)
-                .zip(ys.chunks_exact_mut(dim))
-            {
-                let (mean, rstd) = moments(x, self.eps);
-                for i in 0..dim {
-                    y[i] = (x[i] - mean) * rstd * w[i] + b[i];
-                }
+        let dim = row_dim(l1, &[w, b])?;
+        let out = fill_rows(xs.len(), dim, xs.len(), |r, y| {
+            let x = row(xs, r, dim);
+            let (mean, rstd) = moments(x, self.eps);
+            for i in 0..dim {
+                y[i] = (x[i] - mean) * rstd * w[i] + b[i];
             }
         });
         Ok((CpuStorage::F32(out), l1.shape().clone()))
@@ -122,12 +117,12 @@ impl CustomOp3 for LayerNormBackward {
         let xs = contiguous_f32(s1, l1, self.name())?;
         let w = contiguous_f32(s2, l2, self.name())?;
         let dys = contiguous_f32(s3, l3, self.name())?;
-        let dim = row_dim(l1, w, w)?;
+        let dim = row_dim(l1, &[w])?;
         let rows = xs.len() / dim;
         let mut out = vec![0f32; xs.len() + 2 * dim];
         let (dxs, sums) = out.split_at_mut(xs.len());
         // each chunk of rows returns its partial sums [dw, db]
-        let partials = for_row_chunks(dxs, dim, |first, dxs| {
+        let partials = for_row_chunks(dxs, dim, xs.len(), |first, dxs| {
             let mut acc = vec![0f32; 2 * dim];
             let (dw, db) = acc.split_at_mut(dim);
             let (mut xhat, mut g) = (vec![0f32; dim], vec![0f32; dim]);

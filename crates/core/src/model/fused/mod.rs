@@ -30,20 +30,11 @@ pub use softmax::attention_softmax;
 const PARALLEL_MIN: usize = 1 << 15;
 
 /// Calls `f(first_row, rows)` on consecutive chunks of whole `dim`-element rows of `out`, on all
-/// cores natively (rayon's pool, which gemm uses too) and in one go in wasm (one thread per worker),
-/// and returns each chunk's result in order (per-chunk partial sums, for reductions over rows).
+/// cores natively (rayon's pool, which gemm uses too) when filling `out` reads at least
+/// [`PARALLEL_MIN`] elements (`work`: a loss per row of a vocabulary reads the whole vocabulary), and
+/// in one go in wasm (one thread per worker). Returns each chunk's result in order (per-chunk partial
+/// sums, for reductions over rows).
 fn for_row_chunks<R: Send>(
-    out: &mut [f32],
-    dim: usize,
-    f: impl Fn(usize, &mut [f32]) -> R + Sync + Send,
-) -> Vec<R> {
-    let work = out.len();
-    for_row_chunks_of_work(out, dim, work, f)
-}
-
-/// [`for_row_chunks`] where filling `out` reads `work` elements (a loss per row of a vocabulary),
-/// which decides whether splitting pays.
-fn for_row_chunks_of_work<R: Send>(
     out: &mut [f32],
     dim: usize,
     work: usize,
@@ -68,6 +59,29 @@ fn for_row_chunks_of_work<R: Send>(
     }
     let _ = work; // wasm: one thread, whatever the size
     vec![f(0, out)]
+}
+
+/// A new buffer of `len` elements whose `dim`-element rows are each written by `fill(row, out_row)`,
+/// split over the cores as [`for_row_chunks`] does.
+fn fill_rows(
+    len: usize,
+    dim: usize,
+    work: usize,
+    fill: impl Fn(usize, &mut [f32]) + Sync + Send,
+) -> Vec<f32> {
+    let mut out = vec![0f32; len];
+    for_row_chunks(&mut out, dim, work, |first, rows| {
+        for (r, row) in rows.chunks_exact_mut(dim).enumerate() {
+            fill(first + r, row);
+        }
+    });
+    out
+}
+
+/// Row `r` of `dim`-element rows.
+#[inline(always)]
+fn row(xs: &[f32], r: usize, dim: usize) -> &[f32] {
+    &xs[r * dim..(r + 1) * dim]
 }
 
 /// Adds per-chunk partial sums into `total`.

@@ -3,7 +3,7 @@
 
 use candle_core::{bail, CpuStorage, CustomOp1, CustomOp2, Layout, Result, Shape, Tensor};
 
-use super::{contiguous_f32, for_row_chunks, math, reference};
+use super::{contiguous_f32, fill_rows, math, reference, row};
 
 /// `softmax(scores · scale + mask)` over the last dimension of `[b, …, k]` attention scores, with
 /// `mask` additive and holding `b × k` elements (`[b, 1, 1, k]`: one row per sequence, shared by
@@ -32,28 +32,22 @@ fn last_dim(layout: &Layout) -> usize {
 impl Softmax {
     /// `mask`, when given, is one additive row of `dim` per `rows_per_mask` rows of `xs`.
     fn rows(&self, xs: &[f32], dim: usize, mask: Option<(&[f32], usize)>) -> Vec<f32> {
-        let mut out = vec![0f32; xs.len()];
-        for_row_chunks(&mut out, dim, |first, ys| {
-            let rows = xs[first * dim..]
-                .chunks_exact(dim)
-                .zip(ys.chunks_exact_mut(dim));
-            for (r, (x, y)) in rows.enumerate() {
-                match mask {
-                    Some((mask, per)) => {
-                        let m = &mask[(first + r) / per * dim..][..dim];
-                        for i in 0..dim {
-                            y[i] = x[i] * self.scale + m[i];
-                        }
+        fill_rows(xs.len(), dim, xs.len(), |r, y| {
+            let x = row(xs, r, dim);
+            match mask {
+                Some((mask, per)) => {
+                    let m = row(mask, r / per, dim);
+                    for i in 0..dim {
+                        y[i] = x[i] * self.scale + m[i];
                     }
-                    None => y.iter_mut().zip(x).for_each(|(y, x)| *y = x * self.scale),
                 }
-                let max = math::max(y);
-                y.iter_mut().for_each(|y| *y = math::exp(*y - max));
-                let inv = 1.0 / math::sum_by(y, |v| v);
-                y.iter_mut().for_each(|y| *y *= inv);
+                None => y.iter_mut().zip(x).for_each(|(y, x)| *y = x * self.scale),
             }
-        });
-        out
+            let max = math::max(y);
+            y.iter_mut().for_each(|y| *y = math::exp(*y - max));
+            let inv = 1.0 / math::sum_by(y, |v| v);
+            y.iter_mut().for_each(|y| *y *= inv);
+        })
     }
 
     fn backward(&self, res: &Tensor, grad: &Tensor) -> Result<Tensor> {
@@ -135,16 +129,11 @@ impl CustomOp2 for SoftmaxBackward {
         let ys = contiguous_f32(s1, l1, self.name())?;
         let dys = contiguous_f32(s2, l2, self.name())?;
         let dim = last_dim(l1);
-        let mut out = vec![0f32; ys.len()];
-        for_row_chunks(&mut out, dim, |first, dxs| {
-            let rows_in = ys[first * dim..]
-                .chunks_exact(dim)
-                .zip(dys[first * dim..].chunks_exact(dim));
-            for ((y, dy), dx) in rows_in.zip(dxs.chunks_exact_mut(dim)) {
-                let dot = math::dot(y, dy);
-                for i in 0..dim {
-                    dx[i] = self.scale * y[i] * (dy[i] - dot);
-                }
+        let out = fill_rows(ys.len(), dim, ys.len(), |r, dx| {
+            let (y, dy) = (row(ys, r, dim), row(dys, r, dim));
+            let dot = math::dot(y, dy);
+            for i in 0..dim {
+                dx[i] = self.scale * y[i] * (dy[i] - dot);
             }
         });
         Ok((CpuStorage::F32(out), l1.shape().clone()))
