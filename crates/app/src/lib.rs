@@ -41,6 +41,8 @@ mod saved_models;
 #[cfg(target_arch = "wasm32")]
 mod shell;
 #[cfg(target_arch = "wasm32")]
+mod stored;
+#[cfg(target_arch = "wasm32")]
 mod worker_query;
 
 #[cfg(target_arch = "wasm32")]

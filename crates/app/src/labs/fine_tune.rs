@@ -15,6 +15,7 @@ use crate::labs::{
 };
 use crate::prediction::Observation;
 use crate::saved_models::{self, SavedModel};
+use crate::stored;
 use crate::tech_note::technical_note;
 use crate::url_state::ControlPolicy;
 use crate::worker_query::use_worker_answer;
@@ -31,24 +32,6 @@ const SIZES: [usize; 4] = [16, 64, 256, 0];
 
 /// The live curve is redrawn at most this often (ms): fast runs post hundreds of updates a second.
 const REDRAW_MS: f64 = 250.0;
-
-fn storage() -> Option<web_sys::Storage> {
-    web_sys::window().and_then(|w| w.local_storage().ok().flatten())
-}
-
-fn load_sheet() -> Vec<SheetRow> {
-    storage()
-        .and_then(|s| s.get_item(SHEET_KEY).ok().flatten())
-        .and_then(|json| serde_json::from_str(&json).ok())
-        .unwrap_or_default()
-}
-
-fn save_sheet(rows: &[SheetRow]) {
-    if let (Some(storage), Ok(json)) = (storage(), serde_json::to_string(rows)) {
-        // A full storage only loses the persistence, never the rows on screen.
-        let _ = storage.set_item(SHEET_KEY, &json);
-    }
-}
 
 /// Where the current run stands.
 #[derive(Debug, Clone, PartialEq)]
@@ -84,7 +67,7 @@ impl Run {
             status,
             state: RwSignal::new(RunState::Idle),
             message: RwSignal::new(String::new()),
-            sheet: RwSignal::new(load_sheet()),
+            sheet: RwSignal::new(stored::load(SHEET_KEY)),
             saved: RwSignal::new(Vec::new()),
             curve: RwSignal::new(Vec::new()),
             pending: StoredValue::new(Vec::new()),
@@ -196,7 +179,8 @@ impl Run {
         let trained_encoder = row.approach.regime().is_some();
         self.finished.set(Some(row.clone()));
         self.sheet.update(|rows| rows.push(row));
-        save_sheet(&self.sheet.get_untracked());
+        self.sheet
+            .with_untracked(|rows| stored::save(SHEET_KEY, rows));
         self.state.set(RunState::Idle);
         if trained_encoder {
             if let Some(job) = self.job.get_value() {
@@ -515,7 +499,7 @@ fn Sheet(
 ) -> impl IntoView {
     let clear = move |_| {
         rows.set(Vec::new());
-        save_sheet(&[]);
+        stored::save::<[SheetRow]>(SHEET_KEY, &[]);
     };
     view! {
         <div class="table-scroll">

@@ -6,25 +6,10 @@ use leptos::prelude::*;
 
 use crate::lab_state::FineTuneState;
 use crate::run_pace::{describe_seconds, time_left, Paces};
+use crate::stored;
 use bertlab_protocol::training::{planned_updates, FINETUNE_BATCH, FINETUNE_MIN_UPDATES};
 
 const PACES_KEY: &str = "bertlab.finetune.paces";
-
-fn load_paces() -> Paces {
-    web_sys::window()
-        .and_then(|w| w.local_storage().ok().flatten())
-        .and_then(|s| s.get_item(PACES_KEY).ok().flatten())
-        .and_then(|json| serde_json::from_str(&json).ok())
-        .unwrap_or_default()
-}
-
-fn save_paces(paces: &Paces) {
-    let storage = web_sys::window().and_then(|w| w.local_storage().ok().flatten());
-    if let (Some(storage), Ok(json)) = (storage, serde_json::to_string(paces)) {
-        // without storage the next estimate is missing, nothing else
-        let _ = storage.set_item(PACES_KEY, &json);
-    }
-}
 
 /// Where a run stands: update `step` of `total` (the bar; the status line has the numbers), and
 /// the seconds left once an update was timed.
@@ -52,7 +37,7 @@ impl RunClock {
             started: StoredValue::new(None),
             first: StoredValue::new(None),
             progress: RwSignal::new(None),
-            paces: RwSignal::new(load_paces()),
+            paces: RwSignal::new(stored::load(PACES_KEY)),
         }
     }
 
@@ -79,7 +64,7 @@ impl RunClock {
         };
         let seconds_left = time_left(
             now - first.0,
-            step - first.1.min(step),
+            step.saturating_sub(first.1),
             total.saturating_sub(step),
         );
         self.progress.set(Some(Progress {
@@ -95,7 +80,7 @@ impl RunClock {
             let seconds = (js_sys::Date::now() - started) / 1000.0;
             self.paces
                 .update(|p| p.record(approach, &model, seconds, updates));
-            save_paces(&self.paces.get_untracked());
+            self.paces.with_untracked(|p| stored::save(PACES_KEY, p));
         }
         self.stop();
     }

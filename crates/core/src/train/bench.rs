@@ -3,6 +3,7 @@
 //! The same code runs in both places; only the clock differs, so the caller passes it in
 //! (milliseconds; `Instant` natively, `performance.now()` in the browser).
 
+use bertlab_protocol::training::planned_updates;
 use candle_core::Device;
 
 use crate::masking::MaskingConfig;
@@ -160,13 +161,12 @@ pub fn fine_tuning(
         serde_json::to_vec(&config.to_hf_json()).map_err(|e| TrainError::Config(e.to_string()))?;
     let checkpoint = Checkpoint::from_bytes(&json, &base.to_safetensors()?)?;
     let defaults = FinetuneConfig::for_regime(Regime::Full);
-    let updates_at_defaults = FineTuner::new(
-        &checkpoint,
-        tokenizer.clone(),
-        &split.train,
-        defaults.clone(),
-    )?
-    .total_steps();
+    let updates_at_defaults = planned_updates(
+        split.train.len(),
+        defaults.batch_size,
+        defaults.epochs,
+        defaults.min_updates,
+    );
     let finetune = FinetuneConfig {
         min_updates: steps + 1,
         ..defaults
