@@ -80,22 +80,21 @@ def pct(a, n):
 
 def stages(run: Path, corpus: Path) -> list[dict]:
     """The run and the runs it started from (`--init-run`), earliest first. Each: its folder, run.json,
-    corpus folder and manifest, metrics rows, and the names the card gives its folders (`runs/NAME`
-    and the corpus folder's name)."""
+    parsed arguments, corpus folder (`corpus` for the given run, its `--train` folder for the earlier
+    ones) and manifest, metrics rows, and the names the card gives its folders (`runs/NAME` and the
+    corpus folder's name)."""
     out = []
-    while True:
+    while run is not None:
         rj = json.loads((run / "run.json").read_text())
         a = pm.parse_args(rj["sessions"][0]["argv"][1:])
+        corpus = corpus or Path(a.train).parent
         with open(run / "metrics.csv") as f:
             metrics = list(csv.DictReader(f))
         out.append({"run": run, "json": rj, "args": a, "corpus": corpus, "metrics": metrics,
                     "manifest": json.loads((corpus / "manifest.json").read_text()),
                     "run_name": f"runs/{run.name}", "corpus_name": corpus.name})
-        if not a.init_run:
-            return out[::-1]
-        run = Path(a.init_run)
-        first = json.loads((run / "run.json").read_text())["sessions"][0]["argv"]
-        corpus = Path(pm.parse_args(first[1:]).train).parent
+        run, corpus = (Path(a.init_run) if a.init_run else None), None
+    return out[::-1]
 
 
 def plot(metrics: list[dict], out: Path, title: str, log_every: int, boundaries: list[tuple[float, str]] = ()):
@@ -210,8 +209,8 @@ def main(argv=None):
     demo_preds = predict(final, tok, [s for s, _ in DEMOS])
 
     # validation loss on the exported weights, with the trainer's fixed validation masks
-    run_json = json.loads((run / "run.json").read_text())
-    first = run_json["sessions"][0]["argv"]
+    chain = stages(run, Path(args.corpus))
+    run_json, targs = chain[-1]["json"], chain[-1]["args"]
 
     def argval(flag, default=None):
         for sess in reversed(run_json["sessions"]):
@@ -220,7 +219,6 @@ def main(argv=None):
                 return a[a.index(flag) + 1]
         return default
 
-    targs = pm.parse_args(first[1:])
     valid = pm.load_packed(Path(targs.valid), tok, targs.seq_len, run)
     masker = pm.Masker(tok, targs.mask_rate, bool(targs.whole_word))
     vrng = np.random.default_rng(12345)
@@ -229,8 +227,6 @@ def main(argv=None):
     vloss, vacc, vn = pm.evaluate(final, vb)
     final.eval()
 
-    chain = stages(run, Path(args.corpus))
-    metrics = chain[-1]["metrics"]
     manifest = chain[-1]["manifest"]
     # one curve over every stage: a later stage's tokens count on from the one before
     curve, boundaries, offset = [], [], 0
