@@ -53,9 +53,15 @@ async fn run() -> Result<(), String> {
             serde_json::from_value(text("#benchmark-table tbody td").await?).map_err(|e| e.to_string())?;
         println!("Browser (headless Chromium, wasm CPU path vs WebGPU), ms per fill-mask forward");
         println!("{}", adapter[0].as_str().unwrap_or_default());
-        println!("{:<30} {:>6} {:>10} {:>10} {:>12}", "model", "tokens", "CPU ms", "WebGPU ms", "CPU/WebGPU");
-        for row in cells.chunks(5) {
-            println!("{:<30} {:>6} {:>10} {:>10} {:>12}", row[0], row[1], row[2], row[3], row[4]);
+        println!(
+            "{:<30} {:>6} {:>12} {:>14} {:>10} {:>12}",
+            "model", "tokens", "CPU encoder", "CPU fill-mask", "WebGPU ms", "CPU/WebGPU"
+        );
+        for row in cells.chunks(6).filter(|row| row.len() == 6) {
+            println!(
+                "{:<30} {:>6} {:>12} {:>14} {:>10} {:>12}",
+                row[0], row[1], row[2], row[3], row[4], row[5]
+            );
         }
         Ok(())
     }

@@ -1,7 +1,7 @@
-//! The benchmark page (`/benchmark`): milliseconds per fill-mask forward on WebGPU and on the CPU,
-//! at 16, 64 and 128 tokens, for the default model and optionally a bert-base-sized one. The
-//! settings live in the URL (`?bert_base=1&reps=3`), and `&run=1` starts at once, which is how the
-//! headless runner (`make bench-gpu`) drives it.
+//! The benchmark page (`/benchmark`): milliseconds per forward on WebGPU and on the CPU, at 16, 64
+//! and 128 tokens or the lengths asked for, for the default model and optionally a bert-base-sized
+//! one. The settings live in the URL (`?bert_base=1&reps=3&lens=16,512`), and `&run=1` starts at
+//! once, which is how the headless runners (`make bench-gpu`, `make bench-peer`) drive it.
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -11,6 +11,8 @@ use super::worker_query::start_job;
 use crate::client;
 use bertlab_protocol::messages::{Outcome, Request};
 use bertlab_protocol::views::BenchRow;
+
+use crate::bench_lengths::{default_lens, parse_lens};
 
 /// What the last run produced.
 #[derive(Clone, PartialEq)]
@@ -38,14 +40,28 @@ pub fn BenchmarkPage() -> impl IntoView {
             .unwrap_or(3)
             .clamp(1, 20),
     );
+    let lens = RwSignal::new(
+        query
+            .read_untracked()
+            .get("lens")
+            .unwrap_or_else(default_lens),
+    );
     let job = RwSignal::new(None::<u32>);
     let message = RwSignal::new(String::from("Not run yet."));
     let results = RwSignal::new(None::<Results>);
     let start = move || {
         results.set(None);
+        let lens = match parse_lens(&lens.get_untracked()) {
+            Ok(lens) => lens,
+            Err(e) => {
+                message.set(e);
+                return;
+            }
+        };
         let request = Request::Benchmark {
             bert_base: bert_base.get_untracked(),
             reps: reps.get_untracked(),
+            lens,
         };
         start_job(
             request,
@@ -81,9 +97,10 @@ pub fn BenchmarkPage() -> impl IntoView {
         <PageMeta title="Backend benchmark" description="Times one forward pass of the encoder on WebGPU and on the CPU in this browser." />
         <h1>"Backend benchmark"</h1>
         <p class="lede">
-            "How long one fill-mask forward takes here (the encoder, then the MLM head at one position), "
-            "on WebGPU and on the CPU path (candle in WebAssembly with SIMD), at three input lengths. "
-            "Each figure is the mean of several runs after a warm-up."
+            "How long one forward takes here, on WebGPU and on the CPU path (candle in WebAssembly "
+            "with SIMD), at several input lengths. On the CPU it is timed twice: the encoder alone "
+            "(what an embedding model computes) and a fill-mask prediction (the encoder, then the MLM "
+            "head at one position). Each figure is the mean of several runs after a warm-up."
         </p>
         <div class="controls">
             <label>
@@ -95,6 +112,15 @@ pub fn BenchmarkPage() -> impl IntoView {
                     />
                     " Also a bert-base-sized model (12 layers × 768, random weights; slow on the CPU)"
                 </span>
+            </label>
+            <label>
+                "Lengths in tokens (comma-separated, 3 to 512)"
+                <input
+                    type="text"
+                    id="benchmark-lens"
+                    prop:value=move || lens.get()
+                    on:change=move |e| lens.set(event_target_value(&e))
+                />
             </label>
             <label>
                 "Runs per figure"
@@ -143,7 +169,8 @@ fn ResultsTable(
                     <tr>
                         <th scope="col">"model"</th>
                         <th scope="col" class="num">"tokens"</th>
-                        <th scope="col" class="num">"CPU ms"</th>
+                        <th scope="col" class="num">"CPU encoder ms"</th>
+                        <th scope="col" class="num">"CPU fill-mask ms"</th>
                         <th scope="col" class="num">"WebGPU ms"</th>
                         <th scope="col" class="num">"CPU / WebGPU"</th>
                     </tr>
@@ -161,6 +188,7 @@ fn ResultsTable(
                                 <tr>
                                     <td>{row.model}</td>
                                     <td class="num">{row.seq}</td>
+                                    <td class="num">{format!("{:.1}", row.cpu_encoder_ms)}</td>
                                     <td class="num">{format!("{:.1}", row.cpu_ms)}</td>
                                     <td class="num">{gpu}</td>
                                     <td class="num">{ratio}</td>

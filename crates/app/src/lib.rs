@@ -5,6 +5,7 @@
 //! `catalog` is plain data (lessons, labs) and compiles natively so tests can hold it to the course
 //! outline; the components need the browser.
 
+pub mod bench_lengths;
 pub mod catalog;
 pub mod charts;
 pub mod glossary;

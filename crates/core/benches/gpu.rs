@@ -9,7 +9,9 @@
 use std::path::Path;
 use std::time::Instant;
 
-use bertlab_core::gpu::bench::{bench_input, bert_base_config, time_cpu, time_gpu, SEQ_LENS};
+use bertlab_core::gpu::bench::{
+    bench_input, bert_base_config, time_cpu, time_gpu, CpuForward, BENCH_SEQ_LENS,
+};
 use bertlab_core::gpu::{GpuContext, GpuMaskedLm};
 use bertlab_core::model::{Checkpoint, Loaded, MaskedLm};
 use candle_core::Device;
@@ -50,10 +52,18 @@ fn main() {
         ("bert-base random (12x768)", &base),
     ] {
         let gpu = pollster::block_on(GpuMaskedLm::upload(&ctx, model)).expect("upload");
-        for seq in SEQ_LENS {
+        for seq in BENCH_SEQ_LENS {
             let input = bench_input(model.encoder.config(), seq).expect("input");
             let reps = if seq >= 128 { 5 } else { 10 };
-            let cpu = time_cpu(model, &input, reps, f64::INFINITY, &now).expect("cpu forward");
+            let cpu = time_cpu(
+                model,
+                &input,
+                CpuForward::FillMask,
+                reps,
+                f64::INFINITY,
+                &now,
+            )
+            .expect("cpu forward");
             let gpu = pollster::block_on(time_gpu(&ctx, &gpu, &input, reps, f64::INFINITY, &now))
                 .expect("gpu forward");
             println!(

@@ -106,9 +106,13 @@ pub enum Request {
     /// Destroy the WebGPU device, as a driver reset would, to watch the worker fall back to the
     /// CPU (the system page's "Simulate a lost GPU").
     LoseGpu,
-    /// The benchmark page: ms per forward at 16, 64 and 128 tokens on both backends, for the
+    /// The benchmark page: ms per forward at each of `lens` tokens on both backends, for the
     /// default model and, when `bert_base`, a bert-base-sized model with random weights.
-    Benchmark { bert_base: bool, reps: usize },
+    Benchmark {
+        bert_base: bool,
+        reps: usize,
+        lens: Vec<usize>,
+    },
 }
 
 /// One run of the pretraining lab: a recipe (masking and sentence objective) on a tiny encoder.

@@ -81,11 +81,17 @@ pub struct AttentionView {
     pub weights: Vec<Vec<Vec<f32>>>,
 }
 
+/// The sequence lengths every benchmark reports unless asked for others.
+pub const BENCH_SEQ_LENS: [usize; 3] = [16, 64, 128];
+
 /// Milliseconds per forward, CPU and GPU, for one model at one length.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BenchRow {
     pub model: String,
     pub seq: usize,
+    /// The encoder alone, up to the last hidden state.
+    pub cpu_encoder_ms: f64,
+    /// The encoder, then the MLM head at one position (a fill-mask prediction).
     pub cpu_ms: f64,
     /// `None` without a GPU.
     pub gpu_ms: Option<f64>,

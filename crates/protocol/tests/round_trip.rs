@@ -115,6 +115,7 @@ fn requests() -> Vec<Request> {
         Request::Benchmark {
             bert_base: true,
             reps: 3,
+            lens: vec![16, 512],
         },
     ]
 }
@@ -292,6 +293,7 @@ fn outcomes() -> Vec<Outcome> {
             rows: vec![BenchRow {
                 model: "m".into(),
                 seq: 64,
+                cpu_encoder_ms: 90.5,
                 cpu_ms: 99.1,
                 gpu_ms: Some(2399.0),
             }],

@@ -5,8 +5,15 @@
 use super::{GpuContext, GpuError, GpuMaskedLm};
 use crate::model::{EncoderConfig, EncoderInput, Family, Internals, MaskedLm};
 
-/// The sequence lengths every benchmark reports.
-pub const SEQ_LENS: [usize; 3] = [16, 64, 128];
+/// What one timed CPU forward computes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CpuForward {
+    /// The encoder alone, up to the last hidden state: the work an embedding model's ONNX file
+    /// does, so the figure compares with other runtimes on the same checkpoint.
+    Encoder,
+    /// The encoder, then the MLM head at one position: what the fill-mask lab does per sentence.
+    FillMask,
+}
 
 /// bert-base-uncased's shape (12 layers × 768, 12 heads, FFN 3072, 30,522 pieces): the size most
 /// course material means by "BERT", run with random weights since no such checkpoint ships.
@@ -27,13 +34,14 @@ pub fn bench_input(config: &EncoderConfig, seq: usize) -> Result<EncoderInput, G
     )?)
 }
 
-pub use bertlab_protocol::views::BenchRow;
+pub use bertlab_protocol::views::{BenchRow, BENCH_SEQ_LENS};
 
-/// Mean milliseconds of CPU forwards (encoder, then the MLM head at one position) after a warm-up:
-/// `reps` of them, or fewer (at least one) once `budget_ms` is spent; `now` is a millisecond clock.
+/// Mean milliseconds of CPU forwards doing `work` after a warm-up: `reps` of them, or fewer (at
+/// least one) once `budget_ms` is spent; `now` is a millisecond clock.
 pub fn time_cpu(
     model: &MaskedLm,
     input: &EncoderInput,
+    work: CpuForward,
     reps: usize,
     budget_ms: f64,
     now: &dyn Fn() -> f64,
@@ -41,8 +49,10 @@ pub fn time_cpu(
     let (_, seq) = input.input_ids.dims2()?;
     let once = || -> Result<(), GpuError> {
         let out = model.encoder.forward(input, &Internals::none())?;
-        let at_mask = out.last_hidden_state.narrow(1, seq / 2, 1)?;
-        model.head.forward(&at_mask, input.mode)?;
+        if work == CpuForward::FillMask {
+            let at_mask = out.last_hidden_state.narrow(1, seq / 2, 1)?;
+            model.head.forward(&at_mask, input.mode)?;
+        }
         Ok(())
     };
     once()?;

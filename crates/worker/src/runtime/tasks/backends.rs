@@ -2,7 +2,7 @@
 //! the benchmark page's table.
 
 use bertlab_core::gpu::bench::{
-    bench_input, bert_base_config, time_cpu, time_gpu, BenchRow, SEQ_LENS,
+    bench_input, bert_base_config, time_cpu, time_gpu, BenchRow, CpuForward,
 };
 use bertlab_core::gpu::GpuMaskedLm;
 use bertlab_core::model::{Loaded, MaskedLm};
@@ -26,8 +26,8 @@ pub(super) async fn measure_backends(ctx: &JobContext) -> Result<Outcome, Stop> 
     // At most 5 forwards or half a second per backend, after a warm-up.
     const REPS: usize = 5;
     const BUDGET_MS: f64 = 500.0;
-    let cpu_ms =
-        time_cpu(mlm, &input, REPS, BUDGET_MS, &now_ms).map_err(|e| Stop::Failed(e.to_string()))?;
+    let cpu_ms = time_cpu(mlm, &input, CpuForward::FillMask, REPS, BUDGET_MS, &now_ms)
+        .map_err(|e| Stop::Failed(e.to_string()))?;
     ctx.progress(1, 2, "timing WebGPU");
     ctx.yield_or_stop().await?;
     let gpu_ms = match accelerator::upload(&model).await {
@@ -54,12 +54,13 @@ pub(super) async fn measure_backends(ctx: &JobContext) -> Result<Outcome, Stop> 
     Ok(Outcome::Backend(accelerator::status()))
 }
 
-/// The benchmark page's table: both backends at every length, for the default model and
+/// The benchmark page's table: both backends at each of `lens`, for the default model and
 /// optionally a bert-base-sized random one.
 pub(super) async fn benchmark(
     ctx: &JobContext,
     bert_base: bool,
     reps: usize,
+    lens: &[usize],
 ) -> Result<Outcome, Stop> {
     let failed = |e: bertlab_core::gpu::GpuError| Stop::Failed(e.to_string());
     let lab = load_model(ctx, None).await?;
@@ -73,18 +74,26 @@ pub(super) async fn benchmark(
         models.push(("bert-base (random, 12x768)".into(), base.model));
     }
     let gpu_ctx = accelerator::context().await;
-    let total = (models.len() * SEQ_LENS.len()) as u64;
+    let total = (models.len() * lens.len()) as u64;
     let mut rows = Vec::new();
     for (name, model) in &models {
         let gpu = match &gpu_ctx {
             Some(c) => Some(GpuMaskedLm::upload(c, model).await.map_err(failed)?),
             None => None,
         };
-        for seq in SEQ_LENS {
+        for &seq in lens {
+            let positions = model.encoder.config().max_position_embeddings;
+            if seq < 3 || seq > positions {
+                return Err(Stop::Failed(format!(
+                    "{seq} tokens cannot be timed: {name} takes 3 to {positions} tokens"
+                )));
+            }
             ctx.progress(rows.len() as u64, total, format!("{name}, {seq} tokens"));
             ctx.yield_or_stop().await?;
             let input = bench_input(model.encoder.config(), seq).map_err(failed)?;
-            let cpu_ms = time_cpu(model, &input, reps, f64::INFINITY, &now_ms).map_err(failed)?;
+            let time = |work| time_cpu(model, &input, work, reps, f64::INFINITY, &now_ms);
+            let cpu_encoder_ms = time(CpuForward::Encoder).map_err(failed)?;
+            let cpu_ms = time(CpuForward::FillMask).map_err(failed)?;
             let gpu_ms = match (&gpu_ctx, gpu.as_ref()) {
                 (Some(c), Some(g)) => Some(
                     time_gpu(c, g, &input, reps, f64::INFINITY, &now_ms)
@@ -96,6 +105,7 @@ pub(super) async fn benchmark(
             rows.push(BenchRow {
                 model: name.clone(),
                 seq,
+                cpu_encoder_ms,
                 cpu_ms,
                 gpu_ms,
             });

@@ -111,9 +111,11 @@ async fn execute(ctx: &JobContext, request: Request) -> Result<Outcome, Stop> {
             }
             Ok(Outcome::Backend(accelerator::status()))
         }
-        Request::Benchmark { bert_base, reps } => {
-            backends::benchmark(ctx, bert_base, reps.clamp(1, 20)).await
-        }
+        Request::Benchmark {
+            bert_base,
+            reps,
+            lens,
+        } => backends::benchmark(ctx, bert_base, reps.clamp(1, 20), &lens).await,
         Request::Classify { run, text } => finetune::classify(run, &text),
         Request::ExportModel { run } => {
             ctx.progress(0, 0, "packing the model");
