@@ -4,7 +4,7 @@
 # wasm-opt (npm binaryen) lives in .tools/; cargo-installed tools in ~/.cargo/bin.
 export PATH := $(CURDIR)/.tools/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: serve test size bench-train bench-gpu tools release-tools browser-deps build
+.PHONY: serve test size bench-train bench-gpu bench-peer tools release-tools browser-deps build
 
 # Optimised code (the model is unusable without it) but no wasm-opt pass: on 2 cores wasm-opt -O3
 # on the worker alone takes about 9 minutes, which a local server does not need. `make build` (what
@@ -26,6 +26,12 @@ bench-train: tools browser-deps
 # Chromium (WebGPU vs wasm), through the benchmark page.
 bench-gpu: release-tools browser-deps
 	tests/harness/bench-gpu.sh
+
+# Our encoder forward against transformers.js (onnxruntime-web) on the same model architecture,
+# in one headless Chromium: latency by length, cold start and code size. Installs the peer (npm,
+# a PyPI wheel, an ONNX export) into ignored folders first.
+bench-peer: tools browser-deps
+	tests/harness/bench-peer.sh
 
 # The static site in dist/; PUBLIC_URL=/some/path/ for a host's sub-path (absolute, trailing slash).
 # Every page is then prerendered in headless Chromium, so its text shows before the wasm has loaded.
