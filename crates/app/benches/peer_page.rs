@@ -87,6 +87,7 @@ async fn run() -> Result<(), String> {
     let query = format!("reps={reps}&lens={}", join(&lens));
 
     let webgpu = expose_webgpu()?;
+    let load_before = load_average();
     // One browser for both sweeps.
     let browser = browser::Browser::launch(webgpu).await?;
     let sweeps = async {
@@ -100,16 +101,12 @@ async fn run() -> Result<(), String> {
 
     println!("BERT Lab (candle, wasm) against transformers.js 4.3.2 (onnxruntime-web, wasm), all-MiniLM-L6-v2 architecture (6 x 384), batch 1");
     println!("headless Chromium, one wasm thread each, mean ms of {reps} forwards after a warm-up");
-    if let Ok(load) = std::fs::read_to_string("/proc/loadavg") {
-        let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-        println!(
-            "{cores} cores; load average before the run: {}",
-            load.split_whitespace()
-                .take(3)
-                .collect::<Vec<_>>()
-                .join(" ")
-        );
-    }
+    // Other work on a shared machine skews the figures: say how busy it was.
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    println!(
+        "{cores} cores; load average (1, 5, 15 min) at the start {load_before}, after the timings {}",
+        load_average()
+    );
     if !webgpu {
         println!("WebGPU not exposed: no GPU device here (BENCH_PEER_WEBGPU=1 exposes Chromium's, SwiftShader where there is none)");
     }
@@ -144,6 +141,12 @@ fn expose_webgpu() -> Result<bool, String> {
             .iter()
             .any(|d| Path::new(d).exists())),
     }
+}
+
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg").map_or("unknown".into(), |l| {
+        l.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
+    })
 }
 
 fn env_or(key: &str, default: &str) -> String {
