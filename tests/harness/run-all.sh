@@ -71,6 +71,10 @@ for crate in crates/*/; do
   cat "$logs/wasm-$(basename "$crate").log" >> "$logs/wasm.log"
 done
 [ "$found" = 1 ] || { echo "!! no wasm tests found under crates/*/tests/wasm_*.rs"; status=1; }
+# The kernels and the forward again as the fused multiply-add worker build runs them (relaxed SIMD).
+run wasm-core-relaxed-simd cargo test --target wasm32-unknown-unknown -p bertlab-core \
+  --features relaxed-simd --test wasm_kernels --test wasm_forward
+cat "$logs/wasm-core-relaxed-simd.log" >> "$logs/wasm.log"
 
 run e2e-build trunk build
 # The same app for an instructor's sub-path, prerendered as `make build` does (the e2e hosting check

@@ -90,16 +90,44 @@ pub fn take_bytes(job: JobId) -> Option<js_sys::Uint8Array> {
     BYTES.with(|b| b.borrow_mut().remove(&job))
 }
 
-/// The worker's loader script, resolved against the document base so deep links work.
+/// The worker's loader script, resolved against the document base so deep links work: the build
+/// with fused multiply-add kernels where the browser has relaxed SIMD, the SIMD128 one elsewhere
+/// (a module with relaxed SIMD instructions does not load at all in a browser without them).
 fn worker_url() -> String {
     let base = web_sys::window()
         .and_then(|w| w.document())
         .and_then(|d| d.base_uri().ok().flatten())
         .unwrap_or_else(|| "/".to_string());
-    format!(
-        "{}bertlab-worker_loader.js",
-        base.trim_end_matches(|c| c != '/')
-    )
+    let name = if relaxed_simd() {
+        "bertlab-worker-fma"
+    } else {
+        "bertlab-worker"
+    };
+    format!("{}{name}_loader.js", base.trim_end_matches(|c| c != '/'))
+}
+
+/// A module of one function, `() -> v128`, computing `f32x4.relaxed_madd` of three zero vectors.
+const RELAXED_SIMD_PROBE: [u8; 82] = [
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version 1
+    0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7b, // types: () -> v128
+    0x03, 0x02, 0x01, 0x00, // functions: one of type 0
+    0x0a, 0x3d, 0x01, 0x3b, 0x00, // code: one body of 59 bytes, no locals
+    0xfd, 0x0c, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // v128.const 0
+    0xfd, 0x0c, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // v128.const 0
+    0xfd, 0x0c, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // v128.const 0
+    0xfd, 0x85, 0x02, // f32x4.relaxed_madd
+    0x0b, // end
+];
+
+/// Whether this browser validates relaxed SIMD (`?cpu=simd128` in the page's URL says no, so the
+/// SIMD128 build can be tried in any browser).
+fn relaxed_simd() -> bool {
+    let forced_off = web_sys::window()
+        .and_then(|w| w.location().search().ok())
+        .is_some_and(|q| q.contains("cpu=simd128"));
+    !forced_off
+        && js_sys::WebAssembly::validate(&js_sys::Uint8Array::from(&RELAXED_SIMD_PROBE[..]))
+            .unwrap_or(false)
 }
 
 fn update_running(status: RwSignal<WorkerStatus>, running: usize) {

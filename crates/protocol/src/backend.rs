@@ -13,6 +13,26 @@ pub enum Backend {
     WebGpu,
 }
 
+/// Which build of the CPU kernels the worker runs: the page starts the faster one where the
+/// browser can load it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum CpuKernels {
+    /// SIMD128, in every browser with WebAssembly SIMD.
+    #[default]
+    Simd128,
+    /// SIMD128 with relaxed SIMD's fused multiply-add in the matrix products.
+    Simd128Fma,
+}
+
+impl CpuKernels {
+    fn describe(self) -> &'static str {
+        match self {
+            CpuKernels::Simd128 => "CPU (wasm SIMD128)",
+            CpuKernels::Simd128Fma => "CPU (wasm SIMD128 with fused multiply-add)",
+        }
+    }
+}
+
 /// What the student picked in the status bar.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub enum BackendChoice {
@@ -84,6 +104,8 @@ pub struct BackendStatus {
     pub choice: BackendChoice,
     pub gpu: GpuAvailability,
     pub timings: Option<BackendTimings>,
+    #[serde(default)]
+    pub cpu: CpuKernels,
 }
 
 impl Default for BackendStatus {
@@ -92,6 +114,7 @@ impl Default for BackendStatus {
             choice: BackendChoice::Auto,
             gpu: GpuAvailability::Probing,
             timings: None,
+            cpu: CpuKernels::default(),
         }
     }
 }
@@ -124,7 +147,7 @@ impl BackendStatus {
             (Backend::WebGpu, GpuAvailability::Ready { adapter, .. }) => {
                 format!("WebGPU ({adapter})")
             }
-            _ => "CPU (wasm SIMD128)".to_string(),
+            _ => self.cpu.describe().to_string(),
         };
         let why = match (&self.gpu, self.choice, self.active()) {
             (GpuAvailability::Probing, ..) => Some("looking for a WebGPU adapter".to_string()),
@@ -165,7 +188,7 @@ mod tests {
         BackendStatus {
             choice,
             gpu,
-            timings: None,
+            ..BackendStatus::default()
         }
     }
 

@@ -3,7 +3,9 @@
 //! (a float map key, a skipped field without a default, a renamed variant) would break the lab
 //! silently, so every variant is listed here.
 
-use bertlab_protocol::backend::{BackendChoice, BackendStatus, BackendTimings, GpuAvailability};
+use bertlab_protocol::backend::{
+    BackendChoice, BackendStatus, BackendTimings, CpuKernels, GpuAvailability,
+};
 use bertlab_protocol::masking::{
     EpochStats, GridCell, MaskCounts, MaskingConfig, MaskingGrid, Strategy,
 };
@@ -133,6 +135,7 @@ fn backend() -> BackendStatus {
             cpu_ms: 37.9,
             gpu_ms: None,
         }),
+        cpu: CpuKernels::Simd128Fma,
     }
 }
 

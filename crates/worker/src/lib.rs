@@ -9,3 +9,11 @@ pub mod views;
 
 #[cfg(target_arch = "wasm32")]
 pub mod runtime;
+
+/// Both worker binaries' `main`: starts the runtime in the browser, explains itself elsewhere.
+pub fn main() {
+    #[cfg(target_arch = "wasm32")]
+    runtime::start();
+    #[cfg(not(target_arch = "wasm32"))]
+    eprintln!("bertlab-worker runs inside the browser lab: use `make serve`.");
+}

@@ -10,7 +10,7 @@ use super::port::post;
 use crate::lab_model::{LabModel, Weights};
 use bertlab_core::gpu::{GpuContext, GpuEncoder, GpuError, GpuMaskedLm};
 use bertlab_protocol::backend::{
-    Backend, BackendChoice, BackendStatus, BackendTimings, GpuAvailability,
+    Backend, BackendChoice, BackendStatus, BackendTimings, CpuKernels, GpuAvailability,
 };
 use bertlab_protocol::messages::FromWorker;
 
@@ -36,7 +36,14 @@ pub struct OnGpu {
 }
 
 thread_local! {
-    static STATUS: RefCell<BackendStatus> = RefCell::new(BackendStatus::default());
+    static STATUS: RefCell<BackendStatus> = RefCell::new(BackendStatus {
+        cpu: if bertlab_core::model::fused::FUSED_MULTIPLY_ADD {
+            CpuKernels::Simd128Fma
+        } else {
+            CpuKernels::Simd128
+        },
+        ..BackendStatus::default()
+    });
     static CONTEXT: RefCell<Option<Rc<GpuContext>>> = const { RefCell::new(None) };
     /// Uploaded models by name; dropped with the context when it fails.
     static MODELS: RefCell<HashMap<String, Rc<GpuWeights>>> = RefCell::new(HashMap::new());

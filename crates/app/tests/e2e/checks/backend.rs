@@ -1,7 +1,9 @@
 //! The compute backends end to end: the status bar names what runs and why; choosing WebGPU (here
 //! Chromium's SwiftShader adapter) gives the CPU's predictions; the measurement shows both timings;
 //! a lost GPU device and a browser without WebGPU both fall back to the CPU with the same
-//! predictions and a status line saying so; the benchmark page fills its table.
+//! predictions and a status line saying so; the worker built without relaxed SIMD (what a browser
+//! lacking it gets) gives the same predictions as the fused multiply-add one Chromium runs; the
+//! benchmark page fills its table.
 
 use std::time::{Duration, Instant};
 
@@ -66,10 +68,24 @@ pub async fn backends(ctx: &Ctx<'_>) -> Outcome {
     ctx.open(FILL_MASK).await?;
     // Auto leaves SwiftShader, a software adapter, unused: the CPU is faster here.
     let line = status(ctx, |t| t.contains("idle") && t.contains("swiftshader")).await?;
-    if !line.contains("backend: CPU") || !line.contains("software fallback") {
-        return Err(format!("Auto should stay on the CPU and say why: {line:?}"));
+    if !line.contains("backend: CPU (wasm SIMD128 with fused multiply-add)")
+        || !line.contains("software fallback")
+    {
+        return Err(format!(
+            "Auto should stay on the CPU's fused multiply-add build and say why: {line:?}"
+        ));
     }
     let on_cpu = guesses(ctx).await?;
+
+    // The SIMD128 build, as a browser without relaxed SIMD loads it, predicts the same.
+    ctx.open(&format!("{FILL_MASK}&cpu=simd128")).await?;
+    let plain_kernels = shown_guesses(ctx).await?;
+    let line = status(ctx, |t| t.contains("idle")).await?;
+    if !line.contains("backend: CPU (wasm SIMD128) ·") || !same(&on_cpu, &plain_kernels) {
+        return Err(format!(
+            "SIMD128 build: {line:?} {plain_kernels:?}, fused multiply-add: {on_cpu:?}"
+        ));
+    }
 
     choose(ctx, "webgpu").await?;
     status(ctx, |t| t.contains("backend: WebGPU (google swiftshader)")).await?;

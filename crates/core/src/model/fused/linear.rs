@@ -60,11 +60,15 @@ impl CustomOp3 for Linear {
                 b.len()
             )
         }
-        // every row starts as the bias; gemm adds x · Wᵀ onto it
+        // every row starts as the bias; x · Wᵀ is added onto it (gemm natively, our SIMD128 kernel
+        // in wasm)
         let mut out: Vec<f32> = Vec::with_capacity(rows * n);
         for _ in 0..rows {
             out.extend_from_slice(b);
         }
+        #[cfg(target_arch = "wasm32")]
+        super::simd128::matmul_nt(xs, w, &mut out, rows, n, k);
+        #[cfg(not(target_arch = "wasm32"))]
         // SAFETY: out is rows × n, xs rows × k and w n × k, all contiguous row-major, and the
         // strides below stay inside them: dst (i, j) = i·n + j, lhs (i, p) = i·k + p, and rhs (p, j)
         // is Wᵀ, read from w as j·k + p.
@@ -130,9 +134,9 @@ impl CustomOp1 for SumRows {
     }
 }
 
-/// Both cores natively (rayon's pool, as candle's own matmul), one thread in wasm.
+/// Both cores natively (rayon's pool, as candle's own matmul).
+#[cfg(not(target_arch = "wasm32"))]
 fn parallelism() -> gemm::Parallelism {
-    #[cfg(not(target_arch = "wasm32"))]
     if rayon::current_num_threads() > 1 {
         return gemm::Parallelism::Rayon(rayon::current_num_threads());
     }

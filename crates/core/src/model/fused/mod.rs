@@ -13,6 +13,8 @@ mod layer_norm;
 mod linear;
 pub(crate) mod math;
 mod reference;
+#[cfg(target_arch = "wasm32")]
+mod simd128;
 mod softmax;
 
 use candle_core::backend::BackendStorage;
@@ -24,6 +26,10 @@ pub use layer_norm::layer_norm;
 pub use linear::linear;
 pub use reference::with_composed_ops;
 pub use softmax::attention_softmax;
+
+/// Whether this build's wasm matrix products use relaxed SIMD's fused multiply-add (the
+/// `relaxed-simd` feature; the second worker build).
+pub const FUSED_MULTIPLY_ADD: bool = cfg!(all(target_arch = "wasm32", feature = "relaxed-simd"));
 
 /// Below this many elements a kernel runs on the calling thread: splitting costs more than it saves.
 #[cfg(not(target_arch = "wasm32"))]
