@@ -130,7 +130,7 @@ async fn run() -> Result<(), String> {
         print_cold(label, ms);
     }
     println!();
-    print_sizes(&dist, &site)
+    print_sizes(&dist, &site, &ours_server, &peer_server)
 }
 
 /// `BENCH_PEER_WEBGPU`: 1 or 0; unset, WebGPU is exposed where the machine has a GPU device
@@ -485,30 +485,48 @@ fn size_lines(files: &[PathBuf]) -> Result<u64, String> {
     Ok(total)
 }
 
-fn print_sizes(dist: &Path, site: &Path) -> Result<(), String> {
-    println!("Code a first visit downloads (model weights apart), gzip -9:");
-    // Ours: the app's and the worker's wasm and their JS glue, at the top of dist/.
-    let mut ours: Vec<PathBuf> = std::fs::read_dir(dist)
-        .map_err(|e| format!("{}: {e}", dist.display()))?
+/// The code files (wasm, JS) in `dir` that `server` (serving `dir` at its root) sent whole, i.e. the
+/// ones the pages actually loaded (of our two worker builds, only the one the browser started).
+fn loaded_code(
+    dir: &Path,
+    sub: &str,
+    server: &server::StaticServer,
+) -> Result<Vec<PathBuf>, String> {
+    let folder = dir.join(sub);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&folder)
+        .map_err(|e| format!("{}: {e}", folder.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| {
-            p.is_file() && matches!(p.extension().and_then(|e| e.to_str()), Some("wasm" | "js"))
+            p.is_file()
+                && matches!(
+                    p.extension().and_then(|e| e.to_str()),
+                    Some("wasm" | "js" | "mjs")
+                )
+        })
+        .filter(|p| {
+            p.strip_prefix(dir)
+                .is_ok_and(|rel| server.whole_downloads(&format!("/{}", rel.to_string_lossy())) > 0)
         })
         .collect();
-    ours.sort();
+    files.sort();
+    Ok(files)
+}
+
+fn print_sizes(
+    dist: &Path,
+    site: &Path,
+    ours_server: &server::StaticServer,
+    peer_server: &server::StaticServer,
+) -> Result<(), String> {
+    println!("Code the pages loaded (model weights apart), gzip -9:");
     println!("BERT Lab ({}, no wasm-opt pass):", dist.display());
-    let ours = size_lines(&ours)?;
-    // Theirs: the bundle and the onnxruntime-web build that transformers.js loads (the asyncify
-    // one, which also carries the WebGPU backend).
-    let theirs: Vec<PathBuf> = [
-        "transformers.min.js",
-        "ort/ort-wasm-simd-threaded.asyncify.mjs",
-        "ort/ort-wasm-simd-threaded.asyncify.wasm",
-    ]
-    .iter()
-    .map(|f| site.join(f))
-    .collect();
-    println!("transformers.js 4.3.2 (transformers.min.js bundles onnxruntime-web's JS):");
+    let ours = size_lines(&loaded_code(dist, "", ours_server)?)?;
+    // Theirs: the bundle (it carries onnxruntime-web's JS) and the onnxruntime-web build it loads
+    // (the asyncify one, which also has the WebGPU backend).
+    println!("transformers.js 4.3.2:");
+    let mut theirs = loaded_code(site, "", peer_server)?;
+    theirs.extend(loaded_code(site, "ort", peer_server)?);
+    theirs.retain(|p| !p.ends_with("peer.mjs"));
     let theirs = size_lines(&theirs)?;
     println!(
         "  total: BERT Lab {:.2} MB, transformers.js {:.2} MB gzip (us/them {:.2})",
