@@ -1,10 +1,11 @@
-//! The wasm32-only kernels against candle's composed ops, in headless Chromium: shapes with every
-//! remainder the tiles have (rows not a multiple of the tile's, columns not a multiple of four,
-//! a contraction not a multiple of four lanes) and the default model's own.
+//! The wasm32-only kernels against candle's composed ops, in headless Chromium: a linear layer's
+//! output and its three gradients, on shapes with every remainder the tiles have (rows not a
+//! multiple of the tile's, columns not a multiple of four or sixteen, a contraction not a multiple
+//! of four lanes or longer than one block) and the default model's own.
 #![cfg(target_arch = "wasm32")]
 
 use bertlab_core::model::fused::{linear, with_composed_ops};
-use candle_core::{Device, Tensor};
+use candle_core::{Device, Tensor, Var};
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -18,8 +19,17 @@ fn values(n: usize, seed: usize) -> Vec<f32> {
 /// Relative to the largest output, as float sums in another order differ by a few ulps of it.
 const TOLERANCE: f32 = 1e-5;
 
+fn largest(t: &Tensor) -> f32 {
+    t.abs()
+        .unwrap()
+        .max_all()
+        .unwrap()
+        .to_scalar::<f32>()
+        .unwrap()
+}
+
 #[wasm_bindgen_test]
-fn the_linear_kernel_matches_the_composed_matmul() {
+fn the_linear_kernels_match_the_composed_ops() {
     let dev = Device::Cpu;
     for (m, k, n) in [
         (1, 1, 1),
@@ -27,34 +37,33 @@ fn the_linear_kernel_matches_the_composed_matmul() {
         (3, 4, 4),
         (4, 7, 9),
         (5, 33, 6),
+        (7, 20, 300),
         (17, 384, 384),
         (16, 384, 1536),
         (13, 1536, 384),
         (2, 384, 30_522),
     ] {
-        let x = Tensor::from_slice(&values(m * k, 1), (m, k), &dev).unwrap();
-        let w = Tensor::from_slice(&values(n * k, 2), (n, k), &dev).unwrap();
-        let b = Tensor::from_slice(&values(n, 3), n, &dev).unwrap();
+        let x = Var::from_tensor(&Tensor::from_slice(&values(m * k, 1), (m, k), &dev).unwrap())
+            .unwrap();
+        let w = Var::from_tensor(&Tensor::from_slice(&values(n * k, 2), (n, k), &dev).unwrap())
+            .unwrap();
+        let b = Var::from_tensor(&Tensor::from_slice(&values(n, 3), n, &dev).unwrap()).unwrap();
+        let probe = Tensor::from_slice(&values(m * n, 4), (m, n), &dev).unwrap();
         let ours = linear(&x, &w, &b).unwrap();
         let theirs = with_composed_ops(|| linear(&x, &w, &b)).unwrap();
-        let scale = theirs
-            .abs()
-            .unwrap()
-            .max_all()
-            .unwrap()
-            .to_scalar::<f32>()
-            .unwrap();
-        let diff = (&ours - &theirs)
-            .unwrap()
-            .abs()
-            .unwrap()
-            .max_all()
-            .unwrap()
-            .to_scalar::<f32>()
-            .unwrap();
-        assert!(
-            diff <= TOLERANCE * scale.max(1.0),
-            "{m}×{k} · ({n}×{k})ᵀ: off by {diff} (largest output {scale})"
-        );
+        let grads = |y: &Tensor| (y * &probe).unwrap().sum_all().unwrap().backward().unwrap();
+        let (g1, g2) = (grads(&ours), grads(&theirs));
+        let mut pairs = vec![("output", ours, theirs)];
+        for (name, v) in [("dx", &x), ("dW", &w), ("db", &b)] {
+            pairs.push((name, g1.get(v).unwrap().clone(), g2.get(v).unwrap().clone()));
+        }
+        for (name, a, c) in pairs {
+            let diff = largest(&(&a - &c).unwrap());
+            let scale = largest(&c).max(1.0);
+            assert!(
+                diff <= TOLERANCE * scale,
+                "{name} of {m}×{k} · ({n}×{k})ᵀ: off by {diff} (largest {scale})"
+            );
+        }
     }
 }
