@@ -1,7 +1,7 @@
 //! The wasm32-only kernels against candle's composed ops, in headless Chromium: a linear layer's
 //! output and its three gradients, on shapes with every remainder the tiles have (rows not a
-//! multiple of the tile's, columns not a multiple of four or sixteen, a contraction not a multiple
-//! of four lanes or longer than one block) and the default model's own.
+//! multiple of the tile's, columns not a multiple of four, a contraction not a multiple of four
+//! lanes) and the default model's own.
 #![cfg(target_arch = "wasm32")]
 
 use bertlab_core::model::fused::{linear, with_composed_ops};
