@@ -25,7 +25,8 @@ fi
   cargo bench -p bertlab-core --bench train
   # the same on one thread: what a browser worker has
   RAYON_NUM_THREADS=1 CANDLE_NUM_THREADS=1 cargo bench -p bertlab-core --bench train | sed 's/^native /native-1-thread /'
-  cargo test --release --target wasm32-unknown-unknown -p bertlab-core --test train_speed_wasm -- --nocapture
+  # the kernels of the worker build Chromium loads (relaxed SIMD's fused multiply-add)
+  cargo test --release --target wasm32-unknown-unknown -p bertlab-core --features relaxed-simd --test train_speed_wasm -- --nocapture
   # the fine-tuning lab itself, on the optimised build `make serve` serves (no wasm-opt pass)
   trunk build --cargo-profile release
   cargo bench -p bertlab-app --features e2e --bench training_labs
