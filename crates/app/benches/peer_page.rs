@@ -5,7 +5,8 @@
 //! times our `/benchmark` page and the peer page at the same lengths, then each side's cold start
 //! (a fresh browser profile, navigation to the first result) and the gzip size of its code.
 //! `BENCH_PEER_REPS` (default 5) and `BENCH_PEER_LENS` (default 16,32,64,128,256,512) set the runs,
-//! `BENCH_PEER_WEBGPU` whether the sweep's browser exposes WebGPU (see `expose_webgpu`).
+//! `BENCH_PEER_WEBGPU` whether the sweep's browser exposes WebGPU (see `expose_webgpu`), and
+//! `BENCH_PEER_CPU=simd128` times our worker build without relaxed SIMD.
 
 #[path = "../tests/e2e/browser.rs"]
 mod browser;
@@ -90,20 +91,34 @@ async fn run() -> Result<(), String> {
     // tiers, and a fresh page's first forwards run baseline code until the optimised code is in.
     let query = format!("reps={reps}&lens={WARM_UP_LEN},{}", join(&lens));
 
+    // BENCH_PEER_CPU=simd128 times our SIMD128 worker build, what a browser without relaxed SIMD
+    // runs; otherwise Chromium gets the fused multiply-add one.
+    let cpu = match env_or("BENCH_PEER_CPU", "").as_str() {
+        "" => "",
+        "simd128" => "&cpu=simd128",
+        other => return Err(format!("BENCH_PEER_CPU={other}: simd128 or unset")),
+    };
     let webgpu = expose_webgpu()?;
     let load_before = load_average();
     // One browser for both sweeps.
     let browser = browser::Browser::launch(webgpu).await?;
     let sweeps = async {
-        let ours = ours_sweep(&browser.client, &ours_server, &query).await?;
+        let ours = ours_sweep(&browser.client, &ours_server, &format!("{query}{cpu}")).await?;
+        // The status bar names the worker build that ran (with or without fused multiply-add).
+        let status: String = js(
+            &browser.client,
+            "const s = document.querySelector('.status-text'); return s ? s.textContent : ''",
+        )
+        .await?;
         let peer = peer_sweep(&browser.client, &peer_server, &query).await?;
-        Ok::<_, String>((ours, peer))
+        Ok::<_, String>((ours, peer, status))
     }
     .await;
     browser.close().await;
-    let (ours, peer) = sweeps?;
+    let (ours, peer, status) = sweeps?;
 
     println!("BERT Lab (candle, wasm) against transformers.js 4.3.2 (onnxruntime-web, wasm), all-MiniLM-L6-v2 architecture (6 x 384), batch 1");
+    println!("our status bar after the timings: {}", status.trim());
     println!("headless Chromium, one wasm thread each, mean ms of {reps} forwards after a warm-up forward (and a first pass at {WARM_UP_LEN} tokens, dropped)");
     // Other work on a shared machine skews the figures: say how busy it was.
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
