@@ -4,7 +4,7 @@
 # wasm-opt (npm binaryen) lives in .tools/; cargo-installed tools in ~/.cargo/bin.
 export PATH := $(CURDIR)/.tools/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: serve test size bench-train bench-gpu bench-peer tools release-tools browser-deps build
+.PHONY: serve test size bench-train bench-gpu profile-wasm bench-peer tools release-tools browser-deps build
 
 # Optimised code (the model is unusable without it) but no wasm-opt pass: on 2 cores wasm-opt -O3
 # on the worker alone takes about 9 minutes, which a local server does not need. `make build` (what
@@ -21,6 +21,10 @@ size: release-tools
 # Training throughput in headless Chromium (wasm) against the same code natively, as a ratio.
 bench-train: tools browser-deps
 	tests/harness/bench-train.sh
+
+# Where the wasm forward's time goes: Chromium's sampling profiler, self time per function.
+profile-wasm: tools browser-deps
+	tests/harness/profile-wasm.sh
 
 # Forward latency on the GPU path against the CPU path: natively (wgpu vs candle) and in headless
 # Chromium (WebGPU vs wasm), through the benchmark page.
