@@ -3,7 +3,7 @@
 # the relaxed-SIMD kernels Chromium's worker runs; PROFILE_FEATURES= for the SIMD128 build), serves it
 # with wasm-bindgen-test-runner in its interactive mode and prints the functions with the most samples
 # (scripts/profile-wasm.mjs). The model's random initialisation (rand, log, cos) shows up too: it is
-# not part of a forward.
+# not part of a forward. PROFILE_TEST=train_speed_wasm profiles the training benchmark instead.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export PATH="$PWD/.tools/node_modules/.bin:$HOME/.cargo/bin:$PATH"
@@ -14,14 +14,15 @@ if [ ! -d .tools/profiler/node_modules/puppeteer-core ]; then
     "puppeteer-core@$PUPPETEER_VERSION"
 fi
 features=${PROFILE_FEATURES---features relaxed-simd}
+test=${PROFILE_TEST:-forward_speed_wasm}
 # shellcheck disable=SC2086
-cargo test --release --target wasm32-unknown-unknown -p bertlab-core $features --test forward_speed_wasm --no-run
+cargo test --release --target wasm32-unknown-unknown -p bertlab-core $features --test "$test" --no-run
 log=$(mktemp)
 # shellcheck disable=SC2086
 NO_HEADLESS=1 cargo test --release --target wasm32-unknown-unknown -p bertlab-core $features \
-  --test forward_speed_wasm > "$log" 2>&1 &
+  --test "$test" > "$log" 2>&1 &
 runner=$!
-trap 'kill $runner 2> /dev/null; pkill -f "wasm-bindgen-test-runner.*forward_speed_wasm" || true; rm -f "$log"' EXIT
+trap 'kill $runner 2> /dev/null; pkill -f "wasm-bindgen-test-runner.*$test" || true; rm -f "$log"' EXIT
 for _ in $(seq 120); do
   url=$(grep -Eo 'http://127\.0\.0\.1:[0-9]+' "$log" | head -1 || true)
   [ -n "$url" ] && break
