@@ -10,7 +10,7 @@ use super::port::post;
 use crate::lab_model::{LabModel, Weights};
 use bertlab_core::gpu::{GpuContext, GpuEncoder, GpuError, GpuMaskedLm};
 use bertlab_protocol::backend::{
-    Backend, BackendChoice, BackendStatus, BackendTimings, CpuKernels, GpuAvailability,
+    Backend, BackendChoice, BackendStatus, BackendTimings, GpuAvailability,
 };
 use bertlab_protocol::messages::FromWorker;
 
@@ -37,11 +37,7 @@ pub struct OnGpu {
 
 thread_local! {
     static STATUS: RefCell<BackendStatus> = RefCell::new(BackendStatus {
-        cpu: if bertlab_core::model::fused::FUSED_MULTIPLY_ADD {
-            CpuKernels::Simd128Fma
-        } else {
-            CpuKernels::Simd128
-        },
+        cpu: bertlab_core::model::fused::CPU_KERNELS,
         ..BackendStatus::default()
     });
     static CONTEXT: RefCell<Option<Rc<GpuContext>>> = const { RefCell::new(None) };

@@ -17,6 +17,7 @@ mod reference;
 mod simd128;
 mod softmax;
 
+use bertlab_protocol::backend::CpuKernels;
 use candle_core::backend::BackendStorage;
 use candle_core::{bail, CpuStorage, Layout, Result};
 
@@ -27,9 +28,13 @@ pub use linear::linear;
 pub use reference::with_composed_ops;
 pub use softmax::attention_softmax;
 
-/// Whether this build's wasm matrix products use relaxed SIMD's fused multiply-add (the
-/// `relaxed-simd` feature; the second worker build).
-pub const FUSED_MULTIPLY_ADD: bool = cfg!(all(target_arch = "wasm32", feature = "relaxed-simd"));
+/// The CPU kernels this build runs: relaxed SIMD's fused multiply-add in wasm's matrix products with
+/// the `relaxed-simd` feature (the second worker build), SIMD128 otherwise.
+pub const CPU_KERNELS: CpuKernels = if cfg!(all(target_arch = "wasm32", feature = "relaxed-simd")) {
+    CpuKernels::Simd128Fma
+} else {
+    CpuKernels::Simd128
+};
 
 /// Below this many elements a kernel runs on the calling thread: splitting costs more than it saves.
 #[cfg(not(target_arch = "wasm32"))]
@@ -172,17 +177,18 @@ pub(crate) mod check {
             .unwrap()
     }
 
-    /// The largest absolute difference between two tensors of the same shape.
-    pub fn max_diff(a: &Tensor, b: &Tensor) -> f32 {
-        (a - b)
+    /// The largest absolute value in a tensor.
+    pub fn max_abs(t: &Tensor) -> f32 {
+        t.abs()
             .unwrap()
-            .abs()
-            .unwrap()
-            .flatten_all()
-            .unwrap()
-            .max(0)
+            .max_all()
             .unwrap()
             .to_scalar::<f32>()
             .unwrap()
+    }
+
+    /// The largest absolute difference between two tensors of the same shape.
+    pub fn max_diff(a: &Tensor, b: &Tensor) -> f32 {
+        max_abs(&(a - b).unwrap())
     }
 }
