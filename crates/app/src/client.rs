@@ -124,7 +124,9 @@ const RELAXED_SIMD_PROBE: [u8; 82] = [
 fn relaxed_simd() -> bool {
     let forced_off = web_sys::window()
         .and_then(|w| w.location().search().ok())
-        .is_some_and(|q| q.contains("cpu=simd128"));
+        .and_then(|q| web_sys::UrlSearchParams::new_with_str(&q).ok())
+        .and_then(|q| q.get("cpu"))
+        .is_some_and(|cpu| cpu == "simd128");
     !forced_off
         && js_sys::WebAssembly::validate(&js_sys::Uint8Array::from(&RELAXED_SIMD_PROBE[..]))
             .unwrap_or(false)
