@@ -433,6 +433,7 @@ impl ForwardPass<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::fused::check::max_abs;
     use crate::model::params::{random_source, var_builder};
 
     fn encoder(family: Family) -> Encoder {
@@ -450,15 +451,6 @@ mod tests {
             &Device::Cpu,
         )
         .unwrap()
-    }
-
-    fn max_abs(t: &Tensor) -> f32 {
-        t.abs()
-            .unwrap()
-            .max_all()
-            .unwrap()
-            .to_scalar::<f32>()
-            .unwrap()
     }
 
     #[test]

@@ -145,7 +145,7 @@ fn parallelism() -> gemm::Parallelism {
 
 #[cfg(test)]
 mod tests {
-    use super::super::check::{gradient_matches_differences, max_diff, probed_grads};
+    use super::super::check::{gradient_matches_differences, max_abs, max_diff, probed_grads};
     use super::*;
     use candle_core::{Device, Var};
 
@@ -173,15 +173,7 @@ mod tests {
             let ours = linear(&x, &w, &bias).unwrap();
             let theirs = reference::linear(&x, &w, &bias).unwrap();
             assert_eq!(ours.dims(), theirs.dims());
-            let scale = |t: &Tensor| {
-                t.abs()
-                    .unwrap()
-                    .max_all()
-                    .unwrap()
-                    .to_scalar::<f32>()
-                    .unwrap()
-                    .max(1.0)
-            };
+            let scale = |t: &Tensor| max_abs(t).max(1.0);
             assert!(max_diff(&ours, &theirs) < 1e-5 * scale(&theirs));
             let (g1, g2) = (probed_grads(&ours, &probe), probed_grads(&theirs, &probe));
             for v in [&x, &w, &bias] {
