@@ -241,16 +241,12 @@ async fn ours_sweep(
     )
     .await?;
     // By header text: the page names its columns, their order may change.
-    let column = |names: &[&str]| {
-        names
-            .iter()
-            .find_map(|n| headers.iter().position(|h| h == n))
-    };
-    let model = column(&["model"]).ok_or("no model column")?;
-    let tokens = column(&["tokens"]).ok_or("no tokens column")?;
-    let encoder = column(&["CPU encoder ms", "CPU ms"]);
-    let fill_mask = column(&["CPU fill-mask ms", "CPU ms"]);
-    let gpu = column(&["WebGPU ms"]);
+    let column = |name: &str| headers.iter().position(|h| h == name);
+    let model = column("model").ok_or("no model column")?;
+    let tokens = column("tokens").ok_or("no tokens column")?;
+    let encoder = column("CPU encoder ms");
+    let fill_mask = column("CPU fill-mask ms");
+    let gpu = column("WebGPU ms");
     let cell = |row: &[String], i: Option<usize>| {
         i.and_then(|i| row.get(i))
             .and_then(|c| c.parse::<f64>().ok())
