@@ -6,6 +6,7 @@
 pub mod backend;
 pub mod masking;
 pub mod messages;
+pub mod model_key;
 pub mod tokens;
 pub mod training;
 pub mod views;

@@ -43,8 +43,12 @@ pub enum Request {
     /// Measure the worker's integer throughput in `steps` slices of about `step_ms` milliseconds,
     /// reporting progress after each and honouring cancellation: the long-job path end to end.
     SelfCheck { steps: u32, step_ms: u32 },
-    /// Load a model folder from the lab's `models/` (its name), or the default model when `None`.
+    /// Load a model (a [`ModelKey`](crate::model_key::ModelKey): a shipped folder's name, a
+    /// folder's URL, or a folder the page stored from the student's disk), or the default model
+    /// when `None`. A model from a URL or a disk is kept in the browser's storage once it loads.
     LoadModel { name: Option<String> },
+    /// Delete a model the student added (URL or disk) from memory and from the browser's storage.
+    ForgetModel { name: String },
     /// Tokenize a sentence or pair with a model's tokenizer (the default model when `model` is
     /// `None`), truncated to `max_len` tokens or the model's limit, tracing WordPiece on `trace`.
     Tokenize {
@@ -85,7 +89,8 @@ pub enum Request {
         config: MaskingConfig,
         epochs: usize,
     },
-    /// The models the lab ships (`models/index.json`), loaded to describe them.
+    /// The models the lab ships (`models/index.json`) and those the student added, described
+    /// without loading their weights, with the browser's storage use.
     ListModels,
     /// Train and test one classifier of the experiment sheet, streaming its training curve.
     Finetune(FinetuneRequest),
@@ -304,6 +309,13 @@ pub enum Outcome {
     Models {
         default: String,
         models: Vec<ModelSummary>,
+        /// Bytes the lab's origin stores and may store, when the browser says.
+        #[serde(default)]
+        storage: Option<StorageUse>,
+    },
+    /// A model the student added was deleted.
+    ModelForgotten {
+        name: String,
     },
     /// A line of the experiment sheet, tested on the held-out split.
     FineTuned(SheetRow),
@@ -348,6 +360,16 @@ pub struct ModelSummary {
     pub parameters: usize,
     /// Whether fill-mask predictions are available.
     pub has_mlm_head: bool,
+    /// Bytes the browser keeps of a model the student added (URL or disk); `None` for shipped ones.
+    #[serde(default)]
+    pub stored_bytes: Option<u64>,
+}
+
+/// The browser's storage for this origin (`navigator.storage.estimate()`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct StorageUse {
+    pub usage: u64,
+    pub quota: u64,
 }
 
 /// What the worker is and what it computes on.

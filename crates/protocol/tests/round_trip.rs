@@ -11,8 +11,8 @@ use bertlab_protocol::masking::{
 };
 use bertlab_protocol::messages::{
     decode, encode, FinetuneRequest, FromWorker, ModelEvent, ModelSummary, Outcome,
-    PretrainRequest, Progress, Reply, Request, ShippedSet, Steer, ToWorker, TrainingPoint,
-    WorkerInfo,
+    PretrainRequest, Progress, Reply, Request, ShippedSet, Steer, StorageUse, ToWorker,
+    TrainingPoint, WorkerInfo,
 };
 use bertlab_protocol::tokens::{
     Span, TokenCell, TokenView, TraceOutcome, TracePiece, TraceStep, WordPieceTrace,
@@ -46,6 +46,12 @@ fn requests() -> Vec<Request> {
         Request::LoadModel { name: None },
         Request::LoadModel {
             name: some("recipe-bert"),
+        },
+        Request::LoadModel {
+            name: some("https://example.org/models/mine/"),
+        },
+        Request::ForgetModel {
+            name: "disk:mine".into(),
         },
         Request::Tokenize {
             model: None,
@@ -188,6 +194,7 @@ fn summary() -> ModelSummary {
         max_len: 512,
         parameters: 22_744_506,
         has_mlm_head: true,
+        stored_bytes: Some(90_868_376),
     }
 }
 
@@ -263,6 +270,13 @@ fn outcomes() -> Vec<Outcome> {
         Outcome::Models {
             default: summary.name.clone(),
             models: vec![summary],
+            storage: Some(StorageUse {
+                usage: 91_000_000,
+                quota: 10_000_000_000,
+            }),
+        },
+        Outcome::ModelForgotten {
+            name: "disk:mine".into(),
         },
         Outcome::FineTuned(SheetRow {
             approach: Approach::BagOfWords,

@@ -3,8 +3,9 @@
 
 use candle_core::Device;
 
+use bertlab_core::folder::ModelFolder;
 use bertlab_core::masking::{masking_grid, Sequence};
-use bertlab_core::model::{component_of, Checkpoint, Encoder, EncoderConfig, MaskedLm, ModelError};
+use bertlab_core::model::{component_of, Encoder, EncoderConfig, MaskedLm, ModelError};
 use bertlab_core::text::tokenizer::{EncodeOptions, Tokenizer};
 use bertlab_core::train::pretrain::masker_for;
 use bertlab_protocol::masking::{MaskingConfig, MaskingGrid};
@@ -41,17 +42,10 @@ pub struct LabModel {
 }
 
 impl LabModel {
-    /// Build from the bytes of `config.json`, `model.safetensors` and `tokenizer.json`. Loads the
-    /// masked-LM head when the checkpoint has one, the bare encoder otherwise.
-    pub fn from_bytes(
-        name: &str,
-        config: &[u8],
-        safetensors: &[u8],
-        tokenizer: &[u8],
-    ) -> Result<LabModel, String> {
-        let checkpoint =
-            Checkpoint::from_bytes(config, safetensors).map_err(|e| format!("{name}: {e}"))?;
-        let tokenizer = Tokenizer::from_bytes(tokenizer).map_err(|e| format!("{name}: {e}"))?;
+    /// Build from a model folder's files, checked against each other first. Loads the masked-LM
+    /// head when the checkpoint has one, the bare encoder otherwise.
+    pub fn from_folder(name: &str, folder: &ModelFolder) -> Result<LabModel, String> {
+        let (checkpoint, tokenizer) = folder.open().map_err(|e| format!("{name}: {e}"))?;
         let device = Device::Cpu;
         let (weights, parameters) = match checkpoint.load::<MaskedLm>(&device) {
             Ok(loaded) => {
@@ -188,7 +182,7 @@ pub fn safetensors_header_len(first_bytes: &[u8]) -> Result<usize, String> {
 
 /// Describes a model from its `config.json` and the JSON header of its `model.safetensors` (tensor
 /// names and shapes), without downloading the weights: what the model picker lists. The parameter
-/// count is that of the weights [`LabModel::from_bytes`] loads: encoder (with pooler) and MLM head,
+/// count is that of the weights [`LabModel::from_folder`] loads: encoder (with pooler) and MLM head,
 /// without other task heads, buffers or a tied decoder copy.
 pub fn summary_from_header(
     name: &str,
@@ -242,6 +236,7 @@ fn describe(
         max_len: config.max_input_len(),
         parameters,
         has_mlm_head,
+        stored_bytes: None,
     }
 }
 
@@ -249,6 +244,7 @@ fn describe(
 mod tests {
     use super::*;
     use crate::views::test_models::repo_file;
+    use bertlab_core::folder::TokenizerFiles;
     use bertlab_core::masking::GridCell;
     use bertlab_core::model::{Family, Internals, Loaded};
 
@@ -257,29 +253,33 @@ mod tests {
             .expect("the embedded MiniLM tokenizer is committed")
     }
 
+    /// A folder of these files with the MiniLM tokenizer.
+    fn folder(config: &[u8], weights: &[u8]) -> ModelFolder {
+        ModelFolder {
+            config: config.to_vec(),
+            weights: weights.to_vec(),
+            tokenizer: TokenizerFiles::Json(tokenizer_json()),
+        }
+    }
+
     #[test]
     fn a_masked_lm_checkpoint_loads_with_its_head_and_a_bare_one_without() {
-        let config = EncoderConfig::tiny(Family::Bert);
+        let config = minilm_sized(Family::Bert);
         let config_json = serde_json::to_vec(&config.to_hf_json()).expect("config serializes");
         let mlm = Loaded::<MaskedLm>::random(&config, 1, &Device::Cpu).expect("random model");
         let bare = Loaded::<Encoder>::random(&config, 1, &Device::Cpu).expect("random model");
-        let tokenizer = tokenizer_json();
 
-        let with_head = LabModel::from_bytes(
+        let with_head = LabModel::from_folder(
             "mlm",
-            &config_json,
-            &mlm.to_safetensors().expect("save"),
-            &tokenizer,
+            &folder(&config_json, &mlm.to_safetensors().expect("save")),
         )
         .expect("loads");
         assert!(with_head.summary().has_mlm_head);
         assert_eq!(with_head.summary().parameters, mlm.parameter_count());
 
-        let without = LabModel::from_bytes(
+        let without = LabModel::from_folder(
             "bare",
-            &config_json,
-            &bare.to_safetensors().expect("save"),
-            &tokenizer,
+            &folder(&config_json, &bare.to_safetensors().expect("save")),
         )
         .expect("loads");
         assert!(!without.summary().has_mlm_head);
@@ -288,7 +288,7 @@ mod tests {
 
     #[test]
     fn broken_files_are_reported_with_the_model_name() {
-        let err = LabModel::from_bytes("broken", b"{}", b"not safetensors", &tokenizer_json())
+        let err = LabModel::from_folder("broken", &folder(b"{}", b"not safetensors"))
             .err()
             .expect("must fail");
         assert!(err.starts_with("broken: "), "{err}");
@@ -304,9 +304,10 @@ mod tests {
             .expect("random model")
             .to_safetensors()
             .expect("save");
-        LabModel::from_bytes(name, &config_json, &weights, &tokenizer_json()).expect("loads")
+        LabModel::from_folder(name, &folder(&config_json, &weights)).expect("loads")
     }
 
+    /// A tiny config whose embeddings fit the MiniLM tokenizer.
     fn minilm_sized(family: Family) -> EncoderConfig {
         EncoderConfig {
             vocab_size: 30522,
@@ -406,7 +407,7 @@ mod tests {
 
     #[test]
     fn a_model_is_described_from_its_header_as_loading_it_would() {
-        let config = EncoderConfig::tiny(Family::Bert);
+        let config = minilm_sized(Family::Bert);
         let config_json = serde_json::to_vec(&config.to_hf_json()).expect("config serializes");
         for weights in [
             Loaded::<MaskedLm>::random(&config, 1, &Device::Cpu).and_then(|m| m.to_safetensors()),
@@ -416,8 +417,7 @@ mod tests {
                 .and_then(|m| m.to_safetensors()),
         ] {
             let weights = weights.expect("saves");
-            let model = LabModel::from_bytes("m", &config_json, &weights, &tokenizer_json())
-                .expect("loads");
+            let model = LabModel::from_folder("m", &folder(&config_json, &weights)).expect("loads");
             summary_matches_loaded(&model, &config_json, &weights);
         }
         let err = safetensors_header_len(b"short").unwrap_err();
@@ -436,8 +436,8 @@ mod tests {
                 .expect("committed model")
         };
         let (config, weights) = (read("config.json"), read("model.safetensors"));
-        let model = LabModel::from_bytes("all-minilm-l6-v2", &config, &weights, &tokenizer_json())
-            .expect("loads");
+        let model =
+            LabModel::from_folder("all-minilm-l6-v2", &folder(&config, &weights)).expect("loads");
         summary_matches_loaded(&model, &config, &weights);
     }
 }

@@ -3,3 +3,4 @@
 
 pub mod tokenizer;
 pub mod wordpiece_trace;
+pub mod wordpiece_vocab;

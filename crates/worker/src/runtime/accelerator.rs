@@ -95,6 +95,11 @@ pub fn failed(error: GpuError) {
     update(|s| s.gpu = GpuAvailability::Failed(error.to_string()));
 }
 
+/// Drops a model's GPU copy (the student deleted the model).
+pub fn forget(name: &str) {
+    MODELS.with(|m| m.borrow_mut().remove(name));
+}
+
 /// The working context, whichever backend is chosen (the benchmarks time both), once the probe at
 /// start-up has finished.
 pub async fn context() -> Option<Rc<GpuContext>> {

@@ -7,11 +7,11 @@ use std::rc::Rc;
 
 use bertlab_core::text::tokenizer::Tokenizer;
 use bertlab_protocol::messages::{FromWorker, ModelEvent, ModelSummary};
-use wasm_bindgen::JsCast;
+use bertlab_protocol::model_key::ModelKey;
 
 use super::jobs::{JobContext, Stop};
-use super::model_files::model_files;
-use super::port::{post, scope};
+use super::port::post;
+use super::{fetching, model_files};
 use crate::lab_model::{safetensors_header_len, summary_from_header, LabModel};
 
 thread_local! {
@@ -57,51 +57,7 @@ impl ModelIndex {
 
 /// Fetch a file served next to the app (the worker script sits at the app's root).
 pub(crate) async fn fetch_bytes(path: &str) -> Result<Vec<u8>, Stop> {
-    Ok(fetch(path, None).await?.1)
-}
-
-/// Bytes `start..end` of a file, by an HTTP range request. A server that ignores ranges answers
-/// 200 with the whole file, which is cut here.
-async fn fetch_range(path: &str, start: usize, end: usize) -> Result<Vec<u8>, Stop> {
-    match fetch(path, Some((start, end))).await? {
-        (206, part) => Ok(part),
-        (_, whole) => whole
-            .get(start..end)
-            .map(<[u8]>::to_vec)
-            .ok_or_else(|| Stop::Failed(format!("{path} is shorter than {end} bytes"))),
-    }
-}
-
-/// The HTTP status and body of a GET, optionally of a byte range.
-async fn fetch(path: &str, range: Option<(usize, usize)>) -> Result<(u16, Vec<u8>), Stop> {
-    let failed = |what: &str| Stop::Failed(format!("could not load {path}: {what}"));
-    let request = match range {
-        Some((start, end)) => {
-            let headers = web_sys::Headers::new().map_err(|e| failed(&format!("{e:?}")))?;
-            headers
-                .set("Range", &format!("bytes={start}-{}", end.saturating_sub(1)))
-                .map_err(|e| failed(&format!("{e:?}")))?;
-            let init = web_sys::RequestInit::new();
-            init.set_headers(&headers);
-            web_sys::Request::new_with_str_and_init(path, &init)
-                .map_err(|e| failed(&format!("{e:?}")))?
-        }
-        None => web_sys::Request::new_with_str(path).map_err(|e| failed(&format!("{e:?}")))?,
-    };
-    let response = wasm_bindgen_futures::JsFuture::from(scope().fetch_with_request(&request))
-        .await
-        .map_err(|e| failed(&format!("{e:?}")))?;
-    let response: web_sys::Response = response.dyn_into().map_err(|_| failed("not a response"))?;
-    if !response.ok() {
-        return Err(failed(&format!("HTTP {}", response.status())));
-    }
-    let buffer = response
-        .array_buffer()
-        .map_err(|e| failed(&format!("{e:?}")))?;
-    let buffer = wasm_bindgen_futures::JsFuture::from(buffer)
-        .await
-        .map_err(|e| failed(&format!("{e:?}")))?;
-    Ok((response.status(), js_sys::Uint8Array::new(&buffer).to_vec()))
+    fetching::get(path).await
 }
 
 /// The model folder `name` (the default when `None`), downloaded and built once, then kept.
@@ -144,15 +100,49 @@ pub(crate) async fn load_model(
     Ok(model)
 }
 
-/// Gets a model folder's three files (from the browser's cache when it has them) and builds the
-/// model; also says whether they came from the cache.
+/// Gets a model's files (from the browser's storage when it keeps them) and builds the model;
+/// also says whether they came from storage. A model the student added is kept once it builds,
+/// and a disk folder that fails is deleted again, so the model list shows only models that load.
 async fn download_and_build(ctx: &JobContext, name: &str) -> Result<(LabModel, bool), Stop> {
-    let index = ModelIndex::get().await?;
-    let revision = index.revisions.get(name).map(String::as_str);
-    let files = model_files(ctx, name, revision).await?;
-    ctx.progress(3, 4, format!("building {name}"));
-    let model = LabModel::from_bytes(name, &files.config, &files.weights, &files.tokenizer)?;
-    Ok((model, files.from_cache))
+    let key = ModelKey::parse(name);
+    let fetched = match key {
+        ModelKey::Shipped(name) => {
+            let index = ModelIndex::get().await?;
+            let revision = index.revisions.get(name).map(String::as_str);
+            model_files::shipped(ctx, name, revision).await
+        }
+        _ => model_files::user_model(ctx, key).await,
+    };
+    let built = fetched.and_then(|fetched| {
+        ctx.progress(3, 4, format!("building {}", key.label()));
+        let model = LabModel::from_folder(name, &fetched.folder)?;
+        Ok((model, fetched))
+    });
+    let (model, fetched) = match built {
+        Ok(built) => built,
+        Err(stop) => {
+            if matches!((key, &stop), (ModelKey::Disk(_), Stop::Failed(_))) {
+                model_files::forget(key).await;
+            }
+            return Err(stop);
+        }
+    };
+    if !matches!(key, ModelKey::Shipped(_)) {
+        if let Err(message) = model_files::keep(key, &fetched, &model.summary()).await {
+            ctx.progress(
+                4,
+                4,
+                format!("{name} loaded but is not kept for the next visit: {message}"),
+            );
+        }
+    }
+    Ok((model, fetched.from_cache))
+}
+
+/// Drops a model the student added from memory and from the browser's storage.
+pub(crate) async fn forget_model(name: &str) {
+    MODELS.with(|m| m.borrow_mut().remove(name));
+    model_files::forget(ModelKey::parse(name)).await;
 }
 
 /// A model's summary without loading it: `config.json` and the header of `model.safetensors`
@@ -163,9 +153,17 @@ pub(crate) async fn describe_model(name: &str) -> Result<ModelSummary, Stop> {
     }
     let config = fetch_bytes(&format!("models/{name}/config.json")).await?;
     let weights = format!("models/{name}/model.safetensors");
-    let len = safetensors_header_len(&fetch_range(&weights, 0, 8).await?)
+    let part = |start: usize, end: usize| {
+        let weights = weights.clone();
+        async move {
+            fetching::range(&weights, start as u64, end as u64)
+                .await?
+                .ok_or_else(|| Stop::Failed(format!("could not load {weights}: no such file")))
+        }
+    };
+    let len = safetensors_header_len(&part(0, 8).await?)
         .map_err(|e| Stop::Failed(format!("{name}: {e}")))?;
-    let header = fetch_range(&weights, 8, 8 + len).await?;
+    let header = part(8, 8 + len).await?;
     Ok(summary_from_header(name, &config, &header)?)
 }
 

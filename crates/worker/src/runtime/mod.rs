@@ -5,13 +5,18 @@
 //! - `port`: the message port to the page (post, transfer bytes, the clock, yielding);
 //! - `jobs`: a job's channel back to the page and the page's orders (cancel, pause, stop);
 //! - `assets`: what is fetched from next to the app (the model index, model folders, tokenizers);
-//! - `model_files`: a model folder's files, from the browser's cache or downloaded with progress;
+//! - `fetching`: HTTP for model files (probes, ranges, downloads with progress that resume);
+//! - `model_cache`: the browser's Cache Storage as a store of model files;
+//! - `model_files`: a model folder's files, shipped, at a URL or from the student's disk, and
+//!   keeping the student's models;
 //! - `accelerator`: which backend runs a request (WebGPU or the CPU) and the fallback;
 //! - `tasks`: one function per request.
 
 mod accelerator;
 mod assets;
+mod fetching;
 mod jobs;
+mod model_cache;
 mod model_files;
 mod port;
 mod tasks;

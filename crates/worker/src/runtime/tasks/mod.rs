@@ -5,11 +5,14 @@ mod finetune;
 mod inspect;
 mod pretrain;
 
-use bertlab_protocol::messages::{FromWorker, JobId, Outcome, Reply, Request, WorkerInfo};
+use bertlab_protocol::messages::{
+    FromWorker, JobId, Outcome, Reply, Request, StorageUse, WorkerInfo,
+};
 
 use super::accelerator;
-use super::assets::{describe_model, load_model, ModelIndex};
+use super::assets::{describe_model, forget_model, load_model, ModelIndex};
 use super::jobs::{self, JobContext, Stop};
+use super::model_files::kept_models;
 use super::port::post;
 
 /// Runs `request` as job `job` and posts its one final reply.
@@ -43,6 +46,11 @@ async fn execute(ctx: &JobContext, request: Request) -> Result<Outcome, Stop> {
         Request::SelfCheck { steps, step_ms } => self_check(ctx, steps, step_ms).await,
         Request::LoadModel { name } => {
             Ok(Outcome::ModelLoaded(load_model(ctx, name).await?.summary()))
+        }
+        Request::ForgetModel { name } => {
+            accelerator::forget(&name);
+            forget_model(&name).await;
+            Ok(Outcome::ModelForgotten { name })
         }
         Request::Tokenize {
             model,
@@ -155,7 +163,8 @@ async fn self_check(ctx: &JobContext, steps: u32, step_ms: u32) -> Result<Outcom
     })
 }
 
-/// The models the lab ships, described from their headers without loading them.
+/// The models the lab ships, described from their headers without loading them, then those the
+/// student added, with the browser's storage use.
 async fn list_models(ctx: &JobContext) -> Result<Outcome, Stop> {
     let index = ModelIndex::get().await?;
     let total = index.models.len() as u64;
@@ -165,8 +174,23 @@ async fn list_models(ctx: &JobContext) -> Result<Outcome, Stop> {
         models.push(describe_model(name).await?);
         ctx.yield_or_stop().await?;
     }
+    models.extend(kept_models().await);
     Ok(Outcome::Models {
         default: index.default.clone(),
         models,
+        storage: storage_use().await,
+    })
+}
+
+/// `navigator.storage.estimate()`, where the browser answers.
+async fn storage_use() -> Option<StorageUse> {
+    let storage = super::port::scope().navigator().storage();
+    let estimate = wasm_bindgen_futures::JsFuture::from(storage.estimate().ok()?)
+        .await
+        .ok()?;
+    let number = |key: &str| js_sys::Reflect::get(&estimate, &key.into()).ok()?.as_f64();
+    Some(StorageUse {
+        usage: number("usage")? as u64,
+        quota: number("quota")? as u64,
     })
 }
