@@ -61,7 +61,7 @@ fn split_safetensors(bytes: &[u8]) -> (serde_json::Map<String, serde_json::Value
 fn join_safetensors(header: &serde_json::Map<String, serde_json::Value>, data: &[u8]) -> Vec<u8> {
     let mut json = serde_json::to_vec(header).expect("serialises");
     // The format pads the header to a multiple of 8 with spaces.
-    while json.len() % 8 != 0 {
+    while !json.len().is_multiple_of(8) {
         json.push(b' ');
     }
     let mut out = (json.len() as u64).to_le_bytes().to_vec();

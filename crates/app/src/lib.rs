@@ -8,6 +8,7 @@
 pub mod bench_lengths;
 pub mod catalog;
 pub mod charts;
+pub mod folder_pick;
 pub mod glossary;
 pub mod lab_registry;
 pub mod lab_state;
@@ -31,6 +32,8 @@ mod explainers;
 mod labs;
 #[cfg(target_arch = "wasm32")]
 mod lesson_page;
+#[cfg(target_arch = "wasm32")]
+mod own_models;
 #[cfg(target_arch = "wasm32")]
 mod pages;
 #[cfg(target_arch = "wasm32")]

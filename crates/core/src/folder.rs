@@ -8,14 +8,7 @@ use thiserror::Error;
 use crate::model::{Checkpoint, EncoderConfig, ModelError};
 use crate::text::tokenizer::Tokenizer;
 
-pub const CONFIG: &str = "config.json";
-pub const WEIGHTS: &str = "model.safetensors";
-pub const TOKENIZER: &str = "tokenizer.json";
-pub const VOCAB: &str = "vocab.txt";
-pub const TOKENIZER_CONFIG: &str = "tokenizer_config.json";
-/// PyTorch's pickle format: never read (unpickling runs code), only recognised to explain.
-pub const TORCH_WEIGHTS: &str = "pytorch_model.bin";
-pub const SHARD_INDEX: &str = "model.safetensors.index.json";
+pub use bertlab_protocol::model_key::files::*;
 
 /// The most a model may need to load in a browser tab: wasm32 memory ends at 4 GiB, and the page's
 /// tokenizer, activations and training state need the rest.

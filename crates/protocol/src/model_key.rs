@@ -16,6 +16,20 @@ pub enum ModelKey<'a> {
 
 const DISK: &str = "disk:";
 
+/// The files of a Hugging Face model folder that the lab reads or recognises.
+pub mod files {
+    pub const CONFIG: &str = "config.json";
+    pub const WEIGHTS: &str = "model.safetensors";
+    pub const TOKENIZER: &str = "tokenizer.json";
+    pub const VOCAB: &str = "vocab.txt";
+    pub const TOKENIZER_CONFIG: &str = "tokenizer_config.json";
+    /// PyTorch's pickle format: never read (unpickling runs code), only recognised to explain.
+    pub const TORCH_WEIGHTS: &str = "pytorch_model.bin";
+    pub const SHARD_INDEX: &str = "model.safetensors.index.json";
+    /// The files the lab reads: what the browser keeps of a student's model.
+    pub const READ: [&str; 5] = [CONFIG, WEIGHTS, TOKENIZER, VOCAB, TOKENIZER_CONFIG];
+}
+
 /// The Cache Storage cache holding the models the student added, each file under
 /// [`ModelKey::stored_file`], and a [`Manifest`] under the name [`MANIFEST`].
 pub const USER_MODELS_CACHE: &str = "bertlab-user-models";
@@ -109,19 +123,12 @@ pub fn url_key(url: &str) -> Result<String, String> {
         return Err(format!("{url:?} names no host"));
     }
     let mut path = path.trim_end_matches('/').to_string();
-    const FILES: [&str; 6] = [
-        "config.json",
-        "model.safetensors",
-        "tokenizer.json",
-        "vocab.txt",
-        "tokenizer_config.json",
-        "pytorch_model.bin",
-    ];
+    let is_file = |name: &str| files::READ.contains(&name) || name == files::TORCH_WEIGHTS;
     if let Some((folder, file)) = path.rsplit_once('/') {
-        if FILES.contains(&file) {
+        if is_file(file) {
             path = folder.to_string();
         }
-    } else if FILES.contains(&path.as_str()) {
+    } else if is_file(&path) {
         path.clear();
     }
     let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();

@@ -3,9 +3,6 @@
 
 use leptos::prelude::*;
 
-use crate::worker_query::Answer;
-use bertlab_protocol::messages::ModelSummary;
-
 /// A labelled one-line text box.
 #[component]
 pub fn TextField(
@@ -101,48 +98,5 @@ where
                 }).collect_view()}
             </select>
         </label>
-    }
-}
-
-/// A choice among the lab's models (shown only when there is more than one to choose from).
-#[component]
-pub fn ModelPicker(
-    /// Element id.
-    id: &'static str,
-    /// The worker's model list.
-    models: Answer<Vec<ModelSummary>>,
-    /// Offer only models with a masked-LM head.
-    mlm_only: bool,
-    /// The chosen folder name; empty for the default model.
-    value: Signal<String>,
-    /// Receives the new choice.
-    on_pick: Callback<String>,
-) -> impl IntoView {
-    move || {
-        let list: Vec<ModelSummary> = models
-            .get()
-            .and_then(Result::ok)
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|m| m.has_mlm_head || !mlm_only)
-            .collect();
-        (list.len() > 1).then(|| {
-            view! {
-                <label>"Model"
-                    <select id=id on:change=move |ev| on_pick.run(event_target_value(&ev))>
-                        <option value="" selected=move || value.with(String::is_empty)>"Default model"</option>
-                        {list.into_iter().map(|m| {
-                            let name = m.name.clone();
-                            let selected = name.clone();
-                            view! {
-                                <option value=name.clone() selected=move || value.with(|v| *v == selected)>
-                                    {format!("{name} ({} layers, {:.1}M parameters)", m.layers, m.parameters as f64 / 1e6)}
-                                </option>
-                            }
-                        }).collect_view()}
-                    </select>
-                </label>
-            }
-        })
     }
 }

@@ -52,13 +52,6 @@ pub fn FillMaskWidget(
             share: "probability",
         })
     });
-    let models = use_worker_answer(
-        || Some(Request::ListModels),
-        |outcome| match outcome {
-            Outcome::Models { models, .. } => Some(models),
-            _ => None,
-        },
-    );
     let hide_model = policy.hidden("model");
     let field = move |name: &'static str| (policy.hidden(name), policy.locked(name));
     let (hide_text, lock_text) = field("text");
@@ -99,7 +92,7 @@ pub fn FillMaskWidget(
                     value=Signal::derive(move || state.with(|s| s.top_k as u64))
                     on_set=Callback::new(move |k| state.update(|s| s.top_k = k as usize)) />
                 <Show when=move || !hide_model>
-                    <ModelPicker id="fm-model" models=models mlm_only=true
+                    <ModelPicker id="fm-model" mlm_only=true
                         value=Signal::derive(move || state.with(|s| s.model.clone()))
                         on_pick=Callback::new(move |name| state.update(|s| s.model = name)) />
                 </Show>

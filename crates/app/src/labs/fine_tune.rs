@@ -18,7 +18,6 @@ use crate::saved_models::{self, SavedModel};
 use crate::stored;
 use crate::tech_note::technical_note;
 use crate::url_state::ControlPolicy;
-use crate::worker_query::use_worker_answer;
 use bertlab_protocol::messages::{
     FinetuneRequest, JobId, Outcome, Reply, Request, ShippedSet, Steer, TrainingPoint,
 };
@@ -283,13 +282,6 @@ fn RunSettings(
     csv: RwSignal<Option<(String, String)>>,
     run: Run,
 ) -> impl IntoView {
-    let models = use_worker_answer(
-        || Some(Request::ListModels),
-        |outcome| match outcome {
-            Outcome::Models { models, .. } => Some(models),
-            _ => None,
-        },
-    );
     let lock = |name: &str| policy.locked(name);
     let (lock_approach, lock_examples, lock_epochs, lock_dataset) = (
         lock("approach"),
@@ -316,7 +308,7 @@ fn RunSettings(
             value=Signal::derive(move || state.with(|s| s.epochs as u64))
             on_set=Callback::new(move |n| state.update(|s| s.epochs = n as usize)) />
         <Show when=move || !hide_model>
-            <ModelPicker id="ft-model" models=models mlm_only=false
+            <ModelPicker id="ft-model" mlm_only=false
                 value=Signal::derive(move || state.with(|s| s.model.clone()))
                 on_pick=Callback::new(move |name| state.update(|s| s.model = name)) />
         </Show>

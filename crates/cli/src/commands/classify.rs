@@ -1,20 +1,19 @@
 //! `bertlab classify`: label texts with a sentence classifier folder (an export of the lab's
 //! fine-tuning, or any `*ForSequenceClassification` checkpoint of the four families).
 
-use std::path::PathBuf;
-
 use anyhow::{Context, Result};
 use bertlab_core::model::{EncoderInput, ForSequenceClassification, Internals};
 use bertlab_core::text::tokenizer::EncodeOptions;
 use candle_core::{Device, D};
 
 use super::model_dir;
+use super::model_source::ModelSource;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// A folder with config.json, model.safetensors and tokenizer.json.
-    #[arg(long)]
-    model: PathBuf,
+    /// A folder with config.json, model.safetensors and tokenizer.json, or its http(s) URL (downloaded once into the cache).
+    #[arg(long, value_name = "DIR|URL")]
+    model: ModelSource,
     /// Print the probability of every label, not only the best.
     #[arg(long)]
     all: bool,
@@ -24,15 +23,16 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let checkpoint = model_dir::checkpoint(&args.model)?;
-    let tokenizer = model_dir::tokenizer(&args.model)?;
+    let folder = args.model.local_folder()?;
+    let checkpoint = model_dir::checkpoint(&folder)?;
+    let tokenizer = model_dir::tokenizer(&folder)?;
     let config = checkpoint.config.clone();
     let model = checkpoint
         .load::<ForSequenceClassification>(&Device::Cpu)
         .with_context(|| {
             format!(
                 "{} is not a sentence classifier ({})",
-                args.model.display(),
+                folder.display(),
                 config.architectures.join(", ")
             )
         })?

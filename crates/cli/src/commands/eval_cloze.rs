@@ -8,12 +8,13 @@ use bertlab_core::train::cloze::parse_cloze_tsv;
 use bertlab_core::train::eval::{cloze_predictions, evaluate_cloze};
 
 use super::model_dir;
+use super::model_source::ModelSource;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// A model folder with config.json, model.safetensors (with an MLM head) and tokenizer.json; default: the lab's default model.
-    #[arg(long)]
-    model: Option<PathBuf>,
+    /// A model folder with config.json, model.safetensors (with an MLM head) and tokenizer.json, or its http(s) URL (downloaded once into the cache); default: the lab's default model.
+    #[arg(long, value_name = "DIR|URL")]
+    model: Option<ModelSource>,
     /// The benchmark TSV (id, category, sentence, answers).
     #[arg(long, default_value = "tests/data/cloze.tsv")]
     data: PathBuf,

@@ -7,15 +7,14 @@ use bertlab_protocol::views::ContextSide;
 use bertlab_worker::views::fill_mask::fill_mask_view;
 use candle_core::Device;
 
-use std::path::PathBuf;
-
 use super::model_dir;
+use super::model_source::ModelSource;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// A model folder with config.json, model.safetensors (with an MLM head) and tokenizer.json; default: the lab's default model.
-    #[arg(long)]
-    model: Option<PathBuf>,
+    /// A model folder with config.json, model.safetensors (with an MLM head) and tokenizer.json, or its http(s) URL (downloaded once into the cache); default: the lab's default model.
+    #[arg(long, value_name = "DIR|URL")]
+    model: Option<ModelSource>,
     /// How many candidates to print per mask.
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
     top_k: u32,
@@ -25,8 +24,7 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<()> {
     let folder = model_dir::or_default(args.model)?;
-    let tokenizer = model_dir::tokenizer(&folder)?;
-    let checkpoint = model_dir::checkpoint(&folder)?;
+    let (checkpoint, tokenizer) = model_dir::open(&folder)?;
     let config = checkpoint.config.clone();
     let has_mlm_head = checkpoint
         .tensor_names()

@@ -14,12 +14,13 @@ use bertlab_core::train::finetune::{
 use bertlab_core::train::labelled::{parse_csv, LabelledSet, Split, MISCLASSIFIED_KEPT};
 
 use super::model_dir;
+use super::model_source::ModelSource;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// The encoder to start from (a model folder); default: the lab's default model.
-    #[arg(long)]
-    model: Option<PathBuf>,
+    /// The encoder to start from: a model folder, or its http(s) URL (downloaded once into the cache); default: the lab's default model.
+    #[arg(long, value_name = "DIR|URL")]
+    model: Option<ModelSource>,
     /// A CSV with `text` and `label` columns (and optionally `split`: train/test).
     #[arg(long, default_value = concat!(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."), "/assets/datasets/support-intents.csv"))]
     data: PathBuf,

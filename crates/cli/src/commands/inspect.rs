@@ -1,19 +1,20 @@
 //! `bertlab inspect`: configuration and parameter counts per component.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context, Result};
 use bertlab_core::model::{component_of, Checkpoint, Encoder, Family, MaskedLm};
 use candle_core::Device;
 
 use super::model_dir;
+use super::model_source::ModelSource;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// A model folder with config.json and model.safetensors (tokenizer.json optional); default: the lab's default model.
-    #[arg(long)]
-    model: Option<PathBuf>,
+    /// A model folder with config.json and model.safetensors (tokenizer.json optional), or its http(s) URL (downloaded once into the cache); default: the lab's default model.
+    #[arg(long, value_name = "DIR|URL")]
+    model: Option<ModelSource>,
 }
 
 /// Orders components as they sit in the network: embeddings, layers by number, pooler, heads.

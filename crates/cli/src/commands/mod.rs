@@ -9,6 +9,7 @@ mod fill_mask;
 mod finetune;
 mod inspect;
 mod model_dir;
+mod model_source;
 mod plot;
 mod pretrain;
 mod tokenize;

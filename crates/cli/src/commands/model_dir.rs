@@ -3,10 +3,13 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
+use bertlab_core::folder::{self, FolderError, ModelFolder, TokenizerFiles};
 use bertlab_core::model::{Checkpoint, EncoderConfig, MaskedLm};
 use bertlab_core::text::tokenizer::Tokenizer;
 use bertlab_core::train::PretrainModel;
 use candle_core::Device;
+
+use super::model_source::ModelSource;
 
 /// The folder of `models/` (the repository's, or `$BERTLAB_MODELS`): where the embedded models live.
 fn models_root() -> PathBuf {
@@ -15,10 +18,11 @@ fn models_root() -> PathBuf {
         .unwrap_or_else(|| Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).join("models"))
 }
 
-/// `--model` as given, or the lab's default model (`models/index.json`), as the app opens with.
-pub fn or_default(model: Option<PathBuf>) -> Result<PathBuf> {
+/// `--model`'s folder (downloaded first when it is a URL), or the lab's default model
+/// (`models/index.json`), as the app opens with.
+pub fn or_default(model: Option<ModelSource>) -> Result<PathBuf> {
     if let Some(model) = model {
-        return Ok(model);
+        return model.local_folder();
     }
     #[derive(serde::Deserialize)]
     struct Index {
@@ -34,12 +38,26 @@ pub fn or_default(model: Option<PathBuf>) -> Result<PathBuf> {
     Ok(root.join(index.default))
 }
 
+/// The folder's tokenizer: `tokenizer.json`, else BERT's `vocab.txt` (+ `tokenizer_config.json`).
 pub fn tokenizer(dir: &Path) -> Result<Tokenizer> {
-    let path = dir.join("tokenizer.json");
-    if !path.exists() {
-        anyhow::bail!("{} has no tokenizer.json", dir.display());
-    }
-    Ok(Tokenizer::from_file(&path)?)
+    let read = |file: &str| std::fs::read(dir.join(file)).ok();
+    let files = match (read(folder::TOKENIZER), read(folder::VOCAB)) {
+        (Some(json), _) => TokenizerFiles::Json(json),
+        (None, Some(vocab)) => TokenizerFiles::Vocab {
+            vocab,
+            tokenizer_config: read(folder::TOKENIZER_CONFIG),
+        },
+        (None, None) => anyhow::bail!("{}: {}", dir.display(), FolderError::NoTokenizer),
+    };
+    files
+        .load()
+        .with_context(|| format!("reading the tokenizer in {}", dir.display()))
+}
+
+/// The folder's checkpoint and tokenizer, checked against each other as the lab checks them.
+pub fn open(dir: &Path) -> Result<(Checkpoint, Tokenizer)> {
+    let opened = ModelFolder::read_dir(dir).and_then(|folder| folder.open());
+    opened.with_context(|| format!("loading the model in {}", dir.display()))
 }
 
 pub fn config(dir: &Path) -> Result<EncoderConfig> {

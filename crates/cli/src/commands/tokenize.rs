@@ -6,6 +6,7 @@ use anyhow::Result;
 use bertlab_core::text::tokenizer::{EncodeOptions, Tokenizer};
 
 use super::model_dir;
+use super::model_source::ModelSource;
 
 #[derive(clap::Args)]
 #[command(group(clap::ArgGroup::new("source").required(true).args(["tokenizer", "model"])))]
@@ -13,9 +14,9 @@ pub struct Args {
     /// A tokenizer.json file.
     #[arg(long)]
     tokenizer: Option<PathBuf>,
-    /// A model folder: its tokenizer.json, and config.json for the length limit and positions.
-    #[arg(long)]
-    model: Option<PathBuf>,
+    /// A model folder, or its http(s) URL (downloaded once into the cache): its tokenizer.json, and config.json for the length limit and positions.
+    #[arg(long, value_name = "DIR|URL")]
+    model: Option<ModelSource>,
     /// Truncate to this many tokens (default with --model: the model's maximum).
     #[arg(long)]
     max_len: Option<usize>,
@@ -30,10 +31,13 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let (tokenizer, config) = match (&args.tokenizer, &args.model) {
+    let (tokenizer, config) = match (&args.tokenizer, args.model) {
         (Some(file), _) => (Tokenizer::from_file(file)?, None),
-        (None, Some(dir)) => (model_dir::tokenizer(dir)?, Some(model_dir::config(dir)?)),
-        (None, None) => anyhow::bail!("give --tokenizer FILE or --model DIR"),
+        (None, Some(model)) => {
+            let dir = model.local_folder()?;
+            (model_dir::tokenizer(&dir)?, Some(model_dir::config(&dir)?))
+        }
+        (None, None) => anyhow::bail!("give --tokenizer FILE or --model DIR|URL"),
     };
     let opts = EncodeOptions {
         add_special_tokens: !args.no_special_tokens,

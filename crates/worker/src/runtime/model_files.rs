@@ -282,15 +282,7 @@ pub(crate) async fn forget(key: ModelKey<'_>) {
     let Some(cache) = ModelCache::open(USER_MODELS_CACHE).await else {
         return;
     };
-    let names = [
-        folder::CONFIG,
-        folder::WEIGHTS,
-        folder::TOKENIZER,
-        folder::VOCAB,
-        folder::TOKENIZER_CONFIG,
-        MANIFEST,
-    ];
-    for file in names {
+    for file in folder::READ.into_iter().chain([MANIFEST]) {
         if let Some(k) = key.stored_file(file) {
             cache.delete(&k).await;
         }
