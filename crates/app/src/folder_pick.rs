@@ -43,6 +43,19 @@ pub fn folder_name(dir: &str) -> String {
     }
 }
 
+/// `name`, or `name (2)`, `name (3)`… when a model the student added already has it, so a new
+/// folder never replaces a model that works (the new one may fail to load).
+pub fn free_name(name: &str, taken: &[String]) -> String {
+    let used = |candidate: &str| taken.iter().any(|t| t == candidate);
+    if !used(name) {
+        return name.to_string();
+    }
+    (2..)
+        .map(|n| format!("{name} ({n})"))
+        .find(|candidate| !used(candidate))
+        .unwrap_or_else(|| name.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -74,5 +87,12 @@ mod tests {
         // Without config.json the worker explains; the shallowest files are what it sees.
         let (dir, files) = model_folder(&paths(&["m/pytorch_model.bin", "m/x/vocab.txt"]));
         assert_eq!((dir.as_str(), files), ("m", vec![0]));
+    }
+
+    #[test]
+    fn a_new_folder_never_takes_a_used_name() {
+        let taken = vec!["model".to_string(), "model (2)".to_string()];
+        assert_eq!(free_name("model", &taken), "model (3)");
+        assert_eq!(free_name("bert", &taken), "bert");
     }
 }

@@ -7,7 +7,7 @@ use bertlab_protocol::model_key::{
     disk_key, files, Manifest, ModelKey, MANIFEST, USER_MODELS_CACHE,
 };
 
-use crate::folder_pick::{folder_name, model_folder};
+use crate::folder_pick::{folder_name, free_name, model_folder};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
@@ -18,16 +18,19 @@ fn message(what: &str, e: JsValue) -> String {
     )
 }
 
-/// Stores the model folder among `files` (with their relative paths) for the worker, and returns
-/// its key. Files the lab does not read are not stored, only named in the manifest, so that the
+/// Stores the model folder among `picked` (with their relative paths) for the worker, and returns
+/// its key, under a name none of the `taken` folder names has. Files the lab does not read are not stored, only named in the manifest, so that the
 /// worker can explain what is missing (e.g. a folder with only `pytorch_model.bin`).
-pub async fn store_folder(picked: Vec<(String, web_sys::File)>) -> Result<String, String> {
+pub async fn store_folder(
+    picked: Vec<(String, web_sys::File)>,
+    taken: &[String],
+) -> Result<String, String> {
     if picked.is_empty() {
         return Err("no files were chosen".into());
     }
     let paths: Vec<String> = picked.iter().map(|(p, _)| p.clone()).collect();
     let (dir, chosen) = model_folder(&paths);
-    let key = disk_key(&folder_name(&dir));
+    let key = disk_key(&free_name(&folder_name(&dir), taken));
     let model = ModelKey::parse(&key);
     let cache: web_sys::Cache = JsFuture::from(
         web_sys::window()

@@ -219,7 +219,8 @@ fn describe_model(model: Option<&ModelEvent>) -> String {
                 ""
             }
         ),
-        ModelEvent::Failed { name, message } => format!("model failed to load: {name}: {message}"),
+        // The message names the model.
+        ModelEvent::Failed { message, .. } => format!("model failed to load: {message}"),
     }
 }
 

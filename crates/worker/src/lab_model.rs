@@ -10,6 +10,7 @@ use bertlab_core::text::tokenizer::{EncodeOptions, Tokenizer};
 use bertlab_core::train::pretrain::masker_for;
 use bertlab_protocol::masking::{MaskingConfig, MaskingGrid};
 use bertlab_protocol::messages::ModelSummary;
+use bertlab_protocol::model_key::ModelKey;
 use bertlab_protocol::views::{AttentionView, ContextSide, EmbeddingView};
 
 use crate::views::attention::attention_view;
@@ -44,8 +45,10 @@ pub struct LabModel {
 impl LabModel {
     /// Build from a model folder's files, checked against each other first. Loads the masked-LM
     /// head when the checkpoint has one, the bare encoder otherwise.
+    /// Messages name the model by its label (a URL's last segments, a folder's name).
     pub fn from_folder(name: &str, folder: &ModelFolder) -> Result<LabModel, String> {
-        let (checkpoint, tokenizer) = folder.open().map_err(|e| format!("{name}: {e}"))?;
+        let label = ModelKey::parse(name).label();
+        let (checkpoint, tokenizer) = folder.open().map_err(|e| format!("{label}: {e}"))?;
         let device = Device::Cpu;
         let (weights, parameters) = match checkpoint.load::<MaskedLm>(&device) {
             Ok(loaded) => {
@@ -55,11 +58,11 @@ impl LabModel {
             Err(ModelError::MissingTensor { .. }) => {
                 let loaded = checkpoint
                     .load::<Encoder>(&device)
-                    .map_err(|e| format!("{name}: {e}"))?;
+                    .map_err(|e| format!("{label}: {e}"))?;
                 let parameters = loaded.parameter_count();
                 (Weights::EncoderOnly(loaded.model), parameters)
             }
-            Err(e) => return Err(format!("{name}: {e}")),
+            Err(e) => return Err(format!("{label}: {e}")),
         };
         Ok(LabModel {
             name: name.to_string(),

@@ -146,9 +146,24 @@ fn OwnModel(
     };
     let store_then_load = move |picked: Vec<(String, web_sys::File)>| {
         message.set("Copying the folder into the browser's storage…".into());
+        // The folder names of the student's models: a new folder never replaces one of them.
+        let taken: Vec<String> = models
+            .get_untracked()
+            .iter()
+            .filter_map(|m| match ModelKey::parse(&m.name) {
+                ModelKey::Disk(name) => Some(name.to_string()),
+                _ => None,
+            })
+            .collect();
+        // The job starts after an await, outside the component: it needs the component's owner
+        // to find the worker.
+        let owner = Owner::current();
         wasm_bindgen_futures::spawn_local(async move {
-            match store_folder(picked).await {
-                Ok(key) => load(key),
+            match store_folder(picked, &taken).await {
+                Ok(key) => match owner {
+                    Some(owner) => owner.with(|| load(key)),
+                    None => load(key),
+                },
                 Err(e) => message.set(format!("Failed: {e}")),
             }
         });
@@ -186,7 +201,7 @@ fn OwnModel(
     view! {
         <details class="own-model">
             <summary>"Use your own model"</summary>
-            <p class="meta">"A Hugging Face folder: config.json, model.safetensors and tokenizer.json (or vocab.txt) of a BERT, RoBERTa, ALBERT or DistilBERT model. It stays in this browser until you delete it."</p>
+            <p class="muted">"A Hugging Face folder: config.json, model.safetensors and tokenizer.json (or vocab.txt) of a BERT, RoBERTa, ALBERT or DistilBERT model. It stays in this browser until you delete it."</p>
             <div class="drop-zone" class:dragging=move || dragging.get()
                 on:dragover=move |ev: leptos::ev::DragEvent| { ev.prevent_default(); dragging.set(true); }
                 on:dragleave=move |_| dragging.set(false)
@@ -197,7 +212,7 @@ fn OwnModel(
                 <label>"or its files "
                     <input id=input_id("files") type="file" multiple disabled=busy on:change=on_files />
                 </label>
-                <p class="meta">"…or drop the folder here."</p>
+                <p class="muted">"…or drop the folder here."</p>
             </div>
             <div class="model-address">
                 <label>"Or a web address of the folder"
@@ -212,7 +227,7 @@ fn OwnModel(
                 <div class="download-progress">
                     {move || progress.get().map(|p| view! {
                         <progress id=input_id("progress") max=p.total.max(1) value=p.done.min(p.total.max(1))></progress>
-                        <span class="meta">{p.message}</span>
+                        <span class="muted">{p.message}</span>
                     })}
                     <button id=input_id("cancel") on:click=move |_| {
                         if let Some(j) = job.get_untracked() {
@@ -221,7 +236,7 @@ fn OwnModel(
                     }>"Cancel"</button>
                 </div>
             </Show>
-            <p id=input_id("message") class="meta" role="status" aria-live="polite">{move || message.get()}</p>
+            <p id=input_id("message") class="muted" role="status" aria-live="polite">{move || message.get()}</p>
             <StoredModels models=models storage=storage message=message value=value on_pick=on_pick />
         </details>
     }
@@ -274,14 +289,14 @@ fn StoredModels(
                     view! {
                         <li>
                             <span class="model-file">{describe(&m)}</span>
-                            <span class="meta">{format!(" {} ", mb(m.stored_bytes.unwrap_or(0)))}</span>
+                            <span class="muted">{format!(" {} ", mb(m.stored_bytes.unwrap_or(0)))}</span>
                             <button class="delete" on:click=delete>"Delete"</button>
                         </li>
                     }
                 }).collect_view()}
             </ul>
             {move || storage.get().map(|s| view! {
-                <p class="meta storage-use">{format!("This site stores {} of the {} your browser allows it.", mb(s.usage), mb(s.quota))}</p>
+                <p class="muted storage-use">{format!("This site stores {} of the {} your browser allows it.", mb(s.usage), mb(s.quota))}</p>
             })}
         </section>
     }

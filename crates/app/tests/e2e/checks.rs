@@ -15,6 +15,7 @@ mod backend;
 mod fine_tune;
 mod hosting;
 mod lessons;
+mod own_model;
 mod widgets;
 
 pub struct Ctx<'a> {
@@ -104,6 +105,12 @@ pub async fn run_all(ctx: &Ctx<'_>) -> Vec<(&'static str, Option<Outcome>)> {
             ctx,
             "pretrain_lab_trains_two_recipes_side_by_side",
             fine_tune::pretrain(ctx),
+        )
+        .await,
+        checked(
+            ctx,
+            "own_models_load_from_a_url_and_from_files_and_broken_ones_are_explained",
+            own_model::own_model(ctx),
         )
         .await,
         checked(

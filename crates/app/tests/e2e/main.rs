@@ -7,6 +7,8 @@
 
 mod browser;
 mod checks;
+#[path = "../../../../tests/support/model_folders.rs"]
+mod model_folders;
 mod server;
 
 use std::path::PathBuf;

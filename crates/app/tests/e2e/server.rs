@@ -28,6 +28,9 @@ struct Site {
     prefix: String,
     single_page_fallback: bool,
     log: RequestLog,
+    /// Send bodies over 64 KB in 4 KB chunks this far apart, as a slow network would (so the
+    /// page's download progress can be watched).
+    pace: Option<std::time::Duration>,
 }
 
 impl StaticServer {
@@ -38,6 +41,7 @@ impl StaticServer {
             prefix: String::new(),
             single_page_fallback: true,
             log: RequestLog::default(),
+            pace: None,
         })
     }
 
@@ -48,6 +52,18 @@ impl StaticServer {
             prefix: prefix.trim_end_matches('/').to_string(),
             single_page_fallback: false,
             log: RequestLog::default(),
+            pace: None,
+        })
+    }
+
+    /// `root` at `/` as a slow model host: large files trickle in over about a second.
+    pub fn start_slow(root: PathBuf) -> std::io::Result<StaticServer> {
+        Self::listen(Site {
+            root,
+            prefix: String::new(),
+            single_page_fallback: false,
+            log: RequestLog::default(),
+            pace: Some(std::time::Duration::from_millis(40)),
         })
     }
 
@@ -156,9 +172,10 @@ fn serve(site: &Site, stream: TcpStream) -> std::io::Result<()> {
                     content_type(&file),
                     &extra,
                     &body[start..=end],
+                    None,
                 )
             }
-            _ => respond(stream, "200 OK", content_type(&file), &body),
+            _ => respond_with(stream, "200 OK", content_type(&file), "", &body, site.pace),
         },
         Err(_) => respond(stream, "404 Not Found", "text/plain", b"not found"),
     }
@@ -182,7 +199,7 @@ fn respond(
     content_type: &str,
     body: &[u8],
 ) -> std::io::Result<()> {
-    respond_with(stream, status, content_type, "", body)
+    respond_with(stream, status, content_type, "", body, None)
 }
 
 /// `extra_headers`: complete header lines, each ending in CRLF.
@@ -192,12 +209,23 @@ fn respond_with(
     content_type: &str,
     extra_headers: &str,
     body: &[u8],
+    pace: Option<std::time::Duration>,
 ) -> std::io::Result<()> {
+    // Open to other origins, as the model hosts students load from are (the lab runs on another port).
     write!(
         stream,
-        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nAccept-Ranges: bytes\r\n{extra_headers}Cache-Control: no-store\r\nConnection: close\r\n\r\n",
+        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nAccept-Ranges: bytes\r\nAccess-Control-Allow-Origin: *\r\n{extra_headers}Cache-Control: no-store\r\nConnection: close\r\n\r\n",
         body.len()
     )?;
-    stream.write_all(body)?;
+    match pace {
+        Some(pause) if body.len() > 64 * 1024 => {
+            for chunk in body.chunks(4096) {
+                stream.write_all(chunk)?;
+                stream.flush()?;
+                thread::sleep(pause);
+            }
+        }
+        _ => stream.write_all(body)?,
+    }
     stream.flush()
 }

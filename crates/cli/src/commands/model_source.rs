@@ -2,6 +2,7 @@
 //! host's folder, or the hub's `https://huggingface.co/ORG/NAME/resolve/main/`), downloaded once
 //! into a cache folder.
 
+use bertlab_protocol::model_key::url_key;
 use std::ffi::OsString;
 use std::fs::{File, OpenOptions};
 use std::io::{IsTerminal, Read, Write};
@@ -54,8 +55,9 @@ fn download(url: &str) -> Result<PathBuf> {
     if url.contains(['?', '#']) {
         bail!("{url}: give the model folder's URL without a query (?…) or fragment (#…)");
     }
-    // Files are named relative to the folder, with or without the trailing slash.
-    let base = format!("{}/", url.trim_end_matches('/'));
+    // The lab's own reading of an address: a file's URL means its folder, a hub repository page
+    // means its `resolve/main/` files; the result ends with `/`.
+    let base = url_key(url).map_err(anyhow::Error::msg)?;
     let dir = cache_root()?.join(folder_name(&base));
     if dir.join(COMPLETE).is_file() {
         eprintln!("{base}: using the cached copy in {}", dir.display());
