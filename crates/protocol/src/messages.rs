@@ -9,7 +9,9 @@ use crate::backend::{BackendChoice, BackendStatus};
 use crate::masking::{MaskingConfig, MaskingGrid};
 use crate::tokens::TokenView;
 use crate::training::{Approach, PairTask, SheetRow};
-use crate::views::{AttentionView, BenchRow, ContextSide, EmbeddingView, FillMaskView};
+use crate::views::{
+    AttentionView, BenchRow, ContextSide, EmbeddingView, FillMaskView, LogitLensView, SurprisalView,
+};
 
 /// Identifies one request and every event it produces.
 pub type JobId = u32;
@@ -68,6 +70,15 @@ pub enum Request {
         top_k: usize,
         side: ContextSide,
     },
+    /// The logit lens at the first `[MASK]` of `text`: the head's `top_k` guesses from every
+    /// layer's hidden state.
+    LogitLens {
+        model: Option<String>,
+        text: String,
+        top_k: usize,
+    },
+    /// Pseudo-perplexity of `text`: every token masked in turn.
+    Surprisal { model: Option<String>, text: String },
     /// Embedding parts of a sentence or pair; `segments` overrides the segment id of each token
     /// (ignored when its length does not match the tokenization).
     Embeddings {
@@ -303,6 +314,8 @@ pub enum Outcome {
     Tokenized(TokenView),
     TokenizersCompared(Vec<TokenView>),
     FilledMask(FillMaskView),
+    LogitLens(LogitLensView),
+    Surprisal(SurprisalView),
     Embedded(EmbeddingView),
     Attended(AttentionView),
     MaskedEpochs(MaskingGrid),

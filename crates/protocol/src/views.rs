@@ -96,3 +96,46 @@ pub struct BenchRow {
     /// `None` without a GPU.
     pub gpu_ms: Option<f64>,
 }
+
+/// The logit lens: the masked-LM head applied to the hidden state at the first `[MASK]` after the
+/// embeddings (layer 0) and after every layer, to watch the prediction form.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LogitLensView {
+    /// Every token the model saw, specials included.
+    pub pieces: Vec<String>,
+    /// The token index of the `[MASK]` read.
+    pub position: usize,
+    /// Layer 0 (embeddings) to the last layer.
+    pub layers: Vec<LensLayer>,
+}
+
+/// The head's guesses from one layer's hidden state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LensLayer {
+    pub layer: usize,
+    pub candidates: Vec<Candidate>,
+    /// The probability this layer gives the last layer's first guess.
+    pub final_guess_probability: f32,
+}
+
+/// Pseudo-perplexity: every ordinary token masked in turn and the model asked for it back.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SurprisalView {
+    pub tokens: Vec<TokenSurprisal>,
+    /// `exp` of the mean negative log-probability of the tokens (lower: the text looks likelier).
+    pub pseudo_perplexity: f32,
+    /// Tokens cut from the end of the text to fit the model's length or the view's limit.
+    pub removed: usize,
+}
+
+/// One token, masked.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TokenSurprisal {
+    pub piece: String,
+    /// The probability the model gives the token where it is masked.
+    pub probability: f32,
+    /// `-log2(probability)`: bits of surprise.
+    pub surprisal_bits: f32,
+    /// What the model would have put there instead.
+    pub best_guess: String,
+}

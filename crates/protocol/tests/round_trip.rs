@@ -19,7 +19,8 @@ use bertlab_protocol::tokens::{
 };
 use bertlab_protocol::training::{Approach, Misclassified, PairTask, SheetRow};
 use bertlab_protocol::views::{
-    AttentionView, BenchRow, Candidate, ContextSide, EmbeddingView, FillMaskView, MaskPrediction,
+    AttentionView, BenchRow, Candidate, ContextSide, EmbeddingView, FillMaskView, LensLayer,
+    LogitLensView, MaskPrediction, SurprisalView, TokenSurprisal,
 };
 
 fn json<T: serde::Serialize>(value: &T) -> String {
@@ -52,6 +53,15 @@ fn requests() -> Vec<Request> {
         },
         Request::ForgetModel {
             name: "disk:mine".into(),
+        },
+        Request::LogitLens {
+            model: some("recipe-bert"),
+            text: "The [MASK] sat.".into(),
+            top_k: 5,
+        },
+        Request::Surprisal {
+            model: None,
+            text: "Héllo wörld".into(),
         },
         Request::Tokenize {
             model: None,
@@ -278,6 +288,29 @@ fn outcomes() -> Vec<Outcome> {
         Outcome::ModelForgotten {
             name: "disk:mine".into(),
         },
+        Outcome::LogitLens(LogitLensView {
+            pieces: vec!["[CLS]".into(), "[MASK]".into(), "[SEP]".into()],
+            position: 1,
+            layers: vec![LensLayer {
+                layer: 0,
+                candidates: vec![Candidate {
+                    piece: "cat".into(),
+                    id: 4937,
+                    probability: 0.25,
+                }],
+                final_guess_probability: 0.125,
+            }],
+        }),
+        Outcome::Surprisal(SurprisalView {
+            tokens: vec![TokenSurprisal {
+                piece: "cat".into(),
+                probability: 0.5,
+                surprisal_bits: 1.0,
+                best_guess: "dog".into(),
+            }],
+            pseudo_perplexity: 2.0,
+            removed: 0,
+        }),
         Outcome::FineTuned(SheetRow {
             approach: Approach::BagOfWords,
             model: String::new(),

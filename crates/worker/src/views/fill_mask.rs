@@ -125,6 +125,11 @@ impl FillMaskQuery {
         self.rank(tokenizer, &logits)
     }
 
+    /// Every token of the input, specials included.
+    pub fn pieces(&self) -> &[String] {
+        &self.pieces
+    }
+
     /// Token rows of the masks in [`Self::input`] (a batch of one), where the MLM logits are read.
     pub fn mask_rows(&self) -> &[usize] {
         &self.positions
@@ -142,36 +147,9 @@ impl FillMaskQuery {
             .positions
             .into_iter()
             .zip(&probabilities)
-            .map(|(position, row)| {
-                // Model vocabularies may be padded past the tokenizer's: such rows name no piece.
-                let mut ranked: Vec<u32> = (0..row.len() as u32)
-                    .filter(|id| specials.binary_search(id).is_err())
-                    .filter(|&id| tokenizer.id_to_token(id).is_some())
-                    .collect();
-                let by_probability =
-                    |a: &u32, b: &u32| row[*b as usize].total_cmp(&row[*a as usize]);
-                // Only the best few need ordering.
-                let keep = top_k.min(ranked.len());
-                if keep > 0 && keep < ranked.len() {
-                    ranked.select_nth_unstable_by(keep - 1, by_probability);
-                    ranked.truncate(keep);
-                }
-                ranked.sort_by(by_probability);
-                let candidates = ranked
-                    .into_iter()
-                    .filter_map(|id| {
-                        tokenizer.id_to_token(id).map(|piece| Candidate {
-                            piece,
-                            id,
-                            probability: row[id as usize],
-                        })
-                    })
-                    .take(top_k)
-                    .collect();
-                MaskPrediction {
-                    position,
-                    candidates,
-                }
+            .map(|(position, row)| MaskPrediction {
+                position,
+                candidates: top_candidates(tokenizer, &specials, row, top_k),
             })
             .collect();
         Ok(FillMaskView {
@@ -182,6 +160,40 @@ impl FillMaskQuery {
             removed: self.removed,
         })
     }
+}
+
+/// The `top_k` most probable pieces of one row of probabilities over the vocabulary, most probable
+/// first; special tokens (`specials`, sorted) are never offered.
+pub fn top_candidates(
+    tokenizer: &Tokenizer,
+    specials: &[u32],
+    row: &[f32],
+    top_k: usize,
+) -> Vec<Candidate> {
+    // Model vocabularies may be padded past the tokenizer's: such rows name no piece.
+    let mut ranked: Vec<u32> = (0..row.len() as u32)
+        .filter(|id| specials.binary_search(id).is_err())
+        .filter(|&id| tokenizer.id_to_token(id).is_some())
+        .collect();
+    let by_probability = |a: &u32, b: &u32| row[*b as usize].total_cmp(&row[*a as usize]);
+    // Only the best few need ordering.
+    let keep = top_k.min(ranked.len());
+    if keep > 0 && keep < ranked.len() {
+        ranked.select_nth_unstable_by(keep - 1, by_probability);
+        ranked.truncate(keep);
+    }
+    ranked.sort_by(by_probability);
+    ranked
+        .into_iter()
+        .filter_map(|id| {
+            tokenizer.id_to_token(id).map(|piece| Candidate {
+                piece,
+                id,
+                probability: row[id as usize],
+            })
+        })
+        .take(top_k)
+        .collect()
 }
 
 #[cfg(test)]

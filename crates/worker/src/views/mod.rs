@@ -5,6 +5,7 @@ pub mod attention;
 pub mod embeddings;
 pub mod fill_mask;
 mod input;
+pub mod lens;
 #[cfg(test)]
 pub(crate) mod test_models;
 pub mod tokens;

@@ -13,6 +13,7 @@ use crate::runtime::accelerator::{self, GpuWeights};
 use crate::runtime::assets::shipped_tokenizer;
 use crate::runtime::jobs::{JobContext, Stop};
 use crate::views::attention::AttentionQuery;
+use crate::views::lens::{logit_lens_view, surprisal_view};
 use crate::views::tokens::{token_view, COMPARED_TOKENIZERS};
 
 /// The tokenizer lab: `text` (and `pair`) as `model` reads it, cut to `max_len` tokens.
@@ -105,6 +106,43 @@ pub(super) async fn fill_mask(
         mlm,
         &model.tokenizer,
         &output.last_hidden_state,
+    )?))
+}
+
+/// The logit lens at the first `[MASK]` of `text` (on the CPU: it reads every layer's state).
+pub(super) async fn logit_lens(
+    ctx: &JobContext,
+    model: &LabModel,
+    text: &str,
+    top_k: usize,
+) -> Result<Outcome, Stop> {
+    ctx.progress(0, 0, format!("reading every layer of {}", model.name));
+    ctx.yield_or_stop().await?;
+    let view = logit_lens_view(
+        model.masked_lm()?,
+        &model.tokenizer,
+        text,
+        top_k.clamp(1, 20),
+    )?;
+    Ok(Outcome::LogitLens(view))
+}
+
+/// Pseudo-perplexity of `text`: one batch with each token masked in turn.
+pub(super) async fn surprisal(
+    ctx: &JobContext,
+    model: &LabModel,
+    text: &str,
+) -> Result<Outcome, Stop> {
+    ctx.progress(
+        0,
+        0,
+        format!("masking each word in turn with {}", model.name),
+    );
+    ctx.yield_or_stop().await?;
+    Ok(Outcome::Surprisal(surprisal_view(
+        model.masked_lm()?,
+        &model.tokenizer,
+        text,
     )?))
 }
 

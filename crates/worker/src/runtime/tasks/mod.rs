@@ -75,6 +75,14 @@ async fn execute(ctx: &JobContext, request: Request) -> Result<Outcome, Stop> {
             let model = load_model(ctx, model).await?;
             inspect::fill_mask(ctx, model, &text, top_k, side).await
         }
+        Request::LogitLens { model, text, top_k } => {
+            let model = load_model(ctx, model).await?;
+            inspect::logit_lens(ctx, &model, &text, top_k).await
+        }
+        Request::Surprisal { model, text } => {
+            let model = load_model(ctx, model).await?;
+            inspect::surprisal(ctx, &model, &text).await
+        }
         Request::Embeddings {
             model,
             text,
