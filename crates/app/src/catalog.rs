@@ -136,7 +136,7 @@ mod tests {
     use crate::lab_registry::LabId;
 
     #[test]
-    fn the_labs_menu_offers_the_seven_labs() {
+    fn the_labs_menu_offers_the_nine_labs() {
         let slugs: Vec<&str> = LabId::ALL.iter().map(|l| l.slug()).collect();
         assert_eq!(
             slugs,
@@ -146,6 +146,8 @@ mod tests {
                 "masking",
                 "fill-mask",
                 "attention",
+                "logit-lens",
+                "surprise",
                 "pretrain",
                 "fine-tune"
             ]

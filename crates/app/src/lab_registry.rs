@@ -8,8 +8,8 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::lab_state::{
-    AttentionState, EmbeddingsState, FillMaskState, FineTuneState, MaskingState, PretrainState,
-    TokenizerState,
+    AttentionState, EmbeddingsState, FillMaskState, FineTuneState, LogitLensState, MaskingState,
+    PretrainState, SurpriseState, TokenizerState,
 };
 use crate::url_state::state_from_pairs_strict;
 
@@ -83,6 +83,10 @@ labs! {
         "Type a sentence with [MASK] and watch the model's guesses, with and without context.";
     Attention => "attention", AttentionState, [], "Attention",
         "Every layer's and head's attention pattern over your sentence.";
+    LogitLens => "logit-lens", LogitLensState, [], "Logit lens",
+        "Read the model's guess for [MASK] after every layer and watch the answer form.";
+    Surprise => "surprise", SurpriseState, [], "Surprise",
+        "Mask each word in turn: which words surprise the model, and its pseudo-perplexity, for two models side by side.";
     Pretrain => "pretrain", PretrainState, [], "Pretrain",
         "Train a tiny encoder from scratch in this tab and compare recipes live.";
     FineTune => "fine-tune", FineTuneState, ["data"], "Fine-tune",

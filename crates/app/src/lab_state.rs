@@ -303,6 +303,53 @@ impl Default for AttentionState {
     }
 }
 
+/// Logit-lens lab: the head's guesses at a [MASK] read off every layer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LogitLensState {
+    /// Text with a [MASK] (the first one is read).
+    pub text: String,
+    /// Guesses shown per layer.
+    pub top_k: usize,
+    /// The model's key; empty for the default model.
+    pub model: String,
+}
+
+impl Default for LogitLensState {
+    fn default() -> Self {
+        LogitLensState {
+            text: "The capital of France is [MASK].".into(),
+            top_k: 3,
+            model: String::new(),
+        }
+    }
+}
+
+/// Surprise lab: every word masked in turn; one model, or two side by side.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SurpriseState {
+    pub text: String,
+    /// The model's key; empty for the default model.
+    pub model: String,
+    /// Show a second model beside the first.
+    pub compare: bool,
+    /// The second model's key; empty for the default model.
+    pub other: String,
+}
+
+impl Default for SurpriseState {
+    fn default() -> Self {
+        SurpriseState {
+            text: "She put the milk in the fridge before she left for work.".into(),
+            model: String::new(),
+            compare: true,
+            // A tiny encoder trained on little text, against the default model.
+            other: "recipe-bert".into(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,9 +8,9 @@ use crate::lab_registry::LabId;
 /// The kind of guess a lab's widget can score, if any (see the widgets' `Observed` publishing).
 pub fn scored_by(lab: LabId) -> Option<Guess> {
     match lab {
-        LabId::FillMask | LabId::Attention => Some(Guess::Word),
+        LabId::FillMask | LabId::Attention | LabId::LogitLens => Some(Guess::Word),
         LabId::Tokenizer | LabId::Masking | LabId::FineTune => Some(Guess::Number),
-        LabId::Embeddings | LabId::Pretrain => None,
+        LabId::Embeddings | LabId::Pretrain | LabId::Surprise => None,
     }
 }
 

@@ -7,10 +7,12 @@ mod embeddings;
 mod fields;
 mod fill_mask;
 mod fine_tune;
+mod logit_lens;
 mod masking;
 mod model_picker;
 mod pretrain;
 mod run_clock;
+mod surprise;
 mod tokenizer;
 
 pub use attention::AttentionWidget;
@@ -19,9 +21,11 @@ pub use embeddings::EmbeddingsWidget;
 pub use fields::{NumberField, SelectField, TextField};
 pub use fill_mask::FillMaskWidget;
 pub use fine_tune::FineTuneWidget;
+pub use logit_lens::LogitLensWidget;
 pub use masking::MaskingWidget;
 pub use model_picker::ModelPicker;
 pub use pretrain::PretrainWidget;
+pub use surprise::SurpriseWidget;
 pub use tokenizer::TokenizerWidget;
 
 use leptos::prelude::*;
@@ -29,8 +33,8 @@ use leptos::prelude::*;
 use super::charts::{line_chart_svg, Series};
 use super::lab_registry::{LabId, LabState};
 use super::lab_state::{
-    AttentionState, EmbeddingsState, FillMaskState, FineTuneState, MaskingState, PretrainState,
-    TokenizerState,
+    AttentionState, EmbeddingsState, FillMaskState, FineTuneState, LogitLensState, MaskingState,
+    PretrainState, SurpriseState, TokenizerState,
 };
 use super::prediction::Observation;
 use super::url_state::{
@@ -145,6 +149,14 @@ pub fn LabWidget(
         }
         LabId::Attention => {
             view! { <AttentionWidget state={state::<AttentionState>(source)} policy=policy /> }
+                .into_any()
+        }
+        LabId::LogitLens => {
+            view! { <LogitLensWidget state={state::<LogitLensState>(source)} policy=policy /> }
+                .into_any()
+        }
+        LabId::Surprise => {
+            view! { <SurpriseWidget state={state::<SurpriseState>(source)} policy=policy /> }
                 .into_any()
         }
         LabId::Pretrain => {

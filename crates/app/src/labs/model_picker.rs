@@ -53,6 +53,9 @@ pub fn ModelPicker(
     id: &'static str,
     /// Offer only models with a masked-LM head.
     mlm_only: bool,
+    /// The list alone, without the panel to add a model (a second picker in the same lab).
+    #[prop(optional)]
+    pick_only: bool,
     /// The chosen model's key; empty for the default model.
     value: Signal<String>,
     /// Receives the new choice.
@@ -99,8 +102,10 @@ pub fn ModelPicker(
                     }).collect_view()}
                 </select>
             </label>
-            <OwnModel id=id value=value on_pick=on_pick models=models
-                storage=Signal::derive(move || listing.get().and_then(Result::ok).and_then(|(_, s)| s)) />
+            <Show when=move || !pick_only>
+                <OwnModel id=id value=value on_pick=on_pick models=models
+                    storage=Signal::derive(move || listing.get().and_then(Result::ok).and_then(|(_, s)| s)) />
+            </Show>
         </div>
     }
 }

@@ -85,6 +85,12 @@ pub async fn run_all(ctx: &Ctx<'_>) -> Vec<(&'static str, Option<Outcome>)> {
         .await,
         checked(
             ctx,
+            "logit_lens_ends_in_the_fill_mask_answer_and_surprise_compares_two_models",
+            widgets::lens_and_surprise(ctx),
+        )
+        .await,
+        checked(
+            ctx,
             "masking_grid_changes_from_static_to_dynamic",
             widgets::masking(ctx),
         )

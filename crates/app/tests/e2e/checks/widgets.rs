@@ -17,6 +17,8 @@ pub(super) fn ready_marker(lab: LabId) -> &'static str {
         LabId::Masking => "#mask-grid",
         LabId::FillMask => "table.guesses",
         LabId::Attention => ".head-detail",
+        LabId::LogitLens => "table.lens",
+        LabId::Surprise => ".surprise-strip",
         LabId::FineTune => "table.sheet",
         LabId::Pretrain => "#pt-run",
     }
@@ -300,4 +302,70 @@ pub async fn embeddings_and_attention(ctx: &Ctx<'_>) -> Outcome {
     }
     click(ctx, "#att-hide-special").await?;
     ctx.screenshot("lab_attention_head").await
+}
+
+/// The logit lens's last layer ranks the words the fill-mask lab shows for the same sentence, with
+/// one row per layer (embeddings included); the surprise lab draws one bar per word for each of
+/// two models, with their pseudo-perplexities.
+pub async fn lens_and_surprise(ctx: &Ctx<'_>) -> Outcome {
+    let text = "The+capital+of+France+is+[MASK].";
+    ctx.open(&format!("/labs/fill-mask?text={text}&top_k=3"))
+        .await?;
+    wait_widget(ctx, "table.guesses").await?;
+    let filled = texts(ctx, "table.guesses th").await?;
+    ctx.open(&format!("/labs/logit-lens?text={text}&top_k=3"))
+        .await?;
+    wait_widget(ctx, "table.lens").await?;
+    let rows = texts(ctx, "table.lens tbody tr").await?;
+    // The default model has 6 layers: the embeddings' row and one per layer.
+    if rows.len() != 7 || !rows[0].starts_with("embeddings") {
+        return Err(format!("the lens shows rows {rows:?}"));
+    }
+    let last = texts(ctx, "table.lens tbody tr:last-child code").await?;
+    let expected = filled.iter().map(|w| w.as_str()).collect::<Vec<_>>();
+    let shown: Vec<&str> = last
+        .first()
+        .map(|l| l.split(" · ").filter_map(|g| g.split(' ').next()).collect())
+        .unwrap_or_default();
+    if shown != expected {
+        return Err(format!(
+            "the lens's last layer ranks {shown:?}, fill-mask {expected:?}"
+        ));
+    }
+    ctx.screenshot("logit-lens").await?;
+
+    let sentence = "She put the milk in the fridge.";
+    ctx.open(&format!(
+        "/labs/surprise?text={}&compare=true&other=recipe-bert",
+        sentence.replace(' ', "+")
+    ))
+    .await?;
+    let started = Instant::now();
+    loop {
+        let strips = ctx
+            .js("return [...document.querySelectorAll('.surprise-strip')].map(s => s.querySelectorAll('li').length)")
+            .await?;
+        let counts: Vec<usize> = serde_json::from_value(strips).map_err(|e| e.to_string())?;
+        // Seven words and the full stop; the two tokenizers split them the same way.
+        if counts.len() == 2 && counts.iter().all(|&n| n == 8) {
+            break;
+        }
+        if started.elapsed() > Duration::from_secs(60) {
+            return Err(format!(
+                "the surprise lab shows strips of {counts:?} tokens"
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let pppl = texts(ctx, ".pppl").await?;
+    let values: Vec<f64> = pppl
+        .iter()
+        .filter_map(|t| t.rsplit(' ').next()?.parse().ok())
+        .collect();
+    // The pretrained default model finds an everyday sentence far less surprising than a tiny
+    // encoder trained for minutes.
+    if values.len() != 2 || values[0] >= values[1] {
+        return Err(format!("pseudo-perplexities {pppl:?}"));
+    }
+    ctx.screenshot("surprise").await
 }
