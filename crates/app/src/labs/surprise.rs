@@ -1,17 +1,18 @@
 //! Surprise lab: each word of a sentence masked in turn and the model asked for it back. A bar per
 //! token shows its surprisal in bits, the pseudo-perplexity sums the sentence up, and a second
 //! model can be shown beside the first (the default model against a tiny one trained on little
-//! text, or a model before and after fine-tuning).
+//! text, or a model before and after fine-tuning). A sentence with a [MASK] also compares the two
+//! models' guesses there and where the [MASK] looks in their last layer.
 
 use leptos::prelude::*;
 
 use crate::lab_state::SurpriseState;
-use crate::labs::ModelPicker;
+use crate::labs::{ModelPicker, ProbabilityRows};
 use crate::url_state::ControlPolicy;
 use crate::worker_query::use_worker_answer;
 use bertlab_protocol::messages::{Outcome, Request};
 use bertlab_protocol::model_key::ModelKey;
-use bertlab_protocol::views::SurprisalView;
+use bertlab_protocol::views::{AttentionView, ContextSide, SurprisalView};
 
 /// Bars reach full height at this many bits (a 1-in-65,536 token).
 const FULL_BAR_BITS: f32 = 16.0;
@@ -31,44 +32,14 @@ pub fn SurpriseWidget(
     /// Which controls are hidden or locked.
     policy: ControlPolicy,
 ) -> impl IntoView {
-    let ask = move |model: String| {
-        let text = state.with(|s| s.text.clone());
-        Some(Request::Surprisal {
-            model: (!model.is_empty()).then_some(model),
-            text,
-        })
-    };
-    let pick = |outcome| match outcome {
-        Outcome::Surprisal(view) => Some(view),
-        _ => None,
-    };
-    let first = use_worker_answer(move || ask(state.with(|s| s.model.clone())), pick);
-    let second = use_worker_answer(
-        move || {
-            let (compare, other) = state.with(|s| (s.compare, s.other.clone()));
-            compare.then(|| ask(other)).flatten()
-        },
-        pick,
-    );
     let (hide_model, hide_other) = (policy.hidden("model"), policy.hidden("other"));
     let field = move |name: &'static str| (policy.hidden(name), policy.locked(name));
     let (hide_text, lock_text) = field("text");
     let (hide_compare, lock_compare) = field("compare");
-    let column = move |which: Signal<String>,
-                       answer: crate::worker_query::Answer<SurprisalView>| {
-        view! {
-            <section class="surprise-model" aria-live="polite">
-                <h3>{move || label(&which.get())}</h3>
-                {move || match answer.get() {
-                    None => view! { <p class="muted">"Masking each word in turn…"</p> }.into_any(),
-                    Some(Err(message)) => view! { <p class="error" role="alert">{message}</p> }.into_any(),
-                    Some(Ok(view)) => view! { <SurprisalStrip view=view /> }.into_any(),
-                }}
-            </section>
-        }
-    };
     let model = Signal::derive(move || state.with(|s| s.model.clone()));
     let other = Signal::derive(move || state.with(|s| s.other.clone()));
+    let text = Signal::derive(move || state.with(|s| s.text.clone()));
+    let compare = Signal::derive(move || state.with(|s| s.compare));
     view! {
         <div class="lab surprise-lab">
             <div class="controls">
@@ -97,11 +68,122 @@ pub fn SurpriseWidget(
                 </Show>
             </div>
             <div class="surprise-models">
-                {column(model, first)}
-                <Show when=move || state.with(|s| s.compare)>{column(other, second)}</Show>
+                <ModelColumn model=model text=text shown=Signal::derive(|| true) />
+                <Show when=move || compare.get()>
+                    <ModelColumn model=other text=text shown=compare />
+                </Show>
             </div>
         </div>
     }
+}
+
+/// One model's reading of the sentence: the surprisal of every token and, when the sentence has a
+/// [MASK], the model's guesses there and where the [MASK] looks in the last layer.
+#[component]
+fn ModelColumn(
+    /// The model's key; empty for the default model.
+    model: Signal<String>,
+    /// The sentence.
+    text: Signal<String>,
+    /// Whether the column is on the page (a hidden second column asks nothing).
+    shown: Signal<bool>,
+) -> impl IntoView {
+    let key = move || {
+        let m = model.get();
+        (!m.is_empty()).then_some(m)
+    };
+    let has_mask = move || text.with(|t| t.contains("[MASK]") || t.contains("<mask>"));
+    let surprisal = use_worker_answer(
+        move || {
+            shown.get().then(|| Request::Surprisal {
+                model: key(),
+                text: text.get(),
+            })
+        },
+        |outcome| match outcome {
+            Outcome::Surprisal(view) => Some(view),
+            _ => None,
+        },
+    );
+    let guesses = use_worker_answer(
+        move || {
+            (shown.get() && has_mask()).then(|| Request::FillMask {
+                model: key(),
+                text: text.get(),
+                top_k: 5,
+                side: ContextSide::Both,
+            })
+        },
+        |outcome| match outcome {
+            Outcome::FilledMask(view) => Some(view),
+            _ => None,
+        },
+    );
+    let attention = use_worker_answer(
+        move || {
+            (shown.get() && has_mask()).then(|| Request::Attention {
+                model: key(),
+                text: text.get(),
+                pair: None,
+            })
+        },
+        |outcome| match outcome {
+            Outcome::Attended(view) => Some(view),
+            _ => None,
+        },
+    );
+    view! {
+        <section class="surprise-model" aria-live="polite">
+            <h3>{move || label(&model.get())}</h3>
+            {move || match surprisal.get() {
+                None => view! { <p class="muted">"Masking each word in turn…"</p> }.into_any(),
+                Some(Err(message)) => view! { <p class="error" role="alert">{message}</p> }.into_any(),
+                Some(Ok(view)) => view! { <SurprisalStrip view=view /> }.into_any(),
+            }}
+            <Show when=has_mask>
+                {move || guesses.get().and_then(Result::ok).and_then(|v| v.masks.into_iter().next()).map(|m| {
+                    let rows: Vec<(String, f32)> = m.candidates.into_iter().map(|c| (c.piece, c.probability)).collect();
+                    view! {
+                        <table class="guesses compare-guesses">
+                            <caption>"Its guesses at the [MASK]"</caption>
+                            <tbody><ProbabilityRows rows=rows full_bar=1.0 code=true /></tbody>
+                        </table>
+                    }
+                })}
+                {move || attention.get().and_then(Result::ok).and_then(|v| mask_attention(&v)).map(|rows| view! {
+                    <table class="guesses compare-attention">
+                        <caption>"Where the [MASK] looks in the last layer (mean of the heads)"</caption>
+                        <tbody><ProbabilityRows rows=rows full_bar=1.0 code=true /></tbody>
+                    </table>
+                })}
+            </Show>
+        </section>
+    }
+}
+
+/// The last layer's attention from the first mask token to every token, averaged over heads.
+fn mask_attention(view: &AttentionView) -> Option<Vec<(String, f32)>> {
+    let n = view.pieces.len();
+    let row = view
+        .pieces
+        .iter()
+        .position(|p| p == "[MASK]" || p == "<mask>")?;
+    let last = view.weights.last()?;
+    let heads = last.len().max(1) as f32;
+    Some(
+        view.pieces
+            .iter()
+            .enumerate()
+            .map(|(col, piece)| {
+                let mean = last
+                    .iter()
+                    .map(|w| w.get(row * n + col).copied().unwrap_or(0.0))
+                    .sum::<f32>()
+                    / heads;
+                (piece.clone(), mean)
+            })
+            .collect(),
+    )
 }
 
 /// Each token with a bar as tall as its surprisal, and the sentence's pseudo-perplexity.

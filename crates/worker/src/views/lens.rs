@@ -88,8 +88,10 @@ pub fn surprisal_view(
         .mask_token()
         .ok_or("this model's tokenizer has no mask token, so it cannot be asked for a word back")?;
     let enc = encode(tokenizer, config, text, None)?;
+    // A [MASK] the student typed is no word to score; nor is any other special token.
+    let specials = tokenizer.special_ids();
     let ordinary: Vec<usize> = (0..enc.len())
-        .filter(|&i| !enc.special_tokens_mask[i])
+        .filter(|&i| !enc.special_tokens_mask[i] && specials.binary_search(&enc.ids[i]).is_err())
         .collect();
     if ordinary.is_empty() {
         return Err("type a sentence: there is no word to mask".into());
@@ -135,7 +137,6 @@ pub fn surprisal_view(
     let log_probs = candle_nn::ops::log_softmax(&logits, D::Minus1)
         .and_then(|p| p.to_vec2::<f32>())
         .map_err(message)?;
-    let specials = tokenizer.special_ids();
     let tokens: Vec<TokenSurprisal> = kept
         .iter()
         .zip(&log_probs)

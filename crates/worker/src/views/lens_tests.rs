@@ -122,6 +122,11 @@ fn long_and_empty_texts_are_handled_with_a_note_or_a_message() {
     let fits = (model.encoder.config().max_input_len() - 2).min(SURPRISAL_MAX_TOKENS);
     assert_eq!(view.tokens.len(), fits);
     assert_eq!(view.removed, words - fits);
+    let with_mask = surprisal_view(&model, &tok, "the [MASK] sat").expect("a typed mask");
+    assert!(
+        with_mask.tokens.iter().all(|t| t.piece != "[MASK]"),
+        "a typed [MASK] is not scored"
+    );
     let err = surprisal_view(&model, &tok, "   ").expect_err("no words");
     assert!(err.contains("type a sentence"), "{err}");
     let err = logit_lens_view(&model, &tok, "no mask here", 5).expect_err("no mask");

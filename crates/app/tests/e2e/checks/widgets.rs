@@ -367,5 +367,23 @@ pub async fn lens_and_surprise(ctx: &Ctx<'_>) -> Outcome {
     if values.len() != 2 || values[0] >= values[1] {
         return Err(format!("pseudo-perplexities {pppl:?}"));
     }
+    // With a [MASK], each column also shows the model's guesses there and where the mask looks.
+    type_into(ctx, "#sp-text", "She put the [MASK] in the fridge.").await?;
+    let started = Instant::now();
+    loop {
+        let counts = ctx
+            .js("return ['.compare-guesses', '.compare-attention'].map(c => document.querySelectorAll(c).length)")
+            .await?;
+        let counts: Vec<usize> = serde_json::from_value(counts).map_err(|e| e.to_string())?;
+        if counts == [2, 2] {
+            break;
+        }
+        if started.elapsed() > Duration::from_secs(60) {
+            return Err(format!(
+                "guesses and attention tables: {counts:?}, not two each"
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     ctx.screenshot("surprise").await
 }
