@@ -385,5 +385,7 @@ pub async fn lens_and_surprise(ctx: &Ctx<'_>) -> Outcome {
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+    ctx.js("document.querySelector('.surprise-models').scrollIntoView()")
+        .await?;
     ctx.screenshot("surprise").await
 }
