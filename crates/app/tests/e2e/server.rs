@@ -29,7 +29,8 @@ struct Site {
     single_page_fallback: bool,
     log: RequestLog,
     /// Send bodies over 64 KB in 4 KB chunks this far apart, as a slow network would (so the
-    /// page's download progress can be watched).
+    /// page's download progress can be watched), and break the first whole download of each off
+    /// halfway, as a flaky one would (so resuming is exercised).
     pace: Option<std::time::Duration>,
 }
 
@@ -56,7 +57,8 @@ impl StaticServer {
         })
     }
 
-    /// `root` at `/` as a slow model host: large files trickle in over about a second.
+    /// `root` at `/` as a slow, flaky model host: large files trickle in over about a second, and
+    /// the first whole download of each breaks off halfway.
     pub fn start_slow(root: PathBuf) -> std::io::Result<StaticServer> {
         Self::listen(Site {
             root,
@@ -87,6 +89,15 @@ impl StaticServer {
         self.log.lock().map_or(0, |log| {
             log.iter()
                 .filter(|(path, ranged)| !ranged && path.ends_with(suffix))
+                .count()
+        })
+    }
+
+    /// How many byte-range requests for paths ending in `suffix` were served.
+    pub fn ranged_requests(&self, suffix: &str) -> usize {
+        self.log.lock().map_or(0, |log| {
+            log.iter()
+                .filter(|(path, ranged)| *ranged && path.ends_with(suffix))
                 .count()
         })
     }
@@ -172,10 +183,22 @@ fn serve(site: &Site, stream: TcpStream) -> std::io::Result<()> {
                     content_type(&file),
                     &extra,
                     &body[start..=end],
-                    None,
+                    Delivery::default(),
                 )
             }
-            _ => respond_with(stream, "200 OK", content_type(&file), "", &body, site.pace),
+            _ => {
+                let first = site.log.lock().map_or(false, |log| {
+                    log.iter()
+                        .filter(|(p, ranged)| p == path && !ranged)
+                        .count()
+                        == 1
+                });
+                let delivery = Delivery {
+                    pace: site.pace,
+                    cut_after: (site.pace.is_some() && first).then_some(body.len() / 2),
+                };
+                respond_with(stream, "200 OK", content_type(&file), "", &body, delivery)
+            }
         },
         Err(_) => respond(stream, "404 Not Found", "text/plain", b"not found"),
     }
@@ -199,7 +222,15 @@ fn respond(
     content_type: &str,
     body: &[u8],
 ) -> std::io::Result<()> {
-    respond_with(stream, status, content_type, "", body, None)
+    respond_with(stream, status, content_type, "", body, Delivery::default())
+}
+
+/// How a body is sent: all at once, or paced in chunks, possibly breaking off.
+#[derive(Default)]
+struct Delivery {
+    pace: Option<std::time::Duration>,
+    /// Close the connection after this many bytes of a body over 64 KB.
+    cut_after: Option<usize>,
 }
 
 /// `extra_headers`: complete header lines, each ending in CRLF.
@@ -209,7 +240,7 @@ fn respond_with(
     content_type: &str,
     extra_headers: &str,
     body: &[u8],
-    pace: Option<std::time::Duration>,
+    delivery: Delivery,
 ) -> std::io::Result<()> {
     // Open to other origins, as the model hosts students load from are (the lab runs on another port).
     write!(
@@ -217,9 +248,10 @@ fn respond_with(
         "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nAccept-Ranges: bytes\r\nAccess-Control-Allow-Origin: *\r\n{extra_headers}Cache-Control: no-store\r\nConnection: close\r\n\r\n",
         body.len()
     )?;
-    match pace {
+    match delivery.pace {
         Some(pause) if body.len() > 64 * 1024 => {
-            for chunk in body.chunks(4096) {
+            let sent = &body[..delivery.cut_after.unwrap_or(body.len())];
+            for chunk in sent.chunks(4096) {
                 stream.write_all(chunk)?;
                 stream.flush()?;
                 thread::sleep(pause);

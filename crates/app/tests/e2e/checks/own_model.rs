@@ -44,8 +44,8 @@ async fn message(ctx: &Ctx<'_>) -> String {
         .unwrap_or_default()
 }
 
-/// Waits until the panel's message differs from `before` and starts with `Loaded`, `Failed` or
-/// `Deleted`; also says whether a download progress bar with a percentage was seen on the way.
+/// Waits until the panel's message differs from `before` and starts with `Loaded`, `Failed`,
+/// `Deleted` or `Cancelled`; also says whether a download progress bar with a percentage was seen on the way.
 async fn wait_outcome(ctx: &Ctx<'_>, before: &str) -> Result<(String, bool), String> {
     let started = Instant::now();
     let mut saw_progress = false;
@@ -56,7 +56,7 @@ async fn wait_outcome(ctx: &Ctx<'_>, before: &str) -> Result<(String, bool), Str
         saw_progress |= progress.as_str().is_some_and(|t| t.contains('%'));
         let text = message(ctx).await;
         if text != before
-            && ["Loaded", "Failed", "Deleted"]
+            && ["Loaded", "Failed", "Deleted", "Cancelled"]
                 .iter()
                 .any(|w| text.starts_with(w))
         {
@@ -65,7 +65,7 @@ async fn wait_outcome(ctx: &Ctx<'_>, before: &str) -> Result<(String, bool), Str
         tokio::time::sleep(Duration::from_millis(30)).await;
     }
     Err(format!(
-        "no outcome; the message says {:?}",
+        "no outcome after {before:?}; the message says {:?}",
         message(ctx).await
     ))
 }
@@ -91,6 +91,16 @@ async fn still_works(ctx: &Ctx<'_>, text: &str) -> Outcome {
     type_into(ctx, "#fm-text", text).await?;
     tokio::time::sleep(Duration::from_millis(300)).await;
     wait_widget(ctx, "table.guesses").await
+}
+
+/// A safetensors file whose header declares 4 GB of F32 weights (its data is not there: the lab
+/// must refuse it from the header alone).
+fn huge_weights() -> Vec<u8> {
+    let header = br#"{"bert.embeddings.word_embeddings.weight":{"dtype":"F32","shape":[1000000000],"data_offsets":[0,4000000000]}}"#;
+    let mut bytes = (header.len() as u64).to_le_bytes().to_vec();
+    bytes.extend_from_slice(header);
+    bytes.extend_from_slice(&[0; 16]);
+    bytes
 }
 
 pub async fn own_model(ctx: &Ctx<'_>) -> Outcome {
@@ -127,6 +137,47 @@ async fn run(ctx: &Ctx<'_>, root: &PathBuf) -> Outcome {
     if downloads != 1 {
         return Err(format!("{weights} was downloaded {downloads} times"));
     }
+    // The host broke the download off halfway: two range requests read the header, a third
+    // fetched the rest.
+    let ranged = host.ranged_requests(weights);
+    if ranged < 3 {
+        return Err(format!(
+            "the broken download was not resumed ({ranged} range requests)"
+        ));
+    }
+
+    // A download can be cancelled; the lab stays on its model and keeps nothing.
+    write_folder(&root.join("web"), "to-cancel", &good_folder());
+    type_into(ctx, "#fm-model-own-url", &host.url("/to-cancel")).await?;
+    click(ctx, "#fm-model-own-load").await?;
+    ctx.wait_text("#fm-model-own-progress + span", |t| {
+        t.contains("model.safetensors")
+    })
+    .await?;
+    let before = message(ctx).await;
+    click(ctx, "#fm-model-own-cancel").await?;
+    let (text, _) = wait_outcome(ctx, &before).await?;
+    if !text.starts_with("Cancelled") {
+        return Err(format!("cancelling a download: {text}"));
+    }
+    wait_chosen(ctx, &url_key).await?;
+
+    // Weights too large for a tab are refused from their header, before they are downloaded.
+    let mut huge = good_folder();
+    huge.retain(|(name, _)| *name != "model.safetensors");
+    huge.push(("model.safetensors", huge_weights()));
+    write_folder(&root.join("web"), "huge", &huge);
+    let before = message(ctx).await;
+    type_into(ctx, "#fm-model-own-url", &host.url("/huge/")).await?;
+    click(ctx, "#fm-model-own-load").await?;
+    let (text, _) = wait_outcome(ctx, &before).await?;
+    if !text.contains("more than the 3072 MB a browser tab can give it") {
+        return Err(format!("too-large weights: {text}"));
+    }
+    if host.whole_downloads("/huge/model.safetensors") != 0 {
+        return Err("the too-large weights were downloaded before being refused".into());
+    }
+    wait_chosen(ctx, &url_key).await?;
 
     // A reload opens the same model (its key is in the lab's URL), from the browser's cache.
     let address = ctx.client.current_url().await.map_err(|e| e.to_string())?;
@@ -184,14 +235,21 @@ async fn run(ctx: &Ctx<'_>, root: &PathBuf) -> Outcome {
     }
     ctx.wait_text(".storage-use", |t| t.contains("your browser allows"))
         .await?;
-    for _ in 0..2 {
+    for left in [1, 0] {
         let before = message(ctx).await;
         click(ctx, ".stored-models li button.delete").await?;
         let (text, _) = wait_outcome(ctx, &before).await?;
         if !text.starts_with("Deleted") {
             return Err(format!("deleting a model: {text}"));
         }
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        // The list refreshes before the next delete button is pressed.
+        let started = Instant::now();
+        while super::widgets::texts(ctx, ".stored-models li").await?.len() != left {
+            if started.elapsed() > Duration::from_secs(10) {
+                return Err(format!("the list did not shrink to {left} after a delete"));
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
     wait_chosen(ctx, "").await?;
     still_works(ctx, "paris is the [MASK] of france .").await
