@@ -78,7 +78,12 @@ pub async fn store_folder(
 
 /// The files of a file input (`webkitdirectory` gives each its path in the folder).
 pub fn input_files(input: &web_sys::HtmlInputElement) -> Vec<(String, web_sys::File)> {
-    let Some(list) = input.files() else {
+    file_list(input.files())
+}
+
+/// The files of a list, each with its path in the folder it was picked from, if any.
+pub fn file_list(list: Option<web_sys::FileList>) -> Vec<(String, web_sys::File)> {
+    let Some(list) = list else {
         return Vec::new();
     };
     (0..list.length())

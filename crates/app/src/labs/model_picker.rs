@@ -6,7 +6,7 @@
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
-use crate::own_models::{dropped_entries, dropped_files, input_files, store_folder};
+use crate::own_models::{dropped_entries, dropped_files, file_list, input_files, store_folder};
 use crate::worker_query::{start_job, use_worker_answer};
 use bertlab_protocol::messages::{JobId, ModelSummary, Outcome, Progress, Request, StorageUse};
 use bertlab_protocol::model_key::{url_key, ModelKey};
@@ -149,6 +149,13 @@ fn OwnModel(
             },
         );
     };
+    // Folders are stored before they load: the job starts after an await, outside the
+    // component, and needs the component's owner to find the worker.
+    let owner = StoredValue::new_local(Owner::current());
+    let load_here = move |key: String| match owner.get_value() {
+        Some(owner) => owner.with(|| load(key)),
+        None => load(key),
+    };
     let store_then_load = move |picked: Vec<(String, web_sys::File)>| {
         message.set("Copying the folder into the browser's storage…".into());
         // The folder names of the student's models: a new folder never replaces one of them.
@@ -160,15 +167,9 @@ fn OwnModel(
                 _ => None,
             })
             .collect();
-        // The job starts after an await, outside the component: it needs the component's owner
-        // to find the worker.
-        let owner = Owner::current();
         wasm_bindgen_futures::spawn_local(async move {
             match store_folder(picked, &taken).await {
-                Ok(key) => match owner {
-                    Some(owner) => owner.with(|| load(key)),
-                    None => load(key),
-                },
+                Ok(key) => load_here(key),
                 Err(e) => message.set(format!("Failed: {e}")),
             }
         });
@@ -190,8 +191,15 @@ fn OwnModel(
             return;
         };
         let entries = dropped_entries(&transfer);
+        // Files dropped by a script (or a browser without entries) come as a plain list.
+        let loose = file_list(transfer.files());
         wasm_bindgen_futures::spawn_local(async move {
-            match dropped_files(entries).await {
+            let picked = if entries.is_empty() {
+                Ok(loose)
+            } else {
+                dropped_files(entries).await
+            };
+            match picked {
                 Ok(picked) => store_then_load(picked),
                 Err(e) => message.set(format!("Failed: {e}")),
             }

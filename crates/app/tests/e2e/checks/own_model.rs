@@ -86,6 +86,31 @@ async fn pick_files(ctx: &Ctx<'_>, folder: &Path) -> Outcome {
         .map_err(|e| format!("pick {}: {e}", folder.display()))
 }
 
+/// Drops `files` on the panel as a drag from the desktop would.
+async fn drop_files(ctx: &Ctx<'_>, files: &[(&'static str, Vec<u8>)]) -> Outcome {
+    use base64::Engine;
+    let files: Vec<(String, String)> = files
+        .iter()
+        .map(|(name, bytes)| {
+            (
+                name.to_string(),
+                base64::engine::general_purpose::STANDARD.encode(bytes),
+            )
+        })
+        .collect();
+    let files = serde_json::to_string(&files).map_err(|e| e.to_string())?;
+    ctx.js(&format!(
+        "const dt = new DataTransfer();
+         for (const [name, data] of {files}) {{
+             dt.items.add(new File([Uint8Array.from(atob(data), c => c.charCodeAt(0))], name));
+         }}
+         document.querySelector('.own-model .drop-zone')
+             .dispatchEvent(new DragEvent('drop', {{ dataTransfer: dt, bubbles: true, cancelable: true }}));"
+    ))
+    .await
+    .map(drop)
+}
+
 /// The lab still answers on its model: a new sentence gets guesses, with no error.
 async fn still_works(ctx: &Ctx<'_>, text: &str) -> Outcome {
     type_into(ctx, "#fm-text", text).await?;
@@ -209,6 +234,22 @@ async fn run(ctx: &Ctx<'_>, root: &PathBuf) -> Outcome {
     let disk_key = "disk:model";
     still_works(ctx, "she put the [MASK] in the fridge .").await?;
 
+    // Files dropped on the panel load too (a script builds the drop: WebDriver cannot drag files).
+    let before = message(ctx).await;
+    drop_files(ctx, &good_folder()).await?;
+    let (text, _) = wait_outcome(ctx, &before).await?;
+    if !text.starts_with("Loaded") {
+        return Err(format!("loading dropped files: {text}"));
+    }
+    wait_chosen(ctx, "disk:model (2)").await?;
+    still_works(ctx, "a dog sat on the [MASK] .").await?;
+    // Back to the first folder, through the picker.
+    ctx.js(&format!(
+        "const s = document.querySelector({PICKER:?}); s.value = 'disk:model'; s.dispatchEvent(new Event('change'));"
+    ))
+    .await?;
+    wait_chosen(ctx, disk_key).await?;
+
     // Every broken folder is explained, and the lab stays on the model it had.
     for case in broken_folders() {
         let folder = write_folder(&root.join("broken"), case.name, &case.files);
@@ -228,14 +269,14 @@ async fn run(ctx: &Ctx<'_>, root: &PathBuf) -> Outcome {
     }
     ctx.screenshot("own-model").await?;
 
-    // Both models are listed with their size; deleting them puts the lab back on the default.
+    // The three models are listed with their size; deleting them puts the lab back on the default.
     let listed = super::widgets::texts(ctx, ".stored-models li").await?;
-    if listed.len() != 2 || !listed.iter().all(|l| l.contains("MB")) {
+    if listed.len() != 3 || !listed.iter().all(|l| l.contains("MB")) {
         return Err(format!("the stored models are listed as {listed:?}"));
     }
     ctx.wait_text(".storage-use", |t| t.contains("your browser allows"))
         .await?;
-    for left in [1, 0] {
+    for left in [2, 1, 0] {
         let before = message(ctx).await;
         click(ctx, ".stored-models li button.delete").await?;
         let (text, _) = wait_outcome(ctx, &before).await?;
