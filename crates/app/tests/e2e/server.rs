@@ -187,7 +187,7 @@ fn serve(site: &Site, stream: TcpStream) -> std::io::Result<()> {
                 )
             }
             _ => {
-                let first = site.log.lock().map_or(false, |log| {
+                let first = site.log.lock().is_ok_and(|log| {
                     log.iter()
                         .filter(|(p, ranged)| p == path && !ranged)
                         .count()

@@ -2,7 +2,7 @@
 //! browser's cache) and from files through the real file input; every broken folder of the shared
 //! set gives its message while the lab keeps working on the model it had; deleting a model.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use fantoccini::Locator;
@@ -136,7 +136,7 @@ pub async fn own_model(ctx: &Ctx<'_>) -> Outcome {
     result
 }
 
-async fn run(ctx: &Ctx<'_>, root: &PathBuf) -> Outcome {
+async fn run(ctx: &Ctx<'_>, root: &Path) -> Outcome {
     let web = root.join("web");
     write_folder(&web, "tiny-bert", &good_folder());
     let host = StaticServer::start_slow(web).map_err(|e| e.to_string())?;
