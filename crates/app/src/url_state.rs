@@ -114,6 +114,9 @@ pub fn base_path(url: &str) -> String {
 /// Split a query string (`a=1&b=two+words`, with or without a leading `?`) into decoded pairs.
 /// Malformed escapes are kept literally rather than rejected.
 pub fn query_pairs(query: &str) -> Vec<(String, String)> {
+    fn hex(digit: Option<&u8>) -> Option<u8> {
+        (*digit? as char).to_digit(16).map(|d| d as u8)
+    }
     fn decode(part: &str) -> String {
         let bytes = part.as_bytes();
         let mut out = Vec::with_capacity(bytes.len());
@@ -121,12 +124,13 @@ pub fn query_pairs(query: &str) -> Vec<(String, String)> {
         while i < bytes.len() {
             match bytes[i] {
                 b'+' => out.push(b' '),
-                b'%' if i + 2 < bytes.len() => match u8::from_str_radix(&part[i + 1..i + 3], 16) {
-                    Ok(b) => {
-                        out.push(b);
+                // Hex digits are read as bytes: what follows a `%` may be any character.
+                b'%' => match (hex(bytes.get(i + 1)), hex(bytes.get(i + 2))) {
+                    (Some(high), Some(low)) => {
+                        out.push(high * 16 + low);
                         i += 2;
                     }
-                    Err(_) => out.push(b'%'),
+                    _ => out.push(b'%'),
                 },
                 b => out.push(b),
             }
