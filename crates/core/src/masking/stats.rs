@@ -75,11 +75,53 @@ mod tests {
         );
     }
 
+    /// Checks one configuration's measured selection rate and 80/10/10 shares on `corpus` against
+    /// the configured ones, within five standard deviations.
+    fn rates_hold(corpus: &Corpus, config: &MaskingConfig) {
+        let sequences = corpus.sequences();
+        let n_seq = sequences.len() as f64;
+        let masker = Masker::new(config.clone(), MASK, pool()).unwrap();
+        let epoch = &epoch_stats(&masker, &sequences, 1).unwrap()[0];
+        let c = epoch.counts;
+        println!(
+            "rate {} split {}/{}/{:.2} whole_word {} seed {}: {} targets of {} candidates",
+            config.selection_rate,
+            config.mask_fraction,
+            config.random_fraction,
+            config.keep_fraction(),
+            config.whole_word,
+            config.seed,
+            c.selected,
+            c.candidates
+        );
+        // Each sequence's target count stays within one rounding step (token level) or one word
+        // plus one rounding step (whole word) of rate * candidates, with that exact mean; the
+        // sequences are independent, so the summed error has sd <= bound * sqrt(sequences).
+        let per_sequence = if config.whole_word {
+            MAX_WORD_PIECES as f64
+        } else {
+            0.5
+        };
+        let rate_tolerance = 5.0 * per_sequence * n_seq.sqrt() / c.candidates as f64;
+        close(
+            "selection rate",
+            c.selection_rate(),
+            config.selection_rate,
+            rate_tolerance,
+        );
+        let shares = [
+            ("mask share", c.mask_share(), config.mask_fraction),
+            ("random share", c.random_share(), config.random_fraction),
+            ("keep share", c.keep_share(), config.keep_fraction()),
+        ];
+        for (what, measured, configured) in shares {
+            close(what, measured, configured, five_sd(configured, c.selected));
+        }
+    }
+
     #[test]
     fn measured_rates_converge_to_the_configured_ones() {
         let corpus = Corpus::synthetic(11, 100_000);
-        let sequences = corpus.sequences();
-        let n_seq = sequences.len() as f64;
         let configs = [
             (0.15, 0.8, 0.1, false),
             (0.15, 0.8, 0.1, true),
@@ -96,44 +138,32 @@ mod tests {
                 whole_word,
                 ..Default::default()
             };
-            let masker = Masker::new(config.clone(), MASK, pool()).unwrap();
-            let epoch = &epoch_stats(&masker, &sequences, 1).unwrap()[0];
-            let c = epoch.counts;
-            println!(
-                "rate {rate} split {mask}/{random}/{:.2} whole_word {whole_word}: {} targets of {} candidates",
-                config.keep_fraction(),
-                c.selected,
-                c.candidates
-            );
-            // Each sequence's target count stays within one rounding step (token level) or one word
-            // plus one rounding step (whole word) of rate * candidates, with that exact mean; the
-            // sequences are independent, so the summed error has sd <= bound * sqrt(sequences).
-            let per_sequence = if whole_word {
-                MAX_WORD_PIECES as f64
-            } else {
-                0.5
+            rates_hold(&corpus, &config);
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+
+        /// The same bounds for any seed and any split: no seed is lucky.
+        #[test]
+        fn rates_hold_for_any_seed_and_split(
+            seed in proptest::prelude::any::<u64>(),
+            rate in 0.05f64..0.6,
+            mask in 0.0f64..1.0,
+            random_share_of_rest in 0.0f64..1.0,
+            whole_word in proptest::prelude::any::<bool>(),
+        ) {
+            let corpus = Corpus::synthetic(seed ^ 0x5eed, 30_000);
+            let config = MaskingConfig {
+                selection_rate: rate,
+                mask_fraction: mask,
+                random_fraction: (1.0 - mask) * random_share_of_rest,
+                whole_word,
+                seed,
+                ..Default::default()
             };
-            let rate_tolerance = 5.0 * per_sequence * n_seq.sqrt() / c.candidates as f64;
-            close("selection rate", c.selection_rate(), rate, rate_tolerance);
-            close(
-                "mask share",
-                c.mask_share(),
-                mask,
-                five_sd(mask, c.selected),
-            );
-            close(
-                "random share",
-                c.random_share(),
-                random,
-                five_sd(random, c.selected),
-            );
-            let keep = config.keep_fraction();
-            close(
-                "keep share",
-                c.keep_share(),
-                keep,
-                five_sd(keep, c.selected),
-            );
+            rates_hold(&corpus, &config);
         }
     }
 
