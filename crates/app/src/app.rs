@@ -85,6 +85,7 @@ fn App() -> impl IntoView {
         client::start(status);
     }
     provide_context(stored_progress());
+    crate::labs::provide_models_changed();
     view! {
         <Router base=router_base()>
             <Shell>

@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use super::{publish_answers, TextField};
+use super::{publish_answers, CheckField, TextField};
 use crate::charts::Heatmap;
 use crate::lab_state::AttentionState;
 use crate::prediction::Observation;
@@ -86,14 +86,10 @@ pub fn AttentionWidget(
                 <TextField id="att-pair" label="Sentence B (optional)" hidden=hide_pair locked=lock_pair
                     value=Signal::derive(move || state.with(|s| s.pair.clone()))
                     on_input=move |v| state.update(|s| s.pair = v) />
-                <Show when=move || !hide_special>
-                    <label class="choice">
-                        <input id="att-hide-special" type="checkbox" disabled=lock_special
-                            prop:checked=move || state.with(|s| s.hide_special)
-                            on:change=move |ev| state.update(|s| s.hide_special = event_target_checked(&ev)) />
-                        "Hide attention to [CLS] and [SEP]"
-                    </label>
-                </Show>
+                <CheckField id="att-hide-special" label="Hide attention to [CLS] and [SEP]"
+                    hidden=hide_special locked=lock_special
+                    value=Signal::derive(move || state.with(|s| s.hide_special))
+                    on_set=move |on| state.update(|s| s.hide_special = on) />
             </div>
             {move || match result.get() {
                 None => view! { <p class="muted">"Computing attention…"</p> }.into_any(),

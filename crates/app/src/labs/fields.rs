@@ -27,6 +27,55 @@ pub fn TextField(
     })
 }
 
+/// A labelled two-line text area, for the sentence a lab works on.
+#[component]
+pub fn TextArea(
+    /// Element id.
+    id: &'static str,
+    label: &'static str,
+    /// The current value.
+    value: Signal<String>,
+    /// Receives every edit.
+    on_input: impl Fn(String) + 'static,
+    hidden: bool,
+    locked: bool,
+) -> impl IntoView {
+    (!hidden).then(|| {
+        view! {
+            <label>{label}
+                <textarea id=id rows="2" disabled=locked
+                    prop:value=move || value.get()
+                    on:input=move |ev| on_input(event_target_value(&ev))></textarea>
+            </label>
+        }
+    })
+}
+
+/// A checkbox with its label after it.
+#[component]
+pub fn CheckField(
+    /// Element id.
+    id: &'static str,
+    label: &'static str,
+    /// Whether it is ticked.
+    value: Signal<bool>,
+    /// Receives each change.
+    on_set: impl Fn(bool) + 'static,
+    hidden: bool,
+    locked: bool,
+) -> impl IntoView {
+    (!hidden).then(|| {
+        view! {
+            <label class="choice">
+                <input id=id type="checkbox" disabled=locked
+                    prop:checked=move || value.get()
+                    on:change=move |ev| on_set(event_target_checked(&ev)) />
+                {label}
+            </label>
+        }
+    })
+}
+
 /// A labelled whole-number box limited to `min..=max`. Typing updates the state as soon as the
 /// number is in range (so labs react live); leaving the box clamps what is there, so a half-typed
 /// "1" of "150" is never clamped under the student's fingers.

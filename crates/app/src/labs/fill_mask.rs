@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use crate::lab_state::{mask_word, FillMaskState};
-use crate::labs::{publish_answers, ModelPicker, NumberField, ProbabilityRows};
+use crate::labs::{publish_answers, ModelPicker, NumberField, ProbabilityRows, TextArea};
 use crate::prediction::Observation;
 use crate::url_state::ControlPolicy;
 use crate::worker_query::use_worker_answer;
@@ -72,12 +72,11 @@ pub fn FillMaskWidget(
     view! {
         <div class="lab fill-mask-lab">
             <div class="controls">
+                <TextArea id="fm-text" label="Text with [MASK] where the model should guess"
+                    hidden=hide_text locked=lock_text
+                    value=Signal::derive(move || state.with(|s| s.text.clone()))
+                    on_input=move |v| state.update(|s| s.text = v) />
                 <Show when=move || !hide_text>
-                    <label>"Text with [MASK] where the model should guess"
-                        <textarea id="fm-text" rows="2" disabled=lock_text
-                            prop:value=move || state.with(|s| s.text.clone())
-                            on:input=move |ev| state.update(|s| s.text = event_target_value(&ev))></textarea>
-                    </label>
                     <WordPicker state=state locked=lock_text />
                 </Show>
                 <Show when=move || !hide_side>

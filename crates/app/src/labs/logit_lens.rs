@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use crate::lab_state::LogitLensState;
-use crate::labs::{publish_answers, ModelPicker, NumberField};
+use crate::labs::{publish_answers, ModelPicker, NumberField, TextArea};
 use crate::prediction::Observation;
 use crate::url_state::ControlPolicy;
 use crate::worker_query::use_worker_answer;
@@ -52,13 +52,10 @@ pub fn LogitLensWidget(
     view! {
         <div class="lab logit-lens-lab">
             <div class="controls">
-                <Show when=move || !hide_text>
-                    <label>"Text with a [MASK] (the first one is read)"
-                        <textarea id="ll-text" rows="2" disabled=lock_text
-                            prop:value=move || state.with(|s| s.text.clone())
-                            on:input=move |ev| state.update(|s| s.text = event_target_value(&ev))></textarea>
-                    </label>
-                </Show>
+                <TextArea id="ll-text" label="Text with a [MASK] (the first one is read)"
+                    hidden=hide_text locked=lock_text
+                    value=Signal::derive(move || state.with(|s| s.text.clone()))
+                    on_input=move |v| state.update(|s| s.text = v) />
                 <NumberField id="ll-k" label="Guesses per layer" min=1 max=10 hidden=hide_k locked=lock_k
                     value=Signal::derive(move || state.with(|s| s.top_k as u64))
                     on_set=Callback::new(move |k| state.update(|s| s.top_k = k as usize)) />

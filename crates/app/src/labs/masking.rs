@@ -6,7 +6,7 @@ use leptos::prelude::*;
 
 use crate::charts::Series;
 use crate::lab_state::{MaskingKind, MaskingState};
-use crate::labs::{chart_figure, publish_answers, NumberField};
+use crate::labs::{chart_figure, publish_answers, CheckField, NumberField, TextArea};
 use crate::prediction::Observation;
 use crate::url_state::ControlPolicy;
 use crate::worker_query::use_worker_answer;
@@ -108,13 +108,10 @@ fn MaskingControls(state: RwSignal<MaskingState>, policy: ControlPolicy) -> impl
     };
     view! {
         <div class="controls">
-            {(!hidden("text")).then(|| view! {
-                <label>"Sentence or short passage"
-                    <textarea id="mask-text" rows="2" disabled=locked("text")
-                        prop:value=move || state.with(|s| s.text.clone())
-                        on:input=move |ev| state.update(|s| s.text = event_target_value(&ev))></textarea>
-                </label>
-            })}
+            <TextArea id="mask-text" label="Sentence or short passage"
+                hidden=hidden("text") locked=locked("text")
+                value=Signal::derive(move || state.with(|s| s.text.clone()))
+                on_input=move |v| state.update(|s| s.text = v) />
             {(!hidden("strategy")).then(|| view! {
                 <fieldset class="segmented">
                     <legend>"Masking"</legend>
@@ -135,14 +132,10 @@ fn MaskingControls(state: RwSignal<MaskingState>, policy: ControlPolicy) -> impl
                 {number("epochs", "Epochs", (1, 50), |s| s.epochs as u64, |s, v| s.epochs = v as usize)}
                 {number("duplicates", "Static copies", (1, 20), |s| s.duplicates as u64, |s, v| s.duplicates = v as usize)}
                 {number("seed", "Seed", (0, 1_000_000), |s| s.seed, |s, v| s.seed = v)}
-                {(!hidden("whole_word")).then(|| view! {
-                    <label class="choice">
-                        <input id="mask-whole-word" type="checkbox" disabled=locked("whole_word")
-                            prop:checked=move || state.with(|s| s.whole_word)
-                            on:change=move |ev| state.update(|s| s.whole_word = event_target_checked(&ev)) />
-                        "Whole-word masking"
-                    </label>
-                })}
+                <CheckField id="mask-whole-word" label="Whole-word masking"
+                    hidden=hidden("whole_word") locked=locked("whole_word")
+                    value=Signal::derive(move || state.with(|s| s.whole_word))
+                    on_set=move |on| state.update(|s| s.whole_word = on) />
             </div>
             <p class="meta">{move || state.with(|s| format!(
                 "Kept as the original token: {:.0}% of targets.", (1.0 - s.mask - s.random).max(0.0) * 100.0))}</p>

@@ -11,19 +11,18 @@ use crate::worker_query::{start_job, use_worker_answer};
 use bertlab_protocol::messages::{JobId, ModelSummary, Outcome, Progress, Request, StorageUse};
 use bertlab_protocol::model_key::{url_key, ModelKey};
 
-/// Bumped whenever the student adds or deletes a model, so every open picker lists again.
+/// Bumped whenever the student adds or deletes a model, so every open picker lists again (two
+/// pickers of one lab are siblings: the signal lives at the app's root).
 #[derive(Clone, Copy)]
 struct ModelsChanged(RwSignal<u32>);
 
+/// Called once by the app's root component.
+pub fn provide_models_changed() {
+    provide_context(ModelsChanged(RwSignal::new(0)));
+}
+
 fn models_changed() -> RwSignal<u32> {
-    match use_context::<ModelsChanged>() {
-        Some(ModelsChanged(signal)) => signal,
-        None => {
-            let signal = RwSignal::new(0);
-            provide_context(ModelsChanged(signal));
-            signal
-        }
-    }
+    expect_context::<ModelsChanged>().0
 }
 
 fn mb(bytes: u64) -> String {

@@ -7,7 +7,7 @@
 use leptos::prelude::*;
 
 use crate::lab_state::SurpriseState;
-use crate::labs::{ModelPicker, ProbabilityRows};
+use crate::labs::{CheckField, ModelPicker, ProbabilityRows, TextArea};
 use crate::url_state::ControlPolicy;
 use crate::worker_query::use_worker_answer;
 use bertlab_protocol::messages::{Outcome, Request};
@@ -43,25 +43,15 @@ pub fn SurpriseWidget(
     view! {
         <div class="lab surprise-lab">
             <div class="controls">
-                <Show when=move || !hide_text>
-                    <label>"A sentence"
-                        <textarea id="sp-text" rows="2" disabled=lock_text
-                            prop:value=move || state.with(|s| s.text.clone())
-                            on:input=move |ev| state.update(|s| s.text = event_target_value(&ev))></textarea>
-                    </label>
-                </Show>
+                <TextArea id="sp-text" label="A sentence" hidden=hide_text locked=lock_text
+                    value=text on_input=move |v| state.update(|s| s.text = v) />
                 <Show when=move || !hide_model>
                     <ModelPicker id="sp-model" mlm_only=true value=model
                         on_pick=Callback::new(move |name| state.update(|s| s.model = name)) />
                 </Show>
-                <Show when=move || !hide_compare>
-                    <label class="choice">
-                        <input type="checkbox" id="sp-compare" disabled=lock_compare
-                            prop:checked=move || state.with(|s| s.compare)
-                            on:change=move |ev| state.update(|s| s.compare = event_target_checked(&ev)) />
-                        "Compare with a second model"
-                    </label>
-                </Show>
+                <CheckField id="sp-compare" label="Compare with a second model"
+                    hidden=hide_compare locked=lock_compare value=compare
+                    on_set=move |on| state.update(|s| s.compare = on) />
                 <Show when=move || !hide_other && state.with(|s| s.compare)>
                     <ModelPicker id="sp-other" mlm_only=true pick_only=true value=other
                         on_pick=Callback::new(move |name| state.update(|s| s.other = name)) />

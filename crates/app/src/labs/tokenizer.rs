@@ -5,7 +5,7 @@
 
 use leptos::prelude::*;
 
-use super::{publish_answers, NumberField, TextField};
+use super::{publish_answers, NumberField, TextArea, TextField};
 use crate::lab_state::TokenizerState;
 use crate::prediction::Observation;
 use crate::url_state::ControlPolicy;
@@ -67,13 +67,9 @@ pub fn TokenizerWidget(
     view! {
         <div class="lab tokenizer-lab">
             <div class="controls">
-                <Show when=move || !hide_text>
-                    <label>"Sentence A"
-                        <textarea id="tok-text" rows="2" disabled=lock_text
-                            prop:value=move || state.with(|s| s.text.clone())
-                            on:input=move |ev| state.update(|s| s.text = event_target_value(&ev))></textarea>
-                    </label>
-                </Show>
+                <TextArea id="tok-text" label="Sentence A" hidden=hide_text locked=lock_text
+                    value=Signal::derive(move || state.with(|s| s.text.clone()))
+                    on_input=move |v| state.update(|s| s.text = v) />
                 <TextField id="tok-pair" label="Sentence B (optional)" hidden=hide_pair locked=lock_pair
                     value=Signal::derive(move || state.with(|s| s.pair.clone()))
                     on_input=move |v| state.update(|s| s.pair = v) />
