@@ -25,6 +25,8 @@ mod app;
 #[cfg(target_arch = "wasm32")]
 mod benchmark;
 #[cfg(target_arch = "wasm32")]
+mod cache_storage;
+#[cfg(target_arch = "wasm32")]
 mod client;
 #[cfg(target_arch = "wasm32")]
 mod explainers;

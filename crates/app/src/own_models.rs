@@ -9,18 +9,14 @@ use bertlab_protocol::model_key::{
 
 use crate::folder_pick::{folder_name, free_name, model_folder};
 use wasm_bindgen::{JsCast, JsValue};
+
+use crate::cache_storage::{self, message};
 use wasm_bindgen_futures::JsFuture;
 
-fn message(what: &str, e: JsValue) -> String {
-    format!(
-        "{what}: {}",
-        e.as_string().unwrap_or_else(|| format!("{e:?}"))
-    )
-}
-
 /// Stores the model folder among `picked` (with their relative paths) for the worker, and returns
-/// its key, under a name none of the `taken` folder names has. Files the lab does not read are not stored, only named in the manifest, so that the
-/// worker can explain what is missing (e.g. a folder with only `pytorch_model.bin`).
+/// its key, under a name none of the `taken` folder names has. Files the lab does not read are not
+/// stored, only named in the manifest, so that the worker can explain what is missing (e.g. a
+/// folder with only `pytorch_model.bin`).
 pub async fn store_folder(
     picked: Vec<(String, web_sys::File)>,
     taken: &[String],
@@ -32,17 +28,7 @@ pub async fn store_folder(
     let (dir, chosen) = model_folder(&paths);
     let key = disk_key(&free_name(&folder_name(&dir), taken));
     let model = ModelKey::parse(&key);
-    let cache: web_sys::Cache = JsFuture::from(
-        web_sys::window()
-            .ok_or("no window")?
-            .caches()
-            .map_err(|e| message("this browser cannot store models", e))?
-            .open(USER_MODELS_CACHE),
-    )
-    .await
-    .map_err(|e| message("cannot open the model store", e))?
-    .dyn_into()
-    .map_err(|_| "the model store is not a cache".to_string())?;
+    let cache = cache_storage::open(USER_MODELS_CACHE).await?;
     let mut names = Vec::new();
     for i in chosen {
         let file = &picked[i].1;

@@ -1,7 +1,9 @@
 //! Models the student trained, kept in the browser's Cache Storage as the ZIP the worker exports,
 //! so they survive a reload until the student deletes them; and downloading one as a file.
 
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsCast;
+
+use crate::cache_storage::{self, message};
 use wasm_bindgen_futures::JsFuture;
 
 /// The Cache Storage cache holding the ZIPs, each under `KEY_PREFIX + file name`.
@@ -15,23 +17,8 @@ pub struct SavedModel {
     pub bytes: usize,
 }
 
-fn message(what: &str, e: JsValue) -> String {
-    format!(
-        "{what}: {}",
-        e.as_string().unwrap_or_else(|| format!("{e:?}"))
-    )
-}
-
 async fn cache() -> Result<web_sys::Cache, String> {
-    let caches = web_sys::window()
-        .ok_or("no window")?
-        .caches()
-        .map_err(|e| message("this browser cannot store models", e))?;
-    JsFuture::from(caches.open(CACHE))
-        .await
-        .map_err(|e| message("cannot open the model store", e))?
-        .dyn_into()
-        .map_err(|_| "the model store is not a cache".to_string())
+    cache_storage::open(CACHE).await
 }
 
 fn key(file_name: &str) -> String {
