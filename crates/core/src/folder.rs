@@ -56,6 +56,22 @@ pub enum TokenizerLayout {
     Vocab { with_config: bool },
 }
 
+impl TokenizerLayout {
+    /// `tokenizer.json` when the folder has it (`has` answers for a file name), else BERT's
+    /// `vocab.txt`; `None` with neither.
+    pub fn from_names(has: impl Fn(&str) -> bool) -> Option<TokenizerLayout> {
+        if has(TOKENIZER) {
+            Some(TokenizerLayout::Json)
+        } else if has(VOCAB) {
+            Some(TokenizerLayout::Vocab {
+                with_config: has(TOKENIZER_CONFIG),
+            })
+        } else {
+            None
+        }
+    }
+}
+
 /// The files to read from a folder.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FolderPlan {
@@ -78,15 +94,7 @@ impl FolderPlan {
                 FolderError::NoWeights
             });
         }
-        let tokenizer = if has(TOKENIZER) {
-            TokenizerLayout::Json
-        } else if has(VOCAB) {
-            TokenizerLayout::Vocab {
-                with_config: has(TOKENIZER_CONFIG),
-            }
-        } else {
-            return Err(FolderError::NoTokenizer);
-        };
+        let tokenizer = TokenizerLayout::from_names(has).ok_or(FolderError::NoTokenizer)?;
         Ok(FolderPlan { tokenizer })
     }
 
@@ -118,6 +126,24 @@ pub enum TokenizerFiles {
 }
 
 impl TokenizerFiles {
+    /// Reads the files `layout` names with `read`.
+    pub fn read_with<E>(
+        layout: TokenizerLayout,
+        mut read: impl FnMut(&'static str) -> Result<Vec<u8>, E>,
+    ) -> Result<TokenizerFiles, E> {
+        Ok(match layout {
+            TokenizerLayout::Json => TokenizerFiles::Json(read(TOKENIZER)?),
+            TokenizerLayout::Vocab { with_config } => TokenizerFiles::Vocab {
+                vocab: read(VOCAB)?,
+                tokenizer_config: if with_config {
+                    Some(read(TOKENIZER_CONFIG)?)
+                } else {
+                    None
+                },
+            },
+        })
+    }
+
     /// The file a problem with the tokenizer is reported against.
     pub fn file_name(&self) -> &'static str {
         match self {
@@ -172,17 +198,7 @@ impl ModelFolder {
         mut read: impl FnMut(&'static str) -> Result<Vec<u8>, E>,
     ) -> Result<ModelFolder, E> {
         let config = read(CONFIG)?;
-        let tokenizer = match plan.tokenizer {
-            TokenizerLayout::Json => TokenizerFiles::Json(read(TOKENIZER)?),
-            TokenizerLayout::Vocab { with_config } => TokenizerFiles::Vocab {
-                vocab: read(VOCAB)?,
-                tokenizer_config: if with_config {
-                    Some(read(TOKENIZER_CONFIG)?)
-                } else {
-                    None
-                },
-            },
-        };
+        let tokenizer = TokenizerFiles::read_with(plan.tokenizer, &mut read)?;
         let weights = read(WEIGHTS)?;
         Ok(ModelFolder {
             config,

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use bertlab_core::folder::{self, FolderError, ModelFolder, TokenizerFiles};
+use bertlab_core::folder::{FolderError, ModelFolder, TokenizerFiles, TokenizerLayout};
 use bertlab_core::model::{Checkpoint, EncoderConfig, MaskedLm};
 use bertlab_core::text::tokenizer::Tokenizer;
 use bertlab_core::train::PretrainModel;
@@ -40,15 +40,12 @@ pub fn or_default(model: Option<ModelSource>) -> Result<PathBuf> {
 
 /// The folder's tokenizer: `tokenizer.json`, else BERT's `vocab.txt` (+ `tokenizer_config.json`).
 pub fn tokenizer(dir: &Path) -> Result<Tokenizer> {
-    let read = |file: &str| std::fs::read(dir.join(file)).ok();
-    let files = match (read(folder::TOKENIZER), read(folder::VOCAB)) {
-        (Some(json), _) => TokenizerFiles::Json(json),
-        (None, Some(vocab)) => TokenizerFiles::Vocab {
-            vocab,
-            tokenizer_config: read(folder::TOKENIZER_CONFIG),
-        },
-        (None, None) => anyhow::bail!("{}: {}", dir.display(), FolderError::NoTokenizer),
-    };
+    let layout = TokenizerLayout::from_names(|file| dir.join(file).is_file())
+        .ok_or_else(|| anyhow::anyhow!("{}: {}", dir.display(), FolderError::NoTokenizer))?;
+    let files = TokenizerFiles::read_with(layout, |file| {
+        let path = dir.join(file);
+        std::fs::read(&path).with_context(|| format!("reading {}", path.display()))
+    })?;
     files
         .load()
         .with_context(|| format!("reading the tokenizer in {}", dir.display()))
