@@ -36,6 +36,16 @@ fn folder_error(label: &str, e: FolderError) -> Stop {
     Stop::Failed(format!("{label}: {e}"))
 }
 
+/// The folder `plan` describes, from the files read for it.
+fn assemble(
+    label: &str,
+    plan: FolderPlan,
+    mut files: HashMap<&'static str, Vec<u8>>,
+) -> Result<ModelFolder, Stop> {
+    ModelFolder::read_with(plan, |file| files.remove(file).ok_or(file))
+        .map_err(|file| Stop::Failed(format!("{label}: {file} was not read")))
+}
+
 /// The files of the shipped folder `name` at `revision`.
 pub(crate) async fn shipped(
     ctx: &JobContext,
@@ -80,8 +90,7 @@ pub(crate) async fn shipped(
         files.insert(file, bytes);
         ctx.yield_or_stop().await?;
     }
-    let folder = ModelFolder::read_with(plan, |file| files.remove(file).ok_or(()))
-        .map_err(|()| Stop::Failed(format!("{name}: a file went missing")))?;
+    let folder = assemble(name, plan, files)?;
     Ok(Fetched {
         folder,
         from_cache,
@@ -172,8 +181,7 @@ async fn stored(
         files.insert(file, bytes);
         ctx.yield_or_stop().await?;
     }
-    let folder = ModelFolder::read_with(plan, |file| files.remove(file).ok_or(()))
-        .map_err(|()| missing("a file"))?;
+    let folder = assemble(&label, plan, files)?;
     Ok(Fetched {
         folder,
         from_cache: true,
@@ -237,8 +245,7 @@ async fn from_url(ctx: &JobContext, label: &str, url: &str) -> Result<Fetched, S
         ))
     })?;
     files.insert(folder::WEIGHTS, bytes);
-    let folder = ModelFolder::read_with(plan, |file| files.remove(file).ok_or(()))
-        .map_err(|()| Stop::Failed(format!("{label}: a file went missing")))?;
+    let folder = assemble(label, plan, files)?;
     Ok(Fetched {
         folder,
         from_cache: false,

@@ -137,30 +137,25 @@ pub fn surprisal_view(
     let log_probs = candle_nn::ops::log_softmax(&logits, D::Minus1)
         .and_then(|p| p.to_vec2::<f32>())
         .map_err(message)?;
-    let tokens: Vec<TokenSurprisal> = kept
-        .iter()
-        .zip(&log_probs)
-        .map(|(&i, row)| {
-            let log_p = row[enc.ids[i] as usize];
-            let probabilities: Vec<f32> = row.iter().map(|l| l.exp()).collect();
-            TokenSurprisal {
-                piece: enc.pieces[i].clone(),
-                probability: log_p.exp(),
-                surprisal_bits: -log_p / std::f32::consts::LN_2,
-                best_guess: top_candidates(tokenizer, &specials, &probabilities, 1)
-                    .into_iter()
-                    .next()
-                    .map(|c| c.piece)
-                    .unwrap_or_default(),
-            }
-        })
-        .collect();
-    let mean_nll = -kept
-        .iter()
-        .zip(&log_probs)
-        .map(|(&i, row)| row[enc.ids[i] as usize] as f64)
-        .sum::<f64>()
-        / kept.len() as f64;
+    let mut tokens = Vec::with_capacity(kept.len());
+    let mut nll = 0.0f64;
+    for (&i, row) in kept.iter().zip(&log_probs) {
+        let log_p = row[enc.ids[i] as usize];
+        nll -= log_p as f64;
+        // Log-probabilities rank the pieces as the probabilities do.
+        let best_guess = top_candidates(tokenizer, &specials, row, 1)
+            .into_iter()
+            .next()
+            .map(|c| c.piece)
+            .unwrap_or_default();
+        tokens.push(TokenSurprisal {
+            piece: enc.pieces[i].clone(),
+            probability: log_p.exp(),
+            surprisal_bits: -log_p / std::f32::consts::LN_2,
+            best_guess,
+        });
+    }
+    let mean_nll = nll / kept.len() as f64;
     Ok(SurprisalView {
         tokens,
         pseudo_perplexity: mean_nll.exp() as f32,
