@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-/// A labelled one-line text box.
+/// A labelled text box: one line, or two for the sentence a lab works on (`multiline`).
 #[component]
 pub fn TextField(
     /// Element id.
@@ -15,39 +15,27 @@ pub fn TextField(
     on_input: impl Fn(String) + 'static,
     hidden: bool,
     locked: bool,
+    /// A two-line text area instead of a one-line box.
+    #[prop(optional)]
+    multiline: bool,
 ) -> impl IntoView {
     (!hidden).then(|| {
-        view! {
-            <label>{label}
-                <input id=id type="text" disabled=locked
-                    prop:value=move || value.get()
-                    on:input=move |ev| on_input(event_target_value(&ev)) />
-            </label>
-        }
-    })
-}
-
-/// A labelled two-line text area, for the sentence a lab works on.
-#[component]
-pub fn TextArea(
-    /// Element id.
-    id: &'static str,
-    label: &'static str,
-    /// The current value.
-    value: Signal<String>,
-    /// Receives every edit.
-    on_input: impl Fn(String) + 'static,
-    hidden: bool,
-    locked: bool,
-) -> impl IntoView {
-    (!hidden).then(|| {
-        view! {
-            <label>{label}
+        let input = if multiline {
+            view! {
                 <textarea id=id rows="2" disabled=locked
                     prop:value=move || value.get()
                     on:input=move |ev| on_input(event_target_value(&ev))></textarea>
-            </label>
-        }
+            }
+            .into_any()
+        } else {
+            view! {
+                <input id=id type="text" disabled=locked
+                    prop:value=move || value.get()
+                    on:input=move |ev| on_input(event_target_value(&ev)) />
+            }
+            .into_any()
+        };
+        view! { <label>{label}{input}</label> }
     })
 }
 

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use crate::lab_state::{mask_word, FillMaskState};
-use crate::labs::{publish_answers, ModelPicker, NumberField, ProbabilityRows, TextArea};
+use crate::labs::{publish_answers, ModelPicker, NumberField, ProbabilityRows, TextField};
 use crate::prediction::Observation;
 use crate::url_state::ControlPolicy;
 use crate::worker_query::use_worker_answer;
@@ -72,7 +72,7 @@ pub fn FillMaskWidget(
     view! {
         <div class="lab fill-mask-lab">
             <div class="controls">
-                <TextArea id="fm-text" label="Text with [MASK] where the model should guess"
+                <TextField multiline=true id="fm-text" label="Text with [MASK] where the model should guess"
                     hidden=hide_text locked=lock_text
                     value=Signal::derive(move || state.with(|s| s.text.clone()))
                     on_input=move |v| state.update(|s| s.text = v) />

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use crate::lab_state::LogitLensState;
-use crate::labs::{publish_answers, ModelPicker, NumberField, TextArea};
+use crate::labs::{publish_answers, ModelPicker, NumberField, TextField};
 use crate::prediction::Observation;
 use crate::url_state::ControlPolicy;
 use crate::worker_query::use_worker_answer;
@@ -52,7 +52,7 @@ pub fn LogitLensWidget(
     view! {
         <div class="lab logit-lens-lab">
             <div class="controls">
-                <TextArea id="ll-text" label="Text with a [MASK] (the first one is read)"
+                <TextField multiline=true id="ll-text" label="Text with a [MASK] (the first one is read)"
                     hidden=hide_text locked=lock_text
                     value=Signal::derive(move || state.with(|s| s.text.clone()))
                     on_input=move |v| state.update(|s| s.text = v) />

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 
 use crate::charts::Series;
 use crate::lab_state::{MaskingKind, MaskingState};
-use crate::labs::{chart_figure, publish_answers, CheckField, NumberField, TextArea};
+use crate::labs::{chart_figure, publish_answers, CheckField, NumberField, TextField};
 use crate::prediction::Observation;
 use crate::url_state::ControlPolicy;
 use crate::worker_query::use_worker_answer;
@@ -108,7 +108,7 @@ fn MaskingControls(state: RwSignal<MaskingState>, policy: ControlPolicy) -> impl
     };
     view! {
         <div class="controls">
-            <TextArea id="mask-text" label="Sentence or short passage"
+            <TextField multiline=true id="mask-text" label="Sentence or short passage"
                 hidden=hidden("text") locked=locked("text")
                 value=Signal::derive(move || state.with(|s| s.text.clone()))
                 on_input=move |v| state.update(|s| s.text = v) />

@@ -18,7 +18,7 @@ mod tokenizer;
 pub use attention::AttentionWidget;
 pub use classify_box::ClassifyBox;
 pub use embeddings::EmbeddingsWidget;
-pub use fields::{CheckField, NumberField, SelectField, TextArea, TextField};
+pub use fields::{CheckField, NumberField, SelectField, TextField};
 pub use fill_mask::FillMaskWidget;
 pub use fine_tune::FineTuneWidget;
 pub use logit_lens::LogitLensWidget;

@@ -7,7 +7,7 @@
 use leptos::prelude::*;
 
 use crate::lab_state::SurpriseState;
-use crate::labs::{CheckField, ModelPicker, ProbabilityRows, TextArea};
+use crate::labs::{CheckField, ModelPicker, ProbabilityRows, TextField};
 use crate::url_state::ControlPolicy;
 use crate::worker_query::use_worker_answer;
 use bertlab_protocol::messages::{Outcome, Request};
@@ -43,7 +43,7 @@ pub fn SurpriseWidget(
     view! {
         <div class="lab surprise-lab">
             <div class="controls">
-                <TextArea id="sp-text" label="A sentence" hidden=hide_text locked=lock_text
+                <TextField multiline=true id="sp-text" label="A sentence" hidden=hide_text locked=lock_text
                     value=text on_input=move |v| state.update(|s| s.text = v) />
                 <Show when=move || !hide_model>
                     <ModelPicker id="sp-model" mlm_only=true value=model

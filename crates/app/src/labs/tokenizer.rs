@@ -5,7 +5,7 @@
 
 use leptos::prelude::*;
 
-use super::{publish_answers, NumberField, TextArea, TextField};
+use super::{publish_answers, NumberField, TextField};
 use crate::lab_state::TokenizerState;
 use crate::prediction::Observation;
 use crate::url_state::ControlPolicy;
@@ -67,7 +67,7 @@ pub fn TokenizerWidget(
     view! {
         <div class="lab tokenizer-lab">
             <div class="controls">
-                <TextArea id="tok-text" label="Sentence A" hidden=hide_text locked=lock_text
+                <TextField multiline=true id="tok-text" label="Sentence A" hidden=hide_text locked=lock_text
                     value=Signal::derive(move || state.with(|s| s.text.clone()))
                     on_input=move |v| state.update(|s| s.text = v) />
                 <TextField id="tok-pair" label="Sentence B (optional)" hidden=hide_pair locked=lock_pair
