@@ -23,15 +23,41 @@ pub enum WorkerStatus {
         /// The latest news of a model: none until a widget first needs one (models load on
         /// demand, so the start page and the lesson text never wait for weights).
         model: Option<ModelEvent>,
+        /// Why the previous worker stopped, when this one replaced a crashed one.
+        recovered: Option<String>,
     },
     Failed(String),
 }
+
+/// What the page tells a job (and the status bar) when the worker stops under it.
+fn crash_words(reason: &str) -> String {
+    format!(
+        "the compute worker stopped ({reason}) and a new one was started: your settings and saved \
+         work are kept, so press the button again"
+    )
+}
+
+/// A browser's report of a trap, in words a student can act on.
+fn plain_reason(message: &str) -> String {
+    if message.contains("unreachable") || message.contains("memory") {
+        "it ran out of memory, or hit an internal error: a smaller model, batch or text may fit"
+            .to_string()
+    } else {
+        message.trim_start_matches("Uncaught ").to_string()
+    }
+}
+
+/// More crashes than this within [`CRASH_WINDOW_MS`] mean restarting will not help.
+const MAX_CRASHES: usize = 3;
+const CRASH_WINDOW_MS: f64 = 60_000.0;
 
 type ReplyHandler = Box<dyn Fn(Reply)>;
 
 struct Connection {
     /// None in the build's snapshot run, where requests wait for good (see [`hold_requests`]).
     worker: Option<Worker>,
+    /// Which worker this is since the page loaded: events of a replaced worker are ignored.
+    generation: u32,
     next_job: JobId,
     handlers: HashMap<JobId, ReplyHandler>,
     /// Messages sent before the worker announced itself: the browser drops messages that arrive
@@ -68,6 +94,9 @@ impl Connection {
 
 thread_local! {
     static CONNECTION: RefCell<Option<Connection>> = const { RefCell::new(None) };
+    /// When the worker crashed lately (ms since the epoch), to stop restarting a worker that
+    /// cannot stay up; and what the newest crash was, for the status bar.
+    static CRASHES: RefCell<(Vec<f64>, Option<String>)> = const { RefCell::new((Vec::new(), None)) };
     /// Binary payloads by job, posted by the worker just before the reply that names them.
     static BYTES: RefCell<HashMap<JobId, js_sys::Uint8Array>> = RefCell::new(HashMap::new());
 }
@@ -140,8 +169,14 @@ fn update_running(status: RwSignal<WorkerStatus>, running: usize) {
     });
 }
 
-/// Start the worker; `status` follows its lifecycle from then on.
+/// Start the worker; `status` follows its lifecycle from then on, and a worker that crashes is
+/// replaced (see [`recover`]).
 pub fn start(status: RwSignal<WorkerStatus>) {
+    expose_crash_test(status);
+    start_worker(status, 0, 1);
+}
+
+fn start_worker(status: RwSignal<WorkerStatus>, generation: u32, next_job: JobId) {
     let worker = match Worker::new(&worker_url()) {
         Ok(worker) => worker,
         Err(e) => {
@@ -151,7 +186,17 @@ pub fn start(status: RwSignal<WorkerStatus>) {
             return;
         }
     };
+    let current = move || {
+        CONNECTION.with(|c| {
+            c.borrow()
+                .as_ref()
+                .is_some_and(|c| c.generation == generation)
+        })
+    };
     let onmessage = Closure::<dyn Fn(MessageEvent)>::new(move |event: MessageEvent| {
+        if !current() {
+            return;
+        }
         let data = event.data();
         let Some(text) = data.as_string() else {
             keep_bytes(&data);
@@ -164,8 +209,10 @@ pub fn start(status: RwSignal<WorkerStatus>) {
                     info,
                     running: 0,
                     model: None,
+                    recovered: CRASHES.with(|c| c.borrow().1.clone()),
                 });
             }
+            Ok(FromWorker::Crashed { message }) => recover(status, message),
             Ok(FromWorker::Model(event)) => set_model_event(status, event),
             Ok(FromWorker::Backend(backend)) => status.update(|s| {
                 if let WorkerStatus::Ready { info, .. } = s {
@@ -178,28 +225,79 @@ pub fn start(status: RwSignal<WorkerStatus>) {
     });
     worker.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
     onmessage.forget();
+    // A trap (out of memory, an abort) reaches the page as an error event, not as a message.
     let onerror = Closure::<dyn Fn(web_sys::ErrorEvent)>::new(move |event: web_sys::ErrorEvent| {
-        status.set(WorkerStatus::Failed(format!(
-            "the compute worker stopped: {}",
-            event.message()
-        )));
+        if current() {
+            recover(status, plain_reason(&event.message()));
+        }
     });
     worker.set_onerror(Some(onerror.as_ref().unchecked_ref()));
     onerror.forget();
-    connect(Some(worker));
+    connect(Some(worker), generation, next_job);
+}
+
+/// The worker stopped: every job it had fails with words that say so, and a new worker takes its
+/// place (the labs' state lives in the page and its URL, so nothing the student set is lost),
+/// unless it keeps crashing.
+fn recover(status: RwSignal<WorkerStatus>, reason: String) {
+    let Some(old) = CONNECTION.with(|c| c.borrow_mut().take()) else {
+        return;
+    };
+    if let Some(worker) = &old.worker {
+        worker.terminate();
+    }
+    let now = js_sys::Date::now();
+    let crashes = CRASHES.with(|c| {
+        let mut c = c.borrow_mut();
+        c.0.retain(|t| now - t < CRASH_WINDOW_MS);
+        c.0.push(now);
+        c.1 = Some(reason.clone());
+        c.0.len()
+    });
+    if crashes > MAX_CRASHES {
+        status.set(WorkerStatus::Failed(format!(
+            "it stopped {crashes} times within a minute (last: {reason}). Reload the page: your \
+             progress and saved models are kept"
+        )));
+    } else {
+        status.set(WorkerStatus::Starting);
+        // Started first, so a job a failure handler starts again queues for the new worker.
+        start_worker(status, old.generation + 1, old.next_job);
+    }
+    let message = crash_words(&reason);
+    for (_, handler) in old.handlers {
+        handler(Reply::Failed {
+            message: message.clone(),
+        });
+    }
+}
+
+/// `window.bertlabCrashWorker(outOfMemory)`: makes the worker crash (see [`Request::Crash`]), so
+/// the browser tests can check that the page recovers.
+fn expose_crash_test(status: RwSignal<WorkerStatus>) {
+    let crash = Closure::<dyn Fn(bool)>::new(move |out_of_memory: bool| {
+        if let Err(e) = run(status, Request::Crash { out_of_memory }, |_| {}) {
+            web_sys::console::error_1(&e.into());
+        }
+    });
+    if let Some(window) = web_sys::window() {
+        let _ = js_sys::Reflect::set(&window, &"bertlabCrashWorker".into(), crash.as_ref());
+    }
+    crash.forget();
 }
 
 /// The build's snapshot run: no worker, and requests wait as they do before a worker answers, so
 /// every widget is captured in the state a first visit sees, never with an error.
 pub fn hold_requests() {
-    connect(None);
+    connect(None, 0, 1);
 }
 
-fn connect(worker: Option<Worker>) {
+fn connect(worker: Option<Worker>, generation: u32, next_job: JobId) {
     CONNECTION.with(|c| {
         *c.borrow_mut() = Some(Connection {
             worker,
-            next_job: 1,
+            generation,
+            next_job,
             handlers: HashMap::new(),
             pending: Some(Vec::new()),
         })

@@ -140,6 +140,7 @@ fn StatusBar() -> impl IntoView {
             info,
             running,
             model,
+            recovered,
         } => {
             let state = if running == 0 {
                 "idle".to_string()
@@ -150,8 +151,11 @@ fn StatusBar() -> impl IntoView {
             (
                 "ready",
                 format!(
-                    "Compute worker: {state} · backend: {} · {model}",
-                    info.backend.describe()
+                    "Compute worker: {state} · backend: {} · {model}{}",
+                    info.backend.describe(),
+                    recovered.map_or_else(String::new, |why| format!(
+                        " · restarted after the previous one stopped ({why})"
+                    ))
                 ),
             )
         }

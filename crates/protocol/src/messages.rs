@@ -45,6 +45,10 @@ pub enum Request {
     /// Measure the worker's integer throughput in `steps` slices of about `step_ms` milliseconds,
     /// reporting progress after each and honouring cancellation: the long-job path end to end.
     SelfCheck { steps: u32, step_ms: u32 },
+    /// Stop the worker the way a bug or a too-large model would: a panic, or memory reserved until
+    /// the browser refuses more. The page must notice, start a new worker and keep the lab's
+    /// state; the crash-recovery tests send this.
+    Crash { out_of_memory: bool },
     /// Load a model (a [`ModelKey`](crate::model_key::ModelKey): a shipped folder's name, a
     /// folder's URL, or a folder the page stored from the student's disk), or the default model
     /// when `None`. A model from a URL or a disk is kept in the browser's storage once it loads.
@@ -105,6 +109,12 @@ pub enum Request {
     ListModels,
     /// Train and test one classifier of the experiment sheet, streaming its training curve.
     Finetune(FinetuneRequest),
+    /// The fine-tuning run that was saved but never finished, if any ([`Outcome::Interrupted`]).
+    InterruptedRun,
+    /// Continue that run from its saved update: the same replies as `Finetune`.
+    ResumeFinetune,
+    /// Delete that run's saved state.
+    DiscardInterruptedRun,
     /// The encoder trained by the `Finetune` job `run` (the worker keeps the latest one) as a
     /// Hugging Face folder in a ZIP. The bytes arrive as a binary message just before the
     /// [`Outcome::Exported`] that names them (see `client::take_bytes`).
@@ -220,6 +230,8 @@ pub enum FromWorker {
     /// A model is downloading, was loaded or failed, whichever job asked for it (models load when a
     /// lab first needs one, not at start-up).
     Model(ModelEvent),
+    /// The worker panicked (its message follows) and is about to stop: the page starts a new one.
+    Crashed { message: String },
 }
 
 /// What happened to a model the worker was asked for.
@@ -299,6 +311,24 @@ pub struct TrainingPoint {
     /// The probe sentence's top guesses, on the updates where they were asked for.
     #[serde(default)]
     pub probe: Vec<String>,
+    /// The latest update saved in the browser, from which the run can resume after a crash or a
+    /// reload; `None` before the first save.
+    #[serde(default)]
+    pub resumable_from: Option<usize>,
+}
+
+/// A fine-tuning run the worker saved but never finished (the tab was closed or reloaded, or the
+/// worker crashed): enough to show it and to resume it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InterruptedRun {
+    pub request: FinetuneRequest,
+    /// The saved update and the run's plan.
+    pub step: usize,
+    pub total_steps: usize,
+    /// The curve up to the saved update.
+    pub points: Vec<TrainingPoint>,
+    /// When it was saved (ms since the epoch).
+    pub saved_at_ms: f64,
 }
 
 /// The result of a finished job.
@@ -332,6 +362,7 @@ pub enum Outcome {
     },
     /// A line of the experiment sheet, tested on the held-out split.
     FineTuned(SheetRow),
+    Interrupted(Option<InterruptedRun>),
     /// Every label with its probability, most likely first.
     Classified {
         labels: Vec<(String, f32)>,
@@ -456,6 +487,7 @@ mod tests {
             paused: false,
             held_out_accuracy: None,
             probe: Vec::new(),
+            resumable_from: None,
         })
         .is_final());
         assert!(Reply::Failed {

@@ -10,7 +10,7 @@ use bertlab_protocol::masking::{
     EpochStats, GridCell, MaskCounts, MaskingConfig, MaskingGrid, Strategy,
 };
 use bertlab_protocol::messages::{
-    decode, encode, FinetuneRequest, FromWorker, ModelEvent, ModelSummary, Outcome,
+    decode, encode, FinetuneRequest, FromWorker, InterruptedRun, ModelEvent, ModelSummary, Outcome,
     PretrainRequest, Progress, Reply, Request, ShippedSet, Steer, StorageUse, ToWorker,
     TrainingPoint, WorkerInfo,
 };
@@ -43,6 +43,9 @@ fn requests() -> Vec<Request> {
         Request::SelfCheck {
             steps: 3,
             step_ms: 10,
+        },
+        Request::Crash {
+            out_of_memory: true,
         },
         Request::LoadModel { name: None },
         Request::LoadModel {
@@ -110,6 +113,9 @@ fn requests() -> Vec<Request> {
             epochs: 4,
             seed: u64::MAX,
         }),
+        Request::InterruptedRun,
+        Request::ResumeFinetune,
+        Request::DiscardInterruptedRun,
         Request::ExportModel { run: 9 },
         Request::Classify {
             run: 9,
@@ -332,6 +338,22 @@ fn outcomes() -> Vec<Outcome> {
         Outcome::Classified {
             labels: vec![("refund".into(), 0.75), ("shipping".into(), 0.25)],
         },
+        Outcome::Interrupted(None),
+        Outcome::Interrupted(Some(InterruptedRun {
+            request: FinetuneRequest {
+                model: Some("disk:mine".into()),
+                csv: None,
+                dataset: ShippedSet::SupportIntents,
+                approach: Approach::Full,
+                train_examples: None,
+                epochs: 3,
+                seed: 7,
+            },
+            step: 40,
+            total_steps: 114,
+            points: Vec::new(),
+            saved_at_ms: 1.5e12,
+        })),
         Outcome::Exported {
             file_name: "model.zip".into(),
             bytes: 45_000_000,
@@ -394,6 +416,7 @@ fn every_answer_round_trips_with_its_view() {
             paused: true,
             held_out_accuracy: Some(0.125),
             probe: vec!["paris".into()],
+            resumable_from: Some(1),
         }),
         Reply::Failed {
             message: "no [MASK] in the text".into(),
@@ -408,6 +431,9 @@ fn every_answer_round_trips_with_its_view() {
         backend: BackendStatus::default(),
     }));
     round_trip(&FromWorker::Backend(backend()));
+    round_trip(&FromWorker::Crashed {
+        message: "index out of bounds".into(),
+    });
     let events = [
         ModelEvent::Downloading {
             name: "bertlab-minilm-mlm".into(),

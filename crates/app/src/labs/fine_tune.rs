@@ -11,7 +11,8 @@ use crate::client::{self, WorkerStatus};
 use crate::lab_state::FineTuneState;
 use crate::labs::run_clock::{ClockLine, RunClock};
 use crate::labs::{
-    chart_figure, publish_answers, ClassifyBox, ModelPicker, NumberField, SelectField,
+    chart_figure, look_for_interrupted_run, publish_answers, ClassifyBox, InterruptedRunOffer,
+    ModelPicker, NumberField, SelectField,
 };
 use crate::prediction::Observation;
 use crate::saved_models::{self, SavedModel};
@@ -19,7 +20,8 @@ use crate::stored;
 use crate::tech_note::technical_note;
 use crate::url_state::ControlPolicy;
 use bertlab_protocol::messages::{
-    FinetuneRequest, JobId, Outcome, Reply, Request, ShippedSet, Steer, TrainingPoint,
+    FinetuneRequest, InterruptedRun, JobId, Outcome, Reply, Request, ShippedSet, Steer,
+    TrainingPoint,
 };
 use bertlab_protocol::training::{Approach, SheetRow};
 
@@ -57,6 +59,8 @@ struct Run {
     trained: RwSignal<Option<JobId>>,
     /// The latest run finished in this view, for a lesson step that asks for a guess first.
     finished: RwSignal<Option<SheetRow>>,
+    /// A run saved in the browser that never finished (a reload or a crash cut it off).
+    interrupted: RwSignal<Option<InterruptedRun>>,
     clock: RunClock,
 }
 
@@ -74,9 +78,11 @@ impl Run {
             job: StoredValue::new(None),
             trained: RwSignal::new(None),
             finished: RwSignal::new(None),
+            interrupted: RwSignal::new(None),
             clock: RunClock::new(),
         };
         refresh_saved(run.saved, run.message);
+        look_for_interrupted_run(status, run.interrupted);
         run
     }
 
@@ -87,10 +93,6 @@ impl Run {
 
     /// Sends the run `settings` describe, on the user's CSV when one is loaded.
     fn start(self, settings: FineTuneState, csv: Option<String>) {
-        self.pending.set_value(Vec::new());
-        self.flush();
-        self.message.set("starting…".into());
-        self.clock.start(&settings);
         let request = Request::Finetune(FinetuneRequest {
             model: (!settings.model.is_empty()).then_some(settings.model.clone()),
             csv,
@@ -100,6 +102,33 @@ impl Run {
             epochs: settings.epochs.clamp(1, 50),
             seed: settings.seed,
         });
+        if settings.approach.regime().is_some() {
+            // The worker replaces the saved run with this one.
+            self.interrupted.set(None);
+        }
+        self.send(&settings, request);
+    }
+
+    /// Continues the saved run, whose settings the lab takes on (so its URL names that run).
+    fn resume(self, state: RwSignal<FineTuneState>, saved: InterruptedRun) {
+        let request = saved.request;
+        state.update(|s| {
+            s.model = request.model.clone().unwrap_or_default();
+            s.dataset = request.dataset;
+            s.approach = request.approach;
+            s.examples = request.train_examples.unwrap_or(0);
+            s.epochs = request.epochs;
+            s.seed = request.seed;
+        });
+        self.interrupted.set(None);
+        self.send(&state.get_untracked(), Request::ResumeFinetune);
+    }
+
+    fn send(self, settings: &FineTuneState, request: Request) {
+        self.pending.set_value(Vec::new());
+        self.flush();
+        self.message.set("starting…".into());
+        self.clock.start(settings);
         match client::run(self.status, request, move |reply| self.on_reply(reply)) {
             Ok(job) => {
                 self.job.set_value(Some(job));
@@ -124,6 +153,8 @@ impl Run {
                 self.flush();
                 self.clock.stop();
                 self.state.set(RunState::Failed(message));
+                // A crashed worker leaves the run's last save behind: offer it.
+                look_for_interrupted_run(self.status, self.interrupted);
             }
             Reply::Cancelled => {
                 self.clock.stop();
@@ -137,11 +168,16 @@ impl Run {
         let paused = point.paused;
         self.clock.on_update(point.step, point.total_steps, paused);
         self.message.set(format!(
-            "update {} of {}: loss {:.3}{}",
+            "update {} of {}: loss {:.3}{}{}",
             point.step,
             point.total_steps,
             point.loss,
-            if paused { " (paused)" } else { "" }
+            if paused { " (paused)" } else { "" },
+            point
+                .resumable_from
+                .map_or_else(String::new, |step| format!(
+                    " · saved in this browser at update {step}"
+                )),
         ));
         if !paused {
             self.pending.update_value(|p| p.push(point));
@@ -227,6 +263,8 @@ pub fn FineTuneWidget(
         <div class="lab fine-tune-lab">
             <RunSettings state=state policy=policy csv=csv run=run />
             <p class="meta">{move || format!("Data: {}", data_name())}</p>
+            <InterruptedRunOffer offer=run.interrupted busy=Signal::derive(move || run.running().is_some())
+                on_resume=Callback::new(move |saved| run.resume(state, saved)) />
             <RunButtons run=run on_start=move || run.start(state.get_untracked(), csv.get_untracked().map(|(_, text)| text)) />
             <ClockLine clock=run.clock state=state own_csv=Signal::derive(move || csv.with(Option::is_some))
                 running=Signal::derive(move || run.running().is_some()) />

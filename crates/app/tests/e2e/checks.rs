@@ -16,6 +16,7 @@ mod fine_tune;
 mod hosting;
 mod lessons;
 mod own_model;
+mod recovery;
 mod widgets;
 
 pub struct Ctx<'a> {
@@ -115,6 +116,18 @@ pub async fn run_all(ctx: &Ctx<'_>) -> Vec<(&'static str, Option<Outcome>)> {
         .await,
         checked(
             ctx,
+            "a_crashed_worker_is_replaced_and_the_lab_answers_again",
+            recovery::worker_crashes(ctx),
+        )
+        .await,
+        checked(
+            ctx,
+            "a_fine_tune_cut_off_by_a_crash_or_a_reload_resumes_from_its_last_save",
+            recovery::interrupted_run_resumes(ctx),
+        )
+        .await,
+        checked(
+            ctx,
             "own_models_load_from_a_url_and_from_files_and_broken_ones_are_explained",
             own_model::own_model(ctx),
         )
@@ -187,9 +200,20 @@ impl Ctx<'_> {
 
     /// Poll the text of `css` until `accept` holds, or fail after 30 s with the last text seen.
     async fn wait_text(&self, css: &str, accept: impl Fn(&str) -> bool) -> Result<String, String> {
+        self.wait_text_for(css, Duration::from_secs(30), accept)
+            .await
+    }
+
+    /// [`Ctx::wait_text`] with another time limit.
+    async fn wait_text_for(
+        &self,
+        css: &str,
+        limit: Duration,
+        accept: impl Fn(&str) -> bool,
+    ) -> Result<String, String> {
         let started = Instant::now();
         let mut last = String::from("<element not found>");
-        while started.elapsed() < Duration::from_secs(30) {
+        while started.elapsed() < limit {
             if let Ok(element) = self.client.find(Locator::Css(css)).await {
                 if let Ok(text) = element.text().await {
                     if accept(&text) {

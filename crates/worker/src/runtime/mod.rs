@@ -9,6 +9,8 @@
 //! - `model_cache`: the browser's Cache Storage as a store of model files;
 //! - `model_files`: a model folder's files, shipped, at a URL or from the student's disk, and
 //!   keeping the student's models;
+//! - `saved_run`: the fine-tuning run in progress, saved so that it resumes after a crash or a
+//!   reload;
 //! - `accelerator`: which backend runs a request (WebGPU or the CPU) and the fallback;
 //! - `tasks`: one function per request.
 
@@ -19,6 +21,7 @@ mod jobs;
 mod model_cache;
 mod model_files;
 mod port;
+mod saved_run;
 mod tasks;
 
 use bertlab_protocol::messages::{decode, FromWorker, ToWorker};
@@ -28,7 +31,13 @@ use web_sys::MessageEvent;
 
 /// Entry point of the worker binary: install the message handler and announce readiness.
 pub fn start() {
-    console_error_panic_hook::set_once();
+    std::panic::set_hook(Box::new(|info| {
+        console_error_panic_hook::hook(info);
+        // The worker's state is undefined from here on: the page replaces it with a new worker.
+        port::post(&FromWorker::Crashed {
+            message: panic_message(info),
+        });
+    }));
     let onmessage = Closure::<dyn Fn(MessageEvent)>::new(|event: MessageEvent| {
         let Some(text) = event.data().as_string() else {
             return;
@@ -47,4 +56,14 @@ pub fn start() {
     onmessage.forget();
     port::post(&FromWorker::Ready(tasks::worker_info()));
     wasm_bindgen_futures::spawn_local(accelerator::probe());
+}
+
+/// A panic's own words, without the source location a student cannot act on.
+fn panic_message(info: &std::panic::PanicHookInfo) -> String {
+    let payload = info.payload();
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| info.to_string())
 }

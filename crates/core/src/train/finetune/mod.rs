@@ -6,6 +6,7 @@
 
 mod class_metrics;
 mod config;
+mod snapshot;
 
 use std::collections::HashMap;
 

@@ -14,6 +14,7 @@ use super::assets::{describe_model, forget_model, load_model, ModelIndex};
 use super::jobs::{self, JobContext, Stop};
 use super::model_files::kept_models;
 use super::port::post;
+use super::saved_run;
 
 /// Runs `request` as job `job` and posts its one final reply.
 pub(super) async fn run(job: JobId, request: Request) {
@@ -44,6 +45,7 @@ async fn execute(ctx: &JobContext, request: Request) -> Result<Outcome, Stop> {
     match request {
         Request::Hello => Ok(Outcome::Hello(worker_info())),
         Request::SelfCheck { steps, step_ms } => self_check(ctx, steps, step_ms).await,
+        Request::Crash { out_of_memory } => crash(out_of_memory),
         Request::LoadModel { name } => {
             Ok(Outcome::ModelLoaded(load_model(ctx, name).await?.summary()))
         }
@@ -110,8 +112,19 @@ async fn execute(ctx: &JobContext, request: Request) -> Result<Outcome, Stop> {
             inspect::mask_epochs(&model, &text, config, epochs)
         }
         Request::ListModels => list_models(ctx).await,
-        Request::Finetune(request) => {
-            Ok(Outcome::FineTuned(finetune::finetune(ctx, request).await?))
+        Request::Finetune(request) => Ok(Outcome::FineTuned(
+            finetune::finetune(ctx, request, None).await?,
+        )),
+        Request::ResumeFinetune => {
+            let (request, resume) = finetune::interrupted().await?;
+            Ok(Outcome::FineTuned(
+                finetune::finetune(ctx, request, Some(resume)).await?,
+            ))
+        }
+        Request::InterruptedRun => Ok(Outcome::Interrupted(saved_run::record().await)),
+        Request::DiscardInterruptedRun => {
+            saved_run::discard().await;
+            Ok(Outcome::Interrupted(None))
         }
         Request::Pretrain(request) => pretrain::pretrain(ctx, request).await,
         Request::SetBackend { choice } => {
@@ -169,6 +182,20 @@ async fn self_check(ctx: &JobContext, steps: u32, step_ms: u32) -> Result<Outcom
         steps,
         operations_per_second,
     })
+}
+
+/// Stops the worker as a bug or an oversized model would (see [`Request::Crash`]).
+fn crash(out_of_memory: bool) -> Result<Outcome, Stop> {
+    if out_of_memory {
+        // Reserving (not touching) 256 MB at a time grows the wasm memory until the browser
+        // refuses; the allocator then aborts, as it would for a model too large for the tab.
+        let mut hoard: Vec<Vec<u8>> = Vec::new();
+        loop {
+            hoard.push(Vec::with_capacity(256 << 20));
+            std::hint::black_box(&hoard);
+        }
+    }
+    panic!("the page asked the worker to stop (the crash-recovery test)")
 }
 
 /// The models the lab ships, described from their headers without loading them, then those the

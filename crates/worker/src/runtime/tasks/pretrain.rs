@@ -126,6 +126,7 @@ async fn train(
             } else {
                 Vec::new()
             },
+            resumable_from: None,
         };
         ctx.point(point.clone());
         if ctx.between_updates(&point).await? {
