@@ -66,7 +66,12 @@ fn read_pairs<S: Serialize + DeserializeOwned + Default>(
     serde_json::from_value(Value::Object(fields)).map_err(|e| e.to_string())
 }
 
-/// Write a state as query pairs, leaving out fields equal to their default to keep links short.
+/// The longest field value a link carries (characters). A pasted page would make a link of
+/// megabytes, past what browsers and chat apps keep, rewritten at every keystroke.
+pub const LINK_VALUE_LIMIT: usize = 2_000;
+
+/// Write a state as query pairs, leaving out fields equal to their default to keep links short,
+/// and values over [`LINK_VALUE_LIMIT`] (the link then opens the default in their place).
 pub fn state_to_pairs<S: Serialize + Default>(state: &S) -> Vec<(String, String)> {
     let (Ok(Value::Object(fields)), Ok(Value::Object(defaults))) = (
         serde_json::to_value(state),
@@ -84,6 +89,7 @@ pub fn state_to_pairs<S: Serialize + Default>(state: &S) -> Vec<(String, String)
             };
             (k, text)
         })
+        .filter(|(_, text)| text.chars().count() <= LINK_VALUE_LIMIT)
         .collect()
 }
 
@@ -372,6 +378,17 @@ mod tests {
         };
         let back: Demo = state_from_pairs(&state_to_pairs(&state));
         assert_eq!(back, state);
+    }
+
+    #[test]
+    fn a_pasted_page_is_left_out_of_links_and_the_rest_kept() {
+        let state = Demo {
+            text: "word ".repeat(LINK_VALUE_LIMIT),
+            epochs: 7,
+            ..Demo::default()
+        };
+        let pairs = state_to_pairs(&state);
+        assert_eq!(pairs, vec![("epochs".to_string(), "7".to_string())]);
     }
 
     #[test]

@@ -122,23 +122,34 @@ pub fn url_key(url: &str) -> Result<String, String> {
     if host.is_empty() {
         return Err(format!("{url:?} names no host"));
     }
+    // An address ending in `/` names a folder, whatever it is called; otherwise a model file's
+    // address stands for its folder. So a key, which ends in `/`, is its own key.
+    let folder_named = path.ends_with('/');
     let mut path = path.trim_end_matches('/').to_string();
     let is_file = |name: &str| files::READ.contains(&name) || name == files::TORCH_WEIGHTS;
-    if let Some((folder, file)) = path.rsplit_once('/') {
-        if is_file(file) {
-            path = folder.to_string();
+    if !folder_named {
+        if let Some((folder, file)) = path.rsplit_once('/') {
+            if is_file(file) {
+                path = folder.to_string();
+            }
+        } else if is_file(&path) {
+            path.clear();
         }
-    } else if is_file(&path) {
-        path.clear();
     }
     let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     if host == "huggingface.co" && segments.len() == 2 {
         path = format!("{path}/resolve/main");
     }
-    // `…/blob/main/` is the hub's page for a file; the bytes are under `resolve`.
-    let path = path
-        .replace("/blob/", "/resolve/")
-        .replace("/tree/", "/resolve/");
+    // `…/blob/main/` is the hub's page for a file; the bytes are under `resolve`. Segment by
+    // segment (neither the first nor the last), so that normalising a key again changes nothing.
+    let mut parts: Vec<&str> = path.split('/').collect();
+    let last = parts.len().saturating_sub(1);
+    for part in parts.iter_mut().take(last).skip(1) {
+        if *part == "blob" || *part == "tree" {
+            *part = "resolve";
+        }
+    }
+    let path = parts.join("/");
     Ok(if path.is_empty() {
         format!("{scheme}://{host}/")
     } else {

@@ -67,6 +67,9 @@ pub struct EmbeddingView {
     pub position_similarity: Vec<Vec<f32>>,
     /// Segment ids the model's table accepts (`type_vocab_size`).
     pub segment_choices: u32,
+    /// Tokens cut from the end of the text to fit [`VIEW_MAX_TOKENS`].
+    #[serde(default)]
+    pub removed: usize,
 }
 
 /// Attention probabilities of every layer and head for one input.
@@ -79,7 +82,14 @@ pub struct AttentionView {
     pub heads: usize,
     /// `weights[layer][head]` is a row-major `n × n` matrix (row = the attending token), n = `pieces.len()`.
     pub weights: Vec<Vec<Vec<f32>>>,
+    /// Tokens cut from the end of the text to fit [`VIEW_MAX_TOKENS`].
+    #[serde(default)]
+    pub removed: usize,
 }
+
+/// The most tokens the embeddings and attention views show: a grid or a table of more cannot be
+/// read, and a 512 × 512 map per head would be hundreds of megabytes to send to the page.
+pub const VIEW_MAX_TOKENS: usize = 128;
 
 /// The sequence lengths every benchmark reports unless asked for others.
 pub const BENCH_SEQ_LENS: [usize; 3] = [16, 64, 128];

@@ -260,6 +260,7 @@ fn outcomes() -> Vec<Outcome> {
             norms: vec![[1.0, 0.0, 0.25, 1.5]],
             position_similarity: vec![vec![1.0]],
             segment_choices: 2,
+            removed: 3,
         }),
         Outcome::Attended(AttentionView {
             pieces: vec!["a".into(), "b".into()],
@@ -267,6 +268,7 @@ fn outcomes() -> Vec<Outcome> {
             layers: 1,
             heads: 1,
             weights: vec![vec![vec![0.75, 0.25, 0.5, 0.5]]],
+            removed: 0,
         }),
         Outcome::MaskedEpochs(MaskingGrid {
             pieces: vec!["[CLS]".into(), "cat".into(), "sat".into()],

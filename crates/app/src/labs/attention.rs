@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use super::{publish_answers, CheckField, TextField};
+use super::{publish_answers, CheckField, CutNote, TextField};
 use crate::charts::Heatmap;
 use crate::lab_state::AttentionState;
 use crate::prediction::Observation;
@@ -108,10 +108,12 @@ fn AttentionGrid(
     /// The lab state (selected head, special-token toggle).
     state: RwSignal<AttentionState>,
 ) -> impl IntoView {
+    let (removed, kept) = (view.removed, view.pieces.len());
     let view = StoredValue::new(view);
     let (layers, heads) = view.with_value(|v| (v.layers, v.heads));
     let cell = view.with_value(|v| (48 / v.pieces.len().max(1)).clamp(1, 4) as u32);
     view! {
+        <CutNote removed=removed kept=kept />
         <div class="head-grid" style=format!("grid-template-columns: auto repeat({heads}, auto)")
             role="group" aria-label="Attention of every layer and head; choose one to enlarge">
             <span></span>

@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 
-use super::TextField;
+use super::{CutNote, TextField};
 use crate::charts::Heatmap;
 use crate::lab_state::EmbeddingsState;
 use crate::url_state::ControlPolicy;
@@ -99,6 +99,7 @@ fn EmbeddingParts(
         .into_any()
     };
     view! {
+        <CutNote removed=view.removed kept=view.pieces.len() />
         <div class="embedding-layout">
             <ol class="token-column" aria-label="Tokens and their segment ids">
                 {view.pieces.iter().zip(&view.segments).enumerate().map(|(i, (piece, seg))| view! {

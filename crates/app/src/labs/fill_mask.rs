@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use crate::lab_state::{mask_word, FillMaskState};
-use crate::labs::{publish_answers, ModelPicker, NumberField, ProbabilityRows, TextField};
+use crate::labs::{publish_answers, CutNote, ModelPicker, NumberField, ProbabilityRows, TextField};
 use crate::prediction::Observation;
 use crate::url_state::ControlPolicy;
 use crate::worker_query::use_worker_answer;
@@ -107,13 +107,25 @@ pub fn FillMaskWidget(
     }
 }
 
-/// The sentence's words as buttons: clicking one replaces it with [MASK].
+/// Words offered as buttons: a pasted page would otherwise become thousands of buttons, redrawn
+/// at every keystroke.
+const WORD_BUTTONS: usize = 100;
+
+/// The sentence's first words as buttons: clicking one replaces it with [MASK].
 #[component]
 fn WordPicker(state: RwSignal<FillMaskState>, locked: bool) -> impl IntoView {
+    let more = move || {
+        state.with(|s| {
+            s.text
+                .split_whitespace()
+                .count()
+                .saturating_sub(WORD_BUTTONS)
+        })
+    };
     view! {
         <div class="word-picker" aria-label="Click a word to mask it">
             <span class="meta">"Mask a word: "</span>
-            {move || state.with(|s| s.text.split_whitespace().map(str::to_string).collect::<Vec<_>>())
+            {move || state.with(|s| s.text.split_whitespace().take(WORD_BUTTONS).map(str::to_string).collect::<Vec<_>>())
                 .into_iter()
                 .enumerate()
                 .map(|(i, word)| {
@@ -124,6 +136,7 @@ fn WordPicker(state: RwSignal<FillMaskState>, locked: bool) -> impl IntoView {
                     }
                 })
                 .collect_view()}
+            {move || (more() > 0).then(|| view! { <span class="meta">{format!("… and {} more words", more())}</span> })}
         </div>
     }
 }
@@ -136,6 +149,7 @@ fn Predictions(
 ) -> impl IntoView {
     let masks = view.masks.len();
     view! {
+        <CutNote removed=view.removed kept=view.pieces.len() />
         <ol class="tokens compact" aria-label="What the model sees">
             {view.pieces.iter().zip(&view.hidden).map(|(piece, hidden)| view! {
                 <li class="tok" class:hidden-token=*hidden class:mask=piece == MASK>

@@ -54,6 +54,25 @@ pub fn chart_figure(series: &[Series], caption: &str, x_label: &str, y_label: &s
     }
 }
 
+/// Says that only the start of a long text was read: `kept` tokens shown, `removed` cut off the
+/// end. Nothing when nothing was cut.
+#[component]
+pub fn CutNote(
+    /// Tokens cut off the end.
+    removed: usize,
+    /// Tokens kept (special tokens included).
+    kept: usize,
+) -> impl IntoView {
+    (removed > 0).then(|| {
+        view! {
+            <p class="note cut-note" role="status">{format!(
+                "The text is too long for this view: the first {kept} tokens are shown, and {removed} more \
+                 were cut off the end."
+            )}</p>
+        }
+    })
+}
+
 /// Table rows of a name, a bar and a percentage, for each `(name, probability)`: the bar is
 /// `probability / full_bar` of the cell (1 for absolute bars), the number always absolute.
 #[component]

@@ -7,7 +7,7 @@
 use leptos::prelude::*;
 
 use crate::lab_state::SurpriseState;
-use crate::labs::{CheckField, ModelPicker, ProbabilityRows, TextField};
+use crate::labs::{CheckField, CutNote, ModelPicker, ProbabilityRows, TextField};
 use crate::url_state::ControlPolicy;
 use crate::worker_query::use_worker_answer;
 use bertlab_protocol::messages::{Outcome, Request};
@@ -193,6 +193,7 @@ fn SurprisalStrip(
             )
         })
         .unwrap_or_default();
+    let kept = view.tokens.len();
     let tokens = view
         .tokens
         .into_iter()
@@ -218,8 +219,6 @@ fn SurprisalStrip(
         <p class="pppl">{format!("Pseudo-perplexity {:.1}", view.pseudo_perplexity)}</p>
         <ol class="surprise-strip" aria-label="Surprisal of each token in bits">{tokens}</ol>
         <p class="muted">{most}</p>
-        {(view.removed > 0).then(|| view! {
-            <p class="muted">{format!("{} tokens past the limit were left out.", view.removed)}</p>
-        })}
+        <CutNote removed=view.removed kept=kept />
     }
 }

@@ -122,6 +122,12 @@ pub async fn run_all(ctx: &Ctx<'_>) -> Vec<(&'static str, Option<Outcome>)> {
         .await,
         checked(
             ctx,
+            "a_megabyte_paste_keeps_the_page_responsive_and_is_cut_with_a_note",
+            recovery::megabyte_paste(ctx),
+        )
+        .await,
+        checked(
+            ctx,
             "a_fine_tune_cut_off_by_a_crash_or_a_reload_resumes_from_its_last_save",
             recovery::interrupted_run_resumes(ctx),
         )

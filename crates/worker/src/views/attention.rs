@@ -2,10 +2,10 @@
 
 use bertlab_core::model::{Encoder, EncoderConfig, EncoderInput, Internals};
 use bertlab_core::text::tokenizer::Tokenizer;
-use bertlab_protocol::views::AttentionView;
+use bertlab_protocol::views::{AttentionView, VIEW_MAX_TOKENS};
 use candle_core::{DType, Tensor};
 
-use super::input::{encode, input, message};
+use super::input::{encode_within, input, message, removed};
 
 /// Attention probabilities of every layer (ALBERT: every application of its shared layer) and head.
 pub fn attention_view(
@@ -27,6 +27,7 @@ pub struct AttentionQuery {
     pieces: Vec<String>,
     special: Vec<bool>,
     heads: usize,
+    removed: usize,
 }
 
 impl AttentionQuery {
@@ -44,8 +45,9 @@ impl AttentionQuery {
         text: &str,
         pair: Option<&str>,
     ) -> Result<AttentionQuery, String> {
-        let enc = encode(tokenizer, config, text, pair)?;
+        let enc = encode_within(tokenizer, config, text, pair, VIEW_MAX_TOKENS)?;
         Ok(AttentionQuery {
+            removed: removed(&enc),
             input: input(config, &enc.ids, &enc.type_ids, None)?,
             pieces: enc.pieces,
             special: enc.special_tokens_mask,
@@ -77,6 +79,7 @@ impl AttentionQuery {
             layers: weights.len(),
             heads: self.heads,
             weights,
+            removed: self.removed,
         })
     }
 }

@@ -3,10 +3,10 @@
 
 use bertlab_core::model::{Encoder, Internals};
 use bertlab_core::text::tokenizer::Tokenizer;
-use bertlab_protocol::views::EmbeddingView;
+use bertlab_protocol::views::{EmbeddingView, VIEW_MAX_TOKENS};
 use candle_core::DType;
 
-use super::input::{encode, input, message, norm, per_token};
+use super::input::{encode_within, input, message, norm, per_token, removed};
 
 /// Cosine similarity of the position vectors is drawn for at most this many positions.
 pub const MAX_SIMILARITY_POSITIONS: usize = 64;
@@ -21,7 +21,7 @@ pub fn embedding_view(
     segments: Option<&[u32]>,
 ) -> Result<EmbeddingView, String> {
     let config = encoder.config();
-    let enc = encode(tokenizer, config, text, pair)?;
+    let enc = encode_within(tokenizer, config, text, pair, VIEW_MAX_TOKENS)?;
     let choices = config.type_vocab_size as u32;
     let segments = match segments {
         Some(s) if s.len() == enc.len() => {
@@ -68,6 +68,7 @@ pub fn embedding_view(
         })
         .collect();
     Ok(EmbeddingView {
+        removed: removed(&enc),
         pieces: enc.pieces,
         segments,
         token,
@@ -104,9 +105,33 @@ fn position_similarity(encoder: &Encoder) -> Result<Vec<Vec<f32>>, String> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::attention::attention_view;
+    use super::super::input::encode;
     use super::super::test_models::{bert, model, BPE, WORDPIECE};
     use super::*;
     use bertlab_core::model::Family;
+
+    /// A text far past the views' limit (a pasted page) is cut to it, and the cut is reported.
+    #[test]
+    fn long_text_is_cut_to_the_views_limit_and_the_cut_is_counted() {
+        let (model, tok) = bert();
+        let text = "the cat sat on the mat . ".repeat(200);
+        let view = embedding_view(&model.encoder, &tok, &text, None, None).expect("embeds");
+        let limit = VIEW_MAX_TOKENS.min(model.encoder.config().max_input_len());
+        assert_eq!(view.pieces.len(), limit);
+        // 200 sentences of 7 words and a full stop: far more than the views' limit.
+        assert!(
+            view.removed + limit >= 1200,
+            "only {} tokens were cut",
+            view.removed
+        );
+        let attention = attention_view(&model.encoder, &tok, &text, None).expect("attends");
+        assert_eq!(attention.pieces.len(), limit);
+        assert_eq!(attention.removed, view.removed);
+        let short =
+            embedding_view(&model.encoder, &tok, "The cat sat.", None, None).expect("embeds");
+        assert_eq!(short.removed, 0);
+    }
 
     fn max_diff(a: &[Vec<f32>], b: &[Vec<f32>]) -> f32 {
         a.iter()

@@ -15,12 +15,28 @@ pub(super) fn encode(
     text: &str,
     pair: Option<&str>,
 ) -> Result<Encoded, String> {
+    encode_within(tokenizer, config, text, pair, config.max_input_len())
+}
+
+/// [`encode`], cut to `limit` tokens when that is shorter than the model's length.
+pub(super) fn encode_within(
+    tokenizer: &Tokenizer,
+    config: &EncoderConfig,
+    text: &str,
+    pair: Option<&str>,
+    limit: usize,
+) -> Result<Encoded, String> {
     let options = EncodeOptions {
         add_special_tokens: true,
-        max_len: Some(config.max_input_len()),
+        max_len: Some(config.max_input_len().min(limit)),
         position_offset: config.position_offset(),
     };
     tokenizer.encode(text, pair, &options).map_err(message)
+}
+
+/// Tokens truncation cut from the text(s).
+pub(super) fn removed(enc: &Encoded) -> usize {
+    enc.truncation.map_or(0, |t| t.total_removed())
 }
 
 /// One sequence as encoder input: its segment ids (for models with a segment table) and, when

@@ -1,6 +1,6 @@
-//! Crash recovery end to end: a worker that panics or runs out of memory is replaced, the lab
-//! keeps what the student typed and answers again, and a fine-tuning run cut off by a crash or by
-//! a reload resumes from its last save instead of starting over.
+//! Reliability end to end: a worker that panics or runs out of memory is replaced, the lab keeps
+//! what the student typed and answers again; a fine-tuning run cut off by a crash or by a reload
+//! resumes from its last save instead of starting over; a pasted megabyte does not freeze the page.
 
 use std::time::{Duration, Instant};
 
@@ -149,4 +149,54 @@ pub async fn interrupted_run_resumes(ctx: &Ctx<'_>) -> Outcome {
         return Err("a finished run is still offered for resuming".into());
     }
     Ok(())
+}
+
+/// A megabyte pasted into the fill-mask box: the page's main thread never stalls for long, the
+/// model reads the start with a note saying the rest was cut, the word buttons stay few, and the
+/// link stays short.
+pub async fn megabyte_paste(ctx: &Ctx<'_>) -> Outcome {
+    ctx.open("/labs/fill-mask").await?;
+    wait_widget(ctx, "table.guesses").await?;
+    let pasted = ctx
+        .js(r#"
+            const box = document.querySelector('#fm-text');
+            const text = 'The [MASK] sat on the mat. ' + 'It was a sunny day in the small town. '.repeat(27000);
+            // The longest wait of a 50 ms timer from now on: how long the main thread was busy.
+            window.pasteStall = 0;
+            let last = performance.now();
+            window.pasteTimer = setInterval(() => {
+                const now = performance.now();
+                pasteStall = Math.max(pasteStall, now - last - 50);
+                last = now;
+            }, 50);
+            box.value = text;
+            box.dispatchEvent(new Event('input', { bubbles: true }));
+            return text.length;
+        "#)
+        .await?;
+    if pasted.as_u64().unwrap_or(0) < 1_000_000 {
+        return Err(format!("pasted only {pasted} characters"));
+    }
+    ctx.wait_text_for(".cut-note", Duration::from_secs(60), |t| {
+        t.contains("cut off the end")
+    })
+    .await?;
+    wait_widget(ctx, "table.guesses").await?;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let report = ctx
+        .js("clearInterval(pasteTimer); return [pasteStall, location.href.length, document.querySelectorAll('.word-picker button').length]")
+        .await?;
+    let numbers: Vec<f64> = serde_json::from_value(report.clone()).map_err(|e| e.to_string())?;
+    println!(
+        "megabyte paste: the main thread's longest stall {:.0} ms",
+        numbers[0]
+    );
+    // A frozen page (a button per word, a megabyte link) stalls for many seconds.
+    if numbers[0] > 3_000.0 || numbers[1] > 10_000.0 || numbers[2] > 100.0 {
+        return Err(format!(
+            "stall {:.0} ms, link of {} characters, {} word buttons",
+            numbers[0], numbers[1], numbers[2]
+        ));
+    }
+    ctx.screenshot("megabyte_paste").await
 }
