@@ -15,7 +15,9 @@ with `index.html`, or `?step=3`) a one-line script hides it, and the page waits 
 
     scripts/prerender.py DIST [PUBLIC_URL]     # PUBLIC_URL as given to `trunk build`, default /
 """
+import base64
 import concurrent.futures
+import hashlib
 import functools
 import html
 import http.server
@@ -102,6 +104,12 @@ def with_guard(page, path):
     # The theme the snapshot happened to get; without it the style sheet follows the system's.
     page = re.sub(r'(<html[^>]*?)\s+data-theme="[^"]*"', r"\1", page, count=1)
     page = re.sub(r"(<head[^>]*>\s*(?:<meta charset[^>]*>)?)", lambda m: m.group(1) + guard, page, count=1)
+    # The page's Content-Security-Policy allows no inline script but this one, named by its hash.
+    body = guard[len("<script>"):-len("</script>")]
+    digest = base64.b64encode(hashlib.sha256(body.encode()).digest()).decode()
+    page, allowed = re.subn(r"script-src 'self'", f"script-src 'self' 'sha256-{digest}'", page, count=1)
+    if not allowed:
+        sys.exit("prerender: the page has no Content-Security-Policy with script-src 'self'")
     return page if page.lstrip().lower().startswith("<!doctype") else "<!DOCTYPE html>\n" + page
 
 

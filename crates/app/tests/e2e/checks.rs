@@ -17,6 +17,7 @@ mod hosting;
 mod lessons;
 mod own_model;
 mod recovery;
+mod security;
 mod widgets;
 
 pub struct Ctx<'a> {
@@ -118,6 +119,12 @@ pub async fn run_all(ctx: &Ctx<'_>) -> Vec<(&'static str, Option<Outcome>)> {
             ctx,
             "a_crashed_worker_is_replaced_and_the_lab_answers_again",
             recovery::worker_crashes(ctx),
+        )
+        .await,
+        checked(
+            ctx,
+            "the_page_runs_under_a_strict_content_security_policy_and_embeds_in_another_site",
+            security::content_security_policy(ctx),
         )
         .await,
         checked(
