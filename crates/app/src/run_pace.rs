@@ -25,9 +25,11 @@ impl Paces {
     }
 
     /// Seconds a run of `updates` updates should take, if this approach and model ran here before.
+    /// A stored pace `record` would not have written (zero, negative) is ignored.
     pub fn estimate(&self, approach: &str, model: &str, updates: usize) -> Option<f64> {
         self.0
             .get(&Self::key(approach, model))
+            .filter(|pace| pace.is_finite() && **pace > 0.0)
             .map(|pace| pace * updates as f64)
     }
 }
@@ -46,7 +48,8 @@ pub fn describe_seconds(seconds: f64) -> String {
     if seconds < 60.0 {
         return format!("about {} s", (seconds / 5.0).round() as u64 * 5);
     }
-    let total = (seconds / 10.0).round() as u64 * 10;
+    // Saturating: a pace read back from localStorage may be any number.
+    let total = ((seconds / 10.0).round() as u64).saturating_mul(10);
     match (total / 60, total % 60) {
         (m, 0) => format!("about {m} min"),
         (m, s) => format!("about {m} min {s} s"),

@@ -266,6 +266,46 @@ fn resumed_run_matches_uninterrupted_run() {
     }
 }
 
+/// The lab's one-file snapshot (weights, moments, step) restored into a freshly built trainer
+/// continues with the losses and the weights of the uninterrupted run; a snapshot of another plan
+/// is refused.
+#[test]
+fn a_run_restored_from_its_snapshot_matches_the_uninterrupted_run() {
+    for cfg in [
+        train_config(12),
+        TrainConfig {
+            pair_task: PairTask::Sop,
+            ..train_config(13)
+        },
+    ] {
+        let (mut straight, straight_w) = fresh_trainer(cfg.clone());
+        let expected: Vec<f64> = (0..6)
+            .map(|_| straight.train_step().unwrap().loss)
+            .collect();
+        let (mut first, _) = fresh_trainer(cfg.clone());
+        for _ in 0..3 {
+            first.train_step().unwrap();
+        }
+        let saved = first.snapshot().unwrap();
+        drop(first);
+        let (mut resumed, resumed_w) = fresh_trainer(cfg.clone());
+        resumed.restore_snapshot(&saved).unwrap();
+        assert_eq!(resumed.step(), 3);
+        let rest: Vec<f64> = (0..3).map(|_| resumed.train_step().unwrap().loss).collect();
+        assert_eq!(expected[3..], rest[..], "{:?}", cfg.pair_task);
+        assert_eq!(max_diff(&weights(&straight_w), &weights(&resumed_w)), 0.0);
+        assert_eq!(resumed.tokens_seen(), straight.tokens_seen());
+
+        let (mut longer, _) = fresh_trainer(TrainConfig {
+            steps: cfg.steps + 1,
+            ..cfg.clone()
+        });
+        let refused = longer.restore_snapshot(&saved).unwrap_err().to_string();
+        assert!(refused.contains("settings differ"), "{refused}");
+        assert_eq!(longer.step(), 0);
+    }
+}
+
 #[test]
 fn non_finite_loss_stops_without_touching_the_weights() {
     let (mut t, varmap) = fresh_trainer(train_config(2));

@@ -109,12 +109,13 @@ pub enum Request {
     ListModels,
     /// Train and test one classifier of the experiment sheet, streaming its training curve.
     Finetune(FinetuneRequest),
-    /// The fine-tuning run that was saved but never finished, if any ([`Outcome::Interrupted`]).
-    InterruptedRun,
-    /// Continue that run from its saved update: the same replies as `Finetune`.
-    ResumeFinetune,
-    /// Delete that run's saved state.
-    DiscardInterruptedRun,
+    /// The runs of `lab` that were saved but never finished ([`Outcome::Interrupted`]).
+    InterruptedRuns { lab: TrainingLab },
+    /// Continue run `lane` of `lab` from its saved update: the same replies as the request that
+    /// started it (`Finetune` or `Pretrain`).
+    ResumeRun { lab: TrainingLab, lane: usize },
+    /// Delete the saved state of `lab`'s runs.
+    DiscardInterruptedRuns { lab: TrainingLab },
     /// The encoder trained by the `Finetune` job `run` (the worker keeps the latest one) as a
     /// Hugging Face folder in a ZIP. The bytes arrive as a binary message just before the
     /// [`Outcome::Exported`] that names them (see `client::take_bytes`).
@@ -154,6 +155,9 @@ pub struct PretrainRequest {
     pub seed: u64,
     /// A sentence with one `[MASK]` whose top guesses are reported as training goes.
     pub probe: String,
+    /// Which of the lab's two side-by-side runs this is (0 or 1), to save and resume it.
+    #[serde(default)]
+    pub lane: usize,
 }
 
 /// The labelled sets the lab ships in `assets/datasets/` (see `SOURCES.md` there).
@@ -317,11 +321,55 @@ pub struct TrainingPoint {
     pub resumable_from: Option<usize>,
 }
 
-/// A fine-tuning run the worker saved but never finished (the tab was closed or reloaded, or the
+/// The labs whose runs are saved as they train, so they can resume.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TrainingLab {
+    /// One run at a time (lane 0).
+    FineTune,
+    /// Two recipes side by side (lanes 0 and 1).
+    Pretrain,
+}
+
+impl TrainingLab {
+    pub fn slug(self) -> &'static str {
+        match self {
+            TrainingLab::FineTune => "finetune",
+            TrainingLab::Pretrain => "pretrain",
+        }
+    }
+
+    /// How many runs the lab trains at once.
+    pub fn lanes(self) -> usize {
+        match self {
+            TrainingLab::FineTune => 1,
+            TrainingLab::Pretrain => 2,
+        }
+    }
+}
+
+/// What a saved run was asked to do.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum SavedRequest {
+    Finetune(FinetuneRequest),
+    Pretrain(PretrainRequest),
+}
+
+impl SavedRequest {
+    /// The lab and lane the run belongs to.
+    pub fn slot(&self) -> (TrainingLab, usize) {
+        match self {
+            SavedRequest::Finetune(_) => (TrainingLab::FineTune, 0),
+            SavedRequest::Pretrain(r) => (TrainingLab::Pretrain, r.lane),
+        }
+    }
+}
+
+/// A training run the worker saved but never finished (the tab was closed or reloaded, or the
 /// worker crashed): enough to show it and to resume it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct InterruptedRun {
-    pub request: FinetuneRequest,
+    pub request: SavedRequest,
     /// The saved update and the run's plan.
     pub step: usize,
     pub total_steps: usize,
@@ -362,7 +410,7 @@ pub enum Outcome {
     },
     /// A line of the experiment sheet, tested on the held-out split.
     FineTuned(SheetRow),
-    Interrupted(Option<InterruptedRun>),
+    Interrupted(Vec<InterruptedRun>),
     /// Every label with its probability, most likely first.
     Classified {
         labels: Vec<(String, f32)>,

@@ -130,7 +130,7 @@ pub fn url_key(url: &str) -> Result<String, String> {
     if !folder_named {
         if let Some((folder, file)) = path.rsplit_once('/') {
             if is_file(file) {
-                path = folder.to_string();
+                path = folder.trim_end_matches('/').to_string();
             }
         } else if is_file(&path) {
             path.clear();

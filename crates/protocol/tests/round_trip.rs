@@ -11,8 +11,8 @@ use bertlab_protocol::masking::{
 };
 use bertlab_protocol::messages::{
     decode, encode, FinetuneRequest, FromWorker, InterruptedRun, ModelEvent, ModelSummary, Outcome,
-    PretrainRequest, Progress, Reply, Request, ShippedSet, Steer, StorageUse, ToWorker,
-    TrainingPoint, WorkerInfo,
+    PretrainRequest, Progress, Reply, Request, SavedRequest, ShippedSet, Steer, StorageUse,
+    ToWorker, TrainingLab, TrainingPoint, WorkerInfo,
 };
 use bertlab_protocol::tokens::{
     Span, TokenCell, TokenView, TraceOutcome, TracePiece, TraceStep, WordPieceTrace,
@@ -113,9 +113,16 @@ fn requests() -> Vec<Request> {
             epochs: 4,
             seed: u64::MAX,
         }),
-        Request::InterruptedRun,
-        Request::ResumeFinetune,
-        Request::DiscardInterruptedRun,
+        Request::InterruptedRuns {
+            lab: TrainingLab::Pretrain,
+        },
+        Request::ResumeRun {
+            lab: TrainingLab::FineTune,
+            lane: 0,
+        },
+        Request::DiscardInterruptedRuns {
+            lab: TrainingLab::FineTune,
+        },
         Request::ExportModel { run: 9 },
         Request::Classify {
             run: 9,
@@ -130,6 +137,7 @@ fn requests() -> Vec<Request> {
             steps: 150,
             seed: 1,
             probe: "The [MASK] is blue.".into(),
+            lane: 1,
         }),
         Request::SetBackend {
             choice: BackendChoice::WebGpu,
@@ -340,9 +348,9 @@ fn outcomes() -> Vec<Outcome> {
         Outcome::Classified {
             labels: vec![("refund".into(), 0.75), ("shipping".into(), 0.25)],
         },
-        Outcome::Interrupted(None),
-        Outcome::Interrupted(Some(InterruptedRun {
-            request: FinetuneRequest {
+        Outcome::Interrupted(Vec::new()),
+        Outcome::Interrupted(vec![InterruptedRun {
+            request: SavedRequest::Finetune(FinetuneRequest {
                 model: Some("disk:mine".into()),
                 csv: None,
                 dataset: ShippedSet::SupportIntents,
@@ -350,12 +358,12 @@ fn outcomes() -> Vec<Outcome> {
                 train_examples: None,
                 epochs: 3,
                 seed: 7,
-            },
+            }),
             step: 40,
             total_steps: 114,
             points: Vec::new(),
             saved_at_ms: 1.5e12,
-        })),
+        }]),
         Outcome::Exported {
             file_name: "model.zip".into(),
             bytes: 45_000_000,

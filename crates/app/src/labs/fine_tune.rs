@@ -11,7 +11,7 @@ use crate::client::{self, WorkerStatus};
 use crate::lab_state::FineTuneState;
 use crate::labs::run_clock::{ClockLine, RunClock};
 use crate::labs::{
-    chart_figure, look_for_interrupted_run, publish_answers, ClassifyBox, InterruptedRunOffer,
+    chart_figure, look_for_interrupted_runs, publish_answers, ClassifyBox, InterruptedRunOffer,
     ModelPicker, NumberField, SelectField,
 };
 use crate::prediction::Observation;
@@ -20,8 +20,8 @@ use crate::stored;
 use crate::tech_note::technical_note;
 use crate::url_state::ControlPolicy;
 use bertlab_protocol::messages::{
-    FinetuneRequest, InterruptedRun, JobId, Outcome, Reply, Request, ShippedSet, Steer,
-    TrainingPoint,
+    FinetuneRequest, InterruptedRun, JobId, Outcome, Reply, Request, SavedRequest, ShippedSet,
+    Steer, TrainingLab, TrainingPoint,
 };
 use bertlab_protocol::training::{Approach, SheetRow};
 
@@ -60,7 +60,7 @@ struct Run {
     /// The latest run finished in this view, for a lesson step that asks for a guess first.
     finished: RwSignal<Option<SheetRow>>,
     /// A run saved in the browser that never finished (a reload or a crash cut it off).
-    interrupted: RwSignal<Option<InterruptedRun>>,
+    interrupted: RwSignal<Vec<InterruptedRun>>,
     clock: RunClock,
 }
 
@@ -78,11 +78,11 @@ impl Run {
             job: StoredValue::new(None),
             trained: RwSignal::new(None),
             finished: RwSignal::new(None),
-            interrupted: RwSignal::new(None),
+            interrupted: RwSignal::new(Vec::new()),
             clock: RunClock::new(),
         };
         refresh_saved(run.saved, run.message);
-        look_for_interrupted_run(status, run.interrupted);
+        look_for_interrupted_runs(status, TrainingLab::FineTune, run.interrupted);
         run
     }
 
@@ -104,14 +104,17 @@ impl Run {
         });
         if settings.approach.regime().is_some() {
             // The worker replaces the saved run with this one.
-            self.interrupted.set(None);
+            self.interrupted.set(Vec::new());
         }
         self.send(&settings, request);
     }
 
     /// Continues the saved run, whose settings the lab takes on (so its URL names that run).
-    fn resume(self, state: RwSignal<FineTuneState>, saved: InterruptedRun) {
-        let request = saved.request;
+    fn resume(self, state: RwSignal<FineTuneState>, saved: Vec<InterruptedRun>) {
+        let Some(SavedRequest::Finetune(request)) = saved.into_iter().next().map(|r| r.request)
+        else {
+            return;
+        };
         state.update(|s| {
             s.model = request.model.clone().unwrap_or_default();
             s.dataset = request.dataset;
@@ -120,8 +123,12 @@ impl Run {
             s.epochs = request.epochs;
             s.seed = request.seed;
         });
-        self.interrupted.set(None);
-        self.send(&state.get_untracked(), Request::ResumeFinetune);
+        self.interrupted.set(Vec::new());
+        let request = Request::ResumeRun {
+            lab: TrainingLab::FineTune,
+            lane: 0,
+        };
+        self.send(&state.get_untracked(), request);
     }
 
     fn send(self, settings: &FineTuneState, request: Request) {
@@ -154,7 +161,7 @@ impl Run {
                 self.clock.stop();
                 self.state.set(RunState::Failed(message));
                 // A crashed worker leaves the run's last save behind: offer it.
-                look_for_interrupted_run(self.status, self.interrupted);
+                look_for_interrupted_runs(self.status, TrainingLab::FineTune, self.interrupted);
             }
             Reply::Cancelled => {
                 self.clock.stop();
@@ -263,7 +270,7 @@ pub fn FineTuneWidget(
         <div class="lab fine-tune-lab">
             <RunSettings state=state policy=policy csv=csv run=run />
             <p class="meta">{move || format!("Data: {}", data_name())}</p>
-            <InterruptedRunOffer offer=run.interrupted busy=Signal::derive(move || run.running().is_some())
+            <InterruptedRunOffer lab=TrainingLab::FineTune offer=run.interrupted busy=Signal::derive(move || run.running().is_some())
                 on_resume=Callback::new(move |saved| run.resume(state, saved)) />
             <RunButtons run=run on_start=move || run.start(state.get_untracked(), csv.get_untracked().map(|(_, text)| text)) />
             <ClockLine clock=run.clock state=state own_csv=Signal::derive(move || csv.with(Option::is_some))

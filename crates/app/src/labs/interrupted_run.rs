@@ -1,23 +1,27 @@
-//! The offer to resume a fine-tuning run that a reload, a closed tab or a crashed worker cut off:
-//! the worker saves a run every few seconds, and the lab asks it on opening and after a failure.
+//! The offer to resume the training runs that a reload, a closed tab or a crashed worker cut off:
+//! the worker saves a run every few seconds, and a training lab asks it on opening and after a
+//! failure.
 
 use leptos::prelude::*;
 
 use crate::client::{self, WorkerStatus};
-use bertlab_protocol::messages::{InterruptedRun, Outcome, Reply, Request};
+use bertlab_protocol::messages::{
+    InterruptedRun, Outcome, Reply, Request, SavedRequest, TrainingLab,
+};
 
-/// Asks the worker for the run it saved but never finished, into `offer`.
-pub fn look_for_interrupted_run(
+/// Asks the worker for `lab`'s runs saved but never finished, into `offer`.
+pub fn look_for_interrupted_runs(
     status: RwSignal<WorkerStatus>,
-    offer: RwSignal<Option<InterruptedRun>>,
+    lab: TrainingLab,
+    offer: RwSignal<Vec<InterruptedRun>>,
 ) {
-    ask(status, Request::InterruptedRun, offer);
+    ask(status, Request::InterruptedRuns { lab }, offer);
 }
 
-fn ask(status: RwSignal<WorkerStatus>, request: Request, offer: RwSignal<Option<InterruptedRun>>) {
+fn ask(status: RwSignal<WorkerStatus>, request: Request, offer: RwSignal<Vec<InterruptedRun>>) {
     let sent = client::run(status, request, move |reply| {
-        if let Reply::Done(Outcome::Interrupted(run)) = reply {
-            offer.set(run);
+        if let Reply::Done(Outcome::Interrupted(runs)) = reply {
+            offer.set(runs);
         }
     });
     if let Err(e) = sent {
@@ -36,39 +40,75 @@ fn ago(ms: f64) -> String {
     }
 }
 
-/// "A run stopped before it finished: resume it or discard it", while one is saved and no run goes.
+/// What a saved run was, in a few words.
+fn describe(request: &SavedRequest) -> String {
+    match request {
+        SavedRequest::Finetune(r) => format!(
+            "{} on {}",
+            r.approach.describe(),
+            match r.csv {
+                Some(_) => "your CSV",
+                None => r.dataset.describe(),
+            }
+        ),
+        SavedRequest::Pretrain(r) => format!(
+            "recipe {} ({} masking, {:?} sentence task)",
+            if r.lane == 0 { "A" } else { "B" },
+            if r.dynamic_masking {
+                "dynamic"
+            } else {
+                "static"
+            },
+            r.pair_task
+        ),
+    }
+}
+
+/// "A run stopped before it finished: resume it or discard it", while one is saved and no run
+/// goes.
 #[component]
 pub fn InterruptedRunOffer(
-    /// The saved run, if any.
-    offer: RwSignal<Option<InterruptedRun>>,
+    /// Whose runs these are.
+    lab: TrainingLab,
+    /// The saved runs, if any.
+    offer: RwSignal<Vec<InterruptedRun>>,
     /// Whether a run is going (the offer waits until it ends).
     busy: Signal<bool>,
-    /// Continues the saved run.
-    on_resume: Callback<InterruptedRun>,
+    /// Continues the saved runs.
+    on_resume: Callback<Vec<InterruptedRun>>,
 ) -> impl IntoView {
     let status = expect_context::<RwSignal<WorkerStatus>>();
-    let discard = move |_| ask(status, Request::DiscardInterruptedRun, offer);
+    let discard = move |_| ask(status, Request::DiscardInterruptedRuns { lab }, offer);
     move || {
-        let run = offer.get().filter(|_| !busy.get())?;
-        let request = &run.request;
-        let data = match request.csv {
-            Some(_) => "your CSV".to_string(),
-            None => request.dataset.describe().to_string(),
-        };
-        let text = format!(
-            "A run stopped before it finished: {} on {data}, saved at update {} of {} ({}). \
-             Resuming continues from that update with the same settings.",
-            request.approach.describe(),
-            run.step,
-            run.total_steps,
-            ago(run.saved_at_ms),
+        let runs = offer.get();
+        if runs.is_empty() || busy.get() {
+            return None;
+        }
+        let each: Vec<String> = runs
+            .iter()
+            .map(|run| {
+                format!(
+                    "{}, saved at update {} of {} ({})",
+                    describe(&run.request),
+                    run.step,
+                    run.total_steps,
+                    ago(run.saved_at_ms),
+                )
+            })
+            .collect();
+        let text =
+            format!(
+            "{} before {} finished: {}. Resuming continues from the saved update with the same \
+             settings.",
+            if runs.len() == 1 { "A run stopped" } else { "Runs stopped" },
+            if runs.len() == 1 { "it" } else { "they" },
+            each.join("; ")
         );
-        let resume = run.clone();
         Some(view! {
             <div class="notice interrupted-run" role="status">
                 <p>{text}</p>
-                <button id="ft-continue" class="primary" on:click=move |_| on_resume.run(resume.clone())>"Resume the run"</button>
-                <button id="ft-discard" on:click=discard>"Discard it"</button>
+                <button class="primary resume-saved" on:click=move |_| on_resume.run(runs.clone())>"Resume"</button>
+                <button class="discard-saved" on:click=discard>"Discard"</button>
             </div>
         })
     }

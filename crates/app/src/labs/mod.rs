@@ -22,7 +22,7 @@ pub use embeddings::EmbeddingsWidget;
 pub use fields::{CheckField, NumberField, SelectField, TextField};
 pub use fill_mask::FillMaskWidget;
 pub use fine_tune::FineTuneWidget;
-pub use interrupted_run::{look_for_interrupted_run, InterruptedRunOffer};
+pub use interrupted_run::{look_for_interrupted_runs, InterruptedRunOffer};
 pub use logit_lens::LogitLensWidget;
 pub use masking::MaskingWidget;
 pub use model_picker::{provide_models_changed, ModelPicker};

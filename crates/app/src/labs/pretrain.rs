@@ -8,10 +8,11 @@ use leptos::prelude::*;
 use crate::charts::Series;
 use crate::client::{self, WorkerStatus};
 use crate::lab_state::PretrainState;
-use crate::labs::{chart_figure, NumberField};
+use crate::labs::{chart_figure, look_for_interrupted_runs, InterruptedRunOffer, NumberField};
 use crate::url_state::ControlPolicy;
 use bertlab_protocol::messages::{
-    JobId, Outcome, PretrainRequest, Reply, Request, Steer, TrainingPoint,
+    InterruptedRun, JobId, Outcome, PretrainRequest, Reply, Request, SavedRequest, Steer,
+    TrainingLab, TrainingPoint,
 };
 use bertlab_protocol::training::PairTask;
 
@@ -50,6 +51,7 @@ pub fn PretrainWidget(
 ) -> impl IntoView {
     let status = expect_context::<RwSignal<WorkerStatus>>();
     let race = Race::new();
+    look_for_interrupted_runs(status, TrainingLab::Pretrain, race.interrupted);
     let runs = race.runs;
     let busy = move || runs.iter().any(|r| r.with(|r| r.job.is_some()));
     let paused = move || runs.iter().all(|r| r.with(|r| r.paused));
@@ -68,41 +70,43 @@ pub fn PretrainWidget(
     };
 
     view! {
-        <div class="lab pretrain-lab">
-            <div class="controls">
-                <RecipeControls state=state side=0 />
-                <RecipeControls state=state side=1 />
-                {number("pt-layers", "Layers", (1, 6), |s| s.layers, |s, n| s.layers = n)}
-                {number("pt-hidden", "Hidden size", (16, 256), |s| s.hidden, |s, n| s.hidden = n)}
-                {number("pt-heads", "Heads", (1, 8), |s| s.heads, |s, n| s.heads = n)}
-                {number("pt-steps", "Updates (8 × 64 tokens each)", (10, 2000), |s| s.steps, |s, n| s.steps = n)}
-                <label>"Probe sentence (one [MASK])"
-                    <input id="pt-probe" type="text"
-                        prop:value=move || state.with(|s| s.probe.clone())
-                        on:change=move |ev| state.update(|s| s.probe = event_target_value(&ev)) />
-                </label>
-            </div>
-            <p class="meta">"Both recipes start from the same random weights (same seed) and read the same public-domain text; only the recipe differs."</p>
-            <div class="buttons">
-                <button id="pt-run" class="primary" disabled=busy on:click=move |_| race.start(status, &state.get_untracked())>"Train both"</button>
-                <button id="pt-pause" disabled=move || !busy() || paused() on:click=move |_| race.steer(Steer::Pause)>"Pause"</button>
-                <button id="pt-resume" disabled=move || !busy() || !paused() on:click=move |_| race.steer(Steer::Resume)>"Resume"</button>
-                <button id="pt-stop" disabled=move || !busy() on:click=move |_| race.steer(Steer::Stop)>"Stop"</button>
-            </div>
-            <ul class="pt-status" aria-live="polite">
-                {runs.map(|run| view! {
-                    <li>
-                        <span class="pt-summary">{move || run.with(|r| r.summary.clone())}</span>
-                        <span class="pt-probe">{move || run.with(|r| if r.probe.is_empty() { String::new() } else { format!(" — probe guesses: {}", r.probe.join(", ")) })}</span>
-                    </li>
-                })}
-            </ul>
-            <div class="charts">
-                {move || chart(&runs, state, |p| Some(p.loss), "MLM loss (training batches)", "loss")}
-                {move || chart(&runs, state, |p| p.held_out_accuracy.map(|a| a * 100.0), "MLM accuracy on held-out text", "accuracy (%)")}
-            </div>
-        </div>
-    }
+           <div class="lab pretrain-lab">
+               <div class="controls">
+                   <RecipeControls state=state side=0 />
+                   <RecipeControls state=state side=1 />
+                   {number("pt-layers", "Layers", (1, 6), |s| s.layers, |s, n| s.layers = n)}
+                   {number("pt-hidden", "Hidden size", (16, 256), |s| s.hidden, |s, n| s.hidden = n)}
+                   {number("pt-heads", "Heads", (1, 8), |s| s.heads, |s, n| s.heads = n)}
+                   {number("pt-steps", "Updates (8 × 64 tokens each)", (10, 2000), |s| s.steps, |s, n| s.steps = n)}
+                   <label>"Probe sentence (one [MASK])"
+                       <input id="pt-probe" type="text"
+                           prop:value=move || state.with(|s| s.probe.clone())
+                           on:change=move |ev| state.update(|s| s.probe = event_target_value(&ev)) />
+                   </label>
+               </div>
+               <p class="meta">"Both recipes start from the same random weights (same seed) and read the same public-domain text; only the recipe differs."</p>
+    <InterruptedRunOffer lab=TrainingLab::Pretrain offer=race.interrupted busy=Signal::derive(busy)
+                   on_resume=Callback::new(move |saved| race.resume(status, state, saved)) />
+               <div class="buttons">
+                   <button id="pt-run" class="primary" disabled=busy on:click=move |_| race.start(status, &state.get_untracked())>"Train both"</button>
+                   <button id="pt-pause" disabled=move || !busy() || paused() on:click=move |_| race.steer(Steer::Pause)>"Pause"</button>
+                   <button id="pt-resume" disabled=move || !busy() || !paused() on:click=move |_| race.steer(Steer::Resume)>"Resume"</button>
+                   <button id="pt-stop" disabled=move || !busy() on:click=move |_| race.steer(Steer::Stop)>"Stop"</button>
+               </div>
+               <ul class="pt-status" aria-live="polite">
+                   {runs.map(|run| view! {
+                       <li>
+                           <span class="pt-summary">{move || run.with(|r| r.summary.clone())}</span>
+                           <span class="pt-probe">{move || run.with(|r| if r.probe.is_empty() { String::new() } else { format!(" — probe guesses: {}", r.probe.join(", ")) })}</span>
+                       </li>
+                   })}
+               </ul>
+               <div class="charts">
+                   {move || chart(&runs, state, |p| Some(p.loss), "MLM loss (training batches)", "loss")}
+                   {move || chart(&runs, state, |p| p.held_out_accuracy.map(|a| a * 100.0), "MLM accuracy on held-out text", "accuracy (%)")}
+               </div>
+           </div>
+       }
 }
 
 /// The two runs of the race and the points each received since the charts were last drawn.
@@ -111,6 +115,8 @@ struct Race {
     runs: [RwSignal<RunView>; 2],
     pending: [StoredValue<Vec<TrainingPoint>>; 2],
     last_draw: StoredValue<f64>,
+    /// Runs saved in the browser that never finished (a reload or a crash cut them off).
+    interrupted: RwSignal<Vec<InterruptedRun>>,
 }
 
 impl Race {
@@ -122,19 +128,15 @@ impl Race {
             ],
             pending: [StoredValue::new(Vec::new()), StoredValue::new(Vec::new())],
             last_draw: StoredValue::new(0.0),
+            interrupted: RwSignal::new(Vec::new()),
         }
     }
 
     /// Starts both recipes of `s`, each as its own worker job.
     fn start(self, status: RwSignal<WorkerStatus>, s: &PretrainState) {
-        for (side, (run, pending)) in self.runs.into_iter().zip(self.pending).enumerate() {
+        self.interrupted.set(Vec::new());
+        for side in 0..2 {
             let (dynamic, objective) = s.recipe(side);
-            let name = recipe_name(dynamic, objective);
-            pending.set_value(Vec::new());
-            run.set(RunView {
-                summary: format!("{name}: starting…"),
-                ..RunView::default()
-            });
             let request = Request::Pretrain(PretrainRequest {
                 dynamic_masking: dynamic,
                 pair_task: objective,
@@ -144,12 +146,56 @@ impl Race {
                 steps: s.steps,
                 seed: s.seed,
                 probe: s.probe.clone(),
+                lane: side,
             });
-            let on_reply = move |reply| self.show(side, &name, reply);
-            match client::run(status, request, on_reply) {
-                Ok(job) => run.update(|r| r.job = Some(job)),
-                Err(m) => run.update(|r| r.summary = m),
-            }
+            self.launch(status, side, recipe_name(dynamic, objective), request);
+        }
+    }
+
+    /// Continues the saved runs; the lab takes on their settings (so its URL names them).
+    fn resume(
+        self,
+        status: RwSignal<WorkerStatus>,
+        state: RwSignal<PretrainState>,
+        saved: Vec<InterruptedRun>,
+    ) {
+        self.interrupted.set(Vec::new());
+        for run in saved {
+            let SavedRequest::Pretrain(r) = run.request else {
+                continue;
+            };
+            let side = r.lane.min(1);
+            state.update(|s| {
+                (s.layers, s.hidden, s.heads) = (r.layers, r.hidden_size, r.heads);
+                (s.steps, s.seed, s.probe) = (r.steps, r.seed, r.probe.clone());
+                let (dynamic, objective) = s.recipe_mut(side);
+                (*dynamic, *objective) = (r.dynamic_masking, r.pair_task);
+            });
+            let request = Request::ResumeRun {
+                lab: TrainingLab::Pretrain,
+                lane: side,
+            };
+            self.launch(
+                status,
+                side,
+                recipe_name(r.dynamic_masking, r.pair_task),
+                request,
+            );
+        }
+    }
+
+    /// Sends the run of recipe `side`, called `name`.
+    fn launch(self, status: RwSignal<WorkerStatus>, side: usize, name: String, request: Request) {
+        let run = self.runs[side];
+        self.pending[side].set_value(Vec::new());
+        run.set(RunView {
+            summary: format!("{name}: starting…"),
+            ..RunView::default()
+        });
+        let on_reply = move |reply| self.show(status, side, &name, reply);
+        match client::run(status, request, on_reply) {
+            Ok(job) => run.update(|r| r.job = Some(job)),
+            Err(m) => run.update(|r| r.summary = m),
         }
     }
 
@@ -171,7 +217,7 @@ impl Race {
     }
 
     /// Shows a reply of the run of recipe `side`, called `name`.
-    fn show(self, side: usize, name: &str, reply: Reply) {
+    fn show(self, status: RwSignal<WorkerStatus>, side: usize, name: &str, reply: Reply) {
         match reply {
             Reply::Progress(p) => {
                 self.runs[side].update(|r| r.summary = format!("{name}: {}", p.message))
@@ -183,11 +229,16 @@ impl Race {
                         r.probe = point.probe.clone();
                     }
                     r.summary = format!(
-                        "{name}: update {} of {}, MLM loss {:.2}{}",
+                        "{name}: update {} of {}, MLM loss {:.2}{}{}",
                         point.step,
                         point.total_steps,
                         point.loss,
-                        if point.paused { " (paused)" } else { "" }
+                        if point.paused { " (paused)" } else { "" },
+                        point
+                            .resumable_from
+                            .map_or_else(String::new, |step| format!(
+                                " · saved in this browser at update {step}"
+                            )),
                     );
                 });
                 if !point.paused {
@@ -219,10 +270,14 @@ impl Race {
                 r.job = None;
                 r.summary = format!("{name}: unexpected answer {other:?}");
             }),
-            Reply::Failed { message } => self.runs[side].update(|r| {
-                r.job = None;
-                r.summary = format!("{name} failed: {message}");
-            }),
+            Reply::Failed { message } => {
+                self.runs[side].update(|r| {
+                    r.job = None;
+                    r.summary = format!("{name} failed: {message}");
+                });
+                // A crashed worker leaves the runs' last saves behind: offer them.
+                look_for_interrupted_runs(status, TrainingLab::Pretrain, self.interrupted);
+            }
             Reply::Cancelled => self.runs[side].update(|r| {
                 r.job = None;
                 r.summary = format!("{name}: cancelled");

@@ -141,6 +141,12 @@ pub async fn run_all(ctx: &Ctx<'_>) -> Vec<(&'static str, Option<Outcome>)> {
         .await,
         checked(
             ctx,
+            "both_pretraining_runs_cut_off_by_a_reload_resume_from_their_saves",
+            recovery::interrupted_pretraining_resumes(ctx),
+        )
+        .await,
+        checked(
+            ctx,
             "own_models_load_from_a_url_and_from_files_and_broken_ones_are_explained",
             own_model::own_model(ctx),
         )

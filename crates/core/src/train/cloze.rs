@@ -164,7 +164,10 @@ pub fn parse_cloze_tsv(text: &str) -> Result<Vec<ClozeItem>, ClozeError> {
         let answers = answers
             .split('|')
             .map(|a| {
-                let ok = !a.is_empty() && a.chars().all(|c| c.is_alphabetic() && !c.is_uppercase());
+                // Lowercase as `accepts` lowercases a prediction: a titlecase letter (`ǅ`) is not
+                // uppercase, yet no prediction could ever match it.
+                let ok =
+                    !a.is_empty() && a.chars().all(char::is_alphabetic) && a.to_lowercase() == a;
                 if ok {
                     Ok(a.to_string())
                 } else {

@@ -23,6 +23,7 @@ pub mod metrics;
 pub mod optimizer;
 pub mod pretrain;
 pub mod schedule;
+mod snapshot;
 pub mod zip;
 
 pub use data::PairTask;

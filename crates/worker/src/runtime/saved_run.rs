@@ -1,56 +1,170 @@
-//! The fine-tuning run in progress, saved in the browser every so often so that a reload, a closed
-//! tab or a crashed worker costs at most the updates since the last save. Cache Storage holds it,
-//! as it holds the student's models: the same origin storage and quota as IndexedDB, and one API
-//! for the lab's large binary files. Two entries: the run's state (weights, optimizer moments,
-//! update count: [`FineTuner::snapshot`]) and a record of the run (its request and curve).
-//!
-//! [`FineTuner::snapshot`]: bertlab_core::train::finetune::FineTuner::snapshot
+//! The training runs in progress, saved in the browser every so often so that a reload, a closed
+//! tab or a crashed worker costs at most the updates since the last save. Cache Storage holds
+//! them, as it holds the student's models: the same origin storage and quota as IndexedDB, and one
+//! API for the lab's large binary files. Each run (a lab's lane) has two entries: its state
+//! (weights, optimizer moments, update count: the trainers' `snapshot`) and a record (its request
+//! and curve).
 
-use bertlab_protocol::messages::{decode, encode, InterruptedRun};
+use bertlab_protocol::messages::{
+    decode, encode, InterruptedRun, SavedRequest, TrainingLab, TrainingPoint,
+};
 
-use super::jobs::Stop;
+use super::jobs::{JobContext, Stop};
 use super::model_cache::ModelCache;
+use super::port::now_ms;
 
 const CACHE: &str = "bertlab-checkpoints";
-const STATE: &str = "finetune/state.safetensors";
-const RECORD: &str = "finetune/run.json";
 
 /// How often a run is saved (ms of training between the end of one save and the next).
-pub(crate) const SAVE_EVERY_MS: f64 = 15_000.0;
+const SAVE_EVERY_MS: f64 = 15_000.0;
 
-/// Saves the run: its state first, then the record that makes it visible, so a save cut off
-/// halfway leaves the previous record pointing at a complete state or at none.
-pub(crate) async fn save(record: &InterruptedRun, state: &[u8]) -> Result<(), String> {
+fn key(lab: TrainingLab, lane: usize, file: &str) -> String {
+    format!("{}/{lane}/{file}", lab.slug())
+}
+
+/// Saves a run: its state first, then the record that makes it visible, so a save cut off
+/// halfway leaves no record pointing at a half-written state.
+async fn save(record: &InterruptedRun, state: &[u8]) -> Result<(), String> {
+    let (lab, lane) = record.request.slot();
     let cache = ModelCache::open(CACHE)
         .await
         .ok_or("this browser offers no storage for a run's checkpoint")?;
-    cache.delete(RECORD).await;
-    cache.put(STATE, state).await?;
-    cache.put(RECORD, encode(record)?.as_bytes()).await
+    cache.delete(&key(lab, lane, "run.json")).await;
+    cache
+        .put(&key(lab, lane, "state.safetensors"), state)
+        .await?;
+    cache
+        .put(&key(lab, lane, "run.json"), encode(record)?.as_bytes())
+        .await
 }
 
-/// The saved run that never finished, if any.
-pub(crate) async fn record() -> Option<InterruptedRun> {
-    let bytes = ModelCache::open(CACHE).await?.get(RECORD).await?;
+async fn record(cache: &ModelCache, lab: TrainingLab, lane: usize) -> Option<InterruptedRun> {
+    let bytes = cache.get(&key(lab, lane, "run.json")).await?;
     decode(std::str::from_utf8(&bytes).ok()?).ok()
 }
 
-/// The saved run's record and state, for resuming it.
-pub(crate) async fn load() -> Result<(InterruptedRun, Vec<u8>), Stop> {
-    let gone = || Stop::Failed("no interrupted run is saved in this browser any more".to_string());
-    let record = record().await.ok_or_else(gone)?;
-    let state = ModelCache::open(CACHE)
-        .await
-        .ok_or_else(gone)?
-        .get(STATE)
+/// The runs of `lab` saved but never finished, by lane.
+pub(crate) async fn records(lab: TrainingLab) -> Vec<InterruptedRun> {
+    let Some(cache) = ModelCache::open(CACHE).await else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
+    for lane in 0..lab.lanes() {
+        found.extend(record(&cache, lab, lane).await);
+    }
+    found
+}
+
+/// A saved run's record and state, for resuming it.
+pub(crate) async fn load(lab: TrainingLab, lane: usize) -> Result<(InterruptedRun, Vec<u8>), Stop> {
+    let gone = || Stop::Failed("that run is no longer saved in this browser".to_string());
+    let cache = ModelCache::open(CACHE).await.ok_or_else(gone)?;
+    let record = record(&cache, lab, lane).await.ok_or_else(gone)?;
+    let state = cache
+        .get(&key(lab, lane, "state.safetensors"))
         .await
         .ok_or_else(gone)?;
     Ok((record, state))
 }
 
-pub(crate) async fn discard() {
+pub(crate) async fn discard(lab: TrainingLab, lane: usize) {
     if let Some(cache) = ModelCache::open(CACHE).await {
-        cache.delete(RECORD).await;
-        cache.delete(STATE).await;
+        cache.delete(&key(lab, lane, "run.json")).await;
+        cache.delete(&key(lab, lane, "state.safetensors")).await;
+    }
+}
+
+/// A run resumed from its save: the state to restore and the curve so far.
+pub(crate) struct Resume {
+    pub(crate) state: Vec<u8>,
+    pub(crate) points: Vec<TrainingPoint>,
+}
+
+/// A saved run, ready to continue.
+pub(crate) async fn resume(lab: TrainingLab, lane: usize) -> Result<(SavedRequest, Resume), Stop> {
+    let (record, state) = load(lab, lane).await?;
+    let points = record.points;
+    Ok((record.request, Resume { state, points }))
+}
+
+/// A run saving itself as it trains.
+pub(crate) struct Saver {
+    request: SavedRequest,
+    /// The curve so far, saved with the run so a resumed run redraws it.
+    points: Vec<TrainingPoint>,
+    last_save: f64,
+    /// The update saved last.
+    saved: Option<usize>,
+}
+
+impl Saver {
+    /// A new run replaces its lane's saved one; a resumed run carries on its curve.
+    pub(crate) async fn start(
+        request: SavedRequest,
+        resumed: Option<(usize, Vec<TrainingPoint>)>,
+    ) -> Saver {
+        let (saved, points) = match resumed {
+            Some((step, mut points)) => {
+                points.retain(|p| p.step <= step);
+                (Some(step), points)
+            }
+            None => {
+                let (lab, lane) = request.slot();
+                discard(lab, lane).await;
+                (None, Vec::new())
+            }
+        };
+        Saver {
+            request,
+            points,
+            last_save: now_ms(),
+            saved,
+        }
+    }
+
+    /// The curve up to the saved update, sent again so the page redraws a resumed run.
+    pub(crate) fn replay(&self, ctx: &JobContext) {
+        for point in &self.points {
+            ctx.point(point.clone());
+        }
+    }
+
+    /// The update saved last, for the curve's points.
+    pub(crate) fn saved(&self) -> Option<usize> {
+        self.saved
+    }
+
+    pub(crate) fn push(&mut self, point: TrainingPoint) {
+        self.points.push(point);
+    }
+
+    /// Saves the run (at update `step` of `total`) when it is due; `state` is only taken then. A
+    /// failed save (storage full, none offered) is said in the progress line and training goes
+    /// on: the run itself is not at risk.
+    pub(crate) async fn when_due(
+        &mut self,
+        ctx: &JobContext,
+        (step, total): (usize, usize),
+        state: impl FnOnce() -> Result<Vec<u8>, String>,
+    ) {
+        if now_ms() - self.last_save < SAVE_EVERY_MS || step >= total {
+            return;
+        }
+        let record = InterruptedRun {
+            request: self.request.clone(),
+            step,
+            total_steps: total,
+            points: self.points.clone(),
+            saved_at_ms: js_sys::Date::now(),
+        };
+        let saved = match state() {
+            Ok(state) => save(&record, &state).await,
+            Err(e) => Err(e),
+        };
+        match saved {
+            Ok(()) => self.saved = Some(step),
+            Err(e) => ctx.progress(0, 0, format!("could not save the run for resuming: {e}")),
+        }
+        self.last_save = now_ms();
     }
 }

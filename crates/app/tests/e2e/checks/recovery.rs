@@ -105,7 +105,7 @@ async fn resume_offered_run(ctx: &Ctx<'_>, saved: usize) -> Outcome {
     if number_after(&offer, "saved at update ") != Some(saved) {
         return Err(format!("the offer does not name update {saved}: {offer:?}"));
     }
-    click(ctx, "#ft-continue").await?;
+    click(ctx, ".interrupted-run .resume-saved").await?;
     // Past the saved update, and saved at it: a run that started over has no save that far.
     ctx.wait_text("#ft-status", |t| {
         number_after(t, "update ").is_some_and(|n| n > saved)
@@ -149,6 +149,72 @@ pub async fn interrupted_run_resumes(ctx: &Ctx<'_>) -> Outcome {
         return Err("a finished run is still offered for resuming".into());
     }
     Ok(())
+}
+
+/// The saved update of each pretraining lane, once both status lines name one past `after`.
+async fn pretrain_saves(ctx: &Ctx<'_>, after: [usize; 2]) -> Result<[usize; 2], String> {
+    let started = Instant::now();
+    loop {
+        let lines = texts(ctx, ".pt-summary").await?;
+        let saved: Vec<usize> = lines
+            .iter()
+            .filter_map(|l| number_after(l, SAVED))
+            .collect();
+        if let [a, b] = saved[..] {
+            if a > after[0] && b > after[1] {
+                return Ok([a, b]);
+            }
+        }
+        if started.elapsed() > Duration::from_secs(120) {
+            return Err(format!(
+                "the two runs were not saved past {after:?}: {lines:?}"
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
+/// Both recipes of the pretraining lab save themselves; after a reload the lab offers them, and
+/// resumed, each continues past its own saved update.
+pub async fn interrupted_pretraining_resumes(ctx: &Ctx<'_>) -> Outcome {
+    let lab = "/labs/pretrain?steps=2000&a_objective=sop";
+    ctx.open(lab).await?;
+    ctx.wait_text("#pt-run", |t| t.contains("Train both"))
+        .await?;
+    click(ctx, "#pt-run").await?;
+    let saved = pretrain_saves(ctx, [0, 0]).await?;
+    ctx.open(lab).await?;
+    let offer = ctx
+        .wait_text(".interrupted-run p", |t| t.contains("stopped before"))
+        .await?;
+    if !(offer.contains("recipe A") && offer.contains("recipe B")) {
+        return Err(format!("the offer does not name both recipes: {offer:?}"));
+    }
+    click(ctx, ".interrupted-run .resume-saved").await?;
+    let started = Instant::now();
+    loop {
+        let lines = texts(ctx, ".pt-summary").await?;
+        let past = lines.iter().zip(saved).all(|(line, saved)| {
+            number_after(line, "update ").is_some_and(|n| n > saved)
+                && number_after(line, SAVED).is_some_and(|n| n >= saved)
+        });
+        if past && lines.len() == 2 {
+            break;
+        }
+        if started.elapsed() > Duration::from_secs(60) {
+            return Err(format!(
+                "the resumed runs did not go on from {saved:?}: {lines:?}"
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    ctx.screenshot("pretraining_resumed").await?;
+    click(ctx, "#pt-stop").await?;
+    ctx.wait_text_for(".pt-status", Duration::from_secs(120), |t| {
+        t.matches("done after").count() == 2
+    })
+    .await
+    .map(|_| ())
 }
 
 /// A megabyte pasted into the fill-mask box: the page's main thread never stalls for long, the

@@ -1,118 +1,50 @@
-//! A fine-tuning run's resumable state as one safetensors file: the trained weights (`w.NAME`), the
-//! AdamW moments (`m.NAME`, `v.NAME`) and, in the header's metadata, the update count. The data
-//! order and dropout follow from the seed and the update count, so a run restored from a snapshot
-//! makes exactly the updates the uninterrupted run would have made.
+//! A fine-tuning run's resumable state (see [`crate::train::snapshot`]); the metadata adds the
+//! update count and the run's plan, which must match the run it is restored into.
 
 use std::collections::HashMap;
 
-use candle_core::{DType, Device, Tensor};
-
 use super::FineTuner;
+use crate::train::snapshot::{self, number};
 use crate::train::TrainError;
 
-/// Names the file's layout, so a snapshot of another kind is refused with a message.
 const FORMAT: &str = "bertlab-finetune-snapshot/1";
 
 impl FineTuner {
-    /// The run's resumable state (see the module's documentation).
+    /// The run's resumable state.
     pub fn snapshot(&self) -> Result<Vec<u8>, TrainError> {
-        let (mut tensors, adam_steps) = self.opt.state()?;
-        for (name, var) in self.opt.vars() {
-            tensors.push((format!("w.{name}"), var.as_tensor().clone()));
-        }
-        let metadata = HashMap::from([
-            ("format".to_string(), FORMAT.to_string()),
+        let fields = HashMap::from([
             ("step".to_string(), self.step.to_string()),
-            ("adam_steps".to_string(), adam_steps.to_string()),
             ("total_steps".to_string(), self.total_steps.to_string()),
         ]);
-        safetensors::serialize(
-            tensors.iter().map(|(name, t)| (name.as_str(), t)),
-            Some(metadata),
-        )
-        .map_err(|e| TrainError::Resume(format!("cannot write the snapshot: {e}")))
+        snapshot::write(&self.opt, FORMAT, fields)
     }
 
     /// Continues from `bytes`, a [`FineTuner::snapshot`] of a run with the same data and settings;
     /// anything else is refused and leaves this run as it was.
-    pub fn restore(&mut self, bytes: &[u8]) -> Result<(), TrainError> {
-        let bad = |why: String| TrainError::Resume(format!("the saved run {why}"));
-        let (_, header) = safetensors::SafeTensors::read_metadata(bytes)
-            .map_err(|e| bad(format!("is unreadable ({e})")))?;
-        let meta = header.metadata().clone().unwrap_or_default();
-        let number = |key: &str| -> Result<usize, TrainError> {
-            meta.get(key)
-                .and_then(|v| v.parse().ok())
-                .ok_or_else(|| bad(format!("has no {key}")))
-        };
-        if meta.get("format").map(String::as_str) != Some(FORMAT) {
-            return Err(bad("is not a fine-tuning snapshot".into()));
-        }
-        let (step, adam_steps, total) = (
-            number("step")?,
-            number("adam_steps")?,
-            number("total_steps")?,
-        );
-        if total != self.total_steps || step > total {
-            return Err(bad(format!(
-                "planned {total} updates, this one {}: the data or settings differ",
-                self.total_steps
-            )));
-        }
-        let file = safetensors::SafeTensors::deserialize(bytes)
-            .map_err(|e| bad(format!("is unreadable ({e})")))?;
-        let mut tensors = HashMap::new();
-        for (name, view) in file.iter() {
-            if view.dtype() != safetensors::Dtype::F32 {
-                return Err(bad(format!("stores {name} as {:?}, not F32", view.dtype())));
-            }
-            let t = Tensor::from_raw_buffer(view.data(), DType::F32, view.shape(), &Device::Cpu)?;
-            tensors.insert(name.to_string(), t);
-        }
-        // Check every weight before changing any, so a refused snapshot changes nothing.
-        let mut weights = Vec::new();
-        for (name, var) in self.opt.vars() {
-            let key = format!("w.{name}");
-            let t = tensors
-                .get(&key)
-                .ok_or_else(|| bad(format!("lacks {key}")))?;
-            if t.dims() != var.dims() {
-                return Err(bad(format!(
-                    "has {key} of shape {:?}, the model needs {:?}",
-                    t.dims(),
-                    var.dims()
+    pub fn restore_snapshot(&mut self, bytes: &[u8]) -> Result<(), TrainError> {
+        let total_steps = self.total_steps;
+        let fields = snapshot::restore(&mut self.opt, FORMAT, bytes, |fields| {
+            let (step, total): (usize, usize) =
+                (number(fields, "step")?, number(fields, "total_steps")?);
+            if total != total_steps || step > total {
+                return Err(TrainError::Resume(format!(
+                    "the saved run planned {total} updates, this one {total_steps}: the data or \
+                     settings differ"
                 )));
             }
-            weights.push((var.clone(), t.clone()));
-        }
-        self.opt.restore(&tensors, adam_steps)?;
-        for (var, t) in weights {
-            var.set(&t)?;
-        }
-        self.step = step;
+            Ok(())
+        })?;
+        self.step = number(&fields, "step")?;
         Ok(())
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
     use super::super::tests::{animals, base, tokenizer};
     use super::*;
     use crate::train::finetune::{FinetuneConfig, Regime};
-
-    /// A snapshot's metadata and tensors in name order (the header's key order varies).
-    fn contents(bytes: &[u8]) -> (BTreeMap<String, String>, BTreeMap<String, Vec<u8>>) {
-        let file = safetensors::SafeTensors::deserialize(bytes).expect("snapshot");
-        let (_, header) = safetensors::SafeTensors::read_metadata(bytes).expect("header");
-        let meta = header.metadata().clone().unwrap_or_default();
-        let tensors = file
-            .iter()
-            .map(|(name, view)| (name.to_string(), view.data().to_vec()))
-            .collect();
-        (meta.into_iter().collect(), tensors)
-    }
+    use crate::train::snapshot::tests::contents;
 
     fn tuner(regime: Regime, epochs: usize) -> FineTuner {
         let config = FinetuneConfig {
@@ -141,7 +73,7 @@ mod tests {
             let saved = first.snapshot().expect("snapshot");
             drop(first);
             let mut resumed = tuner(regime, 2);
-            resumed.restore(&saved).expect("restore");
+            resumed.restore_snapshot(&saved).expect("restore");
             assert_eq!(resumed.step(), cut);
             let mut losses = (Vec::new(), Vec::new());
             for step in 0..total {
@@ -170,15 +102,18 @@ mod tests {
         let mut run = tuner(Regime::Full, 2);
         run.train_step().expect("update");
         let before = run.snapshot().expect("snapshot");
-        let garbage = run.restore(b"not a snapshot").unwrap_err().to_string();
+        let garbage = run
+            .restore_snapshot(b"not a snapshot")
+            .unwrap_err()
+            .to_string();
         assert!(garbage.contains("unreadable"), "{garbage}");
         let longer = tuner(Regime::Full, 5)
-            .restore(&before)
+            .restore_snapshot(&before)
             .unwrap_err()
             .to_string();
         assert!(longer.contains("settings differ"), "{longer}");
         let frozen = tuner(Regime::Frozen, 2).snapshot().expect("frozen");
-        let partial = run.restore(&frozen).unwrap_err().to_string();
+        let partial = run.restore_snapshot(&frozen).unwrap_err().to_string();
         assert!(partial.contains("lacks"), "{partial}");
         let after = run.snapshot().expect("after");
         assert!(

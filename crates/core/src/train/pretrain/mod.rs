@@ -11,6 +11,7 @@
 mod batch;
 mod config;
 mod model;
+mod snapshot;
 
 use std::collections::HashMap;
 

@@ -10,12 +10,14 @@ use bertlab_core::train::export::{export_files, ExportMetrics};
 use bertlab_core::train::finetune::{Approach, FineTuner, FinetuneConfig, Scored, SheetRow};
 use bertlab_core::train::labelled::{parse_csv, LabelledSet, MISCLASSIFIED_KEPT};
 use bertlab_core::train::zip::stored_zip;
-use bertlab_protocol::messages::{FinetuneRequest, InterruptedRun, JobId, Outcome, TrainingPoint};
+use bertlab_protocol::messages::{
+    FinetuneRequest, JobId, Outcome, SavedRequest, TrainingLab, TrainingPoint,
+};
 
 use crate::runtime::assets::{fetch_bytes, ModelIndex};
 use crate::runtime::jobs::{JobContext, Stop};
-use crate::runtime::port::{now_ms, transfer_bytes};
-use crate::runtime::saved_run;
+use crate::runtime::port::transfer_bytes;
+use crate::runtime::saved_run::{self, Resume, Saver};
 
 thread_local! {
     /// The latest fine-tuned encoder, by the job that trained it, until it is exported or replaced
@@ -31,22 +33,9 @@ struct Tuned {
     metrics: ExportMetrics,
 }
 
-/// A run continued from its saved state: the state and the curve so far.
-pub(super) struct Resume {
-    state: Vec<u8>,
-    points: Vec<TrainingPoint>,
-}
-
-/// The saved run that never finished, ready to continue.
-pub(super) async fn interrupted() -> Result<(FinetuneRequest, Resume), Stop> {
-    let (record, state) = saved_run::load().await?;
-    let points = record.points;
-    Ok((record.request, Resume { state, points }))
-}
-
-/// One line of the experiment sheet (see [`train_and_test`]). A run that trains an encoder
-/// replaces the saved one, and however it ends, short of the worker dying, its saved state goes:
-/// only a run cut off by a crash or a reload resumes. The baseline leaves a saved run alone.
+/// One line of the experiment sheet (see [`train_and_test`]). However a run that trains an
+/// encoder ends, short of the worker dying, its saved state goes: only a run cut off by a crash or
+/// a reload resumes. The baseline leaves a saved run alone.
 pub(super) async fn finetune(
     ctx: &JobContext,
     request: FinetuneRequest,
@@ -55,13 +44,13 @@ pub(super) async fn finetune(
     let saves = request.approach.regime().is_some();
     let row = train_and_test(ctx, request, resume).await;
     if saves {
-        saved_run::discard().await;
+        saved_run::discard(TrainingLab::FineTune, 0).await;
     }
     row
 }
 
 /// Train `request.approach` on the training split (or a balanced part of it), streaming the curve
-/// and saving the run every [`saved_run::SAVE_EVERY_MS`], then test on the held-out split.
+/// and saving the run as it goes (see [`Saver`]), then test on the held-out split.
 async fn train_and_test(
     ctx: &JobContext,
     request: FinetuneRequest,
@@ -106,27 +95,23 @@ async fn train_and_test(
     };
     let mut tuner = FineTuner::new(&checkpoint, tokenizer, &train, config).map_err(failed)?;
     drop(checkpoint);
-    let mut saving = Saving {
-        request: saved_request,
-        points: Vec::new(),
-        last_save: now_ms(),
-        saved: None,
+    let resumed = match resume {
+        Some(resume) => {
+            tuner.restore_snapshot(&resume.state).map_err(failed)?;
+            ctx.progress(
+                0,
+                0,
+                format!(
+                    "resuming at update {} of {}",
+                    tuner.step(),
+                    tuner.total_steps()
+                ),
+            );
+            Some((tuner.step(), resume.points))
+        }
+        None => None,
     };
-    if let Some(resume) = resume {
-        tuner.restore(&resume.state).map_err(failed)?;
-        saving.saved = Some(tuner.step());
-        saving.points = resume.points;
-        saving.points.retain(|p| p.step <= tuner.step());
-        ctx.progress(
-            0,
-            0,
-            format!(
-                "resuming at update {} of {}",
-                tuner.step(),
-                tuner.total_steps()
-            ),
-        );
-    }
+    let mut saving = Saver::start(SavedRequest::Finetune(saved_request), resumed).await;
     let (stopped_early, note) = train_to_the_end(ctx, &mut tuner, &mut saving).await?;
     ctx.progress(
         0,
@@ -174,52 +159,14 @@ async fn train_and_test(
     Ok(row)
 }
 
-/// What a run needs to save itself, and when it last did.
-struct Saving {
-    request: FinetuneRequest,
-    /// The curve so far, saved with the run so a resumed run redraws it.
-    points: Vec<TrainingPoint>,
-    last_save: f64,
-    /// The update saved last.
-    saved: Option<usize>,
-}
-
-impl Saving {
-    /// Saves the run when it is due. A failed save (storage full, none offered) is said once in
-    /// the progress line and training goes on: the run itself is not at risk.
-    async fn when_due(&mut self, ctx: &JobContext, tuner: &FineTuner) {
-        if now_ms() - self.last_save < saved_run::SAVE_EVERY_MS || tuner.is_done() {
-            return;
-        }
-        let record = InterruptedRun {
-            request: self.request.clone(),
-            step: tuner.step(),
-            total_steps: tuner.total_steps(),
-            points: self.points.clone(),
-            saved_at_ms: js_sys::Date::now(),
-        };
-        let saved = match tuner.snapshot() {
-            Ok(state) => saved_run::save(&record, &state).await,
-            Err(e) => Err(e.to_string()),
-        };
-        match saved {
-            Ok(()) => self.saved = Some(tuner.step()),
-            Err(e) => ctx.progress(0, 0, format!("could not save the run for resuming: {e}")),
-        }
-        self.last_save = now_ms();
-    }
-}
-
 /// Trains until the planned updates are done, the student stops the run, or the loss stops being
 /// a number; says whether it stopped early and why, if not by the student.
 async fn train_to_the_end(
     ctx: &JobContext,
     tuner: &mut FineTuner,
-    saving: &mut Saving,
+    saving: &mut Saver,
 ) -> Result<(bool, String), Stop> {
-    for point in &saving.points {
-        ctx.point(point.clone());
-    }
+    saving.replay(ctx);
     let mut stopped_early = false;
     let mut note = String::new();
     while !tuner.is_done() {
@@ -240,15 +187,18 @@ async fn train_to_the_end(
             paused: false,
             held_out_accuracy: None,
             probe: Vec::new(),
-            resumable_from: saving.saved,
+            resumable_from: saving.saved(),
         };
         ctx.point(point.clone());
-        saving.points.push(point.clone());
+        saving.push(point.clone());
         if ctx.between_updates(&point).await? {
             stopped_early = !tuner.is_done();
             break;
         }
-        saving.when_due(ctx, tuner).await;
+        let plan = (tuner.step(), tuner.total_steps());
+        saving
+            .when_due(ctx, plan, || tuner.snapshot().map_err(|e| e.to_string()))
+            .await;
     }
     Ok((stopped_early, note))
 }

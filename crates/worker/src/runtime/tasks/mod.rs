@@ -6,7 +6,7 @@ mod inspect;
 mod pretrain;
 
 use bertlab_protocol::messages::{
-    FromWorker, JobId, Outcome, Reply, Request, StorageUse, WorkerInfo,
+    FromWorker, JobId, Outcome, Reply, Request, SavedRequest, StorageUse, WorkerInfo,
 };
 
 use super::accelerator;
@@ -115,18 +115,22 @@ async fn execute(ctx: &JobContext, request: Request) -> Result<Outcome, Stop> {
         Request::Finetune(request) => Ok(Outcome::FineTuned(
             finetune::finetune(ctx, request, None).await?,
         )),
-        Request::ResumeFinetune => {
-            let (request, resume) = finetune::interrupted().await?;
-            Ok(Outcome::FineTuned(
+        Request::ResumeRun { lab, lane } => match saved_run::resume(lab, lane).await? {
+            (SavedRequest::Finetune(request), resume) => Ok(Outcome::FineTuned(
                 finetune::finetune(ctx, request, Some(resume)).await?,
-            ))
+            )),
+            (SavedRequest::Pretrain(request), resume) => {
+                pretrain::pretrain(ctx, request, Some(resume)).await
+            }
+        },
+        Request::InterruptedRuns { lab } => Ok(Outcome::Interrupted(saved_run::records(lab).await)),
+        Request::DiscardInterruptedRuns { lab } => {
+            for lane in 0..lab.lanes() {
+                saved_run::discard(lab, lane).await;
+            }
+            Ok(Outcome::Interrupted(Vec::new()))
         }
-        Request::InterruptedRun => Ok(Outcome::Interrupted(saved_run::record().await)),
-        Request::DiscardInterruptedRun => {
-            saved_run::discard().await;
-            Ok(Outcome::Interrupted(None))
-        }
-        Request::Pretrain(request) => pretrain::pretrain(ctx, request).await,
+        Request::Pretrain(request) => pretrain::pretrain(ctx, request, None).await,
         Request::SetBackend { choice } => {
             accelerator::choose(choice);
             Ok(Outcome::Backend(accelerator::status()))

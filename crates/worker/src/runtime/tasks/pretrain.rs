@@ -9,11 +9,14 @@ use bertlab_core::train::checkpoint::fresh_model;
 use bertlab_core::train::data::build_examples;
 use bertlab_core::train::pretrain::masker_for;
 use bertlab_core::train::{TrainConfig, Trainer};
-use bertlab_protocol::messages::{Outcome, PretrainRequest, TrainingPoint};
+use bertlab_protocol::messages::{
+    Outcome, PretrainRequest, SavedRequest, TrainingLab, TrainingPoint,
+};
 use bertlab_protocol::views::ContextSide;
 
 use crate::runtime::assets::{fetch_bytes, ModelIndex};
 use crate::runtime::jobs::{JobContext, Stop};
+use crate::runtime::saved_run::{self, Resume, Saver};
 use crate::views::fill_mask::fill_mask_view;
 
 /// The corpus sample the pretraining lab trains on (public domain; see `assets/corpus/SOURCES.md`).
@@ -24,8 +27,25 @@ fn failed(e: bertlab_core::train::TrainError) -> Stop {
     Stop::Failed(e.to_string())
 }
 
-/// A tiny encoder pretrained from scratch in the tab with one recipe, for the side-by-side lab.
-pub(super) async fn pretrain(ctx: &JobContext, request: PretrainRequest) -> Result<Outcome, Stop> {
+/// A tiny encoder pretrained from scratch in the tab with one recipe, for the side-by-side lab,
+/// saved as it trains (see [`saved_run`]) or continued from its save. However it ends, short of
+/// the worker dying, its save goes.
+pub(super) async fn pretrain(
+    ctx: &JobContext,
+    request: PretrainRequest,
+    resume: Option<Resume>,
+) -> Result<Outcome, Stop> {
+    let lane = request.lane;
+    let outcome = train_and_test(ctx, request, resume).await;
+    saved_run::discard(TrainingLab::Pretrain, lane).await;
+    outcome
+}
+
+async fn train_and_test(
+    ctx: &JobContext,
+    request: PretrainRequest,
+    resume: Option<Resume>,
+) -> Result<Outcome, Stop> {
     check_shape(&request)?;
     let (tokenizer, train_text, valid_text) = lab_text(ctx).await?;
     let config = lab_recipe(&request);
@@ -52,7 +72,16 @@ pub(super) async fn pretrain(ctx: &JobContext, request: PretrainRequest) -> Resu
     let masker = masker_for(&tokenizer, config.masking.clone()).map_err(failed)?;
     let mut trainer =
         Trainer::new(model, &varmap, examples, valid, masker, config).map_err(failed)?;
-    train(ctx, &mut trainer, &tokenizer, &request.probe).await?;
+    let resumed = match resume {
+        Some(resume) => {
+            trainer.restore_snapshot(&resume.state).map_err(failed)?;
+            Some((trainer.step(), resume.points))
+        }
+        None => None,
+    };
+    let probe = request.probe.clone();
+    let mut saving = Saver::start(SavedRequest::Pretrain(request), resumed).await;
+    train(ctx, &mut trainer, &tokenizer, &probe, &mut saving).await?;
     ctx.progress(0, 0, "testing on the held-out sample");
     ctx.yield_or_stop().await?;
     let held_out = trainer
@@ -104,7 +133,9 @@ async fn train(
     trainer: &mut Trainer,
     tokenizer: &Tokenizer,
     probe: &str,
+    saving: &mut Saver,
 ) -> Result<(), Stop> {
+    saving.replay(ctx);
     let total = trainer.config().steps;
     while trainer.step() < total {
         let step = trainer.train_step().map_err(failed)?;
@@ -126,12 +157,18 @@ async fn train(
             } else {
                 Vec::new()
             },
-            resumable_from: None,
+            resumable_from: saving.saved(),
         };
         ctx.point(point.clone());
+        saving.push(point.clone());
         if ctx.between_updates(&point).await? {
             break;
         }
+        saving
+            .when_due(ctx, (trainer.step(), total), || {
+                trainer.snapshot().map_err(|e| e.to_string())
+            })
+            .await;
     }
     Ok(())
 }
