@@ -37,14 +37,7 @@ pub async fn store_folder(
             let response = web_sys::Response::new_with_opt_blob(Some(file))
                 .map_err(|e| message("cannot read the file", e))?;
             let key = model.stored_file(&name).unwrap_or_default();
-            JsFuture::from(cache.put_with_str(&key, &response))
-                .await
-                .map_err(|e| {
-                    message(
-                        &format!("{name} could not be stored (is the browser's storage full?)"),
-                        e,
-                    )
-                })?;
+            cache_storage::put(&cache, &key, &response, &name, file.size()).await?;
         }
         names.push(name);
     }
@@ -56,9 +49,9 @@ pub async fn store_folder(
     let json = serde_json::to_string(&manifest).map_err(|e| e.to_string())?;
     let response = web_sys::Response::new_with_opt_str(Some(&json))
         .map_err(|e| message("cannot write the manifest", e))?;
-    JsFuture::from(cache.put_with_str(&model.stored_file(MANIFEST).unwrap_or_default(), &response))
-        .await
-        .map_err(|e| message("the manifest could not be stored", e))?;
+    let manifest_key = model.stored_file(MANIFEST).unwrap_or_default();
+    let list = "the folder's list of files";
+    cache_storage::put(&cache, &manifest_key, &response, list, json.len() as f64).await?;
     Ok(key)
 }
 

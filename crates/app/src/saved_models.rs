@@ -29,10 +29,14 @@ fn key(file_name: &str) -> String {
 pub async fn save(file_name: &str, bytes: &js_sys::Uint8Array) -> Result<(), String> {
     let response = web_sys::Response::new_with_opt_buffer_source(Some(bytes))
         .map_err(|e| message("cannot wrap the model", e))?;
-    JsFuture::from(cache().await?.put_with_str(&key(file_name), &response))
-        .await
-        .map_err(|e| message("the browser refused to store the model (storage full?)", e))?;
-    Ok(())
+    cache_storage::put(
+        &cache().await?,
+        &key(file_name),
+        &response,
+        &format!("the model {file_name}"),
+        bytes.length() as f64,
+    )
+    .await
 }
 
 /// Every saved model, by name.
