@@ -6,9 +6,9 @@ use wasm_bindgen::JsCast;
 use crate::cache_storage::{self, message};
 use wasm_bindgen_futures::JsFuture;
 
-/// The Cache Storage cache holding the ZIPs, each under `KEY_PREFIX + file name`.
-const CACHE: &str = "bertlab-trained-models";
-const KEY_PREFIX: &str = "/trained-models/";
+use bertlab_protocol::model_key::{
+    TRAINED_MODELS_CACHE as CACHE, TRAINED_MODELS_PREFIX as KEY_PREFIX,
+};
 
 /// A saved model: its file name and size in bytes.
 #[derive(Debug, Clone, PartialEq)]

@@ -120,8 +120,8 @@ pub enum Request {
     /// Hugging Face folder in a ZIP. The bytes arrive as a binary message just before the
     /// [`Outcome::Exported`] that names them (see `client::take_bytes`).
     ExportModel { run: JobId },
-    /// The labels the encoder trained by the `Finetune` job `run` gives `text`, most likely first.
-    Classify { run: JobId, text: String },
+    /// The labels `model` gives `text`, most likely first.
+    Classify { model: TrainedModel, text: String },
     /// Pretrain a tiny encoder from scratch with MLM on the shipped corpus sample, streaming its
     /// curve, held-out accuracy and the guesses for a probe sentence.
     Pretrain(PretrainRequest),
@@ -346,6 +346,16 @@ impl TrainingLab {
             TrainingLab::Pretrain => 2,
         }
     }
+}
+
+/// A classifier the student trained in the lab.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum TrainedModel {
+    /// The encoder the `Finetune` job trained (the worker keeps the latest one).
+    Run(JobId),
+    /// A model saved in the browser, by its file name (see
+    /// [`TRAINED_MODELS_CACHE`](crate::model_key::TRAINED_MODELS_CACHE)).
+    Saved(String),
 }
 
 /// What a saved run was asked to do.

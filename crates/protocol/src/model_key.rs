@@ -33,6 +33,11 @@ pub mod files {
 /// The Cache Storage cache holding the models the student added, each file under
 /// [`ModelKey::stored_file`], and a [`Manifest`] under the name [`MANIFEST`].
 pub const USER_MODELS_CACHE: &str = "bertlab-user-models";
+
+/// The Cache Storage cache of the models trained in the tab, each a ZIP under
+/// [`TRAINED_MODELS_PREFIX`] + its file name.
+pub const TRAINED_MODELS_CACHE: &str = "bertlab-trained-models";
+pub const TRAINED_MODELS_PREFIX: &str = "/trained-models/";
 pub const MANIFEST: &str = "bertlab-manifest.json";
 
 /// What the lab keeps about a model the student added, next to its files.

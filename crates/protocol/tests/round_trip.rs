@@ -12,7 +12,7 @@ use bertlab_protocol::masking::{
 use bertlab_protocol::messages::{
     decode, encode, FinetuneRequest, FromWorker, InterruptedRun, ModelEvent, ModelSummary, Outcome,
     PretrainRequest, Progress, Reply, Request, SavedRequest, ShippedSet, Steer, StorageUse,
-    ToWorker, TrainingLab, TrainingPoint, WorkerInfo,
+    ToWorker, TrainedModel, TrainingLab, TrainingPoint, WorkerInfo,
 };
 use bertlab_protocol::tokens::{
     Span, TokenCell, TokenView, TraceOutcome, TracePiece, TraceStep, WordPieceTrace,
@@ -125,8 +125,12 @@ fn requests() -> Vec<Request> {
         },
         Request::ExportModel { run: 9 },
         Request::Classify {
-            run: 9,
+            model: TrainedModel::Run(9),
             text: "my parcel never arrived".into(),
+        },
+        Request::Classify {
+            model: TrainedModel::Saved("mine-full-3.zip".into()),
+            text: "où est mon colis ?".into(),
         },
         Request::Pretrain(PretrainRequest {
             dynamic_masking: true,

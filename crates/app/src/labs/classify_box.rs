@@ -1,25 +1,25 @@
-//! "Classify my message": the encoder the latest fine-tuning run trained, tried on any text the
-//! student types, with every label's probability.
+//! "Classify my message": the encoder the latest fine-tuning run trained, or any model saved in
+//! the browser, tried on any text the student types, with every label's probability.
 
 use leptos::prelude::*;
 
 use super::ProbabilityRows;
 use crate::client::{self, WorkerStatus};
-use bertlab_protocol::messages::{JobId, Outcome, Reply, Request};
+use bertlab_protocol::messages::{Outcome, Reply, Request, TrainedModel};
 
-/// A text box and the trained classifier's answer for it; shown once a run has trained an encoder.
+/// A text box and the trained classifier's answer for it; shown once there is a model to try.
 #[component]
 pub fn ClassifyBox(
     /// The worker's status (to send the request).
     status: RwSignal<WorkerStatus>,
-    /// The fine-tuning job whose model to try: the latest run that trained an encoder.
-    run: RwSignal<Option<JobId>>,
+    /// The model to try: the latest run that trained an encoder, or a saved model picked.
+    model: RwSignal<Option<TrainedModel>>,
 ) -> impl IntoView {
     let text = RwSignal::new(String::new());
     let answer = RwSignal::new(None::<Result<Vec<(String, f32)>, String>>);
     let ask = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let Some(run) = run.get_untracked() else {
+        let Some(model) = model.get_untracked() else {
             return;
         };
         answer.set(None);
@@ -29,7 +29,7 @@ pub fn ClassifyBox(
             _ => {}
         };
         let request = Request::Classify {
-            run,
+            model,
             text: text.get_untracked(),
         };
         if let Err(message) = client::run(status, request, on_reply) {
@@ -37,10 +37,13 @@ pub fn ClassifyBox(
         }
     };
     view! {
-        <Show when=move || run.get().is_some()>
+        <Show when=move || model.with(Option::is_some)>
             <section class="classify-box" aria-labelledby="classify-title">
                 <h3 id="classify-title">"Classify my message"</h3>
-                <p class="meta">"Type a message of your own and see which label the model you just trained gives it."</p>
+                <p class="meta" id="classify-model">{move || match model.get() {
+                    Some(TrainedModel::Saved(name)) => format!("Type a message of your own and see which label your saved model {name} gives it."),
+                    _ => "Type a message of your own and see which label the model you just trained gives it.".to_string(),
+                }}</p>
                 <form class="classify-form" on:submit=ask>
                     <label>"Message"
                         <input id="classify-text" type="text" autocomplete="off"

@@ -21,7 +21,7 @@ use crate::tech_note::technical_note;
 use crate::url_state::ControlPolicy;
 use bertlab_protocol::messages::{
     FinetuneRequest, InterruptedRun, JobId, Outcome, Reply, Request, SavedRequest, ShippedSet,
-    Steer, TrainingLab, TrainingPoint,
+    Steer, TrainedModel, TrainingLab, TrainingPoint,
 };
 use bertlab_protocol::training::{Approach, SheetRow};
 
@@ -56,7 +56,7 @@ struct Run {
     last_draw: StoredValue<f64>,
     job: StoredValue<Option<JobId>>,
     /// The latest run that trained an encoder (the worker keeps its model for "Classify my message").
-    trained: RwSignal<Option<JobId>>,
+    trained: RwSignal<Option<TrainedModel>>,
     /// The latest run finished in this view, for a lesson step that asks for a guess first.
     finished: RwSignal<Option<SheetRow>>,
     /// A run saved in the browser that never finished (a reload or a crash cut it off).
@@ -226,7 +226,7 @@ impl Run {
         self.state.set(RunState::Idle);
         if trained_encoder {
             if let Some(job) = self.job.get_value() {
-                self.trained.set(Some(job));
+                self.trained.set(Some(TrainedModel::Run(job)));
                 keep_model(self.status, job, self.message, self.saved);
             }
         }
@@ -284,8 +284,9 @@ pub fn FineTuneWidget(
                 {move || efficiency_chart(&run.sheet.get(), &chart_data())}
             </div>
             <Sheet rows=run.sheet message=run.message />
-            <ClassifyBox status=run.status run=run.trained />
-            <SavedModels saved=run.saved message=run.message />
+            <ClassifyBox status=run.status model=run.trained />
+            <SavedModels saved=run.saved message=run.message
+                on_try=Callback::new(move |name| run.trained.set(Some(TrainedModel::Saved(name)))) />
         </div>
     }
 }
@@ -440,6 +441,8 @@ fn SavedModels(
     saved: RwSignal<Vec<SavedModel>>,
     /// Where problems are reported.
     message: RwSignal<String>,
+    /// Puts a saved model (by file name) in the "Classify my message" box.
+    on_try: Callback<String>,
 ) -> impl IntoView {
     view! {
         <section class="saved-models" aria-label="Trained models kept in this browser">
@@ -468,6 +471,7 @@ fn SavedModels(
                             <li>
                                 <span class="model-file">{m.file_name.clone()}</span>
                                 <span class="meta">{format!(" {:.1} MB ", m.bytes as f64 / 1e6)}</span>
+                                <button class="try" on:click=move |_| on_try.run(name.get_value())>"Try it"</button>
                                 <button class="download" on:click=download>"Download (.zip)"</button>
                                 <button class="delete" on:click=delete>"Delete"</button>
                             </li>

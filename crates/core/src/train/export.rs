@@ -149,7 +149,9 @@ mod tests {
     use super::*;
     use crate::model::{Checkpoint, EncoderInput, ForSequenceClassification, Internals};
     use crate::train::finetune::tests::{animals, base, tokenizer};
+    use crate::train::classifier::Classifier;
     use crate::train::finetune::Regime;
+    use crate::train::zip::stored_zip;
     use candle_core::Device;
 
     #[test]
@@ -175,7 +177,9 @@ mod tests {
             config: tuner.config().clone(),
             test: tuner.evaluate(&train).unwrap(),
         };
-        let files = export_files(&tuner, b"{}", &metrics).unwrap();
+        let tokenizer_json =
+            include_bytes!("../../../../tests/model_data/wordpiece-tokenizer.json");
+        let files = export_files(&tuner, tokenizer_json, &metrics).unwrap();
         let file = |name: &str| &files.iter().find(|(n, _)| n == name).unwrap().1;
         let checkpoint =
             Checkpoint::from_bytes(file("config.json"), file("model.safetensors")).unwrap();
@@ -212,5 +216,23 @@ mod tests {
         assert!(readme.contains("bertlab classify --model"));
         let back: ExportMetrics = serde_json::from_slice(file("metrics.json")).unwrap();
         assert_eq!(back, metrics);
+
+        // Zipped as the browser saves it, the folder classifies the same way.
+        let zipped: Vec<(String, Vec<u8>)> = files
+            .iter()
+            .map(|(name, data)| (format!("tiny-full-1/{name}"), data.clone()))
+            .collect();
+        let classifier = Classifier::from_zip(&stored_zip(&zipped).unwrap()).unwrap();
+        assert_eq!(classifier.labels(), train.labels);
+        for (text, expected) in train.texts.iter().zip(&ours) {
+            let ranked = classifier.classify(text).unwrap();
+            assert!(ranked.windows(2).all(|w| w[0].1 >= w[1].1), "{ranked:?}");
+            for (label, p) in ranked {
+                let i = train.labels.iter().position(|l| *l == label).unwrap();
+                assert!((p - expected[i]).abs() < 5e-3, "{text}: {label} {p} vs {expected:?}");
+            }
+        }
+        let junk = Classifier::from_zip(b"not a zip").err().unwrap().to_string();
+        assert!(junk.contains("ZIP"), "{junk}");
     }
 }

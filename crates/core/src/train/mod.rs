@@ -11,6 +11,7 @@ mod adamw_kernel;
 pub mod baseline;
 pub mod bench;
 pub mod checkpoint;
+pub mod classifier;
 pub mod cloze;
 pub mod curves;
 pub mod data;

@@ -1,7 +1,8 @@
 //! The fine-tuning lab end to end: a baseline and a frozen-encoder run fill the experiment sheet,
 //! the trained model is saved in the browser and its ZIP loads in `bertlab classify`, a training
 //! run streams its loss, pauses, resumes and stops early, the sheet and the saved models survive
-//! a reload (until deleted), a bad CSV gets a message, and the SpamAssassin set trains too. The
+//! a reload (until deleted) and a saved model classifies as the trained one did, a bad CSV gets a
+//! message, and the SpamAssassin set trains too. The
 //! pretraining lab trains two recipes side by side.
 
 use std::time::{Duration, Instant};
@@ -271,7 +272,7 @@ pub async fn fine_tune(ctx: &Ctx<'_>) -> Outcome {
     let page = classify_in_the_page(ctx, MESSAGE).await?;
     technical_note_matches_the_sheet(ctx).await?;
     ctx.screenshot("labs_fine-tune_sheet").await?;
-    exported_model_loads_in_the_cli(ctx, page).await?;
+    exported_model_loads_in_the_cli(ctx, page.clone()).await?;
     // ...and after it, the same run gets an estimated time from this browser's pace
     ctx.open(&frozen).await?;
     ctx.wait_text("#ft-estimate", |t| {
@@ -328,6 +329,26 @@ pub async fn fine_tune(ctx: &Ctx<'_>) -> Outcome {
         return Err(format!("after a reload the sheet has {} rows", again.len()));
     }
     let saved = wait_saved(ctx, 2).await?;
+    // The reload started a new worker, so the frozen run's model lives on only in its saved copy:
+    // tried from there, it labels the message as it did in the tab before (the saved weights are
+    // float16, so the share may move by a fraction of a point).
+    let frozen_copy = saved
+        .iter()
+        .position(|name| name.contains("frozen"))
+        .ok_or_else(|| format!("no saved frozen model: {saved:?}"))?;
+    click(
+        ctx,
+        &format!(".saved-models li:nth-child({}) button.try", frozen_copy + 1),
+    )
+    .await?;
+    ctx.wait_text("#classify-model", |t| t.contains("your saved model"))
+        .await?;
+    let again = classify_in_the_page(ctx, MESSAGE).await?;
+    if again.0 != page.0 || (again.1 - page.1).abs() > 1.0 {
+        return Err(format!(
+            "the saved model gives {again:?}, the trained one gave {page:?}"
+        ));
+    }
     click(ctx, ".saved-models li:first-child button.delete").await?;
     let started = Instant::now();
     while texts(ctx, ".saved-models li").await?.len() != saved.len() - 1 {

@@ -149,7 +149,7 @@ async fn execute(ctx: &JobContext, request: Request) -> Result<Outcome, Stop> {
             reps,
             lens,
         } => backends::benchmark(ctx, bert_base, reps.clamp(1, 20), &lens).await,
-        Request::Classify { run, text } => finetune::classify(run, &text),
+        Request::Classify { model, text } => finetune::classify(model, &text).await,
         Request::ExportModel { run } => {
             ctx.progress(0, 0, "packing the model");
             ctx.yield_or_stop().await?;

@@ -1,0 +1,91 @@
+//! A sentence classifier (the lab's fine-tuning export, or any `*ForSequenceClassification`
+//! checkpoint of the four families) ready to label texts: what `bertlab classify` runs on a
+//! folder and the worker runs on a model saved in the browser.
+
+use std::collections::HashMap;
+
+use candle_core::{Device, D};
+
+use crate::folder::{FolderError, FolderPlan, ModelFolder};
+use crate::model::{Checkpoint, EncoderInput, ForSequenceClassification, Internals};
+use crate::text::tokenizer::{EncodeOptions, Tokenizer};
+
+use super::zip::read_zip;
+use super::TrainError;
+
+pub struct Classifier {
+    model: ForSequenceClassification,
+    tokenizer: Tokenizer,
+}
+
+impl Classifier {
+    /// The classifier `checkpoint` holds; a checkpoint of another kind is refused by name.
+    pub fn new(checkpoint: &Checkpoint, tokenizer: Tokenizer) -> Result<Classifier, TrainError> {
+        let model = checkpoint
+            .load::<ForSequenceClassification>(&Device::Cpu)
+            .map_err(|e| {
+                TrainError::Data(format!(
+                    "this model is not a sentence classifier ({}): {e}",
+                    checkpoint.config.architectures.join(", ")
+                ))
+            })?
+            .model;
+        Ok(Classifier { model, tokenizer })
+    }
+
+    /// The classifier in a ZIP of one model folder (as the lab's "Download (.zip)" writes it).
+    pub fn from_zip(bytes: &[u8]) -> Result<Classifier, TrainError> {
+        let files = read_zip(bytes).map_err(TrainError::Data)?;
+        let by_name: HashMap<&str, &[u8]> = files
+            .iter()
+            .map(|(path, data)| (path.rsplit('/').next().unwrap_or(path), data.as_slice()))
+            .collect();
+        let names: Vec<&str> = by_name.keys().copied().collect();
+        let folder = FolderPlan::from_names(&names).and_then(|plan| {
+            ModelFolder::read_with(plan, |file| {
+                by_name
+                    .get(file)
+                    .map(|data| data.to_vec())
+                    .ok_or(FolderError::NoWeights)
+            })
+        });
+        let (checkpoint, tokenizer) = folder
+            .and_then(|folder| folder.open())
+            .map_err(|e| TrainError::Data(e.to_string()))?;
+        Classifier::new(&checkpoint, tokenizer)
+    }
+
+    /// The labels, in the order of the model's outputs.
+    pub fn labels(&self) -> &[String] {
+        &self.model.encoder.config().labels
+    }
+
+    /// Every label's probability for `text`, most likely first.
+    pub fn classify(&self, text: &str) -> Result<Vec<(String, f32)>, TrainError> {
+        let config = self.model.encoder.config();
+        let options = EncodeOptions {
+            add_special_tokens: true,
+            max_len: Some(config.max_input_len()),
+            position_offset: config.position_offset(),
+        };
+        let enc = self
+            .tokenizer
+            .encode(text, None, &options)
+            .map_err(|e| TrainError::Data(e.to_string()))?;
+        let types = (config.type_vocab_size > 0).then(|| vec![enc.type_ids.clone()]);
+        let input = EncoderInput::from_rows(
+            std::slice::from_ref(&enc.ids),
+            types.as_deref(),
+            config.pad_token_id,
+            &Device::Cpu,
+        )?;
+        let logits = self.model.forward(&input, &Internals::none())?.logits;
+        let probabilities = candle_nn::ops::softmax(&logits, D::Minus1)?
+            .squeeze(0)?
+            .to_vec1::<f32>()?;
+        let mut ranked: Vec<(String, f32)> =
+            self.labels().iter().cloned().zip(probabilities).collect();
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+        Ok(ranked)
+    }
+}
