@@ -4,7 +4,7 @@
 # wasm-opt (npm binaryen) lives in .tools/; cargo-installed tools in ~/.cargo/bin.
 export PATH := $(CURDIR)/.tools/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: serve test size bench-train bench-gpu profile-wasm bench-peer tools release-tools browser-deps build
+.PHONY: serve test size bench-train bench-gpu profile-wasm bench-peer tools release-tools browser-deps build fuzz
 
 # Optimised code (the model is unusable without it) but no wasm-opt pass: on 2 cores wasm-opt -O3
 # on the worker alone takes about 9 minutes, which a local server does not need. `make build` (what
@@ -14,6 +14,12 @@ serve: tools
 
 test: tools browser-deps
 	tests/harness/run-all.sh
+
+# cargo-fuzz (libFuzzer, nightly) on every parser of outside input, FUZZ_SECONDS (default 120) per
+# target or FUZZ_RUNS executions; a table of executions and crashes at the end. Crash inputs, once
+# fixed, go to fuzz/regressions/, which `make test` replays on stable.
+fuzz:
+	tests/harness/fuzz.sh
 
 size: release-tools
 	tests/harness/size.sh

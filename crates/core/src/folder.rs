@@ -240,13 +240,14 @@ impl ModelFolder {
 }
 
 /// Every id the tokenizer can produce must have a row in the word embeddings; a tokenizer with
-/// fewer tokens than rows is fine (checkpoints often pad the matrix).
+/// fewer tokens than rows is fine (checkpoints often pad the matrix). Counted by the largest id
+/// ([`Tokenizer::id_rows`]), not the number of tokens: ids can have gaps.
 pub fn check_tokenizer_fits(
     tokenizer: &Tokenizer,
     file: &'static str,
     config: &EncoderConfig,
 ) -> Result<(), FolderError> {
-    let tokens = tokenizer.vocab_size();
+    let tokens = tokenizer.id_rows();
     if tokens > config.vocab_size {
         return Err(FolderError::VocabMismatch {
             file,
@@ -291,7 +292,8 @@ pub fn memory_to_load(header_json: &[u8]) -> Result<u64, FolderError> {
             .ok_or_else(invalid)?;
         floats = floats.saturating_add(elements);
     }
-    let file = 8 + header_json.len() as u64 + data_end;
+    // Saturating: a header may claim any offset (u64::MAX too), which is "too large", not a panic.
+    let file = (8 + header_json.len() as u64).saturating_add(data_end);
     Ok(file.saturating_add(floats.saturating_mul(8)))
 }
 

@@ -197,7 +197,7 @@ pub fn summary_from_header(
         .map_err(|e| format!("{name}: the model.safetensors header is malformed: {e}"))?;
     let embedding_shape = [config.vocab_size as u64, config.embedding_size as u64];
     let mut has_mlm_head = false;
-    let mut parameters = 0;
+    let mut parameters: usize = 0;
     for (tensor, info) in header.iter().filter(|(k, _)| *k != "__metadata__") {
         let dtype = info.get("dtype").and_then(|d| d.as_str()).unwrap_or("");
         let shape: Vec<u64> = info
@@ -217,7 +217,16 @@ pub fn summary_from_header(
             // The decoder is the only MLM-head tensor shaped like the word embeddings.
             && !(mlm && config.tie_word_embeddings && shape == embedding_shape);
         if counted {
-            parameters += shape.iter().product::<u64>() as usize;
+            // A header may claim any shape: one past u64 is no real tensor.
+            let elements = shape
+                .iter()
+                .try_fold(1u64, |n, &d| n.checked_mul(d))
+                .and_then(|n| usize::try_from(n).ok())
+                .and_then(|n| parameters.checked_add(n))
+                .ok_or_else(|| {
+                    format!("{name}: tensor {tensor} has an impossible shape {shape:?}")
+                })?;
+            parameters = elements;
         }
     }
     Ok(describe(name, &config, parameters, has_mlm_head))
@@ -430,6 +439,10 @@ mod tests {
             err.starts_with("m: the model.safetensors header is malformed"),
             "{err}"
         );
+        // A header may claim a shape no tensor has: a message, not an overflow.
+        let huge = br#"{"bert.encoder.layer.0.output.dense.weight": {"dtype": "F32", "shape": [4294967296, 4294967296], "data_offsets": [0, 0]}}"#;
+        let err = summary_from_header("m", &config_json, huge).unwrap_err();
+        assert!(err.contains("impossible shape"), "{err}");
     }
 
     #[test]

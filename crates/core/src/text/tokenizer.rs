@@ -123,12 +123,30 @@ impl std::fmt::Debug for Tokenizer {
 
 impl Tokenizer {
     pub fn from_bytes(json: &[u8]) -> Result<Tokenizer> {
+        // tokenizers 0.22 panics (`expect("Helper")` in its decoder's deserializer) on malformed
+        // JSON inside `"decoder"` (a syntax error, a byte that is not UTF-8, a lone surrogate)
+        // instead of returning an error, and a panic ends the worker. Read as JSON values first
+        // (which checks all three), every malformed file is an error (found by fuzzing).
+        serde_json::from_slice::<serde_json::Value>(json)
+            .map_err(|e| TokenizerError::Load(e.to_string()))?;
         let mut inner = tokenizers::Tokenizer::from_bytes(json)
             .map_err(|e| TokenizerError::Load(e.to_string()))?;
         inner.with_padding(None);
         inner
             .with_truncation(None)
             .map_err(|e| TokenizerError::Load(e.to_string()))?;
+        // tokenizers 0.22 checks a template only when one is built in code; read from JSON, a
+        // template naming a special token its `special_tokens` lack, or a single-sentence template
+        // placing sequence B, panics at the first encoding (found by fuzzing). Refused here.
+        if let Some(processor) = inner.get_post_processor() {
+            let processor =
+                serde_json::to_value(processor).map_err(|e| TokenizerError::Load(e.to_string()))?;
+            if let Some(problem) = template_problem(&processor) {
+                return Err(TokenizerError::Load(format!(
+                    "the post-processor's template {problem}"
+                )));
+            }
+        }
         Ok(Tokenizer { inner })
     }
 
@@ -182,6 +200,21 @@ impl Tokenizer {
     /// Vocabulary size including added tokens.
     pub fn vocab_size(&self) -> usize {
         self.inner.get_vocab_size(true)
+    }
+
+    /// Rows a word-embedding matrix needs for every id this tokenizer can produce: one more than
+    /// the largest id of its vocabulary (added tokens included) and of the special tokens its
+    /// post-processor inserts. Usually [`Tokenizer::vocab_size`], but ids can have gaps: a
+    /// `vocab.txt` line repeated (it keeps its last line number), an added token or a template's
+    /// special token numbered past the vocabulary.
+    pub fn id_rows(&self) -> usize {
+        let vocab = self.inner.get_vocab(true).into_values().max();
+        let specials = [None, Some("")]
+            .into_iter()
+            .filter_map(|pair| Self::encode_with(&self.inner, "", pair, true).ok())
+            .filter_map(|encoding| encoding.get_ids().iter().copied().max())
+            .max();
+        vocab.max(specials).map_or(0, |id| id as usize + 1)
     }
 
     pub fn token_to_id(&self, token: &str) -> Option<u32> {
@@ -320,6 +353,47 @@ impl Tokenizer {
             sequence_ids,
             truncation,
         })
+    }
+}
+
+/// What makes a `TemplateProcessing` (possibly inside a `Sequence` of post-processors, as
+/// `tokenizers` serialises them) unusable: a special token its templates place but its
+/// `special_tokens` do not define (or define with as many ids as tokens), or sequence B in the
+/// single-sentence template.
+fn template_problem(processor: &serde_json::Value) -> Option<String> {
+    match processor.get("type")?.as_str()? {
+        "TemplateProcessing" => {
+            let pieces = |template: &str| {
+                let pieces = processor.get(template).and_then(|t| t.as_array());
+                pieces.into_iter().flatten()
+            };
+            // `{"Sequence": {"id": "A"}}` or `{"SpecialToken": {"id": "[CLS]"}}`.
+            fn id<'v>(piece: &'v serde_json::Value, kind: &str) -> Option<&'v str> {
+                piece.get(kind)?.get("id")?.as_str()
+            }
+            if pieces("single").any(|piece| id(piece, "Sequence") == Some("B")) {
+                return Some("for a single sentence uses sequence B".into());
+            }
+            let defined = processor.get("special_tokens")?.as_object()?;
+            let usable = |id: &str| {
+                let count = |key: &str| defined.get(id)?.get(key)?.as_array().map(Vec::len);
+                count("ids").is_some() && count("ids") == count("tokens")
+            };
+            let missing = pieces("single")
+                .chain(pieces("pair"))
+                .filter_map(|piece| id(piece, "SpecialToken"))
+                .find(|id| !usable(id))?;
+            Some(format!(
+                "uses the special token {missing:?}, which its special_tokens do not define \
+                 (one id per token)"
+            ))
+        }
+        "Sequence" => processor
+            .get("processors")?
+            .as_array()?
+            .iter()
+            .find_map(template_problem),
+        _ => None,
     }
 }
 

@@ -39,7 +39,7 @@ const MAX_ENTRIES: usize = 64;
 const MAX_BYTES: u64 = 2 << 30;
 
 /// Every file of a ZIP of stored entries (as [`stored_zip`] writes), as (name, bytes); folders
-/// are left out. Anything else (a damaged archive, compressed entries, too many or too large
+/// (names ending in `/`, or `\` from Windows) are left out. Anything else (a damaged archive, compressed entries, too many or too large
 /// files) gets a message.
 pub fn read_zip(bytes: &[u8]) -> Result<Vec<(String, Vec<u8>)>, String> {
     let bad = |e: &dyn std::fmt::Display| format!("the ZIP cannot be read: {e}");

@@ -322,11 +322,7 @@ pub(super) fn export_model(job: JobId, run: JobId) -> Result<Outcome, Stop> {
             export_files(&tuned.tuner, &tuned.tokenizer_json, &tuned.metrics)
                 .map_err(|e| Stop::Failed(e.to_string()))
                 .and_then(|files| {
-                    let folder = format!(
-                        "{}-{:?}-{}",
-                        tuned.metrics.base_model, tuned.metrics.config.regime, run
-                    )
-                    .to_lowercase();
+                    let folder = folder_name(&tuned.metrics.base_model, &tuned.metrics, run);
                     let files: Vec<(String, Vec<u8>)> = files
                         .into_iter()
                         .map(|(name, bytes)| (format!("{folder}/{name}"), bytes))
@@ -346,4 +342,25 @@ pub(super) fn export_model(job: JobId, run: JobId) -> Result<Outcome, Stop> {
     let bytes = zip.len();
     transfer_bytes(job, &zip).map_err(Stop::Failed)?;
     Ok(Outcome::Exported { file_name, bytes })
+}
+
+/// The exported folder's name: the base model's last name part (a URL's or a stored folder's),
+/// its regime and the run, in characters every file system and unzip tool accepts.
+fn folder_name(base_model: &str, metrics: &ExportMetrics, run: JobId) -> String {
+    let base = base_model
+        .trim_end_matches('/')
+        .rsplit(['/', ':'])
+        .next()
+        .unwrap_or(base_model);
+    format!("{base}-{:?}-{run}", metrics.config.regime)
+        .to_lowercase()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect()
 }

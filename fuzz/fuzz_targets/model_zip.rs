@@ -1,0 +1,8 @@
+#![no_main]
+//! Fuzz target of checks/model_zip.rs, the check that `make test` also runs on every file in
+//! fuzz/regressions/model_zip/.
+
+#[path = "../checks/model_zip.rs"]
+mod check;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| check::check(data));
