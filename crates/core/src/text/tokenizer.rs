@@ -282,7 +282,12 @@ impl Tokenizer {
     }
 
     /// Encodes one text, or a pair when `pair` is given.
-    pub fn encode(&self, text: &str, pair: Option<&str>, opts: &EncodeOptions) -> Result<Encoded> {
+    pub fn encode<'t>(
+        &self,
+        text: &'t str,
+        pair: Option<&'t str>,
+        opts: &EncodeOptions,
+    ) -> Result<Encoded> {
         let special = opts.add_special_tokens;
         let full = Self::encode_with(&self.inner, text, pair, special)?;
         let (encoding, truncation) = match opts.max_len {
@@ -300,6 +305,26 @@ impl Tokenizer {
                 }
                 // Rare path (text longer than the model allows): a truncating copy, so the
                 // post-processor sees the cut sequences exactly as transformers would.
+                // tokenizers keeps what it cuts as "overflowing" pieces and pairs up both sides'
+                // pieces: a long pair cut to a few tokens made a million encodings and 2 GB (found
+                // by fuzzing). No side can keep more than `max_len` tokens, so each text is first
+                // cut after its first `max_len`; what is kept, and the counts, stay the same.
+                let keep = |sequence: usize, text: &'t str| -> &'t str {
+                    let ends: Vec<usize> = full
+                        .get_offsets()
+                        .iter()
+                        .zip(full.get_sequence_ids())
+                        .filter(|(_, id)| *id == Some(sequence))
+                        .map(|(&(_, end), _)| end)
+                        .collect();
+                    match ends.get(max_len) {
+                        Some(_) if text.is_char_boundary(ends[max_len - 1]) => {
+                            &text[..ends[max_len - 1]]
+                        }
+                        _ => text,
+                    }
+                };
+                let (text, pair) = (keep(0, text), pair.map(|p| keep(1, p)));
                 let mut truncating = self.inner.clone();
                 truncating
                     .with_truncation(Some(TruncationParams {
@@ -600,6 +625,60 @@ mod tests {
             matches!(err, TokenizerError::TooShort { special: 3, .. }),
             "{err}"
         );
+    }
+
+    /// The shipped tokenizers on pairs long and short, cut to budgets large and small: the same
+    /// encoding as tokenizers' own truncation of the whole texts; and a long pair cut to a few
+    /// tokens, which made tokenizers pair up a million overflowing pieces, takes no such detour.
+    #[test]
+    fn cutting_a_pair_keeps_what_the_whole_texts_truncated_keep() {
+        let repo = |path: &str| {
+            std::fs::read(format!("{}/../../{path}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+        };
+        let tokenizers = [
+            Tokenizer::from_bytes(&repo("models/bertlab-minilm-mlm/tokenizer.json")).unwrap(),
+            Tokenizer::from_bytes(&repo("assets/tokenizers/bpe/tokenizer.json")).unwrap(),
+        ];
+        let long = "The unaffable cat sat on the mat, playing with ünïcode strings. ".repeat(6);
+        let short = "A dog barked.";
+        for tok in &tokenizers {
+            for (a, b) in [
+                (long.as_str(), long.as_str()),
+                (long.as_str(), short),
+                (short, long.as_str()),
+            ] {
+                for max_len in [6, 9, 20, 57] {
+                    let opts = EncodeOptions {
+                        max_len: Some(max_len),
+                        ..EncodeOptions::default()
+                    };
+                    let ours = tok.encode(a, Some(b), &opts).unwrap();
+                    let mut whole = tok.inner.clone();
+                    whole
+                        .with_truncation(Some(TruncationParams {
+                            direction: TruncationDirection::Right,
+                            max_length: max_len,
+                            strategy: TruncationStrategy::LongestFirst,
+                            stride: 0,
+                        }))
+                        .unwrap();
+                    let theirs = whole.encode((a, b), true).unwrap();
+                    assert_eq!(ours.ids, theirs.get_ids(), "{max_len}: {a:.20} / {b:.20}");
+                    assert_eq!(ours.byte_offsets, theirs.get_offsets(), "{max_len}");
+                }
+            }
+        }
+        let huge = "word ".repeat(3000);
+        let opts = EncodeOptions {
+            max_len: Some(6),
+            ..EncodeOptions::default()
+        };
+        let e = tokenizers[1].encode(&huge, Some(&huge), &opts).unwrap();
+        assert_eq!(e.len(), 6);
+        let whole = tokenizers[1]
+            .encode(&huge, Some(&huge), &EncodeOptions::default())
+            .unwrap();
+        assert_eq!(e.truncation.unwrap().original_len, whole.len());
     }
 
     #[test]
