@@ -35,3 +35,14 @@ pub fn replay(crate_dir: &str, target: &str, check: fn(&[u8])) {
         files.len()
     );
 }
+
+/// `replays!(a, b)`: one test per target, each replaying its inputs through `a::check`, ...
+/// (the including crate declares this module `replay` and each check module by its target's name).
+macro_rules! replays {
+    ($($target:ident),+ $(,)?) => {$(
+        #[test]
+        fn $target() {
+            replay::replay(env!("CARGO_MANIFEST_DIR"), stringify!($target), $target::check);
+        }
+    )+};
+}

@@ -17,17 +17,9 @@ mod url_state;
 #[path = "../../../fuzz/checks/worker_messages.rs"]
 mod worker_messages;
 
+#[macro_use]
 #[path = "../../../fuzz/checks/replay.rs"]
 mod replay;
-
-macro_rules! replays {
-    ($($target:ident),+ $(,)?) => {$(
-        #[test]
-        fn $target() {
-            replay::replay(env!("CARGO_MANIFEST_DIR"), stringify!($target), $target::check);
-        }
-    )+};
-}
 
 replays!(
     folder_pick,

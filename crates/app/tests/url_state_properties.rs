@@ -11,25 +11,10 @@ use bertlab_app::url_state::{query_pairs, state_from_pairs, state_to_pairs};
 use bertlab_protocol::views::ContextSide;
 use proptest::prelude::*;
 
-/// `application/x-www-form-urlencoded`, as `URLSearchParams.toString()` writes it.
-fn form_encode(pairs: &[(String, String)]) -> String {
-    let encode = |text: &str| {
-        text.bytes()
-            .map(|b| match b {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'*' | b'-' | b'.' | b'_' => {
-                    (b as char).to_string()
-                }
-                b' ' => "+".to_string(),
-                _ => format!("%{b:02X}"),
-            })
-            .collect::<String>()
-    };
-    pairs
-        .iter()
-        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
-        .collect::<Vec<_>>()
-        .join("&")
-}
+// The browser's query encoding, as the URL-state fuzz target writes it.
+#[path = "../../../fuzz/checks/url_state.rs"]
+mod fuzz_url_state;
+use fuzz_url_state::form_encode;
 
 fn through_url<S>(state: &S) -> S
 where

@@ -27,17 +27,9 @@ mod tokenizer_json;
 #[path = "../../../fuzz/checks/vocab_txt.rs"]
 mod vocab_txt;
 
+#[macro_use]
 #[path = "../../../fuzz/checks/replay.rs"]
 mod replay;
-
-macro_rules! replays {
-    ($($target:ident),+ $(,)?) => {$(
-        #[test]
-        fn $target() {
-            replay::replay(env!("CARGO_MANIFEST_DIR"), stringify!($target), $target::check);
-        }
-    )+};
-}
 
 replays!(
     checkpoint,
