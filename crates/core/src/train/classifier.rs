@@ -83,9 +83,13 @@ impl Classifier {
         let probabilities = candle_nn::ops::softmax(&logits, D::Minus1)?
             .squeeze(0)?
             .to_vec1::<f32>()?;
-        let mut ranked: Vec<(String, f32)> =
-            self.labels().iter().cloned().zip(probabilities).collect();
-        ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
-        Ok(ranked)
+        Ok(ranked(self.labels(), probabilities))
     }
+}
+
+/// Each label with its probability, most likely first.
+pub fn ranked(labels: &[String], probabilities: Vec<f32>) -> Vec<(String, f32)> {
+    let mut ranked: Vec<(String, f32)> = labels.iter().cloned().zip(probabilities).collect();
+    ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+    ranked
 }

@@ -148,8 +148,8 @@ fn readme(architectures: &[String], labels: &[String], m: &ExportMetrics) -> Str
 mod tests {
     use super::*;
     use crate::model::{Checkpoint, EncoderInput, ForSequenceClassification, Internals};
-    use crate::train::finetune::tests::{animals, base, tokenizer};
     use crate::train::classifier::Classifier;
+    use crate::train::finetune::tests::{animals, base, tokenizer};
     use crate::train::finetune::Regime;
     use crate::train::zip::stored_zip;
     use candle_core::Device;
@@ -229,10 +229,16 @@ mod tests {
             assert!(ranked.windows(2).all(|w| w[0].1 >= w[1].1), "{ranked:?}");
             for (label, p) in ranked {
                 let i = train.labels.iter().position(|l| *l == label).unwrap();
-                assert!((p - expected[i]).abs() < 5e-3, "{text}: {label} {p} vs {expected:?}");
+                assert!(
+                    (p - expected[i]).abs() < 5e-3,
+                    "{text}: {label} {p} vs {expected:?}"
+                );
             }
         }
-        let junk = Classifier::from_zip(b"not a zip").err().unwrap().to_string();
+        let junk = Classifier::from_zip(b"not a zip")
+            .err()
+            .unwrap()
+            .to_string();
         assert!(junk.contains("ZIP"), "{junk}");
     }
 }

@@ -55,18 +55,6 @@ pub(crate) async fn records(lab: TrainingLab) -> Vec<InterruptedRun> {
     found
 }
 
-/// A saved run's record and state, for resuming it.
-pub(crate) async fn load(lab: TrainingLab, lane: usize) -> Result<(InterruptedRun, Vec<u8>), Stop> {
-    let gone = || Stop::Failed("that run is no longer saved in this browser".to_string());
-    let cache = ModelCache::open(CACHE).await.ok_or_else(gone)?;
-    let record = record(&cache, lab, lane).await.ok_or_else(gone)?;
-    let state = cache
-        .get(&key(lab, lane, "state.safetensors"))
-        .await
-        .ok_or_else(gone)?;
-    Ok((record, state))
-}
-
 pub(crate) async fn discard(lab: TrainingLab, lane: usize) {
     if let Some(cache) = ModelCache::open(CACHE).await {
         cache.delete(&key(lab, lane, "run.json")).await;
@@ -80,9 +68,15 @@ pub(crate) struct Resume {
     pub(crate) points: Vec<TrainingPoint>,
 }
 
-/// A saved run, ready to continue.
+/// A saved run's request, state and curve, ready to continue.
 pub(crate) async fn resume(lab: TrainingLab, lane: usize) -> Result<(SavedRequest, Resume), Stop> {
-    let (record, state) = load(lab, lane).await?;
+    let gone = || Stop::Failed("that run is no longer saved in this browser".to_string());
+    let cache = ModelCache::open(CACHE).await.ok_or_else(gone)?;
+    let record = record(&cache, lab, lane).await.ok_or_else(gone)?;
+    let state = cache
+        .get(&key(lab, lane, "state.safetensors"))
+        .await
+        .ok_or_else(gone)?;
     let points = record.points;
     Ok((record.request, Resume { state, points }))
 }

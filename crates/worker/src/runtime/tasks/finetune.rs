@@ -6,7 +6,7 @@ use std::cell::RefCell;
 use bertlab_core::model::Checkpoint;
 use bertlab_core::text::tokenizer::Tokenizer;
 use bertlab_core::train::baseline::{BagOfWords, BaselineConfig};
-use bertlab_core::train::classifier::Classifier;
+use bertlab_core::train::classifier::{ranked, Classifier};
 use bertlab_core::train::export::{export_files, ExportMetrics};
 use bertlab_core::train::finetune::{Approach, FineTuner, FinetuneConfig, Scored, SheetRow};
 use bertlab_core::train::labelled::{parse_csv, LabelledSet, MISCLASSIFIED_KEPT};
@@ -279,15 +279,8 @@ pub(super) async fn classify(model: TrainedModel, text: &str) -> Result<Outcome,
                 )
             })?;
             let probabilities = tuned.tuner.predict(&[text.to_string()]).map_err(failed)?;
-            let mut labels: Vec<(String, f32)> = tuned
-                .tuner
-                .labels()
-                .iter()
-                .cloned()
-                .zip(probabilities.into_iter().next().unwrap_or_default())
-                .collect();
-            labels.sort_by(|a, b| b.1.total_cmp(&a.1));
-            Ok::<_, Stop>(labels)
+            let first = probabilities.into_iter().next().unwrap_or_default();
+            Ok::<_, Stop>(ranked(tuned.tuner.labels(), first))
         })?,
         TrainedModel::Saved(file_name) => {
             let kept = SAVED.with(|s| s.borrow().as_ref().is_some_and(|(n, _)| *n == file_name));
