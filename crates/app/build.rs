@@ -50,6 +50,25 @@ struct StepFile {
     #[serde(default)]
     covers: Vec<String>,
     predict: Option<PredictFile>,
+    /// What a student does for the task, in the widget's visible words; the browser test does it.
+    #[serde(default, rename = "do")]
+    actions: Vec<ActionFile>,
+}
+
+/// One action of a step's task: exactly one of `set` (with `to`), `press`, `click` or `see`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ActionFile {
+    /// A control, by the words of its label.
+    set: Option<String>,
+    /// The value for `set`: an option's words (a list), text (a field), "on"/"off" (a checkbox).
+    to: Option<String>,
+    /// A button, by its words.
+    press: Option<String>,
+    /// Any other element of the widget, by its exact words (a word to mask, a token).
+    click: Option<String>,
+    /// Words the widget must show after the actions before this one.
+    see: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -248,14 +267,43 @@ fn step_code(step: &StepFile) -> Result<String, String> {
     if paragraphs.is_empty() {
         return Err("empty text".into());
     }
+    if !step.actions.is_empty() && step.widget.is_none() {
+        return Err("[[step.do]] without a widget to do it in".into());
+    }
+    let actions = step
+        .actions
+        .iter()
+        .enumerate()
+        .map(|(i, a)| action_code(a).map_err(|e| format!("[[step.do]] {}: {e}", i + 1)))
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(format!(
-        "    Step {{ title: {:?}, text: &{:?}, code: {:?}, task: {:?}, widget: {widget}, predict: {predict}, covers: &{:?} }},\n",
+        "    Step {{ title: {:?}, text: &{:?}, code: {:?}, task: {:?}, widget: {widget}, predict: {predict}, covers: &{:?}, actions: &[{}] }},\n",
         one_line(&step.title),
         paragraphs,
         step.code.trim_end(),
         one_line(&step.task),
-        step.covers
+        step.covers,
+        actions.join(", ")
     ))
+}
+
+fn action_code(a: &ActionFile) -> Result<String, String> {
+    match (&a.set, &a.to, &a.press, &a.click, &a.see) {
+        (Some(label), Some(value), None, None, None) => Ok(format!(
+            "Action::Set {{ label: {:?}, value: {:?} }}",
+            one_line(label),
+            value
+        )),
+        (None, None, Some(words), None, None) => {
+            Ok(format!("Action::Press({:?})", one_line(words)))
+        }
+        (None, None, None, Some(words), None) => {
+            Ok(format!("Action::Click({:?})", one_line(words)))
+        }
+        (None, None, None, None, Some(words)) => Ok(format!("Action::See({:?})", one_line(words))),
+        (Some(_), None, ..) => Err("set needs to = \"the value\"".into()),
+        _ => Err("give exactly one of set (with to), press, click or see".into()),
+    }
 }
 
 fn question_code(q: &QuestionFile) -> Result<String, String> {

@@ -185,6 +185,11 @@ pub struct PretrainState {
     pub hidden: usize,
     pub heads: usize,
     pub steps: usize,
+    /// Sequences of 64 tokens in the training text, read again every epoch: a small text read
+    /// many times is where the recipes part ways.
+    pub sequences: usize,
+    /// Static masking's masked copies of the text (BERT wrote 10).
+    pub copies: usize,
     pub seed: u64,
     /// A sentence with one [MASK], guessed by both models as they learn.
     pub probe: String,
@@ -201,7 +206,11 @@ impl Default for PretrainState {
             layers: 2,
             hidden: 64,
             heads: 2,
-            steps: 150,
+            // About 125 epochs of a small text: enough for static masking's fixed gaps to be
+            // memorised while dynamic masking keeps learning (see the lessons' race step).
+            steps: 500,
+            sequences: 32,
+            copies: 1,
             seed: 42,
             probe: "The king and the [MASK] lived in the castle.".into(),
         }

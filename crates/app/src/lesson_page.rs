@@ -258,8 +258,17 @@ fn StepWidget(
             }
             .into_any()
         }
-        Widget::RecipeTable => view! { <RecipeTable /> }.into_any(),
-        Widget::Workflow => view! { <Workflow /> }.into_any(),
-        Widget::Transfer => view! { <Transfer /> }.into_any(),
+        Widget::RecipeTable => {
+            view! { <section class="step-widget" aria-label="Recipe table"><RecipeTable /></section> }
+                .into_any()
+        }
+        Widget::Workflow => {
+            view! { <section class="step-widget" aria-label="Workflow"><Workflow /></section> }
+                .into_any()
+        }
+        Widget::Transfer => view! {
+            <section class="step-widget" aria-label="What transfers downstream"><Transfer /></section>
+        }
+        .into_any(),
     }
 }

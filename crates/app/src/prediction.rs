@@ -4,20 +4,24 @@
 //! natively; the page wires widgets to it through `labs::Observed`.
 
 use crate::lab_registry::LabId;
+use bertlab_protocol::training::PairTask;
 
 /// The kind of guess a lab's widget can score, if any (see the widgets' `Observed` publishing).
 pub fn scored_by(lab: LabId) -> Option<Guess> {
     match lab {
-        LabId::FillMask | LabId::Attention | LabId::LogitLens => Some(Guess::Word),
+        LabId::FillMask | LabId::Attention | LabId::LogitLens | LabId::Pretrain => {
+            Some(Guess::Word)
+        }
         LabId::Tokenizer | LabId::Masking | LabId::FineTune => Some(Guess::Number),
-        LabId::Embeddings | LabId::Pretrain | LabId::Surprise => None,
+        LabId::Embeddings | LabId::Surprise => None,
     }
 }
 
 /// The kind of answer a step asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Guess {
-    /// A word, scored by its rank among the words the widget ranks (fill-mask, attention).
+    /// A word, scored by its rank among the words the widget ranks (fill-mask, attention, the
+    /// pretraining race's two recipes).
     Word,
     /// A whole number, scored against a count the widget measures (tokenizer, masking) or the
     /// accuracy in percent of the run the student starts (fine-tune).
@@ -114,6 +118,56 @@ fn rank_verdict(guess: &str, words: &[(String, f32)], share: &str) -> String {
     }
 }
 
+/// One finished recipe of the pretraining lab's race, with its last measurements.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RaceResult {
+    pub dynamic: bool,
+    pub objective: PairTask,
+    /// MLM accuracy on the training text under masks the run was never shown.
+    pub new_masks: f64,
+    /// MLM accuracy on held-out text.
+    pub held_out: f64,
+    /// Held-out accuracy of the sentence objective, if it has one.
+    pub held_out_pair: Option<f64>,
+}
+
+/// The race's two recipes ranked by what their difference is about, each named by the word that
+/// tells it apart: masking ("static", "dynamic") by accuracy on new masks of the training text;
+/// two sentence objectives ("nsp", "sop") by their held-out accuracy; a sentence objective against
+/// none by held-out MLM accuracy. `None` when both run the same recipe.
+pub fn race_ranking(results: &[RaceResult; 2]) -> Option<Observation> {
+    let objective = |r: &RaceResult| match r.objective {
+        PairTask::None => "none",
+        PairTask::Nsp => "nsp",
+        PairTask::Sop => "sop",
+    };
+    let [a, b] = results;
+    let (name, measure, share): (fn(&RaceResult) -> &'static str, fn(&RaceResult) -> f64, _) =
+        if a.dynamic != b.dynamic {
+            (
+                |r| if r.dynamic { "dynamic" } else { "static" },
+                |r| r.new_masks,
+                "accuracy on new masks of the training text",
+            )
+        } else if a.objective == b.objective {
+            return None;
+        } else if a.held_out_pair.is_some() && b.held_out_pair.is_some() {
+            (
+                objective,
+                |r| r.held_out_pair.unwrap_or(0.0),
+                "held-out sentence-task accuracy",
+            )
+        } else {
+            (objective, |r| r.held_out, "held-out MLM accuracy")
+        };
+    let mut words: Vec<(String, f32)> = results
+        .iter()
+        .map(|r| (name(r).to_string(), measure(r) as f32))
+        .collect();
+    words.sort_by(|x, y| y.1.total_cmp(&x.1));
+    Some(Observation::Ranked { words, share })
+}
+
 /// The other pieces ranked by the attention the first piece equal to `about` gives them, markers
 /// ([CLS], [SEP]) left out.
 fn attention_ranking(
@@ -144,6 +198,56 @@ fn is_marker(piece: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn result(dynamic: bool, objective: PairTask, new_masks: f64, pair: Option<f64>) -> RaceResult {
+        RaceResult {
+            dynamic,
+            objective,
+            new_masks,
+            held_out: 1.0 - new_masks,
+            held_out_pair: pair,
+        }
+    }
+
+    fn race_words(results: [RaceResult; 2]) -> Option<(Vec<String>, &'static str)> {
+        match race_ranking(&results)? {
+            Observation::Ranked { words, share } => {
+                Some((words.into_iter().map(|(w, _)| w).collect(), share))
+            }
+            other => panic!("not a ranking: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_race_is_ranked_by_the_measure_its_recipes_differ_in() {
+        // Masking differs: new masks decide, whatever the objectives.
+        let (words, share) = race_words([
+            result(false, PairTask::Nsp, 0.2, Some(0.9)),
+            result(true, PairTask::None, 0.3, None),
+        ])
+        .unwrap();
+        assert_eq!(words, ["dynamic", "static"]);
+        assert!(share.contains("new masks"));
+        // Two sentence objectives: their own held-out accuracy decides.
+        let (words, share) = race_words([
+            result(true, PairTask::Sop, 0.9, Some(0.55)),
+            result(true, PairTask::Nsp, 0.1, Some(0.8)),
+        ])
+        .unwrap();
+        assert_eq!(words, ["nsp", "sop"]);
+        assert!(share.contains("sentence-task"));
+        // An objective against none: held-out MLM accuracy decides.
+        let (words, _) = race_words([
+            result(true, PairTask::None, 0.4, None),
+            result(true, PairTask::Nsp, 0.3, Some(0.8)),
+        ])
+        .unwrap();
+        assert_eq!(words, ["nsp", "none"]);
+        assert_eq!(
+            race_ranking(&[result(true, PairTask::Sop, 0.2, Some(0.5)); 2]),
+            None
+        );
+    }
 
     fn ranked() -> Observation {
         Observation::Ranked {

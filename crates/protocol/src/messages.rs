@@ -158,6 +158,22 @@ pub struct PretrainRequest {
     /// Which of the lab's two side-by-side runs this is (0 or 1), to save and resume it.
     #[serde(default)]
     pub lane: usize,
+    /// How many 64-token sequences of the corpus sample make the training text, read again for
+    /// as many epochs as the updates need (a small text read many times is where the recipes
+    /// differ). Saved runs from before this field used the whole sample.
+    #[serde(default = "whole_sample")]
+    pub sequences: usize,
+    /// Static masking's number of masked copies (BERT: 10); ignored by dynamic masking.
+    #[serde(default = "bert_copies")]
+    pub static_copies: usize,
+}
+
+fn whole_sample() -> usize {
+    usize::MAX
+}
+
+fn bert_copies() -> usize {
+    10
 }
 
 /// The labelled sets the lab ships in `assets/datasets/` (see `SOURCES.md` there).
@@ -312,6 +328,13 @@ pub struct TrainingPoint {
     /// Held-out accuracy, on the updates where it was measured.
     #[serde(default)]
     pub held_out_accuracy: Option<f64>,
+    /// Pretraining: MLM accuracy on the training text under masks the run was never shown, on the
+    /// updates where it was measured.
+    #[serde(default)]
+    pub new_mask_accuracy: Option<f64>,
+    /// Pretraining with a sentence objective (NSP or SOP): its held-out accuracy, when measured.
+    #[serde(default)]
+    pub held_out_pair_accuracy: Option<f64>,
     /// The probe sentence's top guesses, on the updates where they were asked for.
     #[serde(default)]
     pub probe: Vec<String>,
@@ -544,6 +567,8 @@ mod tests {
             accuracy: 0.5,
             paused: false,
             held_out_accuracy: None,
+            new_mask_accuracy: None,
+            held_out_pair_accuracy: None,
             probe: Vec::new(),
             resumable_from: None,
         })

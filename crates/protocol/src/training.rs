@@ -9,6 +9,9 @@ pub const FINETUNE_BATCH: usize = 16;
 /// still need room to learn.
 pub const FINETUNE_MIN_UPDATES: usize = 40;
 
+/// Sequences per update in the pretraining lab's race (each of 64 tokens).
+pub const RACE_BATCH: usize = 8;
+
 /// Updates of a fine-tuning run: `epochs` passes over `examples` in batches of `batch`, or
 /// `min_updates` if more. The trainer runs exactly this many; the page plans its estimate with it.
 pub fn planned_updates(examples: usize, batch: usize, epochs: usize, min_updates: usize) -> usize {

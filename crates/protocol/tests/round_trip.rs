@@ -142,6 +142,8 @@ fn requests() -> Vec<Request> {
             seed: 1,
             probe: "The [MASK] is blue.".into(),
             lane: 1,
+            sequences: 64,
+            static_copies: 1,
         }),
         Request::SetBackend {
             choice: BackendChoice::WebGpu,
@@ -429,6 +431,8 @@ fn every_answer_round_trips_with_its_view() {
             accuracy: 0.25,
             paused: true,
             held_out_accuracy: Some(0.125),
+            new_mask_accuracy: Some(0.5),
+            held_out_pair_accuracy: Some(0.75),
             probe: vec!["paris".into()],
             resumable_from: Some(1),
         }),

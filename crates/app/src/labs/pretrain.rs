@@ -8,16 +8,46 @@ use leptos::prelude::*;
 use crate::charts::Series;
 use crate::client::{self, WorkerStatus};
 use crate::lab_state::PretrainState;
-use crate::labs::{chart_figure, look_for_interrupted_runs, InterruptedRunOffer, NumberField};
+use crate::labs::{
+    chart_figure, look_for_interrupted_runs, publish_answers, InterruptedRunOffer, NumberField,
+};
+use crate::prediction::{race_ranking, RaceResult};
 use crate::url_state::ControlPolicy;
 use bertlab_protocol::messages::{
     InterruptedRun, JobId, Outcome, PretrainRequest, Reply, Request, SavedRequest, Steer,
     TrainingLab, TrainingPoint,
 };
-use bertlab_protocol::training::PairTask;
+use bertlab_protocol::training::{PairTask, RACE_BATCH};
 
 /// The live charts are redrawn at most this often (ms).
 const REDRAW_MS: f64 = 250.0;
+
+/// The most training sequences the lab offers (about the whole corpus sample it reads).
+const MAX_SEQUENCES: usize = 2000;
+
+/// How often the runs read their training text, and what static masking makes of it.
+fn epochs_note(s: &PretrainState) -> String {
+    let epochs = (s.steps * RACE_BATCH) as f64 / s.sequences.max(1) as f64;
+    let masks = if epochs <= s.copies as f64 {
+        "static masking never shows a sequence the same mask twice".to_string()
+    } else if s.copies == 1 {
+        "static masking shows each sequence its one mask every time".to_string()
+    } else {
+        format!(
+            "static masking shows each sequence its {} masks about {:.0} times each",
+            s.copies,
+            epochs / s.copies as f64
+        )
+    };
+    format!(
+        "{} updates of {RACE_BATCH} sequences read the {} training sequences about {epochs:.0} times: {masks}; dynamic masking draws a new mask every time.",
+        s.steps, s.sequences
+    )
+}
+
+fn has_sentence_task(s: &PretrainState) -> bool {
+    (0..2).any(|side| s.recipe(side).1 != PairTask::None)
+}
 
 /// What one recipe's run has shown so far.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -27,6 +57,8 @@ struct RunView {
     summary: String,
     job: Option<JobId>,
     paused: bool,
+    /// The recipe's last measurements, once its run has finished.
+    result: Option<RaceResult>,
 }
 
 fn recipe_name(dynamic: bool, objective: PairTask) -> String {
@@ -53,6 +85,10 @@ pub fn PretrainWidget(
     let race = Race::new();
     look_for_interrupted_runs(status, TrainingLab::Pretrain, race.interrupted);
     let runs = race.runs;
+    publish_answers(move || {
+        let [a, b] = runs.map(|run| run.with(|r| r.result));
+        race_ranking(&[a?, b?])
+    });
     let busy = move || runs.iter().any(|r| r.with(|r| r.job.is_some()));
     let paused = move || runs.iter().all(|r| r.with(|r| r.paused));
     let locked = policy.locked("steps");
@@ -78,6 +114,8 @@ pub fn PretrainWidget(
                    {number("pt-hidden", "Hidden size", (16, 256), |s| s.hidden, |s, n| s.hidden = n)}
                    {number("pt-heads", "Heads", (1, 8), |s| s.heads, |s, n| s.heads = n)}
                    {number("pt-steps", "Updates (8 × 64 tokens each)", (10, 2000), |s| s.steps, |s, n| s.steps = n)}
+                   {number("pt-sequences", "Training text (sequences of 64 tokens)", (8, MAX_SEQUENCES as u64), |s| s.sequences, |s, n| s.sequences = n)}
+                   {number("pt-copies", "Static masking: masked copies", (1, 40), |s| s.copies, |s, n| s.copies = n)}
                    <label>"Probe sentence (one [MASK])"
                        <input id="pt-probe" type="text"
                            prop:value=move || state.with(|s| s.probe.clone())
@@ -85,6 +123,7 @@ pub fn PretrainWidget(
                    </label>
                </div>
                <p class="meta">"Both recipes start from the same random weights (same seed) and read the same public-domain text; only the recipe differs."</p>
+               <p class="meta pt-epochs">{move || state.with(epochs_note)}</p>
     <InterruptedRunOffer lab=TrainingLab::Pretrain offer=race.interrupted busy=Signal::derive(busy)
                    on_resume=Callback::new(move |saved| race.resume(status, state, saved)) />
                <div class="buttons">
@@ -103,7 +142,9 @@ pub fn PretrainWidget(
                </ul>
                <div class="charts">
                    {move || chart(&runs, state, |p| Some(p.loss), "MLM loss (training batches)", "loss")}
+                   {move || chart(&runs, state, |p| p.new_mask_accuracy.map(|a| a * 100.0), "MLM accuracy on the training text, with masks the runs were never shown", "accuracy (%)")}
                    {move || chart(&runs, state, |p| p.held_out_accuracy.map(|a| a * 100.0), "MLM accuracy on held-out text", "accuracy (%)")}
+                   {move || state.with(has_sentence_task).then(|| chart(&runs, state, |p| p.held_out_pair_accuracy.map(|a| a * 100.0), "Sentence objective (NSP or SOP): accuracy on held-out pairs", "accuracy (%)"))}
                </div>
            </div>
        }
@@ -144,11 +185,13 @@ impl Race {
                 hidden_size: s.hidden,
                 heads: s.heads,
                 steps: s.steps,
+                sequences: s.sequences,
+                static_copies: s.copies,
                 seed: s.seed,
                 probe: s.probe.clone(),
                 lane: side,
             });
-            self.launch(status, side, recipe_name(dynamic, objective), request);
+            self.launch(status, side, (dynamic, objective), request);
         }
     }
 
@@ -168,6 +211,7 @@ impl Race {
             state.update(|s| {
                 (s.layers, s.hidden, s.heads) = (r.layers, r.hidden_size, r.heads);
                 (s.steps, s.seed, s.probe) = (r.steps, r.seed, r.probe.clone());
+                (s.sequences, s.copies) = (r.sequences.min(MAX_SEQUENCES), r.static_copies);
                 let (dynamic, objective) = s.recipe_mut(side);
                 (*dynamic, *objective) = (r.dynamic_masking, r.pair_task);
             });
@@ -175,24 +219,26 @@ impl Race {
                 lab: TrainingLab::Pretrain,
                 lane: side,
             };
-            self.launch(
-                status,
-                side,
-                recipe_name(r.dynamic_masking, r.pair_task),
-                request,
-            );
+            self.launch(status, side, (r.dynamic_masking, r.pair_task), request);
         }
     }
 
-    /// Sends the run of recipe `side`, called `name`.
-    fn launch(self, status: RwSignal<WorkerStatus>, side: usize, name: String, request: Request) {
+    /// Sends the run of recipe `side`: masking dynamic or not, and its sentence objective.
+    fn launch(
+        self,
+        status: RwSignal<WorkerStatus>,
+        side: usize,
+        recipe: (bool, PairTask),
+        request: Request,
+    ) {
+        let name = recipe_name(recipe.0, recipe.1);
         let run = self.runs[side];
         self.pending[side].set_value(Vec::new());
         run.set(RunView {
             summary: format!("{name}: starting…"),
             ..RunView::default()
         });
-        let on_reply = move |reply| self.show(status, side, &name, reply);
+        let on_reply = move |reply| self.show(status, side, recipe, &name, reply);
         match client::run(status, request, on_reply) {
             Ok(job) => run.update(|r| r.job = Some(job)),
             Err(m) => run.update(|r| r.summary = m),
@@ -216,8 +262,15 @@ impl Race {
         self.last_draw.set_value(js_sys::Date::now());
     }
 
-    /// Shows a reply of the run of recipe `side`, called `name`.
-    fn show(self, status: RwSignal<WorkerStatus>, side: usize, name: &str, reply: Reply) {
+    /// Shows a reply of the run of recipe `side` (`recipe`, called `name`).
+    fn show(
+        self,
+        status: RwSignal<WorkerStatus>,
+        side: usize,
+        (dynamic, objective): (bool, PairTask),
+        name: &str,
+        reply: Reply,
+    ) {
         match reply {
             Reply::Progress(p) => {
                 self.runs[side].update(|r| r.summary = format!("{name}: {}", p.message))
@@ -258,12 +311,23 @@ impl Race {
                 self.flush();
                 self.runs[side].update(|r| {
                 r.job = None;
+                let last = |value: fn(&TrainingPoint) -> Option<f64>| r.points.iter().rev().find_map(value);
+                let result = RaceResult {
+                    dynamic,
+                    objective,
+                    new_masks: last(|p| p.new_mask_accuracy).unwrap_or(0.0),
+                    held_out: held_out_accuracy,
+                    held_out_pair: last(|p| p.held_out_pair_accuracy),
+                };
                 r.summary = format!(
-                    "{name}: done after {steps} updates ({tokens_seen} tokens, {:.2}M parameters): held-out MLM accuracy {:.1}%, perplexity {:.0}",
+                    "{name}: done after {steps} updates ({tokens_seen} tokens, {:.2}M parameters): held-out MLM accuracy {:.1}%, perplexity {:.0}; on new masks of its training text {:.1}%{}",
                     parameters as f64 / 1e6,
                     held_out_accuracy * 100.0,
-                    held_out_perplexity
+                    held_out_perplexity,
+                    result.new_masks * 100.0,
+                    result.held_out_pair.map_or_else(String::new, |a| format!("; sentence task on held-out pairs {:.1}%", a * 100.0)),
                 );
+                r.result = Some(result);
             });
             }
             Reply::Done(other) => self.runs[side].update(|r| {

@@ -6,7 +6,7 @@ mod outline;
 mod step;
 
 pub use outline::OUTLINE_POINTS;
-pub use step::{Question, Step, Widget};
+pub use step::{Action, Question, Step, Widget};
 
 use crate::lab_registry::LabId;
 use crate::prediction::{Guess, Predict};
@@ -138,6 +138,27 @@ mod tests {
             }
             for paragraph in step.text {
                 assert!(!paragraph.trim().is_empty(), "{at}: empty paragraph");
+            }
+        }
+    }
+
+    #[test]
+    fn every_task_on_a_widget_says_how_a_student_does_it() {
+        for (lesson, step) in all_steps() {
+            let at = format!("{lesson}: {}", step.title);
+            let on_widget = step.widget.is_some() && !step.task.is_empty();
+            assert_eq!(
+                on_widget,
+                !step.actions.is_empty(),
+                "{at}: a step with a task on its widget lists the task's actions in [[step.do]] \
+                 (and only such a step does)"
+            );
+            // Only a lab has controls; the explainers are read.
+            if !matches!(step.widget, Some(Widget::Lab { .. })) {
+                assert!(
+                    step.actions.iter().all(|a| matches!(a, Action::See(_))),
+                    "{at}: the explainers have nothing to set, press or click"
+                );
             }
         }
     }

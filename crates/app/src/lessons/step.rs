@@ -39,6 +39,26 @@ pub struct Step {
     pub predict: Option<Predict>,
     /// Keys of [`OUTLINE_POINTS`] this step teaches.
     pub covers: &'static [&'static str],
+    /// The task done as a student would, in the widget's visible words (the browser test walks
+    /// every lesson doing these).
+    pub actions: &'static [Action],
+}
+
+/// One action of a step's task, named by what the widget shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Give the control labelled with these words a value: an option's words (a list), text (a
+    /// field), or "on"/"off" (a checkbox).
+    Set {
+        label: &'static str,
+        value: &'static str,
+    },
+    /// Press the button with these words.
+    Press(&'static str),
+    /// Click the element of the widget with exactly these words (a word to mask, a token).
+    Click(&'static str),
+    /// The widget shows these words (after the actions before).
+    See(&'static str),
 }
 
 /// A multiple-choice question at the end of a lesson.

@@ -18,6 +18,7 @@ mod lessons;
 mod own_model;
 mod recovery;
 mod security;
+mod tasks;
 mod widgets;
 
 pub struct Ctx<'a> {

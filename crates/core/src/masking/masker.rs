@@ -4,7 +4,7 @@ use super::replacement::{decide, Split};
 use super::selection::select;
 use super::stream::mask_rng;
 use super::words::{token_units, word_units};
-use super::{Decision, MaskCounts, MaskingConfig, MaskingError, ReplacementIds};
+use super::{Decision, MaskCounts, MaskingConfig, MaskingError, ReplacementIds, Strategy};
 
 /// The label of a non-target position in training frameworks (PyTorch's `ignore_index`).
 pub const IGNORE_INDEX: i64 = -100;
@@ -72,6 +72,19 @@ impl Masker {
 
     pub fn config(&self) -> &MaskingConfig {
         &self.config
+    }
+
+    /// The same masking rates with a fresh mask on every call's slot from another `seed`: masks a
+    /// run of this masker never drew (unless by chance), to test what a model learnt beyond them.
+    pub fn with_fresh_draws(&self, seed: u64) -> Masker {
+        Masker {
+            config: MaskingConfig {
+                strategy: Strategy::Dynamic,
+                seed,
+                ..self.config.clone()
+            },
+            ..self.clone()
+        }
     }
 
     pub fn mask_id(&self) -> u32 {
@@ -151,7 +164,6 @@ fn check_len(what: &'static str, expected: usize, got: usize) -> Result<(), Mask
 #[cfg(test)]
 mod tests {
     use super::super::fixtures::{pool, Corpus, MASK, ORDINARY, SPECIALS};
-    use super::super::Strategy;
     use super::*;
 
     fn masker(config: MaskingConfig) -> Masker {

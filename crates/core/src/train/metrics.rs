@@ -13,6 +13,12 @@ pub struct MetricsRow {
     /// Seconds since the run started (across resumes).
     pub wall_s: f64,
     pub valid: Option<EvalMetrics>,
+    /// The training text under masks the run was never shown ([`Trainer::evaluate_new_masks`]),
+    /// where it was measured.
+    ///
+    /// [`Trainer::evaluate_new_masks`]: super::Trainer::evaluate_new_masks
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_masks: Option<EvalMetrics>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -32,19 +38,26 @@ impl MetricsLog {
             step,
             wall_s,
             valid: None,
+            new_masks: None,
         });
     }
 
     /// Attaches a validation result to the row of its step.
     pub fn push_validation(&mut self, eval: EvalMetrics) {
-        if let Some(row) = self
-            .rows
-            .iter_mut()
-            .rev()
-            .find(|r| r.step.step == eval.step)
-        {
+        if let Some(row) = self.row_of(eval.step) {
             row.valid = Some(eval);
         }
+    }
+
+    /// Attaches a measurement on the training text under new masks to the row of its step.
+    pub fn push_new_masks(&mut self, eval: EvalMetrics) {
+        if let Some(row) = self.row_of(eval.step) {
+            row.new_masks = Some(eval);
+        }
+    }
+
+    fn row_of(&mut self, step: usize) -> Option<&mut MetricsRow> {
+        self.rows.iter_mut().rev().find(|r| r.step.step == step)
     }
 
     /// Drops rows after `step` (a resumed run replaces what the interrupted one did after its

@@ -400,7 +400,8 @@ pub async fn fine_tune(ctx: &Ctx<'_>) -> Outcome {
 }
 
 /// The pretraining lab: two recipes train side by side, the loss falls for both (read from the
-/// live status), the probe's guesses appear, and both runs end with a held-out score.
+/// live status), the probe's guesses appear, and both runs end with held-out scores and a score
+/// on new masks of their training text.
 pub async fn pretrain(ctx: &Ctx<'_>) -> Outcome {
     // the lab's default width (64): a narrower one once hid a shape mismatch there
     ctx.open("/labs/pretrain?steps=40&layers=1&heads=2").await?;
@@ -461,11 +462,23 @@ pub async fn pretrain(ctx: &Ctx<'_>) -> Outcome {
             ));
         }
     }
-    let falling = ctx
+    if !summaries
+        .iter()
+        .all(|s| s.contains("on new masks of its training text"))
+    {
+        return Err(format!("no accuracy on new masks: {summaries:?}"));
+    }
+    if !summaries[0].contains("sentence task on held-out pairs") {
+        return Err(format!(
+            "the NSP run reports no sentence task: {summaries:?}"
+        ));
+    }
+    // Loss, new masks, held-out MLM, and the sentence task (recipe A has NSP).
+    let charts = ctx
         .js("return [...document.querySelectorAll('.pretrain-lab figure')].length")
         .await?;
-    if falling != serde_json::json!(2) {
-        return Err(format!("expected two charts, found {falling}"));
+    if charts != serde_json::json!(4) {
+        return Err(format!("expected four charts, found {charts}"));
     }
     ctx.screenshot("labs_pretrain_two_recipes").await?;
     Ok(())

@@ -10,8 +10,10 @@ use bertlab_app::lessons::{quiz, steps, Question, Widget};
 use bertlab_app::prediction::{Guess, Predict};
 use serde_json::Value;
 
+use super::tasks::do_task;
 use super::widgets::{ready_marker, texts, type_into, wait_widget};
 use super::{click, Ctx, Outcome};
+use std::time::Duration;
 
 /// Every step of every lesson: its title, its widget answering without error, the next button;
 /// then the quiz, answered through its controls; finishing the lesson shows on the track page with
@@ -34,15 +36,34 @@ pub async fn walk_lessons(ctx: &Ctx<'_>) -> Outcome {
                 ctx.wait_text("#step-title", |t| t == step.title)
                     .await
                     .map_err(|e| format!("{at} step {}: {e}", i + 1))?;
+                let failed = |what: &str, e: String| format!("{at} step {} ({what}): {e}", i + 1);
                 if let Some(Widget::Lab { lab, .. }) = step.widget {
                     if let Some(predict) = step.predict {
-                        guess_then_reveal(ctx, lab, predict)
+                        lock_in_a_guess(ctx, lab, predict.guess)
                             .await
-                            .map_err(|e| format!("{at} step {} (guess): {e}", i + 1))?;
+                            .map_err(|e| failed("guess", e))?;
                     }
                     wait_widget(ctx, ready_marker(lab))
                         .await
-                        .map_err(|e| format!("{at} step {} ({}): {e}", i + 1, lab.slug()))?;
+                        .map_err(|e| failed(lab.slug(), e))?;
+                }
+                // A guess is scored on the widget's first answer: the sentence it opens with, or
+                // the run that the task of a training lab starts.
+                let guessed = match (step.widget, step.predict) {
+                    (Some(Widget::Lab { lab, .. }), Some(predict)) => Some((lab, predict)),
+                    _ => None,
+                };
+                let trains = |lab| matches!(lab, LabId::FineTune | LabId::Pretrain);
+                if let Some((lab, predict)) = guessed.filter(|(lab, _)| !trains(*lab)) {
+                    check_the_verdict(ctx, lab, predict)
+                        .await
+                        .map_err(|e| failed("verdict", e))?;
+                }
+                do_task(ctx, step).await.map_err(|e| failed("task", e))?;
+                if let Some((lab, predict)) = guessed.filter(|(lab, _)| trains(*lab)) {
+                    check_the_verdict(ctx, lab, predict)
+                        .await
+                        .map_err(|e| failed("verdict", e))?;
                 }
                 ctx.screenshot(&format!(
                     "lesson_{}_{}_step{}",
@@ -95,27 +116,32 @@ pub async fn walk_lessons(ctx: &Ctx<'_>) -> Outcome {
     Ok(())
 }
 
-/// A step that asks for a guess shows no widget until one is locked in; the verdict then names what
-/// the widget shows: a word it does not rank gets its first choice, 0 gets the count it displays.
-async fn guess_then_reveal(ctx: &Ctx<'_>, lab: LabId, predict: Predict) -> Outcome {
+/// The word or number every guess of the walk locks in: one no widget ranks, and a count no widget
+/// shows.
+fn wrong_guess(guess: Guess) -> &'static str {
+    match guess {
+        Guess::Word => "zzzzqx",
+        Guess::Number => "0",
+    }
+}
+
+/// A step that asks for a guess shows no widget until one is locked in.
+async fn lock_in_a_guess(ctx: &Ctx<'_>, lab: LabId, guess: Guess) -> Outcome {
     ctx.wait_text("#predict-title", |t| t == "Your guess first")
         .await?;
     if ctx.has(ready_marker(lab)).await {
         return Err("the widget shows its answer before the guess".into());
     }
-    let guess = match predict.guess {
-        Guess::Word => "zzzzqx",
-        Guess::Number => "0",
-    };
-    type_into(ctx, "#predict-guess", guess).await?;
-    click(ctx, "#predict-commit").await?;
-    wait_widget(ctx, ready_marker(lab)).await?;
-    if lab == LabId::FineTune {
-        // The fine-tune lab answers with the run the student starts.
-        click(ctx, "#ft-run").await?;
-    }
+    type_into(ctx, "#predict-guess", wrong_guess(guess)).await?;
+    click(ctx, "#predict-commit").await
+}
+
+/// Once the step's task is done (a training lab answers with the run the task starts), the verdict
+/// names what the widget shows: a word it does not rank gets its first choice, 0 gets the count it
+/// displays.
+async fn check_the_verdict(ctx: &Ctx<'_>, lab: LabId, predict: Predict) -> Outcome {
     let verdict = ctx
-        .wait_text("#predict-result", |t| {
+        .wait_text_for("#predict-result", Duration::from_secs(300), |t| {
             t.contains("first choice is") || t.contains("the lab counts")
         })
         .await?;
@@ -126,11 +152,20 @@ async fn guess_then_reveal(ctx: &Ctx<'_>, lab: LabId, predict: Predict) -> Outco
             .await?
             .first()
             .and_then(|t| t.split_whitespace().next().map(str::to_string)),
-        LabId::FineTune => texts(ctx, "table.sheet tbody tr:last-child > :nth-child(5)")
-            .await?
-            .first()
-            .and_then(|t| t.trim_end_matches('%').parse::<f64>().ok())
-            .map(|accuracy| format!("{}", accuracy.round() as u64)),
+        // The run the guess is scored on is one of the sheet's rows (the step's task may add more).
+        LabId::FineTune => {
+            let accuracies: Vec<String> = texts(ctx, "table.sheet tbody tr > :nth-child(5)")
+                .await?
+                .iter()
+                .filter_map(|t| t.trim_end_matches('%').parse::<f64>().ok())
+                .map(|accuracy| format!("{}", accuracy.round() as u64))
+                .collect();
+            accuracies
+                .iter()
+                .find(|a| verdict.contains(&format!("counts {a} ")))
+                .or(accuracies.first())
+                .cloned()
+        }
         // The head's ranking is not printed as text; the verdict's form is checked above.
         _ => None,
     };

@@ -134,6 +134,14 @@ fn training(w: &mut String, f: &Facts) -> Result {
         thousands((f.state.step * c.grad_accum * c.batch_size) as u64),
         f.info.seq_len
     )?;
+    if let Some(n) = f.info.train_sequences {
+        let epochs = (f.state.step * c.grad_accum * c.batch_size) as f64 / n as f64;
+        writeln!(
+            w,
+            "| training text | the first {} sequences of the training file, read about {epochs:.0} times |",
+            thousands(n as u64)
+        )?;
+    }
     writeln!(w, "| wall time | {} of training |", fmt_wall(wall))?;
     let objectives = match c.pair_task {
         PairTask::None => "MLM".to_string(),
@@ -204,6 +212,23 @@ fn results(w: &mut String, f: &Facts) -> Result {
             )?;
         }
         None => writeln!(w, "The run recorded no validation.\n")?,
+    }
+    if let Some((step, m)) = f
+        .log
+        .rows
+        .iter()
+        .rev()
+        .find_map(|r| r.new_masks.as_ref().map(|m| (r.step.step, m)))
+    {
+        writeln!(
+            w,
+            "The training text itself at update {step}, under masks the run was never shown ({} of its \
+             sequences, {} masked tokens): MLM loss {:.4}, MLM accuracy **{:.1} %**.\n",
+            thousands(m.sequences as u64),
+            thousands(m.masked_tokens as u64),
+            m.loss,
+            100.0 * m.accuracy
+        )?;
     }
     writeln!(
         w,

@@ -80,6 +80,10 @@ pub struct Args {
     /// Tokens per sequence, [CLS]/[SEP] included.
     #[arg(long, default_value_t = 64)]
     seq_len: usize,
+    /// Train on only the first N sequences of --train, read again every epoch (a small text read
+    /// many times, as the lab's recipe race does).
+    #[arg(long)]
+    train_sequences: Option<usize>,
     /// Peak learning rate of the encoder.
     #[arg(long, default_value_t = 1e-4)]
     lr: f64,
@@ -143,6 +147,9 @@ pub struct RunInfo {
     pub train: PathBuf,
     pub valid: Option<PathBuf>,
     pub seq_len: usize,
+    /// Only the first this many training sequences are used (`--train-sequences`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub train_sequences: Option<usize>,
     pub started_from: String,
     /// In order: the first session, then each resume. Runs made before sessions were recorded
     /// have none.

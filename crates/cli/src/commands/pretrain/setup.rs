@@ -73,6 +73,7 @@ impl Start {
             train,
             valid: args.valid.clone(),
             seq_len: args.seq_len,
+            train_sequences: args.train_sequences,
             started_from,
             sessions: Vec::new(),
         };
@@ -241,7 +242,13 @@ pub fn load_data(
         build_examples(&read_text(path)?, tok, info.seq_len, config.pair_task, seed)
             .with_context(|| path.display().to_string())
     };
-    let train = examples(&info.train, config.seed)?;
+    let mut train = examples(&info.train, config.seed)?;
+    if let Some(n) = info.train_sequences {
+        if n == 0 {
+            bail!("--train-sequences must be at least 1");
+        }
+        train.truncate(n);
+    }
     let valid = match &info.valid {
         Some(v) => examples(v, config.seed ^ 1)?,
         None => Vec::new(),

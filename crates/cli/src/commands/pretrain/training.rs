@@ -108,6 +108,14 @@ pub fn finish(
             log.push_validation(e);
         }
     }
+    // What the run learnt about its own text beyond the masks it was shown: where static and
+    // dynamic masking part ways on text read many times.
+    let new_masks = trainer.evaluate_new_masks()?;
+    eprintln!(
+        "training text under new masks: MLM accuracy {:.3}, loss {:.4}",
+        new_masks.accuracy, new_masks.loss
+    );
+    log.push_new_masks(new_masks);
     run_dir.save(trainer, log, args.save_f16)
 }
 

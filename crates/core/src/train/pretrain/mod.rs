@@ -94,6 +94,27 @@ pub fn masker_for(tok: &Tokenizer, config: MaskingConfig) -> Result<Masker, Trai
     )?)
 }
 
+/// Mixed into the run's seed for [`Trainer::evaluate_new_masks`]'s masks.
+const NEW_MASKS_SEED: u64 = 0x6E65_775F_6D61_736B;
+
+fn mask_with(
+    masker: &Masker,
+    ex: &Example,
+    index: usize,
+    epoch: u64,
+) -> Result<MaskedSequence, TrainError> {
+    let words = masker.config().whole_word.then_some(ex.word_ids.as_slice());
+    Ok(masker.mask(
+        &Sequence {
+            ids: &ex.ids,
+            special: &ex.special,
+            word_ids: words,
+        },
+        index as u64,
+        epoch,
+    )?)
+}
+
 pub struct Trainer {
     model: PretrainModel,
     opt: AdamW,
@@ -198,20 +219,7 @@ impl Trainer {
     }
 
     fn mask(&self, ex: &Example, index: usize, epoch: u64) -> Result<MaskedSequence, TrainError> {
-        let words = if self.masker.config().whole_word {
-            Some(ex.word_ids.as_slice())
-        } else {
-            None
-        };
-        Ok(self.masker.mask(
-            &Sequence {
-                ids: &ex.ids,
-                special: &ex.special,
-                word_ids: words,
-            },
-            index as u64,
-            epoch,
-        )?)
+        mask_with(&self.masker, ex, index, epoch)
     }
 
     /// The micro-batches of the next update: the following `batch_size * grad_accum` sequences of
@@ -337,6 +345,25 @@ impl Trainer {
     /// MLM loss, accuracy and perplexity on up to `eval_batches` batches of `examples`, with masks
     /// fixed by the masking seed (the same every evaluation), dropout off.
     pub fn evaluate(&self, examples: &[Example]) -> Result<EvalMetrics, TrainError> {
+        self.evaluate_masked(examples, &self.masker)
+    }
+
+    /// [`Trainer::evaluate`] on the training text itself, under masks drawn from another seed
+    /// (the same every time). On text seen many times, this is where static masking shows its
+    /// cost: a model can learn the answers to the few masks it was shown without learning to
+    /// fill any other gap of the same sentences.
+    pub fn evaluate_new_masks(&self) -> Result<EvalMetrics, TrainError> {
+        let fresh = self
+            .masker
+            .with_fresh_draws(self.config.seed ^ NEW_MASKS_SEED);
+        self.evaluate_masked(&self.train, &fresh)
+    }
+
+    fn evaluate_masked(
+        &self,
+        examples: &[Example],
+        masker: &Masker,
+    ) -> Result<EvalMetrics, TrainError> {
         let n = examples
             .len()
             .min(self.config.eval_batches.max(1) * self.config.batch_size);
@@ -349,7 +376,7 @@ impl Trainer {
             let m = chunk
                 .iter()
                 .enumerate()
-                .map(|(i, ex)| self.mask(ex, start + i, 0))
+                .map(|(i, ex)| mask_with(masker, ex, start + i, 0))
                 .collect::<Result<Vec<_>, _>>()?;
             let batch = Batch::new(&chunk, &m, self.pad_id, &self.device)?;
             if batch.n_masked == 0 && !has_pair {

@@ -191,6 +191,8 @@ async fn train_to_the_end(
             accuracy: step.accuracy,
             paused: false,
             held_out_accuracy: None,
+            new_mask_accuracy: None,
+            held_out_pair_accuracy: None,
             probe: Vec::new(),
             resumable_from: saving.saved(),
         };

@@ -12,6 +12,7 @@ use bertlab_core::train::{TrainConfig, Trainer};
 use bertlab_protocol::messages::{
     Outcome, PretrainRequest, SavedRequest, TrainingLab, TrainingPoint,
 };
+use bertlab_protocol::training::RACE_BATCH;
 use bertlab_protocol::views::ContextSide;
 
 use crate::runtime::assets::{fetch_bytes, ModelIndex};
@@ -55,7 +56,9 @@ async fn train_and_test(
         let head = text.lines().take(lines).collect::<Vec<_>>().join("\n");
         build_examples(&head, &tokenizer, 64, request.pair_task, request.seed).map_err(failed)
     };
-    let (examples, valid) = (sequences(&train_text, 3000)?, sequences(&valid_text, 400)?);
+    let (mut examples, valid) = (sequences(&train_text, 3000)?, sequences(&valid_text, 400)?);
+    // The training text: the sample's first sequences, read again each epoch.
+    examples.truncate(request.sequences);
     let model_config = EncoderConfig {
         vocab_size: tokenizer.vocab_size(),
         num_hidden_layers: request.layers,
@@ -109,6 +112,12 @@ fn check_shape(request: &PretrainRequest) -> Result<(), Stop> {
     {
         return bad("the hidden size must be 16 to 256 and split evenly into the heads");
     }
+    if request.sequences < RACE_BATCH {
+        return bad("the training text needs at least 8 sequences (one batch)");
+    }
+    if !(1..=40).contains(&request.static_copies) {
+        return bad("static masking takes 1 to 40 masked copies");
+    }
     Ok(())
 }
 
@@ -140,10 +149,14 @@ async fn train(
     while trainer.step() < total {
         let step = trainer.train_step().map_err(failed)?;
         let report = step.step % 10 == 0 || step.step == total;
-        let held_out = if report {
-            trainer.validate().map_err(failed)?.map(|m| m.accuracy)
+        let (held_out, new_masks) = if report {
+            let new_masks = trainer.evaluate_new_masks().map_err(failed)?;
+            (
+                trainer.validate().map_err(failed)?,
+                Some(new_masks.accuracy),
+            )
         } else {
-            None
+            (None, None)
         };
         let point = TrainingPoint {
             step: step.step,
@@ -151,7 +164,9 @@ async fn train(
             loss: step.mlm_loss,
             accuracy: step.mlm_accuracy,
             paused: false,
-            held_out_accuracy: held_out,
+            held_out_accuracy: held_out.as_ref().map(|m| m.accuracy),
+            new_mask_accuracy: new_masks,
+            held_out_pair_accuracy: held_out.and_then(|m| m.pair_accuracy),
             probe: if report {
                 probe_guesses(trainer, tokenizer, probe)
             } else {
@@ -174,11 +189,11 @@ async fn train(
 }
 
 /// The race's training settings: a learning rate high enough for a tiny model to move within
-/// minutes, batches of 8, and BERT's ten static copies against RoBERTa's fresh masks.
+/// minutes, batches of 8, and the chosen number of static copies against fresh masks.
 fn lab_recipe(request: &PretrainRequest) -> TrainConfig {
     TrainConfig {
         steps: request.steps.clamp(1, 5000),
-        batch_size: 8,
+        batch_size: RACE_BATCH,
         lr_encoder: 3e-3,
         lr_head: 3e-3,
         warmup_steps: 10,
@@ -190,7 +205,9 @@ fn lab_recipe(request: &PretrainRequest) -> TrainConfig {
             strategy: if request.dynamic_masking {
                 Strategy::Dynamic
             } else {
-                Strategy::Static { duplicates: 10 }
+                Strategy::Static {
+                    duplicates: request.static_copies,
+                }
             },
             seed: request.seed,
             ..MaskingConfig::default()
