@@ -242,7 +242,9 @@ fn StepWidget(
     /// Which widget, in which state.
     widget: Widget,
 ) -> impl IntoView {
-    match widget {
+    // One section around every widget, named for screen readers (the lessons' browser walk does
+    // each step's task inside it).
+    let (name, content) = match widget {
         Widget::Lab { lab, query, hide } => {
             let title = lab.title();
             let href = if query.is_empty() {
@@ -250,25 +252,19 @@ fn StepWidget(
             } else {
                 format!("/labs/{}?{query}", lab.slug())
             };
-            view! {
-                <section class="step-widget" aria-label=format!("{title} lab")>
-                    <LabWidget lab=lab source=StateSource::Preset(query) hide=hide />
-                    <p class="open-lab"><A href=app_path(&href)>{format!("Open this in the {title} lab")}</A></p>
-                </section>
+            let content = view! {
+                <LabWidget lab=lab source=StateSource::Preset(query) hide=hide />
+                <p class="open-lab"><A href=app_path(&href)>{format!("Open this in the {title} lab")}</A></p>
             }
-            .into_any()
+            .into_any();
+            (format!("{title} lab"), content)
         }
-        Widget::RecipeTable => {
-            view! { <section class="step-widget" aria-label="Recipe table"><RecipeTable /></section> }
-                .into_any()
-        }
-        Widget::Workflow => {
-            view! { <section class="step-widget" aria-label="Workflow"><Workflow /></section> }
-                .into_any()
-        }
-        Widget::Transfer => view! {
-            <section class="step-widget" aria-label="What transfers downstream"><Transfer /></section>
-        }
-        .into_any(),
-    }
+        Widget::RecipeTable => ("Recipe table".into(), view! { <RecipeTable /> }.into_any()),
+        Widget::Workflow => ("Workflow".into(), view! { <Workflow /> }.into_any()),
+        Widget::Transfer => (
+            "What transfers downstream".into(),
+            view! { <Transfer /> }.into_any(),
+        ),
+    };
+    view! { <section class="step-widget" aria-label=name>{content}</section> }
 }

@@ -114,7 +114,7 @@ pub fn PretrainWidget(
                    {number("pt-hidden", "Hidden size", (16, 256), |s| s.hidden, |s, n| s.hidden = n)}
                    {number("pt-heads", "Heads", (1, 8), |s| s.heads, |s, n| s.heads = n)}
                    {number("pt-steps", "Updates (8 × 64 tokens each)", (10, 2000), |s| s.steps, |s, n| s.steps = n)}
-                   {number("pt-sequences", "Training text (sequences of 64 tokens)", (8, MAX_SEQUENCES as u64), |s| s.sequences, |s, n| s.sequences = n)}
+                   {number("pt-sequences", "Training text (sequences of 64 tokens)", (RACE_BATCH as u64, MAX_SEQUENCES as u64), |s| s.sequences, |s, n| s.sequences = n)}
                    {number("pt-copies", "Static masking: masked copies", (1, 40), |s| s.copies, |s, n| s.copies = n)}
                    <label>"Probe sentence (one [MASK])"
                        <input id="pt-probe" type="text"

@@ -120,6 +120,8 @@ pub struct Trainer {
     opt: AdamW,
     config: TrainConfig,
     masker: Masker,
+    /// Draws masks the run is never shown, for [`Trainer::evaluate_new_masks`].
+    new_masks: Masker,
     train: Vec<Example>,
     valid: Vec<Example>,
     order: Order,
@@ -182,6 +184,7 @@ impl Trainer {
             segments: cfg.type_vocab_size > 0,
             model,
             opt,
+            new_masks: masker.with_fresh_draws(config.seed ^ NEW_MASKS_SEED),
             masker,
             train,
             valid,
@@ -353,10 +356,7 @@ impl Trainer {
     /// cost: a model can learn the answers to the few masks it was shown without learning to
     /// fill any other gap of the same sentences.
     pub fn evaluate_new_masks(&self) -> Result<EvalMetrics, TrainError> {
-        let fresh = self
-            .masker
-            .with_fresh_draws(self.config.seed ^ NEW_MASKS_SEED);
-        self.evaluate_masked(&self.train, &fresh)
+        self.evaluate_masked(&self.train, &self.new_masks)
     }
 
     fn evaluate_masked(
