@@ -247,6 +247,16 @@ pub async fn fine_tune(ctx: &Ctx<'_>) -> Outcome {
     ctx.open("/labs/fine-tune").await?;
     ctx.js("localStorage.removeItem('bertlab.finetune.sheet'); localStorage.removeItem('bertlab.finetune.paces')")
         .await?;
+    // The browser profile is shared by every check, and the lessons walk saves the models it
+    // trains: this check counts and reads back only its own.
+    ctx.client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             caches.delete('bertlab-trained-models').then(() => done(true), e => done('error: ' + e));",
+            vec![],
+        )
+        .await
+        .map_err(|e| format!("clearing the saved models: {e}"))?;
 
     // The baseline: instant, and far above the 12.5% of guessing one of 8 intents.
     ctx.open("/labs/fine-tune?approach=bag_of_words&examples=0")
