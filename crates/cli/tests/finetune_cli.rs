@@ -1,5 +1,6 @@
-//! `bertlab finetune` and `bertlab classify` on the shipped support-intents set: the export is a
-//! classifier folder whose predictions reproduce its own metrics, the bag-of-words baseline is far
+//! `bertlab finetune`, `bertlab classify` and `bertlab explain` on the shipped support-intents set:
+//! the export is a classifier folder whose predictions reproduce its own metrics and whose choices
+//! `explain` attributes to tokens, the bag-of-words baseline is far
 //! above chance, and bad CSV files get a message instead of a panic.
 
 use std::path::Path;
@@ -112,6 +113,32 @@ fn an_exported_classifier_reproduces_its_metrics_through_classify() {
         .sum();
     assert_eq!(labels.split(", ").count(), 8, "{line}");
     assert!((total - 100.0).abs() < 0.5, "{line}");
+
+    // `explain` names the label classify chose and passes the completeness check.
+    let message = "where is my parcel";
+    let explained = bertlab(&[
+        "explain",
+        "--model",
+        path(&export),
+        "--steps",
+        "32",
+        message,
+    ]);
+    assert!(explained.status.success(), "{}", text(&explained.stderr));
+    let report = text(&explained.stdout);
+    let chosen = line.split(' ').next().unwrap_or_default();
+    assert!(report.starts_with(&format!("label {chosen}:")), "{report}");
+    assert!(report.contains("parcel"), "{report}");
+    let gap: f64 = report
+        .rsplit_once('(')
+        .and_then(|(_, tail)| tail.split('%').next())
+        .and_then(|g| g.parse().ok())
+        .unwrap_or(f64::NAN);
+    assert!(gap < 5.0, "{report}");
+    let few = bertlab(&["explain", "--model", path(&export), "--steps", "5", message]);
+    assert_fails_with(&few, "at least 20");
+    let empty = bertlab(&["explain", "--model", path(&export), " "]);
+    assert_fails_with(&empty, "no word");
     let _ = std::fs::remove_dir_all(out);
 }
 

@@ -122,6 +122,9 @@ pub enum Request {
     ExportModel { run: JobId },
     /// The labels `model` gives `text`, most likely first.
     Classify { model: TrainedModel, text: String },
+    /// Why `model` gives `text` its label: each token's share, by integrated gradients and by
+    /// gradient × input.
+    Explain { model: TrainedModel, text: String },
     /// Pretrain a tiny encoder from scratch with MLM on the shipped corpus sample, streaming its
     /// curve, held-out accuracy and the guesses for a probe sentence.
     Pretrain(PretrainRequest),
@@ -448,6 +451,7 @@ pub enum Outcome {
     Classified {
         labels: Vec<(String, f32)>,
     },
+    Explained(crate::views::AttributionView),
     /// A model folder zipped: a file name to save it under, and its size.
     Exported {
         file_name: String,

@@ -149,3 +149,27 @@ pub struct TokenSurprisal {
     /// What the model would have put there instead.
     pub best_guess: String,
 }
+
+/// Why a classifier chose its label for a text: each token's share of the label's logit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AttributionView {
+    /// The label explained (the classifier's choice).
+    pub label: String,
+    pub pieces: Vec<AttributedPiece>,
+    /// Intervals of the path from the all-padding baseline to the text.
+    pub steps: usize,
+    /// The label's logit for the text minus its logit for the baseline.
+    pub logit_change: f32,
+    /// How far the integrated shares miss `logit_change`, as a fraction of it.
+    pub completeness_gap: f32,
+}
+
+/// One token of an [`AttributionView`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AttributedPiece {
+    pub piece: String,
+    /// Its integrated-gradients share of the logit's change from the baseline.
+    pub integrated: f32,
+    /// The logit's gradient with respect to its word embedding, dotted with that embedding.
+    pub gradient_x_input: f32,
+}

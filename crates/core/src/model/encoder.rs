@@ -30,6 +30,10 @@ pub struct EncoderInput {
     pub position_ids: Option<Tensor>,
     /// Eval (default), Train (dropout on) or Grad (differentiable, no dropout).
     pub mode: Mode,
+    /// `[batch, seq, embedding_size]` word embeddings used in place of looking up `input_ids`
+    /// (attribution moves them between a baseline and the real text); positions and segments
+    /// still come from the ids.
+    pub word_embeddings: Option<Tensor>,
 }
 
 impl EncoderInput {
@@ -40,6 +44,7 @@ impl EncoderInput {
             attention_mask: None,
             position_ids: None,
             mode: Mode::Eval,
+            word_embeddings: None,
         }
     }
 
@@ -83,6 +88,7 @@ impl EncoderInput {
             attention_mask: Some(pad(&mask, 0)?),
             position_ids: None,
             mode: Mode::Eval,
+            word_embeddings: None,
         })
     }
 
@@ -98,6 +104,11 @@ impl EncoderInput {
 
     pub fn with_position_ids(mut self, ids: Tensor) -> Self {
         self.position_ids = Some(ids);
+        self
+    }
+
+    pub fn with_word_embeddings(mut self, word: Tensor) -> Self {
+        self.word_embeddings = Some(word);
         self
     }
 
@@ -282,6 +293,7 @@ impl Encoder {
         };
         let (mut hidden, parts) = self.embeddings.forward(
             &ids,
+            input.word_embeddings.as_ref(),
             types.as_ref(),
             positions.as_ref(),
             input.mode,

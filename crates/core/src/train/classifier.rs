@@ -8,7 +8,7 @@ use candle_core::{Device, D};
 
 use crate::folder::{FolderError, FolderPlan, ModelFolder};
 use crate::model::{Checkpoint, EncoderInput, ForSequenceClassification, Internals};
-use crate::text::tokenizer::{EncodeOptions, Tokenizer};
+use crate::text::tokenizer::{EncodeOptions, Encoded, Tokenizer};
 
 use super::zip::read_zip;
 use super::TrainError;
@@ -60,31 +60,57 @@ impl Classifier {
         &self.model.encoder.config().labels
     }
 
+    pub fn model(&self) -> &ForSequenceClassification {
+        &self.model
+    }
+
+    pub fn tokenizer(&self) -> &Tokenizer {
+        &self.tokenizer
+    }
+
     /// Every label's probability for `text`, most likely first.
     pub fn classify(&self, text: &str) -> Result<Vec<(String, f32)>, TrainError> {
-        let config = self.model.encoder.config();
-        let options = EncodeOptions {
-            add_special_tokens: true,
-            max_len: Some(config.max_input_len()),
-            position_offset: config.position_offset(),
-        };
-        let enc = self
-            .tokenizer
-            .encode(text, None, &options)
-            .map_err(|e| TrainError::Data(e.to_string()))?;
-        let types = (config.type_vocab_size > 0).then(|| vec![enc.type_ids.clone()]);
-        let input = EncoderInput::from_rows(
-            std::slice::from_ref(&enc.ids),
-            types.as_deref(),
-            config.pad_token_id,
-            &Device::Cpu,
-        )?;
-        let logits = self.model.forward(&input, &Internals::none())?.logits;
-        let probabilities = candle_nn::ops::softmax(&logits, D::Minus1)?
-            .squeeze(0)?
-            .to_vec1::<f32>()?;
-        Ok(ranked(self.labels(), probabilities))
+        classify(&self.model, &self.tokenizer, text)
     }
+}
+
+/// Every label's probability `model` gives `text`, most likely first.
+pub fn classify(
+    model: &ForSequenceClassification,
+    tokenizer: &Tokenizer,
+    text: &str,
+) -> Result<Vec<(String, f32)>, TrainError> {
+    let (_, input) = encode(model, tokenizer, text)?;
+    let logits = model.forward(&input, &Internals::none())?.logits;
+    let probabilities = candle_nn::ops::softmax(&logits, D::Minus1)?
+        .squeeze(0)?
+        .to_vec1::<f32>()?;
+    Ok(ranked(&model.encoder.config().labels, probabilities))
+}
+
+/// `text` as `model` reads it (markers added, cut to the model's length) and as its input.
+pub fn encode(
+    model: &ForSequenceClassification,
+    tokenizer: &Tokenizer,
+    text: &str,
+) -> Result<(Encoded, EncoderInput), TrainError> {
+    let config = model.encoder.config();
+    let options = EncodeOptions {
+        add_special_tokens: true,
+        max_len: Some(config.max_input_len()),
+        position_offset: config.position_offset(),
+    };
+    let enc = tokenizer
+        .encode(text, None, &options)
+        .map_err(|e| TrainError::Data(e.to_string()))?;
+    let types = (config.type_vocab_size > 0).then(|| vec![enc.type_ids.clone()]);
+    let input = EncoderInput::from_rows(
+        std::slice::from_ref(&enc.ids),
+        types.as_deref(),
+        config.pad_token_id,
+        &Device::Cpu,
+    )?;
+    Ok((enc, input))
 }
 
 /// Each label with its probability, most likely first.

@@ -8,6 +8,7 @@
 //! `checkpoint` has native helpers for run directories. Corpus preparation is the CLI's.
 
 mod adamw_kernel;
+pub mod attribution;
 pub mod baseline;
 pub mod bench;
 pub mod checkpoint;

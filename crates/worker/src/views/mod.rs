@@ -2,6 +2,7 @@
 //! plain data, so the page never holds a tensor. Native too, for the tests and the CLI.
 
 pub mod attention;
+pub mod attribution;
 pub mod embeddings;
 pub mod fill_mask;
 mod input;

@@ -229,6 +229,34 @@ async fn exported_model_loads_in_the_cli(ctx: &Ctx<'_>, page: (String, f64)) -> 
     Ok(())
 }
 
+/// "Why this label?" after a classification: a strip of the message's tokens per method, and
+/// integrated gradients' shares adding up to the label's logit change within 5 %.
+async fn why_this_label(ctx: &Ctx<'_>, label: &str) -> Outcome {
+    click(ctx, "#why-label-run").await?;
+    let check = ctx
+        .wait_text("#why-label-check", |t| t.contains("% apart"))
+        .await?;
+    if !check.contains(&format!("the logit of {label} moved")) {
+        return Err(format!("the attribution explains another label: {check}"));
+    }
+    let gap: f64 = check
+        .rsplit_once('(')
+        .and_then(|(_, tail)| tail.split('%').next())
+        .and_then(|g| g.parse().ok())
+        .ok_or_else(|| format!("no completeness figure in {check:?}"))?;
+    if gap >= 5.0 {
+        return Err(format!("the shares miss the logit's change: {check}"));
+    }
+    let pieces = texts(ctx, ".attribution-strip code").await?;
+    let words = MESSAGE.split(' ').count();
+    // two strips, each with the message's words and the two markers
+    if pieces.len() != 2 * (words + 2) || !pieces.iter().any(|p| p == "parcel") {
+        return Err(format!("the strips show {pieces:?}"));
+    }
+    ctx.screenshot("labs_fine-tune_why_this_label").await?;
+    Ok(())
+}
+
 /// The accuracy column (%) of every sheet row, read from its own cell (a row's whole text runs
 /// its numbers together).
 async fn accuracies(ctx: &Ctx<'_>) -> Result<Vec<f64>, String> {
@@ -370,6 +398,7 @@ pub async fn fine_tune(ctx: &Ctx<'_>) -> Outcome {
             "the saved model gives {again:?}, the trained one gave {page:?}"
         ));
     }
+    why_this_label(ctx, &again.0).await?;
     click(ctx, ".saved-models li:first-child button.delete").await?;
     let started = Instant::now();
     while texts(ctx, ".saved-models li").await?.len() != saved.len() - 1 {

@@ -6,25 +6,20 @@ use std::cell::RefCell;
 use bertlab_core::model::Checkpoint;
 use bertlab_core::text::tokenizer::Tokenizer;
 use bertlab_core::train::baseline::{BagOfWords, BaselineConfig};
-use bertlab_core::train::classifier::{ranked, Classifier};
 use bertlab_core::train::export::{export_files, ExportMetrics};
 use bertlab_core::train::finetune::{Approach, FineTuner, FinetuneConfig, Scored, SheetRow};
 use bertlab_core::train::labelled::{parse_csv, LabelledSet, MISCLASSIFIED_KEPT};
 use bertlab_core::train::zip::stored_zip;
 use bertlab_protocol::messages::{
-    FinetuneRequest, JobId, Outcome, SavedRequest, TrainedModel, TrainingLab, TrainingPoint,
+    FinetuneRequest, JobId, Outcome, SavedRequest, TrainingLab, TrainingPoint,
 };
-use bertlab_protocol::model_key::{TRAINED_MODELS_CACHE, TRAINED_MODELS_PREFIX};
 
 use crate::runtime::assets::{fetch_bytes, ModelIndex};
 use crate::runtime::jobs::{JobContext, Stop};
-use crate::runtime::model_cache::ModelCache;
 use crate::runtime::port::transfer_bytes;
 use crate::runtime::saved_run::{self, Resume, Saver};
 
 thread_local! {
-    /// The saved model last asked to classify, by file name, so each message does not unzip it.
-    static SAVED: RefCell<Option<(String, Classifier)>> = const { RefCell::new(None) };
     /// The latest fine-tuned encoder, by the job that trained it, until it is exported or replaced
     /// (one at a time: a MiniLM-sized model and its optimizer state take a few hundred MB).
     static TUNED: RefCell<Option<Tuned>> = const { RefCell::new(None) };
@@ -263,49 +258,14 @@ async fn load_base_model(
     Ok((checkpoint, tokenizer, tokenizer_json))
 }
 
-/// The labels `model` gives `text`, most likely first: the latest run's encoder, or a model
-/// saved in the browser (read from its ZIP once, then kept until another is asked for).
-pub(super) async fn classify(model: TrainedModel, text: &str) -> Result<Outcome, Stop> {
-    if text.trim().is_empty() {
-        return Err(Stop::Failed("type a message to classify".to_string()));
-    }
-    let failed = |e: bertlab_core::train::TrainError| Stop::Failed(e.to_string());
-    let labels = match model {
-        TrainedModel::Run(run) => TUNED.with(|t| {
-            let kept = t.borrow();
-            let tuned = kept.as_ref().filter(|t| t.job == run).ok_or_else(|| {
-                Stop::Failed(
-                    "that model is no longer in memory (the lab keeps the latest run): try its \
-                     saved copy, or train it again"
-                        .to_string(),
-                )
-            })?;
-            let probabilities = tuned.tuner.predict(&[text.to_string()]).map_err(failed)?;
-            let first = probabilities.into_iter().next().unwrap_or_default();
-            Ok::<_, Stop>(ranked(tuned.tuner.labels(), first))
-        })?,
-        TrainedModel::Saved(file_name) => {
-            let kept = SAVED.with(|s| s.borrow().as_ref().is_some_and(|(n, _)| *n == file_name));
-            if !kept {
-                let zip = ModelCache::open(TRAINED_MODELS_CACHE)
-                    .await
-                    .ok_or_else(|| Stop::Failed("this browser offers no model storage".into()))?
-                    .get(&format!("{TRAINED_MODELS_PREFIX}{file_name}"))
-                    .await
-                    .ok_or_else(|| {
-                        Stop::Failed(format!("{file_name} is no longer saved in this browser"))
-                    })?;
-                let classifier = Classifier::from_zip(&zip)
-                    .map_err(|e| Stop::Failed(format!("{file_name}: {e}")))?;
-                SAVED.with(|s| *s.borrow_mut() = Some((file_name, classifier)));
-            }
-            SAVED.with(|s| match s.borrow().as_ref() {
-                Some((_, classifier)) => classifier.classify(text).map_err(failed),
-                None => Err(Stop::Failed("the saved model was not kept".into())),
-            })?
-        }
-    };
-    Ok(Outcome::Classified { labels })
+/// Runs `use_it` on the encoder the `Finetune` job `run` trained, while it is the one kept.
+pub(super) fn with_tuned<T>(run: JobId, use_it: impl FnOnce(&FineTuner) -> T) -> Option<T> {
+    TUNED.with(|t| {
+        t.borrow()
+            .as_ref()
+            .filter(|t| t.job == run)
+            .map(|t| use_it(&t.tuner))
+    })
 }
 
 /// The model `run` trained, zipped, posted as bytes; `None` when it is no longer kept.

@@ -1,6 +1,7 @@
 //! One function per request: `run` executes a job and posts its reply; `execute` only routes.
 
 mod backends;
+mod classify;
 mod finetune;
 mod inspect;
 mod pretrain;
@@ -149,7 +150,8 @@ async fn execute(ctx: &JobContext, request: Request) -> Result<Outcome, Stop> {
             reps,
             lens,
         } => backends::benchmark(ctx, bert_base, reps.clamp(1, 20), &lens).await,
-        Request::Classify { model, text } => finetune::classify(model, &text).await,
+        Request::Classify { model, text } => classify::classify(model, &text).await,
+        Request::Explain { model, text } => classify::explain(model, &text).await,
         Request::ExportModel { run } => {
             ctx.progress(0, 0, "packing the model");
             ctx.yield_or_stop().await?;
