@@ -29,6 +29,8 @@ pub struct Ctx<'a> {
     pub shots: PathBuf,
     /// Run only the checks whose name contains this (as libtest's filter argument).
     pub filter: Option<String>,
+    /// Leave out the checks whose name contains any of these (as libtest's `--skip`).
+    pub skip: Vec<String>,
 }
 
 type Outcome = Result<(), String>;
@@ -190,6 +192,7 @@ async fn checked(
         .filter
         .as_ref()
         .is_some_and(|f| !name.contains(f.as_str()))
+        || ctx.skip.iter().any(|s| name.contains(s.as_str()))
     {
         return (name, None);
     }

@@ -59,12 +59,23 @@ async fn main() {
     // Start from an empty folder so no screenshot from an earlier run is mistaken for this one's.
     let _ = std::fs::remove_dir_all(&shots);
     let _ = std::fs::create_dir_all(&shots);
+    // libtest's arguments: a filter, and `--skip NAME` (repeatable).
+    let (mut filter, mut skip) = (None, Vec::new());
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--skip" => skip.extend(args.next()),
+            a if !a.starts_with('-') => filter = filter.or(Some(arg)),
+            _ => {}
+        }
+    }
     let ctx = checks::Ctx {
         client: &browser.client,
         server: &server,
         hosted: &hosted,
         shots,
-        filter: std::env::args().skip(1).find(|a| !a.starts_with('-')),
+        filter,
+        skip,
     };
 
     let started = Instant::now();

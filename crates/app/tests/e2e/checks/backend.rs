@@ -134,6 +134,7 @@ pub async fn backends(ctx: &Ctx<'_>) -> Outcome {
         hosted: ctx.hosted,
         shots: ctx.shots.clone(),
         filter: None,
+        skip: Vec::new(),
     };
     let outcome = async {
         other.open(FILL_MASK).await?;
