@@ -2,7 +2,7 @@
 //! gradients (with its completeness check) and gradient × input.
 
 use anyhow::Result;
-use bertlab_core::train::attribution::{explain_within, MIN_STEPS};
+use bertlab_core::train::attribution::{explain_within, COMPLETENESS_TOLERANCE, DEFAULT_STEPS};
 
 use super::model_dir;
 use super::model_source::ModelSource;
@@ -14,23 +14,20 @@ pub struct Args {
     model: ModelSource,
     /// Intervals of the straight path from the baseline (padding) to the text; at least 20, doubled
     /// (up to 8×) while the shares miss the logit's change by more than 5 %.
-    #[arg(long, default_value_t = 50)]
+    #[arg(long, default_value_t = DEFAULT_STEPS)]
     steps: usize,
     /// The text whose label to explain.
     text: String,
 }
 
 pub fn run(args: Args) -> Result<()> {
-    if args.steps < MIN_STEPS {
-        anyhow::bail!("--steps must be at least {MIN_STEPS}");
-    }
     let classifier = model_dir::classifier(&args.model.local_folder()?)?;
     let a = explain_within(
         classifier.model(),
         classifier.tokenizer(),
         &args.text,
         args.steps,
-        0.05,
+        COMPLETENESS_TOLERANCE,
     )?;
     println!(
         "label {}: logit {:.3}, {:.3} for the all-padding baseline",
@@ -43,11 +40,11 @@ pub fn run(args: Args) -> Result<()> {
     for ((piece, ig), gx) in a.pieces.iter().zip(&a.integrated).zip(&a.gradient_x_input) {
         println!("{piece:<16} {ig:>12.4} {gx:>16.4}");
     }
-    let total: f32 = a.integrated.iter().sum();
     println!(
-        "completeness ({} steps): the shares add up to {total:.4}, the logit moved {:.4} ({:.1}% apart)",
+        "completeness ({} steps): the shares add up to {:.4}, the logit moved {:.4} ({:.1}% apart)",
         a.steps,
-        a.logit - a.baseline_logit,
+        a.share_total(),
+        a.logit_change(),
         a.completeness_gap() * 100.0
     );
     Ok(())

@@ -4,7 +4,7 @@
 //! Integrated gradients walks the word embeddings in a straight line from a baseline, the same
 //! text with every ordinary token replaced by padding (markers, positions and segments kept), to
 //! the real text, and averages the logit's gradient along the way (the trapezoid rule over
-//! `steps` intervals, all points in one batch). Each token's share is its embedding's change times
+//! `steps` intervals, a few points per batch). Each token's share is its embedding's change times
 //! that average gradient, summed over the embedding. The shares then add up to the logit's change
 //! from the baseline to the text: the completeness check, which holds as closely as the path
 //! integral is approximated.
@@ -19,6 +19,11 @@ use super::TrainError;
 
 /// Fewer steps than this approximate the path integral too coarsely to trust the shares.
 pub const MIN_STEPS: usize = 20;
+/// Intervals the lab starts from (the page, `bertlab explain`), doubled while the shares miss.
+pub const DEFAULT_STEPS: usize = 50;
+/// The completeness check the lab holds integrated gradients to: the shares add up to the logit's
+/// change within 5 %.
+pub const COMPLETENESS_TOLERANCE: f32 = 0.05;
 
 /// The attribution of one text to one label.
 #[derive(Debug, Clone, PartialEq)]
@@ -44,9 +49,18 @@ impl Attribution {
     /// How far the integrated shares miss the logit's change from the baseline, as a fraction of
     /// that change (0 = exact).
     pub fn completeness_gap(&self) -> f32 {
-        let change = self.logit - self.baseline_logit;
-        let total: f32 = self.integrated.iter().sum();
-        (total - change).abs() / change.abs().max(f32::EPSILON)
+        let change = self.logit_change();
+        (self.share_total() - change).abs() / change.abs().max(f32::EPSILON)
+    }
+
+    /// The label's logit for the text minus its logit for the baseline.
+    pub fn logit_change(&self) -> f32 {
+        self.logit - self.baseline_logit
+    }
+
+    /// The integrated-gradients shares of all tokens together.
+    pub fn share_total(&self) -> f32 {
+        self.integrated.iter().sum()
     }
 }
 
@@ -243,7 +257,13 @@ mod tests {
                 fine.completeness_gap()
             );
             // ...and the lab's walk refines until the check it promises holds: within 5 %.
-            let within = explain_within(tuner.model(), tuner.tokenizer(), text, MIN_STEPS, 0.05);
+            let within = explain_within(
+                tuner.model(),
+                tuner.tokenizer(),
+                text,
+                MIN_STEPS,
+                COMPLETENESS_TOLERANCE,
+            );
             for a in [within.unwrap(), coarse] {
                 assert!(
                     a.completeness_gap() < 0.05 || a.steps == MIN_STEPS,

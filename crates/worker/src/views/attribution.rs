@@ -4,7 +4,7 @@ use bertlab_core::train::attribution::Attribution;
 use bertlab_protocol::views::{AttributedPiece, AttributionView};
 
 pub fn attribution_view(a: Attribution) -> AttributionView {
-    let completeness_gap = a.completeness_gap();
+    let (completeness_gap, logit_change) = (a.completeness_gap(), a.logit_change());
     AttributionView {
         label: a.label,
         pieces: a
@@ -19,7 +19,7 @@ pub fn attribution_view(a: Attribution) -> AttributionView {
             })
             .collect(),
         steps: a.steps,
-        logit_change: a.logit - a.baseline_logit,
+        logit_change,
         completeness_gap,
     }
 }

@@ -5,7 +5,7 @@ use std::cell::RefCell;
 
 use bertlab_core::model::ForSequenceClassification;
 use bertlab_core::text::tokenizer::Tokenizer;
-use bertlab_core::train::attribution::explain_within;
+use bertlab_core::train::attribution::{explain_within, COMPLETENESS_TOLERANCE, DEFAULT_STEPS};
 use bertlab_core::train::classifier::{classify as label, Classifier};
 use bertlab_core::train::TrainError;
 use bertlab_protocol::messages::{Outcome, TrainedModel};
@@ -21,13 +21,6 @@ thread_local! {
     static SAVED: RefCell<Option<(String, Classifier)>> = const { RefCell::new(None) };
 }
 
-/// Intervals of integrated gradients' path to start with (doubled while the completeness check
-/// misses by more than [`COMPLETENESS`]).
-const EXPLAIN_STEPS: usize = 50;
-/// The completeness check the lab holds integrated gradients to: the shares add up to the logit's
-/// change within 5 %.
-const COMPLETENESS: f32 = 0.05;
-
 /// The labels `model` gives `text`, most likely first.
 pub(super) async fn classify(model: TrainedModel, text: &str) -> Result<Outcome, Stop> {
     let labels = with_classifier(model, text, |m, t| label(m, t, text)).await?;
@@ -37,7 +30,7 @@ pub(super) async fn classify(model: TrainedModel, text: &str) -> Result<Outcome,
 /// Each token's share of the label `model` gives `text`.
 pub(super) async fn explain(model: TrainedModel, text: &str) -> Result<Outcome, Stop> {
     let attribution = with_classifier(model, text, |m, t| {
-        explain_within(m, t, text, EXPLAIN_STEPS, COMPLETENESS)
+        explain_within(m, t, text, DEFAULT_STEPS, COMPLETENESS_TOLERANCE)
     })
     .await?;
     Ok(Outcome::Explained(attribution_view(attribution)))
