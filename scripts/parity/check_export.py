@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
-"""Load the lab's exported classifier (tests/fixtures/export/bert-seq_cls) with Hugging Face transformers,
-run it on a few texts and write what transformers computed to transformers_logits.json beside it.
+"""Load the lab's exported classifiers (tests/fixtures/export/bert-seq_cls for single texts, bert-pair_cls for
+sentence pairs) with Hugging Face transformers, run each on a few examples and write what transformers computed
+to transformers_logits.json beside it. A pair goes in as text and text_pair, so transformers' own tokenizer
+packs it as [CLS] A [SEP] B [SEP] with segment ids 0 and 1.
 
 tests/export_parity.rs then checks that the lab gives the same token ids and logits (within 1e-4).
 Run by a developer after regenerating the export fixture, never in CI (see README.md beside this file):
@@ -24,23 +26,29 @@ import transformers  # noqa: E402
 from transformers import AutoModelForSequenceClassification, AutoTokenizer  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
-EXPORT = ROOT / "tests/fixtures/export/bert-seq_cls"
-TEXTS = ["the cat sat on the mat", "a café .", "the mat played", "cat cat cat", "on a café mat"]
+EXPORTS = {
+    "bert-seq_cls": [("the cat sat on the mat", None), ("a café .", None), ("the mat played", None),
+                     ("cat cat cat", None), ("on a café mat", None)],
+    "bert-pair_cls": [("the cat sat", "the mat"), ("the mat", "a cat played"), ("a café", "café cat"),
+                      ("café cat", "on the mat"), ("cat", "cat mat")],
+}
 
 
-def main() -> None:
+def check(name: str, examples: list[tuple[str, str | None]]) -> None:
+    export = ROOT / "tests/fixtures/export" / name
     # Exactly what the export's README tells a user to run.
-    model = AutoModelForSequenceClassification.from_pretrained(str(EXPORT))
-    tokenizer = AutoTokenizer.from_pretrained(str(EXPORT))
+    model = AutoModelForSequenceClassification.from_pretrained(str(export))
+    tokenizer = AutoTokenizer.from_pretrained(str(export))
     model.eval()
     cases = []
     with torch.no_grad():
-        for text in TEXTS:
-            enc = tokenizer(text, return_tensors="pt")
+        for text, text_pair in examples:
+            enc = tokenizer(text, text_pair, return_tensors="pt")
             logits = model(**enc).logits[0]
             cases.append(
                 {
                     "text": text,
+                    **({"text_pair": text_pair} if text_pair is not None else {}),
                     "input_ids": enc["input_ids"][0].tolist(),
                     "token_type_ids": enc["token_type_ids"][0].tolist(),
                     "logits": logits.tolist(),
@@ -53,9 +61,14 @@ def main() -> None:
         "class": type(model).__name__,
         "cases": cases,
     }
-    (EXPORT / "transformers_logits.json").write_text(json.dumps(out, indent=1) + "\n")
+    (export / "transformers_logits.json").write_text(json.dumps(out, indent=1) + "\n")
     for c in cases:
-        print(f"{c['label']:>6}  {c['text']}")
+        print(f"{name}: {c['label']:>6}  {c['text']}  {c.get('text_pair', '')}")
+
+
+def main() -> None:
+    for name, examples in EXPORTS.items():
+        check(name, examples)
 
 
 if __name__ == "__main__":

@@ -56,6 +56,10 @@ run model model_checks
 # browser tests run on a model exported from the page.
 run native cargo test --workspace
 
+# The feature-space view checked outside the project's code: the numpy BERT recomputes the sentence
+# features and their 2-D PCA that `bertlab feature-space` (built by the native phase) reports.
+run feature-space tests/python/.venv/bin/python tests/python/feature_space_numpy.py
+
 # wasm-bindgen tests in headless Chromium: each crate's tests/wasm_*.rs.
 export CHROMEDRIVER=${CHROMEDRIVER:-/usr/bin/chromedriver}
 export WASM_BINDGEN_TEST_WEBDRIVER_JSON=$PWD/tests/harness/webdriver.json

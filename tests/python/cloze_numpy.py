@@ -117,7 +117,8 @@ class NumpyBert:
     def lin(self, x, name):
         return x @ self.w[name + ".weight"].T + self.w[name + ".bias"]
 
-    def encode(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    def encode(self, ids: np.ndarray, mask: np.ndarray, layers: int | None = None) -> np.ndarray:
+        """The hidden state after `layers` layers (0: the embedding output; default: all)."""
         w, eps = self.w, self.eps
         b, t = ids.shape
         x = w["embeddings.word_embeddings.weight"][ids] + w["embeddings.position_embeddings.weight"][:t][None] + w["embeddings.token_type_embeddings.weight"][0]
@@ -125,7 +126,7 @@ class NumpyBert:
         h = x.shape[-1]
         d = h // self.heads
         neg = np.where(mask[:, None, None, :] > 0, 0.0, -1e9).astype(np.float32)
-        for i in range(self.layers):
+        for i in range(self.layers if layers is None else layers):
             p = f"encoder.layer.{i}."
             q = self.lin(x, p + "attention.self.query").reshape(b, t, self.heads, d).transpose(0, 2, 1, 3)
             k = self.lin(x, p + "attention.self.key").reshape(b, t, self.heads, d).transpose(0, 2, 1, 3)

@@ -136,7 +136,7 @@ mod tests {
     use crate::lab_registry::LabId;
 
     #[test]
-    fn the_labs_menu_offers_the_nine_labs() {
+    fn the_labs_menu_offers_the_ten_labs() {
         let slugs: Vec<&str> = LabId::ALL.iter().map(|l| l.slug()).collect();
         assert_eq!(
             slugs,
@@ -149,7 +149,8 @@ mod tests {
                 "logit-lens",
                 "surprise",
                 "pretrain",
-                "fine-tune"
+                "fine-tune",
+                "feature-space"
             ]
         );
     }

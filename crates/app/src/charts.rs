@@ -75,6 +75,75 @@ pub fn line_chart_svg(
     Ok(svg)
 }
 
+/// Category colours (Okabe–Ito's eight, black last): one per class of a scatter plot.
+pub const CATEGORY_COLOURS: [RGBColor; 8] = [
+    RGBColor(0, 114, 178),
+    RGBColor(213, 94, 0),
+    RGBColor(0, 158, 115),
+    RGBColor(204, 121, 167),
+    RGBColor(86, 180, 233),
+    RGBColor(230, 159, 0),
+    RGBColor(240, 228, 66),
+    RGBColor(0, 0, 0),
+];
+
+/// The colour of class `class` as CSS (`rgb(r, g, b)`), for a legend drawn next to a scatter plot.
+pub fn category_css(class: usize) -> String {
+    let RGBColor(r, g, b) = CATEGORY_COLOURS[class % CATEGORY_COLOURS.len()];
+    format!("rgb({r}, {g}, {b})")
+}
+
+/// Points `[x, y]` as dots coloured by `classes` (one per point), as an SVG document `size` px with
+/// its caption; the axes are unlabelled projections, so only their extent is drawn.
+pub fn scatter_svg(
+    points: &[[f32; 2]],
+    classes: &[usize],
+    caption: &str,
+    size: (u32, u32),
+) -> Result<String, String> {
+    let extent = |k: usize| {
+        let (lo, hi) = points.iter().fold((f32::MAX, f32::MIN), |(lo, hi), p| {
+            (lo.min(p[k]), hi.max(p[k]))
+        });
+        if lo > hi {
+            return -1.0..1.0;
+        }
+        let pad = ((hi - lo) * 0.05).max(1e-6);
+        (lo - pad) as f64..(hi + pad) as f64
+    };
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
+        let err = |e: DrawingAreaErrorKind<_>| format!("could not draw the chart: {e}");
+        root.fill(&WHITE).map_err(err)?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(caption, ("sans-serif", 14))
+            .margin(8)
+            .x_label_area_size(24)
+            .y_label_area_size(36)
+            .build_cartesian_2d(extent(0), extent(1))
+            .map_err(err)?;
+        chart
+            .configure_mesh()
+            .disable_mesh()
+            .x_desc("PC 1")
+            .y_desc("PC 2")
+            .x_labels(3)
+            .y_labels(3)
+            .label_style(("sans-serif", 11))
+            .draw()
+            .map_err(err)?;
+        chart
+            .draw_series(points.iter().zip(classes).map(|(p, &c)| {
+                let colour = CATEGORY_COLOURS[c % CATEGORY_COLOURS.len()];
+                Circle::new((p[0] as f64, p[1] as f64), 2, colour.mix(0.75).filled())
+            }))
+            .map_err(err)?;
+        root.present().map_err(err)?;
+    }
+    Ok(svg)
+}
+
 /// Axis ranges covering every point, with a little headroom; never empty.
 fn ranges(series: &[Series]) -> (std::ops::Range<f64>, std::ops::Range<f64>) {
     let points = series.iter().flat_map(|s| s.points.iter());

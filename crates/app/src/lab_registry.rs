@@ -8,8 +8,8 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::lab_state::{
-    AttentionState, EmbeddingsState, FillMaskState, FineTuneState, LogitLensState, MaskingState,
-    PretrainState, SurpriseState, TokenizerState,
+    AttentionState, EmbeddingsState, FeatureSpaceState, FillMaskState, FineTuneState,
+    LogitLensState, MaskingState, PretrainState, SurpriseState, TokenizerState,
 };
 use crate::url_state::state_from_pairs_strict;
 
@@ -91,6 +91,8 @@ labs! {
         "Train a tiny encoder from scratch in this tab and compare recipes live.";
     FineTune => "fine-tune", FineTuneState, ["data"], "Fine-tune",
         "Frozen features, full fine-tuning and baselines on the same classification task.";
+    FeatureSpace => "feature-space", FeatureSpaceState, [], "Feature space",
+        "Sentence vectors of any layer projected to 2-D: pretrained, random init and fine-tuned side by side.";
 }
 
 impl LabId {

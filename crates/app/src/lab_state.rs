@@ -3,10 +3,11 @@
 
 use serde::{Deserialize, Serialize};
 
+use bertlab_protocol::features::Pooling;
 use bertlab_protocol::masking::{MaskingConfig, Strategy};
 use bertlab_protocol::messages::ShippedSet;
-use bertlab_protocol::training::Approach;
 use bertlab_protocol::training::PairTask;
+use bertlab_protocol::training::{Approach, SegmentIds};
 use bertlab_protocol::views::ContextSide;
 
 /// Tokenizer lab.
@@ -249,6 +250,19 @@ pub struct FineTuneState {
     /// A model folder name; empty for the default model.
     pub model: String,
     pub seed: u64,
+    /// Sentence pairs' segment ids: A and B apart, or one segment (the ablation).
+    pub segments: SegmentIds,
+}
+
+impl FineTuneState {
+    /// What the run clock times a run under: the model, and for pairs (about twice as many tokens
+    /// per example) the pair set, so each keeps its own pace.
+    pub fn pace_model(&self) -> String {
+        match self.dataset {
+            ShippedSet::SupportPairs => format!("{} ({})", self.model, self.dataset.slug()),
+            _ => self.model.clone(),
+        }
+    }
 }
 
 impl Default for FineTuneState {
@@ -260,6 +274,33 @@ impl Default for FineTuneState {
             epochs: 4,
             model: String::new(),
             seed: 42,
+            segments: SegmentIds::PerText,
+        }
+    }
+}
+
+/// Feature-space lab: whose texts, how each becomes one vector, and the layer drawn.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FeatureSpaceState {
+    pub dataset: ShippedSet,
+    pub pooling: Pooling,
+    /// The layer drawn: 0 is the embeddings; past the last means the last.
+    pub layer: usize,
+    /// Every text of the set rather than its test split (more dots, a longer wait).
+    pub all_texts: bool,
+    /// A fine-tuned model saved in the browser (its file name) to draw as well; empty for none.
+    pub tuned: String,
+}
+
+impl Default for FeatureSpaceState {
+    fn default() -> Self {
+        FeatureSpaceState {
+            dataset: ShippedSet::SupportIntents,
+            pooling: Pooling::Mean,
+            layer: 6,
+            all_texts: false,
+            tuned: String::new(),
         }
     }
 }

@@ -13,7 +13,7 @@ pub fn scored_by(lab: LabId) -> Option<Guess> {
             Some(Guess::Word)
         }
         LabId::Tokenizer | LabId::Masking | LabId::FineTune => Some(Guess::Number),
-        LabId::Embeddings | LabId::Surprise => None,
+        LabId::Embeddings | LabId::Surprise | LabId::FeatureSpace => None,
     }
 }
 

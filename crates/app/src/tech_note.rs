@@ -62,7 +62,7 @@ pub fn technical_note(rows: &[SheetRow], date: &str) -> String {
     line("| approach | model | examples | accuracy | macro-F1 | trainable parameters | seconds | updates |".into());
     line("|---|---|---:|---:|---:|---:|---:|---:|".into());
     for r in rows {
-        let mut approach = r.approach.describe().to_string();
+        let mut approach = r.describe_approach();
         if r.stopped_early {
             approach.push_str(" (stopped early)");
         }
@@ -188,6 +188,7 @@ mod tests {
                 "bertlab-minilm-mlm".into()
             },
             dataset: "support-intents".into(),
+            segments: Default::default(),
             train_examples: examples,
             accuracy,
             macro_f1: accuracy - 0.02,

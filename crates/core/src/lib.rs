@@ -2,6 +2,7 @@
 //! the native CLI, the tests and the benchmarks, plus the GPU forward. No browser code: the worker
 //! crate turns what this crate computes into the views the page draws.
 
+pub mod analysis;
 pub mod folder;
 pub mod gpu;
 pub mod masking;

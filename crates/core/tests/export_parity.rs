@@ -1,10 +1,12 @@
-//! A fine-tuned classifier exported by the lab loads in Hugging Face transformers and gives the
-//! same logits there as here.
+//! A fine-tuned classifier exported by the lab, of single texts or of sentence pairs, loads in
+//! Hugging Face transformers and gives the same logits there as here.
 //!
-//! `tests/fixtures/export/bert-seq_cls/` is an export made by this file (fine-tuning the tiny
-//! HF-made `tests/fixtures/parity/bert-mlm` on a toy labelled set); `transformers_logits.json`
-//! beside it was written by `scripts/parity/check_export.py`, which loads that folder with
-//! `AutoModelForSequenceClassification` and `AutoTokenizer` and runs it. This test:
+//! `tests/fixtures/export/bert-seq_cls/` and `bert-pair_cls/` are exports made by this file
+//! (fine-tuning the tiny HF-made `tests/fixtures/parity/bert-mlm` on a toy labelled set of texts,
+//! then of pairs); `transformers_logits.json` beside each was written by
+//! `scripts/parity/check_export.py`, which loads the folder with
+//! `AutoModelForSequenceClassification` and `AutoTokenizer` and runs it (a pair as `text` and
+//! `text_pair`, so transformers' own tokenizer packs it). This test, for each:
 //! 1. rebuilds the export with today's code and checks it is the committed one (same config,
 //!    same tensor names and shapes), so the fixture stays what the exporter writes;
 //! 2. loads the committed export as `bertlab classify` does and matches transformers' token ids
@@ -32,8 +34,14 @@ fn root() -> &'static Path {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
 }
 
-fn fixture() -> PathBuf {
-    root().join("tests/fixtures/export/bert-seq_cls")
+/// The committed export of `set`.
+fn fixture(set: &LabelledSet) -> PathBuf {
+    let name = if set.is_pairs() {
+        "bert-pair_cls"
+    } else {
+        "bert-seq_cls"
+    };
+    root().join("tests/fixtures/export").join(name)
 }
 
 fn read(path: &Path) -> Vec<u8> {
@@ -56,6 +64,7 @@ fn toy_set() -> LabelledSet {
     let labels: Vec<String> = ["café", "cat", "mat"].map(String::from).to_vec();
     LabelledSet {
         texts: rows.iter().map(|r| r.0.to_string()).collect(),
+        text_pairs: None,
         label_ids: rows
             .iter()
             .map(|r| labels.iter().position(|l| l == r.1).expect("label"))
@@ -64,8 +73,35 @@ fn toy_set() -> LabelledSet {
     }
 }
 
-/// The export as the lab makes it today.
-fn build_export() -> Vec<(String, Vec<u8>)> {
+/// Which of the two texts mentions the cat (only the pair's packing tells), over the same words.
+fn toy_pairs() -> LabelledSet {
+    let (cats, others) = (
+        ["the cat sat", "a cat played", "café cat"],
+        ["the mat", "a café", "on the mat"],
+    );
+    let mut set = LabelledSet::single(
+        Vec::new(),
+        Vec::new(),
+        vec!["first".into(), "second".into()],
+    );
+    let mut pairs = Vec::new();
+    for i in 0..9 {
+        let (cat, other) = (cats[i % 3].to_string(), others[i / 3].to_string());
+        let (a, b) = if i % 2 == 0 {
+            (cat, other)
+        } else {
+            (other, cat)
+        };
+        set.texts.push(a);
+        pairs.push(b);
+        set.label_ids.push(i % 2);
+    }
+    set.text_pairs = Some(pairs);
+    set
+}
+
+/// The export of a model fine-tuned on `train` as the lab makes it today.
+fn build_export(train: &LabelledSet) -> Vec<(String, Vec<u8>)> {
     let parity = root().join("tests/fixtures/parity/bert-mlm");
     let base = Checkpoint::from_bytes(
         &read(&parity.join("config.json")),
@@ -74,7 +110,6 @@ fn build_export() -> Vec<(String, Vec<u8>)> {
     .expect("base checkpoint");
     let tokenizer_json = read(&root().join("tests/model_data/wordpiece-tokenizer.json"));
     let tokenizer = Tokenizer::from_bytes(&tokenizer_json).expect("tokenizer");
-    let train = toy_set();
     let config = FinetuneConfig {
         regime: Regime::Full,
         min_updates: 20,
@@ -84,20 +119,20 @@ fn build_export() -> Vec<(String, Vec<u8>)> {
         seed: 7,
         ..FinetuneConfig::default()
     };
-    let mut tuner = FineTuner::new(&base, tokenizer, &train, config).expect("tuner");
+    let mut tuner = FineTuner::new(&base, tokenizer, train, config).expect("tuner");
     while !tuner.is_done() {
         tuner.train_step().expect("step");
     }
     let metrics = ExportMetrics {
         base_model: "tests/fixtures/parity/bert-mlm".into(),
-        dataset: "a toy set of 9 sentences".into(),
+        dataset: format!("a toy set of {} examples", train.len()),
         train_examples: train.len(),
         test_examples: train.len(),
         trainable_parameters: tuner.trainable_parameters(),
         steps: tuner.step(),
         wall_seconds: 0.0,
         config: tuner.config().clone(),
-        test: tuner.evaluate(&train).expect("evaluate"),
+        test: tuner.evaluate(train).expect("evaluate"),
     };
     export_files(&tuner, &tokenizer_json, &metrics).expect("export")
 }
@@ -120,27 +155,39 @@ struct Reference {
 #[derive(serde::Deserialize)]
 struct Case {
     text: String,
+    #[serde(default)]
+    text_pair: Option<String>,
     input_ids: Vec<u32>,
     token_type_ids: Vec<u32>,
     logits: Vec<f32>,
 }
 
 #[test]
-fn transformers_loads_the_export_and_agrees_on_the_logits() {
-    let files = build_export();
+fn transformers_loads_the_sentence_classifier_and_agrees_on_the_logits() {
+    check_export(&toy_set());
+}
+
+#[test]
+fn transformers_loads_the_pair_classifier_and_agrees_on_the_logits() {
+    check_export(&toy_pairs());
+}
+
+fn check_export(train: &LabelledSet) {
+    let files = build_export(train);
+    let fixture = fixture(train);
     if std::env::var_os("BERTLAB_WRITE_EXPORT_FIXTURE").is_some() {
-        std::fs::create_dir_all(fixture()).expect("fixture folder");
+        std::fs::create_dir_all(&fixture).expect("fixture folder");
         for (name, bytes) in &files {
-            std::fs::write(fixture().join(name), bytes).expect("write fixture");
+            std::fs::write(fixture.join(name), bytes).expect("write fixture");
         }
         eprintln!(
             "wrote {}: now run scripts/parity/check_export.py",
-            fixture().display()
+            fixture.display()
         );
         return;
     }
     let file = |name: &str| &files.iter().find(|(n, _)| n == name).expect(name).1;
-    let committed = |name: &str| read(&fixture().join(name));
+    let committed = |name: &str| read(&fixture.join(name));
     assert_eq!(
         file("config.json"),
         &committed("config.json"),
@@ -152,13 +199,14 @@ fn transformers_loads_the_export_and_agrees_on_the_logits() {
         "the exported tensors differ from the committed export's"
     );
 
-    let checkpoint = Checkpoint::from_dir(&fixture()).expect("the committed export loads");
+    let checkpoint = Checkpoint::from_dir(&fixture).expect("the committed export loads");
     let config = checkpoint.config.clone();
     let model = checkpoint
         .load::<ForSequenceClassification>(&Device::Cpu)
         .expect("as a sequence classifier")
         .model;
-    let tokenizer = Tokenizer::from_file(&fixture().join("tokenizer.json")).expect("tokenizer");
+    let tokenizer = Tokenizer::from_file(fixture.join("tokenizer.json")).expect("tokenizer");
+    assert_eq!(config.text_pairs.is_some(), train.is_pairs());
     let reference: Reference =
         serde_json::from_slice(&committed("transformers_logits.json")).expect("reference json");
     assert!(reference.cases.len() >= 3);
@@ -169,8 +217,14 @@ fn transformers_loads_the_export_and_agrees_on_the_logits() {
     };
     let mut worst = 0f32;
     for case in &reference.cases {
+        assert_eq!(
+            case.text_pair.is_some(),
+            train.is_pairs(),
+            "{:?}",
+            case.text
+        );
         let enc = tokenizer
-            .encode(&case.text, None, &options)
+            .encode(&case.text, case.text_pair.as_deref(), &options)
             .expect("encode");
         assert_eq!(enc.ids, case.input_ids, "{:?}: token ids", case.text);
         assert_eq!(enc.type_ids, case.token_type_ids, "{:?}", case.text);
@@ -189,7 +243,8 @@ fn transformers_loads_the_export_and_agrees_on_the_logits() {
         }
     }
     eprintln!(
-        "export vs transformers {}: max |diff| {worst:.2e} over {} texts",
+        "{}: export vs transformers {}: max |diff| {worst:.2e} over {} examples",
+        fixture.display(),
         reference.transformers,
         reference.cases.len()
     );

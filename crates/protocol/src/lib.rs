@@ -4,6 +4,7 @@
 //! no model code, no browser code, so the page compiles against this crate alone.
 
 pub mod backend;
+pub mod features;
 pub mod masking;
 pub mod messages;
 pub mod model_key;

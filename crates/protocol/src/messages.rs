@@ -6,9 +6,10 @@
 use serde::{Deserialize, Serialize};
 
 use crate::backend::{BackendChoice, BackendStatus};
+use crate::features::{FeatureCloud, Pooling};
 use crate::masking::{MaskingConfig, MaskingGrid};
 use crate::tokens::TokenView;
-use crate::training::{Approach, PairTask, SheetRow};
+use crate::training::{Approach, PairTask, SegmentIds, SheetRow};
 use crate::views::{
     AttentionView, BenchRow, ContextSide, EmbeddingView, FillMaskView, LogitLensView, SurprisalView,
 };
@@ -120,11 +121,28 @@ pub enum Request {
     /// Hugging Face folder in a ZIP. The bytes arrive as a binary message just before the
     /// [`Outcome::Exported`] that names them (see `client::take_bytes`).
     ExportModel { run: JobId },
-    /// The labels `model` gives `text`, most likely first.
-    Classify { model: TrainedModel, text: String },
-    /// Why `model` gives `text` its label: each token's share, by integrated gradients and by
-    /// gradient × input.
-    Explain { model: TrainedModel, text: String },
+    /// The labels `model` gives `text` (with `pair`, for a sentence-pair classifier), most likely
+    /// first.
+    Classify {
+        model: TrainedModel,
+        text: String,
+        #[serde(default)]
+        pair: Option<String>,
+    },
+    /// The labelled set's sentence features at every layer of the base model, of its random-init
+    /// twin and, when named, of a fine-tuned classifier, each projected onto its first two
+    /// principal axes.
+    FeatureSpace(FeatureSpaceRequest),
+    /// What `model` reads: one text, or a pair of texts (the page then asks for two).
+    DescribeClassifier { model: TrainedModel },
+    /// Why `model` gives `text` (and `pair`) its label: each token's share, by integrated
+    /// gradients and by gradient × input.
+    Explain {
+        model: TrainedModel,
+        text: String,
+        #[serde(default)]
+        pair: Option<String>,
+    },
     /// Pretrain a tiny encoder from scratch with MLM on the shipped corpus sample, streaming its
     /// curve, held-out accuracy and the guesses for a probe sentence.
     Pretrain(PretrainRequest),
@@ -188,15 +206,22 @@ pub enum ShippedSet {
     SupportIntents,
     /// 1,200 SpamAssassin e-mails, spam or ham.
     SpamAssassin,
+    /// Pairs of the support messages: the same request or not (a sentence-pair task).
+    SupportPairs,
 }
 
 impl ShippedSet {
-    pub const ALL: [ShippedSet; 2] = [ShippedSet::SupportIntents, ShippedSet::SpamAssassin];
+    pub const ALL: [ShippedSet; 3] = [
+        ShippedSet::SupportIntents,
+        ShippedSet::SpamAssassin,
+        ShippedSet::SupportPairs,
+    ];
 
     pub fn path(self) -> &'static str {
         match self {
             ShippedSet::SupportIntents => "assets/datasets/support-intents.csv",
             ShippedSet::SpamAssassin => "assets/datasets/spam-assassin.csv",
+            ShippedSet::SupportPairs => "assets/datasets/support-pairs.csv",
         }
     }
 
@@ -204,6 +229,7 @@ impl ShippedSet {
         match self {
             ShippedSet::SupportIntents => "800 customer-support messages over 8 intents (600 to train, 200 to test), written for the lab",
             ShippedSet::SpamAssassin => "1,200 e-mails from the SpamAssassin corpus, spam or ham (900 to train, 300 to test), headers and HTML removed",
+            ShippedSet::SupportPairs => "PAIRS_DESCRIPTION",
         }
     }
 
@@ -212,6 +238,7 @@ impl ShippedSet {
         match self {
             ShippedSet::SupportIntents => 600,
             ShippedSet::SpamAssassin => 900,
+            ShippedSet::SupportPairs => 600,
         }
     }
 
@@ -220,6 +247,7 @@ impl ShippedSet {
         match self {
             ShippedSet::SupportIntents => "support-intents",
             ShippedSet::SpamAssassin => "spam-assassin",
+            ShippedSet::SupportPairs => "support-pairs",
         }
     }
 }
@@ -235,10 +263,27 @@ pub struct FinetuneRequest {
     #[serde(default)]
     pub dataset: ShippedSet,
     pub approach: Approach,
+    /// How a sentence pair's texts are told apart (ignored for single texts).
+    #[serde(default)]
+    pub segments: SegmentIds,
     /// A class-balanced subset of the training split; all of it when `None`.
     pub train_examples: Option<usize>,
     pub epochs: usize,
     pub seed: u64,
+}
+
+/// The feature-space view's request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FeatureSpaceRequest {
+    /// The base encoder (a folder of the lab's `models/`); the default model when `None`.
+    pub model: Option<String>,
+    /// Whose texts (a pair set's first texts).
+    pub dataset: ShippedSet,
+    /// Every text of the set rather than its test split.
+    pub all_texts: bool,
+    pub pooling: Pooling,
+    /// A fine-tuned classifier to compare with (its encoder's features).
+    pub tuned: Option<TrainedModel>,
 }
 
 /// A message from the worker to the page.
@@ -452,6 +497,12 @@ pub enum Outcome {
         labels: Vec<(String, f32)>,
     },
     Explained(crate::views::AttributionView),
+    /// Every (encoder, layer) projection a `FeatureSpace` request asked for.
+    FeatureSpace(Vec<FeatureCloud>),
+    /// Whether a classifier compares two texts (`[CLS] A [SEP] B [SEP]`) rather than labelling one.
+    ClassifierReads {
+        text_pairs: bool,
+    },
     /// A model folder zipped: a file name to save it under, and its size.
     Exported {
         file_name: String,

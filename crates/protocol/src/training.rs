@@ -31,6 +31,40 @@ pub enum PairTask {
     Sop,
 }
 
+/// How a sentence pair's two texts are told apart inside `[CLS] A [SEP] B [SEP]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SegmentIds {
+    /// BERT's packing: segment id 0 for `[CLS] A [SEP]`, 1 for `B [SEP]`.
+    #[default]
+    PerText,
+    /// The ablation: every token in segment 0, so only the `[SEP]` between them marks the border.
+    One,
+}
+
+impl SegmentIds {
+    pub const ALL: [SegmentIds; 2] = [SegmentIds::PerText, SegmentIds::One];
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            SegmentIds::PerText => "segment A and segment B",
+            SegmentIds::One => "one segment for both (ablation)",
+        }
+    }
+
+    /// The name on the command line and in URLs.
+    pub fn slug(self) -> &'static str {
+        match self {
+            SegmentIds::PerText => "per-text",
+            SegmentIds::One => "one",
+        }
+    }
+
+    pub fn from_slug(slug: &str) -> Option<SegmentIds> {
+        SegmentIds::ALL.into_iter().find(|s| s.slug() == slug)
+    }
+}
+
 /// What a run trains.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -114,6 +148,9 @@ pub struct SheetRow {
     /// The labelled set it was trained and tested on.
     #[serde(default)]
     pub dataset: String,
+    /// How a pair's texts were told apart (only sentence-pair sets differ here).
+    #[serde(default)]
+    pub segments: SegmentIds,
     pub train_examples: usize,
     pub accuracy: f64,
     pub macro_f1: f64,
@@ -130,6 +167,21 @@ pub struct SheetRow {
     /// technical note's error analysis).
     #[serde(default)]
     pub errors: Vec<Misclassified>,
+}
+
+impl SheetRow {
+    /// The approach, naming the one-segment ablation.
+    pub fn describe_approach(&self) -> String {
+        describe_with_segments(self.approach, self.segments)
+    }
+}
+
+/// An approach as the sheet and its chart name it, the one-segment ablation marked.
+pub fn describe_with_segments(approach: Approach, segments: SegmentIds) -> String {
+    match segments {
+        SegmentIds::PerText => approach.describe().to_string(),
+        SegmentIds::One => format!("{}, one segment", approach.describe()),
+    }
 }
 
 /// A held-out message and the label a run gave it instead of the right one.

@@ -107,8 +107,9 @@ fn requests() -> Vec<Request> {
         Request::Finetune(FinetuneRequest {
             model: None,
             csv: some("text,label\nhi,greeting\n"),
-            dataset: ShippedSet::SpamAssassin,
+            dataset: ShippedSet::SupportPairs,
             approach: Approach::Frozen,
+            segments: SegmentIds::One,
             train_examples: Some(64),
             epochs: 4,
             seed: u64::MAX,
@@ -127,10 +128,20 @@ fn requests() -> Vec<Request> {
         Request::Classify {
             model: TrainedModel::Run(9),
             text: "my parcel never arrived".into(),
+            pair: None,
         },
         Request::Classify {
             model: TrainedModel::Saved("mine-full-3.zip".into()),
             text: "où est mon colis ?".into(),
+            pair: Some("mon colis n'est pas arrivé".into()),
+        },
+        Request::Explain {
+            model: TrainedModel::Run(9),
+            text: "my parcel never arrived".into(),
+            pair: Some("where is my order".into()),
+        },
+        Request::DescribeClassifier {
+            model: TrainedModel::Saved("pairs-full-1.zip".into()),
         },
         Request::Pretrain(PretrainRequest {
             dynamic_masking: true,
@@ -337,6 +348,7 @@ fn outcomes() -> Vec<Outcome> {
             approach: Approach::BagOfWords,
             model: String::new(),
             dataset: "support-intents".into(),
+            segments: SegmentIds::PerText,
             train_examples: 600,
             accuracy: 0.9,
             macro_f1: 0.875,
@@ -354,6 +366,7 @@ fn outcomes() -> Vec<Outcome> {
         Outcome::Classified {
             labels: vec![("refund".into(), 0.75), ("shipping".into(), 0.25)],
         },
+        Outcome::ClassifierReads { text_pairs: true },
         Outcome::Interrupted(Vec::new()),
         Outcome::Interrupted(vec![InterruptedRun {
             request: SavedRequest::Finetune(FinetuneRequest {
@@ -361,6 +374,7 @@ fn outcomes() -> Vec<Outcome> {
                 csv: None,
                 dataset: ShippedSet::SupportIntents,
                 approach: Approach::Full,
+                segments: SegmentIds::PerText,
                 train_examples: None,
                 epochs: 3,
                 seed: 7,

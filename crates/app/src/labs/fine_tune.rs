@@ -23,7 +23,7 @@ use bertlab_protocol::messages::{
     FinetuneRequest, InterruptedRun, JobId, Outcome, Reply, Request, SavedRequest, ShippedSet,
     Steer, TrainedModel, TrainingLab, TrainingPoint,
 };
-use bertlab_protocol::training::{Approach, SheetRow};
+use bertlab_protocol::training::{describe_with_segments, Approach, SegmentIds, SheetRow};
 
 /// localStorage key of the experiment sheet, so a reload keeps the student's results.
 const SHEET_KEY: &str = "bertlab.finetune.sheet";
@@ -98,6 +98,7 @@ impl Run {
             csv,
             dataset: settings.dataset,
             approach: settings.approach,
+            segments: settings.segments,
             train_examples: (settings.examples > 0).then_some(settings.examples),
             epochs: settings.epochs.clamp(1, 50),
             seed: settings.seed,
@@ -119,6 +120,7 @@ impl Run {
             s.model = request.model.clone().unwrap_or_default();
             s.dataset = request.dataset;
             s.approach = request.approach;
+            s.segments = request.segments;
             s.examples = request.train_examples.unwrap_or(0);
             s.epochs = request.epochs;
             s.seed = request.seed;
@@ -210,7 +212,7 @@ impl Run {
         };
         self.message.set(format!(
             "{}: {:.1}% accuracy on the held-out messages{}{why}",
-            row.approach.describe(),
+            row.describe_approach(),
             row.accuracy * 100.0,
             if row.stopped_early {
                 " (stopped early)"
@@ -336,12 +338,22 @@ fn RunSettings(
         lock("dataset"),
     );
     let (hide_model, hide_data) = (policy.hidden("model"), policy.hidden("data"));
+    let lock_segments = lock("segments");
+    // Segment ids matter only for pairs: the shipped pair set, or a CSV that may hold pairs.
+    let pairs_possible =
+        move || csv.with(Option::is_some) || state.with(|s| s.dataset == ShippedSet::SupportPairs);
     view! {
     <div class="controls">
         <SelectField id="ft-dataset" label="Data" locked=lock_dataset
             options=ShippedSet::ALL.into_iter().map(|d| (d, d.slug().to_string())).collect()
             value=Signal::derive(move || state.with(|s| s.dataset))
             on_pick=Callback::new(move |d| state.update(|s| s.dataset = d)) />
+        <Show when=pairs_possible>
+            <SelectField id="ft-segments" label="Segment ids (pairs)" locked=lock_segments
+                options=SegmentIds::ALL.into_iter().map(|s| (s, s.describe().to_string())).collect()
+                value=Signal::derive(move || state.with(|s| s.segments))
+                on_pick=Callback::new(move |v| state.update(|s| s.segments = v)) />
+        </Show>
         <SelectField id="ft-approach" label="Approach" locked=lock_approach
             options=Approach::ALL.into_iter().map(|a| (a, a.describe().to_string())).collect()
             value=Signal::derive(move || state.with(|s| s.approach))
@@ -359,7 +371,7 @@ fn RunSettings(
                 on_pick=Callback::new(move |name| state.update(|s| s.model = name)) />
         </Show>
         <Show when=move || !hide_data>
-            <label>"Your own data (CSV with text,label columns)"
+            <label>"Your own data (CSV with text,label columns; add text_pair for pairs)"
                 <input id="ft-csv" type="file" accept=".csv,text/csv" on:change=move |ev| read_csv(&ev, csv, run) />
             </label>
         </Show>
@@ -494,23 +506,27 @@ fn loss_chart(points: &[TrainingPoint]) -> AnyView {
 }
 
 /// Test accuracy against the number of labelled training examples on `dataset`, one line per
-/// approach (the latest run of each size counts).
+/// approach and segment-id choice (the latest run of each size counts).
 fn efficiency_chart(rows: &[SheetRow], dataset: &str) -> AnyView {
-    let series: Vec<Series> = Approach::ALL
+    let lines = SegmentIds::ALL
         .into_iter()
-        .filter_map(|approach| {
+        .flat_map(|segments| Approach::ALL.map(|approach| (approach, segments)));
+    let series: Vec<Series> = lines
+        .filter_map(|(approach, segments)| {
             let mut points: Vec<(f64, f64)> = Vec::new();
-            for row in rows
-                .iter()
-                .filter(|r| r.approach == approach && !r.stopped_early && r.dataset == dataset)
-            {
+            for row in rows.iter().filter(|r| {
+                r.approach == approach
+                    && r.segments == segments
+                    && !r.stopped_early
+                    && r.dataset == dataset
+            }) {
                 let x = row.train_examples as f64;
                 points.retain(|p| p.0 != x);
                 points.push((x, row.accuracy * 100.0));
             }
             points.sort_by(|a, b| a.0.total_cmp(&b.0));
             (!points.is_empty()).then(|| Series {
-                label: approach.describe().into(),
+                label: describe_with_segments(approach, segments),
                 points,
                 dashed: approach == Approach::BagOfWords,
             })
@@ -561,7 +577,7 @@ fn Sheet(
             <tbody>
                 {move || rows.get().into_iter().map(|r| view! {
                     <tr>
-                        <th scope="row" title=r.note.clone()>{r.approach.describe()}{r.stopped_early.then_some(" (stopped early)")}{(!r.note.is_empty()).then_some(" (stopped: not a number)")}</th>
+                        <th scope="row" title=r.note.clone()>{r.describe_approach()}{r.stopped_early.then_some(" (stopped early)")}{(!r.note.is_empty()).then_some(" (stopped: not a number)")}</th>
                         <td>{if r.model.is_empty() { "—".to_string() } else { r.model.clone() }}</td>
                         <td>{r.dataset.clone()}</td>
                         <td class="num">{r.train_examples}</td>

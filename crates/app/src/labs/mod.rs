@@ -4,6 +4,7 @@
 mod attention;
 mod classify_box;
 mod embeddings;
+mod feature_space;
 mod fields;
 mod fill_mask;
 mod fine_tune;
@@ -20,6 +21,7 @@ mod why_label;
 pub use attention::AttentionWidget;
 pub use classify_box::ClassifyBox;
 pub use embeddings::EmbeddingsWidget;
+pub use feature_space::FeatureSpaceWidget;
 pub use fields::{CheckField, NumberField, SelectField, TextField};
 pub use fill_mask::FillMaskWidget;
 pub use fine_tune::FineTuneWidget;
@@ -36,8 +38,8 @@ use leptos::prelude::*;
 use super::charts::{line_chart_svg, Series};
 use super::lab_registry::{LabId, LabState};
 use super::lab_state::{
-    AttentionState, EmbeddingsState, FillMaskState, FineTuneState, LogitLensState, MaskingState,
-    PretrainState, SurpriseState, TokenizerState,
+    AttentionState, EmbeddingsState, FeatureSpaceState, FillMaskState, FineTuneState,
+    LogitLensState, MaskingState, PretrainState, SurpriseState, TokenizerState,
 };
 use super::prediction::Observation;
 use super::url_state::{
@@ -189,5 +191,9 @@ pub fn LabWidget(
             view! { <FineTuneWidget state={state::<FineTuneState>(source)} policy=policy /> }
                 .into_any()
         }
+        LabId::FeatureSpace => view! {
+            <FeatureSpaceWidget state={state::<FeatureSpaceState>(source)} policy=policy />
+        }
+        .into_any(),
     }
 }

@@ -43,11 +43,8 @@ impl RunClock {
 
     pub fn start(self, settings: &FineTuneState) {
         let now = js_sys::Date::now();
-        self.started.set_value(Some((
-            now,
-            settings.approach.slug(),
-            settings.model.clone(),
-        )));
+        self.started
+            .set_value(Some((now, settings.approach.slug(), settings.pace_model())));
         self.first.set_value(None);
         self.progress.set(None);
     }
@@ -114,7 +111,7 @@ pub(super) fn ClockLine(
             s.examples.min(available)
         };
         let updates = planned_updates(examples, FINETUNE_BATCH, s.epochs, FINETUNE_MIN_UPDATES);
-        match clock.paces.with(|p| p.estimate(s.approach.slug(), &s.model, updates)) {
+        match clock.paces.with(|p| p.estimate(s.approach.slug(), &s.pace_model(), updates)) {
             Some(seconds) => format!(
                 "Estimated time: {} for {updates} updates, at the pace of the last run like it in this browser.",
                 describe_seconds(seconds)

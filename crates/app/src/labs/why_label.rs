@@ -16,6 +16,8 @@ pub fn WhyThisLabel(
     model: TrainedModel,
     /// The message it labelled.
     text: String,
+    /// The second message, for a pair classifier.
+    pair: Option<String>,
 ) -> impl IntoView {
     let answer = RwSignal::new(None::<Result<AttributionView, String>>);
     let busy = RwSignal::new(false);
@@ -36,6 +38,7 @@ pub fn WhyThisLabel(
         let request = Request::Explain {
             model: model.clone(),
             text: text.clone(),
+            pair: pair.clone(),
         };
         if let Err(message) = client::run(status, request, on_reply) {
             busy.set(false);

@@ -12,6 +12,7 @@ use crate::server::StaticServer;
 
 mod a11y;
 mod backend;
+mod feature_space;
 mod fine_tune;
 mod hosting;
 mod lessons;
@@ -110,6 +111,12 @@ pub async fn run_all(ctx: &Ctx<'_>) -> Vec<(&'static str, Option<Outcome>)> {
             ctx,
             "fine_tune_fills_the_sheet_pauses_resumes_and_stops",
             fine_tune::fine_tune(ctx),
+        )
+        .await,
+        checked(
+            ctx,
+            "feature_space_draws_pretrained_and_random_clouds_per_layer",
+            feature_space::feature_space(ctx),
         )
         .await,
         checked(

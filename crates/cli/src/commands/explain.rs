@@ -1,4 +1,4 @@
-//! `bertlab explain`: which tokens made a sentence classifier choose its label, by integrated
+//! `bertlab explain`: which tokens made a sentence (or pair) classifier choose its label, by integrated
 //! gradients (with its completeness check) and gradient × input.
 
 use anyhow::Result;
@@ -16,6 +16,9 @@ pub struct Args {
     /// (up to 8×) while the shares miss the logit's change by more than 5 %.
     #[arg(long, default_value_t = DEFAULT_STEPS)]
     steps: usize,
+    /// The second text, for a sentence-pair classifier.
+    #[arg(long)]
+    pair: Option<String>,
     /// The text whose label to explain.
     text: String,
 }
@@ -26,6 +29,7 @@ pub fn run(args: Args) -> Result<()> {
         classifier.model(),
         classifier.tokenizer(),
         &args.text,
+        args.pair.as_deref(),
         args.steps,
         COMPLETENESS_TOLERANCE,
     )?;

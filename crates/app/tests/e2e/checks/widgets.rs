@@ -20,6 +20,7 @@ pub(super) fn ready_marker(lab: LabId) -> &'static str {
         LabId::LogitLens => "table.lens",
         LabId::Surprise => ".surprise-strip",
         LabId::FineTune => "table.sheet",
+        LabId::FeatureSpace => ".feature-clouds figure",
         LabId::Pretrain => "#pt-run",
     }
 }

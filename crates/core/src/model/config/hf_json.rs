@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use bertlab_protocol::training::SegmentIds;
 use serde::Deserialize;
 
 use super::{Activation, EncoderConfig, Family};
@@ -45,6 +46,7 @@ struct HfConfig {
     architectures: Option<Vec<String>>,
     position_embedding_type: Option<String>,
     is_decoder: Option<bool>,
+    bertlab_text_pairs: Option<SegmentIds>,
 }
 
 impl EncoderConfig {
@@ -124,6 +126,9 @@ impl EncoderConfig {
         v["id2label"] = json!(id2label);
         v["label2id"] = json!(label2id);
         v["architectures"] = json!(self.architectures);
+        if let Some(segments) = self.text_pairs {
+            v["bertlab_text_pairs"] = json!(segments);
+        }
         v
     }
 }
@@ -219,6 +224,7 @@ impl HfConfig {
             tie_word_embeddings: self.tie_word_embeddings.unwrap_or(true),
             labels,
             architectures: self.architectures.unwrap_or_default(),
+            text_pairs: self.bertlab_text_pairs,
         })
     }
 

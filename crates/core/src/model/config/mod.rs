@@ -7,6 +7,7 @@
 
 mod hf_json;
 
+use bertlab_protocol::training::SegmentIds;
 use serde::{Deserialize, Serialize};
 
 use super::error::{ModelError, Result};
@@ -167,6 +168,11 @@ pub struct EncoderConfig {
     pub labels: Vec<String>,
     /// `architectures` as written by transformers (e.g. `["BertForMaskedLM"]`). Default empty.
     pub architectures: Vec<String>,
+    /// For a classifier of sentence pairs (`[CLS] A [SEP] B [SEP]`), the segment ids it was
+    /// trained with, so whoever runs it asks for two texts and packs them the same way:
+    /// `bertlab_text_pairs` in config.json, an extra key transformers keeps and ignores. Default
+    /// `None` (single texts).
+    pub text_pairs: Option<SegmentIds>,
 }
 
 impl EncoderConfig {
@@ -255,6 +261,7 @@ impl EncoderConfig {
             tie_word_embeddings: true,
             labels: vec!["LABEL_0".into(), "LABEL_1".into(), "LABEL_2".into()],
             architectures: Vec::new(),
+            text_pairs: None,
         }
     }
 

@@ -2,11 +2,14 @@
 
 use serde::{Deserialize, Serialize};
 
-use bertlab_protocol::training::{FINETUNE_BATCH, FINETUNE_MIN_UPDATES};
+use bertlab_protocol::training::{SegmentIds, FINETUNE_BATCH, FINETUNE_MIN_UPDATES};
 
 use super::Regime;
 use crate::train::optimizer::AdamWParams;
 use crate::train::TrainError;
+
+/// The least encoder learning rate of a sentence-pair run (see [`FinetuneConfig::for_pairs`]).
+pub const PAIR_LR_ENCODER: f64 = 2e-4;
 
 /// Everything that shapes a fine-tuning run. Defaults suit a MiniLM-sized encoder on a few
 /// hundred short messages.
@@ -35,6 +38,8 @@ pub struct FinetuneConfig {
     pub max_grad_norm: f64,
     /// Seeds the head's init, data order and dropout. Default 42.
     pub seed: u64,
+    /// A sentence pair's segment ids: A and B apart (default), or all 0 for the ablation.
+    pub segments: SegmentIds,
 }
 
 impl Default for FinetuneConfig {
@@ -51,6 +56,7 @@ impl Default for FinetuneConfig {
             adam: AdamWParams::default(),
             max_grad_norm: 1.0,
             seed: 42,
+            segments: SegmentIds::PerText,
         }
     }
 }
@@ -67,6 +73,17 @@ impl FinetuneConfig {
                 Regime::Frozen | Regime::Full => base.lr_encoder,
             },
             ..base
+        }
+    }
+
+    /// The same settings for sentence pairs: the encoder learns at least at 2e-4, since it must
+    /// learn to compare two texts, which its pretraining never asked of it. On the support pairs at
+    /// 5e-5, 64 or 256 pairs left the default model at chance (53.5 %, 50.5 %); at 2e-4, 256 pairs
+    /// reached 78 %.
+    pub fn for_pairs(self) -> FinetuneConfig {
+        FinetuneConfig {
+            lr_encoder: self.lr_encoder.max(PAIR_LR_ENCODER),
+            ..self
         }
     }
 

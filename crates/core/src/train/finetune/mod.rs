@@ -1,4 +1,4 @@
-//! Fine-tuning an encoder for sentence classification, in the three regimes the lab compares:
+//! Fine-tuning an encoder for sentence (or sentence-pair) classification, in the three regimes the lab compares:
 //! a frozen pretrained encoder under a new head, the whole pretrained model trained, and the same
 //! architecture trained from random weights. Like [`super::Trainer`] it has no clock, files or
 //! threads: [`FineTuner::train_step`] makes one update and the caller (CLI or worker) loops,
@@ -6,6 +6,8 @@
 
 mod class_metrics;
 mod config;
+#[cfg(test)]
+mod pair_tests;
 mod snapshot;
 
 use std::collections::HashMap;
@@ -28,7 +30,7 @@ use super::pretrain::{count_correct, dropout_seed};
 use super::schedule::LinearSchedule;
 use super::TrainError;
 
-pub use bertlab_protocol::training::{Approach, Regime, SheetRow};
+pub use bertlab_protocol::training::{Approach, Regime, SegmentIds, SheetRow};
 pub use class_metrics::{ClassMetrics, Scored};
 pub use config::FinetuneConfig;
 
@@ -45,10 +47,20 @@ pub struct FinetuneStep {
     pub grad_norm: f64,
 }
 
-/// Token ids of each text, ready for batching.
+/// Token and segment ids of each example, ready for batching.
 struct Encoded {
     ids: Vec<Vec<u32>>,
+    types: Vec<Vec<u32>>,
     labels: Vec<u32>,
+}
+
+impl Encoded {
+    fn rows(&self, indices: &[usize]) -> (Vec<Vec<u32>>, Vec<Vec<u32>>) {
+        indices
+            .iter()
+            .map(|&i| (self.ids[i].clone(), self.types[i].clone()))
+            .unzip()
+    }
 }
 
 fn encode_all(
@@ -56,24 +68,29 @@ fn encode_all(
     config: &EncoderConfig,
     set: &LabelledSet,
     max_len: usize,
+    segments: SegmentIds,
 ) -> Result<Encoded, TrainError> {
     let options = EncodeOptions {
         add_special_tokens: true,
         max_len: Some(max_len.min(config.max_input_len())),
         position_offset: config.position_offset(),
     };
-    let ids = set
-        .texts
-        .iter()
-        .map(|t| {
-            tokenizer
-                .encode(t, None, &options)
-                .map(|e| e.ids)
-                .map_err(|e| TrainError::Data(format!("cannot tokenize {t:?}: {e}")))
+    let (ids, types) = (0..set.len())
+        .map(|i| {
+            let (text, pair) = set.example(i);
+            let encoded = tokenizer
+                .encode(text, pair, &options)
+                .map_err(|e| TrainError::Data(format!("cannot tokenize {text:?}: {e}")))?;
+            let types = match segments {
+                SegmentIds::PerText => encoded.type_ids,
+                SegmentIds::One => vec![0; encoded.ids.len()],
+            };
+            Ok((encoded.ids, types))
         })
-        .collect::<Result<Vec<_>, _>>()?;
+        .collect::<Result<(Vec<_>, Vec<_>), TrainError>>()?;
     Ok(Encoded {
         ids,
+        types,
         labels: set.label_ids.iter().map(|&l| l as u32).collect(),
     })
 }
@@ -115,6 +132,7 @@ impl FineTuner {
             "{}ForSequenceClassification",
             model_config.family.class_prefix()
         )];
+        model_config.text_pairs = train.is_pairs().then_some(config.segments);
         let loaded =
             Loaded::<ForSequenceClassification>::random(&model_config, config.seed, &device)?;
         let report = match config.regime {
@@ -139,9 +157,15 @@ impl FineTuner {
             .collect();
         let trainable = trained.iter().map(|(_, v, _)| v.elem_count()).sum();
         let opt = AdamW::new(trained, config.adam)?;
-        let encoded = encode_all(&tokenizer, &model_config, train, config.max_len)?;
+        let encoded = encode_all(
+            &tokenizer,
+            &model_config,
+            train,
+            config.max_len,
+            config.segments,
+        )?;
         let features = match config.regime {
-            Regime::Frozen => Some(first_token_features(&loaded.model, &encoded.ids, &device)?),
+            Regime::Frozen => Some(first_token_features(&loaded.model, &encoded, &device)?),
             _ => None,
         };
         let total_steps = planned_updates(
@@ -201,11 +225,12 @@ impl FineTuner {
         self.step >= self.total_steps
     }
 
-    fn input(&self, rows: &[Vec<u32>], mode: Mode) -> Result<EncoderInput, TrainError> {
-        let cfg = self.model.encoder.config();
-        let types: Vec<Vec<u32>> = rows.iter().map(|r| vec![0; r.len()]).collect();
-        let types = (cfg.type_vocab_size > 0).then_some(types.as_slice());
-        Ok(EncoderInput::from_rows(rows, types, cfg.pad_token_id, &self.device)?.with_mode(mode))
+    fn input(
+        &self,
+        (ids, types): &(Vec<Vec<u32>>, Vec<Vec<u32>>),
+        mode: Mode,
+    ) -> Result<EncoderInput, TrainError> {
+        Ok(batch_input(self.model.encoder.config(), ids, types, &self.device)?.with_mode(mode))
     }
 
     /// Logits `[rows, labels]` for training examples `indices`.
@@ -219,9 +244,7 @@ impl FineTuner {
                 head_logits(&self.model, &features.index_select(&index, 0)?, mode)
             }
             None => {
-                let rows: Vec<Vec<u32>> =
-                    indices.iter().map(|&i| self.train.ids[i].clone()).collect();
-                let input = self.input(&rows, mode)?;
+                let input = self.input(&self.train.rows(indices), mode)?;
                 Ok(self.model.forward(&input, &Internals::none())?.logits)
             }
         }
@@ -293,22 +316,20 @@ impl FineTuner {
         &self.model.encoder.config().labels
     }
 
-    /// Class probabilities `[texts, labels]` for any texts, in eval mode.
-    pub fn predict(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, TrainError> {
-        let set = LabelledSet {
-            texts: texts.to_vec(),
-            label_ids: vec![0; texts.len()],
-            labels: self.labels().to_vec(),
-        };
+    /// Class probabilities `[examples, labels]` for the examples of `set` (its labels are not
+    /// read), in eval mode.
+    pub fn predict(&self, set: &LabelledSet) -> Result<Vec<Vec<f32>>, TrainError> {
         let encoded = encode_all(
             &self.tokenizer,
             self.model.encoder.config(),
-            &set,
+            set,
             self.config.max_len,
+            self.config.segments,
         )?;
-        let mut out = Vec::with_capacity(texts.len());
-        for rows in encoded.ids.chunks(32) {
-            let input = self.input(rows, Mode::Eval)?;
+        let mut out = Vec::with_capacity(set.len());
+        let all: Vec<usize> = (0..set.len()).collect();
+        for indices in all.chunks(32) {
+            let input = self.input(&encoded.rows(indices), Mode::Eval)?;
             let logits = self.model.forward(&input, &Internals::none())?.logits;
             out.extend(candle_nn::ops::softmax(&logits, D::Minus1)?.to_vec2::<f32>()?);
         }
@@ -330,10 +351,13 @@ impl FineTuner {
                 set.labels
             )));
         }
-        Ok(ClassMetrics::score(
-            &set.label_ids,
-            &self.predict(&set.texts)?,
-        ))
+        if set.is_pairs() != self.model.encoder.config().text_pairs.is_some() {
+            return Err(TrainError::Data(
+                "the evaluation set and the training set must both be pairs or both single texts"
+                    .into(),
+            ));
+        }
+        Ok(ClassMetrics::score(&set.label_ids, &self.predict(set)?))
     }
 }
 
@@ -348,18 +372,34 @@ fn head_logits(
     Ok(model.head.forward(first, pooled.as_ref(), mode)?)
 }
 
-/// The encoder's last hidden state at the first token, for every row, detached.
+/// A padded batch of token rows and their segment ids (dropped where the family has none).
+fn batch_input(
+    cfg: &EncoderConfig,
+    ids: &[Vec<u32>],
+    types: &[Vec<u32>],
+    device: &Device,
+) -> Result<EncoderInput, TrainError> {
+    let types = (cfg.type_vocab_size > 0).then_some(types);
+    Ok(EncoderInput::from_rows(
+        ids,
+        types,
+        cfg.pad_token_id,
+        device,
+    )?)
+}
+
+/// The encoder's last hidden state at the first token, for every example, detached.
 fn first_token_features(
     model: &ForSequenceClassification,
-    rows: &[Vec<u32>],
+    encoded: &Encoded,
     device: &Device,
 ) -> Result<Tensor, TrainError> {
     let cfg = model.encoder.config();
     let mut parts = Vec::new();
-    for chunk in rows.chunks(32) {
-        let types: Vec<Vec<u32>> = chunk.iter().map(|r| vec![0; r.len()]).collect();
-        let types = (cfg.type_vocab_size > 0).then_some(types.as_slice());
-        let input = EncoderInput::from_rows(chunk, types, cfg.pad_token_id, device)?;
+    let all: Vec<usize> = (0..encoded.ids.len()).collect();
+    for indices in all.chunks(32) {
+        let (ids, types) = encoded.rows(indices);
+        let input = batch_input(cfg, &ids, &types, device)?;
         let h = model
             .encoder
             .forward(&input, &Internals::none())?
@@ -417,6 +457,7 @@ pub(crate) mod tests {
                     .to_string()
                 })
                 .collect(),
+            text_pairs: None,
             label_ids: (0..n).map(|i| i % 2).collect(),
             labels: vec!["cat".into(), "no cat".into()],
         }

@@ -21,31 +21,52 @@ thread_local! {
     static SAVED: RefCell<Option<(String, Classifier)>> = const { RefCell::new(None) };
 }
 
-/// The labels `model` gives `text`, most likely first.
-pub(super) async fn classify(model: TrainedModel, text: &str) -> Result<Outcome, Stop> {
-    let labels = with_classifier(model, text, |m, t| label(m, t, text)).await?;
+/// The labels `model` gives `text` (and `pair`), most likely first.
+pub(super) async fn classify(
+    model: TrainedModel,
+    text: &str,
+    pair: Option<&str>,
+) -> Result<Outcome, Stop> {
+    typed(text)?;
+    let labels = with_classifier(model, |m, t| label(m, t, text, pair)).await?;
     Ok(Outcome::Classified { labels })
 }
 
-/// Each token's share of the label `model` gives `text`.
-pub(super) async fn explain(model: TrainedModel, text: &str) -> Result<Outcome, Stop> {
-    let attribution = with_classifier(model, text, |m, t| {
-        explain_within(m, t, text, DEFAULT_STEPS, COMPLETENESS_TOLERANCE)
+/// Each token's share of the label `model` gives `text` (and `pair`).
+pub(super) async fn explain(
+    model: TrainedModel,
+    text: &str,
+    pair: Option<&str>,
+) -> Result<Outcome, Stop> {
+    typed(text)?;
+    let attribution = with_classifier(model, |m, t| {
+        explain_within(m, t, text, pair, DEFAULT_STEPS, COMPLETENESS_TOLERANCE)
     })
     .await?;
     Ok(Outcome::Explained(attribution_view(attribution)))
 }
 
-/// Runs `use_it` on the classifier `model` names: the latest run's encoder, or a model saved in
-/// the browser (read from its ZIP once, then kept until another is asked for).
-async fn with_classifier<T>(
-    model: TrainedModel,
-    text: &str,
-    use_it: impl FnOnce(&ForSequenceClassification, &Tokenizer) -> Result<T, TrainError>,
-) -> Result<T, Stop> {
+/// Whether `model` compares two texts.
+pub(super) async fn describe(model: TrainedModel) -> Result<Outcome, Stop> {
+    let text_pairs =
+        with_classifier(model, |m, _| Ok(m.encoder.config().text_pairs.is_some())).await?;
+    Ok(Outcome::ClassifierReads { text_pairs })
+}
+
+/// Refuses an empty message.
+fn typed(text: &str) -> Result<(), Stop> {
     if text.trim().is_empty() {
         return Err(Stop::Failed("type a message to classify".to_string()));
     }
+    Ok(())
+}
+
+/// Runs `use_it` on the classifier `model` names: the latest run's encoder, or a model saved in
+/// the browser (read from its ZIP once, then kept until another is asked for).
+pub(super) async fn with_classifier<T>(
+    model: TrainedModel,
+    use_it: impl FnOnce(&ForSequenceClassification, &Tokenizer) -> Result<T, TrainError>,
+) -> Result<T, Stop> {
     let failed = |e: TrainError| Stop::Failed(e.to_string());
     match model {
         TrainedModel::Run(run) => with_tuned(run, |tuner| use_it(tuner.model(), tuner.tokenizer()))

@@ -88,10 +88,16 @@ async fn train_and_test(
     TUNED.with(|t| t.borrow_mut().take());
     ctx.progress(0, 0, format!("preparing {} training texts", train.len()));
     ctx.yield_or_stop().await?;
+    let defaults = FinetuneConfig::for_regime(regime);
     let config = FinetuneConfig {
         epochs: request.epochs.max(1),
         seed: request.seed,
-        ..FinetuneConfig::for_regime(regime)
+        segments: request.segments,
+        ..if train.is_pairs() {
+            defaults.for_pairs()
+        } else {
+            defaults
+        }
     };
     let mut tuner = FineTuner::new(&checkpoint, tokenizer, &train, config).map_err(failed)?;
     drop(checkpoint);
@@ -127,6 +133,7 @@ async fn train_and_test(
         approach: request.approach,
         model: name.clone(),
         dataset: dataset.clone(),
+        segments: tuner.config().segments,
         train_examples: train.len(),
         accuracy: test.accuracy,
         macro_f1: test.macro_f1,
@@ -228,6 +235,7 @@ async fn bag_of_words(
         approach: Approach::BagOfWords,
         model: String::new(),
         dataset: String::new(),
+        segments: Default::default(),
         train_examples: train.len(),
         accuracy: scores.accuracy,
         macro_f1: scores.macro_f1,
@@ -240,7 +248,7 @@ async fn bag_of_words(
 }
 
 /// The base model's checkpoint, its tokenizer, and the tokenizer's file (kept for the export).
-async fn load_base_model(
+pub(super) async fn load_base_model(
     ctx: &JobContext,
     name: &str,
 ) -> Result<(Checkpoint, Tokenizer, Vec<u8>), Stop> {

@@ -2,6 +2,7 @@
 
 mod backends;
 mod classify;
+mod feature_space;
 mod finetune;
 mod inspect;
 mod pretrain;
@@ -150,8 +151,18 @@ async fn execute(ctx: &JobContext, request: Request) -> Result<Outcome, Stop> {
             reps,
             lens,
         } => backends::benchmark(ctx, bert_base, reps.clamp(1, 20), &lens).await,
-        Request::Classify { model, text } => classify::classify(model, &text).await,
-        Request::Explain { model, text } => classify::explain(model, &text).await,
+        Request::Classify {
+            model,
+            text,
+            pair: second,
+        } => classify::classify(model, &text, pair(&second)).await,
+        Request::Explain {
+            model,
+            text,
+            pair: second,
+        } => classify::explain(model, &text, pair(&second)).await,
+        Request::DescribeClassifier { model } => classify::describe(model).await,
+        Request::FeatureSpace(request) => feature_space::feature_space(ctx, request).await,
         Request::ExportModel { run } => {
             ctx.progress(0, 0, "packing the model");
             ctx.yield_or_stop().await?;

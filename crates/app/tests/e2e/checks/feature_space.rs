@@ -1,0 +1,117 @@
+//! The feature-space lab: the pretrained and random-init clouds of the support messages appear
+//! with one dot per text and the variance their axes hold; moving the layer redraws from the
+//! projections the worker already sent; every support message makes 800 dots per panel (1,600 on
+//! the page), and a layer change redraws them all.
+
+use std::time::{Duration, Instant};
+
+use super::widgets::wait_widget;
+use super::{Ctx, Outcome};
+
+/// Per panel: its caption and its number of dots.
+async fn panels(ctx: &Ctx<'_>) -> Result<Vec<(String, u64)>, String> {
+    let found = ctx
+        .js(
+            "return [...document.querySelectorAll('.feature-clouds figure')].map(f => \
+             [f.getAttribute('aria-label') || '', f.querySelectorAll('circle').length])",
+        )
+        .await?;
+    Ok(found
+        .as_array()
+        .map(|panels| {
+            panels
+                .iter()
+                .map(|p| {
+                    let caption = p[0].as_str().unwrap_or_default().to_string();
+                    (caption, p[1].as_u64().unwrap_or(0))
+                })
+                .collect()
+        })
+        .unwrap_or_default())
+}
+
+/// Waits until the panels read `want` dots each and their captions pass `accept`.
+async fn wait_panels(
+    ctx: &Ctx<'_>,
+    dots: u64,
+    accept: impl Fn(&[(String, u64)]) -> bool,
+) -> Result<Vec<(String, u64)>, String> {
+    let started = Instant::now();
+    loop {
+        let now = panels(ctx).await?;
+        if now.len() >= 2 && now.iter().all(|(_, n)| *n == dots) && accept(&now) {
+            return Ok(now);
+        }
+        if started.elapsed() > Duration::from_secs(300) {
+            let shown = ctx
+                .js("return document.querySelector('.feature-space-lab').innerText")
+                .await?;
+            return Err(format!(
+                "expected panels of {dots} dots, got {now:?}; the lab shows: {shown}"
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+pub async fn feature_space(ctx: &Ctx<'_>) -> Outcome {
+    ctx.open("/labs/feature-space").await?;
+    wait_widget(ctx, ".feature-clouds figure").await?;
+    // The test split of the support messages: 200 texts, 8 intents.
+    let first = wait_panels(ctx, 200, |_| true).await?;
+    let names: Vec<&str> = first
+        .iter()
+        .map(|(c, _)| c.split(':').next().unwrap_or(""))
+        .collect();
+    if names != ["pretrained", "random init"] {
+        return Err(format!(
+            "expected pretrained and random-init panels, got {names:?}"
+        ));
+    }
+    if !first.iter().all(|(c, _)| c.contains("% of the variance")) {
+        return Err(format!(
+            "the captions do not give the variance held: {first:?}"
+        ));
+    }
+    let legend = ctx
+        .js("return document.querySelectorAll('.cloud-legend li').length")
+        .await?;
+    if legend.as_u64() != Some(8) {
+        return Err(format!("expected 8 intents in the legend, got {legend}"));
+    }
+    ctx.screenshot("lab_feature_space").await?;
+
+    // Another layer: redrawn from what the worker sent (no new request), so it is quick.
+    let layer_of = |t: &str| t.contains("at layer 0");
+    ctx.js(
+        "const i = document.querySelector('#fs-layer'); i.value = '0'; \
+            i.dispatchEvent(new Event('input', {bubbles: true}));",
+    )
+    .await?;
+    ctx.wait_text(".feature-space-lab p.meta", layer_of).await?;
+    let embeddings = wait_panels(ctx, 200, |p| p != first.as_slice()).await?;
+    if embeddings == first {
+        return Err("moving to layer 0 did not redraw the clouds".into());
+    }
+
+    // Every support message: 800 dots per panel, and a layer change still redraws them all.
+    ctx.open("/labs/feature-space?all_texts=true&layer=6")
+        .await?;
+    let all = wait_panels(ctx, 800, |_| true).await?;
+    let started = Instant::now();
+    ctx.js(
+        "const i = document.querySelector('#fs-layer'); i.value = '3'; \
+            i.dispatchEvent(new Event('input', {bubbles: true}));",
+    )
+    .await?;
+    ctx.wait_text(".feature-space-lab p.meta", |t| t.contains("at layer 3"))
+        .await?;
+    wait_panels(ctx, 800, |p| p != all.as_slice()).await?;
+    eprintln!(
+        "feature space: {} panels of 800 dots redrawn for a new layer in {:.0} ms",
+        all.len(),
+        started.elapsed().as_secs_f64() * 1000.0
+    );
+    ctx.screenshot("lab_feature_space_all").await?;
+    Ok(())
+}

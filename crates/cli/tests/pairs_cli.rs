@@ -1,0 +1,148 @@
+//! Sentence pairs on the command line: the shipped pair set is what `bertlab datasets-support-pairs`
+//! writes from the support messages, a pair classifier trains, exports and labels pairs through
+//! `classify --pair` and `explain --pair`, and a pair model given one text says what is missing.
+
+mod cli;
+use cli::{assert_fails_with, bertlab, path, temp_dir, text};
+
+const ASSETS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../assets/datasets");
+
+/// The smallest shipped encoder (4 layers × 128), so a fine-tuning run takes seconds.
+const SMALL_MODEL: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../models/recipe-bert");
+
+fn rows(file: &str) -> Vec<csv::StringRecord> {
+    csv::Reader::from_path(format!("{ASSETS}/{file}"))
+        .unwrap()
+        .records()
+        .map(|r| r.unwrap())
+        .collect()
+}
+
+#[test]
+fn the_shipped_pair_set_is_what_the_generator_writes_from_the_support_messages() {
+    let out = temp_dir("support-pairs");
+    let written = out.join("pairs.csv");
+    let run = bertlab(&["datasets-support-pairs", "--out", path(&written)]);
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    let shipped = std::fs::read(format!("{ASSETS}/support-pairs.csv")).unwrap();
+    assert!(
+        std::fs::read(&written).unwrap() == shipped,
+        "assets/datasets/support-pairs.csv differs from what the generator writes: rerun it"
+    );
+    // (text) → (intent, split) of the messages the pairs come from.
+    let messages: std::collections::HashMap<String, (String, String)> = rows("support-intents.csv")
+        .into_iter()
+        .map(|r| (r[0].to_string(), (r[1].to_string(), r[2].to_string())))
+        .collect();
+    let pairs = rows("support-pairs.csv");
+    assert_eq!(pairs.len(), messages.len(), "one pair per message");
+    for r in &pairs {
+        let (a, b) = (&messages[&r[0]], &messages[&r[1]]);
+        assert_ne!(&r[0], &r[1]);
+        assert_eq!(a.1, r[3], "the pair keeps its first message's split");
+        assert_eq!(b.1, r[3], "no pair crosses the train/test split");
+        let same = if a.0 == b.0 { "same" } else { "different" };
+        assert_eq!(&r[2], same, "{} / {}", &r[0], &r[1]);
+    }
+    let _ = std::fs::remove_dir_all(out);
+}
+
+#[test]
+fn a_pair_classifier_trains_exports_and_labels_pairs() {
+    let data = format!("{ASSETS}/support-pairs.csv");
+    let baseline = bertlab(&["finetune", "--data", &data, "--regime", "bag-of-words"]);
+    assert!(baseline.status.success(), "{}", text(&baseline.stderr));
+    let row = text(&baseline.stdout);
+    let accuracy: f64 = row
+        .lines()
+        .nth(1)
+        .and_then(|l| l.split_whitespace().find(|w| w.ends_with('%')))
+        .and_then(|w| w.trim_end_matches('%').parse().ok())
+        .expect("an accuracy");
+    assert!(accuracy > 60.0, "word overlap alone: {row}");
+
+    let out = temp_dir("pairs-export");
+    let export = out.join("pairs");
+    let run = bertlab(&[
+        "finetune",
+        "--model",
+        SMALL_MODEL,
+        "--data",
+        &data,
+        "--regime",
+        "full",
+        "--train-examples",
+        "64",
+        "--epochs",
+        "1",
+        "--lr-encoder",
+        "1e-3",
+        "--segments",
+        "one",
+        "--out",
+        path(&export),
+    ]);
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    assert!(text(&run.stdout).contains("full fine-tuning, one segment"));
+    let config: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(export.join("config.json")).unwrap()).unwrap();
+    assert_eq!(config["bertlab_text_pairs"], "one");
+    let readme = std::fs::read_to_string(export.join("README.md")).unwrap();
+    assert!(
+        readme.contains("--pair") && readme.contains("text_pair"),
+        "{readme}"
+    );
+
+    let (a, b) = ("where is my parcel", "my order still has not arrived");
+    let classified = bertlab(&[
+        "classify",
+        "--model",
+        path(&export),
+        "--all",
+        "--pair",
+        b,
+        a,
+    ]);
+    assert!(classified.status.success(), "{}", text(&classified.stderr));
+    let line = text(&classified.stdout);
+    assert!(line.trim_end().ends_with(&format!("{a}\t{b}")), "{line}");
+    assert!(
+        line.contains("same") && line.contains("different"),
+        "{line}"
+    );
+    let chosen = line.split(' ').next().unwrap_or_default();
+
+    let explained = bertlab(&[
+        "explain",
+        "--model",
+        path(&export),
+        "--steps",
+        "32",
+        "--pair",
+        b,
+        a,
+    ]);
+    assert!(explained.status.success(), "{}", text(&explained.stderr));
+    let report = text(&explained.stdout);
+    assert!(report.starts_with(&format!("label {chosen}:")), "{report}");
+    assert!(
+        report.contains("parcel") && report.contains("arrived"),
+        "both texts: {report}"
+    );
+
+    let one_text = bertlab(&["classify", "--model", path(&export), a]);
+    assert_fails_with(&one_text, "give it a second text");
+    let uneven = bertlab(&[
+        "classify",
+        "--model",
+        path(&export),
+        "--pair",
+        b,
+        a,
+        "hello",
+    ]);
+    assert_fails_with(&uneven, "one --pair per text");
+    let bad = bertlab(&["finetune", "--data", &data, "--segments", "two"]);
+    assert_fails_with(&bad, "per-text");
+    let _ = std::fs::remove_dir_all(out);
+}
