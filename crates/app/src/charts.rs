@@ -301,6 +301,21 @@ mod tests {
     }
 
     #[test]
+    fn a_scatter_plot_draws_one_dot_per_point_in_its_class_colour() {
+        let points: Vec<[f32; 2]> = (0..30).map(|i| [i as f32, (i * i) as f32]).collect();
+        let classes: Vec<usize> = (0..30).map(|i| i % 3).collect();
+        let svg = scatter_svg(&points, &classes, "pretrained: 60% + 20%", (320, 300)).unwrap();
+        assert_eq!(svg.matches("<circle").count(), 30);
+        assert!(svg.contains("pretrained: 60% + 20%"));
+        let RGBColor(r, g, b) = CATEGORY_COLOURS[2];
+        assert!(svg.to_lowercase().contains(&format!("#{r:02x}{g:02x}{b:02x}")), "{svg}");
+        assert_eq!(category_css(10), category_css(2));
+        // No points, or one: still a drawing.
+        assert!(scatter_svg(&[], &[], "empty", (320, 300)).is_ok());
+        assert!(scatter_svg(&[[1.0, 1.0]], &[0], "one", (320, 300)).is_ok());
+    }
+
+    #[test]
     fn empty_or_flat_series_still_draw() {
         assert!(line_chart_svg(&[], "Empty", "x", "y", (200, 120)).is_ok());
         let flat = vec![Series {

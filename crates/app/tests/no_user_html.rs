@@ -1,5 +1,6 @@
 //! No text a student typed, uploaded or linked reaches the page as HTML: the code sets markup in
-//! one place only, a chart's SVG, and the chart renderer escapes every text it draws.
+//! one file only, a chart's SVG (a line chart or a scatter plot), and the chart renderer escapes
+//! every text it draws.
 
 use std::path::{Path, PathBuf};
 
@@ -14,7 +15,7 @@ const MARKUP_SINKS: [&str; 5] = [
     "create_contextual_fragment",
 ];
 
-/// The one place markup is set, and what it sets: the SVG `line_chart_svg` draws.
+/// The one file markup is set in, and what it sets: the SVG `line_chart_svg` or `scatter_svg` draws.
 const ALLOWED: (&str, &str) = ("labs/mod.rs", "inner_html=svg");
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -54,6 +55,16 @@ fn markup_is_set_only_from_the_chart_renderer() {
     assert!(
         function[..function.find(ALLOWED.1).expect("the allowed line")].contains("line_chart_svg("),
         "the markup set is no longer the chart renderer's output"
+    );
+    let scatter = &chart[chart.find("pub fn scatter_figure").expect("scatter_figure")..];
+    assert!(
+        scatter[..scatter.find(ALLOWED.1).expect("the allowed line")].contains("scatter_svg("),
+        "the scatter plot's markup is no longer the chart renderer's output"
+    );
+    assert_eq!(
+        chart.matches(ALLOWED.1).count(),
+        2,
+        "markup is set only by chart_figure and scatter_figure"
     );
 }
 

@@ -17,7 +17,7 @@ use bertlab_protocol::messages::{
 use bertlab_protocol::tokens::{
     Span, TokenCell, TokenView, TraceOutcome, TracePiece, TraceStep, WordPieceTrace,
 };
-use bertlab_protocol::training::{Approach, Misclassified, PairTask, SheetRow};
+use bertlab_protocol::training::{Approach, Misclassified, PairTask, SegmentIds, SheetRow};
 use bertlab_protocol::views::{
     AttentionView, BenchRow, Candidate, ContextSide, EmbeddingView, FillMaskView, LensLayer,
     LogitLensView, MaskPrediction, SurprisalView, TokenSurprisal,

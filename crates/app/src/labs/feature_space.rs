@@ -5,9 +5,9 @@
 
 use leptos::prelude::*;
 
-use crate::charts::{category_css, scatter_svg};
+use crate::charts::category_css;
 use crate::lab_state::FeatureSpaceState;
-use crate::labs::{CheckField, NumberField, SelectField};
+use crate::labs::{scatter_figure, CheckField, NumberField, SelectField};
 use crate::saved_models::{self, SavedModel};
 use crate::url_state::ControlPolicy;
 use crate::worker_query::use_worker_answer;
@@ -155,18 +155,17 @@ fn Clouds(
         )}</p>
         <div class="feature-clouds">
             {shown.into_iter().map(|c| {
-                let caption = format!(
-                    "{}: {:.0}% + {:.0}% of the variance",
-                    c.encoder,
-                    c.explained[0] * 100.0,
-                    c.explained[1] * 100.0
-                );
-                match scatter_svg(&c.points, &c.label_ids, &caption, (320, 300)) {
-                    Ok(svg) => view! {
-                        <figure class="chart cloud" role="img" aria-label=caption inner_html=svg></figure>
-                    }.into_any(),
-                    Err(message) => view! { <p class="error">{message}</p> }.into_any(),
-                }
+                let caption = if c.explained == [0.0, 0.0] {
+                    format!("{}: no spread, every text gets the same vector here", c.encoder)
+                } else {
+                    format!(
+                        "{}: {:.0}% + {:.0}% of the variance",
+                        c.encoder,
+                        c.explained[0] * 100.0,
+                        c.explained[1] * 100.0
+                    )
+                };
+                scatter_figure(&c.points, &c.label_ids, &caption)
             }).collect_view()}
         </div>
         <ul class="cloud-legend" aria-label="Labels">

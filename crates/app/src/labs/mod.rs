@@ -35,7 +35,7 @@ pub use tokenizer::TokenizerWidget;
 
 use leptos::prelude::*;
 
-use super::charts::{line_chart_svg, Series};
+use super::charts::{line_chart_svg, scatter_svg, Series};
 use super::lab_registry::{LabId, LabState};
 use super::lab_state::{
     AttentionState, EmbeddingsState, FeatureSpaceState, FillMaskState, FineTuneState,
@@ -51,6 +51,17 @@ pub fn chart_figure(series: &[Series], caption: &str, x_label: &str, y_label: &s
     match line_chart_svg(series, caption, x_label, y_label, (420, 260)) {
         Ok(svg) => view! {
             <figure class="chart" role="img" aria-label=caption.to_string() inner_html=svg></figure>
+        }
+        .into_any(),
+        Err(message) => view! { <p class="error">{message}</p> }.into_any(),
+    }
+}
+
+/// Dots `[x, y]` coloured by class as a scatter plot (see [`scatter_svg`]), or the error.
+pub fn scatter_figure(points: &[[f32; 2]], classes: &[usize], caption: &str) -> AnyView {
+    match scatter_svg(points, classes, caption, (320, 300)) {
+        Ok(svg) => view! {
+            <figure class="chart cloud" role="img" aria-label=caption.to_string() inner_html=svg></figure>
         }
         .into_any(),
         Err(message) => view! { <p class="error">{message}</p> }.into_any(),

@@ -19,6 +19,8 @@ pub struct Projection {
 const MAX_ITERATIONS: usize = 500;
 /// The axes have converged when no component moves by more than this between iterations.
 const CONVERGED: f64 = 1e-10;
+/// A cloud whose total variance is below this share of its mean squared length is flat.
+const FLAT: f64 = 1e-10;
 
 /// Projects `rows` (equal lengths, at least two rows) onto their first two principal axes.
 pub fn pca_2d(rows: &[Vec<f32>]) -> Result<Projection, String> {
@@ -62,19 +64,29 @@ pub fn pca_2d(rows: &[Vec<f32>]) -> Result<Projection, String> {
         }
     }
     let total: f64 = (0..dim).map(|i| cov[i * dim + i]).sum();
+    // Spread this small against the vectors' own size is rounding, not structure (e.g. every
+    // text's [CLS] vector at the embeddings is the same): a flat cloud, all points at the centre.
+    let size: f64 = rows
+        .iter()
+        .flatten()
+        .map(|&v| (v as f64) * (v as f64))
+        .sum::<f64>()
+        / n as f64;
+    if total <= FLAT * size.max(f64::MIN_POSITIVE) {
+        return Ok(Projection {
+            points: vec![[0.0, 0.0]; n],
+            explained: [0.0, 0.0],
+        });
+    }
     let axes = leading_eigenvectors(&cov, dim);
     let variance = |axis: &[f64]| -> f64 {
         let product = multiply(&cov, dim, axis);
         axis.iter().zip(&product).map(|(a, b)| a * b).sum()
     };
-    let explained = if total > 0.0 {
-        [
-            (variance(&axes[0]) / total) as f32,
-            (variance(&axes[1]) / total) as f32,
-        ]
-    } else {
-        [0.0, 0.0]
-    };
+    let explained = [
+        (variance(&axes[0]) / total) as f32,
+        (variance(&axes[1]) / total) as f32,
+    ];
     let dot = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f64>();
     let points = centred
         .iter()
@@ -135,26 +147,39 @@ fn leading_eigenvectors(matrix: &[f64], dim: usize) -> [Vec<f64>; 2] {
     axes
 }
 
-/// Gram–Schmidt on the two vectors; a vector that vanishes is replaced by a unit axis.
+/// Gram–Schmidt on the two vectors. A second vector that vanishes (the matrix has rank one) is
+/// replaced by the unit axis least aligned with the first, made orthogonal to it.
 fn orthonormalise(axes: &mut [Vec<f64>; 2]) {
-    let norm = |v: &[f64]| v.iter().map(|x| x * x).sum::<f64>().sqrt();
-    let unit = |v: &mut Vec<f64>, fallback: usize| {
-        let n = norm(v);
+    fn normalise(v: &mut [f64]) -> bool {
+        let n = v.iter().map(|x| x * x).sum::<f64>().sqrt();
         if n > 1e-300 {
             v.iter_mut().for_each(|x| *x /= n);
-        } else {
-            v.iter_mut()
-                .enumerate()
-                .for_each(|(i, x)| *x = f64::from(i == fallback));
         }
-    };
-    unit(&mut axes[0], 0);
-    let along: f64 = axes[0].iter().zip(&axes[1]).map(|(a, b)| a * b).sum();
-    let first = axes[0].clone();
-    for (b, a) in axes[1].iter_mut().zip(&first) {
-        *b -= along * a;
+        n > 1e-300
     }
-    unit(&mut axes[1], 1);
+    fn remove_along(v: &mut [f64], unit: &[f64]) {
+        let along: f64 = unit.iter().zip(v.iter()).map(|(a, b)| a * b).sum();
+        v.iter_mut().zip(unit).for_each(|(b, a)| *b -= along * a);
+    }
+    let [first, second] = axes;
+    if !normalise(first) {
+        first
+            .iter_mut()
+            .enumerate()
+            .for_each(|(i, x)| *x = f64::from(i == 0));
+    }
+    remove_along(second, first);
+    if !normalise(second) {
+        let least = (0..first.len())
+            .min_by(|&a, &b| first[a].abs().total_cmp(&first[b].abs()))
+            .unwrap_or(0);
+        second
+            .iter_mut()
+            .enumerate()
+            .for_each(|(i, x)| *x = f64::from(i == least));
+        remove_along(second, first);
+        normalise(second);
+    }
 }
 
 #[cfg(test)]
@@ -239,9 +264,24 @@ mod tests {
         assert!(pca_2d(&[vec![1.0, f32::NAN], vec![1.0, 2.0]])
             .unwrap_err()
             .contains("not a number"));
-        // Identical points: no spread, no share, but a projection all the same.
+        // Identical points, or points apart by rounding only: no spread, no share, but a
+        // projection all the same.
         let flat = pca_2d(&vec![vec![1.0, 2.0, 3.0]; 4]).unwrap();
         assert_eq!(flat.explained, [0.0, 0.0]);
         assert!(flat.points.iter().all(|p| p == &[0.0, 0.0]));
+        let rounding: Vec<Vec<f32>> = (0..4)
+            .map(|i| vec![1.0 + i as f32 * 1e-7, 2.0, 3.0 - i as f32 * 1e-7])
+            .collect();
+        assert_eq!(pca_2d(&rounding).unwrap().explained, [0.0, 0.0]);
+    }
+
+    #[test]
+    fn a_cloud_on_one_line_has_one_axis_and_shares_that_add_up() {
+        let line: Vec<Vec<f32>> = (0..10)
+            .map(|i| vec![i as f32, 2.0 * i as f32, 0.0])
+            .collect();
+        let p = pca_2d(&line).unwrap();
+        assert!((p.explained[0] - 1.0).abs() < 1e-5, "{:?}", p.explained);
+        assert!(p.explained[1].abs() < 1e-5, "{:?}", p.explained);
     }
 }
