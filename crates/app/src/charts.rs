@@ -308,7 +308,11 @@ mod tests {
         assert_eq!(svg.matches("<circle").count(), 30);
         assert!(svg.contains("pretrained: 60% + 20%"));
         let RGBColor(r, g, b) = CATEGORY_COLOURS[2];
-        assert!(svg.to_lowercase().contains(&format!("#{r:02x}{g:02x}{b:02x}")), "{svg}");
+        assert!(
+            svg.to_lowercase()
+                .contains(&format!("#{r:02x}{g:02x}{b:02x}")),
+            "{svg}"
+        );
         assert_eq!(category_css(10), category_css(2));
         // No points, or one: still a drawing.
         assert!(scatter_svg(&[], &[], "empty", (320, 300)).is_ok());

@@ -1,6 +1,7 @@
 //! Models the student trained, kept in the browser's Cache Storage as the ZIP the worker exports,
 //! so they survive a reload until the student deletes them; and downloading one as a file.
 
+use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
 use crate::cache_storage::{self, message};
@@ -40,6 +41,16 @@ pub async fn save(file_name: &str, bytes: &js_sys::Uint8Array) -> Result<(), Str
 }
 
 /// Every saved model, by name.
+/// Fills `saved` with the models saved now (in the background); a failure goes to `on_error`.
+pub fn refresh(saved: RwSignal<Vec<SavedModel>>, on_error: impl FnOnce(String) + 'static) {
+    wasm_bindgen_futures::spawn_local(async move {
+        match list().await {
+            Ok(list) => saved.set(list),
+            Err(m) => on_error(m),
+        }
+    });
+}
+
 pub async fn list() -> Result<Vec<SavedModel>, String> {
     let cache = cache().await?;
     let keys: js_sys::Array = JsFuture::from(cache.keys())

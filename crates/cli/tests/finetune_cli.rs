@@ -6,7 +6,7 @@
 use std::path::Path;
 
 mod cli;
-use cli::{assert_fails_with, bertlab, path, temp_dir, text};
+use cli::{accuracy, assert_fails_with, bertlab, path, temp_dir, text};
 
 const DATA: &str = concat!(
     concat!(env!("CARGO_MANIFEST_DIR"), "/../.."),
@@ -28,15 +28,6 @@ fn test_split() -> Vec<(String, String)> {
         .filter(|r| &r[2] == "test")
         .map(|r| (r[0].to_string(), r[1].to_string()))
         .collect()
-}
-
-/// Accuracy (%) from a sheet row as `bertlab finetune` prints it.
-fn accuracy(stdout: &str) -> f64 {
-    let row = stdout.lines().nth(1).expect("a result row");
-    row.split_whitespace()
-        .find(|w| w.ends_with('%'))
-        .and_then(|w| w.trim_end_matches('%').parse().ok())
-        .expect("an accuracy")
 }
 
 #[test]

@@ -3,7 +3,7 @@
 //! `classify --pair` and `explain --pair`, and a pair model given one text says what is missing.
 
 mod cli;
-use cli::{assert_fails_with, bertlab, path, temp_dir, text};
+use cli::{accuracy, assert_fails_with, bertlab, path, temp_dir, text};
 
 const ASSETS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../assets/datasets");
 
@@ -53,13 +53,7 @@ fn a_pair_classifier_trains_exports_and_labels_pairs() {
     let baseline = bertlab(&["finetune", "--data", &data, "--regime", "bag-of-words"]);
     assert!(baseline.status.success(), "{}", text(&baseline.stderr));
     let row = text(&baseline.stdout);
-    let accuracy: f64 = row
-        .lines()
-        .nth(1)
-        .and_then(|l| l.split_whitespace().find(|w| w.ends_with('%')))
-        .and_then(|w| w.trim_end_matches('%').parse().ok())
-        .expect("an accuracy");
-    assert!(accuracy > 60.0, "word overlap alone: {row}");
+    assert!(accuracy(&row) > 60.0, "word overlap alone: {row}");
 
     let out = temp_dir("pairs-export");
     let export = out.join("pairs");

@@ -63,6 +63,14 @@ impl SegmentIds {
     pub fn from_slug(slug: &str) -> Option<SegmentIds> {
         SegmentIds::ALL.into_iter().find(|s| s.slug() == slug)
     }
+
+    /// Rewrites a packed pair's segment ids (0 for A, 1 for B, as the tokenizer gives them) the way
+    /// this choice packs it.
+    pub fn apply(self, type_ids: &mut [u32]) {
+        if self == SegmentIds::One {
+            type_ids.fill(0);
+        }
+    }
 }
 
 /// What a run trains.

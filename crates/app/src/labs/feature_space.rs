@@ -22,11 +22,8 @@ pub fn FeatureSpaceWidget(
     policy: ControlPolicy,
 ) -> impl IntoView {
     let saved = RwSignal::new(Vec::<SavedModel>::new());
-    wasm_bindgen_futures::spawn_local(async move {
-        if let Ok(list) = saved_models::list().await {
-            saved.set(list);
-        }
-    });
+    // Without model storage there is simply no fine-tuned model to offer.
+    saved_models::refresh(saved, |_| {});
     // Everything but the layer shapes the question; the layer only picks what is drawn.
     let asked =
         Memo::new(move |_| state.with(|s| (s.dataset, s.pooling, s.all_texts, s.tuned.clone())));

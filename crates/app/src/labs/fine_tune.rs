@@ -407,12 +407,7 @@ fn read_csv(ev: &leptos::ev::Event, csv: RwSignal<Option<(String, String)>>, run
 }
 
 fn refresh_saved(saved: RwSignal<Vec<SavedModel>>, message: RwSignal<String>) {
-    wasm_bindgen_futures::spawn_local(async move {
-        match saved_models::list().await {
-            Ok(list) => saved.set(list),
-            Err(m) => message.set(m),
-        }
-    });
+    saved_models::refresh(saved, move |m| message.set(m));
 }
 
 /// Asks the worker for the model `run` trained and saves it in the browser.

@@ -223,12 +223,7 @@ fn fine_tune(
     regime: Regime,
     segments: SegmentIds,
 ) -> Result<FineTuner> {
-    let defaults = FinetuneConfig::for_regime(regime);
-    let defaults = if train.is_pairs() {
-        defaults.for_pairs()
-    } else {
-        defaults
-    };
+    let defaults = FinetuneConfig::for_regime(regime).for_data(train);
     let config = FinetuneConfig {
         epochs: args.epochs,
         segments,

@@ -36,3 +36,12 @@ pub fn temp_dir(name: &str) -> PathBuf {
 pub fn path(p: &Path) -> &str {
     p.to_str().unwrap()
 }
+
+/// Accuracy (%) from a sheet row as `bertlab finetune` prints it.
+pub fn accuracy(stdout: &str) -> f64 {
+    let row = stdout.lines().nth(1).expect("a result row");
+    row.split_whitespace()
+        .find(|w| w.ends_with('%'))
+        .and_then(|w| w.trim_end_matches('%').parse().ok())
+        .expect("an accuracy")
+}

@@ -46,17 +46,13 @@ pub fn sentence_features(
             .collect::<Result<Vec<_>, _>>()?;
         let ids: Vec<Vec<u32>> = encoded.iter().map(|e| e.ids.clone()).collect();
         let types: Vec<Vec<u32>> = encoded.iter().map(|e| e.type_ids.clone()).collect();
-        let types = (config.type_vocab_size > 0).then_some(types.as_slice());
-        let input = EncoderInput::from_rows(&ids, types, config.pad_token_id, &Device::Cpu)
-            .map_err(|e| message(&e))?;
+        let input =
+            EncoderInput::for_model(config, &ids, &types, &Device::Cpu).map_err(|e| message(&e))?;
         let mask = input
             .attention_mask
-            .clone()
-            .map_or_else(
-                || Tensor::ones(input.input_ids.dims(), DType::F32, &Device::Cpu),
-                Ok,
-            )
-            .and_then(|m| m.to_dtype(DType::F32))
+            .as_ref()
+            .ok_or("the batch has no attention mask")?
+            .to_dtype(DType::F32)
             .map_err(|e| message(&e))?;
         let states = encoder
             .forward(&input, &want)
@@ -111,11 +107,18 @@ mod tests {
             let batched = sentence_features(&model.encoder, &tok, &texts, pooling, 64).unwrap();
             assert_eq!(batched.len(), cfg.num_hidden_layers + 1);
             for (i, text) in texts.iter().enumerate() {
-                let alone =
-                    sentence_features(&model.encoder, &tok, &[text.clone()], pooling, 64).unwrap();
+                let alone = sentence_features(
+                    &model.encoder,
+                    &tok,
+                    std::slice::from_ref(text),
+                    pooling,
+                    64,
+                )
+                .unwrap();
                 let enc = tok.encode(text, None, &EncodeOptions::default()).unwrap();
                 let input =
-                    EncoderInput::from_rows(&[enc.ids.clone()], None, 0, &Device::Cpu).unwrap();
+                    EncoderInput::from_rows(std::slice::from_ref(&enc.ids), None, 0, &Device::Cpu)
+                        .unwrap();
                 let want = Internals {
                     hidden_states: true,
                     ..Internals::none()

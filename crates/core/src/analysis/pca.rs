@@ -191,7 +191,7 @@ mod tests {
         let s = 0.5f64.sqrt();
         let u = vec![s, s, 0.0, 0.0, 0.0];
         let v = vec![0.0, 0.0, 0.6, 0.8, 0.0];
-        let w = vec![s, -s, 0.0, 0.0, 0.0];
+        let w = [s, -s, 0.0, 0.0, 0.0];
         let rows = (0..200)
             .map(|k| {
                 let t = k as f64 / 200.0 * std::f64::consts::TAU;

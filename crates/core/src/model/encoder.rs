@@ -48,6 +48,18 @@ impl EncoderInput {
         }
     }
 
+    /// [`EncoderInput::from_rows`] for a model of `cfg`: its padding id, and the segment ids only
+    /// where the family has segment embeddings (DistilBERT has none).
+    pub fn for_model(
+        cfg: &EncoderConfig,
+        ids: &[Vec<u32>],
+        type_ids: &[Vec<u32>],
+        device: &Device,
+    ) -> Result<EncoderInput> {
+        let type_ids = (cfg.type_vocab_size > 0).then_some(type_ids);
+        EncoderInput::from_rows(ids, type_ids, cfg.pad_token_id, device)
+    }
+
     /// Right-pads rows of ids (and optional segment ids) with `pad_id` and builds the mask.
     pub fn from_rows(
         ids: &[Vec<u32>],

@@ -6,8 +6,6 @@ use std::collections::HashMap;
 
 use candle_core::{Device, D};
 
-use bertlab_protocol::training::SegmentIds;
-
 use crate::folder::{FolderError, FolderPlan, ModelFolder};
 use crate::model::{Checkpoint, EncoderInput, ForSequenceClassification, Internals};
 use crate::text::tokenizer::{EncodeOptions, Encoded, Tokenizer};
@@ -128,14 +126,13 @@ pub fn encode(
     let mut enc = tokenizer
         .encode(text, pair, &options)
         .map_err(|e| TrainError::Data(e.to_string()))?;
-    if config.text_pairs == Some(SegmentIds::One) {
-        enc.type_ids.fill(0);
+    if let Some(segments) = config.text_pairs {
+        segments.apply(&mut enc.type_ids);
     }
-    let types = (config.type_vocab_size > 0).then(|| vec![enc.type_ids.clone()]);
-    let input = EncoderInput::from_rows(
+    let input = EncoderInput::for_model(
+        config,
         std::slice::from_ref(&enc.ids),
-        types.as_deref(),
-        config.pad_token_id,
+        std::slice::from_ref(&enc.type_ids),
         &Device::Cpu,
     )?;
     Ok((enc, input))

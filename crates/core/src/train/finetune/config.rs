@@ -5,10 +5,11 @@ use serde::{Deserialize, Serialize};
 use bertlab_protocol::training::{SegmentIds, FINETUNE_BATCH, FINETUNE_MIN_UPDATES};
 
 use super::Regime;
+use crate::train::labelled::LabelledSet;
 use crate::train::optimizer::AdamWParams;
 use crate::train::TrainError;
 
-/// The least encoder learning rate of a sentence-pair run (see [`FinetuneConfig::for_pairs`]).
+/// The least encoder learning rate of a sentence-pair run (see [`FinetuneConfig::for_data`]).
 pub const PAIR_LR_ENCODER: f64 = 2e-4;
 
 /// Everything that shapes a fine-tuning run. Defaults suit a MiniLM-sized encoder on a few
@@ -76,11 +77,14 @@ impl FinetuneConfig {
         }
     }
 
-    /// The same settings for sentence pairs: the encoder learns at least at 2e-4, since it must
-    /// learn to compare two texts, which its pretraining never asked of it. On the support pairs at
-    /// 5e-5, 64 or 256 pairs left the default model at chance (53.5 %, 50.5 %); at 2e-4, 256 pairs
-    /// reached 78 %.
-    pub fn for_pairs(self) -> FinetuneConfig {
+    /// The same settings for training on `train`. For sentence pairs the encoder learns at least
+    /// at 2e-4, since it must learn to compare two texts, which its pretraining never asked of it:
+    /// on the support pairs at 5e-5, 64 or 256 pairs left the default model at chance (53.5 %,
+    /// 50.5 %); at 2e-4, 256 pairs reached 78 %.
+    pub fn for_data(self, train: &LabelledSet) -> FinetuneConfig {
+        if !train.is_pairs() {
+            return self;
+        }
         FinetuneConfig {
             lr_encoder: self.lr_encoder.max(PAIR_LR_ENCODER),
             ..self

@@ -78,14 +78,11 @@ fn encode_all(
     let (ids, types) = (0..set.len())
         .map(|i| {
             let (text, pair) = set.example(i);
-            let encoded = tokenizer
+            let mut encoded = tokenizer
                 .encode(text, pair, &options)
                 .map_err(|e| TrainError::Data(format!("cannot tokenize {text:?}: {e}")))?;
-            let types = match segments {
-                SegmentIds::PerText => encoded.type_ids,
-                SegmentIds::One => vec![0; encoded.ids.len()],
-            };
-            Ok((encoded.ids, types))
+            segments.apply(&mut encoded.type_ids);
+            Ok((encoded.ids, encoded.type_ids))
         })
         .collect::<Result<(Vec<_>, Vec<_>), TrainError>>()?;
     Ok(Encoded {
@@ -230,7 +227,8 @@ impl FineTuner {
         (ids, types): &(Vec<Vec<u32>>, Vec<Vec<u32>>),
         mode: Mode,
     ) -> Result<EncoderInput, TrainError> {
-        Ok(batch_input(self.model.encoder.config(), ids, types, &self.device)?.with_mode(mode))
+        let cfg = self.model.encoder.config();
+        Ok(EncoderInput::for_model(cfg, ids, types, &self.device)?.with_mode(mode))
     }
 
     /// Logits `[rows, labels]` for training examples `indices`.
@@ -372,22 +370,6 @@ fn head_logits(
     Ok(model.head.forward(first, pooled.as_ref(), mode)?)
 }
 
-/// A padded batch of token rows and their segment ids (dropped where the family has none).
-fn batch_input(
-    cfg: &EncoderConfig,
-    ids: &[Vec<u32>],
-    types: &[Vec<u32>],
-    device: &Device,
-) -> Result<EncoderInput, TrainError> {
-    let types = (cfg.type_vocab_size > 0).then_some(types);
-    Ok(EncoderInput::from_rows(
-        ids,
-        types,
-        cfg.pad_token_id,
-        device,
-    )?)
-}
-
 /// The encoder's last hidden state at the first token, for every example, detached.
 fn first_token_features(
     model: &ForSequenceClassification,
@@ -399,7 +381,7 @@ fn first_token_features(
     let all: Vec<usize> = (0..encoded.ids.len()).collect();
     for indices in all.chunks(32) {
         let (ids, types) = encoded.rows(indices);
-        let input = batch_input(cfg, &ids, &types, device)?;
+        let input = EncoderInput::for_model(cfg, &ids, &types, device)?;
         let h = model
             .encoder
             .forward(&input, &Internals::none())?

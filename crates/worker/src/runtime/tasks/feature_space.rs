@@ -7,6 +7,7 @@ use bertlab_core::analysis::pca::pca_2d;
 use bertlab_core::model::{Encoder, Loaded};
 use bertlab_core::text::tokenizer::Tokenizer;
 use bertlab_core::train::labelled::{parse_csv, LabelledSet};
+use bertlab_core::train::TrainError;
 use bertlab_protocol::features::FeatureCloud;
 use bertlab_protocol::messages::{FeatureSpaceRequest, Outcome};
 use candle_core::Device;
@@ -39,25 +40,25 @@ pub(super) async fn feature_space(
     let project = |encoder: &Encoder, tokenizer: &Tokenizer, who: &str| {
         clouds_of(encoder, tokenizer, &set, request.pooling, who)
     };
+    let unprojected = |message: String| Stop::Failed(message);
     ctx.progress(1, 3, format!("features of {} texts: pretrained", set.len()));
     ctx.yield_or_stop().await?;
     let pretrained = checkpoint
         .load::<Encoder>(&Device::Cpu)
         .map_err(|e| failed(&e))?;
-    clouds.extend(project(&pretrained.model, &tokenizer, "pretrained")?);
+    clouds.extend(project(&pretrained.model, &tokenizer, "pretrained").map_err(unprojected)?);
     drop(pretrained);
     ctx.progress(2, 3, "features: random init".to_string());
     ctx.yield_or_stop().await?;
     let random = Loaded::<Encoder>::random(&checkpoint.config, RANDOM_SEED, &Device::Cpu)
         .map_err(|e| failed(&e))?;
-    clouds.extend(project(&random.model, &tokenizer, "random init")?);
+    clouds.extend(project(&random.model, &tokenizer, "random init").map_err(unprojected)?);
     drop(random);
     if let Some(tuned) = request.tuned {
         ctx.progress(3, 3, "features: fine-tuned".to_string());
         ctx.yield_or_stop().await?;
         let tuned_clouds = with_classifier(tuned, |model, tokenizer| {
-            project(&model.encoder, tokenizer, "fine-tuned")
-                .map_err(|e| bertlab_core::train::TrainError::Data(stop_message(e)))
+            project(&model.encoder, tokenizer, "fine-tuned").map_err(TrainError::Data)
         })
         .await?;
         clouds.extend(tuned_clouds);
@@ -79,15 +80,14 @@ fn clouds_of(
     set: &LabelledSet,
     pooling: bertlab_protocol::features::Pooling,
     who: &str,
-) -> Result<Vec<FeatureCloud>, Stop> {
-    let layers = sentence_features(encoder, tokenizer, &set.texts, pooling, MAX_LEN)
-        .map_err(Stop::Failed)?;
+) -> Result<Vec<FeatureCloud>, String> {
+    let layers = sentence_features(encoder, tokenizer, &set.texts, pooling, MAX_LEN)?;
     let last = layers.len() - 1;
     layers
         .iter()
         .enumerate()
         .map(|(layer, rows)| {
-            let projection = pca_2d(rows).map_err(Stop::Failed)?;
+            let projection = pca_2d(rows)?;
             Ok(FeatureCloud {
                 encoder: who.to_string(),
                 layer,
@@ -100,11 +100,4 @@ fn clouds_of(
             })
         })
         .collect()
-}
-
-fn stop_message(stop: Stop) -> String {
-    match stop {
-        Stop::Failed(message) => message,
-        Stop::Cancelled => "cancelled".to_string(),
-    }
 }

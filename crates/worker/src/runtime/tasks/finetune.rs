@@ -88,16 +88,11 @@ async fn train_and_test(
     TUNED.with(|t| t.borrow_mut().take());
     ctx.progress(0, 0, format!("preparing {} training texts", train.len()));
     ctx.yield_or_stop().await?;
-    let defaults = FinetuneConfig::for_regime(regime);
     let config = FinetuneConfig {
         epochs: request.epochs.max(1),
         seed: request.seed,
         segments: request.segments,
-        ..if train.is_pairs() {
-            defaults.for_pairs()
-        } else {
-            defaults
-        }
+        ..FinetuneConfig::for_regime(regime).for_data(&train)
     };
     let mut tuner = FineTuner::new(&checkpoint, tokenizer, &train, config).map_err(failed)?;
     drop(checkpoint);
