@@ -59,6 +59,9 @@ run native cargo test --workspace
 # The feature-space view checked outside the project's code: the numpy BERT recomputes the sentence
 # features and their 2-D PCA that `bertlab feature-space` (built by the native phase) reports.
 run feature-space tests/python/.venv/bin/python tests/python/feature_space_numpy.py
+# The layer probes checked the same way: numpy recomputes every layer's features and fits the ridge
+# probes in float64; each layer's held-out accuracy must match `bertlab probe`'s.
+run probes tests/python/.venv/bin/python tests/python/probes_numpy.py
 
 # wasm-bindgen tests in headless Chromium: each crate's tests/wasm_*.rs.
 export CHROMEDRIVER=${CHROMEDRIVER:-/usr/bin/chromedriver}

@@ -119,6 +119,10 @@ class NumpyBert:
 
     def encode(self, ids: np.ndarray, mask: np.ndarray, layers: int | None = None) -> np.ndarray:
         """The hidden state after `layers` layers (0: the embedding output; default: all)."""
+        return self.hidden_states(ids, mask, layers)[-1]
+
+    def hidden_states(self, ids: np.ndarray, mask: np.ndarray, layers: int | None = None) -> list[np.ndarray]:
+        """The embedding output and the hidden state after each of the first `layers` layers."""
         w, eps = self.w, self.eps
         b, t = ids.shape
         x = w["embeddings.word_embeddings.weight"][ids] + w["embeddings.position_embeddings.weight"][:t][None] + w["embeddings.token_type_embeddings.weight"][0]
@@ -126,6 +130,7 @@ class NumpyBert:
         h = x.shape[-1]
         d = h // self.heads
         neg = np.where(mask[:, None, None, :] > 0, 0.0, -1e9).astype(np.float32)
+        states = [x]
         for i in range(self.layers if layers is None else layers):
             p = f"encoder.layer.{i}."
             q = self.lin(x, p + "attention.self.query").reshape(b, t, self.heads, d).transpose(0, 2, 1, 3)
@@ -139,7 +144,8 @@ class NumpyBert:
             x = layer_norm(x + self.lin(ctx, p + "attention.output.dense"), w[p + "attention.output.LayerNorm.weight"], w[p + "attention.output.LayerNorm.bias"], eps)
             m = gelu(self.lin(x, p + "intermediate.dense"))
             x = layer_norm(x + self.lin(m, p + "output.dense"), w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"], eps)
-        return x
+            states.append(x)
+        return states
 
     def mlm_logits(self, hs: np.ndarray) -> np.ndarray:
         w = self.w

@@ -150,7 +150,8 @@ mod tests {
                 "surprise",
                 "pretrain",
                 "fine-tune",
-                "feature-space"
+                "feature-space",
+                "probes"
             ]
         );
     }

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::lab_state::{
     AttentionState, EmbeddingsState, FeatureSpaceState, FillMaskState, FineTuneState,
-    LogitLensState, MaskingState, PretrainState, SurpriseState, TokenizerState,
+    LogitLensState, MaskingState, PretrainState, ProbesState, SurpriseState, TokenizerState,
 };
 use crate::url_state::state_from_pairs_strict;
 
@@ -93,6 +93,8 @@ labs! {
         "Frozen features, full fine-tuning and baselines on the same classification task.";
     FeatureSpace => "feature-space", FeatureSpaceState, [], "Feature space",
         "Sentence vectors of any layer projected to 2-D: pretrained, random init and fine-tuned side by side.";
+    Probes => "probes", ProbesState, [], "Layer probes",
+        "A linear probe on every layer: where part of speech and intent live, pretrained vs random init vs fine-tuned.";
 }
 
 impl LabId {

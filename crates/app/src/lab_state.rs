@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use bertlab_protocol::features::Pooling;
 use bertlab_protocol::masking::{MaskingConfig, Strategy};
 use bertlab_protocol::messages::ShippedSet;
+use bertlab_protocol::probes::ProbeTask;
 use bertlab_protocol::training::PairTask;
 use bertlab_protocol::training::{Approach, SegmentIds};
 use bertlab_protocol::views::ContextSide;
@@ -303,6 +304,15 @@ impl Default for FeatureSpaceState {
             tuned: String::new(),
         }
     }
+}
+
+/// Layer-probes lab: what the probes read, and a fine-tuned model to probe beside the base one.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ProbesState {
+    pub task: ProbeTask,
+    /// A fine-tuned model saved in the browser (its file name) to probe as well; empty for none.
+    pub tuned: String,
 }
 
 /// `text` with its `index`-th whitespace-separated word replaced by `[MASK]`, punctuation kept (the

@@ -12,7 +12,7 @@ pub fn scored_by(lab: LabId) -> Option<Guess> {
         LabId::FillMask | LabId::Attention | LabId::LogitLens | LabId::Pretrain => {
             Some(Guess::Word)
         }
-        LabId::Tokenizer | LabId::Masking | LabId::FineTune => Some(Guess::Number),
+        LabId::Tokenizer | LabId::Masking | LabId::FineTune | LabId::Probes => Some(Guess::Number),
         LabId::Embeddings | LabId::Surprise | LabId::FeatureSpace => None,
     }
 }

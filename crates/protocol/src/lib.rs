@@ -8,6 +8,7 @@ pub mod features;
 pub mod masking;
 pub mod messages;
 pub mod model_key;
+pub mod probes;
 pub mod tokens;
 pub mod training;
 pub mod views;

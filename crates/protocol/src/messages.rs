@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::backend::{BackendChoice, BackendStatus};
 use crate::features::{FeatureCloud, Pooling};
 use crate::masking::{MaskingConfig, MaskingGrid};
+use crate::probes::ProbeTask;
 use crate::tokens::TokenView;
 use crate::training::{Approach, PairTask, SegmentIds, SheetRow};
 use crate::views::{
@@ -133,6 +134,9 @@ pub enum Request {
     /// twin and, when named, of a fine-tuned classifier, each projected onto its first two
     /// principal axes.
     FeatureSpace(FeatureSpaceRequest),
+    /// A linear probe on every layer of the base encoder, its random-init twin and, when named,
+    /// a fine-tuned classifier's encoder.
+    LayerProbes(ProbeRequest),
     /// What `model` reads: one text, or a pair of texts (the page then asks for two).
     DescribeClassifier { model: TrainedModel },
     /// Why `model` gives `text` (and `pair`) its label: each token's share, by integrated
@@ -229,7 +233,7 @@ impl ShippedSet {
         match self {
             ShippedSet::SupportIntents => "800 customer-support messages over 8 intents (600 to train, 200 to test), written for the lab",
             ShippedSet::SpamAssassin => "1,200 e-mails from the SpamAssassin corpus, spam or ham (900 to train, 300 to test), headers and HTML removed",
-            ShippedSet::SupportPairs => "PAIRS_DESCRIPTION",
+            ShippedSet::SupportPairs => "800 pairs of support messages, the same request or not (600 to train, 200 to test); the different pairs share many words",
         }
     }
 
@@ -283,6 +287,16 @@ pub struct FeatureSpaceRequest {
     pub all_texts: bool,
     pub pooling: Pooling,
     /// A fine-tuned classifier to compare with (its encoder's features).
+    pub tuned: Option<TrainedModel>,
+}
+
+/// The layer-probe view's request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProbeRequest {
+    /// The base encoder (a folder of the lab's `models/`); the default model when `None`.
+    pub model: Option<String>,
+    pub task: ProbeTask,
+    /// A fine-tuned classifier whose encoder is probed too.
     pub tuned: Option<TrainedModel>,
 }
 
@@ -499,6 +513,8 @@ pub enum Outcome {
     Explained(crate::views::AttributionView),
     /// Every (encoder, layer) projection a `FeatureSpace` request asked for.
     FeatureSpace(Vec<FeatureCloud>),
+    /// The probes' accuracy per layer for each encoder.
+    LayerProbes(crate::probes::ProbeReport),
     /// Whether a classifier compares two texts (`[CLS] A [SEP] B [SEP]`) rather than labelling one.
     ClassifierReads {
         text_pairs: bool,
@@ -573,6 +589,14 @@ pub fn decode<T: for<'de> Deserialize<'de>>(text: &str) -> Result<T, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_shipped_set_is_described_with_its_split() {
+        for set in ShippedSet::ALL {
+            let said = set.describe();
+            assert!(said.contains(&format!("{} to train", set.train_examples())), "{set:?}: {said}");
+        }
+    }
 
     #[test]
     fn messages_round_trip_through_json() {

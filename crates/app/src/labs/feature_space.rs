@@ -7,7 +7,7 @@ use leptos::prelude::*;
 
 use crate::charts::category_css;
 use crate::lab_state::FeatureSpaceState;
-use crate::labs::{scatter_figure, CheckField, NumberField, SelectField};
+use crate::labs::{scatter_figure, CheckField, NumberField, SavedModelField, SelectField};
 use crate::saved_models::{self, SavedModel};
 use crate::url_state::ControlPolicy;
 use crate::worker_query::use_worker_answer;
@@ -81,26 +81,6 @@ fn Controls(
         policy.locked("all_texts"),
         policy.locked("tuned"),
     );
-    // 0 = none, i + 1 = the i-th saved model.
-    let tuned_options = move || {
-        let mut options = vec![(0usize, "none".to_string())];
-        saved.with(|list| {
-            options.extend(
-                list.iter()
-                    .enumerate()
-                    .map(|(i, m)| (i + 1, m.file_name.clone())),
-            )
-        });
-        options
-    };
-    let tuned_index = move || {
-        let name = state.with(|s| s.tuned.clone());
-        saved.with(|list| {
-            list.iter()
-                .position(|m| m.file_name == name)
-                .map_or(0, |i| i + 1)
-        })
-    };
     view! {
         <div class="controls">
             <SelectField id="fs-dataset" label="Data" locked=lock_dataset
@@ -121,15 +101,9 @@ fn Controls(
                 value=Signal::derive(move || state.with(|s| s.all_texts))
                 on_set=move |on| state.update(|s| s.all_texts = on)
                 hidden=false locked=lock_all />
-            {move || view! {
-                <SelectField id="fs-tuned" label="Fine-tuned model" locked=lock_tuned
-                    options=tuned_options()
-                    value=Signal::derive(tuned_index)
-                    on_pick=Callback::new(move |i: usize| {
-                        let name = saved.with_untracked(|l| l.get(i.wrapping_sub(1)).map(|m| m.file_name.clone()));
-                        state.update(|s| s.tuned = name.unwrap_or_default());
-                    }) />
-            }}
+            <SavedModelField id="fs-tuned" locked=lock_tuned saved=saved
+                value=Signal::derive(move || state.with(|s| s.tuned.clone()))
+                on_pick=Callback::new(move |name| state.update(|s| s.tuned = name)) />
         </div>
     }
 }

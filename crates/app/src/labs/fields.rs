@@ -3,6 +3,8 @@
 
 use leptos::prelude::*;
 
+use crate::saved_models::SavedModel;
+
 /// A labelled text box: one line, or two for the sentence a lab works on (`multiline`).
 #[component]
 pub fn TextField(
@@ -135,5 +137,51 @@ where
                 }).collect_view()}
             </select>
         </label>
+    }
+}
+
+/// A drop-down of the models saved in the browser by the fine-tuning lab, "none" first; picks a
+/// file name, or the empty string for none.
+#[component]
+pub fn SavedModelField(
+    /// Element id.
+    id: &'static str,
+    /// The saved models (see `saved_models::refresh`).
+    saved: RwSignal<Vec<SavedModel>>,
+    /// The picked file name; empty for none.
+    value: Signal<String>,
+    on_pick: Callback<String>,
+    #[prop(optional)] locked: bool,
+) -> impl IntoView {
+    // 0 = none, i + 1 = the i-th saved model.
+    let options = move || {
+        let mut options = vec![(0usize, "none".to_string())];
+        saved.with(|list| {
+            options.extend(
+                list.iter()
+                    .enumerate()
+                    .map(|(i, m)| (i + 1, m.file_name.clone())),
+            )
+        });
+        options
+    };
+    let index = move || {
+        let name = value.get();
+        saved.with(|list| {
+            list.iter()
+                .position(|m| m.file_name == name)
+                .map_or(0, |i| i + 1)
+        })
+    };
+    move || {
+        view! {
+            <SelectField id=id label="Fine-tuned model" locked=locked
+                options=options()
+                value=Signal::derive(index)
+                on_pick=Callback::new(move |i: usize| {
+                    let name = saved.with_untracked(|l| l.get(i.wrapping_sub(1)).map(|m| m.file_name.clone()));
+                    on_pick.run(name.unwrap_or_default());
+                }) />
+        }
     }
 }

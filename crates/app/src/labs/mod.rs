@@ -13,6 +13,7 @@ mod logit_lens;
 mod masking;
 mod model_picker;
 mod pretrain;
+mod probes;
 mod run_clock;
 mod surprise;
 mod tokenizer;
@@ -22,7 +23,7 @@ pub use attention::AttentionWidget;
 pub use classify_box::ClassifyBox;
 pub use embeddings::EmbeddingsWidget;
 pub use feature_space::FeatureSpaceWidget;
-pub use fields::{CheckField, NumberField, SelectField, TextField};
+pub use fields::{CheckField, NumberField, SavedModelField, SelectField, TextField};
 pub use fill_mask::FillMaskWidget;
 pub use fine_tune::FineTuneWidget;
 pub use interrupted_run::{look_for_interrupted_runs, InterruptedRunOffer};
@@ -30,6 +31,7 @@ pub use logit_lens::LogitLensWidget;
 pub use masking::MaskingWidget;
 pub use model_picker::{provide_models_changed, ModelPicker};
 pub use pretrain::PretrainWidget;
+pub use probes::ProbesWidget;
 pub use surprise::SurpriseWidget;
 pub use tokenizer::TokenizerWidget;
 
@@ -39,7 +41,7 @@ use super::charts::{line_chart_svg, scatter_svg, Series};
 use super::lab_registry::{LabId, LabState};
 use super::lab_state::{
     AttentionState, EmbeddingsState, FeatureSpaceState, FillMaskState, FineTuneState,
-    LogitLensState, MaskingState, PretrainState, SurpriseState, TokenizerState,
+    LogitLensState, MaskingState, PretrainState, ProbesState, SurpriseState, TokenizerState,
 };
 use super::prediction::Observation;
 use super::url_state::{
@@ -204,6 +206,10 @@ pub fn LabWidget(
         }
         LabId::FeatureSpace => view! {
             <FeatureSpaceWidget state={state::<FeatureSpaceState>(source)} policy=policy />
+        }
+        .into_any(),
+        LabId::Probes => view! {
+            <ProbesWidget state={state::<ProbesState>(source)} policy=policy />
         }
         .into_any(),
     }

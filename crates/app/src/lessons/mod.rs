@@ -80,8 +80,8 @@ mod tests {
                 let n = steps(lesson.slug).len();
                 match lesson.availability {
                     Availability::Ready => assert!(
-                        (3..=6).contains(&n),
-                        "ready lesson {} has {n} steps, wants 3 to 6",
+                        (3..=7).contains(&n),
+                        "ready lesson {} has {n} steps, wants 3 to 7",
                         lesson.slug
                     ),
                     Availability::Coming { issue } => assert_eq!(

@@ -17,6 +17,7 @@ mod fine_tune;
 mod hosting;
 mod lessons;
 mod own_model;
+mod probes;
 mod recovery;
 mod security;
 mod tasks;
@@ -117,6 +118,12 @@ pub async fn run_all(ctx: &Ctx<'_>) -> Vec<(&'static str, Option<Outcome>)> {
             ctx,
             "feature_space_draws_pretrained_and_random_clouds_per_layer",
             feature_space::feature_space(ctx),
+        )
+        .await,
+        checked(
+            ctx,
+            "layer_probes_score_every_layer_of_pretrained_and_random_encoders",
+            probes::probes(ctx),
         )
         .await,
         checked(

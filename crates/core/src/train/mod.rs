@@ -27,6 +27,7 @@ pub mod pretrain;
 pub mod schedule;
 pub mod sentence_pairs;
 mod snapshot;
+pub mod tagged;
 pub mod zip;
 
 pub use data::PairTask;

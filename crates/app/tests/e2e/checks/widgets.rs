@@ -22,6 +22,7 @@ pub(super) fn ready_marker(lab: LabId) -> &'static str {
         LabId::FineTune => "table.sheet",
         LabId::FeatureSpace => ".feature-clouds figure",
         LabId::Pretrain => "#pt-run",
+        LabId::Probes => "#probe-run",
     }
 }
 

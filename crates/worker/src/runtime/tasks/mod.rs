@@ -6,6 +6,7 @@ mod feature_space;
 mod finetune;
 mod inspect;
 mod pretrain;
+mod probes;
 
 use bertlab_protocol::messages::{
     FromWorker, JobId, Outcome, Reply, Request, SavedRequest, StorageUse, WorkerInfo,
@@ -163,6 +164,7 @@ async fn execute(ctx: &JobContext, request: Request) -> Result<Outcome, Stop> {
         } => classify::explain(model, &text, pair(&second)).await,
         Request::DescribeClassifier { model } => classify::describe(model).await,
         Request::FeatureSpace(request) => feature_space::feature_space(ctx, request).await,
+        Request::LayerProbes(request) => probes::layer_probes(ctx, request).await,
         Request::ExportModel { run } => {
             ctx.progress(0, 0, "packing the model");
             ctx.yield_or_stop().await?;

@@ -1,0 +1,470 @@
+//! Layer-wise probes: a linear probe ([`super::probe`]) trained on each layer's frozen vectors and
+//! scored on held-out data, for a word-level task (each word read at its first word piece) or a
+//! sentence-level one (each text's mean-pooled vector). One forward pass per batch gives every
+//! layer at once; training vectors are folded into each layer's sums as they come.
+
+use candle_core::{Device, Tensor};
+
+use super::features::sentence_features;
+use super::probe::{ProbeFit, RIDGE};
+use crate::model::{Encoder, EncoderInput, Internals};
+use crate::text::tokenizer::{EncodeOptions, Tokenizer};
+use crate::train::baseline::{BagOfWords, BaselineConfig};
+use crate::train::labelled::{parse_csv, LabelledSet};
+use crate::train::tagged::TaggedSet;
+use bertlab_protocol::features::Pooling;
+use bertlab_protocol::probes::ProbeTask;
+
+/// Sentences or texts per forward pass.
+const BATCH: usize = 32;
+
+/// Tokens per sentence or text at most (Brown's sentences and the support messages are shorter).
+pub const MAX_LEN: usize = 64;
+
+/// The part-of-speech file's last sentences are its test split (its header says how many).
+pub const POS_TEST_SENTENCES: usize = 200;
+
+/// A probe task's training and test data, loaded from its shipped file.
+#[derive(Debug, Clone)]
+pub enum ProbeSets {
+    Words {
+        train: TaggedSet,
+        test: TaggedSet,
+    },
+    Texts {
+        train: LabelledSet,
+        test: LabelledSet,
+    },
+}
+
+impl ProbeSets {
+    /// `task`'s data from the bytes of its file ([`ProbeTask::path`]); at most `train_limit`
+    /// training sentences (the first ones) or messages (class-balanced) when given.
+    pub fn load(
+        task: ProbeTask,
+        bytes: &[u8],
+        train_limit: Option<usize>,
+    ) -> Result<ProbeSets, String> {
+        let limit = |n: usize| train_limit.map_or(n, |l| l.min(n));
+        match task {
+            ProbeTask::PartOfSpeech => {
+                let text = std::str::from_utf8(bytes)
+                    .map_err(|_| "the tag file is not UTF-8".to_string())?;
+                let all = TaggedSet::parse(text)?;
+                if all.len() <= POS_TEST_SENTENCES {
+                    return Err(format!(
+                        "the tag file has {} sentences, fewer than its test split",
+                        all.len()
+                    ));
+                }
+                let cut = all.len() - POS_TEST_SENTENCES;
+                Ok(ProbeSets::Words {
+                    train: all.slice(0..limit(cut)),
+                    test: all.slice(cut..all.len()),
+                })
+            }
+            ProbeTask::Intent => {
+                let split = parse_csv(bytes, 0.2, 0).map_err(|e| e.to_string())?;
+                if split.train.is_pairs() {
+                    return Err("the intent probe reads single texts, not pairs".to_string());
+                }
+                let n = split.train.len();
+                // A class-balanced subset when asked for fewer messages (seed 0, as the lab's).
+                let train = if limit(n) < n {
+                    split.train.balanced_subset(limit(n), 0)
+                } else {
+                    split.train
+                };
+                Ok(ProbeSets::Texts {
+                    train,
+                    test: split.test,
+                })
+            }
+        }
+    }
+
+    pub fn train(&self) -> ProbeData<'_> {
+        match self {
+            ProbeSets::Words { train, .. } => ProbeData::Words(train),
+            ProbeSets::Texts { train, .. } => ProbeData::Texts(train),
+        }
+    }
+
+    pub fn test(&self) -> ProbeData<'_> {
+        match self {
+            ProbeSets::Words { test, .. } => ProbeData::Words(test),
+            ProbeSets::Texts { test, .. } => ProbeData::Texts(test),
+        }
+    }
+
+    pub fn classes(&self) -> Vec<String> {
+        match self {
+            ProbeSets::Words { train, .. } => train.tags.clone(),
+            ProbeSets::Texts { train, .. } => train.labels.clone(),
+        }
+    }
+
+    /// A baseline that reads no encoder, by name, and its held-out accuracy: each word's most
+    /// frequent training tag, or the bag-of-words classifier.
+    pub fn baseline(&self) -> Result<(String, f32), String> {
+        match self {
+            ProbeSets::Words { train, test } => Ok((
+                "each word's commonest tag in training".to_string(),
+                train.lookup_tagger().accuracy(test),
+            )),
+            ProbeSets::Texts { train, test } => {
+                let model = BagOfWords::train(train, &BaselineConfig::default())
+                    .map_err(|e| e.to_string())?;
+                Ok((
+                    "bag of words".to_string(),
+                    model.evaluate(test).accuracy as f32,
+                ))
+            }
+        }
+    }
+
+    /// Held-out accuracy of always answering the training set's commonest class.
+    pub fn majority(&self) -> f32 {
+        let (train_ids, test_ids, classes): (Vec<usize>, Vec<usize>, usize) = match self {
+            ProbeSets::Words { train, test } => (
+                train.tag_ids.concat(),
+                test.tag_ids.concat(),
+                train.tags.len(),
+            ),
+            ProbeSets::Texts { train, test } => (
+                train.label_ids.clone(),
+                test.label_ids.clone(),
+                train.labels.len(),
+            ),
+        };
+        let mut counts = vec![0usize; classes];
+        for &c in &train_ids {
+            counts[c] += 1;
+        }
+        let common =
+            (0..classes).fold(0, |best, c| if counts[c] > counts[best] { c } else { best });
+        test_ids.iter().filter(|&&c| c == common).count() as f32 / test_ids.len().max(1) as f32
+    }
+}
+
+/// What a probe reads: tagged words, or labelled texts.
+#[derive(Debug, Clone, Copy)]
+pub enum ProbeData<'a> {
+    Words(&'a TaggedSet),
+    Texts(&'a LabelledSet),
+}
+
+impl ProbeData<'_> {
+    pub fn classes(&self) -> usize {
+        match self {
+            ProbeData::Words(set) => set.tags.len(),
+            ProbeData::Texts(set) => set.labels.len(),
+        }
+    }
+}
+
+/// Each layer's held-out accuracy (0 = the embedding output), and how many vectors trained and
+/// scored the probes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LayerAccuracy {
+    pub accuracy: Vec<f32>,
+    pub train_vectors: usize,
+    pub test_vectors: usize,
+}
+
+/// Trains one probe per layer of `encoder` on `train` and scores it on `test` (same classes).
+/// `progress(done, total)` counts batches of both passes.
+pub fn probe_each_layer(
+    encoder: &Encoder,
+    tokenizer: &Tokenizer,
+    train: ProbeData,
+    test: ProbeData,
+    max_len: usize,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<LayerAccuracy, String> {
+    let config = encoder.config();
+    let (layers, dim, classes) = (
+        config.num_hidden_layers + 1,
+        config.hidden_size,
+        train.classes(),
+    );
+    let total = batches(train) + batches(test);
+    let mut done = 0;
+    let mut fits = vec![ProbeFit::new(dim, classes); layers];
+    for_each_batch(
+        encoder,
+        tokenizer,
+        train,
+        max_len,
+        &mut |layer, rows, labels| fits[layer].add(rows, labels).map_err(|e| e.to_string()),
+        &mut |_| {
+            done += 1;
+            progress(done, total)
+        },
+    )?;
+    let probes = fits
+        .iter()
+        .map(|fit| fit.solve(RIDGE))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut right = vec![0usize; layers];
+    let mut scored = 0;
+    for_each_batch(
+        encoder,
+        tokenizer,
+        test,
+        max_len,
+        &mut |layer, rows, labels| {
+            let predicted = probes[layer].predict(rows);
+            right[layer] += predicted.iter().zip(labels).filter(|(p, l)| p == l).count();
+            if layer == 0 {
+                scored += labels.len();
+            }
+            Ok(())
+        },
+        &mut |_| {
+            done += 1;
+            progress(done, total)
+        },
+    )?;
+    Ok(LayerAccuracy {
+        accuracy: right
+            .iter()
+            .map(|&r| r as f32 / scored.max(1) as f32)
+            .collect(),
+        train_vectors: fits[0].count(),
+        test_vectors: scored,
+    })
+}
+
+fn batches(data: ProbeData) -> usize {
+    let n = match data {
+        ProbeData::Words(set) => set.len(),
+        ProbeData::Texts(set) => set.texts.len(),
+    };
+    n.div_ceil(BATCH)
+}
+
+/// `visit(layer, rows, labels)` for every layer of every batch, then `batch_done(())`.
+fn for_each_batch(
+    encoder: &Encoder,
+    tokenizer: &Tokenizer,
+    data: ProbeData,
+    max_len: usize,
+    visit: &mut dyn FnMut(usize, &[f32], &[usize]) -> Result<(), String>,
+    batch_done: &mut dyn FnMut(()),
+) -> Result<(), String> {
+    // Batches of similar length: a batch is padded to its longest text, and random lengths would
+    // spend about a third of the forward passes on padding. The probes' sums and scores do not
+    // depend on the order.
+    let by_length = |lengths: Vec<usize>| {
+        let mut order: Vec<usize> = (0..lengths.len()).collect();
+        order.sort_by_key(|&i| lengths[i]);
+        order
+    };
+    match data {
+        ProbeData::Texts(set) => {
+            let order = by_length(set.texts.iter().map(String::len).collect());
+            for batch in order.chunks(BATCH) {
+                let texts: Vec<String> = batch.iter().map(|&i| set.texts[i].clone()).collect();
+                let labels: Vec<usize> = batch.iter().map(|&i| set.label_ids[i]).collect();
+                let layers = sentence_features(encoder, tokenizer, &texts, Pooling::Mean, max_len)?;
+                for (layer, rows) in layers.iter().enumerate() {
+                    visit(layer, &rows.concat(), &labels)?;
+                }
+                batch_done(());
+            }
+        }
+        ProbeData::Words(set) => {
+            let order = by_length(
+                set.sentences
+                    .iter()
+                    .map(|w| w.iter().map(String::len).sum())
+                    .collect(),
+            );
+            for batch in order.chunks(BATCH) {
+                let sentences: Vec<Vec<String>> =
+                    batch.iter().map(|&i| set.sentences[i].clone()).collect();
+                let tags: Vec<Vec<usize>> = batch.iter().map(|&i| set.tag_ids[i].clone()).collect();
+                let (layers, labels) =
+                    word_features(encoder, tokenizer, &sentences, &tags, max_len)?;
+                for (layer, rows) in layers.iter().enumerate() {
+                    visit(layer, rows, &labels)?;
+                }
+                batch_done(());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Each word's vector at its first word piece, at every layer (`[layer][word × hidden]`), and the
+/// words' tags. A word cut off by `max_len` is left out.
+pub fn word_features(
+    encoder: &Encoder,
+    tokenizer: &Tokenizer,
+    sentences: &[Vec<String>],
+    tags: &[Vec<usize>],
+    max_len: usize,
+) -> Result<(Vec<Vec<f32>>, Vec<usize>), String> {
+    let config = encoder.config();
+    let message = |e: &dyn std::fmt::Display| e.to_string();
+    let options = EncodeOptions {
+        add_special_tokens: true,
+        max_len: Some(max_len.min(config.max_input_len())),
+        position_offset: config.position_offset(),
+    };
+    let mut ids = Vec::new();
+    let mut types = Vec::new();
+    // (row, token position, tag) of each kept word.
+    let mut picks = Vec::new();
+    for (row, (words, word_tags)) in sentences.iter().zip(tags).enumerate() {
+        let text = words.join(" ");
+        let encoded = tokenizer
+            .encode(&text, None, &options)
+            .map_err(|e| format!("{text:?}: {e}"))?;
+        let mut start = 0;
+        for (word, &tag) in words.iter().zip(word_tags) {
+            let end = start + word.chars().count();
+            let first_piece = encoded
+                .offsets
+                .iter()
+                .zip(&encoded.special_tokens_mask)
+                .position(|(&(s, e), &special)| !special && e > s && s >= start && s < end);
+            if let Some(position) = first_piece {
+                picks.push((row, position, tag));
+            }
+            start = end + 1;
+        }
+        ids.push(encoded.ids);
+        types.push(encoded.type_ids);
+    }
+    let input =
+        EncoderInput::for_model(config, &ids, &types, &Device::Cpu).map_err(|e| message(&e))?;
+    let want = Internals {
+        hidden_states: true,
+        ..Internals::none()
+    };
+    let states = encoder
+        .forward(&input, &want)
+        .map_err(|e| message(&e))?
+        .hidden_states
+        .ok_or("the encoder gave no hidden states")?;
+    let seq = ids.iter().map(Vec::len).max().unwrap_or(0);
+    let flat: Vec<u32> = picks
+        .iter()
+        .map(|&(r, p, _)| (r * seq + p) as u32)
+        .collect();
+    let index = Tensor::new(flat.as_slice(), &Device::Cpu).map_err(|e| message(&e))?;
+    let layers = states
+        .iter()
+        .map(|h| {
+            let (b, t, d) = h.dims3()?;
+            h.reshape((b * t, d))?
+                .index_select(&index, 0)?
+                .flatten_all()?
+                .to_vec1::<f32>()
+        })
+        .collect::<candle_core::Result<Vec<_>>>()
+        .map_err(|e| message(&e))?;
+    Ok((layers, picks.iter().map(|&(_, _, tag)| tag).collect()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{EncoderConfig, Family, Loaded};
+
+    fn tokenizer() -> Tokenizer {
+        Tokenizer::from_bytes(include_bytes!(
+            "../../../../tests/model_data/wordpiece-tokenizer.json"
+        ))
+        .expect("test tokenizer")
+    }
+
+    fn tiny_encoder(tok: &Tokenizer) -> Encoder {
+        let mut cfg = EncoderConfig::tiny(Family::Bert);
+        cfg.vocab_size = tok.vocab_size();
+        Loaded::<Encoder>::random(&cfg, 3, &Device::Cpu)
+            .unwrap()
+            .model
+    }
+
+    #[test]
+    fn word_vectors_are_the_hidden_states_at_each_words_first_piece() {
+        let tok = tokenizer();
+        let encoder = tiny_encoder(&tok);
+        let words: Vec<String> = ["the", "cats", "were", "playing"]
+            .map(String::from)
+            .to_vec();
+        let (layers, tags) =
+            word_features(&encoder, &tok, &[words.clone()], &[vec![0, 1, 2, 3]], 64).unwrap();
+        assert_eq!(tags, [0, 1, 2, 3]);
+        let enc = tok
+            .encode(&words.join(" "), None, &EncodeOptions::default())
+            .unwrap();
+        let firsts: Vec<usize> = (0..enc.len())
+            .filter(|&i| {
+                enc.word_ids[i].is_some() && (i == 0 || enc.word_ids[i] != enc.word_ids[i - 1])
+            })
+            .collect();
+        assert_eq!(firsts.len(), 4, "{:?}", enc.pieces);
+        let input =
+            EncoderInput::from_rows(std::slice::from_ref(&enc.ids), None, 0, &Device::Cpu).unwrap();
+        let want = Internals {
+            hidden_states: true,
+            ..Internals::none()
+        };
+        let states = encoder
+            .forward(&input, &want)
+            .unwrap()
+            .hidden_states
+            .unwrap();
+        let d = encoder.config().hidden_size;
+        for (layer, h) in states.iter().enumerate() {
+            let h = h.squeeze(0).unwrap().to_vec2::<f32>().unwrap();
+            for (w, &p) in firsts.iter().enumerate() {
+                let got = &layers[layer][w * d..(w + 1) * d];
+                let worst = got
+                    .iter()
+                    .zip(&h[p])
+                    .map(|(a, b)| (a - b).abs())
+                    .fold(0f32, f32::max);
+                assert!(worst < 1e-5, "layer {layer} word {w}: {worst}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_probe_reads_a_words_identity_at_the_embedding_layer() {
+        // Tag = which of three words it is: the embedding layer holds that exactly, so the layer-0
+        // probe is right on every held-out word whatever the random weights.
+        let tok = tokenizer();
+        let encoder = tiny_encoder(&tok);
+        let vocab = ["cat", "dog", "mat"];
+        let mut lines = String::new();
+        for i in 0..60 {
+            let words: Vec<&str> = (0..4).map(|j| vocab[(i * 7 + j * 5) % 3]).collect();
+            let tags: Vec<String> = words.iter().map(|w| w.to_uppercase()).collect();
+            lines += &format!("{}\t{}\n", words.join(" "), tags.join(" "));
+        }
+        let set = TaggedSet::parse(&lines).unwrap();
+        let (train, test) = (set.slice(0..40), set.slice(40..60));
+        let mut calls = 0;
+        let scores = probe_each_layer(
+            &encoder,
+            &tok,
+            ProbeData::Words(&train),
+            ProbeData::Words(&test),
+            64,
+            &mut |_, _| calls += 1,
+        )
+        .unwrap();
+        assert_eq!(
+            scores.accuracy.len(),
+            encoder.config().num_hidden_layers + 1
+        );
+        assert_eq!((scores.train_vectors, scores.test_vectors), (160, 80));
+        assert_eq!(scores.accuracy[0], 1.0, "{:?}", scores.accuracy);
+        assert_eq!(calls, 2 + 1);
+    }
+}
