@@ -253,6 +253,9 @@ pub struct FineTuneState {
     pub seed: u64,
     /// Sentence pairs' segment ids: A and B apart, or one segment (the ablation).
     pub segments: SegmentIds,
+    /// Redraw the held-out texts' feature space a few times during the run (it costs a pass over
+    /// them each time).
+    pub watch_features: bool,
 }
 
 impl FineTuneState {
@@ -276,6 +279,7 @@ impl Default for FineTuneState {
             model: String::new(),
             seed: 42,
             segments: SegmentIds::PerText,
+            watch_features: false,
         }
     }
 }

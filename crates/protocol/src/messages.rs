@@ -274,6 +274,10 @@ pub struct FinetuneRequest {
     pub train_examples: Option<usize>,
     pub epochs: usize,
     pub seed: u64,
+    /// Project the held-out texts' features a few times during the run (single texts only), so
+    /// the page can redraw the feature space while the encoder changes.
+    #[serde(default)]
+    pub watch_features: bool,
 }
 
 /// The feature-space view's request.
@@ -404,6 +408,10 @@ pub struct TrainingPoint {
     /// reload; `None` before the first save.
     #[serde(default)]
     pub resumable_from: Option<usize>,
+    /// Fine-tuning that watches its features: the held-out texts' [CLS] vectors at the last layer,
+    /// projected, on the updates where they were measured.
+    #[serde(default)]
+    pub feature_cloud: Option<FeatureCloud>,
 }
 
 /// The labs whose runs are saved as they train, so they can resume.
@@ -594,7 +602,10 @@ mod tests {
     fn every_shipped_set_is_described_with_its_split() {
         for set in ShippedSet::ALL {
             let said = set.describe();
-            assert!(said.contains(&format!("{} to train", set.train_examples())), "{set:?}: {said}");
+            assert!(
+                said.contains(&format!("{} to train", set.train_examples())),
+                "{set:?}: {said}"
+            );
         }
     }
 
@@ -650,6 +661,7 @@ mod tests {
             held_out_pair_accuracy: None,
             probe: Vec::new(),
             resumable_from: None,
+            feature_cloud: None,
         })
         .is_final());
         assert!(Reply::Failed {

@@ -98,6 +98,41 @@ impl Regime {
     }
 }
 
+/// How a word's tag reaches its word pieces when a token head trains. Either way the word is
+/// scored by the tag predicted at its first piece.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PieceLabels {
+    /// Only the first piece carries the tag; the others are left out of the loss (as BERT did).
+    #[default]
+    First,
+    /// Every piece of the word carries its tag.
+    Every,
+}
+
+impl PieceLabels {
+    pub const ALL: [PieceLabels; 2] = [PieceLabels::First, PieceLabels::Every];
+
+    /// The name on the command line and in URLs.
+    pub fn slug(self) -> &'static str {
+        match self {
+            PieceLabels::First => "first",
+            PieceLabels::Every => "every",
+        }
+    }
+
+    pub fn from_slug(slug: &str) -> Option<PieceLabels> {
+        PieceLabels::ALL.into_iter().find(|p| p.slug() == slug)
+    }
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            PieceLabels::First => "the first word piece only",
+            PieceLabels::Every => "every word piece",
+        }
+    }
+}
+
 /// One way to build a classifier for the experiment sheet: the baseline without an encoder, or
 /// an encoder in one of the three [`Regime`]s.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

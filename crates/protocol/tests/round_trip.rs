@@ -6,14 +6,16 @@
 use bertlab_protocol::backend::{
     BackendChoice, BackendStatus, BackendTimings, CpuKernels, GpuAvailability,
 };
+use bertlab_protocol::features::{FeatureCloud, Pooling};
 use bertlab_protocol::masking::{
     EpochStats, GridCell, MaskCounts, MaskingConfig, MaskingGrid, Strategy,
 };
 use bertlab_protocol::messages::{
     decode, encode, FinetuneRequest, FromWorker, InterruptedRun, ModelEvent, ModelSummary, Outcome,
-    PretrainRequest, Progress, Reply, Request, SavedRequest, ShippedSet, Steer, StorageUse,
-    ToWorker, TrainedModel, TrainingLab, TrainingPoint, WorkerInfo,
+    PretrainRequest, ProbeRequest, Progress, Reply, Request, SavedRequest, ShippedSet, Steer,
+    StorageUse, ToWorker, TrainedModel, TrainingLab, TrainingPoint, WorkerInfo,
 };
+use bertlab_protocol::probes::{ProbeCurve, ProbeReport, ProbeTask};
 use bertlab_protocol::tokens::{
     Span, TokenCell, TokenView, TraceOutcome, TracePiece, TraceStep, WordPieceTrace,
 };
@@ -113,6 +115,12 @@ fn requests() -> Vec<Request> {
             train_examples: Some(64),
             epochs: 4,
             seed: u64::MAX,
+            watch_features: true,
+        }),
+        Request::LayerProbes(ProbeRequest {
+            model: None,
+            task: ProbeTask::PartOfSpeech,
+            tuned: Some(TrainedModel::Saved("mine.zip".into())),
         }),
         Request::InterruptedRuns {
             lab: TrainingLab::Pretrain,
@@ -367,6 +375,19 @@ fn outcomes() -> Vec<Outcome> {
             labels: vec![("refund".into(), 0.75), ("shipping".into(), 0.25)],
         },
         Outcome::ClassifierReads { text_pairs: true },
+        Outcome::LayerProbes(ProbeReport {
+            task: ProbeTask::Intent,
+            classes: vec!["refund".into(), "shipping".into()],
+            train_items: 600,
+            test_items: 200,
+            baseline_name: "bag of words".into(),
+            baseline: 0.85,
+            majority: 0.125,
+            curves: vec![ProbeCurve {
+                encoder: "pretrained".into(),
+                accuracy: vec![0.5, 0.75],
+            }],
+        }),
         Outcome::Interrupted(Vec::new()),
         Outcome::Interrupted(vec![InterruptedRun {
             request: SavedRequest::Finetune(FinetuneRequest {
@@ -378,6 +399,7 @@ fn outcomes() -> Vec<Outcome> {
                 train_examples: None,
                 epochs: 3,
                 seed: 7,
+                watch_features: false,
             }),
             step: 40,
             total_steps: 114,
@@ -449,6 +471,16 @@ fn every_answer_round_trips_with_its_view() {
             held_out_pair_accuracy: Some(0.75),
             probe: vec!["paris".into()],
             resumable_from: Some(1),
+            feature_cloud: Some(FeatureCloud {
+                encoder: "update 2".into(),
+                layer: 6,
+                layers: 6,
+                pooling: Pooling::Cls,
+                points: vec![[0.5, -1.0]],
+                label_ids: vec![1],
+                labels: vec!["a".into(), "b".into()],
+                explained: [0.5, 0.25],
+            }),
         }),
         Reply::Failed {
             message: "no [MASK] in the text".into(),

@@ -139,6 +139,17 @@ fn Clouds(
                 scatter_figure(&c.points, &c.label_ids, &caption)
             }).collect_view()}
         </div>
+        <CloudLegend labels=labels />
+    }
+}
+
+/// Each label's colour in the scatter plots.
+#[component]
+pub fn CloudLegend(
+    /// Class names, in id order.
+    labels: Vec<String>,
+) -> impl IntoView {
+    view! {
         <ul class="cloud-legend" aria-label="Labels">
             {labels.into_iter().enumerate().map(|(i, label)| view! {
                 <li><span class="swatch" style=format!("background: {}", category_css(i))></span>{label}</li>

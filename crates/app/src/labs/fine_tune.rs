@@ -6,12 +6,12 @@
 
 use leptos::prelude::*;
 
-use crate::charts::Series;
 use crate::client::{self, WorkerStatus};
 use crate::lab_state::FineTuneState;
 use crate::labs::run_clock::{ClockLine, RunClock};
+use crate::labs::training_views::{efficiency_chart, loss_chart, TrainingCloud};
 use crate::labs::{
-    chart_figure, look_for_interrupted_runs, publish_answers, ClassifyBox, InterruptedRunOffer,
+    look_for_interrupted_runs, publish_answers, CheckField, ClassifyBox, InterruptedRunOffer,
     ModelPicker, NumberField, SelectField,
 };
 use crate::prediction::Observation;
@@ -19,11 +19,12 @@ use crate::saved_models::{self, SavedModel};
 use crate::stored;
 use crate::tech_note::technical_note;
 use crate::url_state::ControlPolicy;
+use bertlab_protocol::features::FeatureCloud;
 use bertlab_protocol::messages::{
     FinetuneRequest, InterruptedRun, JobId, Outcome, Reply, Request, SavedRequest, ShippedSet,
     Steer, TrainedModel, TrainingLab, TrainingPoint,
 };
-use bertlab_protocol::training::{describe_with_segments, Approach, SegmentIds, SheetRow};
+use bertlab_protocol::training::{Approach, SegmentIds, SheetRow};
 
 /// localStorage key of the experiment sheet, so a reload keeps the student's results.
 const SHEET_KEY: &str = "bertlab.finetune.sheet";
@@ -55,6 +56,8 @@ struct Run {
     pending: StoredValue<Vec<TrainingPoint>>,
     last_draw: StoredValue<f64>,
     job: StoredValue<Option<JobId>>,
+    /// The held-out texts' latest feature cloud, when the run watches its features.
+    cloud: RwSignal<Option<FeatureCloud>>,
     /// The latest run that trained an encoder (the worker keeps its model for "Classify my message").
     trained: RwSignal<Option<TrainedModel>>,
     /// The latest run finished in this view, for a lesson step that asks for a guess first.
@@ -76,6 +79,7 @@ impl Run {
             pending: StoredValue::new(Vec::new()),
             last_draw: StoredValue::new(0.0),
             job: StoredValue::new(None),
+            cloud: RwSignal::new(None),
             trained: RwSignal::new(None),
             finished: RwSignal::new(None),
             interrupted: RwSignal::new(Vec::new()),
@@ -102,7 +106,9 @@ impl Run {
             train_examples: (settings.examples > 0).then_some(settings.examples),
             epochs: settings.epochs.clamp(1, 50),
             seed: settings.seed,
+            watch_features: settings.watch_features,
         });
+        self.cloud.set(None);
         if settings.approach.regime().is_some() {
             // The worker replaces the saved run with this one.
             self.interrupted.set(Vec::new());
@@ -188,6 +194,9 @@ impl Run {
                     " · saved in this browser at update {step}"
                 )),
         ));
+        if let Some(cloud) = point.feature_cloud.clone() {
+            self.cloud.set(Some(cloud));
+        }
         if !paused {
             self.pending.update_value(|p| p.push(point));
         }
@@ -285,6 +294,7 @@ pub fn FineTuneWidget(
                 {move || loss_chart(&run.curve.get())}
                 {move || efficiency_chart(&run.sheet.get(), &chart_data())}
             </div>
+            <TrainingCloud cloud=run.cloud />
             <Sheet rows=run.sheet message=run.message />
             <ClassifyBox status=run.status model=run.trained />
             <SavedModels saved=run.saved message=run.message
@@ -365,6 +375,10 @@ fn RunSettings(
         <NumberField id="ft-epochs" label="Epochs" min=1 max=50 locked=lock_epochs
             value=Signal::derive(move || state.with(|s| s.epochs as u64))
             on_set=Callback::new(move |n| state.update(|s| s.epochs = n as usize)) />
+        <CheckField id="ft-watch" label="Redraw the feature space as it trains (single texts)"
+            value=Signal::derive(move || state.with(|s| s.watch_features))
+            on_set=move |on| state.update(|s| s.watch_features = on)
+            hidden=false locked=lock("watch_features") />
         <Show when=move || !hide_model>
             <ModelPicker id="ft-model" mlm_only=false
                 value=Signal::derive(move || state.with(|s| s.model.clone()))
@@ -488,51 +502,6 @@ fn SavedModels(
             </Show>
         </section>
     }
-}
-
-/// Training loss of the current run, per update.
-fn loss_chart(points: &[TrainingPoint]) -> AnyView {
-    let series = [Series {
-        label: "training loss".into(),
-        points: points.iter().map(|p| (p.step as f64, p.loss)).collect(),
-        dashed: false,
-    }];
-    chart_figure(&series, "Training loss", "update", "loss")
-}
-
-/// Test accuracy against the number of labelled training examples on `dataset`, one line per
-/// approach and segment-id choice (the latest run of each size counts).
-fn efficiency_chart(rows: &[SheetRow], dataset: &str) -> AnyView {
-    let lines = SegmentIds::ALL
-        .into_iter()
-        .flat_map(|segments| Approach::ALL.map(|approach| (approach, segments)));
-    let series: Vec<Series> = lines
-        .filter_map(|(approach, segments)| {
-            let mut points: Vec<(f64, f64)> = Vec::new();
-            for row in rows.iter().filter(|r| {
-                r.approach == approach
-                    && r.segments == segments
-                    && !r.stopped_early
-                    && r.dataset == dataset
-            }) {
-                let x = row.train_examples as f64;
-                points.retain(|p| p.0 != x);
-                points.push((x, row.accuracy * 100.0));
-            }
-            points.sort_by(|a, b| a.0.total_cmp(&b.0));
-            (!points.is_empty()).then(|| Series {
-                label: describe_with_segments(approach, segments),
-                points,
-                dashed: approach == Approach::BagOfWords,
-            })
-        })
-        .collect();
-    chart_figure(
-        &series,
-        "Label efficiency",
-        "labelled training examples",
-        "test accuracy (%)",
-    )
 }
 
 /// Today's date, as the technical note prints it (YYYY-MM-DD).

@@ -17,6 +17,7 @@ mod probes;
 mod run_clock;
 mod surprise;
 mod tokenizer;
+mod training_views;
 mod why_label;
 
 pub use attention::AttentionWidget;

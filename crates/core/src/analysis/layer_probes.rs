@@ -322,18 +322,10 @@ pub fn word_features(
         let encoded = tokenizer
             .encode(&text, None, &options)
             .map_err(|e| format!("{text:?}: {e}"))?;
-        let mut start = 0;
-        for (word, &tag) in words.iter().zip(word_tags) {
-            let end = start + word.chars().count();
-            let first_piece = encoded
-                .offsets
-                .iter()
-                .zip(&encoded.special_tokens_mask)
-                .position(|(&(s, e), &special)| !special && e > s && s >= start && s < end);
-            if let Some(position) = first_piece {
-                picks.push((row, position, tag));
+        for (pieces, &tag) in encoded.word_positions(words).iter().zip(word_tags) {
+            if let Some(&first) = pieces.first() {
+                picks.push((row, first, tag));
             }
-            start = end + 1;
         }
         ids.push(encoded.ids);
         types.push(encoded.type_ids);

@@ -101,6 +101,28 @@ impl Encoded {
         self.ids.len()
     }
 
+    /// For a text that is `words` joined by single spaces: the positions of each word's tokens
+    /// (its word pieces), in order; empty for a word truncation cut off. Found by character
+    /// offsets, so it holds whatever the tokenizer's own idea of a word (BERT splits "don't"
+    /// into three).
+    pub fn word_positions(&self, words: &[String]) -> Vec<Vec<usize>> {
+        let mut start = 0;
+        words
+            .iter()
+            .map(|word| {
+                let end = start + word.chars().count();
+                let positions = (0..self.len())
+                    .filter(|&i| {
+                        let (s, e) = self.offsets[i];
+                        !self.special_tokens_mask[i] && e > s && s >= start && s < end
+                    })
+                    .collect();
+                start = end + 1;
+                positions
+            })
+            .collect()
+    }
+
     pub fn is_empty(&self) -> bool {
         self.ids.is_empty()
     }

@@ -28,6 +28,7 @@ pub mod schedule;
 pub mod sentence_pairs;
 mod snapshot;
 pub mod tagged;
+pub mod tagger;
 pub mod zip;
 
 pub use data::PairTask;

@@ -1,12 +1,13 @@
 //! The feature-space lab: the pretrained and random-init clouds of the support messages appear
 //! with one dot per text and the variance their axes hold; moving the layer redraws from the
 //! projections the worker already sent; every support message makes 800 dots per panel (1,600 on
-//! the page), and a layer change redraws them all.
+//! the page), and a layer change redraws them all; a fine-tuning run that watches its features
+//! redraws the held-out cloud as it trains.
 
 use std::time::{Duration, Instant};
 
 use super::widgets::wait_widget;
-use super::{Ctx, Outcome};
+use super::{click, Ctx, Outcome};
 
 /// Per panel: its caption and its number of dots.
 async fn panels(ctx: &Ctx<'_>) -> Result<Vec<(String, u64)>, String> {
@@ -113,5 +114,64 @@ pub async fn feature_space(ctx: &Ctx<'_>) -> Outcome {
         started.elapsed().as_secs_f64() * 1000.0
     );
     ctx.screenshot("lab_feature_space_all").await?;
-    Ok(())
+    watched_while_training(ctx).await
+}
+
+/// Full fine-tuning with "Redraw the feature space as it trains": the held-out messages' cloud
+/// appears after the first update and is redrawn as the run goes (a new caption each time), with
+/// every held-out message a dot.
+async fn watched_while_training(ctx: &Ctx<'_>) -> Outcome {
+    ctx.open("/labs/fine-tune?approach=full&examples=16&epochs=1")
+        .await?;
+    wait_widget(ctx, "#ft-run").await?;
+    click(ctx, "#ft-watch").await?;
+    click(ctx, "#ft-run").await?;
+    let started = Instant::now();
+    let mut captions: Vec<String> = Vec::new();
+    loop {
+        let seen = ctx
+            .js(
+                "const f = document.querySelector('.training-cloud figure'); \
+                 return f ? [f.getAttribute('aria-label'), f.querySelectorAll('circle').length] : null",
+            )
+            .await?;
+        if let Some(caption) = seen[0].as_str() {
+            if seen[1].as_u64() != Some(200) {
+                return Err(format!("the training cloud has {} dots, not 200", seen[1]));
+            }
+            if captions.last().map(String::as_str) != Some(caption) {
+                captions.push(caption.to_string());
+            }
+        }
+        let rows = ctx
+            .js("return document.querySelectorAll('table.sheet tbody tr').length")
+            .await?;
+        if rows.as_u64().unwrap_or(0) > 0 && !captions.is_empty() {
+            break;
+        }
+        if started.elapsed() > Duration::from_secs(300) {
+            return Err(format!(
+                "the watched run did not finish in 300 s; clouds seen: {captions:?}"
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    if captions.len() < 3 || !captions.iter().all(|c| c.starts_with("after update ")) {
+        return Err(format!(
+            "expected the cloud redrawn at least 3 times during the run, saw {captions:?}"
+        ));
+    }
+    eprintln!(
+        "feature space while fine-tuning: {} redraws in {:.0} s ({})",
+        captions.len(),
+        started.elapsed().as_secs_f64(),
+        captions
+            .iter()
+            .map(|c| c.split(':').next().unwrap_or(""))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    ctx.js("document.querySelector('.training-cloud').scrollIntoView()")
+        .await?;
+    ctx.screenshot("lab_fine_tune_watched_features").await
 }

@@ -18,14 +18,15 @@ use candle_nn::VarMap;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{
-    Checkpoint, EncoderConfig, EncoderInput, ForSequenceClassification, Internals, Loaded, Mode,
+    Architecture, Checkpoint, EncoderConfig, EncoderInput, ForSequenceClassification, Internals,
+    Loaded, Mode,
 };
 use crate::text::tokenizer::{EncodeOptions, Tokenizer};
 
 use super::checkpoint::{copy_checkpoint_weights, InitReport};
 use super::data::Order;
 use super::labelled::LabelledSet;
-use super::optimizer::{named_vars, AdamW, Group};
+use super::optimizer::{named_vars, AdamW, AdamWParams, Group};
 use super::pretrain::{count_correct, dropout_seed};
 use super::schedule::LinearSchedule;
 use super::TrainError;
@@ -130,30 +131,13 @@ impl FineTuner {
             model_config.family.class_prefix()
         )];
         model_config.text_pairs = train.is_pairs().then_some(config.segments);
-        let loaded =
-            Loaded::<ForSequenceClassification>::random(&model_config, config.seed, &device)?;
-        let report = match config.regime {
-            Regime::Scratch => InitReport::default(),
-            Regime::Frozen | Regime::Full => copy_checkpoint_weights(base, &loaded.varmap)?,
-        };
-        let prefix = format!("{}.", model_config.family.base_prefix());
-        let vars = named_vars(&loaded.varmap)?;
-        let trained: Vec<(String, Var, Group)> = vars
-            .into_iter()
-            .filter(|(name, _)| config.regime != Regime::Frozen || report.fresh.contains(name))
-            .map(|(name, var)| {
-                // Pretrained weights (from scratch: the whole encoder) follow `lr_encoder`; new
-                // ones (head, a missing pooler) `lr_head`.
-                let group = if name.starts_with(&prefix) && !report.fresh.contains(&name) {
-                    Group::Encoder
-                } else {
-                    Group::Head
-                };
-                (name, var, group)
-            })
-            .collect();
-        let trainable = trained.iter().map(|(_, v, _)| v.elem_count()).sum();
-        let opt = AdamW::new(trained, config.adam)?;
+        let (loaded, opt, trainable) = model_for_regime::<ForSequenceClassification>(
+            base,
+            &model_config,
+            config.regime,
+            config.seed,
+            config.adam,
+        )?;
         let encoded = encode_all(
             &tokenizer,
             &model_config,
@@ -361,6 +345,40 @@ impl FineTuner {
 
 /// The classifier's logits from first-token encoder outputs `[rows, 1, hidden]` (the pooler,
 /// where the family has one, runs here, so a fresh pooler can learn in the frozen regime).
+/// A task model of `model_config`'s shape with a fresh head (seeded by `seed`), the encoder's
+/// weights copied from `base` unless trained from scratch, and the optimizer over what `regime`
+/// trains: pretrained weights (from scratch, the whole encoder) follow the encoder's learning
+/// rate, new ones (a head, a missing pooler) the head's. Also returns the trainable weight count.
+pub(crate) fn model_for_regime<M: Architecture>(
+    base: &Checkpoint,
+    model_config: &EncoderConfig,
+    regime: Regime,
+    seed: u64,
+    adam: AdamWParams,
+) -> Result<(Loaded<M>, AdamW, usize), TrainError> {
+    let loaded = Loaded::<M>::random(model_config, seed, &Device::Cpu)?;
+    let report = match regime {
+        Regime::Scratch => InitReport::default(),
+        Regime::Frozen | Regime::Full => copy_checkpoint_weights(base, &loaded.varmap)?,
+    };
+    let prefix = format!("{}.", model_config.family.base_prefix());
+    let trained: Vec<(String, Var, Group)> = named_vars(&loaded.varmap)?
+        .into_iter()
+        .filter(|(name, _)| regime != Regime::Frozen || report.fresh.contains(name))
+        .map(|(name, var)| {
+            let group = if name.starts_with(&prefix) && !report.fresh.contains(&name) {
+                Group::Encoder
+            } else {
+                Group::Head
+            };
+            (name, var, group)
+        })
+        .collect();
+    let trainable = trained.iter().map(|(_, v, _)| v.elem_count()).sum();
+    let opt = AdamW::new(trained, adam)?;
+    Ok((loaded, opt, trainable))
+}
+
 fn head_logits(
     model: &ForSequenceClassification,
     first: &Tensor,

@@ -19,7 +19,7 @@ use crate::runtime::jobs::{JobContext, Stop};
 
 /// Tokens per text at most, as the fine-tuning lab reads them (the support messages are shorter;
 /// an e-mail's first 64 tokens place it).
-const MAX_LEN: usize = 64;
+pub(super) const MAX_LEN: usize = 64;
 /// Seeds the random-init twin, so a student sees the same untrained cloud every time.
 const RANDOM_SEED: u64 = 0;
 

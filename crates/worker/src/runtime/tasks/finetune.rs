@@ -3,6 +3,8 @@
 
 use std::cell::RefCell;
 
+use bertlab_core::analysis::features::sentence_features;
+use bertlab_core::analysis::pca::pca_2d;
 use bertlab_core::model::Checkpoint;
 use bertlab_core::text::tokenizer::Tokenizer;
 use bertlab_core::train::baseline::{BagOfWords, BaselineConfig};
@@ -10,9 +12,12 @@ use bertlab_core::train::export::{export_files, ExportMetrics};
 use bertlab_core::train::finetune::{Approach, FineTuner, FinetuneConfig, Scored, SheetRow};
 use bertlab_core::train::labelled::{parse_csv, LabelledSet, MISCLASSIFIED_KEPT};
 use bertlab_core::train::zip::stored_zip;
+use bertlab_protocol::features::{FeatureCloud, Pooling};
 use bertlab_protocol::messages::{
     FinetuneRequest, JobId, Outcome, SavedRequest, TrainingLab, TrainingPoint,
 };
+
+use super::feature_space::MAX_LEN;
 
 use crate::runtime::assets::{fetch_bytes, ModelIndex};
 use crate::runtime::jobs::{JobContext, Stop};
@@ -113,7 +118,9 @@ async fn train_and_test(
         None => None,
     };
     let mut saving = Saver::start(SavedRequest::Finetune(saved_request), resumed).await;
-    let (stopped_early, note) = train_to_the_end(ctx, &mut tuner, &mut saving).await?;
+    // A pair model reads two texts; the feature space shows single texts.
+    let watched = (request.watch_features && !split.test.is_pairs()).then_some(&split.test);
+    let (stopped_early, note) = train_to_the_end(ctx, &mut tuner, &mut saving, watched).await?;
     ctx.progress(
         0,
         0,
@@ -161,12 +168,17 @@ async fn train_and_test(
     Ok(row)
 }
 
+/// Feature clouds a watched run draws: after its first update, then at each quarter of the run.
+const CLOUDS: usize = 4;
+
 /// Trains until the planned updates are done, the student stops the run, or the loss stops being
-/// a number; says whether it stopped early and why, if not by the student.
+/// a number; says whether it stopped early and why, if not by the student. With `watched` texts,
+/// the encoder's view of them is projected now and then (see [`CLOUDS`]).
 async fn train_to_the_end(
     ctx: &JobContext,
     tuner: &mut FineTuner,
     saving: &mut Saver,
+    watched: Option<&LabelledSet>,
 ) -> Result<(bool, String), Stop> {
     saving.replay(ctx);
     let mut stopped_early = false;
@@ -192,6 +204,12 @@ async fn train_to_the_end(
             held_out_pair_accuracy: None,
             probe: Vec::new(),
             resumable_from: saving.saved(),
+            feature_cloud: match watched {
+                Some(texts) if cloud_due(step.step, step.total_steps) => {
+                    Some(training_cloud(tuner, texts, step.step).map_err(Stop::Failed)?)
+                }
+                _ => None,
+            },
         };
         ctx.point(point.clone());
         saving.push(point.clone());
@@ -205,6 +223,38 @@ async fn train_to_the_end(
             .await;
     }
     Ok((stopped_early, note))
+}
+
+fn cloud_due(step: usize, total: usize) -> bool {
+    step == 1 || step * CLOUDS / total.max(1) != (step - 1) * CLOUDS / total.max(1)
+}
+
+/// The [CLS] vectors that the classifier's head reads (the last layer's first token) of `texts`,
+/// projected onto their two principal axes, as the encoder stands after update `step`.
+fn training_cloud(
+    tuner: &FineTuner,
+    texts: &LabelledSet,
+    step: usize,
+) -> Result<FeatureCloud, String> {
+    let layers = sentence_features(
+        &tuner.model().encoder,
+        tuner.tokenizer(),
+        &texts.texts,
+        Pooling::Cls,
+        MAX_LEN,
+    )?;
+    let last = layers.len() - 1;
+    let projection = pca_2d(&layers[last])?;
+    Ok(FeatureCloud {
+        encoder: format!("after update {step}"),
+        layer: last,
+        layers: last,
+        pooling: Pooling::Cls,
+        points: projection.points,
+        label_ids: texts.label_ids.clone(),
+        labels: texts.labels.clone(),
+        explained: projection.explained,
+    })
 }
 
 /// The baseline's line of the sheet: a bag of words fitted on `train`, tested on `test`.

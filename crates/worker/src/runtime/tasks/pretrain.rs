@@ -173,6 +173,7 @@ async fn train(
                 Vec::new()
             },
             resumable_from: saving.saved(),
+            feature_cloud: None,
         };
         ctx.point(point.clone());
         saving.push(point.clone());
