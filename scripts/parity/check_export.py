@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""Load the lab's exported classifiers (tests/fixtures/export/bert-seq_cls for single texts, bert-pair_cls for
-sentence pairs) with Hugging Face transformers, run each on a few examples and write what transformers computed
-to transformers_logits.json beside it. A pair goes in as text and text_pair, so transformers' own tokenizer
-packs it as [CLS] A [SEP] B [SEP] with segment ids 0 and 1.
+"""Load the lab's exported models (tests/fixtures/export/bert-seq_cls for single texts, bert-pair_cls for
+sentence pairs, bert-tok_cls for a tagger) with Hugging Face transformers, run each on a few examples and write
+what transformers computed to transformers_logits.json beside it. A pair goes in as text and text_pair, so
+transformers' own tokenizer packs it as [CLS] A [SEP] B [SEP] with segment ids 0 and 1; the tagger's logits are
+every token's.
 
 tests/export_parity.rs then checks that the lab gives the same token ids and logits (within 1e-4).
 Run by a developer after regenerating the export fixture, never in CI (see README.md beside this file):
@@ -23,7 +24,11 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 import torch  # noqa: E402
 import transformers  # noqa: E402
-from transformers import AutoModelForSequenceClassification, AutoTokenizer  # noqa: E402
+from transformers import (  # noqa: E402
+    AutoModelForSequenceClassification,
+    AutoModelForTokenClassification,
+    AutoTokenizer,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 EXPORTS = {
@@ -31,13 +36,17 @@ EXPORTS = {
                      ("cat cat cat", None), ("on a café mat", None)],
     "bert-pair_cls": [("the cat sat", "the mat"), ("the mat", "a cat played"), ("a café", "café cat"),
                       ("café cat", "on the mat"), ("cat", "cat mat")],
+    "bert-tok_cls": [("the cat sat on a mat", None), ("a café played .", None), ("the mat sat", None),
+                     ("cat cat played on the café", None)],
 }
 
 
 def check(name: str, examples: list[tuple[str, str | None]]) -> None:
     export = ROOT / "tests/fixtures/export" / name
     # Exactly what the export's README tells a user to run.
-    model = AutoModelForSequenceClassification.from_pretrained(str(export))
+    tagger = name.endswith("tok_cls")
+    loader = AutoModelForTokenClassification if tagger else AutoModelForSequenceClassification
+    model = loader.from_pretrained(str(export))
     tokenizer = AutoTokenizer.from_pretrained(str(export))
     model.eval()
     cases = []
@@ -52,7 +61,7 @@ def check(name: str, examples: list[tuple[str, str | None]]) -> None:
                     "input_ids": enc["input_ids"][0].tolist(),
                     "token_type_ids": enc["token_type_ids"][0].tolist(),
                     "logits": logits.tolist(),
-                    "label": model.config.id2label[int(logits.argmax())],
+                    "label": " ".join(model.config.id2label[int(i)] for i in logits.argmax(-1).reshape(-1)),
                 }
             )
     out = {

@@ -1,16 +1,17 @@
-//! A fine-tuned classifier exported by the lab, of single texts or of sentence pairs, loads in
-//! Hugging Face transformers and gives the same logits there as here.
+//! A fine-tuned classifier exported by the lab, of single texts or of sentence pairs, and a
+//! fine-tuned tagger load in Hugging Face transformers and give the same logits there as here.
 //!
-//! `tests/fixtures/export/bert-seq_cls/` and `bert-pair_cls/` are exports made by this file
-//! (fine-tuning the tiny HF-made `tests/fixtures/parity/bert-mlm` on a toy labelled set of texts,
-//! then of pairs); `transformers_logits.json` beside each was written by
+//! `tests/fixtures/export/bert-seq_cls/`, `bert-pair_cls/` and `bert-tok_cls/` are exports made by
+//! this file (fine-tuning the tiny HF-made `tests/fixtures/parity/bert-mlm` on a toy labelled set
+//! of texts, of pairs, of tagged sentences); `transformers_logits.json` beside each was written by
 //! `scripts/parity/check_export.py`, which loads the folder with
-//! `AutoModelForSequenceClassification` and `AutoTokenizer` and runs it (a pair as `text` and
-//! `text_pair`, so transformers' own tokenizer packs it). This test, for each:
+//! `AutoModelForSequenceClassification` (or `AutoModelForTokenClassification`) and `AutoTokenizer`
+//! and runs it (a pair as `text` and `text_pair`, so transformers' own tokenizer packs it). This
+//! test, for each:
 //! 1. rebuilds the export with today's code and checks it is the committed one (same config,
 //!    same tensor names and shapes), so the fixture stays what the exporter writes;
-//! 2. loads the committed export as `bertlab classify` does and matches transformers' token ids
-//!    and logits within 1e-4.
+//! 2. loads the committed export as `bertlab classify` (or `bertlab tag`) does and matches
+//!    transformers' token ids and logits (every token's, for the tagger) within 1e-4.
 //!
 //! Regenerate after an exporter change: `BERTLAB_WRITE_EXPORT_FIXTURE=1 cargo test --test
 //! export_parity`, then `python3 scripts/parity/check_export.py`.
@@ -20,11 +21,16 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use bertlab_core::model::{Checkpoint, EncoderInput, ForSequenceClassification, Internals};
+use bertlab_core::model::{
+    Checkpoint, EncoderInput, ForSequenceClassification, ForTokenClassification, Internals,
+};
 use bertlab_core::text::tokenizer::{EncodeOptions, Tokenizer};
 use bertlab_core::train::export::{export_files, ExportMetrics};
 use bertlab_core::train::finetune::{FineTuner, FinetuneConfig, Regime};
 use bertlab_core::train::labelled::LabelledSet;
+use bertlab_core::train::tagged::TaggedSet;
+use bertlab_core::train::tagger::{TagTuner, TaggerConfig};
+use bertlab_core::train::tagger_export::{tagger_export_files, TaggerMetrics};
 use candle_core::Device;
 use safetensors::SafeTensors;
 
@@ -100,8 +106,8 @@ fn toy_pairs() -> LabelledSet {
     set
 }
 
-/// The export of a model fine-tuned on `train` as the lab makes it today.
-fn build_export(train: &LabelledSet) -> Vec<(String, Vec<u8>)> {
+/// The tiny HF-made base model and the test tokenizer (its JSON too, for the export).
+fn base_and_tokenizer() -> (Checkpoint, Tokenizer, Vec<u8>) {
     let parity = root().join("tests/fixtures/parity/bert-mlm");
     let base = Checkpoint::from_bytes(
         &read(&parity.join("config.json")),
@@ -110,6 +116,12 @@ fn build_export(train: &LabelledSet) -> Vec<(String, Vec<u8>)> {
     .expect("base checkpoint");
     let tokenizer_json = read(&root().join("tests/model_data/wordpiece-tokenizer.json"));
     let tokenizer = Tokenizer::from_bytes(&tokenizer_json).expect("tokenizer");
+    (base, tokenizer, tokenizer_json)
+}
+
+/// The export of a model fine-tuned on `train` as the lab makes it today.
+fn build_export(train: &LabelledSet) -> Vec<(String, Vec<u8>)> {
+    let (base, tokenizer, tokenizer_json) = base_and_tokenizer();
     let config = FinetuneConfig {
         regime: Regime::Full,
         min_updates: 20,
@@ -137,6 +149,43 @@ fn build_export(train: &LabelledSet) -> Vec<(String, Vec<u8>)> {
     export_files(&tuner, &tokenizer_json, &metrics).expect("export")
 }
 
+/// The export of a tagger fine-tuned on toy tagged sentences over the test vocabulary.
+fn build_tagger_export() -> Vec<(String, Vec<u8>)> {
+    let (base, tokenizer, tokenizer_json) = base_and_tokenizer();
+    let train = TaggedSet::parse(
+        "the cat sat on the mat\tDET NOUN VERB ADP DET NOUN\n\
+         a cat played .\tDET NOUN VERB .\n\
+         the café played on a mat\tDET NOUN VERB ADP DET NOUN\n\
+         a mat sat .\tDET NOUN VERB .\n",
+    )
+    .expect("tagged set");
+    let config = TaggerConfig {
+        min_updates: 20,
+        batch_size: 2,
+        lr_encoder: 1e-3,
+        lr_head: 1e-2,
+        seed: 7,
+        ..TaggerConfig::default()
+    };
+    let mut tuner = TagTuner::new(&base, tokenizer, &train, config).expect("tagger");
+    while !tuner.is_done() {
+        tuner.train_step().expect("step");
+    }
+    let metrics = TaggerMetrics {
+        base_model: "tests/fixtures/parity/bert-mlm".into(),
+        dataset: "4 toy tagged sentences".into(),
+        train_sentences: train.len(),
+        test_words: train.word_count(),
+        trainable_parameters: tuner.trainable_parameters(),
+        steps: tuner.step(),
+        wall_seconds: 0.0,
+        config: tuner.config().clone(),
+        accuracy: tuner.accuracy(&train).expect("accuracy"),
+        lookup_baseline: train.lookup_tagger().accuracy(&train),
+    };
+    tagger_export_files(&tuner, &tokenizer_json, &metrics).expect("export")
+}
+
 fn shapes(safetensors: &[u8]) -> BTreeMap<String, Vec<usize>> {
     SafeTensors::deserialize(safetensors)
         .expect("safetensors")
@@ -159,7 +208,16 @@ struct Case {
     text_pair: Option<String>,
     input_ids: Vec<u32>,
     token_type_ids: Vec<u32>,
-    logits: Vec<f32>,
+    /// One row of logits (a sentence), or one per token (a tagger).
+    logits: serde_json::Value,
+}
+
+/// Every number of a (nested) JSON array, in order.
+fn flat(value: &serde_json::Value) -> Vec<f32> {
+    match value {
+        serde_json::Value::Array(items) => items.iter().flat_map(flat).collect(),
+        v => vec![v.as_f64().expect("a number") as f32],
+    }
 }
 
 #[test]
@@ -172,19 +230,42 @@ fn transformers_loads_the_pair_classifier_and_agrees_on_the_logits() {
     check_export(&toy_pairs());
 }
 
-fn check_export(train: &LabelledSet) {
-    let files = build_export(train);
-    let fixture = fixture(train);
+#[test]
+fn transformers_loads_the_tagger_and_agrees_on_every_tokens_logits() {
+    let fixture = root().join("tests/fixtures/export/bert-tok_cls");
+    if !matches_committed(&build_tagger_export(), &fixture) {
+        return;
+    }
+    let model = Checkpoint::from_dir(&fixture)
+        .expect("the committed export loads")
+        .load::<ForTokenClassification>(&Device::Cpu)
+        .expect("as a token classifier")
+        .model;
+    compare_with_transformers(&fixture, false, |input| {
+        let logits = model
+            .forward(input, &Internals::none())
+            .expect("forward")
+            .logits;
+        logits
+            .flatten_all()
+            .and_then(|l| l.to_vec1::<f32>())
+            .expect("logits")
+    });
+}
+
+/// Writes the fixture when asked to (and says so, returning false); otherwise checks that the
+/// export made today is the committed one.
+fn matches_committed(files: &[(String, Vec<u8>)], fixture: &Path) -> bool {
     if std::env::var_os("BERTLAB_WRITE_EXPORT_FIXTURE").is_some() {
-        std::fs::create_dir_all(&fixture).expect("fixture folder");
-        for (name, bytes) in &files {
+        std::fs::create_dir_all(fixture).expect("fixture folder");
+        for (name, bytes) in files {
             std::fs::write(fixture.join(name), bytes).expect("write fixture");
         }
         eprintln!(
             "wrote {}: now run scripts/parity/check_export.py",
             fixture.display()
         );
-        return;
+        return false;
     }
     let file = |name: &str| &files.iter().find(|(n, _)| n == name).expect(name).1;
     let committed = |name: &str| read(&fixture.join(name));
@@ -198,17 +279,21 @@ fn check_export(train: &LabelledSet) {
         shapes(&committed("model.safetensors")),
         "the exported tensors differ from the committed export's"
     );
+    true
+}
 
-    let checkpoint = Checkpoint::from_dir(&fixture).expect("the committed export loads");
-    let config = checkpoint.config.clone();
-    let model = checkpoint
-        .load::<ForSequenceClassification>(&Device::Cpu)
-        .expect("as a sequence classifier")
-        .model;
+/// Runs the committed export on each of transformers' cases through `logits` and compares token
+/// ids, segment ids and every logit.
+fn compare_with_transformers(
+    fixture: &Path,
+    pairs: bool,
+    logits: impl Fn(&EncoderInput) -> Vec<f32>,
+) {
+    let config = Checkpoint::from_dir(fixture).expect("export").config;
     let tokenizer = Tokenizer::from_file(fixture.join("tokenizer.json")).expect("tokenizer");
-    assert_eq!(config.text_pairs.is_some(), train.is_pairs());
     let reference: Reference =
-        serde_json::from_slice(&committed("transformers_logits.json")).expect("reference json");
+        serde_json::from_slice(&read(&fixture.join("transformers_logits.json")))
+            .expect("reference json");
     assert!(reference.cases.len() >= 3);
     let options = EncodeOptions {
         add_special_tokens: true,
@@ -217,12 +302,7 @@ fn check_export(train: &LabelledSet) {
     };
     let mut worst = 0f32;
     for case in &reference.cases {
-        assert_eq!(
-            case.text_pair.is_some(),
-            train.is_pairs(),
-            "{:?}",
-            case.text
-        );
+        assert_eq!(case.text_pair.is_some(), pairs, "{:?}", case.text);
         let enc = tokenizer
             .encode(&case.text, case.text_pair.as_deref(), &options)
             .expect("encode");
@@ -230,15 +310,10 @@ fn check_export(train: &LabelledSet) {
         assert_eq!(enc.type_ids, case.token_type_ids, "{:?}", case.text);
         let input = EncoderInput::from_rows(&[enc.ids], Some(&[enc.type_ids]), 0, &Device::Cpu)
             .expect("input");
-        let logits = model
-            .forward(&input, &Internals::none())
-            .expect("forward")
-            .logits
-            .squeeze(0)
-            .and_then(|l| l.to_vec1::<f32>())
-            .expect("logits");
-        assert_eq!(logits.len(), case.logits.len());
-        for (a, b) in logits.iter().zip(&case.logits) {
+        let ours = logits(&input);
+        let theirs = flat(&case.logits);
+        assert_eq!(ours.len(), theirs.len());
+        for (a, b) in ours.iter().zip(&theirs) {
             worst = worst.max((a - b).abs());
         }
     }
@@ -249,4 +324,28 @@ fn check_export(train: &LabelledSet) {
         reference.cases.len()
     );
     assert!(worst <= TOLERANCE, "max |diff| {worst} > {TOLERANCE}");
+}
+
+fn check_export(train: &LabelledSet) {
+    let files = build_export(train);
+    let fixture = fixture(train);
+    if !matches_committed(&files, &fixture) {
+        return;
+    }
+    let checkpoint = Checkpoint::from_dir(&fixture).expect("the committed export loads");
+    assert_eq!(checkpoint.config.text_pairs.is_some(), train.is_pairs());
+    let model = checkpoint
+        .load::<ForSequenceClassification>(&Device::Cpu)
+        .expect("as a sequence classifier")
+        .model;
+    compare_with_transformers(&fixture, train.is_pairs(), |input| {
+        let logits = model
+            .forward(input, &Internals::none())
+            .expect("forward")
+            .logits;
+        logits
+            .flatten_all()
+            .and_then(|l| l.to_vec1::<f32>())
+            .expect("logits")
+    });
 }

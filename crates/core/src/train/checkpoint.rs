@@ -76,6 +76,16 @@ pub fn copy_checkpoint_weights(
     ckpt: &Checkpoint,
     varmap: &VarMap,
 ) -> Result<InitReport, TrainError> {
+    copy_checkpoint_weights_where(ckpt, varmap, |_| true)
+}
+
+/// [`copy_checkpoint_weights`] for the weights whose name `wanted` accepts; the rest stay fresh
+/// (a new task's head, even where the checkpoint has a head of the same name).
+pub fn copy_checkpoint_weights_where(
+    ckpt: &Checkpoint,
+    varmap: &VarMap,
+    wanted: impl Fn(&str) -> bool,
+) -> Result<InitReport, TrainError> {
     let prefix = format!("{}.", ckpt.config.family.base_prefix());
     let base_ckpt = ckpt.base_prefix().is_empty();
     let mut report = InitReport::default();
@@ -86,6 +96,10 @@ pub fn copy_checkpoint_weights(
     let mut names: Vec<&String> = vars.keys().collect();
     names.sort();
     for name in names {
+        if !wanted(name) {
+            report.fresh.push(name.clone());
+            continue;
+        }
         let mut candidates = vec![name.clone()];
         if base_ckpt {
             if let Some(rel) = name.strip_prefix(&prefix) {

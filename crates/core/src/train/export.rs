@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{varmap_safetensors, EncoderConfig};
+use crate::model::{varmap_safetensors, EncoderConfig, VarMap};
 use crate::text::tokenizer::{EncodeOptions, Tokenizer};
 
 use super::finetune::{ClassMetrics, FineTuner, FinetuneConfig, SegmentIds};
@@ -34,28 +34,41 @@ pub fn export_files(
     metrics: &ExportMetrics,
 ) -> Result<Vec<(String, Vec<u8>)>, TrainError> {
     let config = tuner.model().encoder.config();
-    let json = |v: &serde_json::Value| {
-        serde_json::to_vec_pretty(v).map_err(|e| TrainError::Config(e.to_string()))
-    };
-    let weights = varmap_safetensors(tuner.varmap(), candle_core::DType::F16)?;
+    let mut files = model_files(tuner.varmap(), config, tuner.tokenizer(), tokenizer_json)?;
     let metrics_json =
         serde_json::to_value(metrics).map_err(|e| TrainError::Config(e.to_string()))?;
+    files.push(("metrics.json".into(), pretty(&metrics_json)?));
+    files.push(("README.md".into(), readme(config, metrics).into_bytes()));
+    Ok(files)
+}
+
+/// The files any exported task model needs: `config.json` (with `config`'s architecture and
+/// labels), `model.safetensors` (float16), `tokenizer.json` and `tokenizer_config.json`.
+pub fn model_files(
+    varmap: &VarMap,
+    config: &EncoderConfig,
+    tokenizer: &Tokenizer,
+    tokenizer_json: &[u8],
+) -> Result<Vec<(String, Vec<u8>)>, TrainError> {
+    let weights = varmap_safetensors(varmap, candle_core::DType::F16)?;
     let mut hf_config = config.to_hf_json();
     // Weights are stored as float16 to halve the download; transformers would otherwise compute
     // in the stored dtype (v5's default `dtype="auto"`). `dtype` is v5's key, `torch_dtype` v4's.
     hf_config["dtype"] = "float32".into();
     hf_config["torch_dtype"] = "float32".into();
     Ok(vec![
-        ("config.json".into(), json(&hf_config)?),
+        ("config.json".into(), pretty(&hf_config)?),
         ("model.safetensors".into(), weights),
         ("tokenizer.json".into(), tokenizer_json.to_vec()),
         (
             "tokenizer_config.json".into(),
-            json(&tokenizer_config(tuner.tokenizer(), config))?,
+            pretty(&tokenizer_config(tokenizer, config))?,
         ),
-        ("metrics.json".into(), json(&metrics_json)?),
-        ("README.md".into(), readme(config, metrics).into_bytes()),
     ])
+}
+
+pub(crate) fn pretty(v: &serde_json::Value) -> Result<Vec<u8>, TrainError> {
+    serde_json::to_vec_pretty(v).map_err(|e| TrainError::Config(e.to_string()))
 }
 
 /// Names `PreTrainedTokenizerFast`, which runs `tokenizer.json` exactly (normaliser included),

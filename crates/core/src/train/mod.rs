@@ -29,6 +29,7 @@ pub mod sentence_pairs;
 mod snapshot;
 pub mod tagged;
 pub mod tagger;
+pub mod tagger_export;
 pub mod zip;
 
 pub use data::PairTask;

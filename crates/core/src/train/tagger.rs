@@ -41,10 +41,9 @@ pub struct TaggerConfig {
     /// scored as wrong. Default 64.
     pub max_len: usize,
     /// Peak learning rate of the pretrained weights (from scratch: the whole encoder). Default
-    /// 1e-4: a 6-layer encoder learns a new per-token task faster than BERT-base's usual 5e-5
-    /// allows in a few hundred updates.
+    /// 3e-4 (see [`TaggerConfig::for_regime`]).
     pub lr_encoder: f64,
-    /// Peak learning rate of the new head. Default 1e-3.
+    /// Peak learning rate of the new head. Default 3e-3.
     pub lr_head: f64,
     /// Share of the updates spent warming up. Default 0.1.
     pub warmup_fraction: f64,
@@ -64,13 +63,31 @@ impl Default for TaggerConfig {
             min_updates: 40,
             batch_size: 16,
             max_len: 64,
-            lr_encoder: 1e-4,
-            lr_head: 1e-3,
+            lr_encoder: 3e-4,
+            lr_head: 3e-3,
             warmup_fraction: 0.1,
             adam: AdamWParams::default(),
             max_grad_norm: 1.0,
             seed: 42,
             piece_labels: PieceLabels::First,
+        }
+    }
+}
+
+impl TaggerConfig {
+    /// The defaults for `regime`. Measured on 300 Brown sentences (57 updates) with the default
+    /// model, 2,907 held-out words: full fine-tuning at 1e-4 / 1e-3 reached 89.9 %, at 3e-4 / 3e-3
+    /// 95.3 %; the frozen encoder's head at 1e-3 reached 69.1 %, at 1e-1 93.1 % (a closed-form
+    /// linear probe of the same last layer: 92.8 %), so a frozen run's head learns at 1e-1.
+    pub fn for_regime(regime: Regime) -> TaggerConfig {
+        let base = TaggerConfig::default();
+        TaggerConfig {
+            regime,
+            lr_head: match regime {
+                Regime::Frozen => 1e-1,
+                Regime::Full | Regime::Scratch => base.lr_head,
+            },
+            ..base
         }
     }
 }
@@ -333,57 +350,90 @@ impl TagTuner {
         })
     }
 
-    /// Each word's predicted tag id (at its first piece), in eval mode; `None` for a word cut off
-    /// by `max_len`.
-    pub fn predict(
-        &self,
-        sentences: &[Vec<String>],
-    ) -> Result<Vec<Vec<Option<usize>>>, TrainError> {
-        let cfg = self.model.encoder.config();
-        let mut out = Vec::with_capacity(sentences.len());
-        for chunk in sentences.chunks(32) {
-            let rows = chunk
-                .iter()
-                .map(|words| {
-                    tokenize(
-                        &self.tokenizer,
-                        cfg,
-                        words,
-                        None,
-                        self.config.max_len,
-                        self.config.piece_labels,
-                    )
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            let refs: Vec<&TaggedTokens> = rows.iter().collect();
-            let best = self
-                .logits(&refs, Mode::Eval)?
-                .argmax(D::Minus1)?
-                .to_vec2::<u32>()?;
-            for (row, predicted) in rows.iter().zip(best) {
-                out.push(
-                    row.words
-                        .iter()
-                        .map(|pieces| pieces.first().map(|&p| predicted[p] as usize))
-                        .collect(),
-                );
-            }
-        }
-        Ok(out)
-    }
-
-    /// Share of `set`'s words tagged right (a word cut off counts as wrong).
+    /// Share of `set`'s words tagged right (see [`word_accuracy`]).
     pub fn accuracy(&self, set: &TaggedSet) -> Result<f32, TrainError> {
-        let predicted = self.predict(&set.sentences)?;
-        let (mut right, mut total) = (0usize, 0usize);
-        for (tags, guesses) in set.tag_ids.iter().zip(&predicted) {
-            for (tag, guess) in tags.iter().zip(guesses) {
-                right += usize::from(*guess == Some(*tag));
-                total += 1;
-            }
-        }
-        Ok(right as f32 / total.max(1) as f32)
+        let predicted = predict_tags(
+            &self.model,
+            &self.tokenizer,
+            &set.sentences,
+            self.config.max_len,
+        )?;
+        Ok(word_accuracy(set, &predicted))
     }
+}
+
+/// Each word's predicted tag id (at its first piece), in eval mode; `None` for a word cut off by
+/// `max_len`.
+pub fn predict_tags(
+    model: &ForTokenClassification,
+    tokenizer: &Tokenizer,
+    sentences: &[Vec<String>],
+    max_len: usize,
+) -> Result<Vec<Vec<Option<usize>>>, TrainError> {
+    let cfg = model.encoder.config();
+    let mut out = Vec::with_capacity(sentences.len());
+    for chunk in sentences.chunks(32) {
+        let rows = chunk
+            .iter()
+            .map(|words| tokenize(tokenizer, cfg, words, None, max_len, PieceLabels::First))
+            .collect::<Result<Vec<_>, _>>()?;
+        let ids: Vec<Vec<u32>> = rows.iter().map(|r| r.ids.clone()).collect();
+        let types: Vec<Vec<u32>> = rows.iter().map(|r| r.types.clone()).collect();
+        let input = EncoderInput::for_model(cfg, &ids, &types, &Device::Cpu)?;
+        let logits = model.forward(&input, &Internals::none())?.logits;
+        let best = logits.argmax(D::Minus1)?.to_vec2::<u32>()?;
+        for (row, predicted) in rows.iter().zip(best) {
+            out.push(
+                row.words
+                    .iter()
+                    .map(|pieces| pieces.first().map(|&p| predicted[p] as usize))
+                    .collect(),
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// Share of `set`'s words whose predicted tag is right (a word cut off counts as wrong).
+pub fn word_accuracy(set: &TaggedSet, predicted: &[Vec<Option<usize>>]) -> f32 {
+    let (mut right, mut total) = (0usize, 0usize);
+    for (tags, guesses) in set.tag_ids.iter().zip(predicted) {
+        for (tag, guess) in tags.iter().zip(guesses) {
+            right += usize::from(*guess == Some(*tag));
+            total += 1;
+        }
+    }
+    right as f32 / total.max(1) as f32
+}
+
+/// `text` cut into the words the tokenizer's pre-tokenizer sees (BERT: at spaces and around
+/// punctuation), as a tagger reads them.
+pub fn split_words(tokenizer: &Tokenizer, text: &str) -> Result<Vec<String>, TrainError> {
+    let options = EncodeOptions {
+        add_special_tokens: false,
+        ..EncodeOptions::default()
+    };
+    let encoded = tokenizer
+        .encode(text, None, &options)
+        .map_err(|e| TrainError::Data(e.to_string()))?;
+    let chars: Vec<char> = text.chars().collect();
+    let mut words: Vec<(u32, usize, usize)> = Vec::new();
+    for (word, &(start, end)) in encoded.word_ids.iter().zip(&encoded.offsets) {
+        let Some(word) = *word else { continue };
+        match words.last_mut() {
+            Some((w, _, e)) if *w == word => *e = end,
+            _ => words.push((word, start, end)),
+        }
+    }
+    Ok(words
+        .into_iter()
+        .map(|(_, s, e)| {
+            chars[s.min(chars.len())..e.min(chars.len())]
+                .iter()
+                .collect::<String>()
+        })
+        .filter(|w| !w.is_empty())
+        .collect())
 }
 
 #[cfg(test)]
@@ -438,6 +488,12 @@ mod tests {
         );
         let accuracy = tuner.accuracy(&set.slice(40..48)).unwrap();
         assert!(accuracy >= 0.9, "held-out accuracy {accuracy}");
+    }
+
+    #[test]
+    fn text_is_split_into_the_pre_tokenizers_words() {
+        let words = split_words(&tokenizer(), "The cats, playing.").unwrap();
+        assert_eq!(words, ["The", "cats", ",", "playing", "."]);
     }
 
     #[test]

@@ -23,7 +23,7 @@ use crate::model::{
 };
 use crate::text::tokenizer::{EncodeOptions, Tokenizer};
 
-use super::checkpoint::{copy_checkpoint_weights, InitReport};
+use super::checkpoint::{copy_checkpoint_weights_where, InitReport};
 use super::data::Order;
 use super::labelled::LabelledSet;
 use super::optimizer::{named_vars, AdamW, AdamWParams, Group};
@@ -357,11 +357,15 @@ pub(crate) fn model_for_regime<M: Architecture>(
     adam: AdamWParams,
 ) -> Result<(Loaded<M>, AdamW, usize), TrainError> {
     let loaded = Loaded::<M>::random(model_config, seed, &Device::Cpu)?;
+    let prefix = format!("{}.", model_config.family.base_prefix());
+    // Only the encoder (pooler included) comes from `base`: a fine-tuned checkpoint's own head,
+    // named like the new one, answers another question.
     let report = match regime {
         Regime::Scratch => InitReport::default(),
-        Regime::Frozen | Regime::Full => copy_checkpoint_weights(base, &loaded.varmap)?,
+        Regime::Frozen | Regime::Full => {
+            copy_checkpoint_weights_where(base, &loaded.varmap, |name| name.starts_with(&prefix))?
+        }
     };
-    let prefix = format!("{}.", model_config.family.base_prefix());
     let trained: Vec<(String, Var, Group)> = named_vars(&loaded.varmap)?
         .into_iter()
         .filter(|(name, _)| regime != Regime::Frozen || report.fresh.contains(name))
@@ -504,6 +508,36 @@ pub(crate) mod tests {
             }
             assert_eq!(losses.len(), 60);
         }
+    }
+
+    #[test]
+    fn a_fine_tuned_classifier_can_start_a_new_task_with_other_labels() {
+        // A 3-label export: its encoder is reused, its head (also named `classifier`) is not.
+        let dir = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../tests/fixtures/export/bert-seq_cls"
+        );
+        let three_labels = Checkpoint::from_dir(dir).unwrap();
+        assert_eq!(three_labels.config.labels.len(), 3);
+        let config = FinetuneConfig {
+            regime: Regime::Frozen,
+            ..FinetuneConfig::default()
+        };
+        let tuner = FineTuner::new(&three_labels, tokenizer(), &animals(8), config).unwrap();
+        assert_eq!(tuner.labels().len(), 2);
+        let encoder_weight = "bert.embeddings.word_embeddings.weight";
+        let ours = tuner.varmap().data().lock().unwrap()[encoder_weight]
+            .flatten_all()
+            .unwrap()
+            .to_vec1::<f32>()
+            .unwrap();
+        let theirs = three_labels.tensor(encoder_weight).unwrap();
+        let theirs = theirs
+            .to_dtype(candle_core::DType::F32)
+            .unwrap()
+            .flatten_all()
+            .unwrap();
+        assert_eq!(ours, theirs.to_vec1::<f32>().unwrap());
     }
 
     #[test]

@@ -1,0 +1,187 @@
+//! `bertlab finetune-tagger`: fine-tune a token head (part of speech on the Brown sentences by
+//! default) frozen, fully or from random weights, test it on the held-out sentences against the
+//! lookup-table baseline, and write it as a `*ForTokenClassification` folder. `bertlab tag`: tag
+//! texts with such a folder.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use bertlab_core::analysis::layer_probes::POS_TEST_SENTENCES;
+use bertlab_core::model::ForTokenClassification;
+use bertlab_core::train::tagged::TaggedSet;
+use bertlab_core::train::tagger::{
+    predict_tags, split_words, PieceLabels, Regime, TagTuner, TaggerConfig,
+};
+use bertlab_core::train::tagger_export::{tagger_export_files, TaggerMetrics};
+use bertlab_protocol::training::Approach;
+use candle_core::Device;
+
+use super::model_dir;
+use super::model_source::ModelSource;
+
+#[derive(clap::Args)]
+pub struct TrainArgs {
+    /// The encoder to start from: a model folder, or its http(s) URL; default: the lab's default model.
+    #[arg(long, value_name = "DIR|URL")]
+    model: Option<ModelSource>,
+    /// Tagged sentences (`words<TAB>tags` per line); the last 200 are the test split.
+    #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/../../assets/datasets/brown-pos.tsv"))]
+    data: PathBuf,
+    /// frozen, full or scratch.
+    #[arg(long, default_value = "full", value_parser = parse_regime)]
+    approach: Regime,
+    /// Which word pieces carry a word's tag in training: first or every.
+    #[arg(long, default_value = "first", value_parser = parse_pieces)]
+    pieces: PieceLabels,
+    /// Train on the first N training sentences only.
+    #[arg(long)]
+    train_limit: Option<usize>,
+    #[arg(long, default_value_t = 3)]
+    epochs: usize,
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Peak learning rate of the encoder's weights (default: the regime's).
+    #[arg(long)]
+    lr_encoder: Option<f64>,
+    /// Peak learning rate of the new head (default: the regime's).
+    #[arg(long)]
+    lr_head: Option<f64>,
+    /// Write the tagger here as a Hugging Face folder.
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+#[derive(clap::Args)]
+pub struct TagArgs {
+    /// A `*ForTokenClassification` folder (an export of `bertlab finetune-tagger`), or its URL.
+    #[arg(long, value_name = "DIR|URL")]
+    model: ModelSource,
+    /// One or more texts to tag.
+    #[arg(required = true)]
+    texts: Vec<String>,
+}
+
+fn parse_regime(slug: &str) -> Result<Regime, String> {
+    Approach::from_slug(slug)
+        .and_then(Approach::regime)
+        .ok_or_else(|| "one of frozen, full, scratch".to_string())
+}
+
+fn parse_pieces(slug: &str) -> Result<PieceLabels, String> {
+    PieceLabels::from_slug(slug).ok_or_else(|| "first or every".to_string())
+}
+
+pub fn train(args: TrainArgs) -> Result<()> {
+    let folder = model_dir::or_default(args.model)?;
+    let (checkpoint, tokenizer) = model_dir::open(&folder)?;
+    let text = std::fs::read_to_string(&args.data)
+        .with_context(|| format!("reading {}", args.data.display()))?;
+    let all = TaggedSet::parse(&text)
+        .map_err(anyhow::Error::msg)
+        .with_context(|| args.data.display().to_string())?;
+    if all.len() <= POS_TEST_SENTENCES {
+        anyhow::bail!(
+            "{}: {} sentences; the last {POS_TEST_SENTENCES} are the test split, so it needs more",
+            args.data.display(),
+            all.len()
+        );
+    }
+    let cut = all.len() - POS_TEST_SENTENCES;
+    let train = all.slice(0..args.train_limit.map_or(cut, |n| n.min(cut)));
+    let test = all.slice(cut..all.len());
+    let lookup = train.lookup_tagger().accuracy(&test);
+    let defaults = TaggerConfig::for_regime(args.approach);
+    let config = TaggerConfig {
+        epochs: args.epochs,
+        seed: args.seed,
+        piece_labels: args.pieces,
+        lr_encoder: args.lr_encoder.unwrap_or(defaults.lr_encoder),
+        lr_head: args.lr_head.unwrap_or(defaults.lr_head),
+        ..defaults
+    };
+    let started = Instant::now();
+    let mut tuner = TagTuner::new(&checkpoint, tokenizer, &train, config)?;
+    while !tuner.is_done() {
+        let step = tuner.train_step()?;
+        if step.step % 10 == 0 || step.step == step.total_steps {
+            eprintln!(
+                "update {}/{}: loss {:.3}",
+                step.step, step.total_steps, step.loss
+            );
+        }
+    }
+    let accuracy = tuner.accuracy(&test)?;
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "{} ({} trainable weights, tags on {}): {:.1}% of {} held-out words right in {seconds:.1} s; \
+         each word's commonest training tag: {:.1}%",
+        args.approach.describe(),
+        tuner.trainable_parameters(),
+        args.pieces.describe(),
+        accuracy * 100.0,
+        test.word_count(),
+        lookup * 100.0
+    );
+    if let Some(out) = args.out {
+        let metrics = TaggerMetrics {
+            base_model: folder.display().to_string(),
+            dataset: args.data.display().to_string(),
+            train_sentences: train.len(),
+            test_words: test.word_count(),
+            trainable_parameters: tuner.trainable_parameters(),
+            steps: tuner.step(),
+            wall_seconds: seconds,
+            config: tuner.config().clone(),
+            accuracy,
+            lookup_baseline: lookup,
+        };
+        let tokenizer_path = folder.join("tokenizer.json");
+        let tokenizer_json = std::fs::read(&tokenizer_path)
+            .with_context(|| format!("reading {}", tokenizer_path.display()))?;
+        std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+        for (file, bytes) in tagger_export_files(&tuner, &tokenizer_json, &metrics)? {
+            std::fs::write(out.join(&file), bytes)
+                .with_context(|| format!("writing {}", out.join(&file).display()))?;
+        }
+        eprintln!("wrote {}", out.display());
+    }
+    Ok(())
+}
+
+pub fn tag(args: TagArgs) -> Result<()> {
+    let folder = args.model.local_folder()?;
+    let config = model_dir::config(&folder)?;
+    if !config
+        .architectures
+        .iter()
+        .any(|a| a.ends_with("ForTokenClassification"))
+    {
+        anyhow::bail!(
+            "{} is not a token classifier (its config.json names {:?}); make one with bertlab finetune-tagger",
+            folder.display(),
+            config.architectures
+        );
+    }
+    let tokenizer = model_dir::tokenizer(&folder)?;
+    let model = model_dir::checkpoint(&folder)?
+        .load::<ForTokenClassification>(&Device::Cpu)
+        .with_context(|| format!("loading the tagger in {}", folder.display()))?
+        .model;
+    let tags = &model.encoder.config().labels;
+    let max_len = model.encoder.config().max_input_len();
+    for text in &args.texts {
+        let words = split_words(&tokenizer, text)?;
+        let predicted = predict_tags(&model, &tokenizer, std::slice::from_ref(&words), max_len)?;
+        let tagged: Vec<String> = words
+            .iter()
+            .zip(&predicted[0])
+            .map(|(word, tag)| {
+                let tag = tag.and_then(|t| tags.get(t)).map_or("?", String::as_str);
+                format!("{word}/{tag}")
+            })
+            .collect();
+        println!("{}", tagged.join(" "));
+    }
+    Ok(())
+}
