@@ -151,7 +151,8 @@ mod tests {
                 "pretrain",
                 "fine-tune",
                 "feature-space",
-                "probes"
+                "probes",
+                "tagging"
             ]
         );
     }

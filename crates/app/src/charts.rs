@@ -87,6 +87,26 @@ pub const CATEGORY_COLOURS: [RGBColor; 8] = [
     RGBColor(0, 0, 0),
 ];
 
+/// Black or white, whichever reads better on class `class`'s colour (WCAG relative luminance).
+pub fn category_text_css(class: usize) -> &'static str {
+    let RGBColor(r, g, b) = CATEGORY_COLOURS[class % CATEGORY_COLOURS.len()];
+    let linear = |c: u8| {
+        let c = f64::from(c) / 255.0;
+        if c <= 0.04045 {
+            c / 12.92
+        } else {
+            ((c + 0.055) / 1.055).powf(2.4)
+        }
+    };
+    let luminance = 0.2126 * linear(r) + 0.7152 * linear(g) + 0.0722 * linear(b);
+    // Contrast with white is (1.05) / (L + 0.05), with black (L + 0.05) / 0.05: equal at L ≈ 0.179.
+    if luminance > 0.179 {
+        "#000"
+    } else {
+        "#fff"
+    }
+}
+
 /// The colour of class `class` as CSS (`rgb(r, g, b)`), for a legend drawn next to a scatter plot.
 pub fn category_css(class: usize) -> String {
     let RGBColor(r, g, b) = CATEGORY_COLOURS[class % CATEGORY_COLOURS.len()];

@@ -9,7 +9,8 @@ use serde::Serialize;
 
 use crate::lab_state::{
     AttentionState, EmbeddingsState, FeatureSpaceState, FillMaskState, FineTuneState,
-    LogitLensState, MaskingState, PretrainState, ProbesState, SurpriseState, TokenizerState,
+    LogitLensState, MaskingState, PretrainState, ProbesState, SurpriseState, TaggingState,
+    TokenizerState,
 };
 use crate::url_state::state_from_pairs_strict;
 
@@ -95,6 +96,8 @@ labs! {
         "Sentence vectors of any layer projected to 2-D: pretrained, random init and fine-tuned side by side.";
     Probes => "probes", ProbesState, [], "Layer probes",
         "A linear probe on every layer: where part of speech and intent live, pretrained vs random init vs fine-tuned.";
+    Tagging => "tagging", TaggingState, [], "Token head: tagging",
+        "Fine-tune a part-of-speech tagger (frozen, full or from scratch) and tag your own text word piece by word piece.";
 }
 
 impl LabId {

@@ -8,7 +8,7 @@ use bertlab_protocol::masking::{MaskingConfig, Strategy};
 use bertlab_protocol::messages::ShippedSet;
 use bertlab_protocol::probes::ProbeTask;
 use bertlab_protocol::training::PairTask;
-use bertlab_protocol::training::{Approach, SegmentIds};
+use bertlab_protocol::training::{Approach, PieceLabels, Regime, SegmentIds};
 use bertlab_protocol::views::ContextSide;
 
 /// Tokenizer lab.
@@ -317,6 +317,32 @@ pub struct ProbesState {
     pub task: ProbeTask,
     /// A fine-tuned model saved in the browser (its file name) to probe as well; empty for none.
     pub tuned: String,
+}
+
+/// Tagging lab: how the token head trains, and the text it tags afterwards.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TaggingState {
+    pub regime: Regime,
+    /// Which word pieces carry a word's tag in training.
+    pub pieces: PieceLabels,
+    /// Training sentences (of the 800).
+    pub sentences: usize,
+    pub epochs: usize,
+    /// The text to tag with the trained head.
+    pub text: String,
+}
+
+impl Default for TaggingState {
+    fn default() -> Self {
+        TaggingState {
+            regime: Regime::Full,
+            pieces: PieceLabels::First,
+            sentences: 300,
+            epochs: 3,
+            text: "The old man the boats while the young sail .".to_string(),
+        }
+    }
 }
 
 /// `text` with its `index`-th whitespace-separated word replaced by `[MASK]`, punctuation kept (the

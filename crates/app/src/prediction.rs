@@ -12,9 +12,20 @@ pub fn scored_by(lab: LabId) -> Option<Guess> {
         LabId::FillMask | LabId::Attention | LabId::LogitLens | LabId::Pretrain => {
             Some(Guess::Word)
         }
-        LabId::Tokenizer | LabId::Masking | LabId::FineTune | LabId::Probes => Some(Guess::Number),
+        LabId::Tokenizer | LabId::Masking | LabId::FineTune | LabId::Probes | LabId::Tagging => {
+            Some(Guess::Number)
+        }
         LabId::Embeddings | LabId::Surprise | LabId::FeatureSpace => None,
     }
+}
+
+/// Labs that answer only when the student starts a run (a training run, the probes): a guess is
+/// scored on the run the step's task starts.
+pub fn answers_after_a_run(lab: LabId) -> bool {
+    matches!(
+        lab,
+        LabId::FineTune | LabId::Pretrain | LabId::Probes | LabId::Tagging
+    )
 }
 
 /// The kind of answer a step asks for.

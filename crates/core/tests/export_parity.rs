@@ -160,11 +160,14 @@ fn build_tagger_export() -> Vec<(String, Vec<u8>)> {
     )
     .expect("tagged set");
     let config = TaggerConfig {
-        min_updates: 20,
-        batch_size: 2,
-        lr_encoder: 1e-3,
-        lr_head: 1e-2,
-        seed: 7,
+        run: FinetuneConfig {
+            min_updates: 20,
+            batch_size: 2,
+            lr_encoder: 1e-3,
+            lr_head: 1e-2,
+            seed: 7,
+            ..TaggerConfig::default().run
+        },
         ..TaggerConfig::default()
     };
     let mut tuner = TagTuner::new(&base, tokenizer, &train, config).expect("tagger");

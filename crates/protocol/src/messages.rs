@@ -137,6 +137,11 @@ pub enum Request {
     /// A linear probe on every layer of the base encoder, its random-init twin and, when named,
     /// a fine-tuned classifier's encoder.
     LayerProbes(ProbeRequest),
+    /// Fine-tune a token head (part of speech), streaming progress; the worker keeps the tagger
+    /// for `Tag`.
+    TrainTagger(crate::tagging::TaggerRequest),
+    /// The words of `text` with their pieces and the latest tagger's tags.
+    Tag { text: String },
     /// What `model` reads: one text, or a pair of texts (the page then asks for two).
     DescribeClassifier { model: TrainedModel },
     /// Why `model` gives `text` (and `pair`) its label: each token's share, by integrated
@@ -521,6 +526,8 @@ pub enum Outcome {
     Explained(crate::views::AttributionView),
     /// Every (encoder, layer) projection a `FeatureSpace` request asked for.
     FeatureSpace(Vec<FeatureCloud>),
+    TaggerTrained(crate::tagging::TaggerReport),
+    Tagged(Vec<crate::tagging::TaggedWord>),
     /// The probes' accuracy per layer for each encoder.
     LayerProbes(crate::probes::ProbeReport),
     /// Whether a classifier compares two texts (`[CLS] A [SEP] B [SEP]`) rather than labelling one.

@@ -16,6 +16,7 @@ mod pretrain;
 mod probes;
 mod run_clock;
 mod surprise;
+mod tagging;
 mod tokenizer;
 mod training_views;
 mod why_label;
@@ -34,6 +35,7 @@ pub use model_picker::{provide_models_changed, ModelPicker};
 pub use pretrain::PretrainWidget;
 pub use probes::ProbesWidget;
 pub use surprise::SurpriseWidget;
+pub use tagging::TaggingWidget;
 pub use tokenizer::TokenizerWidget;
 
 use leptos::prelude::*;
@@ -42,7 +44,8 @@ use super::charts::{line_chart_svg, scatter_svg, Series};
 use super::lab_registry::{LabId, LabState};
 use super::lab_state::{
     AttentionState, EmbeddingsState, FeatureSpaceState, FillMaskState, FineTuneState,
-    LogitLensState, MaskingState, PretrainState, ProbesState, SurpriseState, TokenizerState,
+    LogitLensState, MaskingState, PretrainState, ProbesState, SurpriseState, TaggingState,
+    TokenizerState,
 };
 use super::prediction::Observation;
 use super::url_state::{
@@ -211,6 +214,10 @@ pub fn LabWidget(
         .into_any(),
         LabId::Probes => view! {
             <ProbesWidget state={state::<ProbesState>(source)} policy=policy />
+        }
+        .into_any(),
+        LabId::Tagging => view! {
+            <TaggingWidget state={state::<TaggingState>(source)} policy=policy />
         }
         .into_any(),
     }

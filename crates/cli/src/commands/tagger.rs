@@ -9,10 +9,9 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use bertlab_core::analysis::layer_probes::POS_TEST_SENTENCES;
 use bertlab_core::model::ForTokenClassification;
+use bertlab_core::train::finetune::FinetuneConfig;
 use bertlab_core::train::tagged::TaggedSet;
-use bertlab_core::train::tagger::{
-    predict_tags, split_words, PieceLabels, Regime, TagTuner, TaggerConfig,
-};
+use bertlab_core::train::tagger::{tag_text, PieceLabels, Regime, TagTuner, TaggerConfig};
 use bertlab_core::train::tagger_export::{tagger_export_files, TaggerMetrics};
 use bertlab_protocol::training::Approach;
 use candle_core::Device;
@@ -93,12 +92,14 @@ pub fn train(args: TrainArgs) -> Result<()> {
     let lookup = train.lookup_tagger().accuracy(&test);
     let defaults = TaggerConfig::for_regime(args.approach);
     let config = TaggerConfig {
-        epochs: args.epochs,
-        seed: args.seed,
+        run: FinetuneConfig {
+            epochs: args.epochs,
+            seed: args.seed,
+            lr_encoder: args.lr_encoder.unwrap_or(defaults.run.lr_encoder),
+            lr_head: args.lr_head.unwrap_or(defaults.run.lr_head),
+            ..defaults.run
+        },
         piece_labels: args.pieces,
-        lr_encoder: args.lr_encoder.unwrap_or(defaults.lr_encoder),
-        lr_head: args.lr_head.unwrap_or(defaults.lr_head),
-        ..defaults
     };
     let started = Instant::now();
     let mut tuner = TagTuner::new(&checkpoint, tokenizer, &train, config)?;
@@ -169,16 +170,12 @@ pub fn tag(args: TagArgs) -> Result<()> {
         .with_context(|| format!("loading the tagger in {}", folder.display()))?
         .model;
     let tags = &model.encoder.config().labels;
-    let max_len = model.encoder.config().max_input_len();
     for text in &args.texts {
-        let words = split_words(&tokenizer, text)?;
-        let predicted = predict_tags(&model, &tokenizer, std::slice::from_ref(&words), max_len)?;
-        let tagged: Vec<String> = words
-            .iter()
-            .zip(&predicted[0])
-            .map(|(word, tag)| {
-                let tag = tag.and_then(|t| tags.get(t)).map_or("?", String::as_str);
-                format!("{word}/{tag}")
+        let tagged: Vec<String> = tag_text(&model, &tokenizer, text)?
+            .into_iter()
+            .map(|w| {
+                let tag = w.tag.and_then(|t| tags.get(t)).map_or("?", String::as_str);
+                format!("{}/{tag}", w.word)
             })
             .collect();
         println!("{}", tagged.join(" "));

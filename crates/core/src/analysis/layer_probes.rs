@@ -13,7 +13,7 @@ use crate::train::baseline::{BagOfWords, BaselineConfig};
 use crate::train::labelled::{parse_csv, LabelledSet};
 use crate::train::tagged::TaggedSet;
 use bertlab_protocol::features::Pooling;
-use bertlab_protocol::probes::ProbeTask;
+use bertlab_protocol::probes::{ProbeReport, ProbeTask};
 
 /// Sentences or texts per forward pass.
 const BATCH: usize = 32;
@@ -121,6 +121,21 @@ impl ProbeSets {
                 ))
             }
         }
+    }
+
+    /// `task`'s report with its classes and floors, before any encoder's curve.
+    pub fn empty_report(&self, task: ProbeTask) -> Result<ProbeReport, String> {
+        let (baseline_name, baseline) = self.baseline()?;
+        Ok(ProbeReport {
+            task,
+            classes: self.classes(),
+            train_items: 0,
+            test_items: 0,
+            baseline_name,
+            baseline,
+            majority: self.majority(),
+            curves: Vec::new(),
+        })
     }
 
     /// Held-out accuracy of always answering the training set's commonest class.
@@ -244,13 +259,16 @@ fn batches(data: ProbeData) -> usize {
     n.div_ceil(BATCH)
 }
 
+/// Receives one layer's vectors of one batch: `(layer, rows one after another, their labels)`.
+type VisitBatch<'a> = dyn FnMut(usize, &[f32], &[usize]) -> Result<(), String> + 'a;
+
 /// `visit(layer, rows, labels)` for every layer of every batch, then `batch_done(())`.
 fn for_each_batch(
     encoder: &Encoder,
     tokenizer: &Tokenizer,
     data: ProbeData,
     max_len: usize,
-    visit: &mut dyn FnMut(usize, &[f32], &[usize]) -> Result<(), String>,
+    visit: &mut VisitBatch,
     batch_done: &mut dyn FnMut(()),
 ) -> Result<(), String> {
     // Batches of similar length: a batch is padded to its longest text, and random lengths would
@@ -388,8 +406,14 @@ mod tests {
         let words: Vec<String> = ["the", "cats", "were", "playing"]
             .map(String::from)
             .to_vec();
-        let (layers, tags) =
-            word_features(&encoder, &tok, &[words.clone()], &[vec![0, 1, 2, 3]], 64).unwrap();
+        let (layers, tags) = word_features(
+            &encoder,
+            &tok,
+            std::slice::from_ref(&words),
+            &[vec![0, 1, 2, 3]],
+            64,
+        )
+        .unwrap();
         assert_eq!(tags, [0, 1, 2, 3]);
         let enc = tok
             .encode(&words.join(" "), None, &EncodeOptions::default())

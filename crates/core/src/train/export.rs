@@ -34,11 +34,20 @@ pub fn export_files(
     metrics: &ExportMetrics,
 ) -> Result<Vec<(String, Vec<u8>)>, TrainError> {
     let config = tuner.model().encoder.config();
-    let mut files = model_files(tuner.varmap(), config, tuner.tokenizer(), tokenizer_json)?;
+    let files = model_files(tuner.varmap(), config, tuner.tokenizer(), tokenizer_json)?;
+    with_notes(files, metrics, readme(config, metrics))
+}
+
+/// `files` and the run's `metrics.json` and `README.md`.
+pub(crate) fn with_notes(
+    mut files: Vec<(String, Vec<u8>)>,
+    metrics: &impl Serialize,
+    readme: String,
+) -> Result<Vec<(String, Vec<u8>)>, TrainError> {
     let metrics_json =
         serde_json::to_value(metrics).map_err(|e| TrainError::Config(e.to_string()))?;
     files.push(("metrics.json".into(), pretty(&metrics_json)?));
-    files.push(("README.md".into(), readme(config, metrics).into_bytes()));
+    files.push(("README.md".into(), readme.into_bytes()));
     Ok(files)
 }
 
@@ -67,7 +76,7 @@ pub fn model_files(
     ])
 }
 
-pub(crate) fn pretty(v: &serde_json::Value) -> Result<Vec<u8>, TrainError> {
+fn pretty(v: &serde_json::Value) -> Result<Vec<u8>, TrainError> {
     serde_json::to_vec_pretty(v).map_err(|e| TrainError::Config(e.to_string()))
 }
 

@@ -4,18 +4,15 @@
 //! word is always scored by its first piece. Like [`super::finetune::FineTuner`], no clock, files
 //! or threads: [`TagTuner::train_step`] makes one update and the caller loops.
 
-use std::collections::HashMap;
-
 use bertlab_protocol::training::planned_updates;
 use candle_core::{Device, Tensor, D};
 use candle_nn::VarMap;
 use serde::{Deserialize, Serialize};
 
 use super::data::Order;
-use super::finetune::{model_for_regime, FinetuneStep};
-use super::optimizer::{AdamW, AdamWParams};
-use super::pretrain::{count_correct, dropout_seed};
-use super::schedule::LinearSchedule;
+use super::finetune::{model_for_regime, update_on, FinetuneConfig, FinetuneStep};
+use super::optimizer::AdamW;
+use super::pretrain::dropout_seed;
 use super::tagged::TaggedSet;
 use super::TrainError;
 use crate::model::{
@@ -25,52 +22,22 @@ use crate::text::tokenizer::{EncodeOptions, Tokenizer};
 
 pub use bertlab_protocol::training::{PieceLabels, Regime};
 
-/// Everything that shapes a tagging run. Defaults suit a MiniLM-sized encoder on a few hundred
-/// sentences.
+/// Everything that shapes a tagging run: a sentence classifier's run settings (its `segments`
+/// unused; `max_len` cuts a sentence, and a word past it is scored as wrong) and where a word's
+/// tag goes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct TaggerConfig {
-    pub regime: Regime,
-    /// Passes over the training sentences. Default 3.
-    pub epochs: usize,
-    /// At least this many updates. Default 40.
-    pub min_updates: usize,
-    /// Sentences per update. Default 16.
-    pub batch_size: usize,
-    /// Tokens per sentence, special tokens included; words past it are not trained on and are
-    /// scored as wrong. Default 64.
-    pub max_len: usize,
-    /// Peak learning rate of the pretrained weights (from scratch: the whole encoder). Default
-    /// 3e-4 (see [`TaggerConfig::for_regime`]).
-    pub lr_encoder: f64,
-    /// Peak learning rate of the new head. Default 3e-3.
-    pub lr_head: f64,
-    /// Share of the updates spent warming up. Default 0.1.
-    pub warmup_fraction: f64,
-    pub adam: AdamWParams,
-    /// Clip the global gradient norm to this (0 = no clipping). Default 1.0.
-    pub max_grad_norm: f64,
-    /// Seeds the head's init, the data order and dropout. Default 42.
-    pub seed: u64,
+    #[serde(flatten)]
+    pub run: FinetuneConfig,
     pub piece_labels: PieceLabels,
 }
 
 impl Default for TaggerConfig {
+    /// Full fine-tuning for 3 epochs (at least 40 updates) of 16 sentences, at 3e-4 for the
+    /// encoder and 3e-3 for the head (see [`TaggerConfig::for_regime`]), tags on first pieces.
     fn default() -> Self {
-        TaggerConfig {
-            regime: Regime::Full,
-            epochs: 3,
-            min_updates: 40,
-            batch_size: 16,
-            max_len: 64,
-            lr_encoder: 3e-4,
-            lr_head: 3e-3,
-            warmup_fraction: 0.1,
-            adam: AdamWParams::default(),
-            max_grad_norm: 1.0,
-            seed: 42,
-            piece_labels: PieceLabels::First,
-        }
+        TaggerConfig::for_regime(Regime::Full)
     }
 }
 
@@ -80,14 +47,18 @@ impl TaggerConfig {
     /// 95.3 %; the frozen encoder's head at 1e-3 reached 69.1 %, at 1e-1 93.1 % (a closed-form
     /// linear probe of the same last layer: 92.8 %), so a frozen run's head learns at 1e-1.
     pub fn for_regime(regime: Regime) -> TaggerConfig {
-        let base = TaggerConfig::default();
         TaggerConfig {
-            regime,
-            lr_head: match regime {
-                Regime::Frozen => 1e-1,
-                Regime::Full | Regime::Scratch => base.lr_head,
+            run: FinetuneConfig {
+                regime,
+                epochs: 3,
+                lr_encoder: 3e-4,
+                lr_head: match regime {
+                    Regime::Frozen => 1e-1,
+                    Regime::Full | Regime::Scratch => 3e-3,
+                },
+                ..FinetuneConfig::default()
             },
-            ..base
+            piece_labels: PieceLabels::First,
         }
     }
 }
@@ -145,6 +116,9 @@ pub struct TagTuner {
     config: TaggerConfig,
     tokenizer: Tokenizer,
     train: Vec<TaggedTokens>,
+    /// Frozen regime: each training sentence's last hidden state `[tokens, hidden]`, computed
+    /// once (the frozen encoder gives the same every epoch), so an update runs only the head.
+    features: Option<Vec<Tensor>>,
     order: Order,
     step: usize,
     total_steps: usize,
@@ -154,18 +128,14 @@ pub struct TagTuner {
 
 impl TagTuner {
     /// A token classifier over `train.tags` on top of `base` (pretrained weights; `Scratch` uses
-    /// only its config), its head freshly initialised from `config.seed`.
+    /// only its config), its head freshly initialised from `config.run.seed`.
     pub fn new(
         base: &Checkpoint,
         tokenizer: Tokenizer,
         train: &TaggedSet,
         config: TaggerConfig,
     ) -> Result<TagTuner, TrainError> {
-        if config.epochs == 0 || config.batch_size == 0 || config.max_len < 3 {
-            return Err(TrainError::Config(
-                "epochs and batch size must be at least 1, max_len at least 3".into(),
-            ));
-        }
+        config.run.validate()?;
         if train.is_empty() {
             return Err(TrainError::Data("no training sentences".into()));
         }
@@ -179,9 +149,9 @@ impl TagTuner {
         let (loaded, opt, trainable) = model_for_regime::<ForTokenClassification>(
             base,
             &model_config,
-            config.regime,
-            config.seed,
-            config.adam,
+            config.run.regime,
+            config.run.seed,
+            config.run.adam,
         )?;
         let encoded = train
             .sentences
@@ -193,25 +163,30 @@ impl TagTuner {
                     &model_config,
                     words,
                     Some(tags),
-                    config.max_len,
+                    config.run.max_len,
                     config.piece_labels,
                 )
             })
             .collect::<Result<Vec<_>, _>>()?;
+        let features = match config.run.regime {
+            Regime::Frozen => Some(last_hidden_states(&loaded.model, &encoded)?),
+            Regime::Full | Regime::Scratch => None,
+        };
         let total_steps = planned_updates(
             encoded.len(),
-            config.batch_size,
-            config.epochs,
-            config.min_updates,
+            config.run.batch_size,
+            config.run.epochs,
+            config.run.min_updates,
         );
         Ok(TagTuner {
             model: loaded.model,
             varmap: loaded.varmap,
             opt,
-            order: Order::new(encoded.len(), config.seed),
+            order: Order::new(encoded.len(), config.run.seed),
             config,
             tokenizer,
             train: encoded,
+            features,
             step: 0,
             total_steps,
             trainable,
@@ -257,39 +232,47 @@ impl TagTuner {
         self.step >= self.total_steps
     }
 
-    /// Logits `[sentences, tokens, tags]` of `rows`; the frozen encoder's output is detached, so
-    /// only the head learns.
-    fn logits(&self, rows: &[&TaggedTokens], mode: Mode) -> Result<Tensor, TrainError> {
-        let ids: Vec<Vec<u32>> = rows.iter().map(|r| r.ids.clone()).collect();
-        let types: Vec<Vec<u32>> = rows.iter().map(|r| r.types.clone()).collect();
+    /// Logits `[sentences, tokens, tags]` of training sentences `indices`.
+    fn logits(&self, indices: &[usize], mode: Mode) -> Result<Tensor, TrainError> {
+        if let Some(features) = &self.features {
+            let longest = indices
+                .iter()
+                .map(|&i| features[i].dims()[0])
+                .max()
+                .unwrap_or(0);
+            let padded = indices
+                .iter()
+                .map(|&i| {
+                    let rows = &features[i];
+                    rows.pad_with_zeros(0, 0, longest - rows.dims()[0])?
+                        .unsqueeze(0)
+                })
+                .collect::<candle_core::Result<Vec<_>>>()?;
+            return Ok(self.model.head.forward(&Tensor::cat(&padded, 0)?, mode)?);
+        }
+        let ids: Vec<Vec<u32>> = indices.iter().map(|&i| self.train[i].ids.clone()).collect();
+        let types: Vec<Vec<u32>> = indices
+            .iter()
+            .map(|&i| self.train[i].types.clone())
+            .collect();
         let cfg = self.model.encoder.config();
         let input = EncoderInput::for_model(cfg, &ids, &types, &self.device)?.with_mode(mode);
-        if self.config.regime == Regime::Frozen {
-            let hidden = self
-                .model
-                .encoder
-                .forward(&input, &Internals::none())?
-                .last_hidden_state
-                .detach();
-            Ok(self.model.head.forward(&hidden, mode)?)
-        } else {
-            Ok(self.model.forward(&input, &Internals::none())?.logits)
-        }
+        Ok(self.model.forward(&input, &Internals::none())?.logits)
     }
 
     /// One update on the next batch of sentences of the seeded order. A non-finite loss or
     /// gradient returns [`TrainError::NonFinite`] and leaves the weights as they were.
     pub fn train_step(&mut self) -> Result<FinetuneStep, TrainError> {
-        let batch = self.config.batch_size;
+        let batch = self.config.run.batch_size;
         let start = (self.step * batch) as u64;
         let indices: Vec<usize> = (start..start + batch as u64)
             .map(|pos| self.order.at(pos).1)
             .collect();
         self.model
             .encoder
-            .set_dropout_seed(dropout_seed(self.config.seed, self.step));
+            .set_dropout_seed(dropout_seed(self.config.run.seed, self.step));
         let rows: Vec<&TaggedTokens> = indices.iter().map(|&i| &self.train[i]).collect();
-        let logits = self.logits(&rows, Mode::Train)?;
+        let logits = self.logits(&indices, Mode::Train)?;
         let (_, seq, tags) = logits.dims3()?;
         // Only the labelled tokens enter the loss: never a padded position or a left-out piece.
         let (mut at, mut labels) = (Vec::new(), Vec::new());
@@ -308,46 +291,16 @@ impl TagTuner {
             .reshape(((), tags))?
             .index_select(&Tensor::new(at.as_slice(), &self.device)?, 0)?;
         let labels = Tensor::new(labels.as_slice(), &self.device)?;
-        let loss_t = crate::model::fused::cross_entropy(&picked, &labels)?;
-        let loss = loss_t.to_scalar::<f32>()? as f64;
-        let step = self.step + 1;
-        TrainError::ensure_finite("loss", loss, step)?;
-        let accuracy = count_correct(&picked, &labels)? as f64 / at.len() as f64;
-        let store = loss_t.backward()?;
-        let grads: HashMap<String, Tensor> = self
-            .opt
-            .vars()
-            .filter_map(|(name, var)| {
-                store
-                    .get(var.as_tensor())
-                    .map(|g| (name.to_string(), g.clone()))
-            })
-            .collect();
-        let schedule = LinearSchedule {
-            warmup_steps: (self.total_steps as f64 * self.config.warmup_fraction) as usize,
-            total_steps: self.total_steps,
-        };
-        let factor = schedule.factor(self.step);
-        let rates = (
-            self.config.lr_encoder * factor,
-            self.config.lr_head * factor,
-        );
-        let grad_norm = self
-            .opt
-            .clipped_step(&grads, self.config.max_grad_norm, rates, step)?;
-        self.step = step;
-        Ok(FinetuneStep {
-            step,
-            total_steps: self.total_steps,
-            loss,
-            accuracy,
-            lr: if self.config.regime == Regime::Frozen {
-                rates.1
-            } else {
-                rates.0
-            },
-            grad_norm,
-        })
+        let step = update_on(
+            &mut self.opt,
+            &self.config.run,
+            &picked,
+            &labels,
+            self.step,
+            self.total_steps,
+        )?;
+        self.step = step.step;
+        Ok(step)
     }
 
     /// Share of `set`'s words tagged right (see [`word_accuracy`]).
@@ -356,10 +309,38 @@ impl TagTuner {
             &self.model,
             &self.tokenizer,
             &set.sentences,
-            self.config.max_len,
+            self.config.run.max_len,
         )?;
         Ok(word_accuracy(set, &predicted))
     }
+}
+
+/// The encoder's last hidden state of each sentence, its own length, detached.
+fn last_hidden_states(
+    model: &ForTokenClassification,
+    sentences: &[TaggedTokens],
+) -> Result<Vec<Tensor>, TrainError> {
+    let cfg = model.encoder.config();
+    let mut out = Vec::with_capacity(sentences.len());
+    for chunk in sentences.chunks(32) {
+        let ids: Vec<Vec<u32>> = chunk.iter().map(|r| r.ids.clone()).collect();
+        let types: Vec<Vec<u32>> = chunk.iter().map(|r| r.types.clone()).collect();
+        let input = EncoderInput::for_model(cfg, &ids, &types, &Device::Cpu)?;
+        let hidden = model
+            .encoder
+            .forward(&input, &Internals::none())?
+            .last_hidden_state;
+        for (i, row) in chunk.iter().enumerate() {
+            out.push(
+                hidden
+                    .get(i)?
+                    .narrow(0, 0, row.ids.len())?
+                    .contiguous()?
+                    .detach(),
+            );
+        }
+    }
+    Ok(out)
 }
 
 /// Each word's predicted tag id (at its first piece), in eval mode; `None` for a word cut off by
@@ -406,6 +387,43 @@ pub fn word_accuracy(set: &TaggedSet, predicted: &[Vec<Option<usize>>]) -> f32 {
     right as f32 / total.max(1) as f32
 }
 
+/// One word of a tagged text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WordTag {
+    pub word: String,
+    /// Its word pieces; the first one's prediction is the word's tag.
+    pub pieces: Vec<String>,
+    /// The tag id; `None` for a word cut off by the model's length limit.
+    pub tag: Option<usize>,
+}
+
+/// `text`'s words (see [`split_words`]), each with its word pieces and predicted tag id.
+pub fn tag_text(
+    model: &ForTokenClassification,
+    tokenizer: &Tokenizer,
+    text: &str,
+) -> Result<Vec<WordTag>, TrainError> {
+    let cfg = model.encoder.config();
+    let words = split_words(tokenizer, text)?;
+    let max_len = cfg.max_input_len();
+    let tags = predict_tags(model, tokenizer, std::slice::from_ref(&words), max_len)?;
+    let tokens = tokenize(tokenizer, cfg, &words, None, max_len, PieceLabels::First)?;
+    let pieces: Vec<String> = tokens
+        .ids
+        .iter()
+        .map(|&id| tokenizer.id_to_token(id).unwrap_or_default())
+        .collect();
+    Ok(words
+        .into_iter()
+        .zip(tokens.words)
+        .zip(tags.into_iter().next().unwrap_or_default())
+        .map(|((word, positions), tag)| {
+            let pieces = positions.iter().map(|&p| pieces[p].clone()).collect();
+            WordTag { word, pieces, tag }
+        })
+        .collect())
+}
+
 /// `text` cut into the words the tokenizer's pre-tokenizer sees (BERT: at spaces and around
 /// punctuation), as a tagger reads them.
 pub fn split_words(tokenizer: &Tokenizer, text: &str) -> Result<Vec<String>, TrainError> {
@@ -438,6 +456,8 @@ pub fn split_words(tokenizer: &Tokenizer, text: &str) -> Result<Vec<String>, Tra
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashMap;
+
     use super::*;
     use crate::train::finetune::tests::{base, tokenizer};
 
@@ -461,12 +481,14 @@ mod tests {
     fn tuner(regime: Regime, piece_labels: PieceLabels) -> (TagTuner, TaggedSet) {
         let set = context_set(48);
         let config = TaggerConfig {
-            regime,
-            epochs: 30,
-            lr_encoder: 1e-3,
-            lr_head: 1e-2,
+            run: FinetuneConfig {
+                regime,
+                epochs: 30,
+                lr_encoder: 1e-3,
+                lr_head: 1e-2,
+                ..FinetuneConfig::default()
+            },
             piece_labels,
-            ..TaggerConfig::default()
         };
         let tuner = TagTuner::new(&base(), tokenizer(), &set.slice(0..40), config).unwrap();
         (tuner, set)

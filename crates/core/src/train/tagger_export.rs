@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::export::{model_files, pretty};
+use super::export::{model_files, with_notes};
 use super::tagger::{TagTuner, TaggerConfig};
 use super::TrainError;
 
@@ -32,10 +32,7 @@ pub fn tagger_export_files(
     metrics: &TaggerMetrics,
 ) -> Result<Vec<(String, Vec<u8>)>, TrainError> {
     let config = tuner.model().encoder.config();
-    let mut files = model_files(tuner.varmap(), config, tuner.tokenizer(), tokenizer_json)?;
-    let metrics_json =
-        serde_json::to_value(metrics).map_err(|e| TrainError::Config(e.to_string()))?;
-    files.push(("metrics.json".into(), pretty(&metrics_json)?));
+    let files = model_files(tuner.varmap(), config, tuner.tokenizer(), tokenizer_json)?;
     let class = config
         .architectures
         .first()
@@ -63,12 +60,11 @@ pub fn tagger_export_files(
         dataset = metrics.dataset,
         train = metrics.train_sentences,
         steps = metrics.steps,
-        regime = metrics.config.regime,
+        regime = metrics.config.run.regime,
         pieces = metrics.config.piece_labels.describe(),
         test = metrics.test_words,
         acc = metrics.accuracy * 100.0,
         lookup = metrics.lookup_baseline * 100.0,
     );
-    files.push(("README.md".into(), readme.into_bytes()));
-    Ok(files)
+    with_notes(files, metrics, readme)
 }

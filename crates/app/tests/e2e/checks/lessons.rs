@@ -7,7 +7,7 @@ use bertlab_app::catalog::{Availability, Track};
 use bertlab_app::glossary::GLOSSARY;
 use bertlab_app::lab_registry::LabId;
 use bertlab_app::lessons::{quiz, steps, Question, Widget};
-use bertlab_app::prediction::{Guess, Predict};
+use bertlab_app::prediction::{answers_after_a_run, Guess, Predict};
 use serde_json::Value;
 
 use super::tasks::do_task;
@@ -27,11 +27,7 @@ pub async fn walk_lessons(ctx: &Ctx<'_>) -> Outcome {
             .lessons()
             .iter()
             .filter(|l| l.availability == Availability::Ready)
-            .filter(|l| l.slug.contains("what-transfers"))
             .collect();
-        if ready.is_empty() {
-            continue;
-        }
         for lesson in &ready {
             let at = format!("/{}/{}", track.slug(), lesson.slug);
             ctx.open(&at).await?;
@@ -57,14 +53,14 @@ pub async fn walk_lessons(ctx: &Ctx<'_>) -> Outcome {
                     (Some(Widget::Lab { lab, .. }), Some(predict)) => Some((lab, predict)),
                     _ => None,
                 };
-                let trains = |lab| matches!(lab, LabId::FineTune | LabId::Pretrain);
-                if let Some((lab, predict)) = guessed.filter(|(lab, _)| !trains(*lab)) {
+                if let Some((lab, predict)) = guessed.filter(|(lab, _)| !answers_after_a_run(*lab))
+                {
                     check_the_verdict(ctx, lab, predict)
                         .await
                         .map_err(|e| failed("verdict", e))?;
                 }
                 do_task(ctx, step).await.map_err(|e| failed("task", e))?;
-                if let Some((lab, predict)) = guessed.filter(|(lab, _)| trains(*lab)) {
+                if let Some((lab, predict)) = guessed.filter(|(lab, _)| answers_after_a_run(*lab)) {
                     check_the_verdict(ctx, lab, predict)
                         .await
                         .map_err(|e| failed("verdict", e))?;
@@ -170,7 +166,14 @@ async fn check_the_verdict(ctx: &Ctx<'_>, lab: LabId, predict: Predict) -> Outco
                 .or(accuracies.first())
                 .cloned()
         }
-        // The head's ranking is not printed as text; the verdict's form is checked above.
+        // The first run of the step is the table's first row.
+        LabId::Tagging => texts(ctx, "table.tagger-runs tbody tr > :nth-child(5)")
+            .await?
+            .first()
+            .and_then(|t| t.trim_end_matches('%').parse::<f64>().ok())
+            .map(|accuracy| format!("{}", accuracy.round() as u64)),
+        // The head's ranking is not printed as text, and the probes step's second run replaces
+        // the first's summary: the verdict's form is checked above.
         _ => None,
     };
     match shown {

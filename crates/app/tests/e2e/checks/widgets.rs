@@ -23,6 +23,7 @@ pub(super) fn ready_marker(lab: LabId) -> &'static str {
         LabId::FeatureSpace => ".feature-clouds figure",
         LabId::Pretrain => "#pt-run",
         LabId::Probes => "#probe-run",
+        LabId::Tagging => "#tag-train",
     }
 }
 

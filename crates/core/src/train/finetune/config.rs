@@ -91,7 +91,7 @@ impl FinetuneConfig {
         }
     }
 
-    pub(super) fn validate(&self) -> Result<(), TrainError> {
+    pub(crate) fn validate(&self) -> Result<(), TrainError> {
         let bad = |m: &str| Err(TrainError::Config(m.to_string()));
         if self.epochs == 0 || self.batch_size == 0 {
             return bad("epochs and batch size must be at least 1");

@@ -251,46 +251,16 @@ impl FineTuner {
                 .collect::<Vec<_>>(),
             &self.device,
         )?;
-        let loss_t = crate::model::fused::cross_entropy(&logits, &labels)?;
-        let loss = loss_t.to_scalar::<f32>()? as f64;
-        let step = self.step + 1;
-        TrainError::ensure_finite("loss", loss, step)?;
-        let accuracy = count_correct(&logits, &labels)? as f64 / indices.len() as f64;
-        let store = loss_t.backward()?;
-        let grads: HashMap<String, Tensor> = self
-            .opt
-            .vars()
-            .filter_map(|(name, var)| {
-                store
-                    .get(var.as_tensor())
-                    .map(|g| (name.to_string(), g.clone()))
-            })
-            .collect();
-        let schedule = LinearSchedule {
-            warmup_steps: (self.total_steps as f64 * self.config.warmup_fraction) as usize,
-            total_steps: self.total_steps,
-        };
-        let factor = schedule.factor(self.step);
-        let (lr_enc, lr_head) = (
-            self.config.lr_encoder * factor,
-            self.config.lr_head * factor,
-        );
-        let grad_norm =
-            self.opt
-                .clipped_step(&grads, self.config.max_grad_norm, (lr_enc, lr_head), step)?;
-        self.step = step;
-        Ok(FinetuneStep {
-            step,
-            total_steps: self.total_steps,
-            loss,
-            accuracy,
-            lr: if self.config.regime == Regime::Frozen {
-                lr_head
-            } else {
-                lr_enc
-            },
-            grad_norm,
-        })
+        let step = update_on(
+            &mut self.opt,
+            &self.config,
+            &logits,
+            &labels,
+            self.step,
+            self.total_steps,
+        )?;
+        self.step = step.step;
+        Ok(step)
     }
 
     /// The classifier's labels, in the order of [`FineTuner::predict`]'s columns.
@@ -345,6 +315,53 @@ impl FineTuner {
 
 /// The classifier's logits from first-token encoder outputs `[rows, 1, hidden]` (the pooler,
 /// where the family has one, runs here, so a fresh pooler can learn in the frozen regime).
+/// One update of a fine-tuning run: cross-entropy of `logits` (`[rows, classes]`) against
+/// `labels`, backpropagated, then a clipped AdamW step at the rates `config`'s warm-up and linear
+/// decay give update `done + 1` of `total_steps`. A non-finite loss or gradient returns
+/// [`TrainError::NonFinite`] and leaves the weights as they were.
+pub(crate) fn update_on(
+    opt: &mut AdamW,
+    config: &FinetuneConfig,
+    logits: &Tensor,
+    labels: &Tensor,
+    done: usize,
+    total_steps: usize,
+) -> Result<FinetuneStep, TrainError> {
+    let loss_t = crate::model::fused::cross_entropy(logits, labels)?;
+    let loss = loss_t.to_scalar::<f32>()? as f64;
+    let step = done + 1;
+    TrainError::ensure_finite("loss", loss, step)?;
+    let accuracy = count_correct(logits, labels)? as f64 / labels.dims()[0].max(1) as f64;
+    let store = loss_t.backward()?;
+    let grads: HashMap<String, Tensor> = opt
+        .vars()
+        .filter_map(|(name, var)| {
+            store
+                .get(var.as_tensor())
+                .map(|g| (name.to_string(), g.clone()))
+        })
+        .collect();
+    let schedule = LinearSchedule {
+        warmup_steps: (total_steps as f64 * config.warmup_fraction) as usize,
+        total_steps,
+    };
+    let factor = schedule.factor(done);
+    let (lr_enc, lr_head) = (config.lr_encoder * factor, config.lr_head * factor);
+    let grad_norm = opt.clipped_step(&grads, config.max_grad_norm, (lr_enc, lr_head), step)?;
+    Ok(FinetuneStep {
+        step,
+        total_steps,
+        loss,
+        accuracy,
+        lr: if config.regime == Regime::Frozen {
+            lr_head
+        } else {
+            lr_enc
+        },
+        grad_norm,
+    })
+}
+
 /// A task model of `model_config`'s shape with a fresh head (seeded by `seed`), the encoder's
 /// weights copied from `base` unless trained from scratch, and the optimizer over what `regime`
 /// trains: pretrained weights (from scratch, the whole encoder) follow the encoder's learning

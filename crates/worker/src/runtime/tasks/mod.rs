@@ -7,6 +7,7 @@ mod finetune;
 mod inspect;
 mod pretrain;
 mod probes;
+mod tagger;
 
 use bertlab_protocol::messages::{
     FromWorker, JobId, Outcome, Reply, Request, SavedRequest, StorageUse, WorkerInfo,
@@ -165,6 +166,8 @@ async fn execute(ctx: &JobContext, request: Request) -> Result<Outcome, Stop> {
         Request::DescribeClassifier { model } => classify::describe(model).await,
         Request::FeatureSpace(request) => feature_space::feature_space(ctx, request).await,
         Request::LayerProbes(request) => probes::layer_probes(ctx, request).await,
+        Request::TrainTagger(request) => tagger::train(ctx, request).await,
+        Request::Tag { text } => tagger::tag(&text),
         Request::ExportModel { run } => {
             ctx.progress(0, 0, "packing the model");
             ctx.yield_or_stop().await?;

@@ -7,7 +7,7 @@ use bertlab_core::model::{Encoder, Loaded};
 use bertlab_core::text::tokenizer::Tokenizer;
 use bertlab_core::train::TrainError;
 use bertlab_protocol::messages::{Outcome, ProbeRequest};
-use bertlab_protocol::probes::{ProbeCurve, ProbeReport};
+use bertlab_protocol::probes::ProbeCurve;
 use candle_core::Device;
 
 use super::classify::with_classifier;
@@ -27,19 +27,9 @@ pub(super) async fn layer_probes(ctx: &JobContext, request: ProbeRequest) -> Res
     let task = request.task;
     let bytes = fetch_bytes(task.path()).await?;
     let sets = ProbeSets::load(task, &bytes, task.lab_train_limit()).map_err(|e| failed(&e))?;
-    let (baseline_name, baseline) = sets.baseline().map_err(|e| failed(&e))?;
     let (checkpoint, tokenizer, _) = load_base_model(ctx, &name).await?;
     let encoders = if request.tuned.is_some() { 3 } else { 2 };
-    let mut report = ProbeReport {
-        task,
-        classes: sets.classes(),
-        train_items: 0,
-        test_items: 0,
-        baseline_name,
-        baseline,
-        majority: sets.majority(),
-        curves: Vec::new(),
-    };
+    let mut report = sets.empty_report(task).map_err(Stop::Failed)?;
     // Batches are reported as they finish, so the page's progress bar moves within an encoder.
     let mut probe = |encoder: &Encoder, tokenizer: &Tokenizer, who: &str, nth: usize| {
         let scores = probe_each_layer(

@@ -1,0 +1,110 @@
+//! The tagging lab's jobs: fine-tune a token head on the shipped part-of-speech sentences (test
+//! it on the held-out ones against the lookup table), then tag any text with it.
+
+use std::cell::RefCell;
+
+use bertlab_core::analysis::layer_probes::POS_TEST_SENTENCES;
+use bertlab_core::train::finetune::FinetuneConfig;
+use bertlab_core::train::tagged::TaggedSet;
+use bertlab_core::train::tagger::{tag_text, TagTuner, TaggerConfig};
+use bertlab_protocol::messages::Outcome;
+use bertlab_protocol::probes::ProbeTask;
+use bertlab_protocol::tagging::{TaggedWord, TaggerReport, TaggerRequest};
+
+use super::finetune::load_base_model;
+use crate::runtime::assets::{fetch_bytes, ModelIndex};
+use crate::runtime::jobs::{JobContext, Stop};
+
+thread_local! {
+    /// The latest tagger, until the next run replaces it.
+    static TAGGER: RefCell<Option<TagTuner>> = const { RefCell::new(None) };
+}
+
+pub(super) async fn train(ctx: &JobContext, request: TaggerRequest) -> Result<Outcome, Stop> {
+    let failed = |e: &dyn std::fmt::Display| Stop::Failed(e.to_string());
+    let started = js_sys::Date::now();
+    let name = match &request.model {
+        Some(name) => name.clone(),
+        None => ModelIndex::get().await?.default.clone(),
+    };
+    // The part-of-speech probe's file: the same sentences, the same held-out split.
+    let bytes = fetch_bytes(ProbeTask::PartOfSpeech.path()).await?;
+    let text =
+        String::from_utf8(bytes).map_err(|_| Stop::Failed("the tag file is not UTF-8".into()))?;
+    let all = TaggedSet::parse(&text).map_err(Stop::Failed)?;
+    let cut = all.len().saturating_sub(POS_TEST_SENTENCES);
+    let train = all.slice(0..request.train_sentences.clamp(1, cut));
+    let test = all.slice(cut..all.len());
+    let (checkpoint, tokenizer, _) = load_base_model(ctx, &name).await?;
+    // The previous tagger gives its memory back before this one is built.
+    TAGGER.with(|t| t.borrow_mut().take());
+    ctx.progress(
+        0,
+        0,
+        format!("preparing {} training sentences", train.len()),
+    );
+    ctx.yield_or_stop().await?;
+    let defaults = TaggerConfig::for_regime(request.regime);
+    let config = TaggerConfig {
+        run: FinetuneConfig {
+            epochs: request.epochs.clamp(1, 50),
+            seed: request.seed,
+            ..defaults.run
+        },
+        piece_labels: request.pieces,
+    };
+    let mut tuner =
+        TagTuner::new(&checkpoint, tokenizer, &train, config).map_err(|e| failed(&e))?;
+    drop(checkpoint);
+    while !tuner.is_done() {
+        let step = tuner.train_step().map_err(|e| failed(&e))?;
+        ctx.progress(
+            step.step as u64,
+            step.total_steps as u64,
+            format!(
+                "update {} of {}: loss {:.3}",
+                step.step, step.total_steps, step.loss
+            ),
+        );
+        ctx.yield_or_stop().await?;
+    }
+    ctx.progress(
+        0,
+        0,
+        format!("tagging {} held-out words", test.word_count()),
+    );
+    ctx.yield_or_stop().await?;
+    let report = TaggerReport {
+        regime: request.regime,
+        pieces: request.pieces,
+        train_sentences: train.len(),
+        test_words: test.word_count(),
+        accuracy: tuner.accuracy(&test).map_err(|e| failed(&e))?,
+        lookup: train.lookup_tagger().accuracy(&test),
+        updates: tuner.step(),
+        trainable_parameters: tuner.trainable_parameters(),
+        seconds: (js_sys::Date::now() - started) / 1000.0,
+    };
+    TAGGER.with(|t| *t.borrow_mut() = Some(tuner));
+    Ok(Outcome::TaggerTrained(report))
+}
+
+pub(super) fn tag(text: &str) -> Result<Outcome, Stop> {
+    TAGGER.with(|t| {
+        let tagger = t.borrow();
+        let tuner = tagger
+            .as_ref()
+            .ok_or_else(|| Stop::Failed("no tagger yet: train one first".into()))?;
+        let tags = tuner.tags();
+        let words = tag_text(tuner.model(), tuner.tokenizer(), text)
+            .map_err(|e| Stop::Failed(e.to_string()))?
+            .into_iter()
+            .map(|w| TaggedWord {
+                tag: w.tag.and_then(|t| tags.get(t).cloned()),
+                word: w.word,
+                pieces: w.pieces,
+            })
+            .collect();
+        Ok(Outcome::Tagged(words))
+    })
+}
