@@ -5,7 +5,8 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use bertlab_core::analysis::layer_probes::{probe_each_layer, ProbeSets, MAX_LEN};
+use bertlab_core::analysis::features::LAB_MAX_LEN;
+use bertlab_core::analysis::layer_probes::{probe_each_layer, ProbeSets};
 use bertlab_core::model::{Encoder, Loaded};
 use bertlab_core::text::tokenizer::Tokenizer;
 use bertlab_protocol::probes::{ProbeCurve, ProbeTask};
@@ -59,7 +60,7 @@ pub fn run(args: Args) -> Result<()> {
             tokenizer,
             sets.train(),
             sets.test(),
-            MAX_LEN,
+            LAB_MAX_LEN,
             &mut |_, _| {},
         )
         .map_err(anyhow::Error::msg)?;

@@ -10,6 +10,11 @@ use bertlab_protocol::features::Pooling;
 /// Texts per forward pass: bounds the memory of the hidden states of every layer.
 const BATCH: usize = 32;
 
+/// Tokens per text at most when the labs read features (the feature space, the probes, the cloud
+/// drawn while fine-tuning), as the fine-tuning lab reads texts: the support messages and Brown's
+/// sentences are shorter, and an e-mail's first 64 tokens place it.
+pub const LAB_MAX_LEN: usize = 64;
+
 /// `[layer][text][hidden]` for layers `0..=num_hidden_layers` (0 = the embedding output).
 pub type LayerFeatures = Vec<Vec<Vec<f32>>>;
 

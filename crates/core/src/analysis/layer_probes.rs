@@ -18,9 +18,6 @@ use bertlab_protocol::probes::{ProbeReport, ProbeTask};
 /// Sentences or texts per forward pass.
 const BATCH: usize = 32;
 
-/// Tokens per sentence or text at most (Brown's sentences and the support messages are shorter).
-pub const MAX_LEN: usize = 64;
-
 /// The part-of-speech file's last sentences are its test split (its header says how many).
 pub const POS_TEST_SENTENCES: usize = 200;
 

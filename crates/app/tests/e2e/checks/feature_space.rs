@@ -125,6 +125,14 @@ async fn watched_while_training(ctx: &Ctx<'_>) -> Outcome {
         .await?;
     wait_widget(ctx, "#ft-run").await?;
     click(ctx, "#ft-watch").await?;
+    // The sheet keeps earlier runs (of this browser's earlier checks): this run adds a row.
+    let rows = || async {
+        let n = ctx
+            .js("return document.querySelectorAll('table.sheet tbody tr').length")
+            .await?;
+        Ok::<u64, String>(n.as_u64().unwrap_or(0))
+    };
+    let rows_before = rows().await?;
     click(ctx, "#ft-run").await?;
     let started = Instant::now();
     let mut captions: Vec<String> = Vec::new();
@@ -143,10 +151,7 @@ async fn watched_while_training(ctx: &Ctx<'_>) -> Outcome {
                 captions.push(caption.to_string());
             }
         }
-        let rows = ctx
-            .js("return document.querySelectorAll('table.sheet tbody tr').length")
-            .await?;
-        if rows.as_u64().unwrap_or(0) > 0 && !captions.is_empty() {
+        if rows().await? > rows_before && !captions.is_empty() {
             break;
         }
         if started.elapsed() > Duration::from_secs(300) {

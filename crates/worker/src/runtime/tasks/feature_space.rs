@@ -2,7 +2,7 @@
 //! of the same architecture with random weights, and of a fine-tuned classifier's encoder, each
 //! layer's cloud projected onto its first two principal axes.
 
-use bertlab_core::analysis::features::sentence_features;
+use bertlab_core::analysis::features::{sentence_features, LAB_MAX_LEN};
 use bertlab_core::analysis::pca::pca_2d;
 use bertlab_core::model::{Encoder, Loaded};
 use bertlab_core::text::tokenizer::Tokenizer;
@@ -17,9 +17,6 @@ use super::finetune::load_base_model;
 use crate::runtime::assets::{fetch_bytes, ModelIndex};
 use crate::runtime::jobs::{JobContext, Stop};
 
-/// Tokens per text at most, as the fine-tuning lab reads them (the support messages are shorter;
-/// an e-mail's first 64 tokens place it).
-pub(super) const MAX_LEN: usize = 64;
 /// Seeds the random-init twin, so a student sees the same untrained cloud every time.
 const RANDOM_SEED: u64 = 0;
 
@@ -81,7 +78,7 @@ fn clouds_of(
     pooling: bertlab_protocol::features::Pooling,
     who: &str,
 ) -> Result<Vec<FeatureCloud>, String> {
-    let layers = sentence_features(encoder, tokenizer, &set.texts, pooling, MAX_LEN)?;
+    let layers = sentence_features(encoder, tokenizer, &set.texts, pooling, LAB_MAX_LEN)?;
     let last = layers.len() - 1;
     layers
         .iter()

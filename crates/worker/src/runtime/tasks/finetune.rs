@@ -3,7 +3,7 @@
 
 use std::cell::RefCell;
 
-use bertlab_core::analysis::features::sentence_features;
+use bertlab_core::analysis::features::{sentence_features, LAB_MAX_LEN};
 use bertlab_core::analysis::pca::pca_2d;
 use bertlab_core::model::Checkpoint;
 use bertlab_core::text::tokenizer::Tokenizer;
@@ -16,8 +16,6 @@ use bertlab_protocol::features::{FeatureCloud, Pooling};
 use bertlab_protocol::messages::{
     FinetuneRequest, JobId, Outcome, SavedRequest, TrainingLab, TrainingPoint,
 };
-
-use super::feature_space::MAX_LEN;
 
 use crate::runtime::assets::{fetch_bytes, ModelIndex};
 use crate::runtime::jobs::{JobContext, Stop};
@@ -241,7 +239,7 @@ fn training_cloud(
         tuner.tokenizer(),
         &texts.texts,
         Pooling::Cls,
-        MAX_LEN,
+        LAB_MAX_LEN,
     )?;
     let last = layers.len() - 1;
     let projection = pca_2d(&layers[last])?;

@@ -2,7 +2,8 @@
 //! architecture with random weights, and of a fine-tuned classifier's encoder, for part of speech
 //! (words) or intent (messages), scored on held-out data next to two floors.
 
-use bertlab_core::analysis::layer_probes::{probe_each_layer, ProbeSets, MAX_LEN};
+use bertlab_core::analysis::features::LAB_MAX_LEN;
+use bertlab_core::analysis::layer_probes::{probe_each_layer, ProbeSets};
 use bertlab_core::model::{Encoder, Loaded};
 use bertlab_core::text::tokenizer::Tokenizer;
 use bertlab_core::train::TrainError;
@@ -37,7 +38,7 @@ pub(super) async fn layer_probes(ctx: &JobContext, request: ProbeRequest) -> Res
             tokenizer,
             sets.train(),
             sets.test(),
-            MAX_LEN,
+            LAB_MAX_LEN,
             &mut |done, total| {
                 let step = (nth * total + done) as u64;
                 ctx.progress(
