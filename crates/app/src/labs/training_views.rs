@@ -66,13 +66,14 @@ pub fn TrainingCloud(
     move || {
         cloud.get().map(|c| {
             let caption = format!(
-                "{}: the held-out texts' [CLS] vectors at the last layer, {:.0}% + {:.0}% of the variance",
+                "{} · {:.0}% + {:.0}% of the variance",
                 c.encoder,
                 c.explained[0] * 100.0,
                 c.explained[1] * 100.0
             );
             view! {
                 <section class="training-cloud" aria-label="Feature space while training">
+                    <p class="meta">"The held-out messages' [CLS] vectors at the last layer (what the head reads), placed by their two main directions of variation and coloured by intent."</p>
                     {scatter_figure(&c.points, &c.label_ids, &caption)}
                     <CloudLegend labels=c.labels.clone() />
                 </section>
