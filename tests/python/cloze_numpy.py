@@ -80,6 +80,17 @@ def load_safetensors(path: Path) -> dict:
     return out
 
 
+def padded(rows: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+    """Token id rows padded to the longest (id 0), and their 0/1 attention mask."""
+    t = max(map(len, rows))
+    ids = np.zeros((len(rows), t), dtype=np.int64)
+    att = np.zeros((len(rows), t), dtype=np.float32)
+    for r, row in enumerate(rows):
+        ids[r, : len(row)] = row
+        att[r, : len(row)] = 1
+    return ids, att
+
+
 def gelu(x):
     # erf form, as the config's "gelu"
     from math import sqrt

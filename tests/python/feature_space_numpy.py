@@ -26,7 +26,7 @@ import numpy as np
 from tokenizers import Tokenizer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from cloze_numpy import ROOT, NumpyBert  # noqa: E402
+from cloze_numpy import ROOT, NumpyBert, padded  # noqa: E402
 
 MODEL = ROOT / "models/bertlab-minilm-mlm"
 CASES = [(3, "mean"), (6, "cls"), (0, "mean")]
@@ -35,13 +35,7 @@ CASES = [(3, "mean"), (6, "cls"), (0, "mean")]
 def reference(model: NumpyBert, tok: Tokenizer, texts: list[str], layer: int, pooling: str):
     rows = []
     for i in range(0, len(texts), 32):
-        encs = [tok.encode(t).ids[:128] for t in texts[i : i + 32]]
-        t = max(map(len, encs))
-        ids = np.zeros((len(encs), t), dtype=np.int64)
-        att = np.zeros((len(encs), t), dtype=np.float32)
-        for r, e in enumerate(encs):
-            ids[r, : len(e)] = e
-            att[r, : len(e)] = 1
+        ids, att = padded([tok.encode(t).ids[:128] for t in texts[i : i + 32]])
         h = model.encode(ids, att, layers=layer)
         if pooling == "cls":
             rows.append(h[:, 0])

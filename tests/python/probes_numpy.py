@@ -28,7 +28,7 @@ import numpy as np
 from tokenizers import Tokenizer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from cloze_numpy import ROOT, NumpyBert  # noqa: E402
+from cloze_numpy import ROOT, NumpyBert, padded  # noqa: E402
 
 MODEL = ROOT / "models/bertlab-minilm-mlm"
 RIDGE = 1e-2
@@ -43,22 +43,12 @@ def batches(rows, size=32):
         yield rows[i : i + size]
 
 
-def padded(encodings):
-    t = max(len(e.ids) for e in encodings)
-    ids = np.zeros((len(encodings), t), dtype=np.int64)
-    att = np.zeros((len(encodings), t), dtype=np.float32)
-    for r, e in enumerate(encodings):
-        ids[r, : len(e.ids)] = e.ids
-        att[r, : len(e.ids)] = 1
-    return ids, att
-
-
 def word_features(model, tok, sentences):
     """Per layer, each word's vector at its first word piece; and the words' tags."""
     layers, tags = None, []
     for batch in batches(sentences):
         encodings = [tok.encode(" ".join(words)) for words, _ in batch]
-        ids, att = padded(encodings)
+        ids, att = padded([e.ids for e in encodings])
         states = model.hidden_states(ids, att)
         layers = layers or [[] for _ in states]
         for row, ((words, word_tags), enc) in enumerate(zip(batch, encodings)):
@@ -79,7 +69,7 @@ def text_features(model, tok, texts):
     """Per layer, each text's mean token vector."""
     layers = None
     for batch in batches(texts):
-        ids, att = padded([tok.encode(t) for t in batch])
+        ids, att = padded([tok.encode(t).ids for t in batch])
         states = model.hidden_states(ids, att)
         layers = layers or [[] for _ in states]
         for layer, h in zip(layers, states):

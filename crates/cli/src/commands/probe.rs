@@ -5,11 +5,10 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use bertlab_core::analysis::features::LAB_MAX_LEN;
-use bertlab_core::analysis::layer_probes::{probe_each_layer, ProbeSets};
+use bertlab_core::analysis::layer_probes::ProbeSets;
 use bertlab_core::model::{Encoder, Loaded};
 use bertlab_core::text::tokenizer::Tokenizer;
-use bertlab_protocol::probes::{ProbeCurve, ProbeTask};
+use bertlab_protocol::probes::ProbeTask;
 use candle_core::Device;
 
 use super::model_dir;
@@ -55,31 +54,19 @@ pub fn run(args: Args) -> Result<()> {
     let mut report = sets.empty_report(args.task).map_err(anyhow::Error::msg)?;
     let mut probe = |encoder: &Encoder, tokenizer: &Tokenizer, who: &str| -> Result<()> {
         let started = std::time::Instant::now();
-        let scores = probe_each_layer(
-            encoder,
-            tokenizer,
-            sets.train(),
-            sets.test(),
-            LAB_MAX_LEN,
-            &mut |_, _| {},
-        )
-        .map_err(anyhow::Error::msg)?;
-        report.train_items = scores.train_vectors;
-        report.test_items = scores.test_vectors;
-        let cells: Vec<String> = scores
-            .accuracy
-            .iter()
-            .map(|a| format!("{:5.1}", a * 100.0))
-            .collect();
+        sets.add_curve(&mut report, encoder, tokenizer, who, &mut |_, _| {})
+            .map_err(anyhow::Error::msg)?;
+        let cells: Vec<String> = report.curves.last().map_or(Vec::new(), |c| {
+            c.accuracy
+                .iter()
+                .map(|a| format!("{:5.1}", a * 100.0))
+                .collect()
+        });
         println!(
             "{who:>12}: {} ({:.1} s)",
             cells.join(" "),
             started.elapsed().as_secs_f32()
         );
-        report.curves.push(ProbeCurve {
-            encoder: who.to_string(),
-            accuracy: scores.accuracy,
-        });
         Ok(())
     };
     println!(

@@ -3,7 +3,7 @@
 
 use candle_core::{DType, Device, Tensor, D};
 
-use crate::model::{Encoder, EncoderInput, Internals};
+use crate::model::{Encoder, EncoderConfig, EncoderInput, Internals};
 use crate::text::tokenizer::{EncodeOptions, Tokenizer};
 use bertlab_protocol::features::Pooling;
 
@@ -28,15 +28,7 @@ pub fn sentence_features(
     max_len: usize,
 ) -> Result<LayerFeatures, String> {
     let config = encoder.config();
-    let options = EncodeOptions {
-        add_special_tokens: true,
-        max_len: Some(max_len.min(config.max_input_len())),
-        position_offset: config.position_offset(),
-    };
-    let want = Internals {
-        hidden_states: true,
-        ..Internals::none()
-    };
+    let options = encode_options(config, max_len);
     let message = |e: &dyn std::fmt::Display| e.to_string();
     let mut layers: LayerFeatures =
         vec![Vec::with_capacity(texts.len()); config.num_hidden_layers + 1];
@@ -51,25 +43,51 @@ pub fn sentence_features(
             .collect::<Result<Vec<_>, _>>()?;
         let ids: Vec<Vec<u32>> = encoded.iter().map(|e| e.ids.clone()).collect();
         let types: Vec<Vec<u32>> = encoded.iter().map(|e| e.type_ids.clone()).collect();
-        let input =
-            EncoderInput::for_model(config, &ids, &types, &Device::Cpu).map_err(|e| message(&e))?;
+        let (input, states) = all_hidden_states(encoder, &ids, &types)?;
         let mask = input
             .attention_mask
             .as_ref()
             .ok_or("the batch has no attention mask")?
             .to_dtype(DType::F32)
             .map_err(|e| message(&e))?;
-        let states = encoder
-            .forward(&input, &want)
-            .map_err(|e| message(&e))?
-            .hidden_states
-            .ok_or("the encoder gave no hidden states")?;
         for (layer, h) in layers.iter_mut().zip(&states) {
             let pooled = pool(h, &mask, pooling).map_err(|e| message(&e))?;
             layer.extend(pooled.to_vec2::<f32>().map_err(|e| message(&e))?);
         }
     }
     Ok(layers)
+}
+
+/// Options that add the special tokens and cut a text to `max_len` tokens (at most what
+/// `config`'s model takes), with its first position id.
+pub(crate) fn encode_options(config: &EncoderConfig, max_len: usize) -> EncodeOptions {
+    EncodeOptions {
+        add_special_tokens: true,
+        max_len: Some(max_len.min(config.max_input_len())),
+        position_offset: config.position_offset(),
+    }
+}
+
+/// The padded batch of rows `ids` (segment ids `types`) and every layer's hidden states for it,
+/// `[batch, seq, hidden]` each, 0 = the embedding output (eval mode).
+pub(crate) fn all_hidden_states(
+    encoder: &Encoder,
+    ids: &[Vec<u32>],
+    types: &[Vec<u32>],
+) -> Result<(EncoderInput, Vec<Tensor>), String> {
+    let message = |e: &dyn std::fmt::Display| e.to_string();
+    let input = EncoderInput::for_model(encoder.config(), ids, types, &Device::Cpu)
+        .map_err(|e| message(&e))?;
+    let want = Internals {
+        hidden_states: true,
+        ..Internals::none()
+    };
+    let states = encoder
+        .forward(&input, &want)
+        .map_err(|e| message(&e))?
+        .hidden_states
+        .ok_or("the encoder gave no hidden states")?;
+    Ok((input, states))
 }
 
 /// `[batch, hidden]` from `[batch, seq, hidden]` states and a `[batch, seq]` 0/1 mask.

@@ -5,15 +5,15 @@
 
 use candle_core::{Device, Tensor};
 
-use super::features::sentence_features;
+use super::features::{all_hidden_states, encode_options, sentence_features, LAB_MAX_LEN};
 use super::probe::{ProbeFit, RIDGE};
-use crate::model::{Encoder, EncoderInput, Internals};
-use crate::text::tokenizer::{EncodeOptions, Tokenizer};
+use crate::model::Encoder;
+use crate::text::tokenizer::Tokenizer;
 use crate::train::baseline::{BagOfWords, BaselineConfig};
 use crate::train::labelled::{parse_csv, LabelledSet};
 use crate::train::tagged::TaggedSet;
 use bertlab_protocol::features::Pooling;
-use bertlab_protocol::probes::{ProbeReport, ProbeTask};
+use bertlab_protocol::probes::{ProbeCurve, ProbeReport, ProbeTask};
 
 /// Sentences or texts per forward pass.
 const BATCH: usize = 32;
@@ -133,6 +133,33 @@ impl ProbeSets {
             majority: self.majority(),
             curves: Vec::new(),
         })
+    }
+
+    /// Probes every layer of `encoder` (named `who` in the report) and adds its curve to
+    /// `report`; `progress(done, total)` counts its batches.
+    pub fn add_curve(
+        &self,
+        report: &mut ProbeReport,
+        encoder: &Encoder,
+        tokenizer: &Tokenizer,
+        who: &str,
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<(), String> {
+        let scores = probe_each_layer(
+            encoder,
+            tokenizer,
+            self.train(),
+            self.test(),
+            LAB_MAX_LEN,
+            progress,
+        )?;
+        report.train_items = scores.train_vectors;
+        report.test_items = scores.test_vectors;
+        report.curves.push(ProbeCurve {
+            encoder: who.to_string(),
+            accuracy: scores.accuracy,
+        });
+        Ok(())
     }
 
     /// Held-out accuracy of always answering the training set's commonest class.
@@ -321,13 +348,8 @@ pub fn word_features(
     tags: &[Vec<usize>],
     max_len: usize,
 ) -> Result<(Vec<Vec<f32>>, Vec<usize>), String> {
-    let config = encoder.config();
     let message = |e: &dyn std::fmt::Display| e.to_string();
-    let options = EncodeOptions {
-        add_special_tokens: true,
-        max_len: Some(max_len.min(config.max_input_len())),
-        position_offset: config.position_offset(),
-    };
+    let options = encode_options(encoder.config(), max_len);
     let mut ids = Vec::new();
     let mut types = Vec::new();
     // (row, token position, tag) of each kept word.
@@ -345,17 +367,7 @@ pub fn word_features(
         ids.push(encoded.ids);
         types.push(encoded.type_ids);
     }
-    let input =
-        EncoderInput::for_model(config, &ids, &types, &Device::Cpu).map_err(|e| message(&e))?;
-    let want = Internals {
-        hidden_states: true,
-        ..Internals::none()
-    };
-    let states = encoder
-        .forward(&input, &want)
-        .map_err(|e| message(&e))?
-        .hidden_states
-        .ok_or("the encoder gave no hidden states")?;
+    let (_, states) = all_hidden_states(encoder, &ids, &types)?;
     let seq = ids.iter().map(Vec::len).max().unwrap_or(0);
     let flat: Vec<u32> = picks
         .iter()
@@ -379,7 +391,8 @@ pub fn word_features(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{EncoderConfig, Family, Loaded};
+    use crate::model::{EncoderConfig, EncoderInput, Family, Internals, Loaded};
+    use crate::text::tokenizer::EncodeOptions;
 
     fn tokenizer() -> Tokenizer {
         Tokenizer::from_bytes(include_bytes!(

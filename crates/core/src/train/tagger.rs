@@ -4,17 +4,14 @@
 //! word is always scored by its first piece. Like [`super::finetune::FineTuner`], no clock, files
 //! or threads: [`TagTuner::train_step`] makes one update and the caller loops.
 
-use bertlab_protocol::training::planned_updates;
 use candle_core::{Device, Tensor, D};
 use candle_nn::VarMap;
 use serde::{Deserialize, Serialize};
 
-use super::data::Order;
-use super::finetune::{model_for_regime, update_on, FinetuneConfig, FinetuneStep};
-use super::optimizer::AdamW;
-use super::pretrain::dropout_seed;
+use super::finetune::{model_for_regime, FinetuneConfig, FinetuneStep, Updates};
 use super::tagged::TaggedSet;
 use super::TrainError;
+use crate::analysis::features::encode_options;
 use crate::model::{
     Checkpoint, EncoderConfig, EncoderInput, ForTokenClassification, Internals, Mode,
 };
@@ -80,13 +77,8 @@ fn tokenize(
     max_len: usize,
     piece_labels: PieceLabels,
 ) -> Result<TaggedTokens, TrainError> {
-    let options = EncodeOptions {
-        add_special_tokens: true,
-        max_len: Some(max_len.min(config.max_input_len())),
-        position_offset: config.position_offset(),
-    };
     let encoded = tokenizer
-        .encode(&words.join(" "), None, &options)
+        .encode(&words.join(" "), None, &encode_options(config, max_len))
         .map_err(|e| TrainError::Data(format!("{:?}: {e}", words.join(" "))))?;
     let positions = encoded.word_positions(words);
     let mut targets = vec![None; encoded.len()];
@@ -112,17 +104,13 @@ fn tokenize(
 pub struct TagTuner {
     model: ForTokenClassification,
     varmap: VarMap,
-    opt: AdamW,
     config: TaggerConfig,
     tokenizer: Tokenizer,
     train: Vec<TaggedTokens>,
     /// Frozen regime: each training sentence's last hidden state `[tokens, hidden]`, computed
     /// once (the frozen encoder gives the same every epoch), so an update runs only the head.
     features: Option<Vec<Tensor>>,
-    order: Order,
-    step: usize,
-    total_steps: usize,
-    trainable: usize,
+    run: Updates,
     device: Device,
 }
 
@@ -172,24 +160,15 @@ impl TagTuner {
             Regime::Frozen => Some(last_hidden_states(&loaded.model, &encoded)?),
             Regime::Full | Regime::Scratch => None,
         };
-        let total_steps = planned_updates(
-            encoded.len(),
-            config.run.batch_size,
-            config.run.epochs,
-            config.run.min_updates,
-        );
+        let run = Updates::plan(opt, trainable, encoded.len(), &config.run);
         Ok(TagTuner {
             model: loaded.model,
             varmap: loaded.varmap,
-            opt,
-            order: Order::new(encoded.len(), config.run.seed),
             config,
             tokenizer,
             train: encoded,
             features,
-            step: 0,
-            total_steps,
-            trainable,
+            run,
             device: Device::Cpu,
         })
     }
@@ -217,19 +196,19 @@ impl TagTuner {
     }
 
     pub fn trainable_parameters(&self) -> usize {
-        self.trainable
+        self.run.trainable
     }
 
     pub fn step(&self) -> usize {
-        self.step
+        self.run.step
     }
 
     pub fn total_steps(&self) -> usize {
-        self.total_steps
+        self.run.total_steps
     }
 
     pub fn is_done(&self) -> bool {
-        self.step >= self.total_steps
+        self.run.is_done()
     }
 
     /// Logits `[sentences, tokens, tags]` of training sentences `indices`.
@@ -263,14 +242,10 @@ impl TagTuner {
     /// One update on the next batch of sentences of the seeded order. A non-finite loss or
     /// gradient returns [`TrainError::NonFinite`] and leaves the weights as they were.
     pub fn train_step(&mut self) -> Result<FinetuneStep, TrainError> {
-        let batch = self.config.run.batch_size;
-        let start = (self.step * batch) as u64;
-        let indices: Vec<usize> = (start..start + batch as u64)
-            .map(|pos| self.order.at(pos).1)
-            .collect();
+        let indices = self.run.next_batch(self.config.run.batch_size);
         self.model
             .encoder
-            .set_dropout_seed(dropout_seed(self.config.run.seed, self.step));
+            .set_dropout_seed(self.run.dropout_seed(self.config.run.seed));
         let rows: Vec<&TaggedTokens> = indices.iter().map(|&i| &self.train[i]).collect();
         let logits = self.logits(&indices, Mode::Train)?;
         let (_, seq, tags) = logits.dims3()?;
@@ -291,16 +266,7 @@ impl TagTuner {
             .reshape(((), tags))?
             .index_select(&Tensor::new(at.as_slice(), &self.device)?, 0)?;
         let labels = Tensor::new(labels.as_slice(), &self.device)?;
-        let step = update_on(
-            &mut self.opt,
-            &self.config.run,
-            &picked,
-            &labels,
-            self.step,
-            self.total_steps,
-        )?;
-        self.step = step.step;
-        Ok(step)
+        self.run.apply(&self.config.run, &picked, &labels)
     }
 
     /// Share of `set`'s words tagged right (see [`word_accuracy`]).
@@ -358,21 +324,31 @@ pub fn predict_tags(
             .iter()
             .map(|words| tokenize(tokenizer, cfg, words, None, max_len, PieceLabels::First))
             .collect::<Result<Vec<_>, _>>()?;
-        let ids: Vec<Vec<u32>> = rows.iter().map(|r| r.ids.clone()).collect();
-        let types: Vec<Vec<u32>> = rows.iter().map(|r| r.types.clone()).collect();
-        let input = EncoderInput::for_model(cfg, &ids, &types, &Device::Cpu)?;
-        let logits = model.forward(&input, &Internals::none())?.logits;
-        let best = logits.argmax(D::Minus1)?.to_vec2::<u32>()?;
-        for (row, predicted) in rows.iter().zip(best) {
-            out.push(
-                row.words
-                    .iter()
-                    .map(|pieces| pieces.first().map(|&p| predicted[p] as usize))
-                    .collect(),
-            );
-        }
+        out.extend(word_tags(model, &rows)?);
     }
     Ok(out)
+}
+
+/// Each word's tag id read at its first piece, for tokenized sentences (one forward pass).
+fn word_tags(
+    model: &ForTokenClassification,
+    rows: &[TaggedTokens],
+) -> Result<Vec<Vec<Option<usize>>>, TrainError> {
+    let ids: Vec<Vec<u32>> = rows.iter().map(|r| r.ids.clone()).collect();
+    let types: Vec<Vec<u32>> = rows.iter().map(|r| r.types.clone()).collect();
+    let input = EncoderInput::for_model(model.encoder.config(), &ids, &types, &Device::Cpu)?;
+    let logits = model.forward(&input, &Internals::none())?.logits;
+    let best = logits.argmax(D::Minus1)?.to_vec2::<u32>()?;
+    Ok(rows
+        .iter()
+        .zip(best)
+        .map(|(row, predicted)| {
+            row.words
+                .iter()
+                .map(|pieces| pieces.first().map(|&p| predicted[p] as usize))
+                .collect()
+        })
+        .collect())
 }
 
 /// Share of `set`'s words whose predicted tag is right (a word cut off counts as wrong).
@@ -406,8 +382,8 @@ pub fn tag_text(
     let cfg = model.encoder.config();
     let words = split_words(tokenizer, text)?;
     let max_len = cfg.max_input_len();
-    let tags = predict_tags(model, tokenizer, std::slice::from_ref(&words), max_len)?;
     let tokens = tokenize(tokenizer, cfg, &words, None, max_len, PieceLabels::First)?;
+    let tags = word_tags(model, std::slice::from_ref(&tokens))?;
     let pieces: Vec<String> = tokens
         .ids
         .iter()

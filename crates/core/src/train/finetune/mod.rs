@@ -9,10 +9,8 @@ mod config;
 #[cfg(test)]
 mod pair_tests;
 mod snapshot;
+mod updates;
 
-use std::collections::HashMap;
-
-use bertlab_protocol::training::planned_updates;
 use candle_core::{Device, Tensor, Var, D};
 use candle_nn::VarMap;
 use serde::{Deserialize, Serialize};
@@ -24,16 +22,14 @@ use crate::model::{
 use crate::text::tokenizer::{EncodeOptions, Tokenizer};
 
 use super::checkpoint::{copy_checkpoint_weights_where, InitReport};
-use super::data::Order;
 use super::labelled::LabelledSet;
 use super::optimizer::{named_vars, AdamW, AdamWParams, Group};
-use super::pretrain::{count_correct, dropout_seed};
-use super::schedule::LinearSchedule;
 use super::TrainError;
 
 pub use bertlab_protocol::training::{Approach, Regime, SegmentIds, SheetRow};
 pub use class_metrics::{ClassMetrics, Scored};
 pub use config::FinetuneConfig;
+pub(crate) use updates::Updates;
 
 /// One update.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -96,17 +92,13 @@ fn encode_all(
 pub struct FineTuner {
     model: ForSequenceClassification,
     varmap: VarMap,
-    opt: AdamW,
     config: FinetuneConfig,
     tokenizer: Tokenizer,
     train: Encoded,
     /// Frozen regime: the encoder's first-token output for every training example, computed once
     /// (`[n, 1, hidden]`), since the frozen part gives the same features every epoch.
     features: Option<Tensor>,
-    order: Order,
-    step: usize,
-    total_steps: usize,
-    trainable: usize,
+    run: Updates,
     device: Device,
 }
 
@@ -149,24 +141,15 @@ impl FineTuner {
             Regime::Frozen => Some(first_token_features(&loaded.model, &encoded, &device)?),
             _ => None,
         };
-        let total_steps = planned_updates(
-            encoded.ids.len(),
-            config.batch_size,
-            config.epochs,
-            config.min_updates,
-        );
+        let run = Updates::plan(opt, trainable, encoded.ids.len(), &config);
         Ok(FineTuner {
             model: loaded.model,
             varmap: loaded.varmap,
-            opt,
-            order: Order::new(encoded.ids.len(), config.seed),
             config,
             tokenizer,
             train: encoded,
             features,
-            step: 0,
-            total_steps,
-            trainable,
+            run,
             device,
         })
     }
@@ -190,20 +173,20 @@ impl FineTuner {
 
     /// Weights the optimizer updates.
     pub fn trainable_parameters(&self) -> usize {
-        self.trainable
+        self.run.trainable
     }
 
     pub fn step(&self) -> usize {
-        self.step
+        self.run.step
     }
 
     /// `epochs` passes over the training set in batches, or `min_updates` if more.
     pub fn total_steps(&self) -> usize {
-        self.total_steps
+        self.run.total_steps
     }
 
     pub fn is_done(&self) -> bool {
-        self.step >= self.total_steps
+        self.run.is_done()
     }
 
     fn input(
@@ -235,14 +218,10 @@ impl FineTuner {
     /// One update on the next batch of the seeded order. A non-finite loss or gradient returns
     /// [`TrainError::NonFinite`] and leaves the weights as they were.
     pub fn train_step(&mut self) -> Result<FinetuneStep, TrainError> {
-        let batch = self.config.batch_size;
-        let start = (self.step * batch) as u64;
-        let indices: Vec<usize> = (start..start + batch as u64)
-            .map(|pos| self.order.at(pos).1)
-            .collect();
+        let indices = self.run.next_batch(self.config.batch_size);
         self.model
             .encoder
-            .set_dropout_seed(dropout_seed(self.config.seed, self.step));
+            .set_dropout_seed(self.run.dropout_seed(self.config.seed));
         let logits = self.logits_for(&indices, Mode::Train)?;
         let labels = Tensor::new(
             indices
@@ -251,16 +230,7 @@ impl FineTuner {
                 .collect::<Vec<_>>(),
             &self.device,
         )?;
-        let step = update_on(
-            &mut self.opt,
-            &self.config,
-            &logits,
-            &labels,
-            self.step,
-            self.total_steps,
-        )?;
-        self.step = step.step;
-        Ok(step)
+        self.run.apply(&self.config, &logits, &labels)
     }
 
     /// The classifier's labels, in the order of [`FineTuner::predict`]'s columns.
@@ -315,53 +285,6 @@ impl FineTuner {
 
 /// The classifier's logits from first-token encoder outputs `[rows, 1, hidden]` (the pooler,
 /// where the family has one, runs here, so a fresh pooler can learn in the frozen regime).
-/// One update of a fine-tuning run: cross-entropy of `logits` (`[rows, classes]`) against
-/// `labels`, backpropagated, then a clipped AdamW step at the rates `config`'s warm-up and linear
-/// decay give update `done + 1` of `total_steps`. A non-finite loss or gradient returns
-/// [`TrainError::NonFinite`] and leaves the weights as they were.
-pub(crate) fn update_on(
-    opt: &mut AdamW,
-    config: &FinetuneConfig,
-    logits: &Tensor,
-    labels: &Tensor,
-    done: usize,
-    total_steps: usize,
-) -> Result<FinetuneStep, TrainError> {
-    let loss_t = crate::model::fused::cross_entropy(logits, labels)?;
-    let loss = loss_t.to_scalar::<f32>()? as f64;
-    let step = done + 1;
-    TrainError::ensure_finite("loss", loss, step)?;
-    let accuracy = count_correct(logits, labels)? as f64 / labels.dims()[0].max(1) as f64;
-    let store = loss_t.backward()?;
-    let grads: HashMap<String, Tensor> = opt
-        .vars()
-        .filter_map(|(name, var)| {
-            store
-                .get(var.as_tensor())
-                .map(|g| (name.to_string(), g.clone()))
-        })
-        .collect();
-    let schedule = LinearSchedule {
-        warmup_steps: (total_steps as f64 * config.warmup_fraction) as usize,
-        total_steps,
-    };
-    let factor = schedule.factor(done);
-    let (lr_enc, lr_head) = (config.lr_encoder * factor, config.lr_head * factor);
-    let grad_norm = opt.clipped_step(&grads, config.max_grad_norm, (lr_enc, lr_head), step)?;
-    Ok(FinetuneStep {
-        step,
-        total_steps,
-        loss,
-        accuracy,
-        lr: if config.regime == Regime::Frozen {
-            lr_head
-        } else {
-            lr_enc
-        },
-        grad_norm,
-    })
-}
-
 /// A task model of `model_config`'s shape with a fresh head (seeded by `seed`), the encoder's
 /// weights copied from `base` unless trained from scratch, and the optimizer over what `regime`
 /// trains: pretrained weights (from scratch, the whole encoder) follow the encoder's learning

@@ -13,17 +13,17 @@ impl FineTuner {
     /// The run's resumable state.
     pub fn snapshot(&self) -> Result<Vec<u8>, TrainError> {
         let fields = HashMap::from([
-            ("step".to_string(), self.step.to_string()),
-            ("total_steps".to_string(), self.total_steps.to_string()),
+            ("step".to_string(), self.run.step.to_string()),
+            ("total_steps".to_string(), self.run.total_steps.to_string()),
         ]);
-        snapshot::write(&self.opt, FORMAT, fields)
+        snapshot::write(&self.run.opt, FORMAT, fields)
     }
 
     /// Continues from `bytes`, a [`FineTuner::snapshot`] of a run with the same data and settings;
     /// anything else is refused and leaves this run as it was.
     pub fn restore_snapshot(&mut self, bytes: &[u8]) -> Result<(), TrainError> {
-        let total_steps = self.total_steps;
-        let fields = snapshot::restore(&mut self.opt, FORMAT, bytes, |fields| {
+        let total_steps = self.run.total_steps;
+        let fields = snapshot::restore(&mut self.run.opt, FORMAT, bytes, |fields| {
             let (step, total): (usize, usize) =
                 (number(fields, "step")?, number(fields, "total_steps")?);
             if total != total_steps || step > total {
@@ -34,7 +34,7 @@ impl FineTuner {
             }
             Ok(())
         })?;
-        self.step = number(&fields, "step")?;
+        self.run.step = number(&fields, "step")?;
         Ok(())
     }
 }

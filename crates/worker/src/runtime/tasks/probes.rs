@@ -2,13 +2,11 @@
 //! architecture with random weights, and of a fine-tuned classifier's encoder, for part of speech
 //! (words) or intent (messages), scored on held-out data next to two floors.
 
-use bertlab_core::analysis::features::LAB_MAX_LEN;
-use bertlab_core::analysis::layer_probes::{probe_each_layer, ProbeSets};
+use bertlab_core::analysis::layer_probes::ProbeSets;
 use bertlab_core::model::{Encoder, Loaded};
 use bertlab_core::text::tokenizer::Tokenizer;
 use bertlab_core::train::TrainError;
 use bertlab_protocol::messages::{Outcome, ProbeRequest};
-use bertlab_protocol::probes::ProbeCurve;
 use candle_core::Device;
 
 use super::classify::with_classifier;
@@ -33,28 +31,14 @@ pub(super) async fn layer_probes(ctx: &JobContext, request: ProbeRequest) -> Res
     let mut report = sets.empty_report(task).map_err(Stop::Failed)?;
     // Batches are reported as they finish, so the page's progress bar moves within an encoder.
     let mut probe = |encoder: &Encoder, tokenizer: &Tokenizer, who: &str, nth: usize| {
-        let scores = probe_each_layer(
-            encoder,
-            tokenizer,
-            sets.train(),
-            sets.test(),
-            LAB_MAX_LEN,
-            &mut |done, total| {
-                let step = (nth * total + done) as u64;
-                ctx.progress(
-                    step,
-                    (encoders * total) as u64,
-                    format!("probing {who}: batch {done} of {total}"),
-                );
-            },
-        )?;
-        report.train_items = scores.train_vectors;
-        report.test_items = scores.test_vectors;
-        report.curves.push(ProbeCurve {
-            encoder: who.to_string(),
-            accuracy: scores.accuracy,
-        });
-        Ok::<(), String>(())
+        sets.add_curve(&mut report, encoder, tokenizer, who, &mut |done, total| {
+            let step = (nth * total + done) as u64;
+            ctx.progress(
+                step,
+                (encoders * total) as u64,
+                format!("probing {who}: batch {done} of {total}"),
+            );
+        })
     };
     ctx.yield_or_stop().await?;
     let pretrained = checkpoint

@@ -33,7 +33,8 @@ pub(super) async fn train(ctx: &JobContext, request: TaggerRequest) -> Result<Ou
         String::from_utf8(bytes).map_err(|_| Stop::Failed("the tag file is not UTF-8".into()))?;
     let all = TaggedSet::parse(&text).map_err(Stop::Failed)?;
     let cut = all.len().saturating_sub(POS_TEST_SENTENCES);
-    let train = all.slice(0..request.train_sentences.clamp(1, cut));
+    // Too short a file leaves no training sentences, which the tuner refuses with a message.
+    let train = all.slice(0..request.train_sentences.min(cut));
     let test = all.slice(cut..all.len());
     let (checkpoint, tokenizer, _) = load_base_model(ctx, &name).await?;
     // The previous tagger gives its memory back before this one is built.
