@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Load the lab's exported models (tests/fixtures/export/bert-seq_cls for single texts, bert-pair_cls for
-sentence pairs, bert-tok_cls for a tagger) with Hugging Face transformers, run each on a few examples and write
+sentence pairs, bert-tok_cls for a tagger, bert-qa for span QA) with Hugging Face transformers, run each on a few examples and write
 what transformers computed to transformers_logits.json beside it. A pair goes in as text and text_pair, so
-transformers' own tokenizer packs it as [CLS] A [SEP] B [SEP] with segment ids 0 and 1; the tagger's logits are
-every token's.
+transformers' own tokenizer packs it as [CLS] A [SEP] B [SEP] with segment ids 0 and 1 (a question and its text
+the same way); the tagger's logits are every token's, span QA's the start logits then the end logits.
 
 tests/export_parity.rs then checks that the lab gives the same token ids and logits (within 1e-4).
 Run by a developer after regenerating the export fixture, never in CI (see README.md beside this file):
@@ -25,6 +25,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 import torch  # noqa: E402
 import transformers  # noqa: E402
 from transformers import (  # noqa: E402
+    AutoModelForQuestionAnswering,
     AutoModelForSequenceClassification,
     AutoModelForTokenClassification,
     AutoTokenizer,
@@ -38,14 +39,16 @@ EXPORTS = {
                       ("café cat", "on the mat"), ("cat", "cat mat")],
     "bert-tok_cls": [("the cat sat on a mat", None), ("a café played .", None), ("the mat sat", None),
                      ("cat cat played on the café", None)],
+    "bert-qa": [("which cat ?", "the cat sat on a mat"), ("which mat ?", "a café mat played"),
+                ("which cat ?", "the mat sat"), ("which mat ?", "cat cat on the café mat")],
 }
 
 
 def check(name: str, examples: list[tuple[str, str | None]]) -> None:
     export = ROOT / "tests/fixtures/export" / name
     # Exactly what the export's README tells a user to run.
-    tagger = name.endswith("tok_cls")
-    loader = AutoModelForTokenClassification if tagger else AutoModelForSequenceClassification
+    loader = {"tok_cls": AutoModelForTokenClassification, "qa": AutoModelForQuestionAnswering}.get(
+        name.split("-")[-1], AutoModelForSequenceClassification)
     model = loader.from_pretrained(str(export))
     tokenizer = AutoTokenizer.from_pretrained(str(export))
     model.eval()
@@ -53,7 +56,13 @@ def check(name: str, examples: list[tuple[str, str | None]]) -> None:
     with torch.no_grad():
         for text, text_pair in examples:
             enc = tokenizer(text, text_pair, return_tensors="pt")
-            logits = model(**enc).logits[0]
+            out = model(**enc)
+            if loader is AutoModelForQuestionAnswering:
+                logits = torch.stack([out.start_logits[0], out.end_logits[0]])
+                best = f"{int(logits[0].argmax())}-{int(logits[1].argmax())}"
+            else:
+                logits = out.logits[0]
+                best = " ".join(model.config.id2label[int(i)] for i in logits.argmax(-1).reshape(-1))
             cases.append(
                 {
                     "text": text,
@@ -61,7 +70,7 @@ def check(name: str, examples: list[tuple[str, str | None]]) -> None:
                     "input_ids": enc["input_ids"][0].tolist(),
                     "token_type_ids": enc["token_type_ids"][0].tolist(),
                     "logits": logits.tolist(),
-                    "label": " ".join(model.config.id2label[int(i)] for i in logits.argmax(-1).reshape(-1)),
+                    "label": best,
                 }
             )
     out = {

@@ -7,6 +7,7 @@ use bertlab_protocol::features::Pooling;
 use bertlab_protocol::masking::{MaskingConfig, Strategy};
 use bertlab_protocol::messages::ShippedSet;
 use bertlab_protocol::probes::ProbeTask;
+use bertlab_protocol::tagging::TagTask;
 use bertlab_protocol::training::PairTask;
 use bertlab_protocol::training::{Approach, PieceLabels, Regime, SegmentIds};
 use bertlab_protocol::views::ContextSide;
@@ -323,10 +324,11 @@ pub struct ProbesState {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct TaggingState {
+    pub task: TagTask,
     pub regime: Regime,
     /// Which word pieces carry a word's tag in training.
     pub pieces: PieceLabels,
-    /// Training sentences (of the 800).
+    /// Training sentences or messages (of the task's 800 or 600).
     pub sentences: usize,
     pub epochs: usize,
     /// The text to tag with the trained head.
@@ -336,11 +338,24 @@ pub struct TaggingState {
 impl Default for TaggingState {
     fn default() -> Self {
         TaggingState {
+            task: TagTask::PartOfSpeech,
             regime: Regime::Full,
             pieces: PieceLabels::First,
             sentences: 300,
             epochs: 3,
-            text: "The old man the boats while the young sail .".to_string(),
+            text: TaggingState::example_text(TagTask::PartOfSpeech).to_string(),
+        }
+    }
+}
+
+impl TaggingState {
+    /// A text for the task's tagger until the student types one (in neither training set).
+    pub fn example_text(task: TagTask) -> &'static str {
+        match task {
+            TagTask::PartOfSpeech => "The old man the boats while the young sail .",
+            TagTask::Entities => {
+                "I paid $59 for the Aurora blender on March 3 and order #77120 still has not shipped."
+            }
         }
     }
 }

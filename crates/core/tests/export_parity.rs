@@ -1,13 +1,14 @@
-//! A fine-tuned classifier exported by the lab, of single texts or of sentence pairs, and a
-//! fine-tuned tagger load in Hugging Face transformers and give the same logits there as here.
+//! A fine-tuned classifier exported by the lab, of single texts or of sentence pairs, a
+//! fine-tuned tagger and a span-QA model load in Hugging Face transformers and give the same
+//! logits there as here.
 //!
-//! `tests/fixtures/export/bert-seq_cls/`, `bert-pair_cls/` and `bert-tok_cls/` are exports made by
-//! this file (fine-tuning the tiny HF-made `tests/fixtures/parity/bert-mlm` on a toy labelled set
-//! of texts, of pairs, of tagged sentences); `transformers_logits.json` beside each was written by
-//! `scripts/parity/check_export.py`, which loads the folder with
-//! `AutoModelForSequenceClassification` (or `AutoModelForTokenClassification`) and `AutoTokenizer`
-//! and runs it (a pair as `text` and `text_pair`, so transformers' own tokenizer packs it). This
-//! test, for each:
+//! `tests/fixtures/export/bert-seq_cls/`, `bert-pair_cls/`, `bert-tok_cls/` and `bert-qa/` are
+//! exports made by this file (fine-tuning the tiny HF-made `tests/fixtures/parity/bert-mlm` on a
+//! toy labelled set of texts, of pairs, of tagged sentences, of questions); `transformers_logits.json`
+//! beside each was written by `scripts/parity/check_export.py`, which loads the folder with
+//! `AutoModelForSequenceClassification` (or `…ForTokenClassification`, `…ForQuestionAnswering`)
+//! and `AutoTokenizer` and runs it (a pair, or a question and its text, as `text` and `text_pair`,
+//! so transformers' own tokenizer packs it). This test, for each:
 //! 1. rebuilds the export with today's code and checks it is the committed one (same config,
 //!    same tensor names and shapes), so the fixture stays what the exporter writes;
 //! 2. loads the committed export as `bertlab classify` (or `bertlab tag`) does and matches
@@ -22,12 +23,16 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use bertlab_core::model::{
-    Checkpoint, EncoderInput, ForSequenceClassification, ForTokenClassification, Internals,
+    Checkpoint, EncoderInput, ForQuestionAnswering, ForSequenceClassification,
+    ForTokenClassification, Internals,
 };
 use bertlab_core::text::tokenizer::{EncodeOptions, Tokenizer};
 use bertlab_core::train::export::{export_files, ExportMetrics};
 use bertlab_core::train::finetune::{FineTuner, FinetuneConfig, Regime};
 use bertlab_core::train::labelled::LabelledSet;
+use bertlab_core::train::qa_export::{qa_export_files, QaMetrics};
+use bertlab_core::train::qa_tuner::{qa_config, QaTuner};
+use bertlab_core::train::span_qa::QaExample;
 use bertlab_core::train::tagged::TaggedSet;
 use bertlab_core::train::tagger::{TagTuner, TaggerConfig};
 use bertlab_core::train::tagger_export::{tagger_export_files, TaggerMetrics};
@@ -185,8 +190,52 @@ fn build_tagger_export() -> Vec<(String, Vec<u8>)> {
         config: tuner.config().clone(),
         accuracy: tuner.accuracy(&train).expect("accuracy"),
         lookup_baseline: train.lookup_tagger().accuracy(&train),
+        entity_f1: None,
     };
     tagger_export_files(&tuner, &tokenizer_json, &metrics).expect("export")
+}
+
+/// The export of a span head fine-tuned on toy questions over the test vocabulary.
+fn build_qa_export() -> Vec<(String, Vec<u8>)> {
+    let (base, tokenizer, tokenizer_json) = base_and_tokenizer();
+    let example = |question: &str, context: &str, answer: Option<(usize, usize)>| QaExample {
+        question: question.into(),
+        context: context.into(),
+        answer,
+    };
+    let train = [
+        example("which cat ?", "the café cat sat on a mat", Some((4, 12))),
+        example("which cat ?", "a cat played on the mat", Some((0, 5))),
+        example("which mat ?", "the cat sat on a mat", Some((15, 20))),
+        example("which mat ?", "the cat played", None),
+    ];
+    let config = FinetuneConfig {
+        min_updates: 20,
+        batch_size: 2,
+        lr_encoder: 1e-3,
+        lr_head: 1e-2,
+        seed: 7,
+        ..qa_config(Regime::Full)
+    };
+    let mut tuner = QaTuner::new(&base, tokenizer, &train, config).expect("QA tuner");
+    while !tuner.is_done() {
+        tuner.train_step().expect("step");
+    }
+    let metrics = QaMetrics {
+        base_model: "tests/fixtures/parity/bert-mlm".into(),
+        dataset: "4 toy questions".into(),
+        train_questions: train.len(),
+        test_questions: 0,
+        trainable_parameters: tuner.trainable_parameters(),
+        steps: tuner.step(),
+        wall_seconds: 0.0,
+        config: tuner.config().clone(),
+        exact_match: 0.0,
+        f1: 0.0,
+        baseline_exact_match: 0.0,
+        baseline_f1: 0.0,
+    };
+    qa_export_files(&tuner, &tokenizer_json, &metrics).expect("export")
 }
 
 fn shapes(safetensors: &[u8]) -> BTreeMap<String, Vec<usize>> {
@@ -253,6 +302,31 @@ fn transformers_loads_the_tagger_and_agrees_on_every_tokens_logits() {
             .flatten_all()
             .and_then(|l| l.to_vec1::<f32>())
             .expect("logits")
+    });
+}
+
+#[test]
+fn transformers_loads_the_span_head_and_agrees_on_the_start_and_end_logits() {
+    let fixture = root().join("tests/fixtures/export/bert-qa");
+    if !matches_committed(&build_qa_export(), &fixture) {
+        return;
+    }
+    let model = Checkpoint::from_dir(&fixture)
+        .expect("the committed export loads")
+        .load::<ForQuestionAnswering>(&Device::Cpu)
+        .expect("as a span-QA model")
+        .model;
+    // transformers' cases hold [start logits, end logits].
+    compare_with_transformers(&fixture, true, |input| {
+        let out = model.forward(input, &Internals::none()).expect("forward");
+        [out.start_logits, out.end_logits]
+            .iter()
+            .flat_map(|l| {
+                l.flatten_all()
+                    .and_then(|l| l.to_vec1::<f32>())
+                    .expect("logits")
+            })
+            .collect()
     });
 }
 

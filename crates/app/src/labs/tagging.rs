@@ -1,7 +1,8 @@
-//! Tagging lab: fine-tune a token head for part of speech on Brown Corpus sentences (frozen, full
-//! or from random weights; a word's tag on its first word piece or on every piece), compare each
-//! run with the lookup table that reads no encoder, then tag any text: every word coloured by its
-//! predicted tag, with the word pieces it was cut into and the one whose prediction counts.
+//! Tagging lab: fine-tune a token head for part of speech on Brown Corpus sentences or for entities
+//! (BIO tags) in support messages (frozen, full or from random weights; a word's tag on its first
+//! word piece or on every piece), compare each run with the lookup table that reads no encoder
+//! (entity F1 as well for entities), then tag any text: every word coloured by its predicted tag,
+//! with the word pieces it was cut into and the one whose prediction counts.
 
 use leptos::prelude::*;
 
@@ -13,11 +14,44 @@ use crate::prediction::Observation;
 use crate::url_state::ControlPolicy;
 use crate::worker_query::{start_job, use_worker_answer};
 use bertlab_protocol::messages::{JobId, Outcome, Progress, Request};
-use bertlab_protocol::tagging::{TaggedWord, TaggerReport, TaggerRequest, UNIVERSAL_TAGS};
+use bertlab_protocol::tagging::{
+    EntityF1, TagTask, TaggedWord, TaggerReport, TaggerRequest, ENTITY_LABELS, UNIVERSAL_TAGS,
+};
 use bertlab_protocol::training::{PieceLabels, Regime};
 
-/// Training sizes the lab offers (of the 800 training sentences).
-const SIZES: [usize; 3] = [100, 300, 800];
+/// Training sizes the lab offers: up to the task's whole training split.
+fn sizes(task: TagTask) -> [usize; 3] {
+    match task {
+        TagTask::PartOfSpeech => [100, 300, 800],
+        TagTask::Entities => [100, 300, 600],
+    }
+}
+
+/// Switches the task, and with it the example text (unless the student wrote their own) and a
+/// training size the new task has.
+fn pick_task(state: &mut TaggingState, task: TagTask) {
+    if state.text == TaggingState::example_text(state.task) {
+        state.text = TaggingState::example_text(task).to_string();
+    }
+    state.sentences = state.sentences.min(sizes(task)[2]);
+    state.task = task;
+}
+
+/// What the data is, under the controls.
+fn data_note(task: TagTask) -> &'static str {
+    match task {
+        TagTask::PartOfSpeech => "Data: 800 Brown Corpus sentences to train on and 200 held out, each word tagged with one of 12 universal parts of speech.",
+        TagTask::Entities => "Data: 600 support messages to train on and 200 held out, with every product, order number, date and amount marked; each word is tagged B- (begins an entity), I- (inside one) or O (outside).",
+    }
+}
+
+/// A tag's colour slot: its part of speech, or its entity type for B- and I- tags (O: none).
+fn colour_slot(tag: &str) -> Option<usize> {
+    UNIVERSAL_TAGS.iter().position(|t| *t == tag).or_else(|| {
+        let label = tag.strip_prefix("B-").or_else(|| tag.strip_prefix("I-"))?;
+        ENTITY_LABELS.iter().position(|l| *l == label)
+    })
+}
 
 #[component]
 pub fn TaggingWidget(
@@ -37,6 +71,7 @@ pub fn TaggingWidget(
         start_job(
             Request::TrainTagger(TaggerRequest {
                 model: None,
+                task: s.task,
                 regime: s.regime,
                 pieces: s.pieces,
                 train_sentences: s.sentences,
@@ -73,7 +108,8 @@ pub fn TaggingWidget(
             _ => None,
         },
     );
-    let (lock_regime, lock_pieces, lock_sentences, lock_epochs, lock_text) = (
+    let (lock_task, lock_regime, lock_pieces, lock_sentences, lock_epochs, lock_text) = (
+        policy.locked("task"),
         policy.locked("regime"),
         policy.locked("pieces"),
         policy.locked("sentences"),
@@ -90,6 +126,10 @@ pub fn TaggingWidget(
     view! {
         <div class="lab tagging-lab">
             <div class="controls">
+                <SelectField id="tag-task" label="Task" locked=lock_task
+                    options=TagTask::ALL.into_iter().map(|t| (t, t.describe().to_string())).collect()
+                    value=Signal::derive(move || state.with(|s| s.task))
+                    on_pick=Callback::new(move |t| state.update(|s| pick_task(s, t))) />
                 <SelectField id="tag-regime" label="Approach" locked=lock_regime
                     options=Regime::ALL.into_iter().map(|r| (r, r.describe().to_string())).collect()
                     value=Signal::derive(move || state.with(|s| s.regime))
@@ -98,17 +138,20 @@ pub fn TaggingWidget(
                     options=PieceLabels::ALL.into_iter().map(|p| (p, p.describe().to_string())).collect()
                     value=Signal::derive(move || state.with(|s| s.pieces))
                     on_pick=Callback::new(move |p| state.update(|s| s.pieces = p)) />
-                <SelectField id="tag-sentences" label="Training sentences" locked=lock_sentences
-                    options=SIZES.into_iter().map(|n| (n, n.to_string())).collect()
-                    value=Signal::derive(move || state.with(|s| s.sentences))
-                    on_pick=Callback::new(move |n| state.update(|s| s.sentences = n)) />
+                // Rebuilt when the task changes: each task offers its own largest size.
+                {move || view! {
+                    <SelectField id="tag-sentences" label="Training examples" locked=lock_sentences
+                        options=sizes(state.with(|s| s.task)).into_iter().map(|n| (n, n.to_string())).collect()
+                        value=Signal::derive(move || state.with(|s| s.sentences))
+                        on_pick=Callback::new(move |n| state.update(|s| s.sentences = n)) />
+                }}
                 <NumberField id="tag-epochs" label="Epochs" min=1 max=50 locked=lock_epochs
                     value=Signal::derive(move || state.with(|s| s.epochs as u64))
                     on_set=Callback::new(move |n| state.update(|s| s.epochs = n as usize)) />
                 <button id="tag-train" class="primary" disabled=move || job.get().is_some() on:click=train>"Train the tagger"</button>
                 <button id="tag-cancel" disabled=move || job.get().is_none() on:click=cancel>"Cancel"</button>
             </div>
-            <p class="meta">"Data: 800 Brown Corpus sentences to train on and 200 held out, each word tagged with one of 12 universal parts of speech."</p>
+            <p class="meta">{move || data_note(state.with(|s| s.task))}</p>
             {move || job.get().is_some().then(|| match progress.get() {
                 Some(p) if p.total > 0 => view! {
                     <div class="run-clock">
@@ -146,21 +189,26 @@ fn Runs(
     move || {
         (!runs.with(Vec::is_empty)).then(|| view! {
             <table class="tagger-runs">
-                <caption>"Held-out words tagged right (the latest tagger tags your text below)"</caption>
+                <caption>"Held-out words tagged right, and entities found with exactly the right span (the latest tagger tags your text below)"</caption>
                 <thead><tr>
-                    <th scope="col">"approach"</th><th scope="col">"tag on"</th><th scope="col">"sentences"</th>
-                    <th scope="col">"updates"</th><th scope="col">"accuracy"</th><th scope="col">"lookup table"</th>
-                    <th scope="col">"time"</th>
+                    <th scope="col">"task"</th><th scope="col">"approach"</th><th scope="col">"tag on"</th>
+                    <th scope="col">"examples"</th><th scope="col">"updates"</th>
+                    <th scope="col">"word accuracy"</th><th scope="col">"lookup table"</th>
+                    <th scope="col">"entity F1"</th><th scope="col">"lookup F1"</th><th scope="col">"time"</th>
                 </tr></thead>
                 <tbody>
-                    {runs.get().into_iter().map(|r| view! {
-                        <tr>
-                            <td>{r.regime.describe()}</td><td>{r.pieces.describe()}</td>
-                            <td>{r.train_sentences}</td><td>{r.updates}</td>
-                            <td>{format!("{:.1}%", r.accuracy * 100.0)}</td>
-                            <td>{format!("{:.1}%", r.lookup * 100.0)}</td>
-                            <td>{format!("{:.0} s", r.seconds)}</td>
-                        </tr>
+                    {runs.get().into_iter().map(|r| {
+                        let f1 = |pick: fn(&EntityF1) -> f32| r.entity_f1.as_ref().map_or("–".to_string(), |f| format!("{:.1}%", pick(f) * 100.0));
+                        view! {
+                            <tr>
+                                <td>{r.task.describe()}</td><td>{r.regime.describe()}</td><td>{r.pieces.describe()}</td>
+                                <td>{r.train_sentences}</td><td>{r.updates}</td>
+                                <td>{format!("{:.1}%", r.accuracy * 100.0)}</td>
+                                <td>{format!("{:.1}%", r.lookup * 100.0)}</td>
+                                <td class="entity-f1">{f1(|f| f.tagger)}</td><td>{f1(|f| f.lookup)}</td>
+                                <td>{format!("{:.0} s", r.seconds)}</td>
+                            </tr>
+                        }
                     }).collect_view()}
                 </tbody>
             </table>
@@ -179,7 +227,7 @@ fn TaggedWords(
         <ol class="tagged-words" aria-label="Words and their predicted tags">
             {words.into_iter().map(|w| {
                 let tag = w.tag.clone().unwrap_or_else(|| "?".to_string());
-                let class = UNIVERSAL_TAGS.iter().position(|t| *t == tag);
+                let class = colour_slot(&tag);
                 let colour = class.map_or("inherit".to_string(), category_css);
                 let ink = class.map_or("inherit", category_text_css);
                 let (first, rest) = w.pieces.split_first().map_or((String::new(), Vec::new()), |(f, r)| (f.clone(), r.to_vec()));

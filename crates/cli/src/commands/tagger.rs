@@ -1,5 +1,5 @@
-//! `bertlab finetune-tagger`: fine-tune a token head (part of speech on the Brown sentences by
-//! default) frozen, fully or from random weights, test it on the held-out sentences against the
+//! `bertlab finetune-tagger`: fine-tune a token head (part of speech on the Brown sentences, or
+//! entity BIO tags on the support messages) frozen, fully or from random weights, test it on the held-out sentences against the
 //! lookup-table baseline, and write it as a `*ForTokenClassification` folder. `bertlab tag`: tag
 //! texts with such a folder.
 
@@ -7,12 +7,12 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use bertlab_core::analysis::layer_probes::POS_TEST_SENTENCES;
 use bertlab_core::model::ForTokenClassification;
 use bertlab_core::train::finetune::FinetuneConfig;
-use bertlab_core::train::tagged::TaggedSet;
+use bertlab_core::train::tag_tasks::{score, task_sets};
 use bertlab_core::train::tagger::{tag_text, PieceLabels, Regime, TagTuner, TaggerConfig};
 use bertlab_core::train::tagger_export::{tagger_export_files, TaggerMetrics};
+use bertlab_protocol::tagging::TagTask;
 use bertlab_protocol::training::Approach;
 use candle_core::Device;
 
@@ -24,9 +24,13 @@ pub struct TrainArgs {
     /// The encoder to start from: a model folder, or its http(s) URL; default: the lab's default model.
     #[arg(long, value_name = "DIR|URL")]
     model: Option<ModelSource>,
-    /// Tagged sentences (`words<TAB>tags` per line); the last 200 are the test split.
-    #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/../../assets/datasets/brown-pos.tsv"))]
-    data: PathBuf,
+    /// What to tag: pos (Brown Corpus sentences) or entities (BIO tags on the support messages).
+    #[arg(long, default_value = "pos", value_parser = parse_task)]
+    task: TagTask,
+    /// The task's file in its format (default: the shipped one): `words<TAB>tags` lines whose
+    /// last 200 are the test split for pos, the entity JSON lines for entities.
+    #[arg(long)]
+    data: Option<PathBuf>,
     /// frozen, full or scratch.
     #[arg(long, default_value = "full", value_parser = parse_regime)]
     approach: Regime,
@@ -67,6 +71,10 @@ fn parse_regime(slug: &str) -> Result<Regime, String> {
         .ok_or_else(|| "one of frozen, full, scratch".to_string())
 }
 
+fn parse_task(slug: &str) -> Result<TagTask, String> {
+    TagTask::from_slug(slug).ok_or_else(|| "pos or entities".to_string())
+}
+
 fn parse_pieces(slug: &str) -> Result<PieceLabels, String> {
     PieceLabels::from_slug(slug).ok_or_else(|| "first or every".to_string())
 }
@@ -74,22 +82,14 @@ fn parse_pieces(slug: &str) -> Result<PieceLabels, String> {
 pub fn train(args: TrainArgs) -> Result<()> {
     let folder = model_dir::or_default(args.model)?;
     let (checkpoint, tokenizer) = model_dir::open(&folder)?;
-    let text = std::fs::read_to_string(&args.data)
-        .with_context(|| format!("reading {}", args.data.display()))?;
-    let all = TaggedSet::parse(&text)
+    let data = args.data.unwrap_or_else(|| {
+        PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).join(args.task.path())
+    });
+    let text =
+        std::fs::read_to_string(&data).with_context(|| format!("reading {}", data.display()))?;
+    let (train, test) = task_sets(args.task, &text, args.train_limit)
         .map_err(anyhow::Error::msg)
-        .with_context(|| args.data.display().to_string())?;
-    if all.len() <= POS_TEST_SENTENCES {
-        anyhow::bail!(
-            "{}: {} sentences; the last {POS_TEST_SENTENCES} are the test split, so it needs more",
-            args.data.display(),
-            all.len()
-        );
-    }
-    let cut = all.len() - POS_TEST_SENTENCES;
-    let train = all.slice(0..args.train_limit.map_or(cut, |n| n.min(cut)));
-    let test = all.slice(cut..all.len());
-    let lookup = train.lookup_tagger().accuracy(&test);
+        .with_context(|| data.display().to_string())?;
     let defaults = TaggerConfig::for_regime(args.approach);
     let config = TaggerConfig {
         run: FinetuneConfig {
@@ -112,7 +112,7 @@ pub fn train(args: TrainArgs) -> Result<()> {
             );
         }
     }
-    let accuracy = tuner.accuracy(&test)?;
+    let scores = score(args.task, &train, &test, &tuner.predict(&test)?);
     let seconds = started.elapsed().as_secs_f64();
     println!(
         "{} ({} trainable weights, tags on {}): {:.1}% of {} held-out words right in {seconds:.1} s; \
@@ -120,22 +120,31 @@ pub fn train(args: TrainArgs) -> Result<()> {
         args.approach.describe(),
         tuner.trainable_parameters(),
         args.pieces.describe(),
-        accuracy * 100.0,
+        scores.accuracy * 100.0,
         test.word_count(),
-        lookup * 100.0
+        scores.lookup * 100.0
     );
+    if let Some(f1) = scores.entity_f1 {
+        println!(
+            "entity F1 (exact spans, {} held-out entities): {:.1}%; lookup table: {:.1}%",
+            f1.entities,
+            f1.tagger * 100.0,
+            f1.lookup * 100.0
+        );
+    }
     if let Some(out) = args.out {
         let metrics = TaggerMetrics {
             base_model: folder.display().to_string(),
-            dataset: args.data.display().to_string(),
+            dataset: data.display().to_string(),
             train_sentences: train.len(),
             test_words: test.word_count(),
             trainable_parameters: tuner.trainable_parameters(),
             steps: tuner.step(),
             wall_seconds: seconds,
             config: tuner.config().clone(),
-            accuracy,
-            lookup_baseline: lookup,
+            accuracy: scores.accuracy,
+            lookup_baseline: scores.lookup,
+            entity_f1: scores.entity_f1,
         };
         let tokenizer_path = folder.join("tokenizer.json");
         let tokenizer_json = std::fs::read(&tokenizer_path)

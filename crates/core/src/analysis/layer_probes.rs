@@ -11,15 +11,14 @@ use crate::model::Encoder;
 use crate::text::tokenizer::Tokenizer;
 use crate::train::baseline::{BagOfWords, BaselineConfig};
 use crate::train::labelled::{parse_csv, LabelledSet};
+use crate::train::tag_tasks::task_sets;
 use crate::train::tagged::TaggedSet;
 use bertlab_protocol::features::Pooling;
 use bertlab_protocol::probes::{ProbeCurve, ProbeReport, ProbeTask};
+use bertlab_protocol::tagging::TagTask;
 
 /// Sentences or texts per forward pass.
 const BATCH: usize = 32;
-
-/// The part-of-speech file's last sentences are its test split (its header says how many).
-pub const POS_TEST_SENTENCES: usize = 200;
 
 /// A probe task's training and test data, loaded from its shipped file.
 #[derive(Debug, Clone)]
@@ -47,18 +46,8 @@ impl ProbeSets {
             ProbeTask::PartOfSpeech => {
                 let text = std::str::from_utf8(bytes)
                     .map_err(|_| "the tag file is not UTF-8".to_string())?;
-                let all = TaggedSet::parse(text)?;
-                if all.len() <= POS_TEST_SENTENCES {
-                    return Err(format!(
-                        "the tag file has {} sentences, fewer than its test split",
-                        all.len()
-                    ));
-                }
-                let cut = all.len() - POS_TEST_SENTENCES;
-                Ok(ProbeSets::Words {
-                    train: all.slice(0..limit(cut)),
-                    test: all.slice(cut..all.len()),
-                })
+                let (train, test) = task_sets(TagTask::PartOfSpeech, text, train_limit)?;
+                Ok(ProbeSets::Words { train, test })
             }
             ProbeTask::Intent => {
                 let split = parse_csv(bytes, 0.2, 0).map_err(|e| e.to_string())?;

@@ -15,6 +15,15 @@ pub struct TaggedSet {
 }
 
 impl TaggedSet {
+    /// No sentences yet, over a fixed tag list.
+    pub fn empty(tags: Vec<String>) -> TaggedSet {
+        TaggedSet {
+            sentences: Vec::new(),
+            tag_ids: Vec::new(),
+            tags,
+        }
+    }
+
     pub fn len(&self) -> usize {
         self.sentences.len()
     }
@@ -40,11 +49,7 @@ impl TaggedSet {
 
     /// Reads the lab's `words<TAB>tags` lines; errors name the line and what is wrong.
     pub fn parse(text: &str) -> Result<TaggedSet, String> {
-        let mut set = TaggedSet {
-            sentences: Vec::new(),
-            tag_ids: Vec::new(),
-            tags: Vec::new(),
-        };
+        let mut set = TaggedSet::empty(Vec::new());
         for (n, line) in text.lines().enumerate() {
             let line = line.trim_end_matches('\r');
             if line.trim().is_empty() || line.starts_with("# ") {

@@ -8,13 +8,12 @@ use candle_core::{Device, Tensor, D};
 use candle_nn::VarMap;
 use serde::{Deserialize, Serialize};
 
+use super::finetune::frozen::{last_hidden_states, padded_rows, rows_input, TokenRow};
 use super::finetune::{model_for_regime, FinetuneConfig, FinetuneStep, Updates};
 use super::tagged::TaggedSet;
 use super::TrainError;
 use crate::analysis::features::encode_options;
-use crate::model::{
-    Checkpoint, EncoderConfig, EncoderInput, ForTokenClassification, Internals, Mode,
-};
+use crate::model::{Checkpoint, EncoderConfig, ForTokenClassification, Internals, Mode};
 use crate::text::tokenizer::{EncodeOptions, Tokenizer};
 
 pub use bertlab_protocol::training::{PieceLabels, Regime};
@@ -63,8 +62,7 @@ impl TaggerConfig {
 /// One sentence, tokenized: ids, segment ids, each token's training target (`None`: not in the
 /// loss) and each word's token positions.
 struct TaggedTokens {
-    ids: Vec<u32>,
-    types: Vec<u32>,
+    row: TokenRow,
     targets: Vec<Option<u32>>,
     words: Vec<Vec<usize>>,
 }
@@ -94,8 +92,10 @@ fn tokenize(
         }
     }
     Ok(TaggedTokens {
-        ids: encoded.ids,
-        types: encoded.type_ids,
+        row: TokenRow {
+            ids: encoded.ids,
+            types: encoded.type_ids,
+        },
         targets,
         words: positions,
     })
@@ -157,7 +157,10 @@ impl TagTuner {
             })
             .collect::<Result<Vec<_>, _>>()?;
         let features = match config.run.regime {
-            Regime::Frozen => Some(last_hidden_states(&loaded.model, &encoded)?),
+            Regime::Frozen => Some(last_hidden_states(
+                &loaded.model.encoder,
+                encoded.iter().map(|e| &e.row),
+            )?),
             Regime::Full | Regime::Scratch => None,
         };
         let run = Updates::plan(opt, trainable, encoded.len(), &config.run);
@@ -214,28 +217,11 @@ impl TagTuner {
     /// Logits `[sentences, tokens, tags]` of training sentences `indices`.
     fn logits(&self, indices: &[usize], mode: Mode) -> Result<Tensor, TrainError> {
         if let Some(features) = &self.features {
-            let longest = indices
-                .iter()
-                .map(|&i| features[i].dims()[0])
-                .max()
-                .unwrap_or(0);
-            let padded = indices
-                .iter()
-                .map(|&i| {
-                    let rows = &features[i];
-                    rows.pad_with_zeros(0, 0, longest - rows.dims()[0])?
-                        .unsqueeze(0)
-                })
-                .collect::<candle_core::Result<Vec<_>>>()?;
-            return Ok(self.model.head.forward(&Tensor::cat(&padded, 0)?, mode)?);
+            let hidden = padded_rows(features, indices)?;
+            return Ok(self.model.head.forward(&hidden, mode)?);
         }
-        let ids: Vec<Vec<u32>> = indices.iter().map(|&i| self.train[i].ids.clone()).collect();
-        let types: Vec<Vec<u32>> = indices
-            .iter()
-            .map(|&i| self.train[i].types.clone())
-            .collect();
-        let cfg = self.model.encoder.config();
-        let input = EncoderInput::for_model(cfg, &ids, &types, &self.device)?.with_mode(mode);
+        let rows: Vec<&TokenRow> = indices.iter().map(|&i| &self.train[i].row).collect();
+        let input = rows_input(self.model.encoder.config(), &rows)?.with_mode(mode);
         Ok(self.model.forward(&input, &Internals::none())?.logits)
     }
 
@@ -269,44 +255,20 @@ impl TagTuner {
         self.run.apply(&self.config.run, &picked, &labels)
     }
 
-    /// Share of `set`'s words tagged right (see [`word_accuracy`]).
-    pub fn accuracy(&self, set: &TaggedSet) -> Result<f32, TrainError> {
-        let predicted = predict_tags(
+    /// Each word of `set` with its predicted tag id (see [`predict_tags`]).
+    pub fn predict(&self, set: &TaggedSet) -> Result<Vec<Vec<Option<usize>>>, TrainError> {
+        predict_tags(
             &self.model,
             &self.tokenizer,
             &set.sentences,
             self.config.run.max_len,
-        )?;
-        Ok(word_accuracy(set, &predicted))
+        )
     }
-}
 
-/// The encoder's last hidden state of each sentence, its own length, detached.
-fn last_hidden_states(
-    model: &ForTokenClassification,
-    sentences: &[TaggedTokens],
-) -> Result<Vec<Tensor>, TrainError> {
-    let cfg = model.encoder.config();
-    let mut out = Vec::with_capacity(sentences.len());
-    for chunk in sentences.chunks(32) {
-        let ids: Vec<Vec<u32>> = chunk.iter().map(|r| r.ids.clone()).collect();
-        let types: Vec<Vec<u32>> = chunk.iter().map(|r| r.types.clone()).collect();
-        let input = EncoderInput::for_model(cfg, &ids, &types, &Device::Cpu)?;
-        let hidden = model
-            .encoder
-            .forward(&input, &Internals::none())?
-            .last_hidden_state;
-        for (i, row) in chunk.iter().enumerate() {
-            out.push(
-                hidden
-                    .get(i)?
-                    .narrow(0, 0, row.ids.len())?
-                    .contiguous()?
-                    .detach(),
-            );
-        }
+    /// Share of `set`'s words tagged right (see [`word_accuracy`]).
+    pub fn accuracy(&self, set: &TaggedSet) -> Result<f32, TrainError> {
+        Ok(word_accuracy(set, &self.predict(set)?))
     }
-    Ok(out)
 }
 
 /// Each word's predicted tag id (at its first piece), in eval mode; `None` for a word cut off by
@@ -334,9 +296,10 @@ fn word_tags(
     model: &ForTokenClassification,
     rows: &[TaggedTokens],
 ) -> Result<Vec<Vec<Option<usize>>>, TrainError> {
-    let ids: Vec<Vec<u32>> = rows.iter().map(|r| r.ids.clone()).collect();
-    let types: Vec<Vec<u32>> = rows.iter().map(|r| r.types.clone()).collect();
-    let input = EncoderInput::for_model(model.encoder.config(), &ids, &types, &Device::Cpu)?;
+    let input = rows_input(
+        model.encoder.config(),
+        &rows.iter().map(|r| &r.row).collect::<Vec<_>>(),
+    )?;
     let logits = model.forward(&input, &Internals::none())?.logits;
     let best = logits.argmax(D::Minus1)?.to_vec2::<u32>()?;
     Ok(rows
@@ -385,6 +348,7 @@ pub fn tag_text(
     let tokens = tokenize(tokenizer, cfg, &words, None, max_len, PieceLabels::First)?;
     let tags = word_tags(model, std::slice::from_ref(&tokens))?;
     let pieces: Vec<String> = tokens
+        .row
         .ids
         .iter()
         .map(|&id| tokenizer.id_to_token(id).unwrap_or_default())
@@ -541,7 +505,7 @@ mod tests {
                 }
             }
             // [CLS] and [SEP] never carry a tag.
-            assert_eq!((labelled[0], labelled[t.ids.len() - 1]), (None, None));
+            assert_eq!((labelled[0], labelled[t.row.ids.len() - 1]), (None, None));
             assert!(
                 t.words.iter().any(|p| p.len() > 1),
                 "the test needs a word of several pieces"

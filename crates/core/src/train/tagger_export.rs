@@ -2,6 +2,7 @@
 //! [`super::export::model_files`]: `*ForTokenClassification`, `id2label` = the tags), its
 //! `metrics.json` and a README with the commands that use it.
 
+use bertlab_protocol::tagging::EntityF1;
 use serde::{Deserialize, Serialize};
 
 use super::export::{model_files, with_notes};
@@ -24,6 +25,9 @@ pub struct TaggerMetrics {
     pub accuracy: f32,
     /// Each word's commonest training tag, on the same words.
     pub lookup_baseline: f32,
+    /// Entity tags: held-out exact-span entity F1, and the lookup table's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entity_f1: Option<EntityF1>,
 }
 
 pub fn tagger_export_files(
@@ -37,12 +41,21 @@ pub fn tagger_export_files(
         .architectures
         .first()
         .map_or("AutoModelForTokenClassification", String::as_str);
+    let entities = metrics.entity_f1.map_or(String::new(), |f1| {
+        format!(
+            "- Held-out entities ({}): exact-span F1 {:.1}% (lookup table: {:.1}%)\n",
+            f1.entities,
+            f1.tagger * 100.0,
+            f1.lookup * 100.0
+        )
+    });
     let readme = format!(
-        "# Part-of-speech tagger fine-tuned in BERT Lab\n\n\
+        "# Token tagger fine-tuned in BERT Lab\n\n\
          - Architecture: `{class}`, tags: {tags}\n\
          - Started from `{base}`, fine-tuned on {dataset} ({train} sentences, {steps} updates, regime \
          `{regime:?}`, tags on {pieces})\n\
          - Held-out words ({test}): accuracy {acc:.1}% (each word's commonest training tag: {lookup:.1}%)\n\
+         {entities}\
          - A word is tagged at its first word piece.\n\n\
          ## Use it\n\n\
          With the lab's CLI, from this folder's parent:\n\n\

@@ -6,6 +6,7 @@
 
 mod class_metrics;
 mod config;
+pub(crate) mod frozen;
 #[cfg(test)]
 mod pair_tests;
 mod snapshot;

@@ -1,14 +1,12 @@
-//! The tagging lab's jobs: fine-tune a token head on the shipped part-of-speech sentences (test
-//! it on the held-out ones against the lookup table), then tag any text with it.
+//! The tagging lab's jobs: fine-tune a token head on a shipped tagged set (part of speech or
+//! entities; test it on the held-out items against the lookup table), then tag any text with it.
 
 use std::cell::RefCell;
 
-use bertlab_core::analysis::layer_probes::POS_TEST_SENTENCES;
 use bertlab_core::train::finetune::FinetuneConfig;
-use bertlab_core::train::tagged::TaggedSet;
+use bertlab_core::train::tag_tasks::{score, task_sets};
 use bertlab_core::train::tagger::{tag_text, TagTuner, TaggerConfig};
 use bertlab_protocol::messages::Outcome;
-use bertlab_protocol::probes::ProbeTask;
 use bertlab_protocol::tagging::{TaggedWord, TaggerReport, TaggerRequest};
 
 use super::finetune::load_base_model;
@@ -27,22 +25,18 @@ pub(super) async fn train(ctx: &JobContext, request: TaggerRequest) -> Result<Ou
         Some(name) => name.clone(),
         None => ModelIndex::get().await?.default.clone(),
     };
-    // The part-of-speech probe's file: the same sentences, the same held-out split.
-    let bytes = fetch_bytes(ProbeTask::PartOfSpeech.path()).await?;
+    let bytes = fetch_bytes(request.task.path()).await?;
     let text =
         String::from_utf8(bytes).map_err(|_| Stop::Failed("the tag file is not UTF-8".into()))?;
-    let all = TaggedSet::parse(&text).map_err(Stop::Failed)?;
-    let cut = all.len().saturating_sub(POS_TEST_SENTENCES);
-    // Too short a file leaves no training sentences, which the tuner refuses with a message.
-    let train = all.slice(0..request.train_sentences.min(cut));
-    let test = all.slice(cut..all.len());
+    let (train, test) =
+        task_sets(request.task, &text, Some(request.train_sentences)).map_err(Stop::Failed)?;
     let (checkpoint, tokenizer, _) = load_base_model(ctx, &name).await?;
     // The previous tagger gives its memory back before this one is built.
     TAGGER.with(|t| t.borrow_mut().take());
     ctx.progress(
         0,
         0,
-        format!("preparing {} training sentences", train.len()),
+        format!("preparing {} training {}", train.len(), request.task.unit()),
     );
     ctx.yield_or_stop().await?;
     let defaults = TaggerConfig::for_regime(request.regime);
@@ -75,13 +69,17 @@ pub(super) async fn train(ctx: &JobContext, request: TaggerRequest) -> Result<Ou
         format!("tagging {} held-out words", test.word_count()),
     );
     ctx.yield_or_stop().await?;
+    let predicted = tuner.predict(&test).map_err(|e| failed(&e))?;
+    let scores = score(request.task, &train, &test, &predicted);
     let report = TaggerReport {
+        task: request.task,
         regime: request.regime,
         pieces: request.pieces,
         train_sentences: train.len(),
         test_words: test.word_count(),
-        accuracy: tuner.accuracy(&test).map_err(|e| failed(&e))?,
-        lookup: train.lookup_tagger().accuracy(&test),
+        accuracy: scores.accuracy,
+        lookup: scores.lookup,
+        entity_f1: scores.entity_f1,
         updates: tuner.step(),
         trainable_parameters: tuner.trainable_parameters(),
         seconds: (js_sys::Date::now() - started) / 1000.0,
