@@ -136,7 +136,7 @@ mod tests {
     use crate::lab_registry::LabId;
 
     #[test]
-    fn the_labs_menu_offers_the_ten_labs() {
+    fn the_labs_menu_offers_every_lab_in_order() {
         let slugs: Vec<&str> = LabId::ALL.iter().map(|l| l.slug()).collect();
         assert_eq!(
             slugs,
@@ -152,7 +152,8 @@ mod tests {
                 "fine-tune",
                 "feature-space",
                 "probes",
-                "tagging"
+                "tagging",
+                "span-qa"
             ]
         );
     }

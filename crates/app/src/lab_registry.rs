@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::lab_state::{
     AttentionState, EmbeddingsState, FeatureSpaceState, FillMaskState, FineTuneState,
-    LogitLensState, MaskingState, PretrainState, ProbesState, SurpriseState, TaggingState,
+    LogitLensState, MaskingState, PretrainState, ProbesState, QaState, SurpriseState, TaggingState,
     TokenizerState,
 };
 use crate::url_state::state_from_pairs_strict;
@@ -97,7 +97,9 @@ labs! {
     Probes => "probes", ProbesState, [], "Layer probes",
         "A linear probe on every layer: where part of speech and intent live, pretrained vs random init vs fine-tuned.";
     Tagging => "tagging", TaggingState, [], "Token head: tagging",
-        "Fine-tune a part-of-speech tagger (frozen, full or from scratch) and tag your own text word piece by word piece.";
+        "Fine-tune a tagger for parts of speech or for entities (frozen, full or from scratch) and tag your own text word piece by word piece.";
+    SpanQa => "span-qa", QaState, [], "Span head: question answering",
+        "Fine-tune a span head to answer questions over support messages (or say there is no answer) and watch its start and end logits.";
 }
 
 impl LabId {

@@ -360,6 +360,33 @@ impl TaggingState {
     }
 }
 
+/// Span-QA lab: how the span head trains, and the question and message it answers afterwards.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct QaState {
+    pub regime: Regime,
+    /// Training questions (of the 1,289).
+    pub questions: usize,
+    pub epochs: usize,
+    /// Which of the four questions is asked of `text`.
+    pub question: usize,
+    /// The message the question is asked of.
+    pub text: String,
+}
+
+impl Default for QaState {
+    fn default() -> Self {
+        QaState {
+            regime: Regime::Full,
+            questions: 600,
+            epochs: 3,
+            question: 1,
+            text: "Hi, I was charged $42 twice on Tuesday for order #55817, the Brio kettle. Please refund one."
+                .to_string(),
+        }
+    }
+}
+
 /// `text` with its `index`-th whitespace-separated word replaced by `[MASK]`, punctuation kept (the
 /// fill-mask lab's click-to-mask). Words already holding a mask, or without letters, stay.
 pub fn mask_word(text: &str, index: usize) -> String {

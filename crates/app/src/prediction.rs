@@ -12,9 +12,12 @@ pub fn scored_by(lab: LabId) -> Option<Guess> {
         LabId::FillMask | LabId::Attention | LabId::LogitLens | LabId::Pretrain => {
             Some(Guess::Word)
         }
-        LabId::Tokenizer | LabId::Masking | LabId::FineTune | LabId::Probes | LabId::Tagging => {
-            Some(Guess::Number)
-        }
+        LabId::Tokenizer
+        | LabId::Masking
+        | LabId::FineTune
+        | LabId::Probes
+        | LabId::Tagging
+        | LabId::SpanQa => Some(Guess::Number),
         LabId::Embeddings | LabId::Surprise | LabId::FeatureSpace => None,
     }
 }
@@ -24,7 +27,7 @@ pub fn scored_by(lab: LabId) -> Option<Guess> {
 pub fn answers_after_a_run(lab: LabId) -> bool {
     matches!(
         lab,
-        LabId::FineTune | LabId::Pretrain | LabId::Probes | LabId::Tagging
+        LabId::FineTune | LabId::Pretrain | LabId::Probes | LabId::Tagging | LabId::SpanQa
     )
 }
 

@@ -9,6 +9,7 @@ pub mod masking;
 pub mod messages;
 pub mod model_key;
 pub mod probes;
+pub mod span_qa;
 pub mod tagging;
 pub mod tokens;
 pub mod training;

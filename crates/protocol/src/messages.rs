@@ -137,11 +137,16 @@ pub enum Request {
     /// A linear probe on every layer of the base encoder, its random-init twin and, when named,
     /// a fine-tuned classifier's encoder.
     LayerProbes(ProbeRequest),
-    /// Fine-tune a token head (part of speech), streaming progress; the worker keeps the tagger
+    /// Fine-tune a token head (part of speech or entities), streaming progress; the worker keeps the tagger
     /// for `Tag`.
     TrainTagger(crate::tagging::TaggerRequest),
     /// The words of `text` with their pieces and the latest tagger's tags.
     Tag { text: String },
+    /// Fine-tune a span head (extractive QA over the support messages), streaming progress; the
+    /// worker keeps it for `Answer`.
+    TrainQa(crate::span_qa::QaRequest),
+    /// The latest span head's answer to `question` over `text`, with every token's logits.
+    Answer { question: String, text: String },
     /// What `model` reads: one text, or a pair of texts (the page then asks for two).
     DescribeClassifier { model: TrainedModel },
     /// Why `model` gives `text` (and `pair`) its label: each token's share, by integrated
@@ -528,6 +533,8 @@ pub enum Outcome {
     FeatureSpace(Vec<FeatureCloud>),
     TaggerTrained(crate::tagging::TaggerReport),
     Tagged(Vec<crate::tagging::TaggedWord>),
+    QaTrained(crate::span_qa::QaReport),
+    Answered(crate::span_qa::AnsweredQuestion),
     /// The probes' accuracy per layer for each encoder.
     LayerProbes(crate::probes::ProbeReport),
     /// Whether a classifier compares two texts (`[CLS] A [SEP] B [SEP]`) rather than labelling one.

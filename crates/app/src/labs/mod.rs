@@ -15,8 +15,10 @@ mod model_picker;
 mod pretrain;
 mod probes;
 mod run_clock;
+mod span_qa;
 mod surprise;
 mod tagging;
+mod token_strip;
 mod tokenizer;
 mod training_views;
 mod why_label;
@@ -34,6 +36,7 @@ pub use masking::MaskingWidget;
 pub use model_picker::{provide_models_changed, ModelPicker};
 pub use pretrain::PretrainWidget;
 pub use probes::ProbesWidget;
+pub use span_qa::SpanQaWidget;
 pub use surprise::SurpriseWidget;
 pub use tagging::TaggingWidget;
 pub use tokenizer::TokenizerWidget;
@@ -44,7 +47,7 @@ use super::charts::{line_chart_svg, scatter_svg, Series};
 use super::lab_registry::{LabId, LabState};
 use super::lab_state::{
     AttentionState, EmbeddingsState, FeatureSpaceState, FillMaskState, FineTuneState,
-    LogitLensState, MaskingState, PretrainState, ProbesState, SurpriseState, TaggingState,
+    LogitLensState, MaskingState, PretrainState, ProbesState, QaState, SurpriseState, TaggingState,
     TokenizerState,
 };
 use super::prediction::Observation;
@@ -218,6 +221,10 @@ pub fn LabWidget(
         .into_any(),
         LabId::Tagging => view! {
             <TaggingWidget state={state::<TaggingState>(source)} policy=policy />
+        }
+        .into_any(),
+        LabId::SpanQa => view! {
+            <SpanQaWidget state={state::<QaState>(source)} policy=policy />
         }
         .into_any(),
     }

@@ -23,7 +23,7 @@ use bertlab_protocol::training::{PieceLabels, Regime};
 fn sizes(task: TagTask) -> [usize; 3] {
     match task {
         TagTask::PartOfSpeech => [100, 300, 800],
-        TagTask::Entities => [100, 300, 600],
+        TagTask::Entities => [100, 300, 780],
     }
 }
 
@@ -41,7 +41,7 @@ fn pick_task(state: &mut TaggingState, task: TagTask) {
 fn data_note(task: TagTask) -> &'static str {
     match task {
         TagTask::PartOfSpeech => "Data: 800 Brown Corpus sentences to train on and 200 held out, each word tagged with one of 12 universal parts of speech.",
-        TagTask::Entities => "Data: 600 support messages to train on and 200 held out, with every product, order number, date and amount marked; each word is tagged B- (begins an entity), I- (inside one) or O (outside).",
+        TagTask::Entities => "Data: 780 support messages to train on and 260 held out, with every product, order number, date and amount marked; each word is tagged B- (begins an entity), I- (inside one) or O (outside).",
     }
 }
 

@@ -3,9 +3,10 @@
 
 use leptos::prelude::*;
 
+use super::token_strip::TokenStrip;
 use crate::client::{self, WorkerStatus};
 use bertlab_protocol::messages::{Outcome, Reply, Request, TrainedModel};
-use bertlab_protocol::views::{AttributedPiece, AttributionView};
+use bertlab_protocol::views::AttributionView;
 
 /// A button that asks the worker why `model` labels `text` as it does, and the answer.
 #[component]
@@ -65,6 +66,7 @@ fn Attribution(
     view: AttributionView,
 ) -> impl IntoView {
     let total: f32 = view.pieces.iter().map(|p| p.integrated).sum();
+    let pieces: Vec<String> = view.pieces.iter().map(|p| p.piece.clone()).collect();
     let check = format!(
         "Integrated gradients, {} steps from a baseline where every word is padding: the shares add up to {total:+.3}, and the logit of {} moved {:+.3} from the baseline to your message ({:.1}% apart).",
         view.steps,
@@ -74,8 +76,10 @@ fn Attribution(
     );
     view! {
         <p id="why-label-check" class="meta">{check}</p>
-        <Strip caption="Integrated gradients" pieces=view.pieces.clone() value=|p| p.integrated />
-        <Strip caption="Gradient × input" pieces=view.pieces value=|p| p.gradient_x_input />
+        <TokenStrip caption="Integrated gradients".to_string() pieces=pieces.clone()
+            values=view.pieces.iter().map(|p| p.integrated).collect() show=signed />
+        <TokenStrip caption="Gradient × input".to_string() pieces=pieces
+            values=view.pieces.iter().map(|p| p.gradient_x_input).collect() show=signed />
         <p class="muted">{format!(
             "Warm tints pushed the logit of {} up, cool tints pushed it down; the stronger the tint, the larger the share.",
             view.label
@@ -83,42 +87,6 @@ fn Attribution(
     }
 }
 
-/// One value per token as a tinted strip, scaled to the largest magnitude.
-#[component]
-fn Strip(
-    /// What the values are.
-    caption: &'static str,
-    /// The tokens, markers included.
-    pieces: Vec<AttributedPiece>,
-    /// The value of a token to show.
-    value: fn(&AttributedPiece) -> f32,
-) -> impl IntoView {
-    let largest = pieces
-        .iter()
-        .map(|p| value(p).abs())
-        .fold(f32::MIN_POSITIVE, f32::max);
-    let tokens = pieces
-        .iter()
-        .map(|p| {
-            let v = value(p);
-            let side = if v >= 0.0 { "push" } else { "pull" };
-            let tint = format!(
-                "background: color-mix(in srgb, var(--{side}) {:.0}%, transparent)",
-                (v.abs() / largest * 60.0).clamp(0.0, 60.0)
-            );
-            let title = format!("'{}': {v:+.3}", p.piece);
-            view! {
-                <li class="attribution-token" style=tint title=title.clone() aria-label=title>
-                    <code>{p.piece.clone()}</code>
-                    <span class="num">{format!("{v:+.2}")}</span>
-                </li>
-            }
-        })
-        .collect_view();
-    view! {
-        <figure class="attribution">
-            <figcaption>{caption}</figcaption>
-            <ol class="attribution-strip">{tokens}</ol>
-        </figure>
-    }
+fn signed(v: f32) -> String {
+    format!("{v:+.2}")
 }

@@ -20,6 +20,7 @@ mod own_model;
 mod probes;
 mod recovery;
 mod security;
+mod span_qa;
 mod tagging;
 mod tasks;
 mod widgets;
@@ -131,6 +132,18 @@ pub async fn run_all(ctx: &Ctx<'_>) -> Vec<(&'static str, Option<Outcome>)> {
             ctx,
             "tagging_lab_trains_a_token_head_and_tags_a_sentence",
             tagging::tagging(ctx),
+        )
+        .await,
+        checked(
+            ctx,
+            "tagging_lab_tags_entities_and_beats_the_lookup_on_entity_f1",
+            tagging::entities(ctx),
+        )
+        .await,
+        checked(
+            ctx,
+            "qa_lab_trains_a_span_head_and_draws_start_and_end_strips",
+            span_qa::span_qa(ctx),
         )
         .await,
         checked(

@@ -5,6 +5,7 @@
 
 use serde::Deserialize;
 
+use super::data::Order;
 use super::tagged::TaggedSet;
 
 pub use bertlab_protocol::tagging::ENTITY_LABELS;
@@ -112,7 +113,22 @@ pub fn parse_messages(jsonl: &str) -> Result<Vec<EntityMessage>, String> {
     Ok(messages)
 }
 
-/// The messages as words with BIO tags ([`bio_tags`] order): training messages, then test ones.
+/// The messages' indices: training messages in a fixed shuffled order, then the test ones in the
+/// file's. The file
+/// groups messages by intent, so a run on the first N training messages sees every kind of
+/// message rather than only refunds.
+pub fn in_training_order(messages: &[EntityMessage]) -> Vec<usize> {
+    let (train, test): (Vec<usize>, Vec<usize>) =
+        (0..messages.len()).partition(|&i| messages[i].split != "test");
+    let mut order = Order::new(train.len(), 0);
+    (0..train.len() as u64)
+        .map(|pos| train[order.at(pos).1])
+        .chain(test)
+        .collect()
+}
+
+/// The messages as words with BIO tags ([`bio_tags`] order): training messages (in
+/// [`in_training_order`]), then test ones.
 pub fn tagged_sets(messages: &[EntityMessage]) -> (TaggedSet, TaggedSet) {
     let tags = bio_tags();
     let id = |tag: String| tags.iter().position(|t| *t == tag).unwrap_or(0);
@@ -120,7 +136,10 @@ pub fn tagged_sets(messages: &[EntityMessage]) -> (TaggedSet, TaggedSet) {
         TaggedSet::empty(tags.clone()),
         TaggedSet::empty(tags.clone()),
     ];
-    for message in messages {
+    for message in in_training_order(messages)
+        .into_iter()
+        .map(|i| &messages[i])
+    {
         let chars: Vec<char> = message.text.chars().collect();
         let spans = word_spans(&message.text);
         let words = spans

@@ -6,15 +6,9 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::entities::{word_spans, EntityMessage, ENTITY_LABELS};
+use super::entities::{in_training_order, word_spans, EntityMessage, ENTITY_LABELS};
 
-/// The question asked for each of [`ENTITY_LABELS`].
-pub const QUESTIONS: [&str; 4] = [
-    "What product is this about?",
-    "Which order is this about?",
-    "When did it happen?",
-    "How much money is involved?",
-];
+pub use bertlab_protocol::span_qa::QUESTIONS;
 
 /// One question over one message; `answer` is a character span of `context`, `None` when the
 /// message does not say.
@@ -35,11 +29,12 @@ impl QaExample {
 }
 
 /// Every answerable question of each message, and one in four of the unanswerable ones (which
-/// four rotates with the message), so about a third of the questions have no answer. Training
-/// messages first, then test ones.
+/// one rotates with the message's place in the file). Training messages first, in
+/// [`in_training_order`], then test ones.
 pub fn qa_sets(messages: &[EntityMessage]) -> (Vec<QaExample>, Vec<QaExample>) {
     let (mut train, mut test) = (Vec::new(), Vec::new());
-    for (m, message) in messages.iter().enumerate() {
+    for m in in_training_order(messages) {
+        let message = &messages[m];
         for (q, label) in ENTITY_LABELS.iter().enumerate() {
             let answer = message
                 .entities

@@ -166,12 +166,8 @@ async fn check_the_verdict(ctx: &Ctx<'_>, lab: LabId, predict: Predict) -> Outco
                 .or(accuracies.first())
                 .cloned()
         }
-        // The first run of the step is the table's first row.
-        LabId::Tagging => texts(ctx, "table.tagger-runs tbody tr > :nth-child(5)")
-            .await?
-            .first()
-            .and_then(|t| t.trim_end_matches('%').parse::<f64>().ok())
-            .map(|accuracy| format!("{}", accuracy.round() as u64)),
+        LabId::Tagging => first_percent(ctx, "table.tagger-runs tbody tr > :nth-child(6)").await?,
+        LabId::SpanQa => first_percent(ctx, "table.qa-runs tbody tr > :nth-child(5)").await?,
         // The head's ranking is not printed as text, and the probes step's second run replaces
         // the first's summary: the verdict's form is checked above.
         _ => None,
@@ -316,4 +312,14 @@ pub async fn quiz_link_and_glossary(ctx: &Ctx<'_>) -> Outcome {
         }
     }
     ctx.screenshot("glossary").await
+}
+
+/// The first match's percentage, rounded, as the verdict writes it (the step's first run is the
+/// table's first row).
+async fn first_percent(ctx: &Ctx<'_>, css: &str) -> Result<Option<String>, String> {
+    Ok(texts(ctx, css)
+        .await?
+        .first()
+        .and_then(|t| t.trim_end_matches('%').parse::<f64>().ok())
+        .map(|value| format!("{}", value.round() as u64)))
 }

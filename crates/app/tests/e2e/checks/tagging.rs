@@ -1,12 +1,13 @@
 //! The tagging lab: train a frozen-encoder tagger from the page, read its held-out accuracy next
 //! to the lookup table in the runs table, then tag a typed sentence: every word gets one of the
-//! 12 tags and shows its word pieces. Prints the run's time in the tab.
+//! 12 tags and shows its word pieces; then the same for entities (BIO tags, entity F1). Prints
+//! each run's time in the tab.
 
 use std::time::{Duration, Instant};
 
 use super::widgets::wait_widget;
 use super::{click, Ctx, Outcome};
-use bertlab_protocol::tagging::UNIVERSAL_TAGS;
+use bertlab_protocol::tagging::{ENTITY_LABELS, UNIVERSAL_TAGS};
 
 pub async fn tagging(ctx: &Ctx<'_>) -> Outcome {
     ctx.open("/labs/tagging?regime=frozen&sentences=100&epochs=1")
@@ -62,4 +63,62 @@ pub async fn tagging(ctx: &Ctx<'_>) -> Outcome {
         "tagging lab: frozen encoder, 100 sentences: {accuracy}% (lookup {lookup}%) in {seconds:.1} s in the tab; {tags:?}"
     );
     ctx.screenshot("lab_tagging").await
+}
+
+/// The tagging lab's entity task: a frozen-encoder tagger on the support messages beats the lookup
+/// table on exact-span entity F1, and tags the example message with BIO tags, finding an entity.
+pub async fn entities(ctx: &Ctx<'_>) -> Outcome {
+    ctx.open("/labs/tagging?task=entities&regime=frozen&sentences=780&epochs=3")
+        .await?;
+    wait_widget(ctx, "#tag-train").await?;
+    let started = Instant::now();
+    click(ctx, "#tag-train").await?;
+    let row = ctx
+        .wait_text_for(
+            "table.tagger-runs tbody tr",
+            Duration::from_secs(300),
+            |t| t.contains('%'),
+        )
+        .await?;
+    let seconds = started.elapsed().as_secs_f64();
+    let percents: Vec<f64> = row
+        .split_whitespace()
+        .filter_map(|cell| cell.strip_suffix('%')?.parse().ok())
+        .collect();
+    let [accuracy, lookup, f1, lookup_f1] = percents[..] else {
+        return Err(format!(
+            "expected word accuracy, the lookup's, entity F1 and the lookup's in {row:?}"
+        ));
+    };
+    if f1 <= lookup_f1 || !(0.0..=100.0).contains(&f1) {
+        return Err(format!(
+            "the tagger's entity F1 should beat the lookup table's: {row:?}"
+        ));
+    }
+    let shown = ctx
+        .wait_text(".tagged-words", |t| t.contains("blender"))
+        .await?;
+    let tags = ctx
+        .js("return [...document.querySelectorAll('.tagged-words .tag')].map(t => t.innerText)")
+        .await?;
+    let tags: Vec<&str> = tags
+        .as_array()
+        .map(|a| a.iter().filter_map(|v| v.as_str()).collect())
+        .unwrap_or_default();
+    let bio = |t: &str| {
+        t == "O"
+            || ENTITY_LABELS
+                .iter()
+                .any(|l| t == format!("B-{l}") || t == format!("I-{l}"))
+    };
+    if tags.is_empty() || !tags.iter().all(|t| bio(t)) || !tags.iter().any(|t| t.starts_with("B-"))
+    {
+        return Err(format!(
+            "expected BIO tags with at least one entity, got {tags:?} in {shown:?}"
+        ));
+    }
+    eprintln!(
+        "tagging lab, entities: frozen encoder, 780 messages: entity F1 {f1}% (lookup {lookup_f1}%), words {accuracy}% (lookup {lookup}%) in {seconds:.1} s in the tab; {tags:?}"
+    );
+    ctx.screenshot("lab_tagging_entities").await
 }

@@ -24,6 +24,7 @@ pub(super) fn ready_marker(lab: LabId) -> &'static str {
         LabId::Pretrain => "#pt-run",
         LabId::Probes => "#probe-run",
         LabId::Tagging => "#tag-train",
+        LabId::SpanQa => "#qa-train",
     }
 }
 

@@ -7,6 +7,7 @@ mod finetune;
 mod inspect;
 mod pretrain;
 mod probes;
+mod span_qa;
 mod tagger;
 
 use bertlab_protocol::messages::{
@@ -168,6 +169,8 @@ async fn execute(ctx: &JobContext, request: Request) -> Result<Outcome, Stop> {
         Request::LayerProbes(request) => probes::layer_probes(ctx, request).await,
         Request::TrainTagger(request) => tagger::train(ctx, request).await,
         Request::Tag { text } => tagger::tag(&text),
+        Request::TrainQa(request) => span_qa::train(ctx, request).await,
+        Request::Answer { question, text } => span_qa::answer_question(&question, &text),
         Request::ExportModel { run } => {
             ctx.progress(0, 0, "packing the model");
             ctx.yield_or_stop().await?;

@@ -3,9 +3,10 @@
 
 use std::cell::RefCell;
 
-use bertlab_core::train::finetune::FinetuneConfig;
+use bertlab_core::train::finetune::{FinetuneConfig, FinetuneStep};
 use bertlab_core::train::tag_tasks::{score, task_sets};
 use bertlab_core::train::tagger::{tag_text, TagTuner, TaggerConfig};
+use bertlab_core::train::TrainError;
 use bertlab_protocol::messages::Outcome;
 use bertlab_protocol::tagging::{TaggedWord, TaggerReport, TaggerRequest};
 
@@ -51,18 +52,7 @@ pub(super) async fn train(ctx: &JobContext, request: TaggerRequest) -> Result<Ou
     let mut tuner =
         TagTuner::new(&checkpoint, tokenizer, &train, config).map_err(|e| failed(&e))?;
     drop(checkpoint);
-    while !tuner.is_done() {
-        let step = tuner.train_step().map_err(|e| failed(&e))?;
-        ctx.progress(
-            step.step as u64,
-            step.total_steps as u64,
-            format!(
-                "update {} of {}: loss {:.3}",
-                step.step, step.total_steps, step.loss
-            ),
-        );
-        ctx.yield_or_stop().await?;
-    }
+    run_updates(ctx, || (!tuner.is_done()).then(|| tuner.train_step())).await?;
     ctx.progress(
         0,
         0,
@@ -86,6 +76,27 @@ pub(super) async fn train(ctx: &JobContext, request: TaggerRequest) -> Result<Ou
     };
     TAGGER.with(|t| *t.borrow_mut() = Some(tuner));
     Ok(Outcome::TaggerTrained(report))
+}
+
+/// Makes updates while `next` gives one, reporting each as progress and yielding to the
+/// worker's messages (a cancel stops the run between two updates).
+pub(super) async fn run_updates(
+    ctx: &JobContext,
+    mut next: impl FnMut() -> Option<Result<FinetuneStep, TrainError>>,
+) -> Result<(), Stop> {
+    while let Some(step) = next() {
+        let step = step.map_err(|e| Stop::Failed(e.to_string()))?;
+        ctx.progress(
+            step.step as u64,
+            step.total_steps as u64,
+            format!(
+                "update {} of {}: loss {:.3}",
+                step.step, step.total_steps, step.loss
+            ),
+        );
+        ctx.yield_or_stop().await?;
+    }
+    Ok(())
 }
 
 pub(super) fn tag(text: &str) -> Result<Outcome, Stop> {
