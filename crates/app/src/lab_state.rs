@@ -377,8 +377,8 @@ pub struct QaState {
 impl Default for QaState {
     fn default() -> Self {
         QaState {
-            regime: Regime::Full,
-            questions: 600,
+            regime: Regime::Frozen,
+            questions: 300,
             epochs: 3,
             question: 1,
             text: "Hi, I was charged $42 twice on Tuesday for order #55817, the Brio kettle. Please refund one."

@@ -60,6 +60,15 @@ pub fn TaggingWidget(
     /// Which controls are hidden or locked.
     policy: ControlPolicy,
 ) -> impl IntoView {
+    // A link that names only the task gets that task's example text, not another task's.
+    if state.with_untracked(|s| {
+        s.text != TaggingState::example_text(s.task)
+            && TagTask::ALL
+                .iter()
+                .any(|t| s.text == TaggingState::example_text(*t))
+    }) {
+        state.update(|s| s.text = TaggingState::example_text(s.task).to_string());
+    }
     let job = RwSignal::new(None::<JobId>);
     let message = RwSignal::new(String::new());
     let progress = RwSignal::new(None::<Progress>);

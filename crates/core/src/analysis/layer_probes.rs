@@ -10,6 +10,7 @@ use super::probe::{ProbeFit, RIDGE};
 use crate::model::Encoder;
 use crate::text::tokenizer::Tokenizer;
 use crate::train::baseline::{BagOfWords, BaselineConfig};
+use crate::train::finetune::frozen::length_sorted_batches;
 use crate::train::labelled::{parse_csv, LabelledSet};
 use crate::train::tag_tasks::task_sets;
 use crate::train::tagged::TaggedSet;
@@ -284,18 +285,12 @@ fn for_each_batch(
     visit: &mut VisitBatch,
     batch_done: &mut dyn FnMut(()),
 ) -> Result<(), String> {
-    // Batches of similar length: a batch is padded to its longest text, and random lengths would
-    // spend about a third of the forward passes on padding. The probes' sums and scores do not
-    // depend on the order.
-    let by_length = |lengths: Vec<usize>| {
-        let mut order: Vec<usize> = (0..lengths.len()).collect();
-        order.sort_by_key(|&i| lengths[i]);
-        order
-    };
+    // Batches of similar length: random lengths would spend about a third of the forward passes
+    // on padding. The probes' sums and scores do not depend on the order.
     match data {
         ProbeData::Texts(set) => {
-            let order = by_length(set.texts.iter().map(String::len).collect());
-            for batch in order.chunks(BATCH) {
+            let lengths: Vec<usize> = set.texts.iter().map(String::len).collect();
+            for batch in length_sorted_batches(&lengths, BATCH) {
                 let texts: Vec<String> = batch.iter().map(|&i| set.texts[i].clone()).collect();
                 let labels: Vec<usize> = batch.iter().map(|&i| set.label_ids[i]).collect();
                 let layers = sentence_features(encoder, tokenizer, &texts, Pooling::Mean, max_len)?;
@@ -306,13 +301,12 @@ fn for_each_batch(
             }
         }
         ProbeData::Words(set) => {
-            let order = by_length(
-                set.sentences
-                    .iter()
-                    .map(|w| w.iter().map(String::len).sum())
-                    .collect(),
-            );
-            for batch in order.chunks(BATCH) {
+            let lengths: Vec<usize> = set
+                .sentences
+                .iter()
+                .map(|w| w.iter().map(String::len).sum())
+                .collect();
+            for batch in length_sorted_batches(&lengths, BATCH) {
                 let sentences: Vec<Vec<String>> =
                     batch.iter().map(|&i| set.sentences[i].clone()).collect();
                 let tags: Vec<Vec<usize>> = batch.iter().map(|&i| set.tag_ids[i].clone()).collect();

@@ -8,7 +8,9 @@
 use candle_core::{Device, Tensor};
 use candle_nn::VarMap;
 
-use super::finetune::frozen::{last_hidden_states, padded_rows, rows_input, TokenRow};
+use super::finetune::frozen::{
+    last_hidden_states, length_sorted_batches, padded_rows, rows_input, TokenRow, EVAL_BATCH,
+};
 use super::finetune::{model_for_regime, FinetuneConfig, FinetuneStep, Regime, Updates};
 use super::span_qa::QaExample;
 use super::TrainError;
@@ -220,17 +222,20 @@ impl QaTuner {
 
     /// The answer to each example's question (empty when the model says there is none).
     pub fn predict(&self, examples: &[QaExample]) -> Result<Vec<String>, TrainError> {
-        let mut out = Vec::with_capacity(examples.len());
-        for chunk in examples.chunks(32) {
-            let answers = answer_batch(
-                &self.model,
-                &self.tokenizer,
-                chunk
-                    .iter()
-                    .map(|e| (e.question.as_str(), e.context.as_str())),
-                self.config.max_len,
-            )?;
-            out.extend(answers.into_iter().map(|a| a.text));
+        let lengths: Vec<usize> = examples
+            .iter()
+            .map(|e| e.question.len() + e.context.len())
+            .collect();
+        let mut out = vec![String::new(); examples.len()];
+        for batch in length_sorted_batches(&lengths, EVAL_BATCH) {
+            let questions = batch
+                .iter()
+                .map(|&i| (examples[i].question.as_str(), examples[i].context.as_str()));
+            let answers =
+                answer_batch(&self.model, &self.tokenizer, questions, self.config.max_len)?;
+            for (&i, answer) in batch.iter().zip(answers) {
+                out[i] = answer.text;
+            }
         }
         Ok(out)
     }

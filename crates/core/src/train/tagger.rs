@@ -8,7 +8,9 @@ use candle_core::{Device, Tensor, D};
 use candle_nn::VarMap;
 use serde::{Deserialize, Serialize};
 
-use super::finetune::frozen::{last_hidden_states, padded_rows, rows_input, TokenRow};
+use super::finetune::frozen::{
+    last_hidden_states, length_sorted_batches, padded_rows, rows_input, TokenRow, EVAL_BATCH,
+};
 use super::finetune::{model_for_regime, FinetuneConfig, FinetuneStep, Updates};
 use super::tagged::TaggedSet;
 use super::TrainError;
@@ -280,13 +282,28 @@ pub fn predict_tags(
     max_len: usize,
 ) -> Result<Vec<Vec<Option<usize>>>, TrainError> {
     let cfg = model.encoder.config();
-    let mut out = Vec::with_capacity(sentences.len());
-    for chunk in sentences.chunks(32) {
-        let rows = chunk
+    let lengths: Vec<usize> = sentences
+        .iter()
+        .map(|w| w.iter().map(String::len).sum())
+        .collect();
+    let mut out = vec![Vec::new(); sentences.len()];
+    for batch in length_sorted_batches(&lengths, EVAL_BATCH) {
+        let rows = batch
             .iter()
-            .map(|words| tokenize(tokenizer, cfg, words, None, max_len, PieceLabels::First))
+            .map(|&i| {
+                tokenize(
+                    tokenizer,
+                    cfg,
+                    &sentences[i],
+                    None,
+                    max_len,
+                    PieceLabels::First,
+                )
+            })
             .collect::<Result<Vec<_>, _>>()?;
-        out.extend(word_tags(model, &rows)?);
+        for (&i, tags) in batch.iter().zip(word_tags(model, &rows)?) {
+            out[i] = tags;
+        }
     }
     Ok(out)
 }

@@ -23,29 +23,42 @@ pub(crate) fn rows_input(
     Ok(EncoderInput::for_model(cfg, &ids, &types, &Device::Cpu)?)
 }
 
-/// Each row's last hidden state `[its tokens, hidden]`, detached, 32 rows per forward pass.
+/// Rows per forward pass when nothing is trained.
+pub(crate) const EVAL_BATCH: usize = 32;
+
+/// The indices of items of `lengths`, shortest first, in batches of `size`: a batch is padded to
+/// its longest row, and batches of similar lengths spend little of the forward pass on padding.
+pub(crate) fn length_sorted_batches(lengths: &[usize], size: usize) -> Vec<Vec<usize>> {
+    let mut order: Vec<usize> = (0..lengths.len()).collect();
+    order.sort_by_key(|&i| lengths[i]);
+    order.chunks(size.max(1)).map(<[usize]>::to_vec).collect()
+}
+
+/// Each row's last hidden state `[its tokens, hidden]`, detached, in the rows' order.
 pub(crate) fn last_hidden_states<'a>(
     encoder: &Encoder,
     rows: impl Iterator<Item = &'a TokenRow>,
 ) -> Result<Vec<Tensor>, TrainError> {
     let rows: Vec<&TokenRow> = rows.collect();
-    let mut out = Vec::with_capacity(rows.len());
-    for chunk in rows.chunks(32) {
-        let input = rows_input(encoder.config(), chunk)?;
+    let lengths: Vec<usize> = rows.iter().map(|r| r.ids.len()).collect();
+    let mut out: Vec<Option<Tensor>> = vec![None; rows.len()];
+    for batch in length_sorted_batches(&lengths, EVAL_BATCH) {
+        let chunk: Vec<&TokenRow> = batch.iter().map(|&i| rows[i]).collect();
+        let input = rows_input(encoder.config(), &chunk)?;
         let hidden = encoder
             .forward(&input, &Internals::none())?
             .last_hidden_state;
-        for (i, row) in chunk.iter().enumerate() {
-            out.push(
+        for (k, &i) in batch.iter().enumerate() {
+            out[i] = Some(
                 hidden
-                    .get(i)?
-                    .narrow(0, 0, row.ids.len())?
+                    .get(k)?
+                    .narrow(0, 0, lengths[i])?
                     .contiguous()?
                     .detach(),
             );
         }
     }
-    Ok(out)
+    Ok(out.into_iter().flatten().collect())
 }
 
 /// The cached states of rows `indices`, zero-padded to the longest: `[rows, tokens, hidden]`.
