@@ -125,7 +125,7 @@ fn the_tagger_learns_entity_tags_and_reports_entity_f1() {
 fn wrong_models_and_bad_spans_are_refused_with_a_message() {
     assert_fails_with(
         &bertlab(&["answer", "--model", BASE, "--question", "Which?", "the cat"]),
-        "is not a question-answering model",
+        "is not a *ForQuestionAnswering model",
     );
     let dir = temp_dir("qa-bad");
     let bad = dir.join("bad.jsonl");

@@ -99,14 +99,14 @@ fn a_trained_tagger_is_exported_and_tags_new_text() {
 fn bad_models_and_files_are_refused_with_a_message() {
     assert_fails_with(
         &bertlab(&["tag", "--model", BASE, "the cat"]),
-        "is not a token classifier",
+        "is not a *ForTokenClassification model",
     );
     let dir = temp_dir("tagger-bad");
     let short = dir.join("short.tsv");
     std::fs::write(&short, "the cat\tDET NOUN\n").unwrap();
     assert_fails_with(
         &bertlab(&["finetune-tagger", "--model", BASE, "--data", path(&short)]),
-        "the last 200 are the test split",
+        "its last 200 are the test split",
     );
     assert_fails_with(
         &bertlab(&[

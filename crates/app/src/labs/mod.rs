@@ -9,6 +9,7 @@ mod fields;
 mod fill_mask;
 mod fine_tune;
 mod interrupted_run;
+mod job_status;
 mod logit_lens;
 mod masking;
 mod model_picker;

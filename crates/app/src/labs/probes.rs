@@ -5,6 +5,7 @@
 
 use leptos::prelude::*;
 
+use super::job_status::JobStatus;
 use crate::charts::Series;
 use crate::client;
 use crate::lab_state::ProbesState;
@@ -81,18 +82,7 @@ pub fn ProbesWidget(
                 <button id="probe-run" class="primary" disabled=move || job.get().is_some() on:click=run>"Run the probes"</button>
                 <button id="probe-cancel" disabled=move || job.get().is_none() on:click=cancel>"Cancel"</button>
             </div>
-            {move || (job.get().is_some()).then(|| match progress.get() {
-                Some(p) => view! {
-                    <div class="run-clock">
-                        <progress id="probe-progress" max=p.total.max(1) value=p.done.min(p.total)></progress>
-                        <span>{p.message}</span>
-                    </div>
-                }.into_any(),
-                None => view! { <p class="meta">{message.get()}</p> }.into_any(),
-            })}
-            {move || (job.get().is_none() && !message.get().is_empty()).then(|| view! {
-                <p class="error" role="alert">{message.get()}</p>
-            })}
+            <JobStatus job=job progress=progress message=message bar_id="probe-progress" />
             {move || report.get().map(|r| view! { <Report report=r /> })}
         </div>
     }

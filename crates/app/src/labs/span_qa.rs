@@ -6,6 +6,7 @@
 
 use leptos::prelude::*;
 
+use super::job_status::JobStatus;
 use super::token_strip::TokenStrip;
 use crate::client;
 use crate::lab_state::QaState;
@@ -108,19 +109,7 @@ pub fn SpanQaWidget(
                 <button id="qa-cancel" disabled=move || job.get().is_none() on:click=cancel>"Cancel"</button>
             </div>
             <p class="meta">"Data: four questions asked of the support messages (what product, which order, when, how much), answered by a span the project marked in the message, or by nothing when the message does not say. 1,289 questions to train on, 455 held out (228 of them unanswerable)."</p>
-            {move || job.get().is_some().then(|| match progress.get() {
-                Some(p) if p.total > 0 => view! {
-                    <div class="run-clock">
-                        <progress id="qa-progress" max=p.total value=p.done.min(p.total)></progress>
-                        <span>{p.message}</span>
-                    </div>
-                }.into_any(),
-                Some(p) => view! { <p class="meta">{p.message}</p> }.into_any(),
-                None => view! { <p class="meta">{message.get()}</p> }.into_any(),
-            })}
-            {move || (job.get().is_none() && !message.get().is_empty()).then(|| view! {
-                <p class="error" role="alert">{message.get()}</p>
-            })}
+            <JobStatus job=job progress=progress message=message bar_id="qa-progress" />
             <Runs runs=runs />
             {move || (!runs.with(Vec::is_empty)).then(|| view! {
                 <SelectField id="qa-question" label="Question" locked=lock_question

@@ -6,6 +6,7 @@
 
 use leptos::prelude::*;
 
+use super::job_status::JobStatus;
 use crate::charts::{category_css, category_text_css};
 use crate::client;
 use crate::lab_state::TaggingState;
@@ -161,19 +162,7 @@ pub fn TaggingWidget(
                 <button id="tag-cancel" disabled=move || job.get().is_none() on:click=cancel>"Cancel"</button>
             </div>
             <p class="meta">{move || data_note(state.with(|s| s.task))}</p>
-            {move || job.get().is_some().then(|| match progress.get() {
-                Some(p) if p.total > 0 => view! {
-                    <div class="run-clock">
-                        <progress id="tag-progress" max=p.total value=p.done.min(p.total)></progress>
-                        <span>{p.message}</span>
-                    </div>
-                }.into_any(),
-                Some(p) => view! { <p class="meta">{p.message}</p> }.into_any(),
-                None => view! { <p class="meta">{message.get()}</p> }.into_any(),
-            })}
-            {move || (job.get().is_none() && !message.get().is_empty()).then(|| view! {
-                <p class="error" role="alert">{message.get()}</p>
-            })}
+            <JobStatus job=job progress=progress message=message bar_id="tag-progress" />
             <Runs runs=runs />
             {move || (!runs.with(Vec::is_empty)).then(|| view! {
                 <TextField id="tag-text" label="Text to tag" hidden=false locked=lock_text

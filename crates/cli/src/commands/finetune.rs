@@ -252,14 +252,7 @@ fn fine_tune(
 
 /// Writes the fine-tuned model into `out` as a Hugging Face folder, with the base's tokenizer.
 fn export(tuner: &FineTuner, folder: &Path, metrics: &ExportMetrics, out: &Path) -> Result<()> {
-    let tokenizer_path = folder.join("tokenizer.json");
-    let tokenizer_json = std::fs::read(&tokenizer_path)
-        .with_context(|| format!("reading {}", tokenizer_path.display()))?;
-    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
-    for (file, bytes) in export_files(tuner, &tokenizer_json, metrics)? {
-        std::fs::write(out.join(&file), bytes)
-            .with_context(|| format!("writing {}", out.join(&file).display()))?;
-    }
-    eprintln!("wrote {}", out.display());
-    Ok(())
+    model_dir::write_export(folder, out, |tokenizer| {
+        export_files(tuner, tokenizer, metrics)
+    })
 }

@@ -10,6 +10,7 @@ mod explain;
 mod feature_space;
 mod fill_mask;
 mod finetune;
+mod head_run;
 mod inspect;
 mod model_dir;
 mod model_source;

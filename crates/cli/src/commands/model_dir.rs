@@ -4,10 +4,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use bertlab_core::folder::{FolderError, ModelFolder, TokenizerFiles, TokenizerLayout};
-use bertlab_core::model::{Checkpoint, EncoderConfig, MaskedLm};
+use bertlab_core::model::{Architecture, Checkpoint, EncoderConfig, MaskedLm};
 use bertlab_core::text::tokenizer::Tokenizer;
 use bertlab_core::train::classifier::Classifier;
-use bertlab_core::train::PretrainModel;
+use bertlab_core::train::{PretrainModel, TrainError};
 use candle_core::Device;
 
 use super::model_source::ModelSource;
@@ -76,6 +76,43 @@ pub fn checkpoint(dir: &Path) -> Result<Checkpoint> {
 pub fn classifier(dir: &Path) -> Result<Classifier> {
     Classifier::new(&checkpoint(dir)?, tokenizer(dir)?)
         .map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))
+}
+
+/// The folder's task model `A`, refused with a message (naming `how`, the command that makes one)
+/// when its `config.json` names no architecture ending in `class` (e.g. `ForTokenClassification`).
+pub fn task_model<A: Architecture>(dir: &Path, class: &str, how: &str) -> Result<(A, Tokenizer)> {
+    let config = config(dir)?;
+    if !config.architectures.iter().any(|a| a.ends_with(class)) {
+        anyhow::bail!(
+            "{} is not a *{class} model (its config.json names {:?}); make one with {how}",
+            dir.display(),
+            config.architectures
+        );
+    }
+    let model = checkpoint(dir)?
+        .load::<A>(&Device::Cpu)
+        .with_context(|| format!("loading the model in {}", dir.display()))?
+        .model;
+    Ok((model, tokenizer(dir)?))
+}
+
+/// Writes the files `export` makes from the base model's `tokenizer.json` (in `base`) into the
+/// folder `out`, creating it.
+pub fn write_export(
+    base: &Path,
+    out: &Path,
+    export: impl FnOnce(&[u8]) -> Result<Vec<(String, Vec<u8>)>, TrainError>,
+) -> Result<()> {
+    let tokenizer_path = base.join("tokenizer.json");
+    let tokenizer_json = std::fs::read(&tokenizer_path)
+        .with_context(|| format!("reading {}", tokenizer_path.display()))?;
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    for (file, bytes) in export(&tokenizer_json)? {
+        std::fs::write(out.join(&file), bytes)
+            .with_context(|| format!("writing {}", out.join(&file).display()))?;
+    }
+    eprintln!("wrote {}", out.display());
+    Ok(())
 }
 
 /// The folder's masked-language model (a `*ForPreTraining` checkpoint's pair head is left unused).

@@ -9,13 +9,11 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use bertlab_core::model::ForQuestionAnswering;
 use bertlab_core::train::entities::parse_messages;
-use bertlab_core::train::finetune::FinetuneConfig;
 use bertlab_core::train::qa_export::{qa_export_files, QaMetrics};
 use bertlab_core::train::qa_tuner::{answer, qa_config, QaTuner};
 use bertlab_core::train::span_qa::{qa_scores, qa_sets, WordLookupQa};
-use bertlab_protocol::training::{Approach, Regime};
-use candle_core::Device;
 
+use super::head_run::HeadRunArgs;
 use super::model_dir;
 use super::model_source::ModelSource;
 
@@ -27,22 +25,8 @@ pub struct TrainArgs {
     /// The support messages with their entity spans (JSON lines); each entity type is a question.
     #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/../../assets/datasets/support-entities.jsonl"))]
     data: PathBuf,
-    /// frozen, full or scratch.
-    #[arg(long, default_value = "full", value_parser = parse_regime)]
-    approach: Regime,
-    /// Train on the first N training questions only.
-    #[arg(long)]
-    train_limit: Option<usize>,
-    #[arg(long, default_value_t = 3)]
-    epochs: usize,
-    #[arg(long, default_value_t = 42)]
-    seed: u64,
-    /// Peak learning rate of the encoder's weights (default: the regime's).
-    #[arg(long)]
-    lr_encoder: Option<f64>,
-    /// Peak learning rate of the new head (default: the regime's).
-    #[arg(long)]
-    lr_head: Option<f64>,
+    #[command(flatten)]
+    run: HeadRunArgs,
     /// Write the model here as a Hugging Face folder.
     #[arg(long)]
     out: Option<PathBuf>,
@@ -61,12 +45,6 @@ pub struct AnswerArgs {
     texts: Vec<String>,
 }
 
-fn parse_regime(slug: &str) -> Result<Regime, String> {
-    Approach::from_slug(slug)
-        .and_then(Approach::regime)
-        .ok_or_else(|| "one of frozen, full, scratch".to_string())
-}
-
 pub fn train(args: TrainArgs) -> Result<()> {
     let folder = model_dir::or_default(args.model)?;
     let (checkpoint, tokenizer) = model_dir::open(&folder)?;
@@ -79,21 +57,14 @@ pub fn train(args: TrainArgs) -> Result<()> {
     if test.is_empty() {
         anyhow::bail!("{}: no held-out (test) messages", args.data.display());
     }
-    train.truncate(args.train_limit.unwrap_or(train.len()));
+    train.truncate(args.run.train_limit.unwrap_or(train.len()));
     let baseline = WordLookupQa::fit(&train);
     let baseline_answers: Vec<String> = test
         .iter()
         .map(|e| baseline.answer(&e.question, &e.context))
         .collect();
     let baseline = qa_scores(&test, &baseline_answers);
-    let defaults = qa_config(args.approach);
-    let config = FinetuneConfig {
-        epochs: args.epochs,
-        seed: args.seed,
-        lr_encoder: args.lr_encoder.unwrap_or(defaults.lr_encoder),
-        lr_head: args.lr_head.unwrap_or(defaults.lr_head),
-        ..defaults
-    };
+    let config = args.run.config(qa_config(args.run.approach));
     let started = Instant::now();
     let mut tuner = QaTuner::new(&checkpoint, tokenizer, &train, config)?;
     while !tuner.is_done() {
@@ -112,7 +83,7 @@ pub fn train(args: TrainArgs) -> Result<()> {
         "{} ({} trainable weights, {} training questions): exact match {:.1}%, F1 {:.1}% on {} \
          held-out questions ({unanswerable} unanswerable) in {seconds:.1} s; word-lookup baseline: \
          {:.1}% and {:.1}%",
-        args.approach.describe(),
+        args.run.approach.describe(),
         tuner.trainable_parameters(),
         train.len(),
         scores.exact_match * 100.0,
@@ -136,38 +107,19 @@ pub fn train(args: TrainArgs) -> Result<()> {
             baseline_exact_match: baseline.exact_match,
             baseline_f1: baseline.f1,
         };
-        let tokenizer_path = folder.join("tokenizer.json");
-        let tokenizer_json = std::fs::read(&tokenizer_path)
-            .with_context(|| format!("reading {}", tokenizer_path.display()))?;
-        std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
-        for (file, bytes) in qa_export_files(&tuner, &tokenizer_json, &metrics)? {
-            std::fs::write(out.join(&file), bytes)
-                .with_context(|| format!("writing {}", out.join(&file).display()))?;
-        }
-        eprintln!("wrote {}", out.display());
+        model_dir::write_export(&folder, &out, |tokenizer| {
+            qa_export_files(&tuner, tokenizer, &metrics)
+        })?;
     }
     Ok(())
 }
 
 pub fn answer_texts(args: AnswerArgs) -> Result<()> {
-    let folder = args.model.local_folder()?;
-    let config = model_dir::config(&folder)?;
-    if !config
-        .architectures
-        .iter()
-        .any(|a| a.ends_with("ForQuestionAnswering"))
-    {
-        anyhow::bail!(
-            "{} is not a question-answering model (its config.json names {:?}); make one with bertlab finetune-qa",
-            folder.display(),
-            config.architectures
-        );
-    }
-    let tokenizer = model_dir::tokenizer(&folder)?;
-    let model = model_dir::checkpoint(&folder)?
-        .load::<ForQuestionAnswering>(&Device::Cpu)
-        .with_context(|| format!("loading the model in {}", folder.display()))?
-        .model;
+    let (model, tokenizer) = model_dir::task_model::<ForQuestionAnswering>(
+        &args.model.local_folder()?,
+        "ForQuestionAnswering",
+        "bertlab finetune-qa",
+    )?;
     for text in &args.texts {
         let found = answer(&model, &tokenizer, &args.question, text)?;
         if found.text.is_empty() {

@@ -8,14 +8,12 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use bertlab_core::model::ForTokenClassification;
-use bertlab_core::train::finetune::FinetuneConfig;
 use bertlab_core::train::tag_tasks::{score, task_sets};
-use bertlab_core::train::tagger::{tag_text, PieceLabels, Regime, TagTuner, TaggerConfig};
+use bertlab_core::train::tagger::{tag_text, PieceLabels, TagTuner, TaggerConfig};
 use bertlab_core::train::tagger_export::{tagger_export_files, TaggerMetrics};
 use bertlab_protocol::tagging::TagTask;
-use bertlab_protocol::training::Approach;
-use candle_core::Device;
 
+use super::head_run::HeadRunArgs;
 use super::model_dir;
 use super::model_source::ModelSource;
 
@@ -31,25 +29,11 @@ pub struct TrainArgs {
     /// last 200 are the test split for pos, the entity JSON lines for entities.
     #[arg(long)]
     data: Option<PathBuf>,
-    /// frozen, full or scratch.
-    #[arg(long, default_value = "full", value_parser = parse_regime)]
-    approach: Regime,
     /// Which word pieces carry a word's tag in training: first or every.
     #[arg(long, default_value = "first", value_parser = parse_pieces)]
     pieces: PieceLabels,
-    /// Train on the first N training sentences only.
-    #[arg(long)]
-    train_limit: Option<usize>,
-    #[arg(long, default_value_t = 3)]
-    epochs: usize,
-    #[arg(long, default_value_t = 42)]
-    seed: u64,
-    /// Peak learning rate of the encoder's weights (default: the regime's).
-    #[arg(long)]
-    lr_encoder: Option<f64>,
-    /// Peak learning rate of the new head (default: the regime's).
-    #[arg(long)]
-    lr_head: Option<f64>,
+    #[command(flatten)]
+    run: HeadRunArgs,
     /// Write the tagger here as a Hugging Face folder.
     #[arg(long)]
     out: Option<PathBuf>,
@@ -63,12 +47,6 @@ pub struct TagArgs {
     /// One or more texts to tag.
     #[arg(required = true)]
     texts: Vec<String>,
-}
-
-fn parse_regime(slug: &str) -> Result<Regime, String> {
-    Approach::from_slug(slug)
-        .and_then(Approach::regime)
-        .ok_or_else(|| "one of frozen, full, scratch".to_string())
 }
 
 fn parse_task(slug: &str) -> Result<TagTask, String> {
@@ -87,18 +65,13 @@ pub fn train(args: TrainArgs) -> Result<()> {
     });
     let text =
         std::fs::read_to_string(&data).with_context(|| format!("reading {}", data.display()))?;
-    let (train, test) = task_sets(args.task, &text, args.train_limit)
+    let (train, test) = task_sets(args.task, &text, args.run.train_limit)
         .map_err(anyhow::Error::msg)
         .with_context(|| data.display().to_string())?;
-    let defaults = TaggerConfig::for_regime(args.approach);
     let config = TaggerConfig {
-        run: FinetuneConfig {
-            epochs: args.epochs,
-            seed: args.seed,
-            lr_encoder: args.lr_encoder.unwrap_or(defaults.run.lr_encoder),
-            lr_head: args.lr_head.unwrap_or(defaults.run.lr_head),
-            ..defaults.run
-        },
+        run: args
+            .run
+            .config(TaggerConfig::for_regime(args.run.approach).run),
         piece_labels: args.pieces,
     };
     let started = Instant::now();
@@ -117,7 +90,7 @@ pub fn train(args: TrainArgs) -> Result<()> {
     println!(
         "{} ({} trainable weights, tags on {}): {:.1}% of {} held-out words right in {seconds:.1} s; \
          each word's commonest training tag: {:.1}%",
-        args.approach.describe(),
+        args.run.approach.describe(),
         tuner.trainable_parameters(),
         args.pieces.describe(),
         scores.accuracy * 100.0,
@@ -146,38 +119,19 @@ pub fn train(args: TrainArgs) -> Result<()> {
             lookup_baseline: scores.lookup,
             entity_f1: scores.entity_f1,
         };
-        let tokenizer_path = folder.join("tokenizer.json");
-        let tokenizer_json = std::fs::read(&tokenizer_path)
-            .with_context(|| format!("reading {}", tokenizer_path.display()))?;
-        std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
-        for (file, bytes) in tagger_export_files(&tuner, &tokenizer_json, &metrics)? {
-            std::fs::write(out.join(&file), bytes)
-                .with_context(|| format!("writing {}", out.join(&file).display()))?;
-        }
-        eprintln!("wrote {}", out.display());
+        model_dir::write_export(&folder, &out, |tokenizer| {
+            tagger_export_files(&tuner, tokenizer, &metrics)
+        })?;
     }
     Ok(())
 }
 
 pub fn tag(args: TagArgs) -> Result<()> {
-    let folder = args.model.local_folder()?;
-    let config = model_dir::config(&folder)?;
-    if !config
-        .architectures
-        .iter()
-        .any(|a| a.ends_with("ForTokenClassification"))
-    {
-        anyhow::bail!(
-            "{} is not a token classifier (its config.json names {:?}); make one with bertlab finetune-tagger",
-            folder.display(),
-            config.architectures
-        );
-    }
-    let tokenizer = model_dir::tokenizer(&folder)?;
-    let model = model_dir::checkpoint(&folder)?
-        .load::<ForTokenClassification>(&Device::Cpu)
-        .with_context(|| format!("loading the tagger in {}", folder.display()))?
-        .model;
+    let (model, tokenizer) = model_dir::task_model::<ForTokenClassification>(
+        &args.model.local_folder()?,
+        "ForTokenClassification",
+        "bertlab finetune-tagger",
+    )?;
     let tags = &model.encoder.config().labels;
     for text in &args.texts {
         let tagged: Vec<String> = tag_text(&model, &tokenizer, text)?

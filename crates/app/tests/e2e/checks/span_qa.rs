@@ -2,27 +2,20 @@
 //! the baseline's, then read the answer to the example message with the start and end strips, and
 //! ask another question of it. Prints the run's time in the tab.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use super::widgets::{texts, wait_widget};
-use super::{click, Ctx, Outcome};
+use super::widgets::{texts, train_and_read_row};
+use super::{Ctx, Outcome};
 
 pub async fn span_qa(ctx: &Ctx<'_>) -> Outcome {
-    ctx.open("/labs/span-qa?regime=frozen&questions=300&epochs=3")
-        .await?;
-    wait_widget(ctx, "#qa-train").await?;
-    let started = Instant::now();
-    click(ctx, "#qa-train").await?;
-    let row = ctx
-        .wait_text_for("table.qa-runs tbody tr", Duration::from_secs(400), |t| {
-            t.contains('%')
-        })
-        .await?;
-    let seconds = started.elapsed().as_secs_f64();
-    let percents: Vec<f64> = row
-        .split_whitespace()
-        .filter_map(|cell| cell.strip_suffix('%')?.parse().ok())
-        .collect();
+    let (row, percents, seconds) = train_and_read_row(
+        ctx,
+        "/labs/span-qa?regime=frozen&questions=300&epochs=3",
+        "#qa-train",
+        "table.qa-runs tbody tr",
+        Duration::from_secs(400),
+    )
+    .await?;
     let [em, f1, baseline_em, baseline_f1] = percents[..] else {
         return Err(format!("expected EM, F1 and the baseline's in {row:?}"));
     };

@@ -3,30 +3,21 @@
 //! 12 tags and shows its word pieces; then the same for entities (BIO tags, entity F1). Prints
 //! each run's time in the tab.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use super::widgets::wait_widget;
-use super::{click, Ctx, Outcome};
+use super::widgets::train_and_read_row;
+use super::{Ctx, Outcome};
 use bertlab_protocol::tagging::{ENTITY_LABELS, UNIVERSAL_TAGS};
 
 pub async fn tagging(ctx: &Ctx<'_>) -> Outcome {
-    ctx.open("/labs/tagging?regime=frozen&sentences=100&epochs=1")
-        .await?;
-    wait_widget(ctx, "#tag-train").await?;
-    let started = Instant::now();
-    click(ctx, "#tag-train").await?;
-    let row = ctx
-        .wait_text_for(
-            "table.tagger-runs tbody tr",
-            Duration::from_secs(300),
-            |t| t.contains('%'),
-        )
-        .await?;
-    let seconds = started.elapsed().as_secs_f64();
-    let percents: Vec<f64> = row
-        .split_whitespace()
-        .filter_map(|cell| cell.strip_suffix('%')?.parse().ok())
-        .collect();
+    let (row, percents, seconds) = train_and_read_row(
+        ctx,
+        "/labs/tagging?regime=frozen&sentences=100&epochs=1",
+        "#tag-train",
+        "table.tagger-runs tbody tr",
+        Duration::from_secs(300),
+    )
+    .await?;
     let [accuracy, lookup] = percents[..] else {
         return Err(format!(
             "expected an accuracy and the lookup table's in {row:?}"
@@ -68,23 +59,14 @@ pub async fn tagging(ctx: &Ctx<'_>) -> Outcome {
 /// The tagging lab's entity task: a frozen-encoder tagger on the support messages beats the lookup
 /// table on exact-span entity F1, and tags the example message with BIO tags, finding an entity.
 pub async fn entities(ctx: &Ctx<'_>) -> Outcome {
-    ctx.open("/labs/tagging?task=entities&regime=frozen&sentences=780&epochs=3")
-        .await?;
-    wait_widget(ctx, "#tag-train").await?;
-    let started = Instant::now();
-    click(ctx, "#tag-train").await?;
-    let row = ctx
-        .wait_text_for(
-            "table.tagger-runs tbody tr",
-            Duration::from_secs(300),
-            |t| t.contains('%'),
-        )
-        .await?;
-    let seconds = started.elapsed().as_secs_f64();
-    let percents: Vec<f64> = row
-        .split_whitespace()
-        .filter_map(|cell| cell.strip_suffix('%')?.parse().ok())
-        .collect();
+    let (row, percents, seconds) = train_and_read_row(
+        ctx,
+        "/labs/tagging?task=entities&regime=frozen&sentences=780&epochs=3",
+        "#tag-train",
+        "table.tagger-runs tbody tr",
+        Duration::from_secs(300),
+    )
+    .await?;
     let [accuracy, lookup, f1, lookup_f1] = percents[..] else {
         return Err(format!(
             "expected word accuracy, the lookup's, entity F1 and the lookup's in {row:?}"

@@ -50,6 +50,31 @@ pub(super) async fn texts(ctx: &Ctx<'_>, css: &str) -> Result<Vec<String>, Strin
     serde_json::from_value(ctx.js(&script).await?).map_err(|e| e.to_string())
 }
 
+/// Opens a training lab at `url`, presses `button` once it is ready and waits (up to `limit`)
+/// for the first row of `row_css` to show a percentage: that row's text, its percentages in
+/// order, and the seconds from the press.
+pub(super) async fn train_and_read_row(
+    ctx: &Ctx<'_>,
+    url: &str,
+    button: &str,
+    row_css: &str,
+    limit: Duration,
+) -> Result<(String, Vec<f64>, f64), String> {
+    ctx.open(url).await?;
+    wait_widget(ctx, button).await?;
+    let started = Instant::now();
+    click(ctx, button).await?;
+    let row = ctx
+        .wait_text_for(row_css, limit, |t| t.contains('%'))
+        .await?;
+    let seconds = started.elapsed().as_secs_f64();
+    let percents = row
+        .split_whitespace()
+        .filter_map(|cell| cell.strip_suffix('%')?.parse().ok())
+        .collect();
+    Ok((row, percents, seconds))
+}
+
 pub(super) async fn type_into(ctx: &Ctx<'_>, css: &str, text: &str) -> Outcome {
     let input = ctx
         .client
