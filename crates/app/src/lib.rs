@@ -18,6 +18,7 @@ pub mod progress;
 pub mod recipes;
 pub mod run_pace;
 pub mod tech_note;
+pub mod transfer;
 pub mod url_state;
 
 #[cfg(target_arch = "wasm32")]

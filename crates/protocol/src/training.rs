@@ -235,3 +235,26 @@ pub struct Misclassified {
     pub label: String,
     pub predicted: String,
 }
+
+impl From<Regime> for Approach {
+    fn from(regime: Regime) -> Approach {
+        match regime {
+            Regime::Frozen => Approach::Frozen,
+            Regime::Full => Approach::Full,
+            Regime::Scratch => Approach::Scratch,
+        }
+    }
+}
+
+/// One measured cell of the "what transfers" table: a task, how its model was trained (the bag of
+/// words standing for whichever baseline reads no encoder), and the score it reached.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TransferCell {
+    /// The task, with the score it is measured by ("entities (entity F1)").
+    pub task: String,
+    pub approach: Approach,
+    /// The held-out score, 0–1.
+    pub value: f32,
+    /// Training examples (sentences, messages, questions) the run saw.
+    pub examples: usize,
+}

@@ -10,6 +10,7 @@ use crate::client::{self, WorkerStatus};
 use crate::lab_state::FineTuneState;
 use crate::labs::run_clock::{ClockLine, RunClock};
 use crate::labs::training_views::{efficiency_chart, loss_chart, TrainingCloud};
+use crate::labs::transfer_table::TransferTable;
 use crate::labs::{
     look_for_interrupted_runs, publish_answers, CheckField, ClassifyBox, InterruptedRunOffer,
     ModelPicker, NumberField, SelectField,
@@ -296,6 +297,7 @@ pub fn FineTuneWidget(
             </div>
             <TrainingCloud cloud=run.cloud />
             <Sheet rows=run.sheet message=run.message />
+            <TransferTable sheet=run.sheet />
             <ClassifyBox status=run.status model=run.trained />
             <SavedModels saved=run.saved message=run.message
                 on_try=Callback::new(move |name| run.trained.set(Some(TrainedModel::Saved(name)))) />

@@ -22,6 +22,7 @@ mod tagging;
 mod token_strip;
 mod tokenizer;
 mod training_views;
+mod transfer_table;
 mod why_label;
 
 pub use attention::AttentionWidget;

@@ -8,6 +8,7 @@ use leptos::prelude::*;
 
 use super::job_status::JobStatus;
 use super::token_strip::TokenStrip;
+use super::transfer_table;
 use crate::client;
 use crate::lab_state::QaState;
 use crate::labs::{publish_answers, NumberField, SelectField, TextField};
@@ -16,7 +17,7 @@ use crate::url_state::ControlPolicy;
 use crate::worker_query::{start_job, use_worker_answer};
 use bertlab_protocol::messages::{JobId, Outcome, Progress, Request};
 use bertlab_protocol::span_qa::{AnsweredQuestion, QaReport, QaRequest, QUESTIONS};
-use bertlab_protocol::training::Regime;
+use bertlab_protocol::training::{Approach, Regime, TransferCell};
 
 /// Training sizes the lab offers (questions over the 780 training messages).
 const SIZES: [usize; 3] = [300, 600, 1289];
@@ -49,6 +50,16 @@ pub fn SpanQaWidget(
             move |p| progress.set(Some(p)),
             move |outcome| match outcome {
                 Outcome::QaTrained(report) => {
+                    let cell = |approach, value| TransferCell {
+                        task: "span QA (F1)".to_string(),
+                        approach,
+                        value,
+                        examples: report.train_questions,
+                    };
+                    transfer_table::record(&[
+                        cell(Approach::from(report.regime), report.f1),
+                        cell(Approach::BagOfWords, report.baseline_f1),
+                    ]);
                     runs.update(|r| r.push(report));
                     Some(String::new())
                 }

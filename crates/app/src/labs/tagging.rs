@@ -7,6 +7,7 @@
 use leptos::prelude::*;
 
 use super::job_status::JobStatus;
+use super::transfer_table;
 use crate::charts::{category_css, category_text_css};
 use crate::client;
 use crate::lab_state::TaggingState;
@@ -18,7 +19,7 @@ use bertlab_protocol::messages::{JobId, Outcome, Progress, Request};
 use bertlab_protocol::tagging::{
     EntityF1, TagTask, TaggedWord, TaggerReport, TaggerRequest, ENTITY_LABELS, UNIVERSAL_TAGS,
 };
-use bertlab_protocol::training::{PieceLabels, Regime};
+use bertlab_protocol::training::{Approach, PieceLabels, Regime, TransferCell};
 
 /// Training sizes the lab offers: up to the task's whole training split.
 fn sizes(task: TagTask) -> [usize; 3] {
@@ -93,6 +94,7 @@ pub fn TaggingWidget(
             move |p| progress.set(Some(p)),
             move |outcome| match outcome {
                 Outcome::TaggerTrained(report) => {
+                    transfer_table::record(&transfer_cells(&report));
                     runs.update(|r| r.push(report));
                     Some(String::new())
                 }
@@ -176,6 +178,29 @@ pub fn TaggingWidget(
             })}
         </div>
     }
+}
+
+/// A run's score and the lookup table's, as cells of the "what transfers" table: entity F1 for
+/// entities, word accuracy for parts of speech.
+fn transfer_cells(report: &TaggerReport) -> [TransferCell; 2] {
+    let (task, tagger, lookup) = match report.entity_f1 {
+        Some(f1) => ("entities (entity F1)", f1.tagger, f1.lookup),
+        None => (
+            "parts of speech (word accuracy)",
+            report.accuracy,
+            report.lookup,
+        ),
+    };
+    let cell = |approach, value| TransferCell {
+        task: task.to_string(),
+        approach,
+        value,
+        examples: report.train_sentences,
+    };
+    [
+        cell(Approach::from(report.regime), tagger),
+        cell(Approach::BagOfWords, lookup),
+    ]
 }
 
 /// One row per finished run: how it trained and how it did against the lookup table.

@@ -1,6 +1,7 @@
 //! The span-QA lab: train a span head from the page, read its held-out exact match and F1 next to
 //! the baseline's, then read the answer to the example message with the start and end strips, and
-//! ask another question of it. Prints the run's time in the tab.
+//! ask another question of it; the run then shows in the fine-tune lab's "what transfers" table.
+//! Prints the run's time in the tab.
 
 use std::time::Duration;
 
@@ -51,5 +52,19 @@ pub async fn span_qa(ctx: &Ctx<'_>) -> Outcome {
     );
     ctx.js("document.querySelector('#qa-answer').scrollIntoView()")
         .await?;
-    ctx.screenshot("lab_qa").await
+    ctx.screenshot("lab_qa").await?;
+    // The run and its baseline are cells of the fine-tune lab's "what transfers" table.
+    ctx.open("/labs/fine-tune").await?;
+    let transfer = ctx
+        .wait_text("table.transfer", |t| t.contains("span QA (F1)"))
+        .await?;
+    for score in [f1, baseline_f1] {
+        let cell = format!("{score:.1}% (300)");
+        if !transfer.contains(&cell) {
+            return Err(format!("the transfer table lacks {cell:?}: {transfer:?}"));
+        }
+    }
+    ctx.js("document.querySelector('table.transfer').scrollIntoView()")
+        .await?;
+    ctx.screenshot("lab_transfer_table").await
 }
