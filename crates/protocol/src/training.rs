@@ -258,3 +258,25 @@ pub struct TransferCell {
     /// Training examples (sentences, messages, questions) the run saw.
     pub examples: usize,
 }
+
+impl TransferCell {
+    /// A run of `task` under `regime` and the baseline on the same data: two cells.
+    pub fn run_and_baseline(
+        task: &str,
+        regime: Regime,
+        value: f32,
+        baseline: f32,
+        examples: usize,
+    ) -> [TransferCell; 2] {
+        let cell = |approach, value| TransferCell {
+            task: task.to_string(),
+            approach,
+            value,
+            examples,
+        };
+        [
+            cell(Approach::from(regime), value),
+            cell(Approach::BagOfWords, baseline),
+        ]
+    }
+}

@@ -17,7 +17,7 @@ use crate::url_state::ControlPolicy;
 use crate::worker_query::{start_job, use_worker_answer};
 use bertlab_protocol::messages::{JobId, Outcome, Progress, Request};
 use bertlab_protocol::span_qa::{AnsweredQuestion, QaReport, QaRequest, QUESTIONS};
-use bertlab_protocol::training::{Approach, Regime, TransferCell};
+use bertlab_protocol::training::{Regime, TransferCell};
 
 /// Training sizes the lab offers (questions over the 780 training messages).
 const SIZES: [usize; 3] = [300, 600, 1289];
@@ -50,16 +50,13 @@ pub fn SpanQaWidget(
             move |p| progress.set(Some(p)),
             move |outcome| match outcome {
                 Outcome::QaTrained(report) => {
-                    let cell = |approach, value| TransferCell {
-                        task: "span QA (F1)".to_string(),
-                        approach,
-                        value,
-                        examples: report.train_questions,
-                    };
-                    transfer_table::record(&[
-                        cell(Approach::from(report.regime), report.f1),
-                        cell(Approach::BagOfWords, report.baseline_f1),
-                    ]);
+                    transfer_table::record(&TransferCell::run_and_baseline(
+                        "span QA (F1)",
+                        report.regime,
+                        report.f1,
+                        report.baseline_f1,
+                        report.train_questions,
+                    ));
                     runs.update(|r| r.push(report));
                     Some(String::new())
                 }

@@ -19,7 +19,7 @@ use bertlab_protocol::messages::{JobId, Outcome, Progress, Request};
 use bertlab_protocol::tagging::{
     EntityF1, TagTask, TaggedWord, TaggerReport, TaggerRequest, ENTITY_LABELS, UNIVERSAL_TAGS,
 };
-use bertlab_protocol::training::{Approach, PieceLabels, Regime, TransferCell};
+use bertlab_protocol::training::{PieceLabels, Regime, TransferCell};
 
 /// Training sizes the lab offers: up to the task's whole training split.
 fn sizes(task: TagTask) -> [usize; 3] {
@@ -191,16 +191,7 @@ fn transfer_cells(report: &TaggerReport) -> [TransferCell; 2] {
             report.lookup,
         ),
     };
-    let cell = |approach, value| TransferCell {
-        task: task.to_string(),
-        approach,
-        value,
-        examples: report.train_sentences,
-    };
-    [
-        cell(Approach::from(report.regime), tagger),
-        cell(Approach::BagOfWords, lookup),
-    ]
+    TransferCell::run_and_baseline(task, report.regime, tagger, lookup, report.train_sentences)
 }
 
 /// One row per finished run: how it trained and how it did against the lookup table.

@@ -32,8 +32,9 @@ pub fn TransferTable(
         cells.extend(stored::load::<Vec<TransferCell>>(TRANSFER_KEY));
         table(&cells)
     };
-    view! {
-        {move || (!rows().is_empty()).then(|| view! {
+    move || {
+        let rows = rows();
+        (!rows.is_empty()).then(|| view! {
             <div class="table-scroll">
             <table class="transfer">
                 <caption>"What transfers, measured in this browser: each task's latest held-out score (training examples in brackets)"</caption>
@@ -45,7 +46,7 @@ pub fn TransferTable(
                     <th scope="col" class="num">"Random init"</th>
                 </tr></thead>
                 <tbody>
-                    {rows().into_iter().map(|(task, cells)| view! {
+                    {rows.into_iter().map(|(task, cells)| view! {
                         <tr>
                             <th scope="row">{task}</th>
                             {cells.into_iter().map(|c| view! {
@@ -57,6 +58,6 @@ pub fn TransferTable(
             </table>
             </div>
             <p class="muted">"The baseline is the bag of words for sentence tasks, each word's commonest tag for tagging and the word lookup for questions. Train the other approaches in the fine-tune, tagging and span-QA labs to fill the table."</p>
-        })}
+        })
     }
 }

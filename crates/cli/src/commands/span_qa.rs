@@ -58,12 +58,7 @@ pub fn train(args: TrainArgs) -> Result<()> {
         anyhow::bail!("{}: no held-out (test) messages", args.data.display());
     }
     train.truncate(args.run.train_limit.unwrap_or(train.len()));
-    let baseline = WordLookupQa::fit(&train);
-    let baseline_answers: Vec<String> = test
-        .iter()
-        .map(|e| baseline.answer(&e.question, &e.context))
-        .collect();
-    let baseline = qa_scores(&test, &baseline_answers);
+    let baseline = WordLookupQa::fit(&train).scores(&test);
     let config = args.run.config(qa_config(args.run.approach));
     let started = Instant::now();
     let mut tuner = QaTuner::new(&checkpoint, tokenizer, &train, config)?;

@@ -17,6 +17,7 @@ use super::TrainError;
 use crate::analysis::features::encode_options;
 use crate::model::{Checkpoint, EncoderConfig, ForQuestionAnswering, Internals, Mode};
 use crate::text::tokenizer::Tokenizer;
+use bertlab_protocol::span_qa::AnsweredQuestion;
 
 /// The longest answer, in tokens, an answer may be.
 pub const MAX_ANSWER_TOKENS: usize = 16;
@@ -241,28 +242,13 @@ impl QaTuner {
     }
 }
 
-/// A question answered over a message, with what the strips draw.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SpanAnswer {
-    /// Every token of `[CLS] question [SEP] message [SEP]`.
-    pub pieces: Vec<String>,
-    /// Which tokens are the message's (only they can be an answer).
-    pub in_message: Vec<bool>,
-    pub start_logits: Vec<f32>,
-    pub end_logits: Vec<f32>,
-    /// The answer's first and last token, `None` when `[CLS]` wins.
-    pub span: Option<(usize, usize)>,
-    /// The message's characters under the span ("" for no answer).
-    pub text: String,
-}
-
 /// Answers `question` over `context` with a fine-tuned span head.
 pub fn answer(
     model: &ForQuestionAnswering,
     tokenizer: &Tokenizer,
     question: &str,
     context: &str,
-) -> Result<SpanAnswer, TrainError> {
+) -> Result<AnsweredQuestion, TrainError> {
     let max_len = model.encoder.config().max_input_len();
     let answers = answer_batch(
         model,
@@ -281,7 +267,7 @@ fn answer_batch<'a>(
     tokenizer: &Tokenizer,
     questions: impl Iterator<Item = (&'a str, &'a str)>,
     max_len: usize,
-) -> Result<Vec<SpanAnswer>, TrainError> {
+) -> Result<Vec<AnsweredQuestion>, TrainError> {
     let cfg = model.encoder.config();
     let (mut rows, mut contexts) = (Vec::new(), Vec::new());
     for (question, context) in questions {
@@ -313,7 +299,7 @@ fn answer_batch<'a>(
                     .take(to.saturating_sub(from))
                     .collect()
             });
-            SpanAnswer {
+            AnsweredQuestion {
                 in_message: row.offsets.iter().map(Option::is_some).collect(),
                 pieces: row.pieces,
                 start_logits: start,

@@ -160,6 +160,15 @@ impl WordLookupQa {
         WordLookupQa { answer_words }
     }
 
+    /// Its exact match and F1 on `examples`.
+    pub fn scores(&self, examples: &[QaExample]) -> QaScores {
+        let answers: Vec<String> = examples
+            .iter()
+            .map(|e| self.answer(&e.question, &e.context))
+            .collect();
+        qa_scores(examples, &answers)
+    }
+
     pub fn answer(&self, question: &str, context: &str) -> String {
         let Some(words) = self.answer_words.get(question) else {
             return String::new();

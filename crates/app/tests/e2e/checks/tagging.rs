@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use super::widgets::train_and_read_row;
+use super::widgets::{texts, train_and_read_row};
 use super::{Ctx, Outcome};
 use bertlab_protocol::tagging::{ENTITY_LABELS, UNIVERSAL_TAGS};
 
@@ -38,14 +38,8 @@ pub async fn tagging(ctx: &Ctx<'_>) -> Outcome {
             t.contains("cats") && t.contains("houses")
         })
         .await?;
-    let tags = ctx
-        .js("return [...document.querySelectorAll('.tagged-words .tag')].map(t => t.innerText)")
-        .await?;
-    let tags: Vec<&str> = tags
-        .as_array()
-        .map(|a| a.iter().filter_map(|v| v.as_str()).collect())
-        .unwrap_or_default();
-    if tags.len() != 9 || !tags.iter().all(|t| UNIVERSAL_TAGS.contains(t)) {
+    let tags = texts(ctx, ".tagged-words .tag").await?;
+    if tags.len() != 9 || !tags.iter().all(|t| UNIVERSAL_TAGS.contains(&t.as_str())) {
         return Err(format!(
             "expected 9 words with universal tags, got {tags:?} in {shown:?}"
         ));
@@ -80,13 +74,7 @@ pub async fn entities(ctx: &Ctx<'_>) -> Outcome {
     let shown = ctx
         .wait_text(".tagged-words", |t| t.contains("blender"))
         .await?;
-    let tags = ctx
-        .js("return [...document.querySelectorAll('.tagged-words .tag')].map(t => t.innerText)")
-        .await?;
-    let tags: Vec<&str> = tags
-        .as_array()
-        .map(|a| a.iter().filter_map(|v| v.as_str()).collect())
-        .unwrap_or_default();
+    let tags = texts(ctx, ".tagged-words .tag").await?;
     let bio = |t: &str| {
         t == "O"
             || ENTITY_LABELS

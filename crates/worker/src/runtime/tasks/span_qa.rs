@@ -9,7 +9,7 @@ use bertlab_core::train::finetune::FinetuneConfig;
 use bertlab_core::train::qa_tuner::{answer, qa_config, QaTuner};
 use bertlab_core::train::span_qa::{qa_scores, qa_sets, WordLookupQa};
 use bertlab_protocol::messages::Outcome;
-use bertlab_protocol::span_qa::{AnsweredQuestion, QaReport, QaRequest, QA_DATA_PATH};
+use bertlab_protocol::span_qa::{QaReport, QaRequest, QA_DATA_PATH};
 
 use super::finetune::load_base_model;
 use super::tagger::run_updates;
@@ -54,12 +54,7 @@ pub(super) async fn train(ctx: &JobContext, request: QaRequest) -> Result<Outcom
     ctx.progress(0, 0, format!("answering {} held-out questions", test.len()));
     ctx.yield_or_stop().await?;
     let scores = qa_scores(&test, &tuner.predict(&test).map_err(|e| failed(&e))?);
-    let lookup = WordLookupQa::fit(&train);
-    let baseline_answers: Vec<String> = test
-        .iter()
-        .map(|e| lookup.answer(&e.question, &e.context))
-        .collect();
-    let baseline = qa_scores(&test, &baseline_answers);
+    let baseline = WordLookupQa::fit(&train).scores(&test);
     let report = QaReport {
         regime: request.regime,
         train_questions: train.len(),
@@ -83,15 +78,8 @@ pub(super) fn answer_question(question: &str, text: &str) -> Result<Outcome, Sto
         let tuner = reader
             .as_ref()
             .ok_or_else(|| Stop::Failed("no span head yet: train one first".into()))?;
-        let found = answer(tuner.model(), tuner.tokenizer(), question, text)
-            .map_err(|e| Stop::Failed(e.to_string()))?;
-        Ok(Outcome::Answered(AnsweredQuestion {
-            pieces: found.pieces,
-            in_message: found.in_message,
-            start_logits: found.start_logits,
-            end_logits: found.end_logits,
-            span: found.span,
-            text: found.text,
-        }))
+        answer(tuner.model(), tuner.tokenizer(), question, text)
+            .map(Outcome::Answered)
+            .map_err(|e| Stop::Failed(e.to_string()))
     })
 }
