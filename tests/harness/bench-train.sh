@@ -42,6 +42,7 @@ for what in "pretraining tokens/s" "fine-tuning examples/s" "default-encoder pre
   awk -v w="$wasm" -v n="$native" -v what="$what" \
     'BEGIN { printf "%-40s native, 1 thread %8.1f   wasm %8.1f   wasm/native %.2f\n", what, n, w, w / n }'
 done
+grep -Eo "wasm linear .*" "$log"
 grep -Eo "a run at the lab's defaults: [^)]*" "$log" | tail -1 | sed 's/^/wasm full fine-tuning of the default encoder, /'
 grep -E "^tab (frozen|full) fine-tuning seconds" "$log" | sed 's/ (default model.*//'
 grep -E "^tab pretrain race seconds" "$log" | sed 's/ (.*//'

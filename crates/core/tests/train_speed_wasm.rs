@@ -60,3 +60,45 @@ fn training_throughput_in_the_browser() {
         fine.seconds_at_defaults()
     );
 }
+
+/// A linear layer's forward and backward (the three products of a training step) at the default
+/// encoder's shapes, our kernels against the same layer composed from candle's matmul (gemm's
+/// SIMD128 path), in GFLOP/s: the best of three runs of each.
+#[wasm_bindgen_test]
+fn linear_layer_throughput_in_the_browser() {
+    use bertlab_core::model::fused::{linear, with_composed_ops};
+    use candle_core::{Device, Tensor, Var};
+    let values = |n: usize, seed: usize| -> Vec<f32> {
+        (0..n)
+            .map(|i| ((i * 7919 + seed * 104_729) % 1000) as f32 / 1000.0 - 0.5)
+            .collect()
+    };
+    // 16 × 64 tokens into the feed-forward and out of it, and the tied decoder at 15 % of them
+    for (rows, k, n) in [(1024, 384, 1536), (1024, 1536, 384), (154, 384, 30_522)] {
+        let dev = Device::Cpu;
+        let x =
+            Var::from_tensor(&Tensor::from_slice(&values(rows * k, 1), (rows, k), &dev).unwrap())
+                .unwrap();
+        let w = Var::from_tensor(&Tensor::from_slice(&values(n * k, 2), (n, k), &dev).unwrap())
+            .unwrap();
+        let b =
+            Var::from_tensor(&Tensor::zeros(n, candle_core::DType::F32, &dev).unwrap()).unwrap();
+        let step = || {
+            let started = now();
+            let y = linear(&x, &w, &b).unwrap();
+            y.sum_all().unwrap().backward().unwrap();
+            now() - started
+        };
+        let flops = 6.0 * (rows * k * n) as f64;
+        let ours = (0..3).map(|_| step()).fold(f64::MAX, f64::min);
+        let composed = (0..3)
+            .map(|_| with_composed_ops(step))
+            .fold(f64::MAX, f64::min);
+        console_log!(
+            "wasm linear {rows}x{k}->{n} forward+backward GFLOP/s ours {:.1} composed {:.1} ratio {:.2}",
+            flops / ours / 1e6,
+            flops / composed / 1e6,
+            composed / ours
+        );
+    }
+}

@@ -60,15 +60,16 @@ impl CustomOp3 for Linear {
                 b.len()
             )
         }
-        // every row starts as the bias; x · Wᵀ is added onto it (gemm natively, our SIMD128 kernel
-        // in wasm)
+        // every row starts as the bias; x · Wᵀ is added onto it
         let mut out: Vec<f32> = Vec::with_capacity(rows * n);
         for _ in 0..rows {
             out.extend_from_slice(b);
         }
         #[cfg(target_arch = "wasm32")]
-        super::simd128::matmul_nt(xs, w, &mut out, rows, n, k);
-        #[cfg(not(target_arch = "wasm32"))]
+        if own_kernel(k, n) {
+            super::simd128::matmul_nt(xs, w, &mut out, rows, n, k);
+            return Ok((CpuStorage::F32(out), Shape::from((rows, n))));
+        }
         // SAFETY: out is rows × n, xs rows × k and w n × k, all contiguous row-major, and the
         // strides below stay inside them: dst (i, j) = i·n + j, lhs (i, p) = i·k + p, and rhs (p, j)
         // is Wᵀ, read from w as j·k + p.
@@ -107,10 +108,86 @@ impl CustomOp3 for Linear {
         grad: &Tensor,
     ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
         let grad = grad.contiguous()?;
-        let dx = grad.matmul(w)?;
-        let dw = grad.t()?.matmul(xs)?;
         let db = grad.apply_op1_no_bwd(&SumRows)?;
+        #[cfg(target_arch = "wasm32")]
+        if own_kernel(w.dim(1)?, w.dim(0)?) {
+            let dx = grad.apply_op2_no_bwd(w, &Product::InputGrad)?;
+            let dw = grad.apply_op2_no_bwd(xs, &Product::WeightGrad)?;
+            return Ok((Some(dx), Some(dw), Some(db)));
+        }
+        let (dx, dw) = (grad.matmul(w)?, grad.t()?.matmul(xs)?);
         Ok((Some(dx), Some(dw), Some(db)))
+    }
+}
+
+/// Whether a layer of `k` inputs and `n` outputs runs on our SIMD128 kernels ([`super::simd128`]): in
+/// wasm, and only for layers at least [`OWN_KERNEL_MIN_WIDTH`] wide both ways. gemm packs its
+/// operands with scalar code, which a wide layer's product pays for many times over, but on narrow
+/// ones (the pretraining lab's 32 × 64 encoder) its packed tiles win: in Chromium here our kernel
+/// ran a 32-wide layer at 17 GFLOP/s against gemm's 21, and the backward's transposes cost the
+/// tiny encoder 7–9 % of its training speed.
+#[cfg(target_arch = "wasm32")]
+fn own_kernel(k: usize, n: usize) -> bool {
+    k >= OWN_KERNEL_MIN_WIDTH && n >= OWN_KERNEL_MIN_WIDTH
+}
+
+#[cfg(target_arch = "wasm32")]
+const OWN_KERNEL_MIN_WIDTH: usize = 128;
+
+/// The backward's two products through our SIMD128 kernel: `dy · W` for the input and `dyᵀ · x`
+/// for the weight. The kernel reads both operands along the contraction, so each gets transposed
+/// first (a fraction of the product's time on the layers [`own_kernel`] picks).
+#[cfg(target_arch = "wasm32")]
+enum Product {
+    /// `dy` `[rows, n]` · `W` `[n, k]` → `[rows, k]`.
+    InputGrad,
+    /// `dyᵀ` · `x` `[rows, k]` → `[n, k]`.
+    WeightGrad,
+}
+
+#[cfg(target_arch = "wasm32")]
+impl candle_core::CustomOp2 for Product {
+    fn name(&self) -> &'static str {
+        "linear-backward"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let dy = contiguous_f32(s1, l1, self.name())?;
+        let rhs = contiguous_f32(s2, l2, self.name())?;
+        let (rows, n) = l1.shape().dims2()?;
+        let (rhs_rows, k) = l2.shape().dims2()?;
+        let depth = match self {
+            Product::InputGrad => n,
+            Product::WeightGrad => rows,
+        };
+        if rhs_rows != depth {
+            bail!(
+                "linear backward: gradient {:?} against {:?}",
+                l1.dims(),
+                l2.dims()
+            )
+        }
+        use super::simd128::{matmul_nt, transpose};
+        let (m, out) = match self {
+            Product::InputGrad => {
+                let mut out = vec![0f32; rows * k];
+                matmul_nt(dy, &transpose(rhs, n, k), &mut out, rows, k, n);
+                (rows, out)
+            }
+            Product::WeightGrad => {
+                let mut out = vec![0f32; n * k];
+                let (dyt, xt) = (transpose(dy, rows, n), transpose(rhs, rows, k));
+                matmul_nt(&dyt, &xt, &mut out, n, k, rows);
+                (n, out)
+            }
+        };
+        Ok((CpuStorage::F32(out), Shape::from((m, k))))
     }
 }
 
@@ -140,6 +217,12 @@ fn parallelism() -> gemm::Parallelism {
     if rayon::current_num_threads() > 1 {
         return gemm::Parallelism::Rayon(rayon::current_num_threads());
     }
+    gemm::Parallelism::None
+}
+
+/// One thread per worker.
+#[cfg(target_arch = "wasm32")]
+fn parallelism() -> gemm::Parallelism {
     gemm::Parallelism::None
 }
 
