@@ -35,19 +35,32 @@ async fn rows(client: &Client) -> Result<Vec<String>, String> {
     serde_json::from_value(v).map_err(|e| e.to_string())
 }
 
+/// Waits for the button `css`, scrolls it to the middle of the window (the status bar covers the
+/// bottom edge) and clicks it.
+async fn click(client: &Client, css: &str) -> Result<(), String> {
+    let button = client
+        .wait()
+        .for_element(Locator::Css(css))
+        .await
+        .map_err(|e| e.to_string())?;
+    client
+        .execute(
+            &format!("document.querySelector({css:?}).scrollIntoView({{block: 'center'}})"),
+            vec![],
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    button.click().await.map_err(|e| e.to_string())
+}
+
 /// The pretraining lab's race at its default budget, until both recipes report.
 async fn race(client: &Client, server: &server::StaticServer) -> Result<(), String> {
     client
         .goto(&server.url("/labs/pretrain"))
         .await
         .map_err(|e| e.to_string())?;
-    let button = client
-        .wait()
-        .for_element(Locator::Css("#pt-run"))
-        .await
-        .map_err(|e| e.to_string())?;
     let started = Instant::now();
-    button.click().await.map_err(|e| e.to_string())?;
+    click(client, "#pt-run").await?;
     loop {
         let v = client
             .execute(
@@ -84,10 +97,10 @@ async fn run() -> Result<(), String> {
         for approach in ["frozen", "full"] {
             let url = server.url(&format!("/labs/fine-tune?approach={approach}&examples=0&epochs=4"));
             client.goto(&url).await.map_err(|e| e.to_string())?;
-            let button = client.wait().for_element(Locator::Css("#ft-run")).await.map_err(|e| e.to_string())?;
+            client.wait().for_element(Locator::Css("#ft-run")).await.map_err(|e| e.to_string())?;
             let before = rows(client).await?.len();
             let started = Instant::now();
-            button.click().await.map_err(|e| e.to_string())?;
+            click(client, "#ft-run").await?;
             let row = loop {
                 if let Some(row) = rows(client).await?.get(before) {
                     break row.clone();

@@ -146,7 +146,12 @@ impl QaTuner {
             )?),
             Regime::Full | Regime::Scratch => None,
         };
-        let run = Updates::plan(opt, trainable, encoded.len(), &config);
+        let run = Updates::plan(
+            opt,
+            trainable,
+            encoded.iter().map(|e| e.row.ids.len()).collect(),
+            &config,
+        );
         Ok(QaTuner {
             model: loaded.model,
             varmap: loaded.varmap,

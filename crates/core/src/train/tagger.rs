@@ -165,7 +165,12 @@ impl TagTuner {
             )?),
             Regime::Full | Regime::Scratch => None,
         };
-        let run = Updates::plan(opt, trainable, encoded.len(), &config.run);
+        let run = Updates::plan(
+            opt,
+            trainable,
+            encoded.iter().map(|e| e.row.ids.len()).collect(),
+            &config.run,
+        );
         Ok(TagTuner {
             model: loaded.model,
             varmap: loaded.varmap,

@@ -142,7 +142,12 @@ impl FineTuner {
             Regime::Frozen => Some(first_token_features(&loaded.model, &encoded, &device)?),
             _ => None,
         };
-        let run = Updates::plan(opt, trainable, encoded.ids.len(), &config);
+        let run = Updates::plan(
+            opt,
+            trainable,
+            encoded.ids.iter().map(Vec::len).collect(),
+            &config,
+        );
         Ok(FineTuner {
             model: loaded.model,
             varmap: loaded.varmap,
