@@ -205,6 +205,14 @@ fn attention_ranking(
     Ok(ranked)
 }
 
+/// A fraction as the whole percent a student reads off a table that shows one decimal: 0.93496 is
+/// shown as "93.5%" and counts as 94, so a verdict never names 93 beside it.
+pub fn shown_percent(fraction: f64) -> u64 {
+    format!("{:.1}", fraction * 100.0)
+        .parse::<f64>()
+        .map_or(0, |shown| shown.round() as u64)
+}
+
 fn is_marker(piece: &str) -> bool {
     piece.starts_with('[') && piece.ends_with(']')
 }
@@ -212,6 +220,14 @@ fn is_marker(piece: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_shown_percent_rounds_what_the_table_shows() {
+        assert_eq!(shown_percent(0.93496), 94);
+        assert_eq!(shown_percent(0.9344), 93);
+        assert_eq!(shown_percent(0.0), 0);
+        assert_eq!(shown_percent(1.0), 100);
+    }
 
     fn result(dynamic: bool, objective: PairTask, new_masks: f64, pair: Option<f64>) -> RaceResult {
         RaceResult {

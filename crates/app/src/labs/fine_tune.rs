@@ -15,7 +15,7 @@ use crate::labs::{
     look_for_interrupted_runs, publish_answers, CheckField, ClassifyBox, InterruptedRunOffer,
     ModelPicker, NumberField, SelectField,
 };
-use crate::prediction::Observation;
+use crate::prediction::{shown_percent, Observation};
 use crate::saved_models::{self, SavedModel};
 use crate::stored;
 use crate::tech_note::technical_note;
@@ -264,7 +264,7 @@ pub fn FineTuneWidget(
     publish_answers(move || {
         let accuracy = run.finished.with(|row| row.as_ref().map(|r| r.accuracy))?;
         Some(Observation::Count {
-            value: (accuracy * 100.0).round() as u64,
+            value: shown_percent(accuracy),
             what: "percent accuracy on the held-out messages",
         })
     });

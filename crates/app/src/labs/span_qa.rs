@@ -12,7 +12,7 @@ use super::transfer_table;
 use crate::client;
 use crate::lab_state::QaState;
 use crate::labs::{publish_answers, NumberField, SelectField, TextField};
-use crate::prediction::Observation;
+use crate::prediction::{shown_percent, Observation};
 use crate::url_state::ControlPolicy;
 use crate::worker_query::{start_job, use_worker_answer};
 use bertlab_protocol::messages::{JobId, Outcome, Progress, Request};
@@ -95,7 +95,7 @@ pub fn SpanQaWidget(
     publish_answers(move || {
         let f1 = runs.with(|r| r.last().map(|r| r.f1))?;
         Some(Observation::Count {
-            value: (f1 * 100.0).round() as u64,
+            value: shown_percent(f64::from(f1)),
             what: "percent F1 on the held-out questions",
         })
     });

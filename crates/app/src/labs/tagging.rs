@@ -12,7 +12,7 @@ use crate::charts::{category_css, category_text_css};
 use crate::client;
 use crate::lab_state::TaggingState;
 use crate::labs::{publish_answers, NumberField, SelectField, TextField};
-use crate::prediction::Observation;
+use crate::prediction::{shown_percent, Observation};
 use crate::url_state::ControlPolicy;
 use crate::worker_query::{start_job, use_worker_answer};
 use bertlab_protocol::messages::{JobId, Outcome, Progress, Request};
@@ -131,7 +131,7 @@ pub fn TaggingWidget(
     publish_answers(move || {
         let accuracy = runs.with(|r| r.last().map(|r| r.accuracy))?;
         Some(Observation::Count {
-            value: (accuracy * 100.0).round() as u64,
+            value: shown_percent(f64::from(accuracy)),
             what: "percent of the held-out words tagged right",
         })
     });
