@@ -1,8 +1,9 @@
 //! The training labs timed in headless Chromium (the wasm CPU path), on the optimised build in
 //! `dist/`: the fine-tuning lab runs the default model on the shipped support set (all 600 training
-//! messages, the lab's 4 epochs) frozen and then fully fine-tuned, and the pretraining lab races its
-//! two recipes at its default budget. Prints the seconds from the click to each result, with the
-//! result. `make bench-train` builds `dist/` first.
+//! messages, the lab's 4 epochs) frozen and then fully fine-tuned; the sentence-pair, tagging,
+//! span-QA and layer-probe labs run at their defaults (and frozen where the default trains the
+//! whole encoder); the pretraining lab races its two recipes at its default budget. Prints the
+//! seconds from the click to each result, with the result. `make bench-train` builds `dist/` first.
 
 #[path = "../tests/e2e/browser.rs"]
 mod browser;
@@ -24,10 +25,12 @@ async fn main() {
     }
 }
 
-async fn rows(client: &Client) -> Result<Vec<String>, String> {
+async fn rows(client: &Client, css: &str) -> Result<Vec<String>, String> {
     let v = client
         .execute(
-            "return [...document.querySelectorAll('table.sheet tbody tr')].map(r => r.innerText.replace(/\\s+/g, ' '))",
+            &format!(
+                "return [...document.querySelectorAll({css:?})].map(r => r.innerText.replace(/\\s+/g, ' '))"
+            ),
             vec![],
         )
         .await
@@ -88,31 +91,141 @@ async fn race(client: &Client, server: &server::StaticServer) -> Result<(), Stri
     }
 }
 
+/// One training lab's run: where, what starts it, and the table its result lands in.
+struct LabRun {
+    name: &'static str,
+    setting: &'static str,
+    url: &'static str,
+    button: &'static str,
+    rows: &'static str,
+    /// Whether a row of that table holds the finished result.
+    done: fn(&str) -> bool,
+}
+
+fn has_percent(row: &str) -> bool {
+    row.contains('%')
+}
+
+/// The fine-tuning lab on the support intents (frozen, then full), then each lab of the downstream
+/// heads at its defaults and, where the default trains the whole encoder, frozen as well.
+const LAB_RUNS: [LabRun; 10] = [
+    LabRun {
+        name: "frozen fine-tuning",
+        setting: "default model, 600 support messages, 4 epochs",
+        url: "/labs/fine-tune?approach=frozen&examples=0&epochs=4",
+        button: "#ft-run",
+        rows: "table.sheet tbody tr",
+        done: has_percent,
+    },
+    LabRun {
+        name: "full fine-tuning",
+        setting: "default model, 600 support messages, 4 epochs",
+        url: "/labs/fine-tune?approach=full&examples=0&epochs=4",
+        button: "#ft-run",
+        rows: "table.sheet tbody tr",
+        done: has_percent,
+    },
+    LabRun {
+        name: "sentence pairs frozen",
+        setting: "the lab's defaults on the pair set: 64 pairs, 4 epochs",
+        url: "/labs/fine-tune?dataset=support_pairs&approach=frozen",
+        button: "#ft-run",
+        rows: "table.sheet tbody tr",
+        done: has_percent,
+    },
+    LabRun {
+        name: "sentence pairs full",
+        setting: "64 pairs, 4 epochs",
+        url: "/labs/fine-tune?dataset=support_pairs&approach=full",
+        button: "#ft-run",
+        rows: "table.sheet tbody tr",
+        done: has_percent,
+    },
+    LabRun {
+        name: "POS tagging full",
+        setting: "the lab's defaults: 100 sentences, 3 epochs",
+        url: "/labs/tagging",
+        button: "#tag-train",
+        rows: "table.tagger-runs tbody tr",
+        done: has_percent,
+    },
+    LabRun {
+        name: "POS tagging frozen",
+        setting: "100 sentences, 3 epochs",
+        url: "/labs/tagging?regime=frozen",
+        button: "#tag-train",
+        rows: "table.tagger-runs tbody tr",
+        done: has_percent,
+    },
+    LabRun {
+        name: "entity tagging full",
+        setting: "the lab's defaults: 100 messages, 3 epochs",
+        url: "/labs/tagging?task=entities",
+        button: "#tag-train",
+        rows: "table.tagger-runs tbody tr",
+        done: has_percent,
+    },
+    LabRun {
+        name: "entity tagging frozen",
+        setting: "100 messages, 3 epochs",
+        url: "/labs/tagging?task=entities&regime=frozen",
+        button: "#tag-train",
+        rows: "table.tagger-runs tbody tr",
+        done: has_percent,
+    },
+    LabRun {
+        name: "span QA frozen",
+        setting: "the lab's defaults: 300 questions, 3 epochs",
+        url: "/labs/span-qa",
+        button: "#qa-train",
+        rows: "table.qa-runs tbody tr",
+        done: has_percent,
+    },
+    LabRun {
+        name: "layer probes",
+        setting:
+            "the lab's defaults: part of speech, pretrained and random-init encoders, every layer",
+        url: "/labs/probes",
+        button: "#probe-run",
+        rows: "table.probe-table tbody tr:nth-child(2)",
+        // the table appears once both encoders' probes are done, accuracies without a unit
+        done: |row| !row.trim().is_empty(),
+    },
+];
+
 async fn run() -> Result<(), String> {
     let dist = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).join("dist");
     let server = server::StaticServer::start(dist).map_err(|e| e.to_string())?;
     let browser = browser::Browser::launch(true).await?;
     let client = &browser.client;
     let result = async {
-        for approach in ["frozen", "full"] {
-            let url = server.url(&format!("/labs/fine-tune?approach={approach}&examples=0&epochs=4"));
+        for lab in LAB_RUNS {
+            let url = server.url(lab.url);
             client.goto(&url).await.map_err(|e| e.to_string())?;
-            client.wait().for_element(Locator::Css("#ft-run")).await.map_err(|e| e.to_string())?;
-            let before = rows(client).await?.len();
+            client
+                .wait()
+                .for_element(Locator::Css(lab.button))
+                .await
+                .map_err(|e| e.to_string())?;
+            let before = rows(client, lab.rows).await?.len();
             let started = Instant::now();
-            click(client, "#ft-run").await?;
+            click(client, lab.button).await?;
             let row = loop {
-                if let Some(row) = rows(client).await?.get(before) {
-                    break row.clone();
+                if let Some(row) = rows(client, lab.rows).await?.get(before) {
+                    if (lab.done)(row) {
+                        break row.clone();
+                    }
                 }
                 if started.elapsed() > Duration::from_secs(1800) {
-                    return Err(format!("{approach}: no result after 30 minutes"));
+                    return Err(format!("{}: no result after 30 minutes", lab.name));
                 }
                 tokio::time::sleep(Duration::from_millis(250)).await;
             };
             println!(
-                "tab {approach} fine-tuning seconds {:.1} (default model, 600 support messages, 4 epochs; row: {row})",
-                started.elapsed().as_secs_f64()
+                "tab {} seconds {:.1} ({}; row: {row})",
+                lab.name,
+                started.elapsed().as_secs_f64(),
+                lab.setting
             );
         }
         race(client, &server).await

@@ -1,10 +1,11 @@
 //! The wasm32-only kernels against candle's composed ops, in headless Chromium: a linear layer's
 //! output and its three gradients, on layers wide enough for our kernels with every remainder their
 //! tiles and transposes have (rows not a multiple of the tile's, columns not a multiple of four, a
-//! contraction not a multiple of four lanes), the default model's own, and narrow ones (gemm's).
+//! contraction not a multiple of four lanes), the default model's own, and narrow ones (gemm's);
+//! GELU's four-lane pass, forward and backward.
 #![cfg(target_arch = "wasm32")]
 
-use bertlab_core::model::fused::{linear, with_composed_ops};
+use bertlab_core::model::fused::{gelu_erf, linear, with_composed_ops};
 use candle_core::{Device, Tensor, Var};
 use wasm_bindgen_test::*;
 
@@ -78,5 +79,33 @@ fn the_linear_kernels_match_the_composed_ops() {
                 "{name} of {m}×{k} · ({n}×{k})ᵀ: off by {diff} (terms' magnitudes up to {scale})"
             );
         }
+    }
+}
+
+/// Across GELU's whole range (both tails, where `exp` underflows and `erf` saturates, and zero), on
+/// lengths that leave 0–3 elements to the scalar loop: within 1e-6 of candle's `gelu_erf` forward
+/// and backward (the erf approximation's own error is below 5e-7).
+#[wasm_bindgen_test]
+fn gelu_by_fours_matches_the_composed_op() {
+    let dev = Device::Cpu;
+    for n in [1, 3, 4, 5, 6, 7, 1001] {
+        let xs: Vec<f32> = (0..n)
+            .map(|i| -14.0 + 28.0 * i as f32 / (n.max(2) - 1) as f32)
+            .chain([0.0, -0.0, 1e-20, -60.0, 60.0])
+            .collect();
+        let len = xs.len();
+        let x = Var::from_tensor(&Tensor::from_slice(&xs, len, &dev).unwrap()).unwrap();
+        let probe = Tensor::from_slice(&values(len, 5), len, &dev).unwrap();
+        let ours = gelu_erf(&x).unwrap();
+        let theirs = with_composed_ops(|| gelu_erf(&x)).unwrap();
+        let grads = |y: &Tensor| (y * &probe).unwrap().sum_all().unwrap().backward().unwrap();
+        let (g1, g2) = (grads(&ours), grads(&theirs));
+        let forward = largest(&(&ours - &theirs).unwrap());
+        let backward = largest(&(g1.get(&x).unwrap() - g2.get(&x).unwrap()).unwrap());
+        let scale = largest(&x).max(1.0);
+        assert!(
+            forward <= 1e-6 * scale && backward <= 1e-6 * scale,
+            "GELU on {len} values: forward off by {forward}, backward by {backward}"
+        );
     }
 }

@@ -2,12 +2,12 @@
 //! lanes, so that loops over them vectorise. (A plain `iter().sum()` over f32 stays scalar: the
 //! compiler may not reorder float additions.)
 
-const LOG2_E: f32 = std::f32::consts::LOG2_E;
+pub(super) const LOG2_E: f32 = std::f32::consts::LOG2_E;
 /// ln 2 split in two so that `x − n·ln 2` is exact for the `n` that occur (Cody–Waite).
-const LN_2_HI: f32 = 0.693_145_75;
-const LN_2_LO: f32 = 1.428_606_8e-6;
+pub(super) const LN_2_HI: f32 = 0.693_145_75;
+pub(super) const LN_2_LO: f32 = 1.428_606_8e-6;
 /// 1.5 · 2²³: adding and subtracting it rounds an f32 of magnitude < 2²² to the nearest integer.
-const ROUND: f32 = 12_582_912.0;
+pub(super) const ROUND: f32 = 12_582_912.0;
 
 /// e^x with a relative error below 3e-7 on [−87, 88]; 0 below (a masked score's weight is exactly
 /// zero) and saturating at e^88 above rather than overflowing to infinity.

@@ -12,6 +12,8 @@ mod gelu;
 mod layer_norm;
 mod linear;
 pub(crate) mod math;
+#[cfg(target_arch = "wasm32")]
+mod math_simd128;
 mod reference;
 #[cfg(target_arch = "wasm32")]
 mod simd128;
