@@ -19,13 +19,18 @@ fn now() -> f64 {
         .map_or_else(js_sys::Date::now, |p| p.now())
 }
 
-#[wasm_bindgen_test]
-fn forward_latency_in_the_browser() {
+/// The default model's shape with random weights: timing does not depend on the weights' values.
+fn default_shaped_model() -> (EncoderConfig, MaskedLm) {
     let config = EncoderConfig::from_hf_json(DEFAULT_CONFIG).expect("the default model's config");
-    // Timing does not depend on the weights' values.
-    let model = Loaded::<MaskedLm>::random(&config, 0, &candle_core::Device::Cpu)
+    let model = Loaded::<MaskedLm>::random(&config, 0, &Device::Cpu)
         .expect("a model of the default shape")
         .model;
+    (config, model)
+}
+
+#[wasm_bindgen_test]
+fn forward_latency_in_the_browser() {
+    let (config, model) = default_shaped_model();
     for seq in BENCH_SEQ_LENS {
         let input = bench_input(&config, seq).expect("input");
         let encoder = time_cpu(&model, &input, CpuForward::Encoder, 10, f64::INFINITY, &now)
@@ -48,10 +53,7 @@ fn forward_latency_in_the_browser() {
 /// on their own.
 #[wasm_bindgen_test]
 fn batched_eval_forward_in_the_browser() {
-    let config = EncoderConfig::from_hf_json(DEFAULT_CONFIG).expect("the default model's config");
-    let model = Loaded::<MaskedLm>::random(&config, 0, &candle_core::Device::Cpu)
-        .expect("a model of the default shape")
-        .model;
+    let (config, model) = default_shaped_model();
     let (rows, seq) = (32, 45);
     let ids: Vec<Vec<u32>> = (0..rows as u32)
         .map(|r| {

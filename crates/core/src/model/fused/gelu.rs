@@ -29,9 +29,9 @@ fn cdf_pdf(x: f32) -> (f32, f32) {
     )
 }
 
-/// The passes four lanes at a time in wasm32, whose compiler leaves the scalar loops below scalar;
-/// each returns how many leading elements it wrote (all but the last `len % 4`). Natively it writes
-/// none: LLVM vectorises the scalar loops for SSE and AVX itself.
+/// The passes four lanes at a time in wasm32 (see [`super::math_simd128`]); each returns how many
+/// leading elements it wrote (all but the last `len % 4`), and the scalar loops do the rest.
+/// Natively it writes none: LLVM vectorises the scalar loops for SSE and AVX itself.
 #[cfg(target_arch = "wasm32")]
 mod lanes {
     use core::arch::wasm32::*;

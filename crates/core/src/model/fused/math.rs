@@ -8,24 +8,42 @@ pub(super) const LN_2_HI: f32 = 0.693_145_75;
 pub(super) const LN_2_LO: f32 = 1.428_606_8e-6;
 /// 1.5 · 2²³: adding and subtracting it rounds an f32 of magnitude < 2²² to the nearest integer.
 pub(super) const ROUND: f32 = 12_582_912.0;
+/// The range `exp` computes: 0 below, saturated above.
+pub(super) const EXP_MIN: f32 = -87.0;
+pub(super) const EXP_MAX: f32 = 88.0;
+/// e^r's Taylor coefficients from r⁷ down to r⁰, in Horner's order.
+pub(super) const EXP_TAYLOR: [f32; 8] = [
+    1.0 / 5040.0,
+    1.0 / 720.0,
+    1.0 / 120.0,
+    1.0 / 24.0,
+    1.0 / 6.0,
+    0.5,
+    1.0,
+    1.0,
+];
+/// Abramowitz & Stegun 7.1.26: `t = 1 / (1 + p·|x|)`, and a₅ … a₁ in Horner's order.
+pub(super) const ERF_P: f32 = 0.327_591_1;
+pub(super) const ERF_A: [f32; 5] = [
+    1.061_405_4,
+    -1.453_152,
+    1.421_413_7,
+    -0.284_496_74,
+    0.254_829_6,
+];
 
 /// e^x with a relative error below 3e-7 on [−87, 88]; 0 below (a masked score's weight is exactly
 /// zero) and saturating at e^88 above rather than overflowing to infinity.
 #[inline(always)]
 pub fn exp(x: f32) -> f32 {
-    let underflow = x < -87.0;
-    let x = x.clamp(-87.0, 88.0);
+    let underflow = x < EXP_MIN;
+    let x = x.clamp(EXP_MIN, EXP_MAX);
     let n = (x * LOG2_E + ROUND) - ROUND;
     let r = x - n * LN_2_HI - n * LN_2_LO;
     // e^r on |r| ≤ ln2/2 by its Taylor series to r⁷ (truncation error < 6e-9)
-    let p = 1.0 / 5040.0;
-    let p = p * r + 1.0 / 720.0;
-    let p = p * r + 1.0 / 120.0;
-    let p = p * r + 1.0 / 24.0;
-    let p = p * r + 1.0 / 6.0;
-    let p = p * r + 0.5;
-    let p = p * r + 1.0;
-    let p = p * r + 1.0;
+    let p = EXP_TAYLOR[1..]
+        .iter()
+        .fold(EXP_TAYLOR[0], |p, &c| p * r + c);
     let e = p * f32::from_bits(((n as i32 + 127) as u32) << 23);
     if underflow {
         0.0
@@ -93,10 +111,8 @@ pub fn max(xs: &[f32]) -> f32 {
 #[inline(always)]
 pub fn erf_with(x: f32, exp_minus_x2: f32) -> f32 {
     let a = x.abs();
-    let t = 1.0 / (1.0 + 0.327_591_1 * a);
-    let poly = t
-        * (0.254_829_6
-            + t * (-0.284_496_74 + t * (1.421_413_7 + t * (-1.453_152 + t * 1.061_405_4))));
+    let t = 1.0 / (1.0 + ERF_P * a);
+    let poly = t * ERF_A[1..].iter().fold(ERF_A[0], |p, &c| c + t * p);
     let e = 1.0 - poly * exp_minus_x2;
     e.copysign(x)
 }
