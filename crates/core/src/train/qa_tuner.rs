@@ -9,13 +9,14 @@ use candle_core::{Device, Tensor};
 use candle_nn::VarMap;
 
 use super::finetune::frozen::{
-    last_hidden_states, length_sorted_batches, padded_rows, rows_input, TokenRow, EVAL_BATCH,
+    last_hidden_states, length_sorted_batches, padded_rows, rows_input, FrozenStates, TokenRow,
+    EVAL_BATCH,
 };
 use super::finetune::{model_for_regime, FinetuneConfig, FinetuneStep, Regime, Updates};
 use super::span_qa::QaExample;
 use super::TrainError;
 use crate::analysis::features::encode_options;
-use crate::model::{Checkpoint, EncoderConfig, ForQuestionAnswering, Internals, Mode};
+use crate::model::{Checkpoint, Encoder, EncoderConfig, ForQuestionAnswering, Internals, Mode};
 use crate::text::tokenizer::Tokenizer;
 use bertlab_protocol::span_qa::AnsweredQuestion;
 
@@ -93,8 +94,7 @@ pub struct QaTuner {
     config: FinetuneConfig,
     tokenizer: Tokenizer,
     train: Vec<QaTokens>,
-    /// Frozen regime: each training row's last hidden state, computed once.
-    features: Option<Vec<Tensor>>,
+    frozen: FrozenStates,
     run: Updates,
 }
 
@@ -139,13 +139,7 @@ impl QaTuner {
                 )
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let features = match config.regime {
-            Regime::Frozen => Some(last_hidden_states(
-                &loaded.model.encoder,
-                encoded.iter().map(|e| &e.row),
-            )?),
-            Regime::Full | Regime::Scratch => None,
-        };
+        let frozen = FrozenStates::new(config.regime == Regime::Frozen, Ok);
         let run = Updates::plan(
             opt,
             trainable,
@@ -158,7 +152,7 @@ impl QaTuner {
             config,
             tokenizer,
             train: encoded,
-            features,
+            frozen,
             run,
         })
     }
@@ -169,6 +163,26 @@ impl QaTuner {
 
     pub fn model(&self) -> &ForQuestionAnswering {
         &self.model
+    }
+
+    pub fn encoder(&self) -> &Encoder {
+        &self.model.encoder
+    }
+
+    /// The training rows whose frozen-encoder states the first update needs, if they are not
+    /// there yet: hand them in with [`QaTuner::provide_states`], or the update computes them.
+    pub fn rows_to_encode(&self) -> Option<Vec<&TokenRow>> {
+        self.frozen
+            .pending()
+            .then(|| self.train.iter().map(|e| &e.row).collect())
+    }
+
+    /// The last hidden states of [`QaTuner::rows_to_encode`]'s rows, computed elsewhere with this
+    /// tuner's encoder (or an unchanged copy of it).
+    pub fn provide_states(&mut self, states: Vec<Tensor>) -> Result<(), TrainError> {
+        let rows: Vec<&TokenRow> = self.train.iter().map(|e| &e.row).collect();
+        let hidden = self.model.encoder.config().hidden_size;
+        self.frozen.provide(&rows, hidden, states)
     }
 
     /// Every weight by its transformers name (for export).
@@ -204,13 +218,14 @@ impl QaTuner {
         self.model
             .encoder
             .set_dropout_seed(self.run.dropout_seed(self.config.seed));
-        let (start, end) = match &self.features {
+        let rows: Vec<&TokenRow> = self.train.iter().map(|e| &e.row).collect();
+        let (start, end) = match self.frozen.get(&self.model.encoder, &rows)? {
             Some(features) => {
                 let hidden = padded_rows(features, &indices)?;
                 self.model.head.forward(&hidden, Mode::Train)?
             }
             None => {
-                let rows: Vec<&TokenRow> = indices.iter().map(|&i| &self.train[i].row).collect();
+                let rows: Vec<&TokenRow> = indices.iter().map(|&i| rows[i]).collect();
                 let input = rows_input(self.model.encoder.config(), &rows)?.with_mode(Mode::Train);
                 let out = self.model.forward(&input, &Internals::none())?;
                 (out.start_logits, out.end_logits)
@@ -226,21 +241,66 @@ impl QaTuner {
         self.run.apply(&self.config, &logits, &labels)
     }
 
+    /// The rows `examples` become as the encoder's input, for [`QaTuner::answers_from_states`].
+    pub fn rows(&self, examples: &[QaExample]) -> Result<Vec<TokenRow>, TrainError> {
+        Ok(self
+            .tokenized(examples)?
+            .into_iter()
+            .map(|t| t.row)
+            .collect())
+    }
+
+    fn tokenized(&self, examples: &[QaExample]) -> Result<Vec<QaTokens>, TrainError> {
+        let cfg = self.model.encoder.config();
+        examples
+            .iter()
+            .map(|e| {
+                tokenize(
+                    &self.tokenizer,
+                    cfg,
+                    &e.question,
+                    &e.context,
+                    None,
+                    self.config.max_len,
+                )
+            })
+            .collect()
+    }
+
     /// The answer to each example's question (empty when the model says there is none).
     pub fn predict(&self, examples: &[QaExample]) -> Result<Vec<String>, TrainError> {
-        let lengths: Vec<usize> = examples
-            .iter()
-            .map(|e| e.question.len() + e.context.len())
-            .collect();
+        let rows = self.rows(examples)?;
+        let states = last_hidden_states(&self.model.encoder, &rows.iter().collect::<Vec<_>>())?;
+        self.answers_from_states(examples, &states)
+    }
+
+    /// As [`QaTuner::predict`], from the last hidden states of [`QaTuner::rows`]' rows, computed
+    /// with this tuner's encoder (or, frozen, any unchanged copy of it).
+    pub fn answers_from_states(
+        &self,
+        examples: &[QaExample],
+        states: &[Tensor],
+    ) -> Result<Vec<String>, TrainError> {
+        let tokenized = self.tokenized(examples)?;
+        if states.len() != tokenized.len() {
+            return Err(TrainError::Data(format!(
+                "{} encoder states for {} questions",
+                states.len(),
+                tokenized.len()
+            )));
+        }
+        let lengths: Vec<usize> = tokenized.iter().map(|t| t.row.ids.len()).collect();
         let mut out = vec![String::new(); examples.len()];
         for batch in length_sorted_batches(&lengths, EVAL_BATCH) {
-            let questions = batch
-                .iter()
-                .map(|&i| (examples[i].question.as_str(), examples[i].context.as_str()));
-            let answers =
-                answer_batch(&self.model, &self.tokenizer, questions, self.config.max_len)?;
-            for (&i, answer) in batch.iter().zip(answers) {
-                out[i] = answer.text;
+            let (start, end) = self
+                .model
+                .head
+                .forward(&padded_rows(states, &batch)?, Mode::Eval)?;
+            let (starts, ends) = (start.to_vec2::<f32>()?, end.to_vec2::<f32>()?);
+            for (k, &i) in batch.iter().enumerate() {
+                let (start, end) = (&starts[k][..lengths[i]], &ends[k][..lengths[i]]);
+                let span = best_span(start, end, &tokenized[i].offsets);
+                out[i] = span_text(span, &tokenized[i].offsets, &examples[i].context);
             }
         }
         Ok(out)
@@ -254,66 +314,38 @@ pub fn answer(
     question: &str,
     context: &str,
 ) -> Result<AnsweredQuestion, TrainError> {
-    let max_len = model.encoder.config().max_input_len();
-    let answers = answer_batch(
-        model,
-        tokenizer,
-        std::iter::once((question, context)),
-        max_len,
-    )?;
-    answers
-        .into_iter()
-        .next()
-        .ok_or_else(|| TrainError::Data("no answer came back".into()))
+    let cfg = model.encoder.config();
+    let row = tokenize(tokenizer, cfg, question, context, None, cfg.max_input_len())?;
+    let out = model.forward(&rows_input(cfg, &[&row.row])?, &Internals::none())?;
+    let (start, end) = (
+        out.start_logits.get(0)?.to_vec1::<f32>()?,
+        out.end_logits.get(0)?.to_vec1::<f32>()?,
+    );
+    let span = best_span(&start, &end, &row.offsets);
+    Ok(AnsweredQuestion {
+        text: span_text(span, &row.offsets, context),
+        in_message: row.offsets.iter().map(Option::is_some).collect(),
+        pieces: row.pieces,
+        start_logits: start,
+        end_logits: end,
+        span,
+    })
 }
 
-fn answer_batch<'a>(
-    model: &ForQuestionAnswering,
-    tokenizer: &Tokenizer,
-    questions: impl Iterator<Item = (&'a str, &'a str)>,
-    max_len: usize,
-) -> Result<Vec<AnsweredQuestion>, TrainError> {
-    let cfg = model.encoder.config();
-    let (mut rows, mut contexts) = (Vec::new(), Vec::new());
-    for (question, context) in questions {
-        rows.push(tokenize(tokenizer, cfg, question, context, None, max_len)?);
-        contexts.push(context);
-    }
-    let input = rows_input(cfg, &rows.iter().map(|r| &r.row).collect::<Vec<_>>())?;
-    let out = model.forward(&input, &Internals::none())?;
-    let (starts, ends) = (
-        out.start_logits.to_vec2::<f32>()?,
-        out.end_logits.to_vec2::<f32>()?,
-    );
-    Ok(rows
-        .into_iter()
-        .zip(contexts)
-        .zip(starts.into_iter().zip(ends))
-        .map(|((row, context), (mut start, mut end))| {
-            start.truncate(row.pieces.len());
-            end.truncate(row.pieces.len());
-            let span = best_span(&start, &end, &row.offsets);
-            let text = span.map_or(String::new(), |(i, j)| {
-                let (from, to) = (
-                    row.offsets[i].map_or(0, |o| o.0),
-                    row.offsets[j].map_or(0, |o| o.1),
-                );
-                context
-                    .chars()
-                    .skip(from)
-                    .take(to.saturating_sub(from))
-                    .collect()
-            });
-            AnsweredQuestion {
-                in_message: row.offsets.iter().map(Option::is_some).collect(),
-                pieces: row.pieces,
-                start_logits: start,
-                end_logits: end,
-                span,
-                text,
-            }
-        })
-        .collect())
+/// The characters of `context` that tokens `span` cover (empty for no answer).
+fn span_text(
+    span: Option<(usize, usize)>,
+    offsets: &[Option<(usize, usize)>],
+    context: &str,
+) -> String {
+    span.map_or(String::new(), |(i, j)| {
+        let (from, to) = (offsets[i].map_or(0, |o| o.0), offsets[j].map_or(0, |o| o.1));
+        context
+            .chars()
+            .skip(from)
+            .take(to.saturating_sub(from))
+            .collect()
+    })
 }
 
 /// The message span with the highest start + end logit (start ≤ end, at most

@@ -9,13 +9,13 @@ use candle_nn::VarMap;
 use serde::{Deserialize, Serialize};
 
 use super::finetune::frozen::{
-    last_hidden_states, length_sorted_batches, padded_rows, rows_input, TokenRow, EVAL_BATCH,
+    length_sorted_batches, padded_rows, rows_input, FrozenStates, TokenRow, EVAL_BATCH,
 };
 use super::finetune::{model_for_regime, FinetuneConfig, FinetuneStep, Updates};
 use super::tagged::TaggedSet;
 use super::TrainError;
 use crate::analysis::features::encode_options;
-use crate::model::{Checkpoint, EncoderConfig, ForTokenClassification, Internals, Mode};
+use crate::model::{Checkpoint, Encoder, EncoderConfig, ForTokenClassification, Internals, Mode};
 use crate::text::tokenizer::{EncodeOptions, Tokenizer};
 
 pub use bertlab_protocol::training::{PieceLabels, Regime};
@@ -109,9 +109,7 @@ pub struct TagTuner {
     config: TaggerConfig,
     tokenizer: Tokenizer,
     train: Vec<TaggedTokens>,
-    /// Frozen regime: each training sentence's last hidden state `[tokens, hidden]`, computed
-    /// once (the frozen encoder gives the same every epoch), so an update runs only the head.
-    features: Option<Vec<Tensor>>,
+    frozen: FrozenStates,
     run: Updates,
     device: Device,
 }
@@ -158,13 +156,7 @@ impl TagTuner {
                 )
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let features = match config.run.regime {
-            Regime::Frozen => Some(last_hidden_states(
-                &loaded.model.encoder,
-                encoded.iter().map(|e| &e.row),
-            )?),
-            Regime::Full | Regime::Scratch => None,
-        };
+        let frozen = FrozenStates::new(config.run.regime == Regime::Frozen, Ok);
         let run = Updates::plan(
             opt,
             trainable,
@@ -177,7 +169,7 @@ impl TagTuner {
             config,
             tokenizer,
             train: encoded,
-            features,
+            frozen,
             run,
             device: Device::Cpu,
         })
@@ -189,6 +181,26 @@ impl TagTuner {
 
     pub fn model(&self) -> &ForTokenClassification {
         &self.model
+    }
+
+    pub fn encoder(&self) -> &Encoder {
+        &self.model.encoder
+    }
+
+    /// The training rows whose frozen-encoder states the first update needs, if they are not
+    /// there yet: hand them in with [`TagTuner::provide_states`], or the update computes them.
+    pub fn rows_to_encode(&self) -> Option<Vec<&TokenRow>> {
+        self.frozen
+            .pending()
+            .then(|| self.train.iter().map(|e| &e.row).collect())
+    }
+
+    /// The last hidden states of [`TagTuner::rows_to_encode`]'s rows, computed elsewhere with this
+    /// tuner's encoder (or an unchanged copy of it).
+    pub fn provide_states(&mut self, states: Vec<Tensor>) -> Result<(), TrainError> {
+        let rows: Vec<&TokenRow> = self.train.iter().map(|e| &e.row).collect();
+        let hidden = self.model.encoder.config().hidden_size;
+        self.frozen.provide(&rows, hidden, states)
     }
 
     /// Every weight by its transformers name (for export).
@@ -222,12 +234,13 @@ impl TagTuner {
     }
 
     /// Logits `[sentences, tokens, tags]` of training sentences `indices`.
-    fn logits(&self, indices: &[usize], mode: Mode) -> Result<Tensor, TrainError> {
-        if let Some(features) = &self.features {
+    fn logits(&mut self, indices: &[usize], mode: Mode) -> Result<Tensor, TrainError> {
+        let rows: Vec<&TokenRow> = self.train.iter().map(|e| &e.row).collect();
+        if let Some(features) = self.frozen.get(&self.model.encoder, &rows)? {
             let hidden = padded_rows(features, indices)?;
             return Ok(self.model.head.forward(&hidden, mode)?);
         }
-        let rows: Vec<&TokenRow> = indices.iter().map(|&i| &self.train[i].row).collect();
+        let rows: Vec<&TokenRow> = indices.iter().map(|&i| rows[i]).collect();
         let input = rows_input(self.model.encoder.config(), &rows)?.with_mode(mode);
         Ok(self.model.forward(&input, &Internals::none())?.logits)
     }
@@ -239,8 +252,8 @@ impl TagTuner {
         self.model
             .encoder
             .set_dropout_seed(self.run.dropout_seed(self.config.run.seed));
-        let rows: Vec<&TaggedTokens> = indices.iter().map(|&i| &self.train[i]).collect();
         let logits = self.logits(&indices, Mode::Train)?;
+        let rows: Vec<&TaggedTokens> = indices.iter().map(|&i| &self.train[i]).collect();
         let (_, seq, tags) = logits.dims3()?;
         // Only the labelled tokens enter the loss: never a padded position or a left-out piece.
         let (mut at, mut labels) = (Vec::new(), Vec::new());

@@ -1,6 +1,7 @@
-//! What the per-token fine-tuners (tagging, span QA) share: tokenized rows as the encoder's
-//! input, and the frozen regime's shortcut, where each training row's last hidden state is
-//! computed once (a frozen encoder gives the same every epoch) and an update runs only the head.
+//! What the fine-tuners share for the frozen regime: tokenized rows as the encoder's input, and
+//! each training row's last hidden state, computed once (a frozen encoder gives the same every
+//! epoch) so that an update runs only the head. A caller may hand those states in instead of
+//! letting the tuner compute them: the browser's worker spreads them over several threads.
 
 use candle_core::{Device, Tensor};
 
@@ -8,7 +9,8 @@ use crate::model::{Encoder, EncoderConfig, EncoderInput, Internals};
 use crate::train::TrainError;
 
 /// One tokenized example: token ids and segment ids.
-pub(crate) struct TokenRow {
+#[derive(Clone, Debug, PartialEq)]
+pub struct TokenRow {
     pub ids: Vec<u32>,
     pub types: Vec<u32>,
 }
@@ -24,22 +26,22 @@ pub(crate) fn rows_input(
 }
 
 /// Rows per forward pass when nothing is trained.
-pub(crate) const EVAL_BATCH: usize = 32;
+pub const EVAL_BATCH: usize = 32;
 
 /// The indices of items of `lengths`, shortest first, in batches of `size`: a batch is padded to
 /// its longest row, and batches of similar lengths spend little of the forward pass on padding.
-pub(crate) fn length_sorted_batches(lengths: &[usize], size: usize) -> Vec<Vec<usize>> {
+pub fn length_sorted_batches(lengths: &[usize], size: usize) -> Vec<Vec<usize>> {
     let mut order: Vec<usize> = (0..lengths.len()).collect();
     order.sort_by_key(|&i| lengths[i]);
     order.chunks(size.max(1)).map(<[usize]>::to_vec).collect()
 }
 
-/// Each row's last hidden state `[its tokens, hidden]`, detached, in the rows' order.
-pub(crate) fn last_hidden_states<'a>(
+/// Each row's last hidden state `[its tokens, hidden]`, detached, in the rows' order (batches of
+/// similar lengths, [`EVAL_BATCH`] rows each).
+pub fn last_hidden_states(
     encoder: &Encoder,
-    rows: impl Iterator<Item = &'a TokenRow>,
+    rows: &[&TokenRow],
 ) -> Result<Vec<Tensor>, TrainError> {
-    let rows: Vec<&TokenRow> = rows.collect();
     let lengths: Vec<usize> = rows.iter().map(|r| r.ids.len()).collect();
     let mut out: Vec<Option<Tensor>> = vec![None; rows.len()];
     for batch in length_sorted_batches(&lengths, EVAL_BATCH) {
@@ -61,6 +63,76 @@ pub(crate) fn last_hidden_states<'a>(
     Ok(out.into_iter().flatten().collect())
 }
 
+/// The frozen regime's states of the training rows: none needed (the encoder trains), still to
+/// come, or kept, each as [`FrozenStates::keep`] trimmed it.
+pub(crate) struct FrozenStates {
+    kept: Option<Vec<Tensor>>,
+    frozen: bool,
+    /// What a tuner keeps of a row's states (a classifier only reads the first token's).
+    keep: fn(Tensor) -> candle_core::Result<Tensor>,
+}
+
+impl FrozenStates {
+    pub(crate) fn new(frozen: bool, keep: fn(Tensor) -> candle_core::Result<Tensor>) -> Self {
+        FrozenStates {
+            kept: None,
+            frozen,
+            keep,
+        }
+    }
+
+    /// Whether the states are still to be computed or handed in.
+    pub(crate) fn pending(&self) -> bool {
+        self.frozen && self.kept.is_none()
+    }
+
+    /// Takes `states`, one per row of `rows` as [`last_hidden_states`] gives them, after checking
+    /// their shapes against the rows and `hidden`.
+    pub(crate) fn provide(
+        &mut self,
+        rows: &[&TokenRow],
+        hidden: usize,
+        states: Vec<Tensor>,
+    ) -> Result<(), TrainError> {
+        if states.len() != rows.len() {
+            return Err(TrainError::Data(format!(
+                "{} encoder states for {} rows",
+                states.len(),
+                rows.len()
+            )));
+        }
+        for (row, state) in rows.iter().zip(&states) {
+            if state.dims() != [row.ids.len(), hidden] {
+                return Err(TrainError::Data(format!(
+                    "an encoder state of shape {:?} for a row of {} tokens (hidden size {hidden})",
+                    state.dims(),
+                    row.ids.len()
+                )));
+            }
+        }
+        let kept = states
+            .into_iter()
+            .map(self.keep)
+            .collect::<candle_core::Result<Vec<_>>>()?;
+        self.kept = Some(kept);
+        Ok(())
+    }
+
+    /// The kept states, computed with `encoder` first if they are still pending; `None` when the
+    /// encoder trains.
+    pub(crate) fn get(
+        &mut self,
+        encoder: &Encoder,
+        rows: &[&TokenRow],
+    ) -> Result<Option<&[Tensor]>, TrainError> {
+        if self.pending() {
+            let states = last_hidden_states(encoder, rows)?;
+            self.provide(rows, encoder.config().hidden_size, states)?;
+        }
+        Ok(self.kept.as_deref())
+    }
+}
+
 /// The cached states of rows `indices`, zero-padded to the longest: `[rows, tokens, hidden]`.
 pub(crate) fn padded_rows(features: &[Tensor], indices: &[usize]) -> Result<Tensor, TrainError> {
     let longest = indices
@@ -77,4 +149,75 @@ pub(crate) fn padded_rows(features: &[Tensor], indices: &[usize]) -> Result<Tens
         })
         .collect::<candle_core::Result<Vec<_>>>()?;
     Ok(Tensor::cat(&padded, 0)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::{animals, tuner};
+    use super::*;
+    use crate::train::finetune::Regime;
+    use candle_core::D;
+
+    #[test]
+    fn states_handed_in_train_exactly_as_states_computed_by_the_tuner() {
+        let mut here = tuner(Regime::Frozen);
+        let mut handed = tuner(Regime::Frozen);
+        let rows: Vec<TokenRow> = handed
+            .rows_to_encode()
+            .expect("a frozen tuner waits for its states")
+            .into_iter()
+            .cloned()
+            .collect();
+        let states =
+            last_hidden_states(handed.encoder(), &rows.iter().collect::<Vec<_>>()).unwrap();
+        handed.provide_states(states).unwrap();
+        assert!(handed.rows_to_encode().is_none());
+        for _ in 0..3 {
+            assert_eq!(
+                here.train_step().unwrap().loss,
+                handed.train_step().unwrap().loss
+            );
+        }
+        assert!(
+            here.rows_to_encode().is_none(),
+            "the first update computed them"
+        );
+        assert!(tuner(Regime::Full).rows_to_encode().is_none());
+    }
+
+    #[test]
+    fn states_of_the_wrong_count_or_shape_are_refused_and_the_tuner_still_waits() {
+        let mut t = tuner(Regime::Frozen);
+        let rows: Vec<TokenRow> = t.rows_to_encode().unwrap().into_iter().cloned().collect();
+        let mut states = last_hidden_states(t.encoder(), &rows.iter().collect::<Vec<_>>()).unwrap();
+        let last = states.pop().unwrap();
+        assert!(t.provide_states(states.clone()).is_err());
+        states.push(last.narrow(1, 0, 2).unwrap());
+        assert!(t.provide_states(states).is_err());
+        assert!(t.rows_to_encode().is_some());
+    }
+
+    /// Prediction reads the head over length-sorted encoder states; the whole model over the
+    /// examples in their order must give the same probabilities (to float rounding: the batches
+    /// pad differently).
+    #[test]
+    fn predicting_from_states_matches_the_whole_model_in_one_batch() {
+        let t = tuner(Regime::Full);
+        let set = animals(12);
+        let rows = t.rows(&set).unwrap();
+        let input = rows_input(t.encoder().config(), &rows.iter().collect::<Vec<_>>()).unwrap();
+        let logits = t
+            .model()
+            .forward(&input, &Internals::none())
+            .unwrap()
+            .logits;
+        let whole = candle_nn::ops::softmax(&logits, D::Minus1)
+            .unwrap()
+            .to_vec2::<f32>()
+            .unwrap();
+        let predicted = t.predict(&set).unwrap();
+        for (a, b) in whole.iter().flatten().zip(predicted.iter().flatten()) {
+            assert!((a - b).abs() < 1e-5, "{a} vs {b}");
+        }
+    }
 }

@@ -6,7 +6,7 @@
 
 mod class_metrics;
 mod config;
-pub(crate) mod frozen;
+pub mod frozen;
 #[cfg(test)]
 mod pair_tests;
 mod snapshot;
@@ -17,8 +17,8 @@ use candle_nn::VarMap;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{
-    Architecture, Checkpoint, EncoderConfig, EncoderInput, ForSequenceClassification, Internals,
-    Loaded, Mode,
+    Architecture, Checkpoint, Encoder, EncoderConfig, ForSequenceClassification, Internals, Loaded,
+    Mode,
 };
 use crate::text::tokenizer::{EncodeOptions, Tokenizer};
 
@@ -30,6 +30,7 @@ use super::TrainError;
 pub use bertlab_protocol::training::{Approach, Regime, SegmentIds, SheetRow};
 pub use class_metrics::{ClassMetrics, Scored};
 pub use config::FinetuneConfig;
+use frozen::{last_hidden_states, rows_input, FrozenStates, TokenRow, EVAL_BATCH};
 pub(crate) use updates::Updates;
 
 /// One update.
@@ -47,18 +48,8 @@ pub struct FinetuneStep {
 
 /// Token and segment ids of each example, ready for batching.
 struct Encoded {
-    ids: Vec<Vec<u32>>,
-    types: Vec<Vec<u32>>,
+    rows: Vec<TokenRow>,
     labels: Vec<u32>,
-}
-
-impl Encoded {
-    fn rows(&self, indices: &[usize]) -> (Vec<Vec<u32>>, Vec<Vec<u32>>) {
-        indices
-            .iter()
-            .map(|&i| (self.ids[i].clone(), self.types[i].clone()))
-            .unzip()
-    }
 }
 
 fn encode_all(
@@ -73,19 +64,21 @@ fn encode_all(
         max_len: Some(max_len.min(config.max_input_len())),
         position_offset: config.position_offset(),
     };
-    let (ids, types) = (0..set.len())
+    let rows = (0..set.len())
         .map(|i| {
             let (text, pair) = set.example(i);
             let mut encoded = tokenizer
                 .encode(text, pair, &options)
                 .map_err(|e| TrainError::Data(format!("cannot tokenize {text:?}: {e}")))?;
             segments.apply(&mut encoded.type_ids);
-            Ok((encoded.ids, encoded.type_ids))
+            Ok(TokenRow {
+                ids: encoded.ids,
+                types: encoded.type_ids,
+            })
         })
-        .collect::<Result<(Vec<_>, Vec<_>), TrainError>>()?;
+        .collect::<Result<Vec<_>, TrainError>>()?;
     Ok(Encoded {
-        ids,
-        types,
+        rows,
         labels: set.label_ids.iter().map(|&l| l as u32).collect(),
     })
 }
@@ -96,9 +89,8 @@ pub struct FineTuner {
     config: FinetuneConfig,
     tokenizer: Tokenizer,
     train: Encoded,
-    /// Frozen regime: the encoder's first-token output for every training example, computed once
-    /// (`[n, 1, hidden]`), since the frozen part gives the same features every epoch.
-    features: Option<Tensor>,
+    /// Frozen regime: the encoder's first-token output `[1, hidden]` for every training example.
+    frozen: FrozenStates,
     run: Updates,
     device: Device,
 }
@@ -138,14 +130,13 @@ impl FineTuner {
             config.max_len,
             config.segments,
         )?;
-        let features = match config.regime {
-            Regime::Frozen => Some(first_token_features(&loaded.model, &encoded, &device)?),
-            _ => None,
-        };
+        let frozen = FrozenStates::new(config.regime == Regime::Frozen, |state| {
+            state.narrow(0, 0, 1)?.contiguous()
+        });
         let run = Updates::plan(
             opt,
             trainable,
-            encoded.ids.iter().map(Vec::len).collect(),
+            encoded.rows.iter().map(|r| r.ids.len()).collect(),
             &config,
         );
         Ok(FineTuner {
@@ -154,7 +145,7 @@ impl FineTuner {
             config,
             tokenizer,
             train: encoded,
-            features,
+            frozen,
             run,
             device,
         })
@@ -195,27 +186,38 @@ impl FineTuner {
         self.run.is_done()
     }
 
-    fn input(
-        &self,
-        (ids, types): &(Vec<Vec<u32>>, Vec<Vec<u32>>),
-        mode: Mode,
-    ) -> Result<EncoderInput, TrainError> {
-        let cfg = self.model.encoder.config();
-        Ok(EncoderInput::for_model(cfg, ids, types, &self.device)?.with_mode(mode))
+    pub fn encoder(&self) -> &Encoder {
+        &self.model.encoder
+    }
+
+    /// The training rows whose frozen-encoder states the first update needs, if they are not
+    /// there yet: hand them in with [`FineTuner::provide_states`], or the update computes them.
+    pub fn rows_to_encode(&self) -> Option<Vec<&TokenRow>> {
+        self.frozen
+            .pending()
+            .then(|| self.train.rows.iter().collect())
+    }
+
+    /// The last hidden states of [`FineTuner::rows_to_encode`]'s rows, computed elsewhere with
+    /// this tuner's encoder (or an unchanged copy of it).
+    pub fn provide_states(&mut self, states: Vec<Tensor>) -> Result<(), TrainError> {
+        let rows: Vec<&TokenRow> = self.train.rows.iter().collect();
+        let hidden = self.model.encoder.config().hidden_size;
+        self.frozen.provide(&rows, hidden, states)
     }
 
     /// Logits `[rows, labels]` for training examples `indices`.
-    fn logits_for(&self, indices: &[usize], mode: Mode) -> Result<Tensor, TrainError> {
-        match &self.features {
-            Some(features) => {
-                let index = Tensor::new(
-                    indices.iter().map(|&i| i as u32).collect::<Vec<_>>(),
-                    &self.device,
-                )?;
-                head_logits(&self.model, &features.index_select(&index, 0)?, mode)
+    fn logits_for(&mut self, indices: &[usize], mode: Mode) -> Result<Tensor, TrainError> {
+        let rows: Vec<&TokenRow> = self.train.rows.iter().collect();
+        match self.frozen.get(&self.model.encoder, &rows)? {
+            Some(first) => {
+                let first =
+                    Tensor::stack(&indices.iter().map(|&i| &first[i]).collect::<Vec<_>>(), 0)?;
+                head_logits(&self.model, &first, mode)
             }
             None => {
-                let input = self.input(&self.train.rows(indices), mode)?;
+                let batch: Vec<&TokenRow> = indices.iter().map(|&i| rows[i]).collect();
+                let input = rows_input(self.model.encoder.config(), &batch)?.with_mode(mode);
                 Ok(self.model.forward(&input, &Internals::none())?.logits)
             }
         }
@@ -244,21 +246,38 @@ impl FineTuner {
         &self.model.encoder.config().labels
     }
 
-    /// Class probabilities `[examples, labels]` for the examples of `set` (its labels are not
-    /// read), in eval mode.
-    pub fn predict(&self, set: &LabelledSet) -> Result<Vec<Vec<f32>>, TrainError> {
-        let encoded = encode_all(
+    /// The rows the examples of `set` become as the encoder's input, for
+    /// [`FineTuner::predict_from_states`].
+    pub fn rows(&self, set: &LabelledSet) -> Result<Vec<TokenRow>, TrainError> {
+        let cfg = self.model.encoder.config();
+        Ok(encode_all(
             &self.tokenizer,
-            self.model.encoder.config(),
+            cfg,
             set,
             self.config.max_len,
             self.config.segments,
-        )?;
-        let mut out = Vec::with_capacity(set.len());
-        let all: Vec<usize> = (0..set.len()).collect();
-        for indices in all.chunks(32) {
-            let input = self.input(&encoded.rows(indices), Mode::Eval)?;
-            let logits = self.model.forward(&input, &Internals::none())?.logits;
+        )?
+        .rows)
+    }
+
+    /// Class probabilities `[examples, labels]` for the examples of `set` (its labels are not
+    /// read), in eval mode.
+    pub fn predict(&self, set: &LabelledSet) -> Result<Vec<Vec<f32>>, TrainError> {
+        let rows = self.rows(set)?;
+        let states = last_hidden_states(&self.model.encoder, &rows.iter().collect::<Vec<_>>())?;
+        self.predict_from_states(&states)
+    }
+
+    /// As [`FineTuner::predict`], from the last hidden states of [`FineTuner::rows`]' rows,
+    /// computed with this tuner's encoder (or, frozen, any unchanged copy of it).
+    pub fn predict_from_states(&self, states: &[Tensor]) -> Result<Vec<Vec<f32>>, TrainError> {
+        let mut out = Vec::with_capacity(states.len());
+        for chunk in states.chunks(EVAL_BATCH) {
+            let first = chunk
+                .iter()
+                .map(|s| s.narrow(0, 0, 1))
+                .collect::<candle_core::Result<Vec<_>>>()?;
+            let logits = head_logits(&self.model, &Tensor::stack(&first, 0)?, Mode::Eval)?;
             out.extend(candle_nn::ops::softmax(&logits, D::Minus1)?.to_vec2::<f32>()?);
         }
         Ok(out)
@@ -272,6 +291,15 @@ impl FineTuner {
 
     /// As [`FineTuner::evaluate`], keeping each example's predicted class id.
     pub fn score(&self, set: &LabelledSet) -> Result<Scored, TrainError> {
+        self.score_predicted(set, self.predict(set)?)
+    }
+
+    /// As [`FineTuner::score`], from [`FineTuner::predict`]'s probabilities for `set`.
+    pub fn score_predicted(
+        &self,
+        set: &LabelledSet,
+        probabilities: Vec<Vec<f32>>,
+    ) -> Result<Scored, TrainError> {
         let labels = self.labels();
         if set.labels != labels {
             return Err(TrainError::Data(format!(
@@ -285,7 +313,14 @@ impl FineTuner {
                     .into(),
             ));
         }
-        Ok(ClassMetrics::score(&set.label_ids, &self.predict(set)?))
+        if probabilities.len() != set.len() {
+            return Err(TrainError::Data(format!(
+                "{} predictions for {} examples",
+                probabilities.len(),
+                set.len()
+            )));
+        }
+        Ok(ClassMetrics::score(&set.label_ids, &probabilities))
     }
 }
 
@@ -336,27 +371,6 @@ fn head_logits(
 ) -> Result<Tensor, TrainError> {
     let pooled = model.encoder.pool(first)?;
     Ok(model.head.forward(first, pooled.as_ref(), mode)?)
-}
-
-/// The encoder's last hidden state at the first token, for every example, detached.
-fn first_token_features(
-    model: &ForSequenceClassification,
-    encoded: &Encoded,
-    device: &Device,
-) -> Result<Tensor, TrainError> {
-    let cfg = model.encoder.config();
-    let mut parts = Vec::new();
-    let all: Vec<usize> = (0..encoded.ids.len()).collect();
-    for indices in all.chunks(32) {
-        let (ids, types) = encoded.rows(indices);
-        let input = EncoderInput::for_model(cfg, &ids, &types, device)?;
-        let h = model
-            .encoder
-            .forward(&input, &Internals::none())?
-            .last_hidden_state;
-        parts.push(h.narrow(1, 0, 1)?.contiguous()?.detach());
-    }
-    Ok(Tensor::cat(&parts, 0)?)
 }
 
 #[cfg(test)]

@@ -54,16 +54,19 @@ fn a_pair_is_packed_once_with_segment_a_and_b_or_all_in_one_segment() {
     let one = encode_all(&tok, &config, &set, 64, SegmentIds::One).unwrap();
     let sep = tok.token_to_id("[SEP]").unwrap();
     for i in 0..set.len() {
-        let ids = &per_text.ids[i];
-        assert_eq!(ids, &one.ids[i], "the ablation changes segment ids only");
+        let ids = &per_text.rows[i].ids;
+        assert_eq!(
+            ids, &one.rows[i].ids,
+            "the ablation changes segment ids only"
+        );
         let seps: Vec<usize> = (0..ids.len()).filter(|&k| ids[k] == sep).collect();
         assert_eq!(seps.len(), 2, "[CLS] A [SEP] B [SEP]");
         assert_eq!(*seps.last().unwrap(), ids.len() - 1);
-        let types = &per_text.types[i];
+        let types = &per_text.rows[i].types;
         // Segment A runs through the first [SEP]; segment B is the rest.
         assert!(types[..=seps[0]].iter().all(|&t| t == 0), "{types:?}");
         assert!(types[seps[0] + 1..].iter().all(|&t| t == 1), "{types:?}");
-        assert!(one.types[i].iter().all(|&t| t == 0));
+        assert!(one.rows[i].types.iter().all(|&t| t == 0));
     }
 }
 
