@@ -176,7 +176,7 @@ mod tests {
 
     fn embeddings(family: Family) -> Embeddings {
         let cfg = EncoderConfig::tiny(family);
-        let (vb, _) = var_builder(random_source(0), &Device::Cpu);
+        let (vb, _) = var_builder(random_source(0, None), &Device::Cpu);
         Embeddings::load(vb, &cfg, &DropoutRng::new(0)).unwrap()
     }
 

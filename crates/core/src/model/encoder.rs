@@ -462,7 +462,7 @@ mod tests {
 
     fn encoder(family: Family) -> Encoder {
         let cfg = EncoderConfig::tiny(family);
-        let (vb, _) = var_builder(random_source(1), &Device::Cpu);
+        let (vb, _) = var_builder(random_source(1, None), &Device::Cpu);
         Encoder::load(vb, &cfg, PoolerChoice::Required, &DropoutRng::new(0)).unwrap()
     }
 

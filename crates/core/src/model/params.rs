@@ -23,8 +23,17 @@ pub(crate) enum Source<'a> {
         tensors: &'a HashMap<String, Tensor>,
         other: &'a HashMap<String, String>,
     },
-    Random(Mutex<ChaCha8Rng>),
+    /// Seeded random init. A weight that `given` supplies takes that tensor instead, and the
+    /// generator skips the draws it would have taken, so every other weight is drawn exactly as
+    /// without it (fine-tuning copies the encoder from a checkpoint: drawing it first is wasted).
+    Random {
+        rng: Mutex<ChaCha8Rng>,
+        given: Option<&'a Given<'a>>,
+    },
 }
+
+/// The tensor to use for a weight of this name and shape instead of drawing it, if any.
+pub type Given<'a> = dyn Fn(&str, &Shape) -> Option<Tensor> + Sync + 'a;
 
 pub(crate) struct Shared {
     pub varmap: VarMap,
@@ -66,8 +75,11 @@ pub(crate) fn var_builder<'a>(
     )
 }
 
-pub(crate) fn random_source(seed: u64) -> Source<'static> {
-    Source::Random(Mutex::new(ChaCha8Rng::seed_from_u64(seed)))
+pub(crate) fn random_source<'a>(seed: u64, given: Option<&'a Given<'a>>) -> Source<'a> {
+    Source::Random {
+        rng: Mutex::new(ChaCha8Rng::seed_from_u64(seed)),
+        given,
+    }
 }
 
 impl Store<'_> {
@@ -99,6 +111,26 @@ impl Store<'_> {
                 candle_core::bail!("Kaiming init is not used by BERT Lab models")
             }
         })
+    }
+}
+
+impl Store<'_> {
+    /// Moves the generator past the draws `sample` would make. A normal sample takes two `f64`
+    /// draws (Box–Muller), four 32-bit words of the ChaCha stream; uniform ones may reject, so
+    /// they are drawn and dropped.
+    fn skip(rng: &Mutex<ChaCha8Rng>, shape: &Shape, init: Init) -> candle_core::Result<()> {
+        match init {
+            Init::Const(_) => {}
+            Init::Randn { .. } => {
+                let mut rng = lock(rng);
+                let at = rng.get_word_pos();
+                rng.set_word_pos(at + 4 * shape.elem_count() as u128);
+            }
+            Init::Uniform { .. } | Init::Kaiming { .. } => {
+                Self::sample(rng, shape, init)?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -144,9 +176,14 @@ impl SimpleBackend for Store<'_> {
                     }))
                 }
             },
-            Source::Random(rng) => {
-                Tensor::from_vec(Self::sample(rng, &shape, init)?, shape, dev)?.to_dtype(dtype)?
-            }
+            Source::Random { rng, given } => match given.and_then(|given| given(name, &shape)) {
+                Some(t) => {
+                    Self::skip(rng, &shape, init)?;
+                    t.to_device(dev)?.to_dtype(dtype)?
+                }
+                None => Tensor::from_vec(Self::sample(rng, &shape, init)?, shape, dev)?
+                    .to_dtype(dtype)?,
+            },
         };
         let var = Var::from_tensor(&tensor)?;
         let out = var.as_tensor().clone();
@@ -169,7 +206,7 @@ impl SimpleBackend for Store<'_> {
             Source::Checkpoint { tensors, other } => {
                 tensors.contains_key(name) || other.contains_key(name)
             }
-            Source::Random(_) => false,
+            Source::Random { .. } => false,
         }
     }
 }
@@ -182,7 +219,7 @@ mod tests {
     fn random_init_is_seeded_and_follows_hints() {
         let dev = Device::Cpu;
         let draw = |seed| {
-            let (vb, _shared) = var_builder(random_source(seed), &dev);
+            let (vb, _shared) = var_builder(random_source(seed, None), &dev);
             vb.get_with_hints(
                 (100, 100),
                 "w",

@@ -86,8 +86,6 @@ pub fn copy_checkpoint_weights_where(
     varmap: &VarMap,
     wanted: impl Fn(&str) -> bool,
 ) -> Result<InitReport, TrainError> {
-    let prefix = format!("{}.", ckpt.config.family.base_prefix());
-    let base_ckpt = ckpt.base_prefix().is_empty();
     let mut report = InitReport::default();
     let vars = varmap
         .data()
@@ -100,20 +98,7 @@ pub fn copy_checkpoint_weights_where(
             report.fresh.push(name.clone());
             continue;
         }
-        let mut candidates = vec![name.clone()];
-        if base_ckpt {
-            if let Some(rel) = name.strip_prefix(&prefix) {
-                candidates.push(rel.to_string());
-            }
-        }
-        // transformers ties `decoder.bias` to `bias`; a file may hold either.
-        if let Some(root) = name
-            .strip_suffix(".bias")
-            .filter(|r| r.ends_with("predictions") || *r == "lm_head")
-        {
-            candidates.push(format!("{root}.decoder.bias"));
-        }
-        match candidates.iter().find_map(|c| ckpt.tensor(c)) {
+        match checkpoint_tensor(ckpt, name) {
             Some(t) => {
                 let var = &vars[name];
                 if t.dims() != var.dims() {
@@ -135,6 +120,26 @@ pub fn copy_checkpoint_weights_where(
         ));
     }
     Ok(report)
+}
+
+/// The checkpoint's tensor for the model weight `name`, whether the checkpoint is a base model
+/// (`embeddings.…`) or a task model (`bert.embeddings.…`).
+pub(crate) fn checkpoint_tensor<'c>(ckpt: &'c Checkpoint, name: &str) -> Option<&'c Tensor> {
+    let prefix = format!("{}.", ckpt.config.family.base_prefix());
+    let mut candidates = vec![name.to_string()];
+    if ckpt.base_prefix().is_empty() {
+        if let Some(rel) = name.strip_prefix(&prefix) {
+            candidates.push(rel.to_string());
+        }
+    }
+    // transformers ties `decoder.bias` to `bias`; a file may hold either.
+    if let Some(root) = name
+        .strip_suffix(".bias")
+        .filter(|r| r.ends_with("predictions") || *r == "lm_head")
+    {
+        candidates.push(format!("{root}.decoder.bias"));
+    }
+    candidates.iter().find_map(|c| ckpt.tensor(c))
 }
 
 /// The weights as `model.safetensors` bytes under transformers' names, in F32 or F16.

@@ -11,12 +11,14 @@
 //!   keeping the student's models;
 //! - `saved_run`: the fine-tuning run in progress, saved so that it resumes after a crash or a
 //!   reload;
+//! - `helpers`: copies of this worker that compute frozen encoder states on the other cores;
 //! - `accelerator`: which backend runs a request (WebGPU or the CPU) and the fallback;
 //! - `tasks`: one function per request.
 
 mod accelerator;
 mod assets;
 mod fetching;
+mod helpers;
 mod jobs;
 mod model_cache;
 mod model_files;
@@ -38,6 +40,10 @@ pub fn start() {
             message: panic_message(info),
         });
     }));
+    if helpers::is_helper() {
+        helpers::serve();
+        return;
+    }
     let onmessage = Closure::<dyn Fn(MessageEvent)>::new(|event: MessageEvent| {
         let Some(text) = event.data().as_string() else {
             return;

@@ -8,7 +8,7 @@ use crate::model::config::EncoderConfig;
 use crate::model::dropout::DropoutRng;
 use crate::model::encoder::Encoder;
 use crate::model::error::{ModelError, Result};
-use crate::model::params::{random_source, var_builder, Source};
+use crate::model::params::{random_source, var_builder, Given, Source};
 
 /// What a model builder is given besides its `VarBuilder` (which sits at the checkpoint root).
 pub struct BuildContext<'a> {
@@ -58,19 +58,30 @@ impl<M: Architecture> Loaded<M> {
     /// A fresh model with transformers' init (normal(0, initializer_range) weights, zero biases,
     /// unit LayerNorms), reproducible from `seed` (which also seeds dropout).
     pub fn random(config: &EncoderConfig, seed: u64, device: &Device) -> Result<Loaded<M>> {
+        Self::random_except(config, seed, device, None)
+    }
+
+    /// As [`Loaded::random`], except the weights `given` supplies a tensor for (by HF name and
+    /// shape): they take it, and every other weight gets exactly the values `random` draws.
+    pub fn random_except(
+        config: &EncoderConfig,
+        seed: u64,
+        device: &Device,
+        given: Option<&Given<'_>>,
+    ) -> Result<Loaded<M>> {
         config.validate()?;
         let base = if M::task_model() {
             config.family.base_prefix().to_string()
         } else {
             String::new()
         };
-        build::<M>(random_source(seed), config, base, true, seed, device).map(|(model, varmap)| {
-            Loaded {
+        build::<M>(random_source(seed, given), config, base, true, seed, device).map(
+            |(model, varmap)| Loaded {
                 model,
                 varmap,
                 unused: Vec::new(),
-            }
-        })
+            },
+        )
     }
 
     /// Total number of parameters (tied weights counted once).
@@ -124,5 +135,55 @@ pub(super) fn build<M: Architecture>(
         Ok(model) => Ok((model, shared.varmap.clone())),
         // The store records the precise error; candle only carries its text.
         Err(err) => Err(shared.take_failure().unwrap_or(err)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Family, ForSequenceClassification};
+
+    /// Supplying the encoder must not move any other weight's draw: the head of a fine-tuning
+    /// run is initialised as it was when the whole model was drawn first.
+    #[test]
+    fn weights_given_are_taken_and_every_other_weight_is_drawn_as_before() {
+        let mut cfg = EncoderConfig::tiny(Family::Bert);
+        cfg.labels = vec!["a".into(), "b".into()];
+        let dev = Device::Cpu;
+        let drawn = Loaded::<ForSequenceClassification>::random(&cfg, 7, &dev).unwrap();
+        let given = |name: &str, shape: &candle_core::Shape| {
+            name.starts_with("bert.encoder")
+                .then(|| Tensor::ones(shape, DType::F32, &Device::Cpu).unwrap())
+        };
+        let except =
+            Loaded::<ForSequenceClassification>::random_except(&cfg, 7, &dev, Some(&given))
+                .unwrap();
+        let values = |l: &Loaded<ForSequenceClassification>, name: &str| {
+            l.varmap.data().lock().unwrap()[name]
+                .flatten_all()
+                .unwrap()
+                .to_vec1::<f32>()
+                .unwrap()
+        };
+        let names: Vec<String> = drawn
+            .varmap
+            .data()
+            .lock()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
+        let (mut given_count, mut drawn_after) = (0, 0);
+        for name in &names {
+            let (a, b) = (values(&drawn, name), values(&except, name));
+            if name.starts_with("bert.encoder") {
+                assert!(b.iter().all(|&v| v == 1.0), "{name} was not taken");
+                given_count += 1;
+            } else {
+                assert_eq!(a, b, "{name} was drawn differently");
+                drawn_after += usize::from(name.starts_with("classifier"));
+            }
+        }
+        assert!(given_count > 0 && drawn_after > 0, "{names:?}");
     }
 }

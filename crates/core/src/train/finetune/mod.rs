@@ -22,7 +22,7 @@ use crate::model::{
 };
 use crate::text::tokenizer::{EncodeOptions, Tokenizer};
 
-use super::checkpoint::{copy_checkpoint_weights_where, InitReport};
+use super::checkpoint::{checkpoint_tensor, copy_checkpoint_weights_where, InitReport};
 use super::labelled::LabelledSet;
 use super::optimizer::{named_vars, AdamW, AdamWParams, Group};
 use super::TrainError;
@@ -337,8 +337,17 @@ pub(crate) fn model_for_regime<M: Architecture>(
     seed: u64,
     adam: AdamWParams,
 ) -> Result<(Loaded<M>, AdamW, usize), TrainError> {
-    let loaded = Loaded::<M>::random(model_config, seed, &Device::Cpu)?;
     let prefix = format!("{}.", model_config.family.base_prefix());
+    // The encoder's weights come from `base`: drawing them first would be wasted (a second or two
+    // in the browser), and skipping their draws leaves the head's init as it was.
+    let from_base = |name: &str, shape: &candle_core::Shape| {
+        (regime != Regime::Scratch && name.starts_with(&prefix))
+            .then(|| checkpoint_tensor(base, name))
+            .flatten()
+            .filter(|t| t.shape() == shape)
+            .cloned()
+    };
+    let loaded = Loaded::<M>::random_except(model_config, seed, &Device::Cpu, Some(&from_base))?;
     // Only the encoder (pooler included) comes from `base`: a fine-tuned checkpoint's own head,
     // named like the new one, answers another question.
     let report = match regime {

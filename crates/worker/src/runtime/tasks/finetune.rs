@@ -9,7 +9,9 @@ use bertlab_core::model::Checkpoint;
 use bertlab_core::text::tokenizer::Tokenizer;
 use bertlab_core::train::baseline::{BagOfWords, BaselineConfig};
 use bertlab_core::train::export::{export_files, ExportMetrics};
-use bertlab_core::train::finetune::{Approach, FineTuner, FinetuneConfig, Scored, SheetRow};
+use bertlab_core::train::finetune::{
+    Approach, FineTuner, FinetuneConfig, Regime, Scored, SheetRow,
+};
 use bertlab_core::train::labelled::{parse_csv, LabelledSet, MISCLASSIFIED_KEPT};
 use bertlab_core::train::zip::stored_zip;
 use bertlab_protocol::features::{FeatureCloud, Pooling};
@@ -18,6 +20,7 @@ use bertlab_protocol::messages::{
 };
 
 use crate::runtime::assets::{fetch_bytes, ModelIndex};
+use crate::runtime::helpers::{encode_rows, warm_up};
 use crate::runtime::jobs::{JobContext, Stop};
 use crate::runtime::port::transfer_bytes;
 use crate::runtime::saved_run::{self, Resume, Saver};
@@ -86,6 +89,9 @@ async fn train_and_test(
         Some(name) => name,
         None => ModelIndex::get().await?.default.clone(),
     };
+    if regime == Regime::Frozen {
+        warm_up(&name);
+    }
     let (checkpoint, tokenizer, tokenizer_json) = load_base_model(ctx, &name).await?;
     // The previous model gives its memory back before this one is built.
     TUNED.with(|t| t.borrow_mut().take());
@@ -115,6 +121,13 @@ async fn train_and_test(
         }
         None => None,
     };
+    // A frozen encoder is the shipped model unchanged: helper workers may compute its states.
+    let shipped = (regime == Regime::Frozen).then_some(name.as_str());
+    if let Some(rows) = tuner.rows_to_encode() {
+        let what = "encoding the training texts";
+        let states = encode_rows(ctx, shipped, tuner.encoder(), &rows, what).await?;
+        tuner.provide_states(states).map_err(failed)?;
+    }
     let mut saving = Saver::start(SavedRequest::Finetune(saved_request), resumed).await;
     // A pair model reads two texts; the feature space shows single texts.
     let watched = (request.watch_features && !split.test.is_pairs()).then_some(&split.test);
@@ -125,10 +138,17 @@ async fn train_and_test(
         format!("testing on {} held-out texts", split.test.len()),
     );
     ctx.yield_or_stop().await?;
+    let rows = tuner.rows(&split.test).map_err(failed)?;
+    let what = "testing on held-out texts";
+    let refs: Vec<_> = rows.iter().collect();
+    let states = encode_rows(ctx, shipped, tuner.encoder(), &refs, what).await?;
+    let probabilities = tuner.predict_from_states(&states).map_err(failed)?;
     let Scored {
         metrics: test,
         predicted,
-    } = tuner.score(&split.test).map_err(failed)?;
+    } = tuner
+        .score_predicted(&split.test, probabilities)
+        .map_err(failed)?;
     let row = SheetRow {
         approach: request.approach,
         model: name.clone(),

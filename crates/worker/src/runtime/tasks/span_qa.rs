@@ -5,7 +5,7 @@
 use std::cell::RefCell;
 
 use bertlab_core::train::entities::parse_messages;
-use bertlab_core::train::finetune::FinetuneConfig;
+use bertlab_core::train::finetune::{FinetuneConfig, Regime};
 use bertlab_core::train::qa_tuner::{answer, qa_config, QaTuner};
 use bertlab_core::train::span_qa::{qa_scores, qa_sets, WordLookupQa};
 use bertlab_protocol::messages::Outcome;
@@ -14,6 +14,7 @@ use bertlab_protocol::span_qa::{QaReport, QaRequest, QA_DATA_PATH};
 use super::finetune::load_base_model;
 use super::tagger::run_updates;
 use crate::runtime::assets::{fetch_bytes, ModelIndex};
+use crate::runtime::helpers::{encode_rows, warm_up};
 use crate::runtime::jobs::{JobContext, Stop};
 
 thread_local! {
@@ -28,6 +29,9 @@ pub(super) async fn train(ctx: &JobContext, request: QaRequest) -> Result<Outcom
         Some(name) => name.clone(),
         None => ModelIndex::get().await?.default.clone(),
     };
+    if request.regime == Regime::Frozen {
+        warm_up(&name);
+    }
     let bytes = fetch_bytes(QA_DATA_PATH).await?;
     let text = String::from_utf8(bytes)
         .map_err(|_| Stop::Failed("the question file is not UTF-8".into()))?;
@@ -50,10 +54,22 @@ pub(super) async fn train(ctx: &JobContext, request: QaRequest) -> Result<Outcom
     };
     let mut tuner = QaTuner::new(&checkpoint, tokenizer, &train, config).map_err(|e| failed(&e))?;
     drop(checkpoint);
+    // A frozen encoder is the shipped model unchanged: helper workers may compute its states.
+    let shipped = (request.regime == Regime::Frozen).then_some(name.as_str());
+    if let Some(rows) = tuner.rows_to_encode() {
+        let what = "encoding the training questions";
+        let states = encode_rows(ctx, shipped, tuner.encoder(), &rows, what).await?;
+        tuner.provide_states(states).map_err(|e| failed(&e))?;
+    }
     run_updates(ctx, || (!tuner.is_done()).then(|| tuner.train_step())).await?;
-    ctx.progress(0, 0, format!("answering {} held-out questions", test.len()));
-    ctx.yield_or_stop().await?;
-    let scores = qa_scores(&test, &tuner.predict(&test).map_err(|e| failed(&e))?);
+    let rows = tuner.rows(&test).map_err(|e| failed(&e))?;
+    let refs: Vec<_> = rows.iter().collect();
+    let what = "answering the held-out questions";
+    let states = encode_rows(ctx, shipped, tuner.encoder(), &refs, what).await?;
+    let answers = tuner
+        .answers_from_states(&test, &states)
+        .map_err(|e| failed(&e))?;
+    let scores = qa_scores(&test, &answers);
     let baseline = WordLookupQa::fit(&train).scores(&test);
     let report = QaReport {
         regime: request.regime,

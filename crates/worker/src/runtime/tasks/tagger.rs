@@ -3,7 +3,7 @@
 
 use std::cell::RefCell;
 
-use bertlab_core::train::finetune::{FinetuneConfig, FinetuneStep};
+use bertlab_core::train::finetune::{FinetuneConfig, FinetuneStep, Regime};
 use bertlab_core::train::tag_tasks::{score, task_sets};
 use bertlab_core::train::tagger::{tag_text, TagTuner, TaggerConfig};
 use bertlab_core::train::TrainError;
@@ -12,6 +12,7 @@ use bertlab_protocol::tagging::{TaggedWord, TaggerReport, TaggerRequest};
 
 use super::finetune::load_base_model;
 use crate::runtime::assets::{fetch_bytes, ModelIndex};
+use crate::runtime::helpers::{encode_rows, warm_up};
 use crate::runtime::jobs::{JobContext, Stop};
 
 thread_local! {
@@ -26,6 +27,9 @@ pub(super) async fn train(ctx: &JobContext, request: TaggerRequest) -> Result<Ou
         Some(name) => name.clone(),
         None => ModelIndex::get().await?.default.clone(),
     };
+    if request.regime == Regime::Frozen {
+        warm_up(&name);
+    }
     let bytes = fetch_bytes(request.task.path()).await?;
     let text =
         String::from_utf8(bytes).map_err(|_| Stop::Failed("the tag file is not UTF-8".into()))?;
@@ -52,6 +56,12 @@ pub(super) async fn train(ctx: &JobContext, request: TaggerRequest) -> Result<Ou
     let mut tuner =
         TagTuner::new(&checkpoint, tokenizer, &train, config).map_err(|e| failed(&e))?;
     drop(checkpoint);
+    // A frozen encoder is the shipped model unchanged: helper workers may compute its states.
+    if let Some(rows) = tuner.rows_to_encode() {
+        let what = format!("encoding the training {}", request.task.unit());
+        let states = encode_rows(ctx, Some(&name), tuner.encoder(), &rows, &what).await?;
+        tuner.provide_states(states).map_err(|e| failed(&e))?;
+    }
     run_updates(ctx, || (!tuner.is_done()).then(|| tuner.train_step())).await?;
     ctx.progress(
         0,
