@@ -119,7 +119,9 @@ async fn resume_offered_run(ctx: &Ctx<'_>, saved: usize) -> Outcome {
 /// each time the lab offers to resume from the saved update; stopped by the student, it ends in a
 /// sheet row and leaves nothing to resume.
 pub async fn interrupted_run_resumes(ctx: &Ctx<'_>) -> Outcome {
-    let lab = "/labs/fine-tune?approach=full&examples=256&epochs=20&model=recipe-bert";
+    // Long enough that a fast machine is still training at the second save (one per 15 s): the
+    // check stops the run itself.
+    let lab = "/labs/fine-tune?approach=full&examples=256&epochs=50&model=recipe-bert";
     ctx.open(lab).await?;
     wait_widget(ctx, "table.sheet").await?;
     let rows_before = texts(ctx, "table.sheet tbody tr").await?.len();
