@@ -4,6 +4,7 @@
 //! span-QA and layer-probe labs run at their defaults (and frozen where the default trains the
 //! whole encoder); the pretraining lab races its two recipes at its default budget. Prints the
 //! seconds from the click to each result, with the result. `make bench-train` builds `dist/` first.
+//! An argument keeps the runs whose name contains it (`cargo bench … -- race`).
 
 #[path = "../tests/e2e/browser.rs"]
 mod browser;
@@ -198,8 +199,11 @@ async fn run() -> Result<(), String> {
     let server = server::StaticServer::start(dist).map_err(|e| e.to_string())?;
     let browser = browser::Browser::launch(true).await?;
     let client = &browser.client;
+    // cargo passes `--bench`; the first other argument picks runs by name.
+    let only = std::env::args().skip(1).find(|a| !a.starts_with('-'));
+    let picked = |name: &str| only.as_deref().is_none_or(|o| name.contains(o));
     let result = async {
-        for lab in LAB_RUNS {
+        for lab in LAB_RUNS.iter().filter(|lab| picked(lab.name)) {
             let url = server.url(lab.url);
             client.goto(&url).await.map_err(|e| e.to_string())?;
             client
@@ -228,7 +232,10 @@ async fn run() -> Result<(), String> {
                 lab.setting
             );
         }
-        race(client, &server).await
+        if picked("pretrain race") {
+            race(client, &server).await?;
+        }
+        Ok(())
     }
     .await;
     browser.close().await;

@@ -21,24 +21,6 @@ use bertlab_protocol::tagging::{
 };
 use bertlab_protocol::training::{PieceLabels, Regime, TransferCell};
 
-/// Training sizes the lab offers: up to the task's whole training split.
-fn sizes(task: TagTask) -> [usize; 3] {
-    match task {
-        TagTask::PartOfSpeech => [100, 300, 800],
-        TagTask::Entities => [100, 300, 780],
-    }
-}
-
-/// Switches the task, and with it the example text (unless the student wrote their own) and a
-/// training size the new task has.
-fn pick_task(state: &mut TaggingState, task: TagTask) {
-    if state.text == TaggingState::example_text(state.task) {
-        state.text = TaggingState::example_text(task).to_string();
-    }
-    state.sentences = state.sentences.min(sizes(task)[2]);
-    state.task = task;
-}
-
 /// What the data is, under the controls.
 fn data_note(task: TagTask) -> &'static str {
     match task {
@@ -141,7 +123,7 @@ pub fn TaggingWidget(
                 <SelectField id="tag-task" label="Task" locked=lock_task
                     options=TagTask::ALL.into_iter().map(|t| (t, t.describe().to_string())).collect()
                     value=Signal::derive(move || state.with(|s| s.task))
-                    on_pick=Callback::new(move |t| state.update(|s| pick_task(s, t))) />
+                    on_pick=Callback::new(move |t| state.update(|s| s.pick_task(t))) />
                 <SelectField id="tag-regime" label="Approach" locked=lock_regime
                     options=Regime::ALL.into_iter().map(|r| (r, r.describe().to_string())).collect()
                     value=Signal::derive(move || state.with(|s| s.regime))
@@ -153,7 +135,7 @@ pub fn TaggingWidget(
                 // Rebuilt when the task changes: each task offers its own largest size.
                 {move || view! {
                     <SelectField id="tag-sentences" label="Training examples" locked=lock_sentences
-                        options=sizes(state.with(|s| s.task)).into_iter().map(|n| (n, n.to_string())).collect()
+                        options=TaggingState::sizes(state.with(|s| s.task)).into_iter().map(|n| (n, n.to_string())).collect()
                         value=Signal::derive(move || state.with(|s| s.sentences))
                         on_pick=Callback::new(move |n| state.update(|s| s.sentences = n)) />
                 }}
