@@ -62,6 +62,9 @@ pub(crate) fn serve() {
     port::scope().set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
     // The handler lives as long as the helper.
     onmessage.forget();
+    let ready = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&ready, &"ready".into(), &JsValue::TRUE);
+    let _ = port::scope().post_message(&ready);
 }
 
 thread_local! {
@@ -147,10 +150,12 @@ fn answer_request(id: u32, answer: Result<Vec<f32>, String>) {
 /// A helper's answer: the rows' states flattened row after row, or why there are none.
 type Answer = Result<Vec<f32>, String>;
 
-/// The job's side: a started helper and the requests it has not answered yet.
+/// The job's side: a started helper, the requests it has not answered yet, and those held until
+/// it is ready (a worker drops what arrives before its script has installed a handler).
 struct Helper {
     worker: web_sys::Worker,
     waiting: RefCell<HashMap<u32, oneshot::Sender<Answer>>>,
+    held: RefCell<Option<Vec<String>>>,
 }
 
 impl Helper {
@@ -164,6 +169,7 @@ impl Helper {
         let helper = Rc::new(Helper {
             worker,
             waiting: RefCell::new(HashMap::new()),
+            held: RefCell::new(Some(Vec::new())),
         });
         let weak = Rc::downgrade(&helper);
         let onmessage = Closure::<dyn Fn(MessageEvent)>::new(move |event: MessageEvent| {
@@ -195,6 +201,15 @@ impl Helper {
             return;
         }
         let get = |key: &str| js_sys::Reflect::get(data, &key.into()).ok();
+        if get("ready").is_some_and(|r| r.is_truthy()) {
+            let held = self.held.borrow_mut().take().unwrap_or_default();
+            for text in held {
+                if self.worker.post_message(&JsValue::from_str(&text)).is_err() {
+                    self.fail_all("could not reach a helper");
+                }
+            }
+            return;
+        }
         let Some(id) = get("id").and_then(|id| id.as_f64()) else {
             return;
         };
@@ -236,7 +251,9 @@ impl Helper {
         let text = serde_json::to_string(&request).map_err(|e| e.to_string())?;
         let (sender, receiver) = oneshot::channel();
         self.waiting.borrow_mut().insert(id, sender);
-        if let Err(e) = self.worker.post_message(&JsValue::from_str(&text)) {
+        if let Some(held) = self.held.borrow_mut().as_mut() {
+            held.push(text);
+        } else if let Err(e) = self.worker.post_message(&JsValue::from_str(&text)) {
             self.waiting.borrow_mut().remove(&id);
             return Err(format!("could not reach a helper: {e:?}"));
         }

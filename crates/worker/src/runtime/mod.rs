@@ -12,6 +12,7 @@
 //! - `saved_run`: the fine-tuning run in progress, saved so that it resumes after a crash or a
 //!   reload;
 //! - `helpers`: copies of this worker that compute frozen encoder states on the other cores;
+//! - `relay`: a copy of this worker that runs the pretraining race's second lane on another core;
 //! - `accelerator`: which backend runs a request (WebGPU or the CPU) and the fallback;
 //! - `tasks`: one function per request.
 
@@ -23,6 +24,7 @@ mod jobs;
 mod model_cache;
 mod model_files;
 mod port;
+mod relay;
 mod saved_run;
 mod tasks;
 
@@ -50,10 +52,20 @@ pub fn start() {
         };
         match decode::<ToWorker>(&text) {
             Ok(ToWorker::Run { job, request }) => {
-                wasm_bindgen_futures::spawn_local(tasks::run(job, request))
+                if !(relay::takes(&request) && relay::pass_on_run(job, &text)) {
+                    wasm_bindgen_futures::spawn_local(tasks::run(job, request))
+                }
             }
-            Ok(ToWorker::Cancel { job }) => jobs::cancel(job),
-            Ok(ToWorker::Steer { job, action }) => jobs::steer(job, action),
+            Ok(ToWorker::Cancel { job }) => {
+                if !relay::pass_on_order(job, &text) {
+                    jobs::cancel(job)
+                }
+            }
+            Ok(ToWorker::Steer { job, action }) => {
+                if !relay::pass_on_order(job, &text) {
+                    jobs::steer(job, action)
+                }
+            }
             Err(message) => web_sys::console::error_1(&message.into()),
         }
     });
@@ -61,7 +73,10 @@ pub fn start() {
     // The handler lives as long as the worker.
     onmessage.forget();
     port::post(&FromWorker::Ready(tasks::worker_info()));
-    wasm_bindgen_futures::spawn_local(accelerator::probe());
+    // The runner trains on the CPU; the page's worker alone asks for a GPU.
+    if !relay::is_runner() {
+        wasm_bindgen_futures::spawn_local(accelerator::probe());
+    }
 }
 
 /// A panic's own words, without the source location a student cannot act on.
