@@ -187,16 +187,14 @@ impl TagTuner {
         &self.model.encoder
     }
 
-    /// The training rows whose frozen-encoder states the first update needs, if they are not
-    /// there yet: hand them in with [`TagTuner::provide_states`], or the update computes them.
+    /// The training rows whose frozen-encoder states are still to come: hand them in with
+    /// [`TagTuner::provide_states`] (their last hidden states, from this encoder or an unchanged
+    /// copy), or the first update computes them.
     pub fn rows_to_encode(&self) -> Option<Vec<&TokenRow>> {
         self.frozen
-            .pending()
-            .then(|| self.train.iter().map(|e| &e.row).collect())
+            .rows_to_encode(self.train.iter().map(|e| &e.row))
     }
 
-    /// The last hidden states of [`TagTuner::rows_to_encode`]'s rows, computed elsewhere with this
-    /// tuner's encoder (or an unchanged copy of it).
     pub fn provide_states(&mut self, states: Vec<Tensor>) -> Result<(), TrainError> {
         let rows: Vec<&TokenRow> = self.train.iter().map(|e| &e.row).collect();
         let hidden = self.model.encoder.config().hidden_size;

@@ -86,6 +86,14 @@ impl FrozenStates {
         self.frozen && self.kept.is_none()
     }
 
+    /// `rows` while their states are pending (a tuner's `rows_to_encode`).
+    pub(crate) fn rows_to_encode<'r>(
+        &self,
+        rows: impl Iterator<Item = &'r TokenRow>,
+    ) -> Option<Vec<&'r TokenRow>> {
+        self.pending().then(|| rows.collect())
+    }
+
     /// Takes `states`, one per row of `rows` as [`last_hidden_states`] gives them, after checking
     /// their shapes against the rows and `hidden`.
     pub(crate) fn provide(

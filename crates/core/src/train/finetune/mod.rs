@@ -190,16 +190,13 @@ impl FineTuner {
         &self.model.encoder
     }
 
-    /// The training rows whose frozen-encoder states the first update needs, if they are not
-    /// there yet: hand them in with [`FineTuner::provide_states`], or the update computes them.
+    /// The training rows whose frozen-encoder states are still to come: hand them in with
+    /// [`FineTuner::provide_states`] (their last hidden states, from this encoder or an unchanged
+    /// copy), or the first update computes them.
     pub fn rows_to_encode(&self) -> Option<Vec<&TokenRow>> {
-        self.frozen
-            .pending()
-            .then(|| self.train.rows.iter().collect())
+        self.frozen.rows_to_encode(self.train.rows.iter())
     }
 
-    /// The last hidden states of [`FineTuner::rows_to_encode`]'s rows, computed elsewhere with
-    /// this tuner's encoder (or an unchanged copy of it).
     pub fn provide_states(&mut self, states: Vec<Tensor>) -> Result<(), TrainError> {
         let rows: Vec<&TokenRow> = self.train.rows.iter().collect();
         let hidden = self.model.encoder.config().hidden_size;
