@@ -336,7 +336,7 @@ pub struct TaggingState {
 }
 
 impl Default for TaggingState {
-    /// Full fine-tuning on 100 sentences, 3 epochs: 93.5 % of the held-out words in 45 s in the tab
+    /// Full fine-tuning on 100 sentences, 3 epochs: 93.5 % of the held-out words in 37 s in the tab
     /// (release build; 300 sentences take about three times as long).
     fn default() -> Self {
         let (regime, sentences) = TaggingState::recommended(TagTask::PartOfSpeech);
