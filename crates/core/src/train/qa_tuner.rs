@@ -9,14 +9,14 @@ use candle_core::{Device, Tensor};
 use candle_nn::VarMap;
 
 use super::finetune::frozen::{
-    last_hidden_states, length_sorted_batches, padded_rows, rows_input, FrozenStates, TokenRow,
-    EVAL_BATCH,
+    last_hidden_states, length_sorted_batches, padded_rows, rows_input, FrozenRows, FrozenStates,
+    TokenRow, EVAL_BATCH,
 };
 use super::finetune::{model_for_regime, FinetuneConfig, FinetuneStep, Regime, Updates};
 use super::span_qa::QaExample;
 use super::TrainError;
 use crate::analysis::features::encode_options;
-use crate::model::{Checkpoint, Encoder, EncoderConfig, ForQuestionAnswering, Internals, Mode};
+use crate::model::{Checkpoint, EncoderConfig, ForQuestionAnswering, Internals, Mode};
 use crate::text::tokenizer::Tokenizer;
 use bertlab_protocol::span_qa::AnsweredQuestion;
 
@@ -88,6 +88,16 @@ fn tokenize(
     })
 }
 
+/// Questions tokenized for the encoder ([`QaTuner::tokenize_questions`]).
+pub struct TokenizedQuestions(Vec<QaTokens>);
+
+impl TokenizedQuestions {
+    /// Each question's token and segment ids.
+    pub fn rows(&self) -> Vec<&TokenRow> {
+        self.0.iter().map(|t| &t.row).collect()
+    }
+}
+
 pub struct QaTuner {
     model: ForQuestionAnswering,
     varmap: VarMap,
@@ -139,7 +149,11 @@ impl QaTuner {
                 )
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let frozen = FrozenStates::new(config.regime == Regime::Frozen, Ok);
+        let frozen = FrozenStates::new(
+            config.regime == Regime::Frozen,
+            model_config.hidden_size,
+            Ok,
+        );
         let run = Updates::plan(
             opt,
             trainable,
@@ -165,22 +179,13 @@ impl QaTuner {
         &self.model
     }
 
-    pub fn encoder(&self) -> &Encoder {
-        &self.model.encoder
-    }
-
-    /// The training rows whose frozen-encoder states are still to come: hand them in with
-    /// [`QaTuner::provide_states`] (their last hidden states, from this encoder or an unchanged
-    /// copy), or the first update computes them.
-    pub fn rows_to_encode(&self) -> Option<Vec<&TokenRow>> {
-        self.frozen
-            .rows_to_encode(self.train.iter().map(|e| &e.row))
-    }
-
-    pub fn provide_states(&mut self, states: Vec<Tensor>) -> Result<(), TrainError> {
-        let rows: Vec<&TokenRow> = self.train.iter().map(|e| &e.row).collect();
-        let hidden = self.model.encoder.config().hidden_size;
-        self.frozen.provide(&rows, hidden, states)
+    /// The training rows for the frozen regime's states (see [`FrozenRows`]).
+    pub fn frozen_rows(&mut self) -> FrozenRows<'_> {
+        FrozenRows {
+            states: &mut self.frozen,
+            rows: self.train.iter().map(|e| &e.row).collect(),
+            encoder: &self.model.encoder,
+        }
     }
 
     /// Every weight by its transformers name (for export).
@@ -216,14 +221,14 @@ impl QaTuner {
         self.model
             .encoder
             .set_dropout_seed(self.run.dropout_seed(self.config.seed));
-        let rows: Vec<&TokenRow> = self.train.iter().map(|e| &e.row).collect();
-        let (start, end) = match self.frozen.get(&self.model.encoder, &rows)? {
+        let rows = self.train.iter().map(|e| &e.row);
+        let (start, end) = match self.frozen.get(&self.model.encoder, rows)? {
             Some(features) => {
                 let hidden = padded_rows(features, &indices)?;
                 self.model.head.forward(&hidden, Mode::Train)?
             }
             None => {
-                let rows: Vec<&TokenRow> = indices.iter().map(|&i| rows[i]).collect();
+                let rows: Vec<&TokenRow> = indices.iter().map(|&i| &self.train[i].row).collect();
                 let input = rows_input(self.model.encoder.config(), &rows)?.with_mode(Mode::Train);
                 let out = self.model.forward(&input, &Internals::none())?;
                 (out.start_logits, out.end_logits)
@@ -239,18 +244,13 @@ impl QaTuner {
         self.run.apply(&self.config, &logits, &labels)
     }
 
-    /// The rows `examples` become as the encoder's input, for [`QaTuner::answers_from_states`].
-    pub fn rows(&self, examples: &[QaExample]) -> Result<Vec<TokenRow>, TrainError> {
-        Ok(self
-            .tokenized(examples)?
-            .into_iter()
-            .map(|t| t.row)
-            .collect())
-    }
-
-    fn tokenized(&self, examples: &[QaExample]) -> Result<Vec<QaTokens>, TrainError> {
+    /// `examples` tokenized as the encoder reads them, for [`QaTuner::answers_from_states`].
+    pub fn tokenize_questions(
+        &self,
+        examples: &[QaExample],
+    ) -> Result<TokenizedQuestions, TrainError> {
         let cfg = self.model.encoder.config();
-        examples
+        let tokens = examples
             .iter()
             .map(|e| {
                 tokenize(
@@ -262,28 +262,31 @@ impl QaTuner {
                     self.config.max_len,
                 )
             })
-            .collect()
+            .collect::<Result<_, _>>()?;
+        Ok(TokenizedQuestions(tokens))
     }
 
     /// The answer to each example's question (empty when the model says there is none).
     pub fn predict(&self, examples: &[QaExample]) -> Result<Vec<String>, TrainError> {
-        let rows = self.rows(examples)?;
-        let states = last_hidden_states(&self.model.encoder, &rows.iter().collect::<Vec<_>>())?;
-        self.answers_from_states(examples, &states)
+        let questions = self.tokenize_questions(examples)?;
+        let states = last_hidden_states(&self.model.encoder, &questions.rows())?;
+        self.answers_from_states(examples, &questions, &states)
     }
 
-    /// As [`QaTuner::predict`], from the last hidden states of [`QaTuner::rows`]' rows, computed
-    /// with this tuner's encoder (or, frozen, any unchanged copy of it).
+    /// As [`QaTuner::predict`], from `examples` tokenized and the last hidden states of their rows,
+    /// computed with this tuner's encoder (or, frozen, any unchanged copy of it).
     pub fn answers_from_states(
         &self,
         examples: &[QaExample],
+        questions: &TokenizedQuestions,
         states: &[Tensor],
     ) -> Result<Vec<String>, TrainError> {
-        let tokenized = self.tokenized(examples)?;
-        if states.len() != tokenized.len() {
+        let tokenized = &questions.0;
+        if states.len() != tokenized.len() || examples.len() != tokenized.len() {
             return Err(TrainError::Data(format!(
-                "{} encoder states for {} questions",
+                "{} encoder states and {} questions for {} tokenized",
                 states.len(),
+                examples.len(),
                 tokenized.len()
             )));
         }

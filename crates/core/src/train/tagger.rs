@@ -9,13 +9,13 @@ use candle_nn::VarMap;
 use serde::{Deserialize, Serialize};
 
 use super::finetune::frozen::{
-    length_sorted_batches, padded_rows, rows_input, FrozenStates, TokenRow, EVAL_BATCH,
+    length_sorted_batches, padded_rows, rows_input, FrozenRows, FrozenStates, TokenRow, EVAL_BATCH,
 };
 use super::finetune::{model_for_regime, FinetuneConfig, FinetuneStep, Updates};
 use super::tagged::TaggedSet;
 use super::TrainError;
 use crate::analysis::features::encode_options;
-use crate::model::{Checkpoint, Encoder, EncoderConfig, ForTokenClassification, Internals, Mode};
+use crate::model::{Checkpoint, EncoderConfig, ForTokenClassification, Internals, Mode};
 use crate::text::tokenizer::{EncodeOptions, Tokenizer};
 
 pub use bertlab_protocol::training::{PieceLabels, Regime};
@@ -156,7 +156,11 @@ impl TagTuner {
                 )
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let frozen = FrozenStates::new(config.run.regime == Regime::Frozen, Ok);
+        let frozen = FrozenStates::new(
+            config.run.regime == Regime::Frozen,
+            model_config.hidden_size,
+            Ok,
+        );
         let run = Updates::plan(
             opt,
             trainable,
@@ -183,22 +187,13 @@ impl TagTuner {
         &self.model
     }
 
-    pub fn encoder(&self) -> &Encoder {
-        &self.model.encoder
-    }
-
-    /// The training rows whose frozen-encoder states are still to come: hand them in with
-    /// [`TagTuner::provide_states`] (their last hidden states, from this encoder or an unchanged
-    /// copy), or the first update computes them.
-    pub fn rows_to_encode(&self) -> Option<Vec<&TokenRow>> {
-        self.frozen
-            .rows_to_encode(self.train.iter().map(|e| &e.row))
-    }
-
-    pub fn provide_states(&mut self, states: Vec<Tensor>) -> Result<(), TrainError> {
-        let rows: Vec<&TokenRow> = self.train.iter().map(|e| &e.row).collect();
-        let hidden = self.model.encoder.config().hidden_size;
-        self.frozen.provide(&rows, hidden, states)
+    /// The training rows for the frozen regime's states (see [`FrozenRows`]).
+    pub fn frozen_rows(&mut self) -> FrozenRows<'_> {
+        FrozenRows {
+            states: &mut self.frozen,
+            rows: self.train.iter().map(|e| &e.row).collect(),
+            encoder: &self.model.encoder,
+        }
     }
 
     /// Every weight by its transformers name (for export).
@@ -233,12 +228,12 @@ impl TagTuner {
 
     /// Logits `[sentences, tokens, tags]` of training sentences `indices`.
     fn logits(&mut self, indices: &[usize], mode: Mode) -> Result<Tensor, TrainError> {
-        let rows: Vec<&TokenRow> = self.train.iter().map(|e| &e.row).collect();
-        if let Some(features) = self.frozen.get(&self.model.encoder, &rows)? {
+        let rows = self.train.iter().map(|e| &e.row);
+        if let Some(features) = self.frozen.get(&self.model.encoder, rows)? {
             let hidden = padded_rows(features, indices)?;
             return Ok(self.model.head.forward(&hidden, mode)?);
         }
-        let rows: Vec<&TokenRow> = indices.iter().map(|&i| rows[i]).collect();
+        let rows: Vec<&TokenRow> = indices.iter().map(|&i| &self.train[i].row).collect();
         let input = rows_input(self.model.encoder.config(), &rows)?.with_mode(mode);
         Ok(self.model.forward(&input, &Internals::none())?.logits)
     }

@@ -11,7 +11,7 @@ use std::rc::Rc;
 
 use bertlab_core::model::{Checkpoint, Encoder};
 use bertlab_core::train::finetune::frozen::{
-    last_hidden_states, length_sorted_batches, TokenRow, EVAL_BATCH,
+    last_hidden_states, length_sorted_batches, FrozenRows, TokenRow, EVAL_BATCH,
 };
 use candle_core::{Device, Tensor};
 use futures_channel::oneshot;
@@ -291,6 +291,23 @@ fn helpers() -> Vec<Rc<Helper>> {
         }
         helpers.clone()
     })
+}
+
+/// Hands a frozen tuner the states of its training rows, computed here and by the helpers with
+/// the shipped model `shipped`; nothing to do once they are there or when the encoder trains.
+pub(crate) async fn provide_frozen_states(
+    ctx: &JobContext,
+    shipped: &str,
+    frozen: FrozenRows<'_>,
+    what: &str,
+) -> Result<(), Stop> {
+    let Some(rows) = frozen.pending() else {
+        return Ok(());
+    };
+    let states = encode_rows(ctx, Some(shipped), frozen.encoder(), rows, what).await?;
+    frozen
+        .provide(states)
+        .map_err(|e| Stop::Failed(e.to_string()))
 }
 
 /// Has the helpers load the shipped model `model` now, while this worker loads its own copy, so

@@ -158,24 +158,15 @@ mod tests {
         let except =
             Loaded::<ForSequenceClassification>::random_except(&cfg, 7, &dev, Some(&given))
                 .unwrap();
-        let values = |l: &Loaded<ForSequenceClassification>, name: &str| {
-            l.varmap.data().lock().unwrap()[name]
-                .flatten_all()
-                .unwrap()
-                .to_vec1::<f32>()
-                .unwrap()
-        };
-        let names: Vec<String> = drawn
-            .varmap
-            .data()
-            .lock()
-            .unwrap()
-            .keys()
-            .cloned()
-            .collect();
+        let values = |var: &candle_core::Var| var.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+        let (drawn, except) = (
+            drawn.varmap.data().lock().unwrap(),
+            except.varmap.data().lock().unwrap(),
+        );
+        let names: Vec<&String> = drawn.keys().collect();
         let (mut given_count, mut drawn_after) = (0, 0);
-        for name in &names {
-            let (a, b) = (values(&drawn, name), values(&except, name));
+        for (name, var) in drawn.iter() {
+            let (a, b) = (values(var), values(&except[name]));
             if name.starts_with("bert.encoder") {
                 assert!(b.iter().all(|&v| v == 1.0), "{name} was not taken");
                 given_count += 1;

@@ -68,15 +68,22 @@ pub fn last_hidden_states(
 pub(crate) struct FrozenStates {
     kept: Option<Vec<Tensor>>,
     frozen: bool,
+    /// The encoder's hidden size, which every state must have.
+    hidden: usize,
     /// What a tuner keeps of a row's states (a classifier only reads the first token's).
     keep: fn(Tensor) -> candle_core::Result<Tensor>,
 }
 
 impl FrozenStates {
-    pub(crate) fn new(frozen: bool, keep: fn(Tensor) -> candle_core::Result<Tensor>) -> Self {
+    pub(crate) fn new(
+        frozen: bool,
+        hidden: usize,
+        keep: fn(Tensor) -> candle_core::Result<Tensor>,
+    ) -> Self {
         FrozenStates {
             kept: None,
             frozen,
+            hidden,
             keep,
         }
     }
@@ -86,35 +93,27 @@ impl FrozenStates {
         self.frozen && self.kept.is_none()
     }
 
-    /// `rows` while their states are pending (a tuner's `rows_to_encode`).
-    pub(crate) fn rows_to_encode<'r>(
-        &self,
-        rows: impl Iterator<Item = &'r TokenRow>,
-    ) -> Option<Vec<&'r TokenRow>> {
-        self.pending().then(|| rows.collect())
-    }
-
     /// Takes `states`, one per row of `rows` as [`last_hidden_states`] gives them, after checking
-    /// their shapes against the rows and `hidden`.
-    pub(crate) fn provide(
+    /// their shapes against the rows and the hidden size.
+    pub(crate) fn provide<'r>(
         &mut self,
-        rows: &[&TokenRow],
-        hidden: usize,
+        rows: impl Iterator<Item = &'r TokenRow>,
         states: Vec<Tensor>,
     ) -> Result<(), TrainError> {
-        if states.len() != rows.len() {
+        let lengths: Vec<usize> = rows.map(|r| r.ids.len()).collect();
+        if states.len() != lengths.len() {
             return Err(TrainError::Data(format!(
                 "{} encoder states for {} rows",
                 states.len(),
-                rows.len()
+                lengths.len()
             )));
         }
-        for (row, state) in rows.iter().zip(&states) {
-            if state.dims() != [row.ids.len(), hidden] {
+        let hidden = self.hidden;
+        for (tokens, state) in lengths.into_iter().zip(&states) {
+            if state.dims() != [tokens, hidden] {
                 return Err(TrainError::Data(format!(
-                    "an encoder state of shape {:?} for a row of {} tokens (hidden size {hidden})",
+                    "an encoder state of shape {:?} for a row of {tokens} tokens (hidden size {hidden})",
                     state.dims(),
-                    row.ids.len()
                 )));
             }
         }
@@ -128,16 +127,44 @@ impl FrozenStates {
 
     /// The kept states, computed with `encoder` first if they are still pending; `None` when the
     /// encoder trains.
-    pub(crate) fn get(
+    pub(crate) fn get<'r>(
         &mut self,
         encoder: &Encoder,
-        rows: &[&TokenRow],
+        rows: impl Iterator<Item = &'r TokenRow>,
     ) -> Result<Option<&[Tensor]>, TrainError> {
         if self.pending() {
-            let states = last_hidden_states(encoder, rows)?;
-            self.provide(rows, encoder.config().hidden_size, states)?;
+            let rows: Vec<&TokenRow> = rows.collect();
+            let states = last_hidden_states(encoder, &rows)?;
+            self.provide(rows.into_iter(), states)?;
         }
         Ok(self.kept.as_deref())
+    }
+}
+
+/// A tuner's training rows and the encoder that reads them, borrowed together with its frozen
+/// states, so that a caller can compute the states elsewhere and hand them in (the browser's worker
+/// spreads them over several threads); otherwise the first update computes them.
+pub struct FrozenRows<'t> {
+    pub(crate) states: &'t mut FrozenStates,
+    pub(crate) rows: Vec<&'t TokenRow>,
+    pub(crate) encoder: &'t Encoder,
+}
+
+impl<'t> FrozenRows<'t> {
+    /// The rows whose states are still to come; `None` once they are there, or when the encoder
+    /// trains.
+    pub fn pending(&self) -> Option<&[&'t TokenRow]> {
+        self.states.pending().then_some(&self.rows[..])
+    }
+
+    pub fn encoder(&self) -> &'t Encoder {
+        self.encoder
+    }
+
+    /// Hands in the last hidden states of [`FrozenRows::pending`]'s rows, from this encoder or
+    /// an unchanged copy of it.
+    pub fn provide(self, states: Vec<Tensor>) -> Result<(), TrainError> {
+        self.states.provide(self.rows.into_iter(), states)
     }
 }
 
@@ -170,16 +197,13 @@ mod tests {
     fn states_handed_in_train_exactly_as_states_computed_by_the_tuner() {
         let mut here = tuner(Regime::Frozen);
         let mut handed = tuner(Regime::Frozen);
-        let rows: Vec<TokenRow> = handed
-            .rows_to_encode()
-            .expect("a frozen tuner waits for its states")
-            .into_iter()
-            .cloned()
-            .collect();
-        let states =
-            last_hidden_states(handed.encoder(), &rows.iter().collect::<Vec<_>>()).unwrap();
-        handed.provide_states(states).unwrap();
-        assert!(handed.rows_to_encode().is_none());
+        let frozen = handed.frozen_rows();
+        let rows = frozen
+            .pending()
+            .expect("a frozen tuner waits for its states");
+        let states = last_hidden_states(frozen.encoder(), rows).unwrap();
+        frozen.provide(states).unwrap();
+        assert!(handed.frozen_rows().pending().is_none());
         for _ in 0..3 {
             assert_eq!(
                 here.train_step().unwrap().loss,
@@ -187,22 +211,22 @@ mod tests {
             );
         }
         assert!(
-            here.rows_to_encode().is_none(),
+            here.frozen_rows().pending().is_none(),
             "the first update computed them"
         );
-        assert!(tuner(Regime::Full).rows_to_encode().is_none());
+        assert!(tuner(Regime::Full).frozen_rows().pending().is_none());
     }
 
     #[test]
     fn states_of_the_wrong_count_or_shape_are_refused_and_the_tuner_still_waits() {
         let mut t = tuner(Regime::Frozen);
-        let rows: Vec<TokenRow> = t.rows_to_encode().unwrap().into_iter().cloned().collect();
-        let mut states = last_hidden_states(t.encoder(), &rows.iter().collect::<Vec<_>>()).unwrap();
+        let frozen = t.frozen_rows();
+        let mut states = last_hidden_states(frozen.encoder(), frozen.pending().unwrap()).unwrap();
         let last = states.pop().unwrap();
-        assert!(t.provide_states(states.clone()).is_err());
+        assert!(frozen.provide(states.clone()).is_err());
         states.push(last.narrow(1, 0, 2).unwrap());
-        assert!(t.provide_states(states).is_err());
-        assert!(t.rows_to_encode().is_some());
+        assert!(t.frozen_rows().provide(states).is_err());
+        assert!(t.frozen_rows().pending().is_some());
     }
 
     /// Prediction reads the head over length-sorted encoder states; the whole model over the
@@ -213,7 +237,8 @@ mod tests {
         let t = tuner(Regime::Full);
         let set = animals(12);
         let rows = t.rows(&set).unwrap();
-        let input = rows_input(t.encoder().config(), &rows.iter().collect::<Vec<_>>()).unwrap();
+        let input =
+            rows_input(t.model().encoder.config(), &rows.iter().collect::<Vec<_>>()).unwrap();
         let logits = t
             .model()
             .forward(&input, &Internals::none())

@@ -17,8 +17,7 @@ use candle_nn::VarMap;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{
-    Architecture, Checkpoint, Encoder, EncoderConfig, ForSequenceClassification, Internals, Loaded,
-    Mode,
+    Architecture, Checkpoint, EncoderConfig, ForSequenceClassification, Internals, Loaded, Mode,
 };
 use crate::text::tokenizer::{EncodeOptions, Tokenizer};
 
@@ -30,7 +29,7 @@ use super::TrainError;
 pub use bertlab_protocol::training::{Approach, Regime, SegmentIds, SheetRow};
 pub use class_metrics::{ClassMetrics, Scored};
 pub use config::FinetuneConfig;
-use frozen::{last_hidden_states, rows_input, FrozenStates, TokenRow, EVAL_BATCH};
+use frozen::{last_hidden_states, rows_input, FrozenRows, FrozenStates, TokenRow, EVAL_BATCH};
 pub(crate) use updates::Updates;
 
 /// One update.
@@ -130,9 +129,11 @@ impl FineTuner {
             config.max_len,
             config.segments,
         )?;
-        let frozen = FrozenStates::new(config.regime == Regime::Frozen, |state| {
-            state.narrow(0, 0, 1)?.contiguous()
-        });
+        let frozen = FrozenStates::new(
+            config.regime == Regime::Frozen,
+            model_config.hidden_size,
+            |state| state.narrow(0, 0, 1)?.contiguous(),
+        );
         let run = Updates::plan(
             opt,
             trainable,
@@ -186,34 +187,28 @@ impl FineTuner {
         self.run.is_done()
     }
 
-    pub fn encoder(&self) -> &Encoder {
-        &self.model.encoder
-    }
-
-    /// The training rows whose frozen-encoder states are still to come: hand them in with
-    /// [`FineTuner::provide_states`] (their last hidden states, from this encoder or an unchanged
-    /// copy), or the first update computes them.
-    pub fn rows_to_encode(&self) -> Option<Vec<&TokenRow>> {
-        self.frozen.rows_to_encode(self.train.rows.iter())
-    }
-
-    pub fn provide_states(&mut self, states: Vec<Tensor>) -> Result<(), TrainError> {
-        let rows: Vec<&TokenRow> = self.train.rows.iter().collect();
-        let hidden = self.model.encoder.config().hidden_size;
-        self.frozen.provide(&rows, hidden, states)
+    /// The training rows for the frozen regime's states (see [`FrozenRows`]).
+    pub fn frozen_rows(&mut self) -> FrozenRows<'_> {
+        FrozenRows {
+            states: &mut self.frozen,
+            rows: self.train.rows.iter().collect(),
+            encoder: &self.model.encoder,
+        }
     }
 
     /// Logits `[rows, labels]` for training examples `indices`.
     fn logits_for(&mut self, indices: &[usize], mode: Mode) -> Result<Tensor, TrainError> {
-        let rows: Vec<&TokenRow> = self.train.rows.iter().collect();
-        match self.frozen.get(&self.model.encoder, &rows)? {
+        match self
+            .frozen
+            .get(&self.model.encoder, self.train.rows.iter())?
+        {
             Some(first) => {
                 let first =
                     Tensor::stack(&indices.iter().map(|&i| &first[i]).collect::<Vec<_>>(), 0)?;
                 head_logits(&self.model, &first, mode)
             }
             None => {
-                let batch: Vec<&TokenRow> = indices.iter().map(|&i| rows[i]).collect();
+                let batch: Vec<&TokenRow> = indices.iter().map(|&i| &self.train.rows[i]).collect();
                 let input = rows_input(self.model.encoder.config(), &batch)?.with_mode(mode);
                 Ok(self.model.forward(&input, &Internals::none())?.logits)
             }

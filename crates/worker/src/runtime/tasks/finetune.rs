@@ -20,7 +20,7 @@ use bertlab_protocol::messages::{
 };
 
 use crate::runtime::assets::{fetch_bytes, ModelIndex};
-use crate::runtime::helpers::{encode_rows, warm_up};
+use crate::runtime::helpers::{encode_rows, provide_frozen_states, warm_up};
 use crate::runtime::jobs::{JobContext, Stop};
 use crate::runtime::port::transfer_bytes;
 use crate::runtime::saved_run::{self, Resume, Saver};
@@ -122,12 +122,9 @@ async fn train_and_test(
         None => None,
     };
     // A frozen encoder is the shipped model unchanged: helper workers may compute its states.
+    let what = "encoding the training texts";
+    provide_frozen_states(ctx, &name, tuner.frozen_rows(), what).await?;
     let shipped = (regime == Regime::Frozen).then_some(name.as_str());
-    if let Some(rows) = tuner.rows_to_encode() {
-        let what = "encoding the training texts";
-        let states = encode_rows(ctx, shipped, tuner.encoder(), &rows, what).await?;
-        tuner.provide_states(states).map_err(failed)?;
-    }
     let mut saving = Saver::start(SavedRequest::Finetune(saved_request), resumed).await;
     // A pair model reads two texts; the feature space shows single texts.
     let watched = (request.watch_features && !split.test.is_pairs()).then_some(&split.test);
@@ -141,7 +138,7 @@ async fn train_and_test(
     let rows = tuner.rows(&split.test).map_err(failed)?;
     let what = "testing on held-out texts";
     let refs: Vec<_> = rows.iter().collect();
-    let states = encode_rows(ctx, shipped, tuner.encoder(), &refs, what).await?;
+    let states = encode_rows(ctx, shipped, &tuner.model().encoder, &refs, what).await?;
     let probabilities = tuner.predict_from_states(&states).map_err(failed)?;
     let Scored {
         metrics: test,

@@ -14,7 +14,7 @@ use bertlab_protocol::span_qa::{QaReport, QaRequest, QA_DATA_PATH};
 use super::finetune::load_base_model;
 use super::tagger::run_updates;
 use crate::runtime::assets::{fetch_bytes, ModelIndex};
-use crate::runtime::helpers::{encode_rows, warm_up};
+use crate::runtime::helpers::{encode_rows, provide_frozen_states, warm_up};
 use crate::runtime::jobs::{JobContext, Stop};
 
 thread_local! {
@@ -55,19 +55,22 @@ pub(super) async fn train(ctx: &JobContext, request: QaRequest) -> Result<Outcom
     let mut tuner = QaTuner::new(&checkpoint, tokenizer, &train, config).map_err(|e| failed(&e))?;
     drop(checkpoint);
     // A frozen encoder is the shipped model unchanged: helper workers may compute its states.
+    let what = "encoding the training questions";
+    provide_frozen_states(ctx, &name, tuner.frozen_rows(), what).await?;
     let shipped = (request.regime == Regime::Frozen).then_some(name.as_str());
-    if let Some(rows) = tuner.rows_to_encode() {
-        let what = "encoding the training questions";
-        let states = encode_rows(ctx, shipped, tuner.encoder(), &rows, what).await?;
-        tuner.provide_states(states).map_err(|e| failed(&e))?;
-    }
     run_updates(ctx, || (!tuner.is_done()).then(|| tuner.train_step())).await?;
-    let rows = tuner.rows(&test).map_err(|e| failed(&e))?;
-    let refs: Vec<_> = rows.iter().collect();
+    let questions = tuner.tokenize_questions(&test).map_err(|e| failed(&e))?;
     let what = "answering the held-out questions";
-    let states = encode_rows(ctx, shipped, tuner.encoder(), &refs, what).await?;
+    let states = encode_rows(
+        ctx,
+        shipped,
+        &tuner.model().encoder,
+        &questions.rows(),
+        what,
+    )
+    .await?;
     let answers = tuner
-        .answers_from_states(&test, &states)
+        .answers_from_states(&test, &questions, &states)
         .map_err(|e| failed(&e))?;
     let scores = qa_scores(&test, &answers);
     let baseline = WordLookupQa::fit(&train).scores(&test);

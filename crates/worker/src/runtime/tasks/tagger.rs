@@ -12,7 +12,7 @@ use bertlab_protocol::tagging::{TaggedWord, TaggerReport, TaggerRequest};
 
 use super::finetune::load_base_model;
 use crate::runtime::assets::{fetch_bytes, ModelIndex};
-use crate::runtime::helpers::{encode_rows, warm_up};
+use crate::runtime::helpers::{provide_frozen_states, warm_up};
 use crate::runtime::jobs::{JobContext, Stop};
 
 thread_local! {
@@ -57,11 +57,8 @@ pub(super) async fn train(ctx: &JobContext, request: TaggerRequest) -> Result<Ou
         TagTuner::new(&checkpoint, tokenizer, &train, config).map_err(|e| failed(&e))?;
     drop(checkpoint);
     // A frozen encoder is the shipped model unchanged: helper workers may compute its states.
-    if let Some(rows) = tuner.rows_to_encode() {
-        let what = format!("encoding the training {}", request.task.unit());
-        let states = encode_rows(ctx, Some(&name), tuner.encoder(), &rows, &what).await?;
-        tuner.provide_states(states).map_err(|e| failed(&e))?;
-    }
+    let what = format!("encoding the training {}", request.task.unit());
+    provide_frozen_states(ctx, &name, tuner.frozen_rows(), &what).await?;
     run_updates(ctx, || (!tuner.is_done()).then(|| tuner.train_step())).await?;
     ctx.progress(
         0,
