@@ -10,8 +10,9 @@ use bertlab_core::train::checkpoint::{
     fresh_model, model_config_json, model_from_checkpoint, model_safetensors, RunFiles,
 };
 use bertlab_core::train::cloze::parse_cloze_tsv;
-use bertlab_core::train::data::build_examples;
+use bertlab_core::train::data::{build_contrast_pairs, build_examples, Example};
 use bertlab_core::train::eval::{cloze_predictions, evaluate_cloze};
+use bertlab_core::train::pair_rule::OverlapRule;
 use bertlab_core::train::pretrain::masker_for;
 use bertlab_core::train::{PairTask, PretrainModel, TrainConfig, TrainError, Trainer};
 use candle_core::{Device, Tensor};
@@ -421,6 +422,76 @@ fn pair_tasks_train_with_balanced_labels() {
         assert!(m.pair_loss.is_some_and(f64::is_finite) && m.pair_accuracy.is_some());
         assert!((m.loss - m.mlm_loss - m.pair_loss.unwrap()).abs() < 1e-9);
     }
+}
+
+/// An example's ordinary pieces, segment A then segment B.
+fn segment_pieces(ex: &Example) -> [Vec<u32>; 2] {
+    let mut parts = [Vec::new(), Vec::new()];
+    for ((&id, &segment), &special) in ex.ids.iter().zip(&ex.type_ids).zip(&ex.special) {
+        if !special {
+            parts[segment as usize].push(id);
+        }
+    }
+    parts
+}
+
+#[test]
+fn contrast_pairs_show_each_a_with_its_real_b_and_with_a_negative() {
+    let tok = tokenizer();
+    for task in [PairTask::Nsp, PairTask::Sop] {
+        let pairs = build_contrast_pairs(&corpus(), &tok, 24, task, 5).unwrap();
+        assert!(!pairs.is_empty() && pairs.len().is_multiple_of(2), "{task:?}");
+        for couple in pairs.chunks(2) {
+            assert_eq!(
+                [couple[0].pair_label, couple[1].pair_label],
+                [Some(0), Some(1)]
+            );
+            let [a, b] = segment_pieces(&couple[0]);
+            let [neg_a, neg_b] = segment_pieces(&couple[1]);
+            match task {
+                PairTask::Sop => assert_eq!((neg_a, neg_b), (b, a)),
+                // The same A, though the longer segment may lose its tail to fit.
+                _ => {
+                    let n = a.len().min(neg_a.len());
+                    assert_eq!(a[..n], neg_a[..n]);
+                    assert_ne!(b, neg_b);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn the_overlap_rule_spots_another_documents_topic_but_not_a_swapped_order() {
+    let tok = tokenizer();
+    let fit =
+        |task| OverlapRule::fit(&build_examples(&corpus(), &tok, 24, task, 9).unwrap()).unwrap();
+    let held_out = |task| build_contrast_pairs(&corpus(), &tok, 24, task, 5).unwrap();
+    // Each document of the corpus is about one animal, so a B from another document shares
+    // fewer pieces with A than the B that follows it.
+    let (nsp_rule, nsp_pairs) = (fit(PairTask::Nsp), held_out(PairTask::Nsp));
+    let closer = nsp_pairs
+        .chunks(2)
+        .filter(|c| nsp_rule.score(&c[0]) > nsp_rule.score(&c[1]))
+        .count();
+    assert!(
+        closer * 4 > nsp_pairs.len(),
+        "the real B overlaps more in only {closer} of {} couples",
+        nsp_pairs.len() / 2
+    );
+    let nsp = nsp_rule.accuracy(&nsp_pairs);
+    assert!(nsp > 0.6, "NSP {nsp:.3} from {} pairs", nsp_pairs.len());
+    // Swapping A and B leaves the score as it was, so each SOP couple gets one right, one wrong.
+    let sop_rule = fit(PairTask::Sop);
+    let sop_pairs = held_out(PairTask::Sop);
+    for couple in sop_pairs.chunks(2) {
+        assert_eq!(sop_rule.score(&couple[0]), sop_rule.score(&couple[1]));
+    }
+    assert_eq!(sop_rule.accuracy(&sop_pairs), 0.5);
+    assert!(
+        OverlapRule::fit(&build_examples(&corpus(), &tok, 24, PairTask::None, 9).unwrap())
+            .is_none()
+    );
 }
 
 #[test]

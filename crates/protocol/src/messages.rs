@@ -411,6 +411,10 @@ pub struct TrainingPoint {
     /// Pretraining with a sentence objective (NSP or SOP): its held-out accuracy, when measured.
     #[serde(default)]
     pub held_out_pair_accuracy: Option<f64>,
+    /// Pretraining with a sentence objective: what a rule with no network, blind to order (the
+    /// share of pieces A and B have in common), scores on the same held-out pairs, when measured.
+    #[serde(default)]
+    pub pair_rule_accuracy: Option<f64>,
     /// The probe sentence's top guesses, on the updates where they were asked for.
     #[serde(default)]
     pub probe: Vec<String>,
@@ -673,6 +677,7 @@ mod tests {
             held_out_accuracy: None,
             new_mask_accuracy: None,
             held_out_pair_accuracy: None,
+            pair_rule_accuracy: None,
             probe: Vec::new(),
             resumable_from: None,
             feature_cloud: None,

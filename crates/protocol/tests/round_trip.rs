@@ -469,6 +469,7 @@ fn every_answer_round_trips_with_its_view() {
             held_out_accuracy: Some(0.125),
             new_mask_accuracy: Some(0.5),
             held_out_pair_accuracy: Some(0.75),
+            pair_rule_accuracy: Some(0.625),
             probe: vec!["paris".into()],
             resumable_from: Some(1),
             feature_cloud: Some(FeatureCloud {

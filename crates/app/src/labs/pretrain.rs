@@ -141,11 +141,14 @@ pub fn PretrainWidget(
                    })}
                </ul>
                <div class="charts">
-                   {move || chart(&runs, state, |p| Some(p.loss), "MLM loss (training batches)", "loss")}
-                   {move || chart(&runs, state, |p| p.new_mask_accuracy.map(|a| a * 100.0), "MLM accuracy on the training text, with masks the runs were never shown", "accuracy (%)")}
-                   {move || chart(&runs, state, |p| p.held_out_accuracy.map(|a| a * 100.0), "MLM accuracy on held-out text", "accuracy (%)")}
-                   {move || state.with(has_sentence_task).then(|| chart(&runs, state, |p| p.held_out_pair_accuracy.map(|a| a * 100.0), "Sentence objective (NSP or SOP): accuracy on held-out pairs", "accuracy (%)"))}
+                   {move || chart(&runs, state, |p| Some(p.loss), None, "MLM loss (training batches)", "loss")}
+                   {move || chart(&runs, state, |p| p.new_mask_accuracy.map(|a| a * 100.0), None, "MLM accuracy on the training text, with masks the runs were never shown", "accuracy (%)")}
+                   {move || chart(&runs, state, |p| p.held_out_accuracy.map(|a| a * 100.0), None, "MLM accuracy on held-out text", "accuracy (%)")}
+                   {move || state.with(has_sentence_task).then(|| chart(&runs, state, |p| p.held_out_pair_accuracy.map(|a| a * 100.0), Some(|p| p.pair_rule_accuracy.map(|a| a * 100.0)), "Sentence task on held-out pairs (a coin: 50%)", "accuracy (%)"))}
                </div>
+               {move || state.with(has_sentence_task).then(|| view! {
+                   <p class="meta pt-pair-note">"The sentence chart scores each held-out A twice, once with the B that really follows it and once with a negative, so a coin scores 50%. The dashed lines are a rule with no network: it calls a pair a negative when A and B share few words. Swapping A and B changes nothing it measures."</p>
+               })}
            </div>
        }
 }
@@ -325,7 +328,7 @@ impl Race {
                     held_out_accuracy * 100.0,
                     held_out_perplexity,
                     result.new_masks * 100.0,
-                    result.held_out_pair.map_or_else(String::new, |a| format!("; sentence task on held-out pairs {:.1}%", a * 100.0)),
+                    result.held_out_pair.map_or_else(String::new, |a| format!("; sentence task on held-out pairs {:.1}% (a word-overlap rule: {:.1}%)", a * 100.0, last(|p| p.pair_rule_accuracy).unwrap_or(0.0) * 100.0)),
                 );
                 r.result = Some(result);
             });
@@ -390,11 +393,13 @@ fn RecipeControls(
     }
 }
 
-/// One line per recipe of `value` against the update number.
+/// One line per recipe of `value` against the update number, and a dashed one of `reference`
+/// for each recipe that reports it.
 fn chart(
     runs: &[RwSignal<RunView>; 2],
     state: RwSignal<PretrainState>,
     value: fn(&TrainingPoint) -> Option<f64>,
+    reference: Option<fn(&TrainingPoint) -> Option<f64>>,
     caption: &'static str,
     y: &str,
 ) -> AnyView {
@@ -403,19 +408,32 @@ fn chart(
         let (dynamic, objective) = s.recipe(side);
         recipe_name(dynamic, objective)
     });
-    let series: Vec<Series> = runs
+    let line = |run: &RwSignal<RunView>, of: fn(&TrainingPoint) -> Option<f64>| {
+        run.with(|r| {
+            r.points
+                .iter()
+                .filter_map(|p| of(p).map(|v| (p.step as f64, v)))
+                .collect::<Vec<_>>()
+        })
+    };
+    let mut series: Vec<Series> = runs
         .iter()
-        .zip(names)
+        .zip(names.clone())
         .map(|(run, name)| Series {
             label: name,
-            points: run.with(|r| {
-                r.points
-                    .iter()
-                    .filter_map(|p| value(p).map(|v| (p.step as f64, v)))
-                    .collect()
-            }),
+            points: line(run, value),
             dashed: false,
         })
         .collect();
+    if let Some(reference) = reference {
+        series.extend(runs.iter().zip(names).filter_map(|(run, name)| {
+            let points = line(run, reference);
+            (!points.is_empty()).then(|| Series {
+                label: format!("{name}: word-overlap rule"),
+                points,
+                dashed: true,
+            })
+        }));
+    }
     chart_figure(&series, caption, "update", y)
 }

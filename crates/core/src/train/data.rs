@@ -150,6 +150,39 @@ pub fn build_examples(
     task: PairTask,
     seed: u64,
 ) -> Result<Vec<Example>, TrainError> {
+    build(text, tok, seq_len, task, seed, Pairing::Drawn)
+}
+
+/// Held-out pairs for scoring a sentence objective: each A comes twice, first with the B that
+/// follows it (label 0), then as the objective's negative (label 1: B from another document for
+/// NSP, the same two segments swapped for SOP). The classes are balanced in every couple, so a
+/// judge that ignores order scores exactly 50 % on SOP, and a constant guess 50 % on either.
+/// For [`PairTask::None`] this is [`build_examples`].
+pub fn build_contrast_pairs(
+    text: &str,
+    tok: &Tokenizer,
+    seq_len: usize,
+    task: PairTask,
+    seed: u64,
+) -> Result<Vec<Example>, TrainError> {
+    build(text, tok, seq_len, task, seed, Pairing::Contrast)
+}
+
+/// Whether each A gets one B, negative or not by a coin (training), or both (held-out scoring).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pairing {
+    Drawn,
+    Contrast,
+}
+
+fn build(
+    text: &str,
+    tok: &Tokenizer,
+    seq_len: usize,
+    task: PairTask,
+    seed: u64,
+    pairing: Pairing,
+) -> Result<Vec<Example>, TrainError> {
     if seq_len < 8 {
         return Err(TrainError::Data(format!(
             "sequence length {seq_len} is too short (at least 8)"
@@ -167,7 +200,7 @@ pub fn build_examples(
         .collect::<Result<_, _>>()?;
     let examples = match task {
         PairTask::None => pack_single(&docs, sp, seq_len - 2),
-        PairTask::Nsp | PairTask::Sop => pack_pairs(&docs, sp, seq_len - 3, task, seed),
+        PairTask::Nsp | PairTask::Sop => pack_pairs(&docs, sp, seq_len - 3, task, seed, pairing),
     };
     if examples.is_empty() {
         return Err(TrainError::Data(match task {
@@ -219,6 +252,7 @@ fn pack_pairs(
     max: usize,
     task: PairTask,
     seed: u64,
+    pairing: Pairing,
 ) -> Vec<Example> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5041_4952);
     let mut out = Vec::new();
@@ -235,46 +269,60 @@ fn pack_pairs(
                 extend(&mut a, &mut aw, &doc[j], usize::MAX);
                 j += 1;
             }
-            let negative = rng.random_bool(0.5);
-            let other = (task == PairTask::Nsp && negative && docs.len() > 1).then(|| {
-                let mut o = rng.random_range(0..docs.len() - 1);
-                if o >= d {
-                    o += 1;
-                }
-                o
-            });
-            let (bdoc, bstart) = match other {
-                Some(o) => (&docs[o], rng.random_range(0..docs[o].len())),
-                None => (doc, j),
+            let kinds: &[bool] = match pairing {
+                Pairing::Contrast => &[false, true],
+                Pairing::Drawn if rng.random_bool(0.5) => &[true],
+                Pairing::Drawn => &[false],
             };
-            let (mut b, mut bw) = (Vec::new(), Vec::new());
-            let mut k = bstart;
-            while k < bdoc.len() && (b.is_empty() || a.len() + b.len() + bdoc[k].ids.len() <= max) {
-                extend(&mut b, &mut bw, &bdoc[k], usize::MAX);
-                k += 1;
-            }
-            // Trim the longer segment until both fit.
-            while a.len() + b.len() > max {
-                if a.len() >= b.len() {
-                    a.pop();
-                    aw.pop();
+            // Where the next A starts: after the B this document gave, or right after A when the
+            // only B came from another document (a NSP negative).
+            let mut next = j;
+            for &negative in kinds {
+                let other = (task == PairTask::Nsp && negative && docs.len() > 1).then(|| {
+                    let mut o = rng.random_range(0..docs.len() - 1);
+                    if o >= d {
+                        o += 1;
+                    }
+                    o
+                });
+                let (bdoc, bstart) = match other {
+                    Some(o) => (&docs[o], rng.random_range(0..docs[o].len())),
+                    None => (doc, j),
+                };
+                let (mut a, mut aw) = (a.clone(), aw.clone());
+                let (mut b, mut bw) = (Vec::new(), Vec::new());
+                let mut k = bstart;
+                while k < bdoc.len()
+                    && (b.is_empty() || a.len() + b.len() + bdoc[k].ids.len() <= max)
+                {
+                    extend(&mut b, &mut bw, &bdoc[k], usize::MAX);
+                    k += 1;
+                }
+                // Trim the longer segment until both fit.
+                while a.len() + b.len() > max {
+                    if a.len() >= b.len() {
+                        a.pop();
+                        aw.pop();
+                    } else {
+                        b.pop();
+                        bw.pop();
+                    }
+                }
+                let label = match task {
+                    PairTask::Nsp => u32::from(other.is_some()),
+                    _ => u32::from(negative),
+                };
+                let ex = if task == PairTask::Sop && negative {
+                    assemble(sp, (&b, &bw), Some((&a, &aw)), Some(label))
                 } else {
-                    b.pop();
-                    bw.pop();
+                    assemble(sp, (&a, &aw), Some((&b, &bw)), Some(label))
+                };
+                out.push(ex);
+                if other.is_none() {
+                    next = k.max(j + 1);
                 }
             }
-            let label = match task {
-                PairTask::Nsp => u32::from(other.is_some()),
-                _ => u32::from(negative),
-            };
-            let ex = if task == PairTask::Sop && negative {
-                assemble(sp, (&b, &bw), Some((&a, &aw)), Some(label))
-            } else {
-                assemble(sp, (&a, &aw), Some((&b, &bw)), Some(label))
-            };
-            out.push(ex);
-            // A NSP negative consumed no B of this document: continue right after A.
-            i = if other.is_some() { j } else { k.max(j + 1) };
+            i = next;
         }
     }
     out

@@ -24,6 +24,7 @@ pub mod finetune;
 pub mod labelled;
 pub mod metrics;
 pub mod optimizer;
+pub mod pair_rule;
 pub mod pretrain;
 pub mod qa_export;
 pub mod qa_tuner;

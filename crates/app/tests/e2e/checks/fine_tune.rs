@@ -523,13 +523,31 @@ pub async fn pretrain(ctx: &Ctx<'_>) -> Outcome {
             "the NSP run reports no sentence task: {summaries:?}"
         ));
     }
-    // Loss, new masks, held-out MLM, and the sentence task (recipe A has NSP).
+    // A rule that only compares the words of A and B beats a coin on NSP's held-out pairs: a B
+    // from another chapter shares fewer of A's words than the B that follows A.
+    let rule: f64 = summaries[0]
+        .split("(a word-overlap rule: ")
+        .nth(1)
+        .and_then(|rest| rest.split('%').next())
+        .and_then(|n| n.parse().ok())
+        .ok_or(format!("no word-overlap rule in {:?}", summaries[0]))?;
+    if rule <= 55.0 {
+        return Err(format!("the word-overlap rule scores {rule}% on NSP pairs"));
+    }
+    // Loss, new masks, held-out MLM, and the sentence task (recipe A has NSP) with the rule dashed.
     let charts = ctx
         .js("return [...document.querySelectorAll('.pretrain-lab figure')].length")
         .await?;
     if charts != serde_json::json!(4) {
         return Err(format!("expected four charts, found {charts}"));
     }
+    ctx.wait_text(".pretrain-lab .charts figure:last-of-type", |t| {
+        t.contains("word-overlap rule")
+    })
+    .await?;
     ctx.screenshot("labs_pretrain_two_recipes").await?;
+    ctx.js("document.querySelector('.pretrain-lab .charts figure:last-of-type').scrollIntoView()")
+        .await?;
+    ctx.screenshot("labs_pretrain_sentence_chart").await?;
     Ok(())
 }

@@ -217,6 +217,7 @@ async fn train_to_the_end(
             held_out_accuracy: None,
             new_mask_accuracy: None,
             held_out_pair_accuracy: None,
+            pair_rule_accuracy: None,
             probe: Vec::new(),
             resumable_from: saving.saved(),
             feature_cloud: match watched {

@@ -6,7 +6,8 @@ use bertlab_core::masking::{MaskingConfig, Strategy};
 use bertlab_core::model::{EncoderConfig, Family};
 use bertlab_core::text::tokenizer::Tokenizer;
 use bertlab_core::train::checkpoint::fresh_model;
-use bertlab_core::train::data::build_examples;
+use bertlab_core::train::data::{build_contrast_pairs, build_examples};
+use bertlab_core::train::pair_rule::OverlapRule;
 use bertlab_core::train::pretrain::masker_for;
 use bertlab_core::train::{TrainConfig, Trainer};
 use bertlab_protocol::messages::{
@@ -52,13 +53,30 @@ async fn train_and_test(
     let config = lab_recipe(&request);
     ctx.progress(0, 0, "cutting the sample into sequences of 64 tokens");
     // The first part of the sample is plenty for a run of minutes, and keeps start-up quick.
-    let sequences = |text: &str, lines: usize| {
-        let head = text.lines().take(lines).collect::<Vec<_>>().join("\n");
-        build_examples(&head, &tokenizer, 64, request.pair_task, request.seed).map_err(failed)
-    };
-    let (mut examples, valid) = (sequences(&train_text, 3000)?, sequences(&valid_text, 400)?);
+    let head = |text: &str, lines: usize| text.lines().take(lines).collect::<Vec<_>>().join("\n");
+    let mut examples = build_examples(
+        &head(&train_text, 3000),
+        &tokenizer,
+        64,
+        request.pair_task,
+        request.seed,
+    )
+    .map_err(failed)?;
     // The training text: the sample's first sequences, read again each epoch.
     examples.truncate(request.sequences);
+    // Held-out pairs come in couples, each A with its real B and with a negative, so a head that
+    // always answers the same scores 50 %; only the sequences validation reads are kept.
+    let mut valid = build_contrast_pairs(
+        &head(&valid_text, 400),
+        &tokenizer,
+        64,
+        request.pair_task,
+        request.seed,
+    )
+    .map_err(failed)?;
+    valid.truncate(config.eval_batches * config.batch_size);
+    // What a rule that only compares the words of A and B scores on the same pairs.
+    let pair_rule = OverlapRule::fit(&examples).map(|rule| rule.accuracy(&valid));
     let model_config = EncoderConfig {
         vocab_size: tokenizer.vocab_size(),
         num_hidden_layers: request.layers,
@@ -84,7 +102,15 @@ async fn train_and_test(
     };
     let probe = request.probe.clone();
     let mut saving = Saver::start(SavedRequest::Pretrain(request), resumed).await;
-    train(ctx, &mut trainer, &tokenizer, &probe, &mut saving).await?;
+    train(
+        ctx,
+        &mut trainer,
+        &tokenizer,
+        &probe,
+        pair_rule,
+        &mut saving,
+    )
+    .await?;
     ctx.progress(0, 0, "testing on the held-out sample");
     ctx.yield_or_stop().await?;
     let held_out = trainer
@@ -136,12 +162,14 @@ async fn lab_text(ctx: &JobContext) -> Result<(Tokenizer, String, String), Stop>
 }
 
 /// Runs the updates, streaming each one's loss; every tenth (and the last) also reports held-out
-/// accuracy and the probe's guesses. Returns early when the student stops the run.
+/// accuracy, the probe's guesses and the word-overlap rule's score (fixed for the run). Returns
+/// early when the student stops the run.
 async fn train(
     ctx: &JobContext,
     trainer: &mut Trainer,
     tokenizer: &Tokenizer,
     probe: &str,
+    pair_rule: Option<f64>,
     saving: &mut Saver,
 ) -> Result<(), Stop> {
     saving.replay(ctx);
@@ -167,6 +195,7 @@ async fn train(
             held_out_accuracy: held_out.as_ref().map(|m| m.accuracy),
             new_mask_accuracy: new_masks,
             held_out_pair_accuracy: held_out.and_then(|m| m.pair_accuracy),
+            pair_rule_accuracy: pair_rule.filter(|_| report),
             probe: if report {
                 probe_guesses(trainer, tokenizer, probe)
             } else {
