@@ -9,6 +9,9 @@ pub struct Series {
     pub points: Vec<(f64, f64)>,
     /// Dashed lines mark configured (target) values next to measured ones.
     pub dashed: bool,
+    /// The palette index of the line this one belongs with (a run and its reference share a
+    /// colour); `None` takes the next colour by position.
+    pub colour: Option<usize>,
 }
 
 /// Line colours, distinguishable in both themes and for common colour blindness (Okabe–Ito).
@@ -48,8 +51,9 @@ pub fn line_chart_svg(
             .draw()
             .map_err(err)?;
         for (i, s) in series.iter().enumerate() {
-            let colour = PALETTE[i % PALETTE.len()];
+            let colour = PALETTE[s.colour.unwrap_or(i) % PALETTE.len()];
             let style = colour.stroke_width(2);
+            let dashed = s.dashed;
             let drawn = if s.dashed {
                 chart.draw_series(DashedLineSeries::new(s.points.iter().copied(), 6, 4, style))
             } else {
@@ -59,7 +63,11 @@ pub fn line_chart_svg(
                 .map_err(err)?
                 .label(s.label.clone())
                 .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(2))
+                    // A dashed line's key is dashed too: a gap splits it in two.
+                    let gap = if dashed { 5 } else { 0 };
+                    EmptyElement::at((x, y))
+                        + PathElement::new(vec![(0, 0), (7, 0)], colour.stroke_width(2))
+                        + PathElement::new(vec![(7 + gap, 0), (18, 0)], colour.stroke_width(2))
                 });
         }
         chart
@@ -305,11 +313,13 @@ mod tests {
                 label: "measured".into(),
                 points: vec![(1.0, 0.14), (2.0, 0.16), (3.0, 0.15)],
                 dashed: false,
+                colour: None,
             },
             Series {
                 label: "configured".into(),
                 points: vec![(1.0, 0.15), (3.0, 0.15)],
                 dashed: true,
+                colour: None,
             },
         ];
         let svg = line_chart_svg(&series, "Rates", "epoch", "share", (400, 240)).expect("draws");
@@ -346,6 +356,7 @@ mod tests {
             label: "flat".into(),
             points: vec![(0.0, 2.0), (0.0, 2.0)],
             dashed: false,
+            colour: None,
         }];
         assert!(line_chart_svg(&flat, "Flat", "x", "y", (200, 120)).is_ok());
     }

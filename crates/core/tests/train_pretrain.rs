@@ -440,7 +440,10 @@ fn contrast_pairs_show_each_a_with_its_real_b_and_with_a_negative() {
     let tok = tokenizer();
     for task in [PairTask::Nsp, PairTask::Sop] {
         let pairs = build_contrast_pairs(&corpus(), &tok, 24, task, 5).unwrap();
-        assert!(!pairs.is_empty() && pairs.len().is_multiple_of(2), "{task:?}");
+        assert!(
+            !pairs.is_empty() && pairs.len().is_multiple_of(2),
+            "{task:?}"
+        );
         for couple in pairs.chunks(2) {
             assert_eq!(
                 [couple[0].pair_label, couple[1].pair_label],

@@ -229,6 +229,7 @@ fn MaskCharts(
                 .map(|e| (epoch(e), e.counts.selection_rate()))
                 .collect(),
             dashed: false,
+            colour: None,
         },
         Series {
             label: "targets, configured".into(),
@@ -238,6 +239,7 @@ fn MaskCharts(
                 .map(|e| (epoch(e), grid.config.selection_rate))
                 .collect(),
             dashed: true,
+            colour: None,
         },
         Series {
             label: "[MASK] share, measured".into(),
@@ -247,6 +249,7 @@ fn MaskCharts(
                 .map(|e| (epoch(e), e.counts.mask_share()))
                 .collect(),
             dashed: false,
+            colour: None,
         },
         Series {
             label: "[MASK] share, configured".into(),
@@ -256,6 +259,7 @@ fn MaskCharts(
                 .map(|e| (epoch(e), grid.config.mask_fraction))
                 .collect(),
             dashed: true,
+            colour: None,
         },
     ];
     let coverage = vec![
@@ -267,6 +271,7 @@ fn MaskCharts(
                 .map(|e| (epoch(e), e.distinct_targets as f64))
                 .collect(),
             dashed: false,
+            colour: None,
         },
         Series {
             label: "ordinary tokens".into(),
@@ -276,6 +281,7 @@ fn MaskCharts(
                 .map(|e| (epoch(e), grid.candidates as f64))
                 .collect(),
             dashed: true,
+            colour: None,
         },
     ];
     let chart =

@@ -423,17 +423,24 @@ fn chart(
             label: name,
             points: line(run, value),
             dashed: false,
+            colour: None,
         })
         .collect();
     if let Some(reference) = reference {
-        series.extend(runs.iter().zip(names).filter_map(|(run, name)| {
-            let points = line(run, reference);
-            (!points.is_empty()).then(|| Series {
-                label: format!("{name}: word-overlap rule"),
-                points,
-                dashed: true,
-            })
-        }));
+        series.extend(
+            runs.iter()
+                .zip(names)
+                .enumerate()
+                .filter_map(|(side, (run, name))| {
+                    let points = line(run, reference);
+                    (!points.is_empty()).then(|| Series {
+                        label: format!("{name}: word-overlap rule"),
+                        points,
+                        dashed: true,
+                        colour: Some(side),
+                    })
+                }),
+        );
     }
     chart_figure(&series, caption, "update", y)
 }

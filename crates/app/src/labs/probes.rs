@@ -113,6 +113,7 @@ fn Report(
                 .map(|(l, &a)| (l as f64, percent(a)))
                 .collect(),
             dashed: false,
+            colour: None,
         })
         .collect();
     series.push(Series {
@@ -122,6 +123,7 @@ fn Report(
             ((layers.max(2) - 1) as f64, percent(report.baseline)),
         ],
         dashed: true,
+        colour: None,
     });
     let summary: Vec<String> = report
         .curves

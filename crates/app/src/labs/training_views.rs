@@ -18,6 +18,7 @@ pub fn loss_chart(points: &[TrainingPoint]) -> AnyView {
         label: "training loss".into(),
         points: points.iter().map(|p| (p.step as f64, p.loss)).collect(),
         dashed: false,
+        colour: None,
     }];
     chart_figure(&series, "Training loss", "update", "loss")
 }
@@ -46,6 +47,7 @@ pub fn efficiency_chart(rows: &[SheetRow], dataset: &str) -> AnyView {
                 label: describe_with_segments(approach, segments),
                 points,
                 dashed: approach == Approach::BagOfWords,
+                colour: None,
             })
         })
         .collect();
