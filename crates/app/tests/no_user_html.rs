@@ -76,6 +76,7 @@ fn the_chart_renderer_escapes_every_text_it_draws() {
         label: attack.to_string(),
         points: vec![(0.0, 1.0), (1.0, 0.5)],
         dashed: false,
+        colour: None,
     }];
     let svg = line_chart_svg(&series, attack, attack, attack, (420, 260)).expect("chart");
     for element in ["<img", "<script", "onerror=alert(1)>"] {
