@@ -6,10 +6,10 @@ use bertlab_core::masking::{MaskingConfig, Strategy};
 use bertlab_core::model::{EncoderConfig, Family};
 use bertlab_core::text::tokenizer::Tokenizer;
 use bertlab_core::train::checkpoint::fresh_model;
-use bertlab_core::train::data::{build_contrast_pairs, build_examples};
+use bertlab_core::train::data::{build_contrast_pairs, build_examples, Example, PairTask};
 use bertlab_core::train::pair_rule::OverlapRule;
 use bertlab_core::train::pretrain::masker_for;
-use bertlab_core::train::{TrainConfig, Trainer};
+use bertlab_core::train::{TrainConfig, TrainError, Trainer};
 use bertlab_protocol::messages::{
     Outcome, PretrainRequest, SavedRequest, TrainingLab, TrainingPoint,
 };
@@ -53,27 +53,17 @@ async fn train_and_test(
     let config = lab_recipe(&request);
     ctx.progress(0, 0, "cutting the sample into sequences of 64 tokens");
     // The first part of the sample is plenty for a run of minutes, and keeps start-up quick.
-    let head = |text: &str, lines: usize| text.lines().take(lines).collect::<Vec<_>>().join("\n");
-    let mut examples = build_examples(
-        &head(&train_text, 3000),
-        &tokenizer,
-        64,
-        request.pair_task,
-        request.seed,
-    )
-    .map_err(failed)?;
+    type Builder = fn(&str, &Tokenizer, usize, PairTask, u64) -> Result<Vec<Example>, TrainError>;
+    let sequences = |build: Builder, text: &str, lines: usize| {
+        let head = text.lines().take(lines).collect::<Vec<_>>().join("\n");
+        build(&head, &tokenizer, 64, request.pair_task, request.seed).map_err(failed)
+    };
+    let mut examples = sequences(build_examples, &train_text, 3000)?;
     // The training text: the sample's first sequences, read again each epoch.
     examples.truncate(request.sequences);
     // Held-out pairs come in couples, each A with its real B and with a negative, so a head that
     // always answers the same scores 50 %; only the sequences validation reads are kept.
-    let mut valid = build_contrast_pairs(
-        &head(&valid_text, 400),
-        &tokenizer,
-        64,
-        request.pair_task,
-        request.seed,
-    )
-    .map_err(failed)?;
+    let mut valid = sequences(build_contrast_pairs, &valid_text, 400)?;
     valid.truncate(config.eval_batches * config.batch_size);
     // What a rule that only compares the words of A and B scores on the same pairs.
     let pair_rule = OverlapRule::fit(&examples).map(|rule| rule.accuracy(&valid));
