@@ -263,9 +263,10 @@ impl FineTuneState {
     /// What the run clock times a run under: the model, and for pairs (about twice as many tokens
     /// per example) the pair set, so each keeps its own pace.
     pub fn pace_model(&self) -> String {
-        match self.dataset {
-            ShippedSet::SupportPairs => format!("{} ({})", self.model, self.dataset.slug()),
-            _ => self.model.clone(),
+        if self.dataset.holds_pairs() {
+            format!("{} ({})", self.model, self.dataset.slug())
+        } else {
+            self.model.clone()
         }
     }
 }

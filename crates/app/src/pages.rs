@@ -7,13 +7,13 @@ use leptos_router::hooks::use_params_map;
 use super::catalog::{Availability, Track};
 use super::glossary::{anchor, Term, GLOSSARY};
 use super::lab_registry::LabId;
-use super::labs::{LabWidget, StateSource};
+use super::labs::{GpuLossDrill, LabWidget, StateSource};
 use super::progress::Progress;
 use super::shell::PageMeta;
 use super::url_state::{app_path, EmbedCode};
 use super::worker_query::start_job;
-use crate::client::{self, WorkerStatus};
-use bertlab_protocol::messages::{Outcome, Reply, Request};
+use crate::client;
+use bertlab_protocol::messages::{Outcome, Request};
 
 #[component]
 pub fn Home() -> impl IntoView {
@@ -242,33 +242,6 @@ pub fn SystemPage() -> impl IntoView {
             <A href=app_path("/benchmark")>"Compare the two backends on this device"</A> "."
         </p>
         <GpuLossDrill />
-    }
-}
-
-/// Destroys the worker's GPU device, as a driver reset would, so anyone can watch the fallback.
-#[component]
-fn GpuLossDrill() -> impl IntoView {
-    let status = expect_context::<RwSignal<WorkerStatus>>();
-    let message = RwSignal::new(String::new());
-    let lose = move |_| {
-        let on_reply = move |reply: Reply| {
-            match reply {
-            Reply::Done(_) => message.set(
-                "The GPU device is gone. The next model request fails on it, and the worker answers it on the CPU and says so in the status bar.".into(),
-            ),
-            Reply::Failed { message: m } => message.set(m),
-            _ => {}
-        }
-        };
-        if let Err(e) = client::run(status, Request::LoseGpu, on_reply) {
-            message.set(e);
-        }
-    };
-    view! {
-        <div class="row">
-            <button id="gpu-lose" on:click=lose>"Simulate a lost GPU"</button>
-        </div>
-        <p id="gpu-lose-result" aria-live="polite">{move || message.get()}</p>
     }
 }
 

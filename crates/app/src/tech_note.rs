@@ -202,6 +202,7 @@ mod tests {
                 label: "shipping".into(),
                 predicted: "refund".into(),
             }],
+            trained_on: String::new(),
         }
     }
 

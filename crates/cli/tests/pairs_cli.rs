@@ -140,3 +140,73 @@ fn a_pair_classifier_trains_exports_and_labels_pairs() {
     assert_fails_with(&bad, "per-text");
     let _ = std::fs::remove_dir_all(out);
 }
+
+/// Training and test pairs of the two sentence-objective sets (`text`, `text_pair`, `label`, `split`).
+fn objective_rows(file: &str) -> Vec<[String; 4]> {
+    rows(file)
+        .into_iter()
+        .map(|r| [0, 1, 2, 3].map(|i| r[i].to_string()))
+        .collect()
+}
+
+#[test]
+fn the_sentence_objective_sets_are_what_the_generator_writes_from_the_corpus_sample() {
+    let out = temp_dir("objective-pairs");
+    let run = bertlab(&["datasets-sentence-objectives", "--out-dir", path(&out)]);
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    for file in ["next-sentence.csv", "sentence-order.csv"] {
+        assert!(
+            std::fs::read(out.join(file)).unwrap()
+                == std::fs::read(format!("{ASSETS}/{file}")).unwrap(),
+            "assets/datasets/{file} differs from what the generator writes: rerun it"
+        );
+    }
+    // Training pairs come from train.txt and test pairs from valid.txt, never the other way.
+    let corpus = |file: &str| -> std::collections::HashSet<String> {
+        std::fs::read_to_string(format!("{ASSETS}/../corpus/{file}"))
+            .unwrap()
+            .lines()
+            .map(|l| l.trim().to_string())
+            .collect()
+    };
+    let (train, valid) = (corpus("train.txt"), corpus("valid.txt"));
+    let (nsp, sop) = (
+        objective_rows("next-sentence.csv"),
+        objective_rows("sentence-order.csv"),
+    );
+    for (rows, labels) in [(&nsp, ["next", "random"]), (&sop, ["in_order", "swapped"])] {
+        assert_eq!(rows.len(), 800);
+        for couple in rows.chunks(2) {
+            let [a, b, label, split] = &couple[0];
+            assert_eq!([label.as_str(), couple[1][2].as_str()], labels);
+            assert_eq!(split, &couple[1][3], "a couple stays in one split");
+            let source = if split == "train" { &train } else { &valid };
+            assert!(source.contains(a) && source.contains(b), "{a} / {b}");
+        }
+    }
+    // Both sets share their positives, so they differ only in what a negative is.
+    let positives = |rows: &[[String; 4]]| -> Vec<(String, String)> {
+        rows.iter()
+            .step_by(2)
+            .map(|r| (r[0].clone(), r[1].clone()))
+            .collect()
+    };
+    assert_eq!(positives(&nsp), positives(&sop));
+    let _ = std::fs::remove_dir_all(out);
+}
+
+/// Word overlap does not depend on which text comes first, so on sentence-order couples the bag of
+/// words gives both pairs of a couple the same answer: exactly half right. NSP's negatives change
+/// topic, which the same overlap notices.
+#[test]
+fn word_overlap_sees_a_change_of_topic_but_not_a_change_of_order() {
+    let baseline = |file: &str| {
+        let data = format!("{ASSETS}/{file}");
+        let run = bertlab(&["finetune", "--data", &data, "--regime", "bag-of-words"]);
+        assert!(run.status.success(), "{}", text(&run.stderr));
+        accuracy(&text(&run.stdout))
+    };
+    assert_eq!(baseline("sentence-order.csv"), 50.0);
+    let nsp = baseline("next-sentence.csv");
+    assert!(nsp > 55.0, "next-sentence pairs by word overlap: {nsp}%");
+}

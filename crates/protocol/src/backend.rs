@@ -25,7 +25,8 @@ pub enum CpuKernels {
 }
 
 impl CpuKernels {
-    fn describe(self) -> &'static str {
+    /// The status bar's name for these kernels.
+    pub fn describe(self) -> &'static str {
         match self {
             CpuKernels::Simd128 => "CPU (wasm SIMD128)",
             CpuKernels::Simd128Fma => "CPU (wasm SIMD128 with fused multiply-add)",

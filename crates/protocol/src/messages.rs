@@ -222,20 +222,39 @@ pub enum ShippedSet {
     SpamAssassin,
     /// Pairs of the support messages: the same request or not (a sentence-pair task).
     SupportPairs,
+    /// Neighbouring corpus sentences, or a sentence and one from another document (NSP's pairs).
+    NextSentence,
+    /// Neighbouring corpus sentences in their order or swapped (SOP's pairs).
+    SentenceOrder,
 }
 
 impl ShippedSet {
-    pub const ALL: [ShippedSet; 3] = [
+    pub const ALL: [ShippedSet; 5] = [
         ShippedSet::SupportIntents,
         ShippedSet::SpamAssassin,
         ShippedSet::SupportPairs,
+        ShippedSet::NextSentence,
+        ShippedSet::SentenceOrder,
     ];
+
+    /// Whether its rows are sentence pairs (`text_pair`).
+    pub fn holds_pairs(self) -> bool {
+        !matches!(self, ShippedSet::SupportIntents | ShippedSet::SpamAssassin)
+    }
+
+    /// The sets that probe a sentence objective: each first text appears twice, under both
+    /// labels, so colouring first texts by label (the feature space) would mean nothing.
+    pub fn probes_a_sentence_objective(self) -> bool {
+        matches!(self, ShippedSet::NextSentence | ShippedSet::SentenceOrder)
+    }
 
     pub fn path(self) -> &'static str {
         match self {
             ShippedSet::SupportIntents => "assets/datasets/support-intents.csv",
             ShippedSet::SpamAssassin => "assets/datasets/spam-assassin.csv",
             ShippedSet::SupportPairs => "assets/datasets/support-pairs.csv",
+            ShippedSet::NextSentence => "assets/datasets/next-sentence.csv",
+            ShippedSet::SentenceOrder => "assets/datasets/sentence-order.csv",
         }
     }
 
@@ -244,6 +263,8 @@ impl ShippedSet {
             ShippedSet::SupportIntents => "800 customer-support messages over 8 intents (600 to train, 200 to test), written for the lab",
             ShippedSet::SpamAssassin => "1,200 e-mails from the SpamAssassin corpus, spam or ham (900 to train, 300 to test), headers and HTML removed",
             ShippedSet::SupportPairs => "800 pairs of support messages, the same request or not (600 to train, 200 to test); the different pairs share many words",
+            ShippedSet::NextSentence => "800 pairs of book and speech sentences: B follows A, or B comes from another text (NSP's pairs; 600 to train, 200 to test)",
+            ShippedSet::SentenceOrder => "800 pairs of neighbouring book and speech sentences, in order or swapped (SOP's pairs; 600 to train, 200 to test)",
         }
     }
 
@@ -252,7 +273,7 @@ impl ShippedSet {
         match self {
             ShippedSet::SupportIntents => 600,
             ShippedSet::SpamAssassin => 900,
-            ShippedSet::SupportPairs => 600,
+            ShippedSet::SupportPairs | ShippedSet::NextSentence | ShippedSet::SentenceOrder => 600,
         }
     }
 
@@ -262,6 +283,8 @@ impl ShippedSet {
             ShippedSet::SupportIntents => "support-intents",
             ShippedSet::SpamAssassin => "spam-assassin",
             ShippedSet::SupportPairs => "support-pairs",
+            ShippedSet::NextSentence => "next-sentence",
+            ShippedSet::SentenceOrder => "sentence-order",
         }
     }
 }

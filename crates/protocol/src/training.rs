@@ -210,6 +210,11 @@ pub struct SheetRow {
     /// technical note's error analysis).
     #[serde(default)]
     pub errors: Vec<Misclassified>,
+    /// Where its updates ran and why, as the status bar says it ("WebGPU (adapter)", the CPU
+    /// kernels and the reason WebGPU was not used, or the update from which the CPU took over
+    /// after a GPU failure); empty for the bag of words.
+    #[serde(default)]
+    pub trained_on: String,
 }
 
 impl SheetRow {

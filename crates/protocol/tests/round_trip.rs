@@ -370,6 +370,7 @@ fn outcomes() -> Vec<Outcome> {
                 label: "shipping".into(),
                 predicted: "refund".into(),
             }],
+            trained_on: "WebGPU, then the CPU from update 12".into(),
         }),
         Outcome::Classified {
             labels: vec![("refund".into(), 0.75), ("shipping".into(), 0.25)],

@@ -84,7 +84,8 @@ fn Controls(
     view! {
         <div class="controls">
             <SelectField id="fs-dataset" label="Data" locked=lock_dataset
-                options=ShippedSet::ALL.into_iter().map(|d| (d, d.slug().to_string())).collect()
+                options=ShippedSet::ALL.into_iter().filter(|d| !d.probes_a_sentence_objective())
+                    .map(|d| (d, d.slug().to_string())).collect()
                 value=Signal::derive(move || state.with(|s| s.dataset))
                 on_pick=Callback::new(move |d| state.update(|s| s.dataset = d)) />
             <SelectField id="fs-pooling" label="Sentence vector" locked=lock_pooling

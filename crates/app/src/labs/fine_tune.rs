@@ -12,14 +12,15 @@ use crate::labs::run_clock::{ClockLine, RunClock};
 use crate::labs::training_views::{efficiency_chart, loss_chart, TrainingCloud};
 use crate::labs::transfer_table::TransferTable;
 use crate::labs::{
-    look_for_interrupted_runs, publish_answers, CheckField, ClassifyBox, InterruptedRunOffer,
-    ModelPicker, NumberField, SelectField,
+    look_for_interrupted_runs, publish_answers, CheckField, ClassifyBox, GpuLossDrill,
+    InterruptedRunOffer, ModelPicker, NumberField, SelectField,
 };
 use crate::prediction::{shown_percent, Observation};
 use crate::saved_models::{self, SavedModel};
 use crate::stored;
 use crate::tech_note::technical_note;
 use crate::url_state::ControlPolicy;
+use bertlab_protocol::backend::Backend;
 use bertlab_protocol::features::FeatureCloud;
 use bertlab_protocol::messages::{
     FinetuneRequest, InterruptedRun, JobId, Outcome, Reply, Request, SavedRequest, ShippedSet,
@@ -199,7 +200,12 @@ impl Run {
             self.cloud.set(Some(cloud));
         }
         if !paused {
-            self.pending.update_value(|p| p.push(point));
+            // After a GPU failure the CPU redoes the updates since the last sync: they replace
+            // the curve from there.
+            self.pending.update_value(|p| {
+                p.retain(|q| q.step < point.step);
+                p.push(point)
+            });
         }
         self.state.update(|r| {
             if let RunState::Running { paused: p, .. } = r {
@@ -221,7 +227,7 @@ impl Run {
             format!(". {}", row.note)
         };
         self.message.set(format!(
-            "{}: {:.1}% accuracy on the held-out messages{}{why}",
+            "{}: {:.1}% accuracy on the held-out examples{}{why}",
             row.describe_approach(),
             row.accuracy * 100.0,
             if row.stopped_early {
@@ -260,12 +266,20 @@ pub fn FineTuneWidget(
     /// Which controls are hidden or locked.
     policy: ControlPolicy,
 ) -> impl IntoView {
-    let run = Run::new(expect_context::<RwSignal<WorkerStatus>>());
+    let worker = expect_context::<RwSignal<WorkerStatus>>();
+    let run = Run::new(worker);
+    // While a run trains on WebGPU, the drill can take the GPU away to show the fallback.
+    let training_on_gpu = move || {
+        run.running().is_some()
+            && worker.with(|w| {
+                matches!(w, WorkerStatus::Ready { info, .. } if info.backend.active() == Backend::WebGpu)
+            })
+    };
     publish_answers(move || {
         let accuracy = run.finished.with(|row| row.as_ref().map(|r| r.accuracy))?;
         Some(Observation::Count {
             value: shown_percent(accuracy),
-            what: "percent accuracy on the held-out messages",
+            what: "percent accuracy on the held-out examples",
         })
     });
     // The user's own CSV (name, text); the shipped set when `None`.
@@ -285,6 +299,9 @@ pub fn FineTuneWidget(
             <InterruptedRunOffer lab=TrainingLab::FineTune offer=run.interrupted busy=Signal::derive(move || run.running().is_some())
                 on_resume=Callback::new(move |saved| run.resume(state, saved)) />
             <RunButtons run=run on_start=move || run.start(state.get_untracked(), csv.get_untracked().map(|(_, text)| text)) />
+            <Show when=training_on_gpu>
+                <GpuLossDrill />
+            </Show>
             <ClockLine clock=run.clock state=state own_csv=Signal::derive(move || csv.with(Option::is_some))
                 running=Signal::derive(move || run.running().is_some()) />
             <p id="ft-status" class="status-line" aria-live="polite">{move || match run.state.get() {
@@ -353,7 +370,7 @@ fn RunSettings(
     let lock_segments = lock("segments");
     // Segment ids matter only for pairs: the shipped pair set, or a CSV that may hold pairs.
     let pairs_possible =
-        move || csv.with(Option::is_some) || state.with(|s| s.dataset == ShippedSet::SupportPairs);
+        move || csv.with(Option::is_some) || state.with(|s| s.dataset.holds_pairs());
     view! {
     <div class="controls">
         <SelectField id="ft-dataset" label="Data" locked=lock_dataset
@@ -538,6 +555,7 @@ fn Sheet(
                     <th scope="col" class="num">"Macro-F1"</th>
                     <th scope="col" class="num">"Trainable parameters"</th>
                     <th scope="col" class="num">"Seconds"</th>
+                    <th scope="col">"Trained on"</th>
                 </tr>
             </thead>
             <tbody>
@@ -551,6 +569,7 @@ fn Sheet(
                         <td class="num">{format!("{:.1}%", r.macro_f1 * 100.0)}</td>
                         <td class="num">{r.trainable_parameters.to_string()}</td>
                         <td class="num">{format!("{:.1}", r.wall_seconds)}</td>
+                        <td class="trained-on">{if r.trained_on.is_empty() { "—".to_string() } else { r.trained_on.clone() }}</td>
                     </tr>
                 }).collect_view()}
             </tbody>

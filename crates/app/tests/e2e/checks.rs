@@ -14,6 +14,7 @@ mod a11y;
 mod backend;
 mod feature_space;
 mod fine_tune;
+mod gpu_training;
 mod hosting;
 mod lessons;
 mod own_model;
@@ -114,6 +115,12 @@ pub async fn run_all(ctx: &Ctx<'_>) -> Vec<(&'static str, Option<Outcome>)> {
             ctx,
             "fine_tune_fills_the_sheet_pauses_resumes_and_stops",
             fine_tune::fine_tune(ctx),
+        )
+        .await,
+        checked(
+            ctx,
+            "fine_tune_trains_on_webgpu_and_finishes_on_the_cpu_when_the_gpu_is_lost",
+            gpu_training::gpu_training(ctx),
         )
         .await,
         checked(

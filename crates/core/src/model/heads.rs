@@ -208,6 +208,12 @@ impl SequenceClassifier {
         })
     }
 
+    /// RoBERTa's `classifier.dense` or DistilBERT's `pre_classifier` (none for BERT and ALBERT,
+    /// whose pooler is the encoder's), and the output layer: for backends with their own kernels.
+    pub(crate) fn layers(&self) -> (Option<&Linear>, &Linear) {
+        (self.pre.as_ref(), &self.out)
+    }
+
     /// BERT/ALBERT read `pooled`; RoBERTa/DistilBERT read the first token of `last_hidden`.
     pub fn forward(
         &self,

@@ -30,7 +30,7 @@ impl Moments {
 
 /// The scalars of one update of one weight.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub(super) struct Coefficients {
+pub(crate) struct Coefficients {
     pub lr: f32,
     /// `lr × weight decay`, or 0 for weights that are not decayed.
     pub decay: f32,

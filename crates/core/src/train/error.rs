@@ -24,6 +24,10 @@ pub enum TrainError {
     },
     #[error("drawing the training curve: {0}")]
     Plot(String),
+    /// The GPU failed (lost device, out of memory, unsupported input); a fine-tuner can continue
+    /// on the CPU from its last synced state.
+    #[error("GPU: {0}")]
+    Gpu(#[from] crate::gpu::GpuError),
     #[error("tensor operation failed: {0}")]
     Candle(#[from] candle_core::Error),
 }

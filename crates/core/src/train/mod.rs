@@ -1,13 +1,14 @@
 //! Training: MLM pretraining (with optional NSP / SOP) — data packing, AdamW with warm-up and linear
 //! decay, metrics, training curves, checkpoints and evaluation, including the cloze benchmark — then
 //! fine-tuning for sentence and sentence-pair classification (`finetune`, on `labelled` sets and
-//! `sentence_pairs`, against the bag-of-words `baseline`) and `export` as a Hugging Face folder or ZIP.
+//! `sentence_pairs` or the sentence objectives' `objective_pairs`, against the bag-of-words
+//! `baseline`) and `export` as a Hugging Face folder or ZIP.
 //!
 //! The training path has no clock, files or threads: a trainer makes one update per call and the
 //! caller (the CLI or the worker) loops, reports progress and decides when to stop. Only
 //! `checkpoint` has native helpers for run directories. Corpus preparation is the CLI's.
 
-mod adamw_kernel;
+pub(crate) mod adamw_kernel;
 pub mod attribution;
 pub mod baseline;
 pub mod bench;
@@ -23,6 +24,7 @@ pub mod export;
 pub mod finetune;
 pub mod labelled;
 pub mod metrics;
+pub mod objective_pairs;
 pub mod optimizer;
 pub mod pair_rule;
 pub mod pretrain;

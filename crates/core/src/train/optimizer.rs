@@ -37,6 +37,42 @@ impl Default for AdamWParams {
     }
 }
 
+impl AdamWParams {
+    /// The scalars of update number `t` (from 1) of a weight at rate `lr`, decayed or not (BERT's
+    /// rule, [`decays`]), with gradients scaled by `grad_scale`. The GPU update
+    /// (`crate::gpu::backward::adamw`) takes the same ones, so both round alike.
+    pub(crate) fn coefficients(
+        &self,
+        t: usize,
+        lr: f64,
+        decay: bool,
+        grad_scale: f64,
+    ) -> Coefficients {
+        let AdamWParams {
+            beta1,
+            beta2,
+            eps,
+            weight_decay,
+        } = *self;
+        Coefficients {
+            lr: lr as f32,
+            decay: if decay {
+                (lr * weight_decay) as f32
+            } else {
+                0.0
+            },
+            beta1: beta1 as f32,
+            beta2: beta2 as f32,
+            one_minus_beta1: (1.0 - beta1) as f32,
+            one_minus_beta2: (1.0 - beta2) as f32,
+            eps: eps as f32,
+            scale_m: (1.0 / (1.0 - beta1.powi(t as i32))) as f32,
+            scale_v: (1.0 / (1.0 - beta2.powi(t as i32))) as f32,
+            grad_scale: grad_scale as f32,
+        }
+    }
+}
+
 /// Which learning rate a weight follows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Group {
@@ -50,6 +86,16 @@ struct Param {
     group: Group,
     decay: bool,
     moments: Moments,
+}
+
+/// One weight of an [`AdamW`], as [`AdamW::entries`] lists them.
+pub(crate) struct OptimizerEntry<'a> {
+    pub name: &'a str,
+    pub var: &'a Var,
+    pub group: Group,
+    pub decay: bool,
+    pub m: &'a [f32],
+    pub v: &'a [f32],
 }
 
 pub struct AdamW {
@@ -74,7 +120,7 @@ pub(super) fn named_vars(varmap: &VarMap) -> Result<Vec<(String, Var)>, TrainErr
 }
 
 /// BERT's rule: biases and LayerNorm weights are not decayed.
-fn decays(name: &str) -> bool {
+pub fn decays(name: &str) -> bool {
     !(name.ends_with(".bias") || name.contains("LayerNorm") || name.contains("layer_norm"))
 }
 
@@ -109,6 +155,55 @@ impl AdamW {
         self.step_t
     }
 
+    /// Each weight with its group, whether it decays, and its moments `(m, v)`: what a GPU copy of
+    /// the optimizer (`crate::gpu::train`) uploads.
+    pub(crate) fn entries(&self) -> impl Iterator<Item = OptimizerEntry<'_>> {
+        self.params.iter().map(|p| OptimizerEntry {
+            name: &p.name,
+            var: &p.var,
+            group: p.group,
+            decay: p.decay,
+            m: &p.moments.m,
+            v: &p.moments.v,
+        })
+    }
+
+    /// Replaces the moments of weight `name` (from a GPU copy); lengths must match.
+    pub(crate) fn set_moments(
+        &mut self,
+        name: &str,
+        m: Vec<f32>,
+        v: Vec<f32>,
+    ) -> Result<(), TrainError> {
+        let p = self
+            .params
+            .iter_mut()
+            .find(|p| p.name == name)
+            .ok_or_else(|| TrainError::Config(format!("the optimizer has no weight {name}")))?;
+        let len = p.var.elem_count();
+        if m.len() != len || v.len() != len {
+            return Err(TrainError::Config(format!(
+                "moments of {} and {} floats for {name} of {len}",
+                m.len(),
+                v.len()
+            )));
+        }
+        p.moments.m = m;
+        p.moments.v = v;
+        Ok(())
+    }
+
+    /// Sets the update count (bias correction): a GPU copy made updates this optimizer did not
+    /// see, or they are being replayed after a fallback.
+    pub(crate) fn set_steps_taken(&mut self, steps: usize) {
+        self.step_t = steps;
+    }
+
+    /// The hyper-parameters, for an update made elsewhere with the same scalars.
+    pub(crate) fn hyper_parameters(&self) -> &AdamWParams {
+        &self.hp
+    }
+
     /// One update with the given gradients (by var name; weights without one are left alone).
     pub fn step(
         &mut self,
@@ -126,41 +221,13 @@ impl AdamW {
         lr: impl Fn(Group) -> f64,
     ) -> Result<(), TrainError> {
         self.step_t += 1;
-        let AdamWParams {
-            beta1,
-            beta2,
-            eps,
-            weight_decay,
-        } = self.hp;
-        let scale_m = 1.0 / (1.0 - beta1.powi(self.step_t as i32));
-        let scale_v = 1.0 / (1.0 - beta2.powi(self.step_t as i32));
-        // Everything but the rate and the decay is the same for every weight.
-        let shared = Coefficients {
-            lr: 0.0,
-            decay: 0.0,
-            beta1: beta1 as f32,
-            beta2: beta2 as f32,
-            one_minus_beta1: (1.0 - beta1) as f32,
-            one_minus_beta2: (1.0 - beta2) as f32,
-            eps: eps as f32,
-            scale_m: scale_m as f32,
-            scale_v: scale_v as f32,
-            grad_scale: grad_scale as f32,
-        };
         for p in &mut self.params {
             let Some(g) = grads.get(&p.name) else {
                 continue;
             };
-            let lr = lr(p.group);
-            let k = Coefficients {
-                lr: lr as f32,
-                decay: if p.decay {
-                    (lr * weight_decay) as f32
-                } else {
-                    0.0
-                },
-                ..shared
-            };
+            let k = self
+                .hp
+                .coefficients(self.step_t, lr(p.group), p.decay, grad_scale);
             let update = FusedUpdate {
                 moments: RefCell::new(&mut p.moments),
                 k,
@@ -245,7 +312,7 @@ fn grad_norm(grads: &HashMap<String, Tensor>) -> Result<f64, TrainError> {
 }
 
 /// What clipping to `max_norm` (0 = none) multiplies gradients of norm `norm` by.
-fn clip_scale(norm: f64, max_norm: f64) -> f64 {
+pub(crate) fn clip_scale(norm: f64, max_norm: f64) -> f64 {
     if max_norm > 0.0 && norm.is_finite() && norm > max_norm {
         max_norm / (norm + 1e-6)
     } else {

@@ -128,8 +128,17 @@ impl Saver {
         self.saved
     }
 
+    /// A redone update (after a GPU failure, the CPU repeats the updates since the last sync)
+    /// replaces the curve from there.
     pub(crate) fn push(&mut self, point: TrainingPoint) {
+        self.points.retain(|p| p.step < point.step);
         self.points.push(point);
+    }
+
+    /// Whether [`Saver::when_due`] would save at update `step` of `total` now (a run on the GPU
+    /// brings its CPU copy up to date first).
+    pub(crate) fn due(&self, (step, total): (usize, usize)) -> bool {
+        now_ms() - self.last_save >= SAVE_EVERY_MS && step < total
     }
 
     /// Saves the run (at update `step` of `total`) when it is due; `state` is only taken then. A
@@ -141,7 +150,7 @@ impl Saver {
         (step, total): (usize, usize),
         state: impl FnOnce() -> Result<Vec<u8>, String>,
     ) {
-        if now_ms() - self.last_save < SAVE_EVERY_MS || step >= total {
+        if !self.due((step, total)) {
             return;
         }
         let record = InterruptedRun {

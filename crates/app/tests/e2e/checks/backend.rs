@@ -56,12 +56,28 @@ async fn status(ctx: &Ctx<'_>, accept: impl Fn(&str) -> bool) -> Result<String, 
     ctx.wait_text(".status-text", accept).await
 }
 
-async fn choose(ctx: &Ctx<'_>, key: &str) -> Outcome {
-    ctx.js(&format!(
-        "const s = document.querySelector('.backend-choice'); s.value = {key:?}; s.dispatchEvent(new Event('change'));"
-    ))
-    .await
-    .map(|_| ())
+/// Picks `key` in the status bar's backend select, once the page has drawn it and the worker's
+/// status has enabled it (right after a page load, neither has happened yet).
+pub(super) async fn choose(ctx: &Ctx<'_>, key: &str) -> Outcome {
+    let started = Instant::now();
+    loop {
+        let chosen = ctx
+            .js(&format!(
+                "const s = document.querySelector('.backend-choice'); \
+                 if (!s || s.disabled) return false; \
+                 s.value = {key:?}; s.dispatchEvent(new Event('change')); return true;"
+            ))
+            .await?;
+        if chosen.as_bool() == Some(true) {
+            return Ok(());
+        }
+        if started.elapsed() > Duration::from_secs(60) {
+            return Err(format!(
+                "no enabled backend choice to set to {key} after 60 s"
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 pub async fn backends(ctx: &Ctx<'_>) -> Outcome {

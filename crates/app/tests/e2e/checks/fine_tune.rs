@@ -15,7 +15,7 @@ use super::{click, Ctx, Outcome};
 /// The smallest shipped encoder, so runs take seconds in the test's browser.
 const SMALL: &str = "recipe-bert";
 
-async fn status(ctx: &Ctx<'_>) -> String {
+pub(super) async fn status(ctx: &Ctx<'_>) -> String {
     texts(ctx, "#ft-status")
         .await
         .ok()
@@ -24,7 +24,7 @@ async fn status(ctx: &Ctx<'_>) -> String {
 }
 
 /// Waits until the sheet has `n` rows; a failed run fails the check with its message.
-async fn wait_rows(ctx: &Ctx<'_>, n: usize) -> Result<Vec<String>, String> {
+pub(super) async fn wait_rows(ctx: &Ctx<'_>, n: usize) -> Result<Vec<String>, String> {
     let started = Instant::now();
     loop {
         let rows = texts(ctx, "table.sheet tbody tr").await?;

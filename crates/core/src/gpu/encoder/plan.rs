@@ -4,10 +4,11 @@
 
 use wgpu::util::DeviceExt;
 
-use super::weights::{gather, At, GpuEmbeddings, GpuLayer, GpuLinear, GpuMlmHead};
+use super::weights::{GpuEmbeddings, GpuLayer, GpuLinear, GpuMlmHead};
 use super::GpuEncoder;
 use crate::gpu::context::{GpuContext, GpuError};
-use crate::gpu::kernels::{Dispatch, Kernel};
+use crate::gpu::kernels::gather;
+use crate::gpu::kernels::{At, Dispatch, Kernel};
 use crate::model::config::Activation;
 use crate::model::EncoderConfig;
 
@@ -387,7 +388,7 @@ impl Recorder<'_> {
         let pool_in = scratch(ctx, "pool in", batch * h);
         let last = At(&b.hidden, self.sizes.layers * self.sizes.tokens * h);
         self.dispatches.extend([
-            gather(ctx, &first, batch, h, last, &pool_in),
+            gather(ctx, &first, (batch, h), last, &pool_in),
             pooler.dispatch(
                 ctx,
                 batch,
@@ -407,7 +408,7 @@ impl Recorder<'_> {
         let normed = scratch(ctx, "head norm", n * e);
         let last = At(&b.hidden, s.layers * s.tokens * h);
         self.dispatches.extend([
-            gather(ctx, &b.head_rows, n, h, last, &picked),
+            gather(ctx, &b.head_rows, (n, h), last, &picked),
             head.dense
                 .dispatch(ctx, n, At(&picked, 0), At(&dense, 0), Some(head.activation)),
             head.norm

@@ -6,7 +6,7 @@ use candle_core::{Device, Tensor};
 use super::plan::{Plan, Shape, Sizes};
 use super::weights::{values, GpuMlmHead};
 use super::{GpuEncoder, GpuOutput};
-use crate::gpu::context::{GpuContext, GpuError};
+use crate::gpu::context::{read_back, GpuContext, GpuError};
 use crate::gpu::kernels::MAX_SEQ;
 use crate::model::embeddings::default_position_ids;
 use crate::model::encoder::{additive_mask, check_input};
@@ -282,30 +282,4 @@ impl Chunks<'_> {
         self.data = rest;
         Ok(Tensor::from_slice(chunk, dims, &Device::Cpu)?)
     }
-}
-
-/// Maps the first `floats` of `staging` and copies them out.
-async fn read_back(
-    ctx: &GpuContext,
-    staging: &wgpu::Buffer,
-    floats: usize,
-) -> Result<Vec<f32>, GpuError> {
-    let slice = staging.slice(0..(floats * 4) as u64);
-    let (done, mapped) = futures_channel::oneshot::channel();
-    slice.map_async(wgpu::MapMode::Read, move |result| {
-        let _ = done.send(result);
-    });
-    ctx.wait()?;
-    mapped
-        .await
-        .map_err(|_| GpuError::Readback("the map request was dropped".into()))?
-        .map_err(|e| GpuError::Readback(e.to_string()))?;
-    let data = {
-        let view = slice.get_mapped_range();
-        view.chunks_exact(4)
-            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-            .collect()
-    };
-    staging.unmap();
-    Ok(data)
 }

@@ -5,7 +5,7 @@ use candle_core::Tensor;
 use wgpu::util::DeviceExt;
 
 use crate::gpu::context::{GpuContext, GpuError};
-use crate::gpu::kernels::{linear_kernel, Dispatch, Kernel};
+use crate::gpu::kernels::{activation_code, layer_norm, linear_kernel, At, Dispatch};
 use crate::model::config::Activation;
 use crate::model::embeddings::Embeddings;
 use crate::model::layer::Layer;
@@ -30,10 +30,6 @@ pub(super) fn values(tensor: &Tensor) -> Result<Vec<f32>, GpuError> {
         .flatten_all()?
         .to_vec1::<f32>()?)
 }
-
-/// Where a kernel reads or writes: a buffer and an offset in floats.
-#[derive(Clone, Copy)]
-pub(super) struct At<'a>(pub &'a wgpu::Buffer, pub usize);
 
 /// A linear layer: weight `[out, in]` as in the checkpoint, and bias.
 pub(super) struct GpuLinear {
@@ -75,14 +71,7 @@ impl GpuLinear {
         out: At,
         activation: Option<Activation>,
     ) -> Dispatch {
-        let act = match activation {
-            None => 0,
-            Some(Activation::Gelu) => 1,
-            Some(Activation::GeluNew) => 2,
-            Some(Activation::Relu) => 3,
-            Some(Activation::Silu) => 4,
-            Some(Activation::Tanh) => 5,
-        };
+        let act = activation_code(activation);
         let (kernel, groups) = linear_kernel(rows, self.out_dim);
         Dispatch::new(
             &ctx.device,
@@ -131,44 +120,16 @@ impl GpuNorm {
         residual: Option<At>,
         out: At,
     ) -> Dispatch {
-        let res = residual.unwrap_or(x);
-        Dispatch::new(
-            &ctx.device,
-            &ctx.kernels,
-            Kernel::LayerNorm,
-            [
-                rows as u32,
-                self.dim as u32,
-                x.1 as u32,
-                res.1 as u32,
-                out.1 as u32,
-                residual.is_some() as u32,
-                self.eps.to_bits(),
-                0,
-            ],
-            &[x.0, res.0, &self.gamma, &self.beta, out.0],
-            [rows as u32, 1, 1],
+        layer_norm(
+            ctx,
+            (&self.gamma, &self.beta),
+            (self.dim, self.eps),
+            rows,
+            x,
+            residual,
+            out,
         )
     }
-}
-
-/// `dst[r] = src[index[r]]` for `rows` rows of `dim` floats.
-pub(super) fn gather(
-    ctx: &GpuContext,
-    index: &wgpu::Buffer,
-    rows: usize,
-    dim: usize,
-    src: At,
-    dst: &wgpu::Buffer,
-) -> Dispatch {
-    Dispatch::new(
-        &ctx.device,
-        &ctx.kernels,
-        Kernel::Gather,
-        [rows as u32, dim as u32, src.1 as u32, 0, 0, 0, 0, 0],
-        &[index, src.0, dst],
-        [rows as u32, 1, 1],
-    )
 }
 
 pub(super) struct GpuEmbeddings {

@@ -1,5 +1,5 @@
-// What the two linear-layer kernels share, prepended to matvec.wgsl and matmul.wgsl: their
-// bindings and the fused activation.
+// What the two linear-layer kernels share, prepended to matvec.wgsl and matmul.wgsl (after
+// activation.wgsl): their bindings.
 // out[m, n] = act(sum_k a[m, k] * w[n, k] + bias[n]), the weight in the checkpoint's [out, in] layout.
 
 struct Params {
@@ -19,27 +19,3 @@ struct Params {
 @group(0) @binding(2) var<storage, read> w: array<f32>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;
-
-// Abramowitz & Stegun 7.1.26: |error| < 1.5e-7, far inside the 1e-3 parity budget.
-fn erf(x: f32) -> f32 {
-    let t = 1.0 / (1.0 + 0.3275911 * abs(x));
-    let poly = ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t;
-    return sign(x) * (1.0 - poly * exp(-x * x));
-}
-
-// Some tanh implementations return NaN for large |x| (inf / inf): clamp where tanh is already ±1.
-fn safe_tanh(x: f32) -> f32 {
-    return tanh(clamp(x, -15.0, 15.0));
-}
-
-fn activate(x: f32) -> f32 {
-    switch p.activation {
-        case 1u: { return 0.5 * x * (1.0 + erf(x * 0.70710678118654752)); }
-        case 2u: { return 0.5 * x * (1.0 + safe_tanh(0.79788456080286536 * (x + 0.044715 * x * x * x))); }
-        case 3u: { return max(x, 0.0); }
-        case 4u: { return x / (1.0 + exp(-x)); }
-        case 5u: { return safe_tanh(x); }
-        default: { return x; }
-    }
-}
-

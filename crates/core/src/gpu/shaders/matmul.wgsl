@@ -78,7 +78,7 @@ fn store(r: u32, c: u32, v: vec4<f32>) {
     }
     for (var j = 0u; j < 4u; j++) {
         if (c + j < p.n) {
-            out[p.out_offset + r * p.n + c + j] = activate(v[j] + bias[c + j]);
+            out[p.out_offset + r * p.n + c + j] = activate(p.activation, v[j] + bias[c + j]);
         }
     }
 }

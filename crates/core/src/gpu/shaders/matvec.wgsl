@@ -46,7 +46,7 @@ fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index
             if (r < 4u) {
                 v = low[r];
             }
-            out[p.out_offset + r * p.n + col] = activate(v + bias[col]);
+            out[p.out_offset + r * p.n + col] = activate(p.activation, v + bias[col]);
         }
     }
 }

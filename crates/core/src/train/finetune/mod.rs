@@ -7,6 +7,7 @@
 mod class_metrics;
 mod config;
 pub mod frozen;
+mod gpu;
 #[cfg(test)]
 mod pair_tests;
 mod snapshot;
@@ -92,6 +93,8 @@ pub struct FineTuner {
     frozen: FrozenStates,
     run: Updates,
     device: Device,
+    /// The run's weights and moments on the GPU, once attached (see `gpu.rs`).
+    gpu: Option<gpu::GpuRun>,
 }
 
 impl FineTuner {
@@ -149,6 +152,7 @@ impl FineTuner {
             frozen,
             run,
             device,
+            gpu: None,
         })
     }
 
@@ -218,6 +222,13 @@ impl FineTuner {
     /// One update on the next batch of the seeded order. A non-finite loss or gradient returns
     /// [`TrainError::NonFinite`] and leaves the weights as they were.
     pub fn train_step(&mut self) -> Result<FinetuneStep, TrainError> {
+        if self.gpu.is_some() {
+            return Err(TrainError::Config(
+                "the GPU holds this run's latest weights: step with train_step_gpu, or \
+                 sync_from_gpu and detach_gpu first"
+                    .into(),
+            ));
+        }
         let indices = self.run.next_batch(self.config.batch_size);
         self.model
             .encoder

@@ -107,28 +107,37 @@ impl Updates {
         let step = self.step + 1;
         TrainError::ensure_finite("loss", loss, step)?;
         let accuracy = count_correct(logits, labels)? as f64 / labels.dims()[0].max(1) as f64;
-        let store = loss_t.backward()?;
-        let grads: HashMap<String, Tensor> = self
+        let grads = gradients_by_name(&self.opt, &loss_t.backward()?);
+        let rates = self.rates(config);
+        let grad_norm = self
             .opt
-            .vars()
-            .filter_map(|(name, var)| {
-                store
-                    .get(var.as_tensor())
-                    .map(|g| (name.to_string(), g.clone()))
-            })
-            .collect();
+            .clipped_step(&grads, config.max_grad_norm, rates, step)?;
+        Ok(self.finish(config, loss, accuracy, grad_norm, rates))
+    }
+
+    /// The encoder's and the heads' learning rates of the next update: `config`'s warm-up and
+    /// linear decay.
+    pub(crate) fn rates(&self, config: &FinetuneConfig) -> (f64, f64) {
         let schedule = LinearSchedule {
             warmup_steps: (self.total_steps as f64 * config.warmup_fraction) as usize,
             total_steps: self.total_steps,
         };
         let factor = schedule.factor(self.step);
-        let (lr_enc, lr_head) = (config.lr_encoder * factor, config.lr_head * factor);
-        let grad_norm =
-            self.opt
-                .clipped_step(&grads, config.max_grad_norm, (lr_enc, lr_head), step)?;
-        self.step = step;
-        Ok(FinetuneStep {
-            step,
+        (config.lr_encoder * factor, config.lr_head * factor)
+    }
+
+    /// Counts an update made at `rates` (here or on the GPU) and reports it.
+    pub(crate) fn finish(
+        &mut self,
+        config: &FinetuneConfig,
+        loss: f64,
+        accuracy: f64,
+        grad_norm: f64,
+        (lr_enc, lr_head): (f64, f64),
+    ) -> FinetuneStep {
+        self.step += 1;
+        FinetuneStep {
+            step: self.step,
             total_steps: self.total_steps,
             loss,
             accuracy,
@@ -138,11 +147,25 @@ impl Updates {
                 lr_enc
             },
             grad_norm,
-        })
+        }
     }
 }
 
 /// Batch `step` of `batch` examples, grouped by length (see [`Updates::next_batch`]).
+/// The gradient of every weight `opt` trains that `store` holds, by the weight's name.
+pub(crate) fn gradients_by_name(
+    opt: &AdamW,
+    store: &candle_core::backprop::GradStore,
+) -> HashMap<String, Tensor> {
+    opt.vars()
+        .filter_map(|(name, var)| {
+            store
+                .get(var.as_tensor())
+                .map(|g| (name.to_string(), g.clone()))
+        })
+        .collect()
+}
+
 fn length_grouped_batch(
     order: &mut Order,
     lengths: &[usize],

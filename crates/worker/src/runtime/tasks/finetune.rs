@@ -25,6 +25,8 @@ use crate::runtime::jobs::{JobContext, Stop};
 use crate::runtime::port::transfer_bytes;
 use crate::runtime::saved_run::{self, Resume, Saver};
 
+use super::training_device::TrainingDevice;
+
 thread_local! {
     /// The latest fine-tuned encoder, by the job that trained it, until it is exported or replaced
     /// (one at a time: a MiniLM-sized model and its optimizer state take a few hundred MB).
@@ -37,6 +39,11 @@ struct Tuned {
     tuner: FineTuner,
     tokenizer_json: Vec<u8>,
     metrics: ExportMetrics,
+}
+
+/// A training error as the job's failure, in the words the student reads.
+fn failed(e: bertlab_core::train::TrainError) -> Stop {
+    Stop::Failed(e.to_string())
 }
 
 /// One line of the experiment sheet (see [`train_and_test`]). However a run that trains an
@@ -62,7 +69,6 @@ async fn train_and_test(
     request: FinetuneRequest,
     resume: Option<Resume>,
 ) -> Result<SheetRow, Stop> {
-    let failed = |e: bertlab_core::train::TrainError| Stop::Failed(e.to_string());
     let saved_request = request.clone();
     let dataset = match request.csv {
         Some(_) => "your CSV".to_string(),
@@ -128,7 +134,9 @@ async fn train_and_test(
     let mut saving = Saver::start(SavedRequest::Finetune(saved_request), resumed).await;
     // A pair model reads two texts; the feature space shows single texts.
     let watched = (request.watch_features && !split.test.is_pairs()).then_some(&split.test);
-    let (stopped_early, note) = train_to_the_end(ctx, &mut tuner, &mut saving, watched).await?;
+    let device = TrainingDevice::choose(ctx, &mut tuner).await;
+    let (stopped_early, note, trained_on) =
+        train_to_the_end(ctx, &mut tuner, device, &mut saving, watched).await?;
     ctx.progress(
         0,
         0,
@@ -160,6 +168,7 @@ async fn train_and_test(
         stopped_early,
         note,
         errors: split.test.misclassified(&predicted, MISCLASSIFIED_KEPT),
+        trained_on,
     };
     let metrics = ExportMetrics {
         base_model: name,
@@ -187,26 +196,27 @@ async fn train_and_test(
 const CLOUDS: usize = 4;
 
 /// Trains until the planned updates are done, the student stops the run, or the loss stops being
-/// a number; says whether it stopped early and why, if not by the student. With `watched` texts,
-/// the encoder's view of them is projected now and then (see [`CLOUDS`]).
+/// a number; says whether it stopped early and why, if not by the student, and where it trained.
+/// With `watched` texts, the encoder's view of them is projected now and then (see [`CLOUDS`]).
 async fn train_to_the_end(
     ctx: &JobContext,
     tuner: &mut FineTuner,
+    mut device: TrainingDevice,
     saving: &mut Saver,
     watched: Option<&LabelledSet>,
-) -> Result<(bool, String), Stop> {
+) -> Result<(bool, String, String), Stop> {
     saving.replay(ctx);
     let mut stopped_early = false;
     let mut note = String::new();
     while !tuner.is_done() {
-        let step = match tuner.train_step() {
+        let step = match device.step(ctx, tuner).await {
             Ok(step) => step,
             // The update was not applied: test what the last good weights learned.
             Err(e @ bertlab_core::train::TrainError::NonFinite { .. }) => {
                 note = e.to_string();
                 break;
             }
-            Err(e) => return Err(Stop::Failed(e.to_string())),
+            Err(e) => return Err(failed(e)),
         };
         let point = TrainingPoint {
             step: step.step,
@@ -222,6 +232,7 @@ async fn train_to_the_end(
             resumable_from: saving.saved(),
             feature_cloud: match watched {
                 Some(texts) if cloud_due(step.step, step.total_steps) => {
+                    device.sync(ctx, tuner).await.map_err(failed)?;
                     Some(training_cloud(tuner, texts, step.step).map_err(Stop::Failed)?)
                 }
                 _ => None,
@@ -234,11 +245,15 @@ async fn train_to_the_end(
             break;
         }
         let plan = (tuner.step(), tuner.total_steps());
+        if saving.due(plan) {
+            device.sync(ctx, tuner).await.map_err(failed)?;
+        }
         saving
             .when_due(ctx, plan, || tuner.snapshot().map_err(|e| e.to_string()))
             .await;
     }
-    Ok((stopped_early, note))
+    let trained_on = device.finish(ctx, tuner).await.map_err(failed)?;
+    Ok((stopped_early, note, trained_on))
 }
 
 fn cloud_due(step: usize, total: usize) -> bool {
@@ -293,6 +308,7 @@ async fn bag_of_words(
     } = model.score(test);
     Ok(SheetRow {
         errors: test.misclassified(&predicted, MISCLASSIFIED_KEPT),
+        trained_on: String::new(),
         approach: Approach::BagOfWords,
         model: String::new(),
         dataset: String::new(),

@@ -9,6 +9,7 @@ mod pretrain;
 mod probes;
 mod span_qa;
 mod tagger;
+mod training_device;
 
 use bertlab_protocol::messages::{
     FromWorker, JobId, Outcome, Reply, Request, SavedRequest, StorageUse, WorkerInfo,
