@@ -588,6 +588,9 @@ pub enum Outcome {
         held_out_accuracy: f64,
         held_out_perplexity: f64,
         parameters: usize,
+        /// Where the updates ran: the backend, and a fallback to the CPU if the GPU failed.
+        #[serde(default)]
+        trained_on: String,
     },
 }
 

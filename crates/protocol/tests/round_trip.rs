@@ -429,6 +429,7 @@ fn outcomes() -> Vec<Outcome> {
             held_out_accuracy: 0.073,
             held_out_perplexity: 812.5,
             parameters: 2_000_000,
+            trained_on: "WebGPU (SwiftShader)".into(),
         },
     ]
 }

@@ -298,7 +298,12 @@ impl Race {
                     );
                 });
                 if !point.paused {
-                    self.pending[side].update_value(|p| p.push(point));
+                    // After a GPU failure the CPU redoes the updates since the last sync: the
+                    // redone points replace the first tries.
+                    self.pending[side].update_value(|p| {
+                        p.retain(|q| q.step < point.step);
+                        p.push(point)
+                    });
                 }
                 if js_sys::Date::now() - self.last_draw.get_value() >= REDRAW_MS {
                     self.flush();
@@ -310,6 +315,7 @@ impl Race {
                 held_out_accuracy,
                 held_out_perplexity,
                 parameters,
+                trained_on,
             }) => {
                 self.flush();
                 self.runs[side].update(|r| {
@@ -323,8 +329,9 @@ impl Race {
                     held_out_pair: last(|p| p.held_out_pair_accuracy),
                 };
                 r.summary = format!(
-                    "{name}: done after {steps} updates ({tokens_seen} tokens, {:.2}M parameters): held-out MLM accuracy {:.1}%, perplexity {:.0}; on new masks of its training text {:.1}%{}",
+                    "{name}: done after {steps} updates ({tokens_seen} tokens, {:.2}M parameters{}): held-out MLM accuracy {:.1}%, perplexity {:.0}; on new masks of its training text {:.1}%{}",
                     parameters as f64 / 1e6,
+                    if trained_on.is_empty() { String::new() } else { format!(", trained on {trained_on}") },
                     held_out_accuracy * 100.0,
                     held_out_perplexity,
                     result.new_masks * 100.0,

@@ -169,6 +169,15 @@ impl PairHead {
         })
     }
 
+    /// The dropout probability before the classifier (0 for BERT's) and the classifier: for
+    /// backends with their own kernels.
+    pub(crate) fn parts(&self) -> (f32, &Linear) {
+        (
+            self.dropout.as_ref().map_or(0.0, Dropout::p),
+            &self.classifier,
+        )
+    }
+
     pub fn forward(&self, pooled: &Tensor, mode: Mode) -> Result<Tensor> {
         let x = match &self.dropout {
             Some(d) => d.forward(pooled, mode)?,

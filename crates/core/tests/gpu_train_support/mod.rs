@@ -2,9 +2,10 @@
 //! and in the browser (`wasm_gpu_train.rs`, SwiftShader behind Chromium's WebGPU): the fixtures,
 //! embedded so the browser, which cannot read files, gets the same bytes; the tolerances; the
 //! labelled set and settings both sides train on; comparisons, a clock and the table's `say`.
-//! `cases` holds the checks.
+//! `cases` holds the fine-tuning checks, `pretraining` the pretraining ones.
 
 pub mod cases;
+pub mod pretraining;
 
 use std::collections::HashMap;
 

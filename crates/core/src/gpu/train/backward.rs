@@ -13,7 +13,13 @@ use super::params::{EncoderParams, HeadParams, LayerParams, Lin, Norm};
 
 impl Recorder<'_> {
     /// `dW += dYᵀ·X` and `db += Σ dY` for `lin` over `rows` rows, when it is trained.
-    fn linear_params(&mut self, lin: &Lin, rows: usize, dy: At, x: At) -> Result<(), GpuError> {
+    pub(super) fn linear_params(
+        &mut self,
+        lin: &Lin,
+        rows: usize,
+        dy: At,
+        x: At,
+    ) -> Result<(), GpuError> {
         let (ctx, kern, store) = (self.ctx, &self.k.backward, self.store);
         let shape = LinearShape {
             rows,
@@ -43,7 +49,7 @@ impl Recorder<'_> {
     }
 
     /// `dX (+)= dY·W` for `lin` over `rows` rows.
-    fn linear_input(
+    pub(super) fn linear_input(
         &mut self,
         lin: &Lin,
         rows: usize,
@@ -62,7 +68,7 @@ impl Recorder<'_> {
     }
 
     /// The LayerNorm backward: `dx` overwritten, gamma's and beta's gradients added to.
-    fn norm(
+    pub(super) fn norm(
         &mut self,
         norm: &Norm,
         rows: usize,
@@ -116,7 +122,7 @@ impl Recorder<'_> {
             return Ok(());
         }
         self.linear_input(&p.out, rows, (At(&hb.dlogits, 0), At(&hb.da, 0)), false)?;
-        self.dropout(self.drop.head_after(), rows * h, At(&hb.da, 0))?;
+        self.dropout(self.drop.head_after(p), rows * h, At(&hb.da, 0))?;
         let grad = bw::activation_grad(
             ctx,
             &self.k.backward,

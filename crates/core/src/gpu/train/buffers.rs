@@ -21,8 +21,14 @@ pub(super) struct Dims {
 }
 
 impl Dims {
-    /// `applications`: layers × the layers of a group (ALBERT's inner layers).
-    pub fn new(cfg: &EncoderConfig, batch: usize, max_seq: usize, applications: usize) -> Dims {
+    /// `applications`: layers × the layers of a group (ALBERT's inner layers); `classes`: the
+    /// first-token head's outputs.
+    pub fn new(
+        cfg: &EncoderConfig,
+        (batch, max_seq): (usize, usize),
+        applications: usize,
+        classes: usize,
+    ) -> Dims {
         Dims {
             batch,
             max_seq,
@@ -30,7 +36,7 @@ impl Dims {
             hidden: cfg.hidden_size,
             intermediate: cfg.intermediate_size,
             heads: cfg.num_attention_heads,
-            classes: cfg.num_labels(),
+            classes,
             applications,
         }
     }
@@ -95,6 +101,18 @@ pub(super) struct EncoderBuffers {
     pub de2: wgpu::Buffer,
 }
 
+/// The report a step reads back, by slot.
+pub(super) mod report {
+    /// The first-token head's mean loss (the classifier's, or the sentence-pair head's).
+    pub const HEAD_LOSS: usize = 0;
+    /// Σ g² over every trained gradient.
+    pub const SQUARES: usize = 1;
+    /// The MLM head's mean loss over the masked tokens, and how many it guessed right.
+    pub const MLM_LOSS: usize = 2;
+    pub const MLM_HITS: usize = 3;
+    pub const LEN: usize = 4;
+}
+
 /// The head's buffers and the step's small inputs and outputs.
 pub(super) struct HeadBuffers {
     /// The step's dropout seed, two u32 words.
@@ -107,7 +125,7 @@ pub(super) struct HeadBuffers {
     pub logits: wgpu::Buffer,
     pub dlogits: wgpu::Buffer,
     pub row_loss: wgpu::Buffer,
-    /// `[loss, Σ g²]`.
+    /// See [`report`].
     pub report: wgpu::Buffer,
     pub da: wgpu::Buffer,
     pub db: wgpu::Buffer,
@@ -128,12 +146,12 @@ impl HeadBuffers {
             logits: z("logits", b * c),
             dlogits: z("logit gradient", b * c),
             row_loss: z("row losses", b),
-            report: z("report", 2),
+            report: z("report", report::LEN),
             da: z("head gradient", b * h),
             db: z("head gradient", b * h),
             staging: ctx.device.create_buffer(&wgpu::BufferDescriptor {
                 label: Some("step readback"),
-                size: ((2 + b * c) * 4) as u64,
+                size: ((report::LEN + b * c) * 4) as u64,
                 usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
                 mapped_at_creation: false,
             }),

@@ -7,7 +7,7 @@ use super::super::backward::{self as bw, Launch, MatmulShape, Operand};
 use super::super::context::{GpuContext, GpuError};
 use super::super::kernels::{gather, layer_norm};
 use super::super::kernels::{At, Dispatch, Kernel};
-use super::buffers::{Dims, EncoderBuffers, HeadBuffers};
+use super::buffers::{report, Dims, EncoderBuffers, HeadBuffers};
 use super::kernels::{self as k, Op, Site, TrainKernels};
 use super::params::{EncoderParams, HeadParams, LayerParams, Store};
 
@@ -16,7 +16,6 @@ use super::params::{EncoderParams, HeadParams, LayerParams, Store};
 pub(super) struct Dropouts {
     pub hidden: f32,
     pub attention: f32,
-    pub classifier: f32,
     /// On the attention output projection (not DistilBERT).
     pub attention_out: bool,
     /// On the feed-forward output (not ALBERT).
@@ -74,7 +73,7 @@ impl Dropouts {
     pub fn head_before(&self, head: &HeadParams) -> Site {
         Site {
             p: if head.dropout_before {
-                self.classifier
+                head.dropout_after
             } else {
                 0.0
             },
@@ -82,9 +81,9 @@ impl Dropouts {
         }
     }
 
-    pub fn head_after(&self) -> Site {
+    pub fn head_after(&self, head: &HeadParams) -> Site {
         Site {
-            p: self.classifier,
+            p: head.dropout_after,
             stream: streams::HEAD_AFTER,
         }
     }
@@ -345,7 +344,7 @@ impl Recorder<'_> {
             At(&hb.dense_out, 0),
         );
         self.launch(act)?;
-        self.dropout(self.drop.head_after(), rows * h, At(&hb.dense_out, 0))?;
+        self.dropout(self.drop.head_after(p), rows * h, At(&hb.dense_out, 0))?;
         self.push(k::linear(
             ctx,
             p.out.buffers(store),
@@ -364,7 +363,7 @@ impl Recorder<'_> {
                 labels: &hb.labels,
                 grad: At(&hb.dlogits, 0),
                 row_loss: &hb.row_loss,
-                loss: At(&hb.report, 0),
+                loss: At(&hb.report, report::HEAD_LOSS),
             },
         )?;
         self.push(per_row);

@@ -1,6 +1,6 @@
 //! The kernels a training step runs: the backward ones (`gpu::backward`), the few the training
 //! forward adds (an activation kept apart from its matmul, dropout, the squared-gradient sums of
-//! clipping), and the forward's own kernels recorded for the training buffers.
+//! clipping, the MLM hit count), and the forward's own kernels recorded for the training buffers.
 
 use super::super::backward::{check, stride_groups, word, BackwardKernels, Launch};
 use super::super::context::{GpuContext, GpuError};
@@ -19,6 +19,7 @@ pub(super) struct TrainKernels {
     dropout_copy: wgpu::ComputePipeline,
     sum_squares: wgpu::ComputePipeline,
     sum_total: wgpu::ComputePipeline,
+    hits: wgpu::ComputePipeline,
 }
 
 impl TrainKernels {
@@ -48,6 +49,7 @@ impl TrainKernels {
                 "sum_total",
                 &[REDUCE_WGSL, include_str!("shaders/sum_total.wgsl")],
             ),
+            hits: build("hits", &[REDUCE_WGSL, include_str!("shaders/hits.wgsl")]),
         }
     }
 }
@@ -212,6 +214,29 @@ pub(super) fn sum_total(
     check("sum", out, 1)?;
     let params = [word("count", count)?, word("offset", out.1)?, 0, 0];
     Launch::new(ctx, &k.sum_total, &params, &[partials, out.0], [1, 1, 1])
+}
+
+/// `out` = how many of the `rows` labelled rows of `logits` `[rows, classes]` have their argmax
+/// at their label (`labels` from `backward::label_words`): the MLM accuracy without reading the
+/// logits back.
+pub(super) fn hits(
+    ctx: &GpuContext,
+    k: &TrainKernels,
+    (rows, classes): (usize, usize),
+    logits: At,
+    labels: &wgpu::Buffer,
+    out: At,
+) -> Result<Launch, GpuError> {
+    check("logits", logits, rows * classes)?;
+    check("labels", At(labels, 0), rows)?;
+    check("hits", out, 1)?;
+    let params = [
+        word("rows", rows)?,
+        word("classes", classes)?,
+        word("offset", logits.1)?,
+        word("offset", out.1)?,
+    ];
+    Launch::new(ctx, &k.hits, &params, &[logits.0, labels, out.0], [1, 1, 1])
 }
 
 /// The forward's linear kernel: `out = act(a · Wᵀ + b)` for `rows` rows, `W` `[out_dim, in_dim]`.

@@ -13,6 +13,7 @@ use super::super::kernels::At;
 use super::kernels::{sum_squares, sum_total, TrainKernels};
 use crate::model::config::Activation;
 use crate::model::embeddings::Embeddings;
+use crate::model::heads::PairHead;
 use crate::model::layer::Layer;
 use crate::model::nn::{LayerNorm, Linear};
 use crate::model::{Encoder, ForSequenceClassification};
@@ -72,7 +73,7 @@ pub(super) struct Store {
 impl Store {
     /// Uploads `tensors` one after another into one buffer; gradient and moments (the optimizer's,
     /// so a run can move to the GPU mid-way) come with it when any of them is trained.
-    fn add(
+    pub(super) fn add(
         &mut self,
         ctx: &GpuContext,
         label: &str,
@@ -297,7 +298,7 @@ pub(super) struct Lin {
 
 impl Lin {
     /// `parts` stacked along the output (one layer, or the fused query/key/value).
-    fn upload(
+    pub(super) fn upload(
         ctx: &GpuContext,
         store: &mut Store,
         label: &str,
@@ -343,7 +344,7 @@ pub(super) struct Norm {
 }
 
 impl Norm {
-    fn upload(
+    pub(super) fn upload(
         ctx: &GpuContext,
         store: &mut Store,
         label: &str,
@@ -464,13 +465,16 @@ impl EncoderParams {
     }
 }
 
-/// The classifier on the first token, the same shape for every family: (dropout →) dense +
-/// activation → dropout → out. The dense layer is BERT's and ALBERT's pooler (tanh), RoBERTa's
-/// `classifier.dense` (tanh, with dropout before it) or DistilBERT's `pre_classifier` (ReLU).
+/// The head on the first token, the same shape for every family: (dropout →) dense + activation →
+/// dropout → out. For a classifier, the dense layer is BERT's and ALBERT's pooler (tanh),
+/// RoBERTa's `classifier.dense` (tanh, with dropout before it) or DistilBERT's `pre_classifier`
+/// (ReLU); for pretraining's sentence-pair head, the pooler.
 pub(super) struct HeadParams {
     pub dense: Lin,
     pub activation: Activation,
     pub dropout_before: bool,
+    /// The dropout probability between the activation and `out`.
+    pub dropout_after: f32,
     pub out: Lin,
 }
 
@@ -500,7 +504,31 @@ impl HeadParams {
             dense: Lin::upload(ctx, store, label, &[dense], trained)?,
             activation,
             dropout_before: family == Family::Roberta,
+            dropout_after: model.encoder.config().classifier_dropout,
             out: Lin::upload(ctx, store, "classifier", &[out], trained)?,
+        })
+    }
+
+    /// Pretraining's NSP / SOP head: the pooler, then (ALBERT's dropout and) the two-way layer.
+    pub fn pair(
+        ctx: &GpuContext,
+        store: &mut Store,
+        encoder: &Encoder,
+        head: &PairHead,
+        trained: &HashMap<TensorId, Trained>,
+    ) -> Result<HeadParams, GpuError> {
+        let Some(pooler) = &encoder.pooler else {
+            return Err(GpuError::Model(
+                "the sentence-pair head needs a pooler".into(),
+            ));
+        };
+        let (dropout, out) = head.parts();
+        Ok(HeadParams {
+            dense: Lin::upload(ctx, store, "pooler", &[pooler], trained)?,
+            activation: Activation::Tanh,
+            dropout_before: false,
+            dropout_after: dropout,
+            out: Lin::upload(ctx, store, "sentence-pair head", &[out], trained)?,
         })
     }
 }

@@ -1,14 +1,16 @@
-//! One step: the batch written into the plan's input buffers, one submission (gradients cleared,
-//! forward, loss, backward, Σ g², the copies to read back), one readback of a few floats, and the
-//! AdamW update in a second submission once the host knows the clipping factor.
+//! One step: the batch written into the plan's input buffers (the tokens, a classifier's labels or
+//! the masked tokens and pair labels of pretraining), one submission (gradients cleared, forward,
+//! losses, backward, Σ g², the copies to read back), one readback of a few floats, and the AdamW
+//! update in a second submission once the host knows the clipping factor.
 
 use candle_core::Tensor;
 
 use super::super::backward::{self as bw, embedding_index, label_words};
 use super::super::context::{read_back, GpuContext, GpuError};
 use super::super::kernels::At;
-use super::buffers::EncoderBuffers;
-use super::GpuClassifierTrainer;
+use super::buffers::{report, EncoderBuffers};
+use super::mlm::MlmBuffers;
+use super::GpuTrainer;
 use crate::model::embeddings::default_position_ids;
 use crate::model::encoder::{additive_mask, check_input};
 use crate::model::EncoderInput;
@@ -22,7 +24,7 @@ pub enum StepInput<'a> {
     Features(&'a [f32]),
 }
 
-/// What a step reads back.
+/// What a classifier's step reads back.
 #[derive(Debug, Clone)]
 pub struct StepReport {
     /// The mean cross-entropy of the batch.
@@ -33,7 +35,26 @@ pub struct StepReport {
     pub logits: Vec<f32>,
 }
 
-impl GpuClassifierTrainer {
+/// The masked tokens of a pretraining batch: flat positions (row · seq + column) and the
+/// original token at each.
+pub struct MaskedTargets<'a> {
+    pub positions: &'a [u32],
+    pub tokens: &'a [u32],
+}
+
+/// What a pretraining step reads back.
+#[derive(Debug, Clone)]
+pub struct PretrainReport {
+    /// The mean cross-entropy over the masked tokens, and how many the model guessed right.
+    pub mlm_loss: f32,
+    pub mlm_hits: usize,
+    /// The sentence-pair head's mean loss and logits `[batch, 2]`, when the model has one.
+    pub pair: Option<(f32, Vec<f32>)>,
+    /// Σ g² over every trained gradient (the clipping norm is its root).
+    pub sum_of_squares: f32,
+}
+
+impl GpuTrainer {
     /// The forward, the loss and the gradients of one batch, labels `labels` (one per row) and
     /// dropout drawn from `seed`. The weights are unchanged until [`Self::update`].
     pub async fn forward_backward(
@@ -43,19 +64,17 @@ impl GpuClassifierTrainer {
         labels: &[u32],
         seed: u64,
     ) -> Result<StepReport, GpuError> {
-        let (batch, classes) = (self.dims.batch, self.dims.classes);
-        if labels.len() != batch {
-            return Err(GpuError::Model(format!(
-                "{} labels for a batch of {batch}",
-                labels.len()
-            )));
+        if self.heads.first.is_none() || self.heads.mlm.is_some() {
+            return Err(GpuError::Model(
+                "this trainer does not train a classifier".into(),
+            ));
         }
         let seq = match (input, &self.encoder) {
             (StepInput::Tokens(input), Some((_, buffers))) => {
                 self.write_tokens(ctx, input, buffers)?
             }
             (StepInput::Features(first), None) => {
-                let want = batch * self.dims.hidden;
+                let want = self.dims.batch * self.dims.hidden;
                 if first.len() != want {
                     return Err(GpuError::Model(format!(
                         "{} floats of first-token states; the batch needs {want}",
@@ -76,16 +95,122 @@ impl GpuClassifierTrainer {
                 ))
             }
         };
-        let hb = &self.head_buffers;
+        self.write_labels(ctx, labels)?;
+        let data = self.run(ctx, seq, seed).await?;
+        Ok(StepReport {
+            loss: data[report::HEAD_LOSS],
+            sum_of_squares: data[report::SQUARES],
+            logits: data[report::LEN..].to_vec(),
+        })
+    }
+
+    /// A pretraining step's forward, losses and gradients: the MLM loss at `masked`, plus the
+    /// sentence-pair loss on `pair_labels` when the model has that head, dropout drawn from
+    /// `seed`. The weights are unchanged until [`Self::update`].
+    pub async fn pretraining_step(
+        &mut self,
+        ctx: &GpuContext,
+        input: &EncoderInput,
+        masked: &MaskedTargets<'_>,
+        pair_labels: Option<&[u32]>,
+        seed: u64,
+    ) -> Result<PretrainReport, GpuError> {
+        let Some((_, buffers)) = &self.encoder else {
+            return Err(GpuError::Model("this trainer does not pretrain".into()));
+        };
+        let seq = self.write_tokens(ctx, input, buffers)?;
+        self.write_masked(ctx, masked, self.dims.batch * seq)?;
+        match (&self.heads.first, pair_labels) {
+            (Some(_), Some(labels)) => self.write_labels(ctx, labels)?,
+            (None, None) => {}
+            (Some(_), None) => {
+                return Err(GpuError::Model(
+                    "the sentence-pair head needs labels".into(),
+                ))
+            }
+            (None, Some(_)) => {
+                return Err(GpuError::Model(
+                    "this model has no sentence-pair head".into(),
+                ))
+            }
+        }
+        let data = self.run(ctx, seq, seed).await?;
+        Ok(PretrainReport {
+            mlm_loss: data[report::MLM_LOSS],
+            mlm_hits: data[report::MLM_HITS] as usize,
+            pair: pair_labels.map(|_| (data[report::HEAD_LOSS], data[report::LEN..].to_vec())),
+            sum_of_squares: data[report::SQUARES],
+        })
+    }
+
+    /// One label per row for the first-token head.
+    fn write_labels(&self, ctx: &GpuContext, labels: &[u32]) -> Result<(), GpuError> {
+        let (batch, classes) = (self.dims.batch, self.dims.classes);
+        if labels.len() != batch {
+            return Err(GpuError::Model(format!(
+                "{} labels for a batch of {batch}",
+                labels.len()
+            )));
+        }
         let labels: Vec<i64> = labels.iter().map(|&l| i64::from(l)).collect();
-        bw::write_u32(ctx, &hb.labels, &label_words(&labels, classes)?)?;
+        bw::write_u32(
+            ctx,
+            &self.head_buffers.labels,
+            &label_words(&labels, classes)?,
+        )
+    }
+
+    /// The masked positions of a batch of `tokens` tokens and their targets, padded with
+    /// unlabelled rows to the MLM buffers' capacity, which grows (and the plans are recorded
+    /// again) when a batch masks more than it holds.
+    fn write_masked(
+        &mut self,
+        ctx: &GpuContext,
+        masked: &MaskedTargets<'_>,
+        tokens: usize,
+    ) -> Result<(), GpuError> {
+        let n = masked.positions.len();
+        if n == 0 || masked.tokens.len() != n {
+            return Err(GpuError::Model(format!(
+                "{n} masked positions and {} targets",
+                masked.tokens.len()
+            )));
+        }
+        let dims = self.dims;
+        let Some((params, buffers)) = &mut self.heads.mlm else {
+            return Err(GpuError::Model("this trainer has no MLM head".into()));
+        };
+        if buffers.as_ref().is_none_or(|b| b.rows < n) {
+            // Room for a little more than this batch, so that the next few fit.
+            let rows = (n + n / 4).next_multiple_of(16).min(dims.tokens()).max(n);
+            *buffers = Some(MlmBuffers::new(ctx, &dims, params, rows)?);
+            self.plans.clear();
+        }
+        let Some(b) = buffers.as_ref() else {
+            return Err(GpuError::Model("the MLM head has no buffers".into()));
+        };
+        let vocab = params.decoder.out_dim;
+        let mut positions = masked.positions.to_vec();
+        positions.resize(b.rows, 0);
+        let mut labels: Vec<i64> = masked.tokens.iter().map(|&t| i64::from(t)).collect();
+        labels.resize(b.rows, -100);
+        bw::write_u32(ctx, &b.positions, &positions)?;
+        bw::write_u32(ctx, &b.index, &embedding_index(&positions, tokens)?)?;
+        bw::write_u32(ctx, &b.labels, &label_words(&labels, vocab)?)
+    }
+
+    /// Records the plan of `seq` if new, then one submission (gradients cleared, the plan, Σ g²,
+    /// the copies to read back) and one readback: the report, then the first-token head's logits.
+    async fn run(&mut self, ctx: &GpuContext, seq: usize, seed: u64) -> Result<Vec<f32>, GpuError> {
+        let hb = &self.head_buffers;
         bw::write_u32(ctx, &hb.seed, &[seed as u32, (seed >> 32) as u32])?;
         self.plan(ctx, seq)?;
         let Some(plan) = self.plans.get(&seq) else {
             return Err(GpuError::Model("no plan for this batch".into()));
         };
         let hb = &self.head_buffers;
-        let logits_len = batch * classes;
+        let logits_len = self.dims.batch * self.dims.classes;
+        let report_bytes = (report::LEN * 4) as u64;
         ctx.checked(|| {
             let mut commands = ctx.device.create_command_encoder(&Default::default());
             for grad in self.store.grads() {
@@ -103,19 +228,20 @@ impl GpuClassifierTrainer {
                     launch.record(&mut pass);
                 }
             }
-            commands.copy_buffer_to_buffer(&hb.report, 0, &hb.staging, 0, 8);
-            commands.copy_buffer_to_buffer(&hb.logits, 0, &hb.staging, 8, (logits_len * 4) as u64);
+            commands.copy_buffer_to_buffer(&hb.report, 0, &hb.staging, 0, report_bytes);
+            commands.copy_buffer_to_buffer(
+                &hb.logits,
+                0,
+                &hb.staging,
+                report_bytes,
+                (logits_len * 4) as u64,
+            );
             ctx.queue.submit([commands.finish()]);
         })
         .await?;
-        let data = read_back(ctx, &hb.staging, 2 + logits_len)
+        read_back(ctx, &hb.staging, report::LEN + logits_len)
             .await
-            .map_err(|e| ctx.failure().unwrap_or(e))?;
-        Ok(StepReport {
-            loss: data[0],
-            sum_of_squares: data[1],
-            logits: data[2..].to_vec(),
-        })
+            .map_err(|e| ctx.failure().unwrap_or(e))
     }
 
     /// The AdamW update of every trained weight with the last [`Self::forward_backward`]'s

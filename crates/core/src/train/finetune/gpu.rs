@@ -19,7 +19,7 @@ use candle_core::Tensor;
 use super::frozen::{rows_input, TokenRow};
 use super::updates::gradients_by_name;
 use super::{FineTuner, FinetuneStep, Regime};
-use crate::gpu::train::{GpuClassifierTrainer, StepInput};
+use crate::gpu::train::{GpuTrainer, StepInput};
 use crate::gpu::GpuContext;
 use crate::model::Mode;
 use crate::train::optimizer::clip_scale;
@@ -28,7 +28,7 @@ use crate::train::TrainError;
 
 /// A run's GPU copy, and where the CPU's copy last matched it.
 pub(super) struct GpuRun {
-    trainer: GpuClassifierTrainer,
+    trainer: GpuTrainer,
     /// (updates done, optimizer updates) at the last sync.
     synced: (usize, usize),
 }
@@ -46,7 +46,7 @@ impl FineTuner {
             .map(|r| r.ids.len())
             .max()
             .unwrap_or(1);
-        let trainer = GpuClassifierTrainer::upload(
+        let trainer = GpuTrainer::upload(
             ctx,
             &self.model,
             &self.run.opt,

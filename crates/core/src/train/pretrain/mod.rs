@@ -10,6 +10,7 @@
 
 mod batch;
 mod config;
+mod gpu;
 mod model;
 mod snapshot;
 
@@ -130,6 +131,8 @@ pub struct Trainer {
     step: usize,
     tokens_seen: u64,
     device: Device,
+    /// The run's weights and moments on the GPU, once attached (see `gpu.rs`).
+    gpu: Option<gpu::GpuRun>,
 }
 
 impl Trainer {
@@ -192,6 +195,7 @@ impl Trainer {
             tokens_seen: 0,
             device,
             config,
+            gpu: None,
         })
     }
 
@@ -256,6 +260,13 @@ impl Trainer {
     /// one batch holding them all. A non-finite loss or gradient norm returns
     /// [`TrainError::NonFinite`] without touching the weights.
     pub fn step_on(&mut self, batches: &[Batch]) -> Result<StepMetrics, TrainError> {
+        if self.gpu.is_some() {
+            return Err(TrainError::Config(
+                "the GPU holds this run's latest weights: step with train_step_gpu, or \
+                 sync_from_gpu and detach_gpu first"
+                    .into(),
+            ));
+        }
         let total_masked: usize = batches.iter().map(|b| b.n_masked).sum();
         let total_rows: usize = batches.iter().map(|b| b.rows).sum();
         if total_masked == 0 {

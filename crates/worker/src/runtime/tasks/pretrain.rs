@@ -21,6 +21,8 @@ use crate::runtime::jobs::{JobContext, Stop};
 use crate::runtime::saved_run::{self, Resume, Saver};
 use crate::views::fill_mask::fill_mask_view;
 
+use super::training_device::TrainingDevice;
+
 /// The corpus sample the pretraining lab trains on (public domain; see `assets/corpus/SOURCES.md`).
 const CORPUS_SAMPLE: &str = "assets/corpus/train.txt";
 const CORPUS_HELD_OUT: &str = "assets/corpus/valid.txt";
@@ -92,7 +94,7 @@ async fn train_and_test(
     };
     let probe = request.probe.clone();
     let mut saving = Saver::start(SavedRequest::Pretrain(request), resumed).await;
-    train(
+    let trained_on = train(
         ctx,
         &mut trainer,
         &tokenizer,
@@ -113,6 +115,7 @@ async fn train_and_test(
         held_out_accuracy: held_out.accuracy,
         held_out_perplexity: held_out.perplexity,
         parameters,
+        trained_on,
     })
 }
 
@@ -151,9 +154,10 @@ async fn lab_text(ctx: &JobContext) -> Result<(Tokenizer, String, String), Stop>
     Ok((tokenizer, train_text, valid_text))
 }
 
-/// Runs the updates, streaming each one's loss; every tenth (and the last) also reports held-out
-/// accuracy, the probe's guesses and the word-overlap rule's score (fixed for the run). Returns
-/// early when the student stops the run.
+/// Runs the updates where [`TrainingDevice`] chooses, streaming each one's loss; every tenth (and
+/// the last) also reports held-out accuracy, the probe's guesses and the word-overlap rule's score
+/// (fixed for the run), on the CPU copy brought up to date. Returns early when the student stops
+/// the run; says where the updates ran.
 async fn train(
     ctx: &JobContext,
     trainer: &mut Trainer,
@@ -161,13 +165,15 @@ async fn train(
     probe: &str,
     pair_rule: Option<f64>,
     saving: &mut Saver,
-) -> Result<(), Stop> {
+) -> Result<String, Stop> {
     saving.replay(ctx);
     let total = trainer.config().steps;
+    let mut device = TrainingDevice::choose(ctx, trainer).await;
     while trainer.step() < total {
-        let step = trainer.train_step().map_err(failed)?;
+        let step = device.step(ctx, trainer).await.map_err(failed)?;
         let report = step.step % 10 == 0 || step.step == total;
         let (held_out, new_masks) = if report {
+            device.sync(ctx, trainer).await.map_err(failed)?;
             let new_masks = trainer.evaluate_new_masks().map_err(failed)?;
             (
                 trainer.validate().map_err(failed)?,
@@ -199,13 +205,15 @@ async fn train(
         if ctx.between_updates(&point).await? {
             break;
         }
+        let plan = (trainer.step(), total);
+        if saving.due(plan) {
+            device.sync(ctx, trainer).await.map_err(failed)?;
+        }
         saving
-            .when_due(ctx, (trainer.step(), total), || {
-                trainer.snapshot().map_err(|e| e.to_string())
-            })
+            .when_due(ctx, plan, || trainer.snapshot().map_err(|e| e.to_string()))
             .await;
     }
-    Ok(())
+    device.finish(ctx, trainer).await.map_err(failed)
 }
 
 /// The race's training settings: a learning rate high enough for a tiny model to move within

@@ -1,17 +1,76 @@
-//! Where a fine-tuning run's updates happen: on the GPU when WebGPU is the active backend (the
-//! status bar's choice, as for inference), on the CPU otherwise, and on the CPU from the last sync
-//! when a GPU step fails. The CPU copy is brought up to date whenever the run is saved, so a failure
-//! costs at most the updates since the last save, which the CPU redoes on the same batches.
+//! Where a training run's updates happen (the fine-tune lab's and the pretraining lab's): on the
+//! GPU when WebGPU is the active backend (the status bar's choice, as for inference), on the CPU
+//! otherwise, and on the CPU from the last sync when a GPU step fails. The CPU copy is brought up
+//! to date whenever the run is saved, evaluated or probed, so a failure costs at most the updates
+//! since then, which the CPU redoes on the same batches.
 
 use std::rc::Rc;
 
 use bertlab_core::gpu::{GpuContext, GpuError};
 use bertlab_core::train::finetune::{FineTuner, FinetuneStep};
-use bertlab_core::train::TrainError;
+use bertlab_core::train::pretrain::StepMetrics;
+use bertlab_core::train::{TrainError, Trainer};
 use bertlab_protocol::backend::Backend;
 
 use crate::runtime::accelerator;
 use crate::runtime::jobs::JobContext;
+
+/// A run that can move its updates to the GPU and back: the fine-tuner and the pretrainer.
+pub(super) trait Trainable {
+    type Step;
+    /// Updates done so far.
+    fn updates(&self) -> usize;
+    fn cpu_step(&mut self) -> Result<Self::Step, TrainError>;
+    async fn attach(&mut self, gpu: &GpuContext) -> Result<(), TrainError>;
+    async fn gpu_step(&mut self, gpu: &GpuContext) -> Result<Self::Step, TrainError>;
+    async fn sync(&mut self, gpu: &GpuContext) -> Result<(), TrainError>;
+    /// Drops the GPU copy; the updates done at the last sync.
+    fn detach(&mut self) -> Option<usize>;
+}
+
+impl Trainable for FineTuner {
+    type Step = FinetuneStep;
+    fn updates(&self) -> usize {
+        self.step()
+    }
+    fn cpu_step(&mut self) -> Result<FinetuneStep, TrainError> {
+        self.train_step()
+    }
+    async fn attach(&mut self, gpu: &GpuContext) -> Result<(), TrainError> {
+        self.attach_gpu(gpu).await
+    }
+    async fn gpu_step(&mut self, gpu: &GpuContext) -> Result<FinetuneStep, TrainError> {
+        self.train_step_gpu(gpu).await
+    }
+    async fn sync(&mut self, gpu: &GpuContext) -> Result<(), TrainError> {
+        self.sync_from_gpu(gpu).await
+    }
+    fn detach(&mut self) -> Option<usize> {
+        self.detach_gpu()
+    }
+}
+
+impl Trainable for Trainer {
+    type Step = StepMetrics;
+    fn updates(&self) -> usize {
+        self.step()
+    }
+    fn cpu_step(&mut self) -> Result<StepMetrics, TrainError> {
+        self.train_step()
+    }
+    async fn attach(&mut self, gpu: &GpuContext) -> Result<(), TrainError> {
+        self.attach_gpu(gpu).await
+    }
+    async fn gpu_step(&mut self, gpu: &GpuContext) -> Result<StepMetrics, TrainError> {
+        self.train_step_gpu(gpu).await
+    }
+    async fn sync(&mut self, gpu: &GpuContext) -> Result<(), TrainError> {
+        self.sync_from_gpu(gpu).await
+    }
+    fn detach(&mut self) -> Option<usize> {
+        self.detach_gpu()
+    }
+}
 
 pub(super) struct TrainingDevice {
     gpu: Option<Rc<GpuContext>>,
@@ -20,12 +79,12 @@ pub(super) struct TrainingDevice {
 }
 
 impl TrainingDevice {
-    /// Attaches `tuner` to the GPU when WebGPU is the active backend; the CPU otherwise, or when
+    /// Attaches `run` to the GPU when WebGPU is the active backend; the CPU otherwise, or when
     /// the upload fails (the worker then stops using the GPU, as after a failed forward).
-    pub(super) async fn choose(job: &JobContext, tuner: &mut FineTuner) -> TrainingDevice {
+    pub(super) async fn choose(job: &JobContext, run: &mut impl Trainable) -> TrainingDevice {
         if accelerator::status().active() == Backend::WebGpu {
             if let Some(gpu) = accelerator::context().await {
-                match tuner.attach_gpu(&gpu).await {
+                match run.attach(&gpu).await {
                     Ok(()) => {
                         let trained_on = accelerator::status().describe();
                         job.progress(0, 0, format!("training on {trained_on}"));
@@ -46,18 +105,18 @@ impl TrainingDevice {
     }
 
     /// One update where the run trains; a GPU failure moves the run to the CPU first.
-    pub(super) async fn step(
+    pub(super) async fn step<T: Trainable>(
         &mut self,
         job: &JobContext,
-        tuner: &mut FineTuner,
-    ) -> Result<FinetuneStep, TrainError> {
+        run: &mut T,
+    ) -> Result<T::Step, TrainError> {
         if let Some(gpu) = self.gpu.clone() {
-            match tuner.train_step_gpu(&gpu).await {
-                Err(TrainError::Gpu(e)) => self.fall_back(job, tuner, e),
+            match run.gpu_step(&gpu).await {
+                Err(TrainError::Gpu(e)) => self.fall_back(job, run, e),
                 done => return done,
             }
         }
-        tuner.train_step()
+        run.cpu_step()
     }
 
     /// Brings the CPU copy up to date (before a save, a feature cloud or the test). A GPU failure
@@ -65,14 +124,14 @@ impl TrainingDevice {
     pub(super) async fn sync(
         &mut self,
         job: &JobContext,
-        tuner: &mut FineTuner,
+        run: &mut impl Trainable,
     ) -> Result<(), TrainError> {
         let Some(gpu) = self.gpu.clone() else {
             return Ok(());
         };
-        match tuner.sync_from_gpu(&gpu).await {
+        match run.sync(&gpu).await {
             Err(TrainError::Gpu(e)) => {
-                self.fall_back(job, tuner, e);
+                self.fall_back(job, run, e);
                 Ok(())
             }
             synced => synced,
@@ -83,16 +142,16 @@ impl TrainingDevice {
     pub(super) async fn finish(
         mut self,
         job: &JobContext,
-        tuner: &mut FineTuner,
+        run: &mut impl Trainable,
     ) -> Result<String, TrainError> {
-        self.sync(job, tuner).await?;
-        tuner.detach_gpu();
+        self.sync(job, run).await?;
+        run.detach();
         Ok(self.trained_on)
     }
 
-    fn fall_back(&mut self, job: &JobContext, tuner: &mut FineTuner, error: GpuError) {
-        let failed_at = tuner.step() + 1;
-        let from = tuner.detach_gpu().unwrap_or_default();
+    fn fall_back(&mut self, job: &JobContext, run: &mut impl Trainable, error: GpuError) {
+        let failed_at = run.updates() + 1;
+        let from = run.detach().unwrap_or_default();
         let cpu = accelerator::status().cpu.describe();
         job.progress(
             0,
