@@ -12,7 +12,7 @@ use crate::labs::run_clock::{ClockLine, RunClock};
 use crate::labs::training_views::{efficiency_chart, loss_chart, TrainingCloud};
 use crate::labs::transfer_table::TransferTable;
 use crate::labs::{
-    look_for_interrupted_runs, publish_answers, CheckField, ClassifyBox, GpuLossDrill,
+    look_for_interrupted_runs, publish_answers, CheckField, ClassifyBox, GpuLossDrillWhileTraining,
     InterruptedRunOffer, ModelPicker, NumberField, SelectField,
 };
 use crate::prediction::{shown_percent, Observation};
@@ -20,7 +20,6 @@ use crate::saved_models::{self, SavedModel};
 use crate::stored;
 use crate::tech_note::technical_note;
 use crate::url_state::ControlPolicy;
-use bertlab_protocol::backend::Backend;
 use bertlab_protocol::features::FeatureCloud;
 use bertlab_protocol::messages::{
     FinetuneRequest, InterruptedRun, JobId, Outcome, Reply, Request, SavedRequest, ShippedSet,
@@ -268,13 +267,6 @@ pub fn FineTuneWidget(
 ) -> impl IntoView {
     let worker = expect_context::<RwSignal<WorkerStatus>>();
     let run = Run::new(worker);
-    // While a run trains on WebGPU, the drill can take the GPU away to show the fallback.
-    let training_on_gpu = move || {
-        run.running().is_some()
-            && worker.with(|w| {
-                matches!(w, WorkerStatus::Ready { info, .. } if info.backend.active() == Backend::WebGpu)
-            })
-    };
     publish_answers(move || {
         let accuracy = run.finished.with(|row| row.as_ref().map(|r| r.accuracy))?;
         Some(Observation::Count {
@@ -299,9 +291,8 @@ pub fn FineTuneWidget(
             <InterruptedRunOffer lab=TrainingLab::FineTune offer=run.interrupted busy=Signal::derive(move || run.running().is_some())
                 on_resume=Callback::new(move |saved| run.resume(state, saved)) />
             <RunButtons run=run on_start=move || run.start(state.get_untracked(), csv.get_untracked().map(|(_, text)| text)) />
-            <Show when=training_on_gpu>
-                <GpuLossDrill />
-            </Show>
+            // While a run trains on WebGPU, the drill can take the GPU away to show the fallback.
+            <GpuLossDrillWhileTraining training=Signal::derive(move || run.running().is_some()) />
             <ClockLine clock=run.clock state=state own_csv=Signal::derive(move || csv.with(Option::is_some))
                 running=Signal::derive(move || run.running().is_some()) />
             <p id="ft-status" class="status-line" aria-live="polite">{move || match run.state.get() {

@@ -1,11 +1,32 @@
 //! The GPU-loss drill: destroys the worker's WebGPU device on request, so a student or an
-//! instructor can watch the fallback to the CPU (on the system page, and in the fine-tuning lab
-//! while a run trains on WebGPU).
+//! instructor can watch the fallback to the CPU (on the system page, and in the fine-tuning and
+//! pretraining labs while a run trains on WebGPU).
 
 use leptos::prelude::*;
 
 use crate::client::{self, WorkerStatus};
+use bertlab_protocol::backend::Backend;
 use bertlab_protocol::messages::{Reply, Request};
+
+/// The drill, shown while a lab's run trains on WebGPU (`training`: the lab has a run going).
+#[component]
+pub fn GpuLossDrillWhileTraining(
+    /// Whether the lab has a run in progress.
+    training: Signal<bool>,
+) -> impl IntoView {
+    let worker = expect_context::<RwSignal<WorkerStatus>>();
+    let on_gpu = move || {
+        training.get()
+            && worker.with(|w| {
+                matches!(w, WorkerStatus::Ready { info, .. } if info.backend.active() == Backend::WebGpu)
+            })
+    };
+    view! {
+        <Show when=on_gpu>
+            <GpuLossDrill />
+        </Show>
+    }
+}
 
 /// Destroys the worker's GPU device, as a driver reset would, so anyone can watch the fallback.
 #[component]

@@ -33,7 +33,7 @@ pub use feature_space::FeatureSpaceWidget;
 pub use fields::{CheckField, NumberField, SavedModelField, SelectField, TextField};
 pub use fill_mask::FillMaskWidget;
 pub use fine_tune::FineTuneWidget;
-pub use gpu_loss_drill::GpuLossDrill;
+pub use gpu_loss_drill::{GpuLossDrill, GpuLossDrillWhileTraining};
 pub use interrupted_run::{look_for_interrupted_runs, InterruptedRunOffer};
 pub use logit_lens::LogitLensWidget;
 pub use masking::MaskingWidget;

@@ -9,7 +9,8 @@ use crate::charts::Series;
 use crate::client::{self, WorkerStatus};
 use crate::lab_state::PretrainState;
 use crate::labs::{
-    chart_figure, look_for_interrupted_runs, publish_answers, InterruptedRunOffer, NumberField,
+    chart_figure, look_for_interrupted_runs, publish_answers, GpuLossDrillWhileTraining,
+    InterruptedRunOffer, NumberField,
 };
 use crate::prediction::{race_ranking, RaceResult};
 use crate::url_state::ControlPolicy;
@@ -132,6 +133,7 @@ pub fn PretrainWidget(
                    <button id="pt-resume" disabled=move || !busy() || !paused() on:click=move |_| race.steer(Steer::Resume)>"Resume"</button>
                    <button id="pt-stop" disabled=move || !busy() on:click=move |_| race.steer(Steer::Stop)>"Stop"</button>
                </div>
+               <GpuLossDrillWhileTraining training=Signal::derive(busy) />
                <ul class="pt-status" aria-live="polite">
                    {runs.map(|run| view! {
                        <li>

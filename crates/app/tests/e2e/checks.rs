@@ -125,6 +125,12 @@ pub async fn run_all(ctx: &Ctx<'_>) -> Vec<(&'static str, Option<Outcome>)> {
         .await,
         checked(
             ctx,
+            "pretrain_lab_trains_on_webgpu_and_finishes_on_the_cpu_when_the_gpu_is_lost",
+            gpu_training::gpu_pretraining(ctx),
+        )
+        .await,
+        checked(
+            ctx,
             "feature_space_draws_pretrained_and_random_clouds_per_layer",
             feature_space::feature_space(ctx),
         )

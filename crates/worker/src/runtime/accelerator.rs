@@ -59,6 +59,12 @@ fn update(change: impl FnOnce(&mut BackendStatus)) {
     post(&FromWorker::Backend(status));
 }
 
+/// Settles the status of a worker that asks for no GPU (the job runner): anything that waits
+/// for the probe goes on at once, on the CPU.
+pub fn without_gpu(reason: &str) {
+    STATUS.with(|s| s.borrow_mut().gpu = GpuAvailability::Unavailable(reason.to_string()));
+}
+
 /// Asks the browser for a WebGPU adapter and device (at start-up).
 pub async fn probe() {
     match GpuContext::new().await {

@@ -74,7 +74,9 @@ pub fn start() {
     onmessage.forget();
     port::post(&FromWorker::Ready(tasks::worker_info()));
     // The runner trains on the CPU; the page's worker alone asks for a GPU.
-    if !relay::is_runner() {
+    if relay::is_runner() {
+        accelerator::without_gpu("this second worker trains on the CPU");
+    } else {
         wasm_bindgen_futures::spawn_local(accelerator::probe());
     }
 }

@@ -1,5 +1,5 @@
-//! A second job runner: the pretraining lab's second lane runs in a copy of this worker, so that
-//! the two recipes of its race train on two cores instead of taking turns on one. The page still
+//! A second job runner: on the CPU, the pretraining lab's second lane runs in a copy of this
+//! worker, so that the two recipes of its race train on two cores instead of taking turns on one. The page still
 //! talks to this worker alone: the orders for that job (cancel, pause, stop) are passed on, and the
 //! copy's messages about it are passed back as they are. Its saves go to the same Cache Storage,
 //! so a reload resumes it like any other run.
@@ -7,6 +7,7 @@
 use std::cell::RefCell;
 use std::collections::HashSet;
 
+use bertlab_protocol::backend::Backend;
 use bertlab_protocol::messages::{decode, FromWorker, JobId, Reply, Request, TrainingLab};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -47,8 +48,12 @@ thread_local! {
 }
 
 /// Whether `request` goes to the runner: the pretraining lab's second lane (a new run or a
-/// resumed one), where the machine has a core for it.
+/// resumed one), where the machine has a core for it and the race trains on the CPU. On WebGPU
+/// both lanes stay here and share the GPU, which the runner does not use.
 pub(crate) fn takes(request: &Request) -> bool {
+    if super::accelerator::status().active() == Backend::WebGpu {
+        return false;
+    }
     let second_lane = match request {
         Request::Pretrain(r) => r.lane == 1,
         Request::ResumeRun {

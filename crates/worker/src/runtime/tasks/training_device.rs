@@ -82,8 +82,11 @@ impl TrainingDevice {
     /// Attaches `run` to the GPU when WebGPU is the active backend; the CPU otherwise, or when
     /// the upload fails (the worker then stops using the GPU, as after a failed forward).
     pub(super) async fn choose(job: &JobContext, run: &mut impl Trainable) -> TrainingDevice {
+        // The start-up probe may still be looking for an adapter (a run started as the page
+        // opens): wait for its answer before choosing.
+        let context = accelerator::context().await;
         if accelerator::status().active() == Backend::WebGpu {
-            if let Some(gpu) = accelerator::context().await {
+            if let Some(gpu) = context {
                 match run.attach(&gpu).await {
                     Ok(()) => {
                         let trained_on = accelerator::status().describe();
