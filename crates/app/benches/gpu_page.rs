@@ -63,6 +63,13 @@ async fn run() -> Result<(), String> {
                 row[0], row[1], row[2], row[3], row[4], row[5]
             );
         }
+        let training: Vec<String> = serde_json::from_value(text("#benchmark-training tbody td").await?)
+            .map_err(|e| e.to_string())?;
+        if let [workload, batch, steps, cpu, gpu, ratio] = training.as_slice() {
+            println!("\nBrowser pretraining updates/s: {workload}, batches of {batch}, {steps} updates timed");
+            println!("{:>14} {:>18} {:>12}", "CPU (wasm)", "WebGPU", "WebGPU/CPU");
+            println!("{cpu:>14} {gpu:>18} {ratio:>12}");
+        }
         Ok(())
     }
     .await;

@@ -1,6 +1,6 @@
 //! The benchmark page (`/benchmark`): milliseconds per forward on WebGPU and on the CPU, at 16, 64
 //! and 128 tokens or the lengths asked for, for the default model and optionally a bert-base-sized
-//! one. The settings live in the URL (`?bert_base=1&reps=3&lens=16,512`), and `&run=1` starts at
+//! one; then pretraining updates per second on each. The settings live in the URL (`?bert_base=1&reps=3&lens=16,512`), and `&run=1` starts at
 //! once, which is how the headless runners (`make bench-gpu`, `make bench-peer`) drive it.
 
 use leptos::prelude::*;
@@ -10,7 +10,7 @@ use super::shell::PageMeta;
 use super::worker_query::start_job;
 use crate::client;
 use bertlab_protocol::messages::{Outcome, Request};
-use bertlab_protocol::views::BenchRow;
+use bertlab_protocol::views::{BenchRow, TrainingBenchRow};
 
 use crate::bench_lengths::{default_lens, parse_lens};
 
@@ -20,6 +20,7 @@ struct Results {
     adapter: Option<String>,
     software: bool,
     rows: Vec<BenchRow>,
+    training: Option<TrainingBenchRow>,
 }
 
 #[component]
@@ -73,11 +74,13 @@ pub fn BenchmarkPage() -> impl IntoView {
                     adapter,
                     software,
                     rows,
+                    training,
                 } => {
                     results.set(Some(Results {
                         adapter,
                         software,
                         rows,
+                        training,
                     }));
                     Some("Done.".into())
                 }
@@ -100,7 +103,9 @@ pub fn BenchmarkPage() -> impl IntoView {
             "How long one forward takes here, on WebGPU and on the CPU path (candle in WebAssembly "
             "with SIMD), at several input lengths. On the CPU it is timed twice: the encoder alone "
             "(what an embedding model computes) and a fill-mask prediction (the encoder, then the MLM "
-            "head at one position). Each figure is the mean of several runs after a warm-up."
+            "head at one position). Each figure is the mean of several runs after a warm-up. "
+            "Then training: pretraining updates per second of the pretraining lab's race model on "
+            "each path, from the same start."
         </p>
         <div class="controls">
             <label>
@@ -196,6 +201,50 @@ fn ResultsTable(
                             }
                         })
                         .collect_view()}
+                </tbody>
+            </table>
+        </div>
+        {results.training.map(|row| view! { <TrainingTable row=row /> })}
+    }
+}
+
+/// Pretraining updates per second on each path, and their ratio.
+#[component]
+fn TrainingTable(
+    /// The run's training figures.
+    row: TrainingBenchRow,
+) -> impl IntoView {
+    let (gpu, ratio) = match (row.gpu_updates_per_s, &row.gpu_error) {
+        (Some(g), _) => (
+            format!("{g:.2}"),
+            format!("{:.2}", g / row.cpu_updates_per_s),
+        ),
+        (None, Some(e)) => (format!("failed: {e}"), "n/a".into()),
+        (None, None) => ("n/a".into(), "n/a".into()),
+    };
+    view! {
+        <h2>"Training"</h2>
+        <div class="table-scroll">
+            <table id="benchmark-training" class="timings" data-done="true">
+                <thead>
+                    <tr>
+                        <th scope="col">"workload"</th>
+                        <th scope="col" class="num">"batch"</th>
+                        <th scope="col" class="num">"updates timed"</th>
+                        <th scope="col" class="num">"CPU updates/s"</th>
+                        <th scope="col" class="num">"WebGPU updates/s"</th>
+                        <th scope="col" class="num">"WebGPU / CPU"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    <tr>
+                        <td>{row.workload}</td>
+                        <td class="num">{format!("{} × {} tokens", row.batch, row.seq)}</td>
+                        <td class="num">{row.steps}</td>
+                        <td class="num">{format!("{:.2}", row.cpu_updates_per_s)}</td>
+                        <td class="num">{gpu}</td>
+                        <td class="num">{ratio}</td>
+                    </tr>
                 </tbody>
             </table>
         </div>

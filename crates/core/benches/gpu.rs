@@ -2,7 +2,8 @@
 //! one position) with wgpu (crates/core/src/gpu) and with candle, at sequence lengths 16, 64 and
 //! 128, for the embedded default model and a bert-base-sized random model. Training: updates per
 //! second of `FineTuner` on the default model, `train_step_gpu` against `train_step`, full and
-//! frozen, at the lab's batch size on the lab's support-intents texts.
+//! frozen, at the lab's batch size on the lab's support-intents texts; and of `Trainer` on the
+//! pretraining lab's race model and text.
 //!
 //! `cargo bench --bench gpu` (or `make bench-gpu`, which adds the browser's forward figures). wgpu
 //! takes the first Vulkan adapter; on a machine without a GPU that is lavapipe, a CPU rasteriser
@@ -21,9 +22,14 @@ use bertlab_core::gpu::bench::{
 };
 use bertlab_core::gpu::{GpuContext, GpuMaskedLm};
 use bertlab_core::model::{Checkpoint, Loaded, MaskedLm};
+use bertlab_core::model::{EncoderConfig, Family};
 use bertlab_core::text::tokenizer::Tokenizer;
+use bertlab_core::train::checkpoint::fresh_model;
+use bertlab_core::train::data::{build_examples, PairTask};
 use bertlab_core::train::finetune::{FineTuner, FinetuneConfig, Regime};
 use bertlab_core::train::labelled::parse_csv;
+use bertlab_core::train::pretrain::masker_for;
+use bertlab_core::train::{TrainConfig, Trainer};
 use candle_core::Device;
 
 /// The lab's intent-classification dataset: texts of the length people type into the lab.
@@ -36,6 +42,9 @@ const TRAIN_EXAMPLES: usize = 64;
 const FULL_STEPS: usize = 3;
 /// Frozen updates train the head alone (milliseconds): more of them for a steadier mean.
 const FROZEN_STEPS: usize = 20;
+/// The pretraining lab's text, and updates timed per path of its race model.
+const CORPUS: &str = include_str!("../../../assets/corpus/train.txt");
+const PRETRAIN_STEPS: usize = 10;
 
 fn main() {
     // The command line's process settings, first thing (see `native_runtime`), for the same reason
@@ -103,6 +112,47 @@ fn main() {
         .and_then(|json| Tokenizer::from_bytes(&json).map_err(|e| e.to_string()))
         .unwrap_or_else(|e| panic!("the default model's tokenizer: {e}"));
     training_rows(&ctx, &checkpoint, &tokenizer);
+    pretraining_row(&ctx, &tokenizer);
+}
+
+/// Updates per second of the pretraining lab's default race model on its text, CPU against GPU
+/// from the same start (`gpu::bench::race_bench_request`, as the benchmark page times it).
+fn pretraining_row(ctx: &GpuContext, tokenizer: &Tokenizer) {
+    let request = race_bench_request();
+    let trainer = || {
+        let (train, valid) =
+            race_sequences(&request, tokenizer, (CORPUS, "")).expect("the race's sequences");
+        race_trainer(&request, tokenizer, train, valid)
+            .expect("the race's trainer")
+            .0
+    };
+    let clock = Instant::now();
+    let now = || clock.elapsed().as_secs_f64() * 1e3;
+    let rate = |gpu: Option<&GpuContext>| {
+        pollster::block_on(updates_per_second(
+            &mut trainer(),
+            gpu,
+            PRETRAIN_STEPS,
+            &now,
+        ))
+        .expect("pretraining updates")
+    };
+    let (cpu_rate, gpu_rate) = (rate(None), rate(Some(ctx)));
+    println!(
+        "\npretraining the lab's race model (BERT + NSP, {} × {}, {} pieces), updates/s after 1 warm-up update",
+        request.layers,
+        request.hidden_size,
+        tokenizer.vocab_size()
+    );
+    println!(
+        "{:<8} {:>5} {:>12} {:>6} {:>12} {:>12} {:>9}",
+        "", "batch", "tokens/ex.", "steps", "CPU upd/s", "GPU upd/s", "gpu/cpu"
+    );
+    println!(
+        "{:<8} {RACE_BATCH:>5} {RACE_SEQ:>12} {PRETRAIN_STEPS:>6} {cpu_rate:>12.3} {gpu_rate:>12.3} {:>9.3}",
+        "MLM+NSP",
+        gpu_rate / cpu_rate
+    );
 }
 
 /// Updates per second of fine-tuning the default model on the CPU and on the GPU, from the same
@@ -144,12 +194,12 @@ fn training_rows(ctx: &GpuContext, base: &Checkpoint, tokenizer: &Tokenizer) {
             rows.iter().map(|r| r.ids.len()).sum::<usize>() as f64 / rows.len() as f64,
             rows.iter().map(|r| r.ids.len()).max().unwrap_or(0),
         );
-        let cpu_rate = updates_per_second(steps, || {
+        let cpu_rate = timed_updates(steps, || {
             cpu.train_step().expect("CPU update");
         });
         let mut gpu = tuner();
         pollster::block_on(gpu.attach_gpu(ctx)).expect("attach the GPU");
-        let gpu_rate = updates_per_second(steps, || {
+        let gpu_rate = timed_updates(steps, || {
             pollster::block_on(gpu.train_step_gpu(ctx)).expect("GPU update");
         });
         println!(
@@ -163,7 +213,7 @@ fn training_rows(ctx: &GpuContext, base: &Checkpoint, tokenizer: &Tokenizer) {
 
 /// `steps` updates per second of wall time, after one untimed warm-up update that takes the
 /// first-use costs (in the frozen regime, encoding the whole set once for the cache).
-fn updates_per_second(steps: usize, mut update: impl FnMut()) -> f64 {
+fn timed_updates(steps: usize, mut update: impl FnMut()) -> f64 {
     update();
     let start = Instant::now();
     for _ in 0..steps {

@@ -12,7 +12,8 @@ use crate::probes::ProbeTask;
 use crate::tokens::TokenView;
 use crate::training::{Approach, PairTask, SegmentIds, SheetRow};
 use crate::views::{
-    AttentionView, BenchRow, ContextSide, EmbeddingView, FillMaskView, LogitLensView, SurprisalView,
+    AttentionView, BenchRow, ContextSide, EmbeddingView, FillMaskView, LogitLensView,
+    SurprisalView, TrainingBenchRow,
 };
 
 /// Identifies one request and every event it produces.
@@ -580,6 +581,9 @@ pub enum Outcome {
         adapter: Option<String>,
         software: bool,
         rows: Vec<BenchRow>,
+        /// Pretraining updates per second of the lab's race model, CPU against GPU.
+        #[serde(default)]
+        training: Option<TrainingBenchRow>,
     },
     /// A pretraining run ended: its updates, tokens and final held-out scores.
     Pretrained {

@@ -94,6 +94,22 @@ pub const VIEW_MAX_TOKENS: usize = 128;
 /// The sequence lengths every benchmark reports unless asked for others.
 pub const BENCH_SEQ_LENS: [usize; 3] = [16, 64, 128];
 
+/// Training updates per second, CPU and GPU, on one workload from the same start.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainingBenchRow {
+    pub workload: String,
+    /// Sequences per update, and tokens per sequence.
+    pub batch: usize,
+    pub seq: usize,
+    /// Updates timed on each path, after one warm-up update.
+    pub steps: usize,
+    pub cpu_updates_per_s: f64,
+    /// `None` without a GPU, or when the GPU failed (then `gpu_error` says why).
+    pub gpu_updates_per_s: Option<f64>,
+    #[serde(default)]
+    pub gpu_error: Option<String>,
+}
+
 /// Milliseconds per forward, CPU and GPU, for one model at one length.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BenchRow {

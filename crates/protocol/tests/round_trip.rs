@@ -422,6 +422,15 @@ fn outcomes() -> Vec<Outcome> {
                 cpu_ms: 99.1,
                 gpu_ms: Some(2399.0),
             }],
+            training: Some(TrainingBenchRow {
+                workload: "race".into(),
+                batch: 8,
+                seq: 64,
+                steps: 3,
+                cpu_updates_per_s: 12.5,
+                gpu_updates_per_s: None,
+                gpu_error: Some("lost".into()),
+            }),
         },
         Outcome::Pretrained {
             steps: 150,

@@ -1,9 +1,12 @@
-//! The forward-latency workloads GPU and CPU are timed on: `benches/gpu.rs` natively (wgpu against
-//! candle) and the lab's benchmark page in the browser (WebGPU against candle in wasm) run these same
-//! functions, so their figures describe the same work.
+//! The workloads GPU and CPU are timed on, forward latency and pretraining updates:
+//! `benches/gpu.rs` natively (wgpu against candle) and the lab's benchmark page in the browser
+//! (WebGPU against candle in wasm) run these same functions, so their figures describe the same
+//! work.
 
 use super::{GpuContext, GpuError, GpuMaskedLm};
 use crate::model::{EncoderConfig, EncoderInput, Family, Internals, MaskedLm};
+use crate::train::{PairTask, TrainError, Trainer};
+use bertlab_protocol::messages::PretrainRequest;
 
 /// What one timed CPU forward computes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -82,6 +85,49 @@ pub async fn time_gpu(
         model.forward(ctx, input, &Internals::none(), &rows).await?;
     }
     Ok(runs.mean_ms(now))
+}
+
+/// The training workload both benchmarks time: the pretraining lab's default race model (recipe
+/// A, BERT's static masking with NSP; 2 layers of 64 over the default tokenizer's pieces) on its
+/// 32 training sequences.
+pub fn race_bench_request() -> PretrainRequest {
+    PretrainRequest {
+        dynamic_masking: false,
+        pair_task: PairTask::Nsp,
+        layers: 2,
+        hidden_size: 64,
+        heads: 2,
+        steps: 1000,
+        seed: 42,
+        probe: String::new(),
+        lane: 0,
+        sequences: 32,
+        static_copies: 1,
+    }
+}
+
+/// Updates per second of `trainer`, on `gpu` when given (attached here) or on the CPU: `steps`
+/// timed after one warm-up update, which takes the first-use costs (the GPU's upload and plan).
+pub async fn updates_per_second(
+    trainer: &mut Trainer,
+    gpu: Option<&GpuContext>,
+    steps: usize,
+    now: &dyn Fn() -> f64,
+) -> Result<f64, TrainError> {
+    if let Some(ctx) = gpu {
+        trainer.attach_gpu(ctx).await?;
+    }
+    let mut start = 0.0;
+    for done in 0..=steps.max(1) {
+        if done == 1 {
+            start = now();
+        }
+        match gpu {
+            Some(ctx) => trainer.train_step_gpu(ctx).await?,
+            None => trainer.train_step()?,
+        };
+    }
+    Ok(steps.max(1) as f64 * 1e3 / (now() - start).max(1e-9))
 }
 
 /// Counts timed runs: at least one, at most `reps`, none started once `budget_ms` is spent.

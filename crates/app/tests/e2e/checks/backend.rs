@@ -189,9 +189,9 @@ pub async fn benchmark_page(ctx: &Ctx<'_>) -> Outcome {
     ctx.open("/benchmark?reps=1&lens=16,40&run=1").await?;
     let started = Instant::now();
     while !ctx.has("#benchmark-table[data-done]").await {
-        if started.elapsed() > Duration::from_secs(120) {
+        if started.elapsed() > Duration::from_secs(240) {
             let state = ctx.wait_text("#benchmark-status", |_| true).await?;
-            return Err(format!("no table after 120 s: {state}"));
+            return Err(format!("no table after 240 s: {state}"));
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
@@ -214,5 +214,16 @@ pub async fn benchmark_page(ctx: &Ctx<'_>) -> Outcome {
         return Err(format!("SwiftShader's timings must be flagged: {adapter}"));
     }
     println!("    benchmark: {}", cells.join(" "));
+    // workload, batch, updates timed, CPU updates/s, WebGPU updates/s, ratio.
+    let training = texts(ctx, "#benchmark-training tbody td").await?;
+    let rates = training.get(3..6).unwrap_or_default();
+    if rates.len() != 3
+        || !rates
+            .iter()
+            .all(|r| r.parse::<f64>().is_ok_and(|v| v > 0.0))
+    {
+        return Err(format!("no training rates on both paths: {training:?}"));
+    }
+    println!("    training: {}", training.join(" "));
     ctx.screenshot("benchmark").await
 }

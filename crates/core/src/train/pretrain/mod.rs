@@ -12,6 +12,7 @@ mod batch;
 mod config;
 mod gpu;
 mod model;
+pub mod race;
 mod snapshot;
 
 use std::collections::HashMap;

@@ -1,18 +1,25 @@
 //! The backend jobs: timing fill-mask on the CPU and on WebGPU (which `Auto` then follows), and
-//! the benchmark page's table.
+//! the benchmark page's tables (forward latency, and pretraining updates per second).
 
 use bertlab_core::gpu::bench::{
-    bench_input, bert_base_config, time_cpu, time_gpu, BenchRow, CpuForward,
+    bench_input, bert_base_config, race_bench_request, time_cpu, time_gpu, updates_per_second,
+    BenchRow, CpuForward,
 };
-use bertlab_core::gpu::GpuMaskedLm;
+use bertlab_core::gpu::{GpuContext, GpuMaskedLm};
 use bertlab_core::model::{Loaded, MaskedLm};
+use bertlab_core::train::pretrain::race::{race_sequences, race_trainer, RACE_SEQ};
+use bertlab_core::train::TrainError;
 use bertlab_protocol::backend::BackendTimings;
 use bertlab_protocol::messages::Outcome;
+use bertlab_protocol::training::RACE_BATCH;
+use bertlab_protocol::views::TrainingBenchRow;
 
 use crate::runtime::accelerator::{self, GpuWeights};
 use crate::runtime::assets::load_model;
 use crate::runtime::jobs::{JobContext, Stop};
 use crate::runtime::port::now_ms;
+
+use super::pretrain::lab_text;
 
 /// One fill-mask forward of the default model on each backend, ~0.5 s each; with `Auto` the
 /// faster one is used from then on.
@@ -111,9 +118,70 @@ pub(super) async fn benchmark(
             });
         }
     }
+    let training = training_row(ctx, gpu_ctx.as_deref()).await?;
     Ok(Outcome::Benchmark {
         adapter: gpu_ctx.as_ref().map(|c| c.adapter_name()),
         software: gpu_ctx.as_ref().is_some_and(|c| c.is_software()),
         rows,
+        training: Some(training),
+    })
+}
+
+/// Updates timed per path after the warm-up: the race model's update takes a few hundred
+/// milliseconds on the CPU here, a second or more on a software adapter.
+const TRAINING_STEPS: usize = 3;
+
+/// Pretraining updates per second of the lab's race model, on the CPU and on `gpu`, each from the
+/// same fresh start. A GPU failure is reported in the row, as the forward's would be.
+async fn training_row(
+    ctx: &JobContext,
+    gpu: Option<&GpuContext>,
+) -> Result<TrainingBenchRow, Stop> {
+    ctx.progress(0, 0, "training: the pretraining lab's race model");
+    ctx.yield_or_stop().await?;
+    let request = race_bench_request();
+    let (tokenizer, train_text, valid_text) = lab_text(ctx).await?;
+    let failed = |e: TrainError| Stop::Failed(e.to_string());
+    let trainer = || {
+        let (train, valid) = race_sequences(&request, &tokenizer, (&train_text, &valid_text))?;
+        Ok::<_, TrainError>(race_trainer(&request, &tokenizer, train, valid)?.0)
+    };
+    let cpu = updates_per_second(
+        &mut trainer().map_err(failed)?,
+        None,
+        TRAINING_STEPS,
+        &now_ms,
+    )
+    .await
+    .map_err(failed)?;
+    ctx.yield_or_stop().await?;
+    let (gpu_rate, gpu_error) = match gpu {
+        Some(gpu) => {
+            let mut run = trainer().map_err(failed)?;
+            match updates_per_second(&mut run, Some(gpu), TRAINING_STEPS, &now_ms).await {
+                Ok(rate) => (Some(rate), None),
+                Err(TrainError::Gpu(e)) => {
+                    let message = e.to_string();
+                    accelerator::failed(e);
+                    (None, Some(message))
+                }
+                Err(e) => return Err(failed(e)),
+            }
+        }
+        None => (None, None),
+    };
+    Ok(TrainingBenchRow {
+        workload: format!(
+            "pretraining race model (BERT + NSP, {} × {}, {} pieces)",
+            request.layers,
+            request.hidden_size,
+            tokenizer.vocab_size()
+        ),
+        batch: RACE_BATCH,
+        seq: RACE_SEQ,
+        steps: TRAINING_STEPS,
+        cpu_updates_per_s: cpu,
+        gpu_updates_per_s: gpu_rate,
+        gpu_error,
     })
 }

@@ -2,14 +2,10 @@
 //! (static or dynamic masking, with NSP, SOP or no sentence task), streaming its curve and the
 //! guesses of a probe sentence.
 
-use bertlab_core::masking::{MaskingConfig, Strategy};
-use bertlab_core::model::{EncoderConfig, Family};
 use bertlab_core::text::tokenizer::Tokenizer;
-use bertlab_core::train::checkpoint::fresh_model;
-use bertlab_core::train::data::{build_contrast_pairs, build_examples, Example, PairTask};
 use bertlab_core::train::pair_rule::OverlapRule;
-use bertlab_core::train::pretrain::masker_for;
-use bertlab_core::train::{TrainConfig, TrainError, Trainer};
+use bertlab_core::train::pretrain::race::{race_sequences, race_trainer};
+use bertlab_core::train::Trainer;
 use bertlab_protocol::messages::{
     Outcome, PretrainRequest, SavedRequest, TrainingLab, TrainingPoint,
 };
@@ -52,39 +48,13 @@ async fn train_and_test(
 ) -> Result<Outcome, Stop> {
     check_shape(&request)?;
     let (tokenizer, train_text, valid_text) = lab_text(ctx).await?;
-    let config = lab_recipe(&request);
     ctx.progress(0, 0, "cutting the sample into sequences of 64 tokens");
-    // The first part of the sample is plenty for a run of minutes, and keeps start-up quick.
-    type Builder = fn(&str, &Tokenizer, usize, PairTask, u64) -> Result<Vec<Example>, TrainError>;
-    let sequences = |build: Builder, text: &str, lines: usize| {
-        let head = text.lines().take(lines).collect::<Vec<_>>().join("\n");
-        build(&head, &tokenizer, 64, request.pair_task, request.seed).map_err(failed)
-    };
-    let mut examples = sequences(build_examples, &train_text, 3000)?;
-    // The training text: the sample's first sequences, read again each epoch.
-    examples.truncate(request.sequences);
-    // Held-out pairs come in couples, each A with its real B and with a negative, so a head that
-    // always answers the same scores 50 %; only the sequences validation reads are kept.
-    let mut valid = sequences(build_contrast_pairs, &valid_text, 400)?;
-    valid.truncate(config.eval_batches * config.batch_size);
+    let (examples, valid) =
+        race_sequences(&request, &tokenizer, (&train_text, &valid_text)).map_err(failed)?;
     // What a rule that only compares the words of A and B scores on the same pairs.
     let pair_rule = OverlapRule::fit(&examples).map(|rule| rule.accuracy(&valid));
-    let model_config = EncoderConfig {
-        vocab_size: tokenizer.vocab_size(),
-        num_hidden_layers: request.layers,
-        hidden_size: request.hidden_size,
-        // BERT embeds straight into the hidden size (only ALBERT factorises it)
-        embedding_size: request.hidden_size,
-        num_attention_heads: request.heads,
-        intermediate_size: request.hidden_size * 4,
-        ..EncoderConfig::tiny(Family::Bert)
-    };
-    let (model, varmap) =
-        fresh_model(&model_config, request.pair_task, request.seed).map_err(failed)?;
-    let parameters = varmap.all_vars().iter().map(|v| v.elem_count()).sum();
-    let masker = masker_for(&tokenizer, config.masking.clone()).map_err(failed)?;
-    let mut trainer =
-        Trainer::new(model, &varmap, examples, valid, masker, config).map_err(failed)?;
+    let (mut trainer, parameters) =
+        race_trainer(&request, &tokenizer, examples, valid).map_err(failed)?;
     let resumed = match resume {
         Some(resume) => {
             trainer.restore_snapshot(&resume.state).map_err(failed)?;
@@ -141,7 +111,7 @@ fn check_shape(request: &PretrainRequest) -> Result<(), Stop> {
 }
 
 /// The default model's tokenizer and the corpus sample's training and held-out text.
-async fn lab_text(ctx: &JobContext) -> Result<(Tokenizer, String, String), Stop> {
+pub(super) async fn lab_text(ctx: &JobContext) -> Result<(Tokenizer, String, String), Stop> {
     ctx.progress(0, 0, "loading the corpus sample");
     let index = ModelIndex::get().await?;
     let tokenizer_json = fetch_bytes(&format!("models/{}/tokenizer.json", index.default)).await?;
@@ -214,34 +184,6 @@ async fn train(
             .await;
     }
     device.finish(ctx, trainer).await.map_err(failed)
-}
-
-/// The race's training settings: a learning rate high enough for a tiny model to move within
-/// minutes, batches of 8, and the chosen number of static copies against fresh masks.
-fn lab_recipe(request: &PretrainRequest) -> TrainConfig {
-    TrainConfig {
-        steps: request.steps.clamp(1, 5000),
-        batch_size: RACE_BATCH,
-        lr_encoder: 3e-3,
-        lr_head: 3e-3,
-        warmup_steps: 10,
-        eval_every: 0,
-        eval_batches: 4,
-        seed: request.seed,
-        pair_task: request.pair_task,
-        masking: MaskingConfig {
-            strategy: if request.dynamic_masking {
-                Strategy::Dynamic
-            } else {
-                Strategy::Static {
-                    duplicates: request.static_copies,
-                }
-            },
-            seed: request.seed,
-            ..MaskingConfig::default()
-        },
-        ..TrainConfig::default()
-    }
 }
 
 /// The model's three best guesses at the probe sentence's first `[MASK]`; none when it has none.
