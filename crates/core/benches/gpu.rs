@@ -18,18 +18,16 @@ use std::time::Instant;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use bertlab_core::gpu::bench::{
-    bench_input, bert_base_config, time_cpu, time_gpu, CpuForward, BENCH_SEQ_LENS,
+    bench_input, bert_base_config, race_bench_request, time_cpu, time_gpu, updates_per_second,
+    CpuForward, BENCH_SEQ_LENS,
 };
 use bertlab_core::gpu::{GpuContext, GpuMaskedLm};
 use bertlab_core::model::{Checkpoint, Loaded, MaskedLm};
-use bertlab_core::model::{EncoderConfig, Family};
 use bertlab_core::text::tokenizer::Tokenizer;
-use bertlab_core::train::checkpoint::fresh_model;
-use bertlab_core::train::data::{build_examples, PairTask};
 use bertlab_core::train::finetune::{FineTuner, FinetuneConfig, Regime};
 use bertlab_core::train::labelled::parse_csv;
-use bertlab_core::train::pretrain::masker_for;
-use bertlab_core::train::{TrainConfig, Trainer};
+use bertlab_core::train::pretrain::race::{race_sequences, race_trainer, RACE_SEQ};
+use bertlab_protocol::training::RACE_BATCH;
 use candle_core::Device;
 
 /// The lab's intent-classification dataset: texts of the length people type into the lab.
@@ -44,6 +42,7 @@ const FULL_STEPS: usize = 3;
 const FROZEN_STEPS: usize = 20;
 /// The pretraining lab's text, and updates timed per path of its race model.
 const CORPUS: &str = include_str!("../../../assets/corpus/train.txt");
+const HELD_OUT: &str = include_str!("../../../assets/corpus/valid.txt");
 const PRETRAIN_STEPS: usize = 10;
 
 fn main() {
@@ -121,7 +120,7 @@ fn pretraining_row(ctx: &GpuContext, tokenizer: &Tokenizer) {
     let request = race_bench_request();
     let trainer = || {
         let (train, valid) =
-            race_sequences(&request, tokenizer, (CORPUS, "")).expect("the race's sequences");
+            race_sequences(&request, tokenizer, (CORPUS, HELD_OUT)).expect("the race's sequences");
         race_trainer(&request, tokenizer, train, valid)
             .expect("the race's trainer")
             .0

@@ -22,7 +22,7 @@ use bertlab_protocol::tokens::{
 use bertlab_protocol::training::{Approach, Misclassified, PairTask, SegmentIds, SheetRow};
 use bertlab_protocol::views::{
     AttentionView, BenchRow, Candidate, ContextSide, EmbeddingView, FillMaskView, LensLayer,
-    LogitLensView, MaskPrediction, SurprisalView, TokenSurprisal,
+    LogitLensView, MaskPrediction, SurprisalView, TokenSurprisal, TrainingBenchRow,
 };
 
 fn json<T: serde::Serialize>(value: &T) -> String {

@@ -10,7 +10,7 @@ use bertlab_core::train::finetune::{FinetuneConfig, Regime};
 use bertlab_core::train::TrainError;
 
 use super::{
-    config, flat, now_ms, relative, say, test_tokenizer, tuner, weights_apart, Fixture,
+    config, now_ms, say, test_tokenizer, tuner, weights_apart, worst_gradient, Fixture,
     CURVE_TOLERANCE, GRAD_TOLERANCE, LOSS_TOLERANCE, NO_POOLER, SEQ_CLS, STEP_TOLERANCE,
 };
 
@@ -25,37 +25,17 @@ async fn one_step(ctx: &GpuContext, fixture: &Fixture, regime: Regime) {
     let (cpu_loss, cpu_grads) = cpu.next_gradients().unwrap();
     let step = gpu.train_step_gpu(ctx).await.unwrap();
     let gpu_grads = gpu.gpu_gradients(ctx).await.unwrap();
-    let mut names: Vec<&String> = cpu_grads.keys().collect();
-    names.sort();
-    let mut gpu_names: Vec<&String> = gpu_grads.keys().collect();
-    gpu_names.sort();
-    assert_eq!(names, gpu_names, "{name} {regime:?}: trained weights");
-    // A tensor's differences are measured against its own largest gradient, or a thousandth of
-    // the model's largest where that is more: the attention key bias's gradient is zero in exact
-    // arithmetic (softmax is shift-invariant along a row), so both sides hold rounding noise
-    // there, ~1e-9, which no relative measure of its own can compare.
-    let cpu_flat: Vec<Vec<f32>> = names.iter().map(|n| flat(&cpu_grads[*n])).collect();
-    let largest = cpu_flat
-        .iter()
-        .map(|g| relative(g, g).1)
-        .fold(0f32, f32::max);
-    let (mut worst, mut worst_name) = (0f32, String::new());
-    for (name, cpu_g) in names.iter().zip(&cpu_flat) {
-        let (rel, scale) = relative(&gpu_grads[*name], cpu_g);
-        let rel = rel * scale.max(f32::MIN_POSITIVE) / scale.max(largest * 1e-3);
-        if rel > worst || worst_name.is_empty() {
-            (worst, worst_name) = (rel, name.to_string());
-        }
-    }
+    let (trained, worst, worst_name) =
+        worst_gradient(&cpu_grads, &gpu_grads, &format!("{name} {regime:?}"));
     cpu.train_step().unwrap();
     gpu.sync_from_gpu(ctx).await.unwrap();
     let lr = config(regime, 4).lr_head;
-    let moved = weights_apart(&cpu, &gpu, lr);
+    let moved = weights_apart(cpu.varmap(), gpu.varmap(), lr);
     let loss_diff = (step.loss - cpu_loss).abs() / cpu_loss.abs().max(1.0);
     say(format!(
         "  {name:<20} {:<7} {:>4} {cpu_loss:>10.6} {:>10.6} {loss_diff:>9.2e} {worst:>9.2e}  {worst_name:<58} {moved:>9.2e}",
         format!("{regime:?}"),
-        names.len(),
+        trained,
         step.loss,
     ));
     assert!(
@@ -209,7 +189,7 @@ pub async fn after_a_lost_device_the_cpu_goes_on_from_the_last_sync(ctx: &GpuCon
     while run.step() < steps {
         run.train_step().unwrap();
     }
-    let apart = weights_apart(&cpu, &run, config(Regime::Full, 4).lr_head);
+    let apart = weights_apart(cpu.varmap(), run.varmap(), config(Regime::Full, 4).lr_head);
     say(format!(
         "fallback on {} after 3 synced + 2 lost GPU steps, {steps} in all ({err}): weights {apart:.2e} lr from an all-CPU run",
         ctx.adapter_name()

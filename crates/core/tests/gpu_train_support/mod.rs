@@ -15,6 +15,7 @@ use bertlab_core::text::tokenizer::Tokenizer;
 use bertlab_core::train::finetune::{FineTuner, FinetuneConfig, Regime};
 use bertlab_core::train::labelled::LabelledSet;
 use candle_core::Tensor;
+use candle_nn::VarMap;
 
 /// Gradients: max |GPU − CPU| ≤ GRAD_TOLERANCE × max |CPU| per tensor. The GPU sums in other
 /// orders (tiled matmuls, tree reductions, column sums in fixed lanes) and approximates erf (error
@@ -180,9 +181,9 @@ pub fn relative(a: &[f32], b: &[f32]) -> (f32, f32) {
     (diff / scale.max(f32::MIN_POSITIVE), scale)
 }
 
-/// Every weight of the CPU model (after a sync, the GPU's), by name.
-pub fn weights(t: &FineTuner) -> HashMap<String, Vec<f32>> {
-    t.varmap()
+/// Every weight of a model, by name (after a sync, the GPU's).
+pub fn weights(varmap: &VarMap) -> HashMap<String, Vec<f32>> {
+    varmap
         .data()
         .lock()
         .unwrap()
@@ -191,8 +192,8 @@ pub fn weights(t: &FineTuner) -> HashMap<String, Vec<f32>> {
         .collect()
 }
 
-/// The largest difference between two runs' weights, in units of `lr`.
-pub fn weights_apart(a: &FineTuner, b: &FineTuner, lr: f64) -> f32 {
+/// The largest difference between two models' weights, in units of `lr`.
+pub fn weights_apart(a: &VarMap, b: &VarMap, lr: f64) -> f32 {
     let (a, b) = (weights(a), weights(b));
     a.iter()
         .map(|(n, w)| {
@@ -202,6 +203,37 @@ pub fn weights_apart(a: &FineTuner, b: &FineTuner, lr: f64) -> f32 {
                 .fold(0f32, f32::max)
         })
         .fold(0f32, f32::max)
+}
+
+/// The trained tensors' names (the same on both sides, or the assert fails with `what`), and
+/// the worst gradient difference with its tensor. A tensor's differences are measured against its
+/// own largest gradient, or a thousandth of the model's largest where that is more: the attention
+/// key bias's gradient is zero in exact arithmetic (softmax is shift-invariant along a row), so
+/// both sides hold rounding noise there, ~1e-9, which no relative measure of its own can compare.
+pub fn worst_gradient(
+    cpu: &HashMap<String, Tensor>,
+    gpu: &HashMap<String, Vec<f32>>,
+    what: &str,
+) -> (usize, f32, String) {
+    let mut names: Vec<&String> = cpu.keys().collect();
+    names.sort();
+    let mut gpu_names: Vec<&String> = gpu.keys().collect();
+    gpu_names.sort();
+    assert_eq!(names, gpu_names, "{what}: trained weights");
+    let cpu_flat: Vec<Vec<f32>> = names.iter().map(|n| flat(&cpu[*n])).collect();
+    let largest = cpu_flat
+        .iter()
+        .map(|g| relative(g, g).1)
+        .fold(0f32, f32::max);
+    let (mut worst, mut worst_name) = (0f32, String::new());
+    for (name, cpu_g) in names.iter().zip(&cpu_flat) {
+        let (rel, scale) = relative(&gpu[*name], cpu_g);
+        let rel = rel * scale.max(f32::MIN_POSITIVE) / scale.max(largest * 1e-3);
+        if rel > worst || worst_name.is_empty() {
+            (worst, worst_name) = (rel, name.to_string());
+        }
+    }
+    (names.len(), worst, worst_name)
 }
 
 /// Milliseconds from an arbitrary start: `performance.now()` in the browser, where

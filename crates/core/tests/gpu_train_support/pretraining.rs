@@ -6,8 +6,6 @@
 //! lanes, so the loss and hit kernels take their strided paths) trained on sentences of the test
 //! tokenizer's dozen words.
 
-use std::collections::HashMap;
-
 use bertlab_core::gpu::GpuContext;
 use bertlab_core::masking::{MaskingConfig, Strategy};
 use bertlab_core::model::{EncoderConfig, Family};
@@ -18,8 +16,8 @@ use bertlab_core::train::{TrainConfig, TrainError, Trainer};
 use candle_nn::VarMap;
 
 use super::{
-    flat, now_ms, relative, say, test_tokenizer, CURVE_TOLERANCE, GRAD_TOLERANCE, LOSS_TOLERANCE,
-    STEP_TOLERANCE,
+    now_ms, say, test_tokenizer, weights_apart, worst_gradient, CURVE_TOLERANCE, GRAD_TOLERANCE,
+    LOSS_TOLERANCE, STEP_TOLERANCE,
 };
 
 /// The four families with the sentence objective each can pretrain with.
@@ -96,29 +94,6 @@ fn trainer((family, task): (Family, PairTask), steps: usize) -> (Trainer, VarMap
     (trainer, varmap)
 }
 
-fn weights(varmap: &VarMap) -> HashMap<String, Vec<f32>> {
-    varmap
-        .data()
-        .lock()
-        .unwrap()
-        .iter()
-        .map(|(n, v)| (n.clone(), flat(v.as_tensor())))
-        .collect()
-}
-
-/// The largest difference between two models' weights, in units of `lr`.
-fn apart(a: &VarMap, b: &VarMap, lr: f64) -> f32 {
-    let (a, b) = (weights(a), weights(b));
-    a.iter()
-        .map(|(n, w)| {
-            w.iter()
-                .zip(&b[n])
-                .map(|(x, y)| (x - y).abs() / lr as f32)
-                .fold(0f32, f32::max)
-        })
-        .fold(0f32, f32::max)
-}
-
 /// One update on both sides: losses, accuracies, every gradient, every weight after AdamW.
 async fn one_step(ctx: &GpuContext, recipe: (Family, PairTask)) {
     let name = format!("{} {:?}", recipe.0, recipe.1);
@@ -128,33 +103,14 @@ async fn one_step(ctx: &GpuContext, recipe: (Family, PairTask)) {
     let (cpu_loss, cpu_grads) = cpu.next_gradients().unwrap();
     let step = gpu.train_step_gpu(ctx).await.unwrap();
     let gpu_grads = gpu.gpu_gradients(ctx).await.unwrap();
-    let mut names: Vec<&String> = cpu_grads.keys().collect();
-    names.sort();
-    let mut gpu_names: Vec<&String> = gpu_grads.keys().collect();
-    gpu_names.sort();
-    assert_eq!(names, gpu_names, "{name}: trained weights");
-    // As for the classifier: each tensor against its own largest gradient, or a thousandth of
-    // the model's largest where that is more (the key bias's exact gradient is zero).
-    let cpu_flat: Vec<Vec<f32>> = names.iter().map(|n| flat(&cpu_grads[*n])).collect();
-    let largest = cpu_flat
-        .iter()
-        .map(|g| relative(g, g).1)
-        .fold(0f32, f32::max);
-    let (mut worst, mut worst_name) = (0f32, String::new());
-    for (n, cpu_g) in names.iter().zip(&cpu_flat) {
-        let (rel, scale) = relative(&gpu_grads[*n], cpu_g);
-        let rel = rel * scale.max(f32::MIN_POSITIVE) / scale.max(largest * 1e-3);
-        if rel > worst || worst_name.is_empty() {
-            (worst, worst_name) = (rel, n.to_string());
-        }
-    }
+    let (trained, worst, worst_name) = worst_gradient(&cpu_grads, &gpu_grads, &name);
     let cpu_step = cpu.train_step().unwrap();
     gpu.sync_from_gpu(ctx).await.unwrap();
-    let moved = apart(&cpu_vars, &gpu_vars, train_config(recipe.1, 10).lr_head);
+    let moved = weights_apart(&cpu_vars, &gpu_vars, train_config(recipe.1, 10).lr_head);
     let loss_diff = (step.loss - cpu_loss).abs() / cpu_loss.abs().max(1.0);
     say(format!(
         "  {name:<16} {:>4} {cpu_loss:>10.6} {:>10.6} {loss_diff:>9.2e} {:>5.3}/{:<5.3} {worst:>9.2e}  {worst_name:<48} {moved:>9.2e}",
-        names.len(),
+        trained,
         step.loss,
         cpu_step.mlm_accuracy,
         step.mlm_accuracy,
@@ -314,7 +270,7 @@ pub async fn after_a_lost_device_pretraining_goes_on_from_the_last_sync(ctx: &Gp
         curve.push(run.train_step().unwrap());
     }
     let gap = curve_gap(&cpu_curve, &curve);
-    let moved = apart(&cpu_vars, &run_vars, train_config(recipe.1, 8).lr_head);
+    let moved = weights_apart(&cpu_vars, &run_vars, train_config(recipe.1, 8).lr_head);
     say(format!(
         "fallback after update 6 (synced at 3): loss gap {gap:.2e}, weights {moved:.2e} lr apart after 8"
     ));
