@@ -9,14 +9,17 @@
 //! - Kernels (`shaders/`): tiled matmul with fused bias and activation, residual add + LayerNorm,
 //!   attention (scores, padding mask, softmax, weighted sum in one kernel), embedding gather + sum,
 //!   row gather.
-//! - [`backward`]: the training kernels (gradients, loss, AdamW), for fine-tuning on the GPU.
-//! - [`train`]: a sequence classifier's training step on the GPU (weights and moments stay there).
+//!   `dispatches` records the two launches the encoder and the trainer share (LayerNorm, gather).
+//! - [`backward`]: the training kernels (gradients, loss, AdamW), for training on the GPU.
+//! - [`train`]: a training step on the GPU, for a sequence classifier or the pretraining heads
+//!   (weights and moments stay there).
 //!
 //! Which backend runs a request is the worker's choice (`crate::worker`), never a widget's.
 
 pub mod backward;
 pub mod bench;
 mod context;
+mod dispatches;
 mod encoder;
 mod kernels;
 pub mod parity;

@@ -7,7 +7,7 @@ use wgpu::util::DeviceExt;
 use super::weights::{GpuEmbeddings, GpuLayer, GpuLinear, GpuMlmHead};
 use super::GpuEncoder;
 use crate::gpu::context::{GpuContext, GpuError};
-use crate::gpu::kernels::gather;
+use crate::gpu::dispatches::gather;
 use crate::gpu::kernels::{At, Dispatch, Kernel};
 use crate::model::config::Activation;
 use crate::model::EncoderConfig;

@@ -5,7 +5,8 @@ use candle_core::Tensor;
 use wgpu::util::DeviceExt;
 
 use crate::gpu::context::{GpuContext, GpuError};
-use crate::gpu::kernels::{activation_code, layer_norm, linear_kernel, At, Dispatch};
+use crate::gpu::dispatches::layer_norm;
+use crate::gpu::kernels::{activation_code, linear_kernel, At, Dispatch};
 use crate::model::config::Activation;
 use crate::model::embeddings::Embeddings;
 use crate::model::layer::Layer;

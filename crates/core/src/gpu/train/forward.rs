@@ -5,7 +5,7 @@
 
 use super::super::backward::{self as bw, Launch, MatmulShape, Operand};
 use super::super::context::{GpuContext, GpuError};
-use super::super::kernels::{gather, layer_norm};
+use super::super::dispatches::{gather, layer_norm};
 use super::super::kernels::{At, Dispatch, Kernel};
 use super::buffers::{report, Dims, EncoderBuffers, HeadBuffers};
 use super::kernels::{self as k, Op, Site, TrainKernels};

@@ -14,7 +14,8 @@ use candle_core::TensorId;
 
 use super::super::backward as bw;
 use super::super::context::{GpuContext, GpuError};
-use super::super::kernels::{gather, layer_norm, At};
+use super::super::dispatches::{gather, layer_norm};
+use super::super::kernels::At;
 use super::buffers::{report, Dims, EncoderBuffers};
 use super::forward::Recorder;
 use super::kernels as k;
