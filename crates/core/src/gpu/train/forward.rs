@@ -9,7 +9,8 @@ use super::super::dispatches::{gather, layer_norm};
 use super::super::kernels::{At, Dispatch, Kernel};
 use super::buffers::{report, Dims, EncoderBuffers, HeadBuffers};
 use super::kernels::{self as k, Op, Site, TrainKernels};
-use super::params::{EncoderParams, HeadParams, LayerParams, Store};
+use super::params::{EncoderParams, HeadParams, LayerParams, Lin, Store};
+use crate::model::config::Activation;
 
 /// Dropout probabilities, where each family puts them (`model::layer::LayerNames`).
 #[derive(Debug, Clone, Copy)]
@@ -116,6 +117,38 @@ impl Recorder<'_> {
         Ok(())
     }
 
+    /// `y = x · Wᵀ + b` for `lin` over `rows` rows (the forward's linear kernel).
+    pub fn linear(&mut self, lin: &Lin, rows: usize, (x, y): (At, At)) {
+        let launch = k::linear(
+            self.ctx,
+            lin.buffers(self.store),
+            lin.dims(),
+            rows,
+            (x, y),
+            None,
+        );
+        self.push(launch);
+    }
+
+    /// `y = act(x)` over `len` floats, kept apart from its matmul for the backward.
+    pub fn activate(
+        &mut self,
+        activation: Activation,
+        len: usize,
+        (x, y): (At, At),
+    ) -> Result<(), GpuError> {
+        let launch = k::activate(self.ctx, self.k, activation, len, x, y);
+        self.launch(launch)
+    }
+
+    /// The mean cross-entropy and its gradient at the logits (two launches).
+    pub fn cross_entropy(&mut self, ce: &bw::CrossEntropy) -> Result<(), GpuError> {
+        let [per_row, mean] = bw::cross_entropy(self.ctx, &self.k.backward, ce)?;
+        self.push(per_row);
+        self.push(mean);
+        Ok(())
+    }
+
     /// Dropout in place, when the site drops anything.
     pub fn dropout(&mut self, site: Site, len: usize, x: At) -> Result<(), GpuError> {
         if site.active() {
@@ -178,14 +211,7 @@ impl Recorder<'_> {
         ));
         self.dropout(self.drop.embeddings(), t * e, normed)?;
         if let Some(proj) = &p.projection {
-            self.push(k::linear(
-                ctx,
-                proj.buffers(store),
-                proj.dims(),
-                t,
-                (normed, At(&b.states[0], 0)),
-                None,
-            ));
+            self.linear(proj, t, (normed, At(&b.states[0], 0)));
         }
         let per_group = self.dims.applications / p.groups.len() / p.groups[0].len();
         let mut a = 0;
@@ -214,14 +240,7 @@ impl Recorder<'_> {
         let scale = 1.0 / (head_dim as f32).sqrt();
         let kept = &b.kept[a];
         let input = At(&b.states[a], 0);
-        self.push(k::linear(
-            ctx,
-            p.qkv.buffers(store),
-            p.qkv.dims(),
-            t,
-            (input, At(&kept.qkv, 0)),
-            None,
-        ));
+        self.linear(&p.qkv, t, (input, At(&kept.qkv, 0)));
         self.push(Dispatch::new(
             &ctx.device,
             &ctx.kernels,
@@ -262,14 +281,7 @@ impl Recorder<'_> {
             );
             self.launch(product)?;
         }
-        self.push(k::linear(
-            ctx,
-            p.output.buffers(store),
-            p.output.dims(),
-            t,
-            (At(&kept.context, 0), At(&kept.attended, 0)),
-            None,
-        ));
+        self.linear(&p.output, t, (At(&kept.context, 0), At(&kept.attended, 0)));
         self.dropout(self.drop.attention_out(a), t * h, At(&kept.attended, 0))?;
         let norm = &p.attention_norm;
         self.push(layer_norm(
@@ -281,32 +293,10 @@ impl Recorder<'_> {
             Some(input),
             At(&kept.mid, 0),
         ));
-        self.push(k::linear(
-            ctx,
-            p.ffn_in.buffers(store),
-            p.ffn_in.dims(),
-            t,
-            (At(&kept.mid, 0), At(&kept.pre, 0)),
-            None,
-        ));
+        self.linear(&p.ffn_in, t, (At(&kept.mid, 0), At(&kept.pre, 0)));
         let i = d.intermediate;
-        let act = k::activate(
-            ctx,
-            self.k,
-            p.activation,
-            t * i,
-            At(&kept.pre, 0),
-            At(&kept.act, 0),
-        );
-        self.launch(act)?;
-        self.push(k::linear(
-            ctx,
-            p.ffn_out.buffers(store),
-            p.ffn_out.dims(),
-            t,
-            (At(&kept.act, 0), At(&kept.ffn_out, 0)),
-            None,
-        ));
+        self.activate(p.activation, t * i, (At(&kept.pre, 0), At(&kept.act, 0)))?;
+        self.linear(&p.ffn_out, t, (At(&kept.act, 0), At(&kept.ffn_out, 0)));
         self.dropout(self.drop.ffn_out(a), t * h, At(&kept.ffn_out, 0))?;
         let norm = &p.output_norm;
         self.push(layer_norm(
@@ -324,50 +314,26 @@ impl Recorder<'_> {
     /// The head on `first` and the loss: (dropout →) dense → activation → dropout → out, then
     /// cross-entropy with its gradient at the logits.
     pub fn head(&mut self, p: &HeadParams) -> Result<(), GpuError> {
-        let (ctx, store, hb) = (self.ctx, self.store, self.head);
+        let hb = self.head;
         let (rows, h, c) = (self.dims.batch, self.dims.hidden, self.dims.classes);
         self.dropout(self.drop.head_before(p), rows * h, At(&hb.first, 0))?;
-        self.push(k::linear(
-            ctx,
-            p.dense.buffers(store),
-            p.dense.dims(),
-            rows,
-            (At(&hb.first, 0), At(&hb.dense_pre, 0)),
-            None,
-        ));
-        let act = k::activate(
-            ctx,
-            self.k,
+        self.linear(&p.dense, rows, (At(&hb.first, 0), At(&hb.dense_pre, 0)));
+        self.activate(
             p.activation,
             rows * h,
-            At(&hb.dense_pre, 0),
-            At(&hb.dense_out, 0),
-        );
-        self.launch(act)?;
-        self.dropout(self.drop.head_after(p), rows * h, At(&hb.dense_out, 0))?;
-        self.push(k::linear(
-            ctx,
-            p.out.buffers(store),
-            p.out.dims(),
-            rows,
-            (At(&hb.dense_out, 0), At(&hb.logits, 0)),
-            None,
-        ));
-        let [per_row, mean] = bw::cross_entropy(
-            ctx,
-            &self.k.backward,
-            &bw::CrossEntropy {
-                rows,
-                classes: c,
-                logits: At(&hb.logits, 0),
-                labels: &hb.labels,
-                grad: At(&hb.dlogits, 0),
-                row_loss: &hb.row_loss,
-                loss: At(&hb.report, report::HEAD_LOSS),
-            },
+            (At(&hb.dense_pre, 0), At(&hb.dense_out, 0)),
         )?;
-        self.push(per_row);
-        self.push(mean);
+        self.dropout(self.drop.head_after(p), rows * h, At(&hb.dense_out, 0))?;
+        self.linear(&p.out, rows, (At(&hb.dense_out, 0), At(&hb.logits, 0)));
+        self.cross_entropy(&bw::CrossEntropy {
+            rows,
+            classes: c,
+            logits: At(&hb.logits, 0),
+            labels: &hb.labels,
+            grad: At(&hb.dlogits, 0),
+            row_loss: &hb.row_loss,
+            loss: At(&hb.report, report::HEAD_LOSS),
+        })?;
         Ok(())
     }
 }

@@ -141,23 +141,8 @@ impl Recorder<'_> {
         let (rows, h, e, vocab) = (m.rows, self.dims.hidden, p.norm.dim, p.decoder.out_dim);
         let last = At(&b.states[self.dims.applications], 0);
         self.push(gather(ctx, &m.positions, (rows, h), last, &m.picked));
-        self.push(k::linear(
-            ctx,
-            p.dense.buffers(store),
-            p.dense.dims(),
-            rows,
-            (At(&m.picked, 0), At(&m.pre, 0)),
-            None,
-        ));
-        let act = k::activate(
-            ctx,
-            self.k,
-            p.activation,
-            rows * e,
-            At(&m.pre, 0),
-            At(&m.act, 0),
-        );
-        self.launch(act)?;
+        self.linear(&p.dense, rows, (At(&m.picked, 0), At(&m.pre, 0)));
+        self.activate(p.activation, rows * e, (At(&m.pre, 0), At(&m.act, 0)))?;
         self.push(layer_norm(
             ctx,
             p.norm.buffers(store),
@@ -167,29 +152,16 @@ impl Recorder<'_> {
             None,
             At(&m.normed, 0),
         ));
-        self.push(k::linear(
-            ctx,
-            p.decoder.buffers(store),
-            p.decoder.dims(),
+        self.linear(&p.decoder, rows, (At(&m.normed, 0), At(&m.logits, 0)));
+        self.cross_entropy(&bw::CrossEntropy {
             rows,
-            (At(&m.normed, 0), At(&m.logits, 0)),
-            None,
-        ));
-        let [per_row, mean] = bw::cross_entropy(
-            ctx,
-            &self.k.backward,
-            &bw::CrossEntropy {
-                rows,
-                classes: vocab,
-                logits: At(&m.logits, 0),
-                labels: &m.labels,
-                grad: At(&m.dlogits, 0),
-                row_loss: &m.row_loss,
-                loss: At(&self.head.report, report::MLM_LOSS),
-            },
-        )?;
-        self.push(per_row);
-        self.push(mean);
+            classes: vocab,
+            logits: At(&m.logits, 0),
+            labels: &m.labels,
+            grad: At(&m.dlogits, 0),
+            row_loss: &m.row_loss,
+            loss: At(&self.head.report, report::MLM_LOSS),
+        })?;
         let hits = k::hits(
             ctx,
             self.k,
